@@ -1,0 +1,230 @@
+//! `TableDesc` and `ColumnDesc`: what the engine knows about one table at one point of the
+//! log — column names, types, nullability, charsets, ENUM/SET labels and the primary key.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::change::charset::Charset;
+
+/// A column's SQL type, as far as decoding and Debezium's type mapping care.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ColumnKind {
+    TinyInt,
+    SmallInt,
+    MediumInt,
+    Int,
+    BigInt,
+    Float,
+    Double,
+    Decimal { precision: u8, scale: u8 },
+    Bit { bits: u16 },
+    Year,
+    Date,
+    Time { fsp: u8 },
+    DateTime { fsp: u8 },
+    Timestamp { fsp: u8 },
+    /// CHAR(n) / BINARY(n) (binary when the charset is `binary`).
+    Char { max_bytes: u32 },
+    /// VARCHAR(n) / VARBINARY(n).
+    VarChar { max_bytes: u32 },
+    /// TINYTEXT … LONGTEXT / TINYBLOB … LONGBLOB, by length-prefix width (1–4 bytes).
+    Blob { len_bytes: u8 },
+    Enum { values: Vec<String> },
+    Set { values: Vec<String> },
+    Json,
+    Geometry,
+    Vector { dims: u32 },
+}
+
+/// One column.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ColumnDesc {
+    pub name: String,
+    pub kind: ColumnKind,
+    #[serde(default)]
+    pub unsigned: bool,
+    #[serde(default = "yes")]
+    pub nullable: bool,
+    #[serde(default = "utf8", with = "charset_serde")]
+    pub charset: Charset,
+}
+
+fn yes() -> bool {
+    true
+}
+fn utf8() -> Charset {
+    Charset::Utf8
+}
+
+impl ColumnDesc {
+    pub fn new(name: impl Into<String>, kind: ColumnKind) -> Self {
+        Self {
+            name: name.into(),
+            kind,
+            unsigned: false,
+            nullable: true,
+            charset: Charset::Utf8,
+        }
+    }
+
+    /// True for columns whose values are bytes (BINARY, VARBINARY, BLOB).
+    pub fn is_binary(&self) -> bool {
+        matches!(
+            self.kind,
+            ColumnKind::Char { .. } | ColumnKind::VarChar { .. } | ColumnKind::Blob { .. }
+        ) && self.charset.is_binary()
+    }
+
+    /// The SQL type name as Debezium reports it in `tableChanges` (`VARCHAR`, `INT UNSIGNED`).
+    pub fn type_name(&self) -> String {
+        let bin = self.charset.is_binary();
+        let base = match &self.kind {
+            ColumnKind::TinyInt => "TINYINT",
+            ColumnKind::SmallInt => "SMALLINT",
+            ColumnKind::MediumInt => "MEDIUMINT",
+            ColumnKind::Int => "INT",
+            ColumnKind::BigInt => "BIGINT",
+            ColumnKind::Float => "FLOAT",
+            ColumnKind::Double => "DOUBLE",
+            ColumnKind::Decimal { .. } => "DECIMAL",
+            ColumnKind::Bit { .. } => "BIT",
+            ColumnKind::Year => "YEAR",
+            ColumnKind::Date => "DATE",
+            ColumnKind::Time { .. } => "TIME",
+            ColumnKind::DateTime { .. } => "DATETIME",
+            ColumnKind::Timestamp { .. } => "TIMESTAMP",
+            ColumnKind::Char { .. } if bin => "BINARY",
+            ColumnKind::Char { .. } => "CHAR",
+            ColumnKind::VarChar { .. } if bin => "VARBINARY",
+            ColumnKind::VarChar { .. } => "VARCHAR",
+            ColumnKind::Blob { len_bytes } => match (bin, len_bytes) {
+                (true, 1) => "TINYBLOB",
+                (true, 2) => "BLOB",
+                (true, 3) => "MEDIUMBLOB",
+                (true, _) => "LONGBLOB",
+                (false, 1) => "TINYTEXT",
+                (false, 2) => "TEXT",
+                (false, 3) => "MEDIUMTEXT",
+                (false, _) => "LONGTEXT",
+            },
+            ColumnKind::Enum { .. } => "ENUM",
+            ColumnKind::Set { .. } => "SET",
+            ColumnKind::Json => "JSON",
+            ColumnKind::Geometry => "GEOMETRY",
+            ColumnKind::Vector { .. } => "VECTOR",
+        };
+        let numeric = matches!(
+            self.kind,
+            ColumnKind::TinyInt
+                | ColumnKind::SmallInt
+                | ColumnKind::MediumInt
+                | ColumnKind::Int
+                | ColumnKind::BigInt
+                | ColumnKind::Float
+                | ColumnKind::Double
+                | ColumnKind::Decimal { .. }
+        );
+        if numeric && self.unsigned {
+            format!("{base} UNSIGNED")
+        } else {
+            base.to_string()
+        }
+    }
+}
+
+/// A table's structure at one point of the log.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TableDesc {
+    pub db: String,
+    pub name: String,
+    pub columns: Vec<ColumnDesc>,
+    /// Indexes into `columns` of the primary key, in key order (empty: no primary key).
+    pub primary_key: Vec<usize>,
+}
+
+impl TableDesc {
+    /// `db.table`.
+    pub fn full_name(&self) -> String {
+        format!("{}.{}", self.db, self.name)
+    }
+
+    /// A stable fingerprint of the structure (names, types, key): equal structures share it.
+    pub fn fingerprint(&self) -> u64 {
+        let mut h = Fnv64::default();
+        self.hash(&mut h);
+        h.finish()
+    }
+
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name))
+    }
+}
+
+impl fmt::Display for TableDesc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.db, self.name)
+    }
+}
+
+/// FNV-1a: a fixed, platform-independent hash for fingerprints that are persisted.
+#[derive(Default)]
+struct Fnv64(u64);
+
+impl Hasher for Fnv64 {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf29ce484222325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        self.0 = h;
+    }
+}
+
+mod charset_serde {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(cs: &Charset, s: S) -> Result<S::Ok, S::Error> {
+        let name = match cs {
+            Charset::Utf8 => "utf8mb4",
+            Charset::Binary => "binary",
+            Charset::Utf16Be => "utf16",
+            Charset::Utf16Le => "utf16le",
+            Charset::Utf32 => "utf32",
+            Charset::Legacy(enc) => enc.name(),
+        };
+        s.serialize_str(name)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Charset, D::Error> {
+        let name = String::deserialize(d)?;
+        let cs = Charset::from_name(&name);
+        if cs == Charset::Utf8 && !name.starts_with("utf8") {
+            if let Some(enc) = encoding_rs::Encoding::for_label(name.as_bytes()) {
+                return Ok(Charset::Legacy(enc));
+            }
+        }
+        Ok(cs)
+    }
+}
+
+impl Hash for Charset {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            Charset::Legacy(enc) => enc.name().hash(state),
+            other => std::mem::discriminant(other).hash(state),
+        }
+    }
+}

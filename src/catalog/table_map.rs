@@ -1,0 +1,358 @@
+//! Reading a TABLE_MAP event: the wire layout of each column (how many bytes, which
+//! encoding) and, when the server logs `binlog_row_metadata=FULL`, the complete
+//! [`TableDesc`] — names, signedness, charsets, ENUM/SET labels and primary key.
+
+use mysql_common::constants::ColumnType as T;
+use mysql_common::binlog::events::{OptionalMetaExtractor, OptionalMetadataField, TableMapEvent};
+
+use super::table::{ColumnDesc, ColumnKind, TableDesc};
+use crate::change::charset::Charset;
+
+/// How one column's value is laid out in a row image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    Tiny,
+    Short,
+    Int24,
+    Long,
+    LongLong,
+    Float,
+    Double,
+    NewDecimal { precision: u8, scale: u8 },
+    Year,
+    Date,
+    /// Old TIME (before 5.6.4): signed HHMMSS in 3 bytes.
+    Time,
+    Time2 { fsp: u8 },
+    /// Old DATETIME: YYYYMMDDhhmmss in 8 bytes.
+    DateTime,
+    DateTime2 { fsp: u8 },
+    Timestamp,
+    Timestamp2 { fsp: u8 },
+    Bit { bits: u16 },
+    /// VARCHAR / VARBINARY: length prefix of 1 byte when `max_len < 256`, else 2.
+    VarString { max_len: u16 },
+    /// CHAR / BINARY: same rule as VarString, on the column's maximum byte length.
+    FixedString { max_len: u16 },
+    Enum { pack_len: u8 },
+    Set { pack_len: u8 },
+    /// BLOB/TEXT and friends: `len_bytes`-byte length prefix, then the data.
+    Blob { len_bytes: u8 },
+    Json { len_bytes: u8 },
+    Geometry { len_bytes: u8 },
+    Vector { len_bytes: u8 },
+}
+
+impl Wire {
+    /// The column kind that follows from the wire layout alone (MINIMAL metadata).
+    pub fn default_kind(self) -> ColumnKind {
+        match self {
+            Wire::Tiny => ColumnKind::TinyInt,
+            Wire::Short => ColumnKind::SmallInt,
+            Wire::Int24 => ColumnKind::MediumInt,
+            Wire::Long => ColumnKind::Int,
+            Wire::LongLong => ColumnKind::BigInt,
+            Wire::Float => ColumnKind::Float,
+            Wire::Double => ColumnKind::Double,
+            Wire::NewDecimal { precision, scale } => ColumnKind::Decimal { precision, scale },
+            Wire::Year => ColumnKind::Year,
+            Wire::Date => ColumnKind::Date,
+            Wire::Time => ColumnKind::Time { fsp: 0 },
+            Wire::Time2 { fsp } => ColumnKind::Time { fsp },
+            Wire::DateTime => ColumnKind::DateTime { fsp: 0 },
+            Wire::DateTime2 { fsp } => ColumnKind::DateTime { fsp },
+            Wire::Timestamp => ColumnKind::Timestamp { fsp: 0 },
+            Wire::Timestamp2 { fsp } => ColumnKind::Timestamp { fsp },
+            Wire::Bit { bits } => ColumnKind::Bit { bits },
+            Wire::VarString { max_len } => ColumnKind::VarChar {
+                max_bytes: max_len as u32,
+            },
+            Wire::FixedString { max_len } => ColumnKind::Char {
+                max_bytes: max_len as u32,
+            },
+            Wire::Enum { .. } => ColumnKind::Enum { values: vec![] },
+            Wire::Set { .. } => ColumnKind::Set { values: vec![] },
+            Wire::Blob { len_bytes } => ColumnKind::Blob { len_bytes },
+            Wire::Json { .. } => ColumnKind::Json,
+            Wire::Geometry { .. } => ColumnKind::Geometry,
+            Wire::Vector { len_bytes: _ } => ColumnKind::Vector { dims: 0 },
+        }
+    }
+
+    /// Whether the server's optional metadata lists this column among numeric columns
+    /// (signedness bits).
+    fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            Wire::Tiny
+                | Wire::Short
+                | Wire::Int24
+                | Wire::Long
+                | Wire::LongLong
+                | Wire::Float
+                | Wire::Double
+                | Wire::NewDecimal { .. }
+                | Wire::Year
+        )
+    }
+
+    fn is_character(self) -> bool {
+        matches!(
+            self,
+            Wire::VarString { .. } | Wire::FixedString { .. } | Wire::Blob { .. }
+        )
+    }
+}
+
+/// Reads the wire layout of every column of a table map; `Err` names the column index and
+/// the unsupported type.
+pub fn layout(tme: &TableMapEvent<'_>) -> Result<Vec<Wire>, String> {
+    let n = tme.columns_count() as usize;
+    let mut out = Vec::with_capacity(n);
+    let mut meta_offsets = tme_meta_slices(tme, n)?;
+    for (i, meta) in meta_offsets.drain(..).enumerate() {
+        let raw = tme
+            .get_raw_column_type(i)
+            .map_err(|e| format!("column {i}: unknown type {}", e.0))?
+            .ok_or_else(|| format!("column {i}: missing type"))?;
+        let m = |k: usize| meta.get(k).copied().unwrap_or(0);
+        let w = match raw {
+            T::MYSQL_TYPE_TINY => Wire::Tiny,
+            T::MYSQL_TYPE_SHORT => Wire::Short,
+            T::MYSQL_TYPE_INT24 => Wire::Int24,
+            T::MYSQL_TYPE_LONG => Wire::Long,
+            T::MYSQL_TYPE_LONGLONG => Wire::LongLong,
+            T::MYSQL_TYPE_FLOAT => Wire::Float,
+            T::MYSQL_TYPE_DOUBLE => Wire::Double,
+            T::MYSQL_TYPE_NEWDECIMAL => Wire::NewDecimal {
+                precision: m(0),
+                scale: m(1),
+            },
+            T::MYSQL_TYPE_YEAR => Wire::Year,
+            T::MYSQL_TYPE_DATE | T::MYSQL_TYPE_NEWDATE => Wire::Date,
+            T::MYSQL_TYPE_TIME => Wire::Time,
+            T::MYSQL_TYPE_TIME2 => Wire::Time2 { fsp: m(0) },
+            T::MYSQL_TYPE_DATETIME => Wire::DateTime,
+            T::MYSQL_TYPE_DATETIME2 => Wire::DateTime2 { fsp: m(0) },
+            T::MYSQL_TYPE_TIMESTAMP => Wire::Timestamp,
+            T::MYSQL_TYPE_TIMESTAMP2 => Wire::Timestamp2 { fsp: m(0) },
+            T::MYSQL_TYPE_BIT => Wire::Bit {
+                bits: m(1) as u16 * 8 + m(0) as u16,
+            },
+            T::MYSQL_TYPE_VARCHAR | T::MYSQL_TYPE_VAR_STRING => Wire::VarString {
+                max_len: u16::from_le_bytes([m(0), m(1)]),
+            },
+            T::MYSQL_TYPE_STRING => {
+                let (b0, b1) = (m(0), m(1));
+                let (real, len) = if b0 != 0 && (b0 & 0x30) != 0x30 {
+                    // CHAR longer than 255 bytes: two bits of the length live in byte 0.
+                    (b0 | 0x30, b1 as u16 | ((((b0 & 0x30) ^ 0x30) as u16) << 4))
+                } else {
+                    (b0, b1 as u16)
+                };
+                match real {
+                    0xf7 => Wire::Enum { pack_len: b1 },
+                    0xf8 => Wire::Set { pack_len: b1 },
+                    _ => Wire::FixedString { max_len: len },
+                }
+            }
+            T::MYSQL_TYPE_ENUM => Wire::Enum { pack_len: m(1) },
+            T::MYSQL_TYPE_SET => Wire::Set { pack_len: m(1) },
+            T::MYSQL_TYPE_TINY_BLOB
+            | T::MYSQL_TYPE_MEDIUM_BLOB
+            | T::MYSQL_TYPE_LONG_BLOB
+            | T::MYSQL_TYPE_BLOB => Wire::Blob { len_bytes: m(0) },
+            T::MYSQL_TYPE_JSON => Wire::Json { len_bytes: m(0) },
+            T::MYSQL_TYPE_GEOMETRY => Wire::Geometry { len_bytes: m(0) },
+            T::MYSQL_TYPE_VECTOR => Wire::Vector { len_bytes: m(0) },
+            other => {
+                return Err(format!(
+                    "column {i}: binlog column type {other:?} is not supported"
+                ))
+            }
+        };
+        if let Wire::Blob { len_bytes }
+        | Wire::Json { len_bytes }
+        | Wire::Geometry { len_bytes }
+        | Wire::Vector { len_bytes } = w
+        {
+            if !(1..=4).contains(&len_bytes) {
+                return Err(format!("column {i}: bad length-prefix size {len_bytes}"));
+            }
+        }
+        out.push(w);
+    }
+    Ok(out)
+}
+
+/// Per-column metadata slices, computed in one pass (mysql_common's accessor rescans from
+/// column 0 for every call).
+fn tme_meta_slices<'a>(tme: &'a TableMapEvent<'_>, n: usize) -> Result<Vec<Vec<u8>>, String> {
+    (0..n)
+        .map(|i| {
+            tme.get_column_metadata(i)
+                .map(|m| m.to_vec())
+                .ok_or_else(|| format!("column {i}: metadata cannot be read"))
+        })
+        .collect()
+}
+
+/// Builds the table's description from a FULL-metadata table map; `None` when the server
+/// did not log column names (MINIMAL metadata).
+pub fn describe(tme: &TableMapEvent<'_>, wires: &[Wire]) -> Result<Option<TableDesc>, String> {
+    let ext = OptionalMetaExtractor::new(tme.iter_optional_meta())
+        .map_err(|e| format!("optional metadata: {e}"))?;
+    let names: Vec<String> = ext
+        .iter_column_name()
+        .map(|r| r.map(|n| n.name().into_owned()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("column names: {e}"))?;
+    if names.len() != wires.len() {
+        return Ok(None);
+    }
+    let mut enum_values: Vec<Vec<String>> = Vec::new();
+    let mut set_values: Vec<Vec<String>> = Vec::new();
+    let mut geometry_seen = false;
+    let mut vector_dims: Vec<u32> = Vec::new();
+    for field in tme.iter_optional_meta() {
+        match field.map_err(|e| format!("optional metadata: {e}"))? {
+            OptionalMetadataField::EnumStrValue(v) => {
+                for col in v.iter_values() {
+                    let col = col.map_err(|e| format!("enum labels: {e}"))?;
+                    enum_values.push(
+                        col.values()
+                            .iter()
+                            .map(|x| x.value().into_owned())
+                            .collect(),
+                    );
+                }
+            }
+            OptionalMetadataField::SetStrValue(v) => {
+                for col in v.iter_values() {
+                    let col = col.map_err(|e| format!("set labels: {e}"))?;
+                    set_values.push(
+                        col.values()
+                            .iter()
+                            .map(|x| x.value().into_owned())
+                            .collect(),
+                    );
+                }
+            }
+            OptionalMetadataField::GeometryType(_) => geometry_seen = true,
+            OptionalMetadataField::Dimensionality(v) => {
+                for d in v.iter_dimensionalities() {
+                    vector_dims.push(d.map_err(|e| format!("vector dimensions: {e}"))? as u32);
+                }
+            }
+            _ => {}
+        }
+    }
+    let _ = geometry_seen;
+    let mut signed = ext.iter_signedness();
+    let mut charsets = ext.iter_charset();
+    let mut enum_set_charsets = ext.iter_enum_and_set_charset();
+    let (mut enums, mut sets, mut vecs) = (
+        enum_values.into_iter(),
+        set_values.into_iter(),
+        vector_dims.into_iter(),
+    );
+    let nulls = tme.null_bitmask();
+    let mut columns = Vec::with_capacity(wires.len());
+    for (i, (w, name)) in wires.iter().zip(names).enumerate() {
+        let mut kind = w.default_kind();
+        let unsigned = if w.is_numeric() {
+            signed.next().unwrap_or(false)
+        } else {
+            false
+        };
+        let charset = if w.is_character() {
+            let id = charsets
+                .next()
+                .transpose()
+                .map_err(|e| format!("charsets: {e}"))?
+                .unwrap_or(0);
+            if id == 0 {
+                Charset::Utf8
+            } else {
+                Charset::from_collation(id)
+            }
+        } else if matches!(w, Wire::Enum { .. } | Wire::Set { .. }) {
+            let id = enum_set_charsets
+                .next()
+                .transpose()
+                .map_err(|e| format!("enum/set charsets: {e}"))?
+                .unwrap_or(0);
+            if id == 0 {
+                Charset::Utf8
+            } else {
+                Charset::from_collation(id)
+            }
+        } else if matches!(w, Wire::Geometry { .. } | Wire::Vector { .. }) {
+            Charset::Binary
+        } else {
+            Charset::Utf8
+        };
+        match &mut kind {
+            ColumnKind::Enum { values } => *values = enums.next().unwrap_or_default(),
+            ColumnKind::Set { values } => *values = sets.next().unwrap_or_default(),
+            ColumnKind::Vector { dims } => *dims = vecs.next().unwrap_or(0),
+            _ => {}
+        }
+        columns.push(ColumnDesc {
+            name,
+            kind,
+            unsigned,
+            nullable: nulls.get(i).map(|b| *b).unwrap_or(true),
+            charset,
+        });
+    }
+    let primary_key: Vec<usize> = ext
+        .iter_primary_key()
+        .map(|r| r.map(|i| i as usize))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("primary key: {e}"))?;
+    Ok(Some(TableDesc {
+        db: tme.database_name().into_owned(),
+        name: tme.table_name().into_owned(),
+        columns,
+        primary_key,
+    }))
+}
+
+/// Checks that a catalog description (MINIMAL metadata) fits the table map's layout, so
+/// that values are never read under the wrong column.
+pub fn check_fits(desc: &TableDesc, wires: &[Wire]) -> Result<(), String> {
+    if desc.columns.len() != wires.len() {
+        return Err(format!(
+            "the binlog row has {} columns but the known schema of {} has {} ({}); \
+             the schema history is out of step with the log",
+            wires.len(),
+            desc.full_name(),
+            desc.columns.len(),
+            desc.columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for (c, w) in desc.columns.iter().zip(wires) {
+        let ok = match (&c.kind, w) {
+            (ColumnKind::Json, Wire::Blob { .. }) => true, // MariaDB JSON is LONGTEXT
+            (ColumnKind::Enum { .. }, Wire::Enum { .. }) | (ColumnKind::Set { .. }, Wire::Set { .. }) => true,
+            (ColumnKind::Char { .. } | ColumnKind::VarChar { .. }, Wire::VarString { .. } | Wire::FixedString { .. }) => true,
+            (k, w) => std::mem::discriminant(k) == std::mem::discriminant(&w.default_kind()),
+        };
+        if !ok {
+            return Err(format!(
+                "column {}.{} is known as {} but the binlog row carries {:?}; \
+                 the schema history is out of step with the log",
+                desc.full_name(),
+                c.name,
+                c.type_name(),
+                w
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! The change model: what the source produces and every later stage consumes.
+//!
+//! A [`Change`] is one row change (or one snapshot row) with the table schema that was in
+//! force when it was written, its position in the log and its commit time.
+
+pub mod charset;
+pub mod decode;
+pub mod json;
+pub mod value;
+
+use std::sync::Arc;
+
+pub use value::{DateTime, Value};
+
+use crate::catalog::TableDesc;
+use crate::position::{Position, SourceOffset};
+
+/// One row image: a value per column of the table, in column order.
+pub type Row = Vec<Value>;
+
+/// The kind of change, as Debezium's `op` letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    Create,
+    Update,
+    Delete,
+    /// A snapshot read.
+    Read,
+    Truncate,
+}
+
+impl Op {
+    pub fn code(self) -> &'static str {
+        match self {
+            Op::Create => "c",
+            Op::Update => "u",
+            Op::Delete => "d",
+            Op::Read => "r",
+            Op::Truncate => "t",
+        }
+    }
+}
+
+/// Debezium's `source.snapshot` marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SnapshotMarker {
+    #[default]
+    False,
+    First,
+    True,
+    Last,
+    /// First row of a table's snapshot other than the first table.
+    FirstInDataCollection,
+    /// Last row of a table's snapshot other than the last table.
+    LastInDataCollection,
+}
+
+impl SnapshotMarker {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SnapshotMarker::False => "false",
+            SnapshotMarker::First => "first",
+            SnapshotMarker::True => "true",
+            SnapshotMarker::Last => "last",
+            SnapshotMarker::FirstInDataCollection => "first_in_data_collection",
+            SnapshotMarker::LastInDataCollection => "last_in_data_collection",
+        }
+    }
+}
+
+/// A row change.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub table: Arc<TableDesc>,
+    pub op: Op,
+    pub before: Option<Row>,
+    pub after: Option<Row>,
+    pub position: Position,
+    /// Commit (event) time in milliseconds since the epoch.
+    pub ts_ms: i64,
+    pub snapshot: SnapshotMarker,
+    /// Thread id of the writing session, from the QUERY event that began the transaction.
+    pub thread: Option<u32>,
+    /// The statement text, when the server logs it (annotate rows / rows query events).
+    pub query: Option<Arc<str>>,
+    /// Server id of the server that wrote the event.
+    pub server_id: u32,
+}
+
+/// A DDL statement seen in the log that touches a captured table (or a database).
+#[derive(Debug, Clone)]
+pub struct SchemaChange {
+    pub database: String,
+    pub ddl: String,
+    pub position: Position,
+    pub ts_ms: i64,
+    pub server_id: u32,
+    /// The tables' schemas after the statement, when known.
+    pub tables: Vec<Arc<TableDesc>>,
+    /// `CREATE`, `ALTER` or `DROP` (Debezium's `tableChanges[].type`).
+    pub change_type: &'static str,
+}
+
+/// What the source hands to the pipeline, in log order.
+#[derive(Debug, Clone)]
+pub enum SourceEvent {
+    Change(Box<Change>),
+    SchemaChange(Box<SchemaChange>),
+    /// A transaction (or a standalone event) is complete: once everything before it has
+    /// been delivered, the checkpoint may move to `offset`.
+    Commit { offset: SourceOffset, ts_ms: i64 },
+}

@@ -1,0 +1,651 @@
+//! Configuration: one TOML file, every key documented here, defaults in one place
+//! (`Default` impls), environment overrides `ROWTIDE_<SECTION>__<KEY>`, secrets from files
+//! or the environment. Unknown keys, wrong types and conflicting settings are rejected at
+//! load with a message that names the key (and the closest valid key for a typo).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub source: SourceConfig,
+    pub sink: SinkConfig,
+    pub format: FormatConfig,
+    pub checkpoint: CheckpointConfig,
+    pub metrics: MetricsConfig,
+    pub pipeline: PipelineConfig,
+}
+
+/// `[source]`: the MySQL/MariaDB server to read.
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourceConfig {
+    /// Host name or IP address of the source server.
+    pub host: String,
+    /// TCP port of the source server.
+    pub port: u16,
+    /// User with REPLICATION SLAVE, REPLICATION CLIENT and SELECT privileges.
+    pub user: String,
+    /// Password (prefer `password_file` or `ROWTIDE_SOURCE__PASSWORD`). Never logged.
+    pub password: Option<String>,
+    /// A file whose content (trailing newline removed) is the password.
+    pub password_file: Option<PathBuf>,
+    /// This replica's server id; must differ from every other replica of the source.
+    pub server_id: u32,
+    /// `auto` (detect from the server), `mysql` or `mariadb`.
+    pub flavor: FlavorSetting,
+    /// `db.table` regexes (anchored) of the tables to capture; empty captures everything.
+    pub include: Vec<String>,
+    /// `db.table` regexes (anchored) of tables not to capture.
+    pub exclude: Vec<String>,
+    /// `initial`, `initial_only`, `no_data`, `when_needed` or `always`.
+    pub snapshot_mode: SnapshotMode,
+    /// `disabled`, `preferred`, `required`, `verify_ca` or `verify_identity`.
+    pub tls: TlsMode,
+    /// CA certificate (PEM) for `verify_ca` / `verify_identity`.
+    pub tls_ca: Option<PathBuf>,
+    /// Idle heartbeat the server sends on the binlog connection, in milliseconds.
+    pub heartbeat_interval_ms: u64,
+    /// A binlog connection silent for this long is considered dead and reopened.
+    pub read_timeout_ms: u64,
+    /// Timeout for opening a connection, in milliseconds.
+    pub connect_timeout_ms: u64,
+    /// First delay between reconnect attempts, doubled up to `reconnect_backoff_max_ms`.
+    pub reconnect_backoff_ms: u64,
+    pub reconnect_backoff_max_ms: u64,
+    /// Give up after this many consecutive failed reconnects (0 = never give up).
+    pub max_reconnect_attempts: u32,
+    /// Rows fetched per chunk during snapshots.
+    pub snapshot_fetch_size: usize,
+    /// Tables snapshotted in parallel (each on its own consistent connection).
+    pub snapshot_parallelism: usize,
+    /// Include the statement text in `source.query` when the server logs it.
+    pub include_query: bool,
+}
+
+impl fmt::Debug for SourceConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password_file", &self.password_file)
+            .field("server_id", &self.server_id)
+            .field("flavor", &self.flavor)
+            .field("include", &self.include)
+            .field("exclude", &self.exclude)
+            .field("snapshot_mode", &self.snapshot_mode)
+            .field("tls", &self.tls)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 3306,
+            user: "cdc".into(),
+            password: None,
+            password_file: None,
+            server_id: 5501,
+            flavor: FlavorSetting::Auto,
+            include: vec![],
+            exclude: vec![],
+            snapshot_mode: SnapshotMode::Initial,
+            tls: TlsMode::Preferred,
+            tls_ca: None,
+            heartbeat_interval_ms: 5_000,
+            read_timeout_ms: 30_000,
+            connect_timeout_ms: 10_000,
+            reconnect_backoff_ms: 500,
+            reconnect_backoff_max_ms: 30_000,
+            max_reconnect_attempts: 0,
+            snapshot_fetch_size: 10_000,
+            snapshot_parallelism: 1,
+            include_query: false,
+        }
+    }
+}
+
+impl SourceConfig {
+    /// The password from `password` or `password_file` (empty if neither is set).
+    pub fn resolve_password(&self) -> Result<String> {
+        if let Some(p) = &self.password_file {
+            let s = std::fs::read_to_string(p).map_err(|e| {
+                Error::Config(format!(
+                    "source.password_file: cannot read {}: {e}",
+                    p.display()
+                ))
+            })?;
+            return Ok(s.trim_end_matches(['\n', '\r']).to_string());
+        }
+        Ok(self.password.clone().unwrap_or_default())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlavorSetting {
+    Auto,
+    Mysql,
+    Mariadb,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotMode {
+    Initial,
+    InitialOnly,
+    NoData,
+    WhenNeeded,
+    Always,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsMode {
+    Disabled,
+    Preferred,
+    Required,
+    VerifyCa,
+    VerifyIdentity,
+}
+
+/// `[sink]`: where events go.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SinkConfig {
+    /// `kafka` or `stdout` (JSON lines, for debugging).
+    pub kind: SinkKind,
+    /// Kafka bootstrap servers.
+    pub brokers: String,
+    /// Topic prefix (Debezium's `topic.prefix`): topics are `<prefix>.<db>.<table>`,
+    /// schema changes go to `<prefix>`. Also the `source.name` of every event.
+    pub topic_prefix: String,
+    /// Write a tombstone (same key, null value) after each delete.
+    pub tombstones_on_delete: bool,
+    /// Publish schema-change events on the `<topic_prefix>` topic.
+    pub schema_changes: bool,
+    /// Partitions of topics rowtide creates.
+    pub topic_partitions: i32,
+    /// Replication factor of topics rowtide creates.
+    pub topic_replication_factor: i32,
+    /// `cleanup.policy` of topics rowtide creates (`delete` or `compact`).
+    pub topic_cleanup_policy: String,
+    /// Create missing topics before producing to them.
+    pub create_topics: bool,
+    /// Passed to librdkafka as is (TLS, SASL, compression, linger, …).
+    pub kafka: BTreeMap<String, String>,
+}
+
+impl Default for SinkConfig {
+    fn default() -> Self {
+        Self {
+            kind: SinkKind::Kafka,
+            brokers: "127.0.0.1:9092".into(),
+            topic_prefix: "rowtide".into(),
+            tombstones_on_delete: true,
+            schema_changes: true,
+            topic_partitions: 1,
+            topic_replication_factor: 1,
+            topic_cleanup_policy: "delete".into(),
+            create_topics: true,
+            kafka: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SinkKind {
+    Kafka,
+    Stdout,
+}
+
+/// `[format]`: how keys and values are encoded and how types are mapped.
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FormatConfig {
+    /// `json`, `json_schema` (Kafka Connect JsonConverter with schemas) or `avro`.
+    pub kind: FormatKind,
+    /// Confluent-compatible schema registry URL (required for `avro`).
+    pub registry_url: Option<String>,
+    /// Basic-auth user for the registry.
+    pub registry_username: Option<String>,
+    /// Basic-auth password for the registry (or `registry_password_file`). Never logged.
+    pub registry_password: Option<String>,
+    pub registry_password_file: Option<PathBuf>,
+    /// CA certificate (PEM) to trust for an https registry.
+    pub registry_ca: Option<PathBuf>,
+    /// `precise` (bytes + scale), `double` or `string`.
+    pub decimal_handling_mode: DecimalMode,
+    /// `adaptive_time_microseconds` or `connect`.
+    pub time_precision_mode: TimePrecisionMode,
+    /// `long` or `precise`.
+    pub bigint_unsigned_handling_mode: BigintUnsignedMode,
+    /// `bytes`, `base64`, `base64-url-safe` or `hex`.
+    pub binary_handling_mode: BinaryMode,
+    /// Emit the `transaction` block (Debezium's `provide.transaction.metadata`).
+    pub provide_transaction_metadata: bool,
+}
+
+impl fmt::Debug for FormatConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormatConfig")
+            .field("kind", &self.kind)
+            .field("registry_url", &self.registry_url)
+            .field("registry_username", &self.registry_username)
+            .field(
+                "registry_password",
+                &self.registry_password.as_ref().map(|_| "<redacted>"),
+            )
+            .field("decimal_handling_mode", &self.decimal_handling_mode)
+            .field("time_precision_mode", &self.time_precision_mode)
+            .field("bigint_unsigned_handling_mode", &self.bigint_unsigned_handling_mode)
+            .field("binary_handling_mode", &self.binary_handling_mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for FormatConfig {
+    fn default() -> Self {
+        Self {
+            kind: FormatKind::Json,
+            registry_url: None,
+            registry_username: None,
+            registry_password: None,
+            registry_password_file: None,
+            registry_ca: None,
+            decimal_handling_mode: DecimalMode::Precise,
+            time_precision_mode: TimePrecisionMode::AdaptiveTimeMicroseconds,
+            bigint_unsigned_handling_mode: BigintUnsignedMode::Long,
+            binary_handling_mode: BinaryMode::Bytes,
+            provide_transaction_metadata: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FormatKind {
+    Json,
+    JsonSchema,
+    Avro,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecimalMode {
+    Precise,
+    Double,
+    String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimePrecisionMode {
+    AdaptiveTimeMicroseconds,
+    Connect,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BigintUnsignedMode {
+    Long,
+    Precise,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum BinaryMode {
+    #[serde(rename = "bytes")]
+    Bytes,
+    #[serde(rename = "base64")]
+    Base64,
+    #[serde(rename = "base64-url-safe")]
+    Base64UrlSafe,
+    #[serde(rename = "hex")]
+    Hex,
+}
+
+/// `[checkpoint]`: the embedded state store.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckpointConfig {
+    /// Directory of the sled store (position, schema history, snapshot state).
+    pub path: PathBuf,
+    /// Write the checkpoint at most this often while streaming (it is always written at
+    /// shutdown and after each snapshot table).
+    pub flush_interval_ms: u64,
+}
+
+impl Default for CheckpointConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("./rowtide-state"),
+            flush_interval_ms: 1_000,
+        }
+    }
+}
+
+/// `[metrics]`: the HTTP endpoint.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Address for `GET /metrics` and `GET /healthz`; empty disables the endpoint.
+    pub listen: String,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:9187".into(),
+        }
+    }
+}
+
+/// `[pipeline]`: sizes of the queues between stages (they bound memory).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineConfig {
+    /// Events queued between the source and the encoder.
+    pub source_queue: usize,
+    /// Records queued between the encoder and the sink.
+    pub sink_queue: usize,
+    /// Records handed to Kafka but not yet acknowledged, at most.
+    pub max_in_flight: usize,
+    /// Seconds to wait for in-flight deliveries at shutdown.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            source_queue: 4096,
+            sink_queue: 4096,
+            max_in_flight: 100_000,
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+impl Config {
+    /// Loads a file, applies `ROWTIDE_<SECTION>__<KEY>` overrides from `env`, and validates.
+    pub fn load(path: Option<&Path>, env: &[(String, String)]) -> Result<Self> {
+        let text = match path {
+            Some(p) => std::fs::read_to_string(p).map_err(|e| {
+                Error::Config(format!("cannot read config file {}: {e}", p.display()))
+            })?,
+            None => String::new(),
+        };
+        Self::from_toml(&text, env)
+    }
+
+    /// Parses TOML text with environment overrides.
+    pub fn from_toml(text: &str, env: &[(String, String)]) -> Result<Self> {
+        let mut doc: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| Error::Config(explain_toml_error(&e.to_string())))?;
+        apply_env(&mut doc, env)?;
+        let cfg: Config = toml::Value::Table(doc)
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::Config(explain_toml_error(&e.to_string())))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Rejects conflicting or missing settings, naming the key.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Config(m));
+        if self.source.password.is_some() && self.source.password_file.is_some() {
+            return bad("source.password and source.password_file are both set; keep one".into());
+        }
+        if self.format.registry_password.is_some() && self.format.registry_password_file.is_some() {
+            return bad(
+                "format.registry_password and format.registry_password_file are both set; keep one"
+                    .into(),
+            );
+        }
+        if self.format.kind == FormatKind::Avro && self.format.registry_url.is_none() {
+            return bad(
+                "format.kind = \"avro\" needs format.registry_url (a Confluent-compatible schema registry)".into(),
+            );
+        }
+        if self.source.server_id == 0 {
+            return bad("source.server_id must not be 0 (0 is not a valid replica id)".into());
+        }
+        if matches!(self.source.tls, TlsMode::VerifyCa | TlsMode::VerifyIdentity)
+            && self.source.tls_ca.is_none()
+        {
+            return bad(format!(
+                "source.tls = \"{}\" needs source.tls_ca (the CA certificate to verify against)",
+                match self.source.tls {
+                    TlsMode::VerifyCa => "verify_ca",
+                    _ => "verify_identity",
+                }
+            ));
+        }
+        if self.source.read_timeout_ms <= self.source.heartbeat_interval_ms {
+            return bad(format!(
+                "source.read_timeout_ms ({}) must be larger than source.heartbeat_interval_ms ({})",
+                self.source.read_timeout_ms, self.source.heartbeat_interval_ms
+            ));
+        }
+        if self.sink.topic_prefix.is_empty()
+            || !self
+                .sink
+                .topic_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        {
+            return bad(format!(
+                "sink.topic_prefix `{}` must be non-empty and use only letters, digits, '.', '_' and '-'",
+                self.sink.topic_prefix
+            ));
+        }
+        if !["delete", "compact", "compact,delete", "delete,compact"]
+            .contains(&self.sink.topic_cleanup_policy.as_str())
+        {
+            return bad(format!(
+                "sink.topic_cleanup_policy `{}` must be \"delete\" or \"compact\"",
+                self.sink.topic_cleanup_policy
+            ));
+        }
+        if self.pipeline.source_queue == 0 || self.pipeline.sink_queue == 0 || self.pipeline.max_in_flight == 0 {
+            return bad("pipeline.source_queue, pipeline.sink_queue and pipeline.max_in_flight must be at least 1".into());
+        }
+        if self.source.snapshot_fetch_size == 0 || self.source.snapshot_parallelism == 0 {
+            return bad("source.snapshot_fetch_size and source.snapshot_parallelism must be at least 1".into());
+        }
+        crate::source::Filter::new(&self.source.include, &self.source.exclude)?;
+        Ok(())
+    }
+
+    /// The process environment's `ROWTIDE_*` variables.
+    pub fn env_overrides() -> Vec<(String, String)> {
+        std::env::vars()
+            .filter(|(k, _)| k.starts_with("ROWTIDE_") && k.contains("__"))
+            .collect()
+    }
+}
+
+/// Every valid key, by section (for typo suggestions).
+fn valid_keys(section: &str) -> &'static [&'static str] {
+    match section {
+        "" => &["source", "sink", "format", "checkpoint", "metrics", "pipeline"],
+        "source" => &[
+            "host", "port", "user", "password", "password_file", "server_id", "flavor", "include",
+            "exclude", "snapshot_mode", "tls", "tls_ca", "heartbeat_interval_ms", "read_timeout_ms",
+            "connect_timeout_ms", "reconnect_backoff_ms", "reconnect_backoff_max_ms",
+            "max_reconnect_attempts", "snapshot_fetch_size", "snapshot_parallelism", "include_query",
+        ],
+        "sink" => &[
+            "kind", "brokers", "topic_prefix", "tombstones_on_delete", "schema_changes",
+            "topic_partitions", "topic_replication_factor", "topic_cleanup_policy", "create_topics",
+            "kafka",
+        ],
+        "format" => &[
+            "kind", "registry_url", "registry_username", "registry_password",
+            "registry_password_file", "registry_ca", "decimal_handling_mode", "time_precision_mode",
+            "bigint_unsigned_handling_mode", "binary_handling_mode", "provide_transaction_metadata",
+        ],
+        "checkpoint" => &["path", "flush_interval_ms"],
+        "metrics" => &["listen"],
+        "pipeline" => &["source_queue", "sink_queue", "max_in_flight", "shutdown_timeout_secs"],
+        _ => &[],
+    }
+}
+
+/// The valid key closest to `key` in `section`, if one is close enough to be a typo.
+pub fn suggest(section: &str, key: &str) -> Option<&'static str> {
+    valid_keys(section)
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(k, key), *k))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, k)| k)
+}
+
+/// Rewrites toml/serde errors so they name the key as `section.key` and suggest a fix.
+fn explain_toml_error(msg: &str) -> String {
+    let msg = msg.trim();
+    // serde: "unknown field `hots`, expected one of ..." with the section in "in `source`".
+    if let Some(start) = msg.find("unknown field `") {
+        let rest = &msg[start + 15..];
+        if let Some(end) = rest.find('`') {
+            let key = &rest[..end];
+            let section = ["source", "sink", "format", "checkpoint", "metrics", "pipeline"]
+                .into_iter()
+                .find(|s| valid_keys(s).iter().any(|k| strsim::damerau_levenshtein(k, key) <= 3) && msg.contains(&format!("[{s}]")))
+                .or_else(|| {
+                    ["source", "sink", "format", "checkpoint", "metrics", "pipeline"]
+                        .into_iter()
+                        .find(|s| suggest(s, key).is_some())
+                })
+                .unwrap_or("");
+            let name = if section.is_empty() {
+                key.to_string()
+            } else {
+                format!("{section}.{key}")
+            };
+            let hint = suggest(section, key)
+                .map(|k| format!("; did you mean `{k}`?"))
+                .unwrap_or_default();
+            return format!("unknown key `{name}`{hint}\n{msg}");
+        }
+    }
+    msg.to_string()
+}
+
+/// Applies `ROWTIDE_<SECTION>__<KEY>=value` overrides. Values parse as TOML when they can
+/// (numbers, booleans, arrays), else as strings.
+fn apply_env(doc: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
+    for (name, value) in env {
+        let Some(rest) = name.strip_prefix("ROWTIDE_") else {
+            continue;
+        };
+        let Some((section, key)) = rest.split_once("__") else {
+            continue;
+        };
+        let section = section.to_ascii_lowercase();
+        let key = key.to_ascii_lowercase();
+        if !valid_keys("").contains(&section.as_str()) {
+            // Variables such as ROWTIDE_TEST_… belong to other tools.
+            continue;
+        }
+        if !valid_keys(&section).contains(&key.as_str()) {
+            let hint = suggest(&section, &key)
+                .map(|k| format!("; did you mean ROWTIDE_{}__{}?", section.to_uppercase(), k.to_uppercase()))
+                .unwrap_or_default();
+            return Err(Error::Config(format!(
+                "environment variable {name} names unknown key `{section}.{key}`{hint}"
+            )));
+        }
+        let parsed: toml::Value = format!("v = {value}")
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(value.clone()));
+        let parsed = match (&parsed, key.as_str()) {
+            // Strings that happen to look like numbers stay strings for string keys.
+            (toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_), k)
+                if matches!(k, "password" | "user" | "host" | "brokers" | "topic_prefix" | "registry_password" | "registry_username") =>
+            {
+                toml::Value::String(value.clone())
+            }
+            _ => parsed,
+        };
+        let table = doc
+            .entry(section.clone())
+            .or_insert_with(|| toml::Value::Table(Default::default()));
+        match table {
+            toml::Value::Table(t) => {
+                t.insert(key, parsed);
+            }
+            _ => {
+                return Err(Error::Config(format!("`{section}` must be a table")));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_load_from_empty() {
+        let c = Config::from_toml("", &[]).unwrap();
+        assert_eq!(c.source.port, 3306);
+        assert_eq!(c.format.kind, FormatKind::Json);
+    }
+
+    #[test]
+    fn typo_names_key_and_suggestion() {
+        let e = Config::from_toml("[source]\nhots = \"x\"\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("source.hots"), "{e}");
+        assert!(e.contains("did you mean `host`"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_names_key() {
+        let e = Config::from_toml("[source]\nport = \"abc\"\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("port"), "{e}");
+    }
+
+    #[test]
+    fn env_overrides_and_secrets_redacted() {
+        let env = vec![
+            ("ROWTIDE_SOURCE__PASSWORD".to_string(), "12345".to_string()),
+            ("ROWTIDE_SOURCE__PORT".to_string(), "3307".to_string()),
+            ("ROWTIDE_TEST_OTHER".to_string(), "x".to_string()),
+        ];
+        let c = Config::from_toml("", &env).unwrap();
+        assert_eq!(c.source.password.as_deref(), Some("12345"));
+        assert_eq!(c.source.port, 3307);
+        assert!(!format!("{:?}", c).contains("12345"));
+        let e = Config::from_toml("", &[("ROWTIDE_SOURCE__PASWORD".into(), "x".into())])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ROWTIDE_SOURCE__PASSWORD"), "{e}");
+    }
+
+    #[test]
+    fn conflicts_are_rejected() {
+        let e = Config::from_toml("[format]\nkind = \"avro\"\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("format.registry_url"), "{e}");
+        let e = Config::from_toml("[source]\npassword = \"a\"\npassword_file = \"/x\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("password_file"), "{e}");
+    }
+}

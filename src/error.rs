@@ -1,0 +1,212 @@
+//! The crate's top-level error and its one classification: *transient* errors are retried
+//! from the last checkpoint (a dropped connection, a broker that is down), *definite* errors
+//! stop the engine and tell the operator what is wrong and how to fix it.
+//!
+//! Server errors are classified in one place, [`classify_mysql`], so that error 1236 (binlog
+//! position purged or missing) always becomes [`Error::BinlogNotAvailable`].
+
+use crate::position::Position;
+
+/// Result alias used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can stop or interrupt the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The configuration is invalid (exit code 2).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+
+    /// A value in the binlog could not be decoded.
+    #[error("cannot decode {table}.{column} at {position}: {reason}")]
+    Decode {
+        table: String,
+        column: String,
+        position: String,
+        reason: String,
+    },
+
+    /// A binlog event (not a single value) is malformed or unsupported.
+    #[error("cannot read binlog event at {position}: {reason}")]
+    Event { position: String, reason: String },
+
+    /// A recorded binlog file is unreadable.
+    #[error("cannot read binlog file {file} at byte offset {offset}: {reason}")]
+    File {
+        file: String,
+        offset: u64,
+        reason: String,
+    },
+
+    /// The requested position is no longer (or not yet) on the server.
+    #[error(
+        "the binlog position {wanted} is not available on the source: {server_message}. \
+         The server still has: {available}. Choose one: re-snapshot (`rowtide offsets reset` \
+         with snapshot_mode = \"initial\" or \"when_needed\"), or move to a retained position \
+         with `rowtide offsets set --position FILE:POS` (events in between are lost). \
+         To avoid this, keep binlogs longer than the longest downtime (binlog_expire_logs_seconds)."
+    )]
+    BinlogNotAvailable {
+        wanted: String,
+        available: String,
+        server_message: String,
+    },
+
+    /// The source server is not configured for CDC, or a grant is missing.
+    #[error("the source server is not set up for CDC: {0}")]
+    ServerSetup(String),
+
+    /// A transient failure talking to the source (retried with backoff).
+    #[error("source connection: {0}")]
+    SourceTransient(String),
+
+    /// A definite failure reported by the source server.
+    #[error("source server error: {0}")]
+    Source(String),
+
+    /// A permanent Kafka delivery error.
+    #[error("kafka delivery to topic {topic} failed at {position}: {reason}")]
+    Delivery {
+        topic: String,
+        position: String,
+        reason: String,
+    },
+
+    /// Kafka is unreachable or misbehaving in a way that may pass.
+    #[error("kafka: {0}")]
+    Kafka(String),
+
+    /// Schema registry failures.
+    #[error("schema registry: {0}")]
+    Registry(String),
+
+    /// The registry rejected a schema as incompatible (definite).
+    #[error("schema registry rejected the schema for subject {subject}: {message}")]
+    IncompatibleSchema { subject: String, message: String },
+
+    /// Encoding an event failed.
+    #[error("cannot encode event for {table} at {position}: {reason}")]
+    Encode {
+        table: String,
+        position: String,
+        reason: String,
+    },
+
+    /// The checkpoint store failed.
+    #[error("checkpoint store at {path}: {reason}")]
+    Checkpoint { path: String, reason: String },
+
+    /// Something else that is I/O bound.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The engine was asked to stop.
+    #[error("shutting down")]
+    Shutdown,
+}
+
+impl Error {
+    /// Transient errors are retried (reconnect and resume from the checkpoint); every other
+    /// error is definite and stops the engine.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Error::SourceTransient(_) | Error::Kafka(_) | Error::Registry(_)
+        )
+    }
+
+    /// Process exit code for this error: 2 for configuration, 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config(_) => 2,
+            _ => 1,
+        }
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn decode(
+        table: &str,
+        column: &str,
+        position: &Position,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::Decode {
+            table: table.to_string(),
+            column: column.to_string(),
+            position: position.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// MySQL/MariaDB server error codes the engine reacts to.
+pub mod codes {
+    /// ER_MASTER_FATAL_ERROR_READING_BINLOG: position purged, missing, or invalid.
+    pub const FATAL_READING_BINLOG: u16 = 1236;
+    /// ER_SPECIFIC_ACCESS_DENIED_ERROR: a privilege (e.g. REPLICATION SLAVE) is missing.
+    pub const SPECIFIC_ACCESS_DENIED: u16 = 1227;
+    /// ER_ACCESS_DENIED_ERROR: wrong user or password.
+    pub const ACCESS_DENIED: u16 = 1045;
+    /// ER_DBACCESS_DENIED_ERROR / table access denied.
+    pub const DB_ACCESS_DENIED: u16 = 1044;
+    pub const TABLE_ACCESS_DENIED: u16 = 1142;
+    /// ER_SLAVE_SAME_ID / duplicate server id (MariaDB uses 1236 with a message too).
+    pub const SERVER_SHUTDOWN: u16 = 1053;
+    pub const CONN_KILLED: u16 = 1927;
+}
+
+/// Classifies an error from mysql_async into transient (retry) or definite.
+///
+/// `wanted` describes the position that was requested, for error 1236.
+pub fn classify_mysql(err: mysql_async::Error, wanted: &str) -> Error {
+    use mysql_async::Error as E;
+    match err {
+        E::Server(se) => match se.code {
+            codes::FATAL_READING_BINLOG => {
+                let msg = se.message.to_lowercase();
+                if msg.contains("same server_id") || msg.contains("same server id") {
+                    Error::ServerSetup(format!(
+                        "another replica uses this server_id ({}); set source.server_id to an id \
+                         that no other replica of this server uses (see `SHOW SLAVE HOSTS`)",
+                        se.message
+                    ))
+                } else {
+                    Error::BinlogNotAvailable {
+                        wanted: wanted.to_string(),
+                        available: String::from("(unknown)"),
+                        server_message: se.message,
+                    }
+                }
+            }
+            codes::SPECIFIC_ACCESS_DENIED | codes::DB_ACCESS_DENIED | codes::TABLE_ACCESS_DENIED => {
+                Error::ServerSetup(format!(
+                    "missing privilege: {} (error {}). Grant what rowtide needs, e.g. \
+                     GRANT SELECT, RELOAD, SHOW DATABASES, LOCK TABLES, REPLICATION SLAVE, \
+                     REPLICATION CLIENT ON *.* TO 'user'@'host'",
+                    se.message, se.code
+                ))
+            }
+            codes::ACCESS_DENIED => Error::ServerSetup(format!(
+                "the source refused the login: {} — check source.user and source.password",
+                se.message
+            )),
+            codes::SERVER_SHUTDOWN | codes::CONN_KILLED => {
+                Error::SourceTransient(format!("{} (error {})", se.message, se.code))
+            }
+            _ => Error::Source(format!("{} (error {})", se.message, se.code)),
+        },
+        E::Io(e) => Error::SourceTransient(e.to_string()),
+        E::Driver(e) => Error::SourceTransient(e.to_string()),
+        other => Error::Source(other.to_string()),
+    }
+}

@@ -1,0 +1,25 @@
+//! rowtide: log-based change data capture from MySQL/MariaDB binlogs to Kafka, with
+//! Debezium-compatible events.
+//!
+//! # Layout
+//! A change flows one way, and each module owns one step of that flow:
+//! - [`source`] reads the binlog (live or recorded) and decodes rows into [`change::Change`]s;
+//! - [`catalog`] knows each table's structure at every point of the log;
+//! - [`envelope`] turns a change into a Debezium envelope and derives its schema;
+//! - [`encode`] serializes keys and envelopes (JSON, JSON with schema, Avro + registry);
+//! - [`sink`] delivers records (Kafka, stdout) and reports each delivery;
+//! - [`checkpoint`] moves the stored position only past acknowledged events;
+//! - [`pipeline`] wires the stages with bounded channels and owns shutdown.
+//!
+//! [`position`] holds the position types, [`config`] the configuration and [`error`] the
+//! error classification (transient vs definite).
+
+pub mod catalog;
+pub mod change;
+pub mod config;
+pub mod error;
+pub mod mysql;
+pub mod position;
+pub mod source;
+
+pub use error::{Error, Result};

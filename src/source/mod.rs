@@ -1,0 +1,10 @@
+//! The source: reads row changes from the binlog stream or a recorded binlog file and
+//! hands them on as [`crate::change::SourceEvent`]s, in log order.
+
+pub mod binlog;
+pub mod events;
+pub mod file;
+pub mod filter;
+
+pub use events::{EventHandler, Flavor};
+pub use filter::Filter;
