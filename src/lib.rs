@@ -17,6 +17,8 @@
 pub mod catalog;
 pub mod change;
 pub mod config;
+pub mod encode;
+pub mod envelope;
 pub mod error;
 pub mod mysql;
 pub mod position;

@@ -1,0 +1,1 @@
+//! Encoders: JSON, JSON with Connect schema, Avro in the Confluent wire format.

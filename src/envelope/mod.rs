@@ -1,0 +1,1 @@
+//! Debezium envelopes and their Connect-style schemas (see schema.rs / convert.rs).
