@@ -16,12 +16,14 @@
 
 pub mod catalog;
 pub mod change;
+pub mod checkpoint;
 pub mod config;
 pub mod encode;
 pub mod envelope;
 pub mod error;
 pub mod mysql;
 pub mod position;
+pub mod sink;
 pub mod source;
 
 pub use error::{Error, Result};

@@ -1,0 +1,131 @@
+//! The checkpoint store: a small trait and its sled implementation. `save` returns only
+//! after sled has flushed the write, so a saved checkpoint survives `kill -9`.
+
+use std::path::{Path, PathBuf};
+
+use super::Checkpoint;
+use crate::error::{Error, Result};
+
+const KEY: &[u8] = b"checkpoint";
+const CATALOG_KEY: &[u8] = b"catalog";
+
+/// Durable storage for the checkpoint (and the schema catalog that goes with it).
+pub trait CheckpointStore: Send + Sync {
+    fn load(&self) -> Result<Option<Checkpoint>>;
+    /// Writes and flushes; the checkpoint counts only after this returns `Ok`.
+    fn save(&self, cp: &Checkpoint) -> Result<()>;
+    /// Forgets the checkpoint (the next run starts per the snapshot mode).
+    fn clear(&self) -> Result<()>;
+    /// The catalog (table structures) as of the checkpoint, as JSON.
+    fn load_catalog(&self) -> Result<Option<Vec<crate::catalog::TableDesc>>>;
+    fn save_catalog(&self, tables: &[crate::catalog::TableDesc]) -> Result<()>;
+}
+
+/// The sled-backed store.
+pub struct SledStore {
+    db: sled::Db,
+    path: PathBuf,
+}
+
+impl SledStore {
+    /// Opens (or creates) the store at `path`. A store in use by another process is an
+    /// error that says so.
+    pub fn open(path: &Path) -> Result<Self> {
+        let db = sled::Config::new()
+            .path(path)
+            .flush_every_ms(None)
+            .open()
+            .map_err(|e| Error::Checkpoint {
+                path: path.display().to_string(),
+                reason: match e {
+                    sled::Error::Io(ref io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+                        "the store is locked by another rowtide process (one process per checkpoint.path)".into()
+                    }
+                    other => other.to_string(),
+                },
+            })?;
+        Ok(Self {
+            db,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn err(&self, reason: impl ToString) -> Error {
+        Error::Checkpoint {
+            path: self.path.display().to_string(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+impl CheckpointStore for SledStore {
+    fn load(&self) -> Result<Option<Checkpoint>> {
+        match self.db.get(KEY).map_err(|e| self.err(e))? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|e| self.err(format!("stored checkpoint is unreadable: {e}"))),
+        }
+    }
+
+    fn save(&self, cp: &Checkpoint) -> Result<()> {
+        let bytes = serde_json::to_vec(cp).map_err(|e| self.err(e))?;
+        self.db.insert(KEY, bytes).map_err(|e| self.err(e))?;
+        self.db.flush().map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn clear(&self) -> Result<()> {
+        self.db.remove(KEY).map_err(|e| self.err(e))?;
+        self.db.remove(CATALOG_KEY).map_err(|e| self.err(e))?;
+        self.db.flush().map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn load_catalog(&self) -> Result<Option<Vec<crate::catalog::TableDesc>>> {
+        match self.db.get(CATALOG_KEY).map_err(|e| self.err(e))? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|e| self.err(format!("stored catalog is unreadable: {e}"))),
+        }
+    }
+
+    fn save_catalog(&self, tables: &[crate::catalog::TableDesc]) -> Result<()> {
+        let bytes = serde_json::to_vec(tables).map_err(|e| self.err(e))?;
+        self.db.insert(CATALOG_KEY, bytes).map_err(|e| self.err(e))?;
+        self.db.flush().map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::SnapshotState;
+    use crate::position::{BinlogPosition, SourceOffset};
+
+    #[test]
+    fn save_load_clear_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(store.load().unwrap(), None);
+        let cp = Checkpoint {
+            offset: SourceOffset {
+                binlog: BinlogPosition::new("mariadb-bin.000002", 1234),
+                gtid_set: Some("0-1-42".parse().unwrap()),
+                skip_rows: 3,
+            },
+            snapshot: SnapshotState::Completed,
+            flavor: Some(crate::source::Flavor::Mariadb),
+            updated_at_ms: 1,
+            reason: "test".into(),
+        };
+        store.save(&cp).unwrap();
+        drop(store);
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(store.load().unwrap(), Some(cp));
+        store.clear().unwrap();
+        assert_eq!(store.load().unwrap(), None);
+    }
+}
