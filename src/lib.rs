@@ -21,9 +21,12 @@ pub mod config;
 pub mod encode;
 pub mod envelope;
 pub mod error;
+pub mod http;
+pub mod metrics;
 pub mod mysql;
 pub mod position;
 pub mod sink;
 pub mod source;
+pub mod telemetry;
 
 pub use error::{Error, Result};

@@ -1,0 +1,101 @@
+//! Every metric rowtide exports, declared in one place, named
+//! `rowtide_<stage>_<noun>_<unit|total>` per Prometheus conventions. The recorder is a
+//! Prometheus exporter whose text `GET /metrics` serves (see `http.rs`).
+
+use std::sync::OnceLock;
+
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+pub const EVENTS: &str = "rowtide_source_events_total";
+pub const LAG: &str = "rowtide_source_lag_seconds";
+pub const BINLOG_FILE_INDEX: &str = "rowtide_source_binlog_file_index";
+pub const BINLOG_POSITION: &str = "rowtide_source_binlog_position_bytes";
+pub const GTID_SEQUENCE: &str = "rowtide_source_gtid_sequence";
+pub const RECONNECTS: &str = "rowtide_source_reconnects_total";
+pub const SINK_RECORDS: &str = "rowtide_sink_records_total";
+pub const SINK_BYTES: &str = "rowtide_sink_bytes_total";
+pub const DELIVERY_LATENCY: &str = "rowtide_sink_delivery_latency_seconds";
+pub const DELIVERY_ERRORS: &str = "rowtide_sink_delivery_errors_total";
+pub const IN_FLIGHT: &str = "rowtide_sink_in_flight_records";
+pub const QUEUE_DEPTH: &str = "rowtide_pipeline_queue_depth";
+pub const CHECKPOINT_WRITES: &str = "rowtide_checkpoint_writes_total";
+pub const SNAPSHOT_ROWS: &str = "rowtide_snapshot_rows_total";
+pub const SNAPSHOT_ROWS_ESTIMATED: &str = "rowtide_snapshot_rows_estimated";
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the Prometheus recorder once per process and returns its handle.
+pub fn install() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full(DELIVERY_LATENCY.to_string()),
+                    &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
+                )
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            // A second install (tests) keeps the first recorder; the handle still renders it.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+pub fn event(table: &str, op: &'static str) {
+    counter!(EVENTS, "table" => table.to_string(), "op" => op).increment(1);
+}
+
+pub fn lag_seconds(secs: f64) {
+    gauge!(LAG).set(secs);
+}
+
+pub fn binlog_position(file: &str, pos: u64) {
+    if let Some(idx) = file.rsplit('.').next().and_then(|s| s.parse::<u64>().ok()) {
+        gauge!(BINLOG_FILE_INDEX).set(idx as f64);
+    }
+    gauge!(BINLOG_POSITION).set(pos as f64);
+}
+
+pub fn gtid_sequence(domain: &str, seq: u64) {
+    gauge!(GTID_SEQUENCE, "domain" => domain.to_string()).set(seq as f64);
+}
+
+pub fn reconnect() {
+    counter!(RECONNECTS).increment(1);
+}
+
+pub fn record_sent(bytes: usize) {
+    counter!(SINK_RECORDS).increment(1);
+    counter!(SINK_BYTES).increment(bytes as u64);
+}
+
+pub fn delivered(latency_secs: f64) {
+    histogram!(DELIVERY_LATENCY).record(latency_secs);
+}
+
+pub fn delivery_error() {
+    counter!(DELIVERY_ERRORS).increment(1);
+}
+
+pub fn in_flight(n: usize) {
+    gauge!(IN_FLIGHT).set(n as f64);
+}
+
+pub fn queue_depth(queue: &'static str, n: usize) {
+    gauge!(QUEUE_DEPTH, "queue" => queue).set(n as f64);
+}
+
+pub fn checkpoint_written() {
+    counter!(CHECKPOINT_WRITES).increment(1);
+}
+
+pub fn snapshot_rows(table: &str, n: u64) {
+    counter!(SNAPSHOT_ROWS, "table" => table.to_string()).increment(n);
+}
+
+pub fn snapshot_estimate(table: &str, n: u64) {
+    gauge!(SNAPSHOT_ROWS_ESTIMATED, "table" => table.to_string()).set(n as f64);
+}
