@@ -25,6 +25,7 @@ pub mod http;
 pub mod metrics;
 pub mod mysql;
 pub mod position;
+pub mod preflight;
 pub mod sink;
 pub mod source;
 pub mod telemetry;

@@ -1,13 +1,12 @@
 //! The checkpoint: where the engine resumes after a stop or a crash. It names only positions
-//! whose events Kafka acknowledged ([`ack::AckTracker`] keeps the contiguous delivered
-//! prefix), and a save counts only once the store has flushed it to disk.
+//! whose events Kafka acknowledged (the pipeline awaits deliveries in submission order, so
+//! the offset it saves is always that of a contiguous delivered prefix), and a save counts
+//! only once the store has flushed it to disk.
 
-pub mod ack;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
 
-pub use ack::AckTracker;
 pub use store::{CheckpointStore, SledStore};
 
 use crate::position::SourceOffset;

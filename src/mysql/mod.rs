@@ -1,6 +1,8 @@
 //! Talking SQL to the source: connecting (with the configured TLS mode), reading what the
 //! server is and how it is set up, and asking where its binlog stands.
 
+pub mod schema;
+
 use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
@@ -77,8 +79,37 @@ pub async fn connect(cfg: &SourceConfig) -> Result<Conn> {
                  (ssl_cert/ssl_key) or set source.tls = \"preferred\""
             )))
         }
+        Err(e) if cfg.tls != TlsMode::Disabled && tls_rejected(&e) => {
+            let ca = match &cfg.tls_ca {
+                Some(p) => format!("source.tls_ca ({})", p.display()),
+                None => "the system's root certificates (source.tls_ca is not set)".into(),
+            };
+            let mode = match cfg.tls {
+                TlsMode::VerifyIdentity => "verify_identity",
+                TlsMode::VerifyCa => "verify_ca",
+                _ => "required",
+            };
+            Err(Error::ServerSetup(format!(
+                "TLS to {where_} failed: the server's certificate was rejected ({e}). With \
+                 source.tls = \"{mode}\" it must be signed by {ca}; point source.tls_ca at the \
+                 CA that signed the server's certificate, or use source.tls = \"required\" to \
+                 encrypt without verifying"
+            )))
+        }
         Err(e) => Err(wrap_connect(classify_mysql(e, ""), &where_)),
     }
+}
+
+/// True when the TLS handshake failed because the server's certificate was refused (an
+/// unknown issuer, a wrong name, an expired certificate): retrying cannot help.
+fn tls_rejected(e: &mysql_async::Error) -> bool {
+    let io = match e {
+        mysql_async::Error::Io(mysql_async::IoError::Io(io)) => io,
+        mysql_async::Error::Io(mysql_async::IoError::Tls(_)) => return true,
+        _ => return false,
+    };
+    // rustls reports verification failures as InvalidData "invalid peer certificate: …".
+    io.kind() == std::io::ErrorKind::InvalidData && io.to_string().contains("certificate")
 }
 
 fn wrap_connect(e: Error, where_: &str) -> Error {

@@ -1,0 +1,364 @@
+//! `rowtide check`: everything `run` needs, checked one line at a time, each failure with
+//! the exact fix. Returns true only if `run` would work.
+
+use std::time::Duration;
+
+use mysql_async::prelude::Queryable;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::producer::Producer;
+
+use crate::checkpoint::{CheckpointStore, SledStore};
+use crate::config::{Config, FormatKind, SinkKind, TlsMode};
+use crate::mysql;
+use crate::source::Flavor;
+
+/// The outcome of one check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Ok(String),
+    Warn(String),
+    Fail(String),
+}
+
+/// Collects and prints results.
+#[derive(Default)]
+pub struct Report {
+    pub lines: Vec<(String, Outcome)>,
+}
+
+impl Report {
+    fn add(&mut self, name: &str, outcome: Outcome) {
+        let (tag, text) = match &outcome {
+            Outcome::Ok(t) => ("[ OK ]", t),
+            Outcome::Warn(t) => ("[WARN]", t),
+            Outcome::Fail(t) => ("[FAIL]", t),
+        };
+        println!("{tag} {name}: {text}");
+        self.lines.push((name.to_string(), outcome));
+    }
+
+    pub fn passed(&self) -> bool {
+        !self.lines.iter().any(|(_, o)| matches!(o, Outcome::Fail(_)))
+    }
+}
+
+/// Runs every check and prints one line per check.
+pub async fn run(cfg: &Config) -> bool {
+    let mut r = Report::default();
+    check_source(cfg, &mut r).await;
+    check_checkpoint(cfg, &mut r).await;
+    if cfg.sink.kind == SinkKind::Kafka {
+        check_kafka(cfg, &mut r).await;
+    }
+    if cfg.format.kind == FormatKind::Avro {
+        check_registry(cfg, &mut r).await;
+    }
+    let ok = r.passed();
+    println!(
+        "{}",
+        if ok {
+            "All checks passed: `rowtide run` can start."
+        } else {
+            "Some checks failed: fix them before `rowtide run`."
+        }
+    );
+    ok
+}
+
+async fn check_source(cfg: &Config, r: &mut Report) {
+    let where_ = format!("{}:{}", cfg.source.host, cfg.source.port);
+    let mut conn = match mysql::connect(&cfg.source).await {
+        Ok(c) => c,
+        Err(e) => {
+            r.add(
+                "source reachable",
+                Outcome::Fail(format!(
+                    "cannot connect to {where_} as {}: {e}",
+                    cfg.source.user
+                )),
+            );
+            return;
+        }
+    };
+    r.add("source reachable", Outcome::Ok(format!("connected to {where_} as {}", cfg.source.user)));
+
+    let cipher: Option<(String, String)> = conn.query_first("SHOW SESSION STATUS LIKE 'Ssl_cipher'").await.ok().flatten();
+    let cipher = cipher.map(|(_, c)| c).filter(|c| !c.is_empty());
+    r.add(
+        "TLS",
+        match (cfg.source.tls, cipher) {
+            (TlsMode::Disabled, _) => Outcome::Warn("disabled by source.tls; the binlog travels in clear text".into()),
+            (_, Some(c)) => Outcome::Ok(format!("encrypted ({c}), source.tls = {:?}", cfg.source.tls)),
+            (TlsMode::Preferred, None) => Outcome::Warn("the server offers no TLS; connected in clear text (set ssl_cert/ssl_key on the server)".into()),
+            (_, None) => Outcome::Fail("TLS required but the session is not encrypted".into()),
+        },
+    );
+
+    let info = match mysql::server_info(&mut conn, cfg.source.flavor).await {
+        Ok(i) => i,
+        Err(e) => {
+            r.add("server version", Outcome::Fail(e.to_string()));
+            return;
+        }
+    };
+    r.add("server version", Outcome::Ok(format!("{} ({})", info.version, info.flavor.connector())));
+    if info.flavor == Flavor::Mariadb && info.version_number >= (11, 4, 0) {
+        let legacy = mysql::variable(&mut conn, "binlog_legacy_event_pos").await.ok().flatten();
+        if legacy.as_deref().is_some_and(|v| v != "ON" && v != "1") {
+            r.add("binlog_legacy_event_pos", Outcome::Warn("MariaDB 11.4+: if positions look wrong, set binlog_legacy_event_pos=1".into()));
+        }
+    }
+
+    let var = |name: &'static str| name;
+    let checks: [(&str, &[&str], &str); 3] = [
+        (var("log_bin"), &["ON", "1"], "start the server with log_bin (e.g. --log-bin=mysql-bin) and restart it"),
+        (var("binlog_format"), &["ROW"], "SET GLOBAL binlog_format = 'ROW'; and set binlog_format=ROW in the server's config file"),
+        (var("binlog_row_image"), &["FULL"], "SET GLOBAL binlog_row_image = 'FULL'; and set binlog_row_image=FULL in the server's config file"),
+    ];
+    for (name, want, fix) in checks {
+        match mysql::variable(&mut conn, name).await {
+            Ok(Some(v)) if want.iter().any(|w| v.eq_ignore_ascii_case(w)) => r.add(name, Outcome::Ok(v)),
+            Ok(Some(v)) => r.add(name, Outcome::Fail(format!("is {v}, must be {}; fix: {fix}", want[0]))),
+            Ok(None) => r.add(name, Outcome::Fail(format!("not set; fix: {fix}"))),
+            Err(e) => r.add(name, Outcome::Fail(e.to_string())),
+        }
+    }
+    match mysql::variable(&mut conn, "binlog_row_metadata").await {
+        Ok(Some(v)) if v.eq_ignore_ascii_case("FULL") => r.add("binlog_row_metadata", Outcome::Ok(v)),
+        Ok(Some(v)) => r.add(
+            "binlog_row_metadata",
+            Outcome::Warn(format!("is {v}; FULL is recommended (SET GLOBAL binlog_row_metadata = 'FULL'); MINIMAL works through DDL tracking")),
+        ),
+        Ok(None) => r.add(
+            "binlog_row_metadata",
+            Outcome::Warn("not supported by this server version; schemas are tracked from DDL".into()),
+        ),
+        Err(e) => r.add("binlog_row_metadata", Outcome::Fail(e.to_string())),
+    }
+    match info.flavor {
+        Flavor::Mariadb => {
+            let strict = mysql::variable(&mut conn, "gtid_strict_mode").await.ok().flatten().unwrap_or_default();
+            let pos: Option<String> = conn.query_first("SELECT @@GLOBAL.gtid_binlog_pos").await.ok().flatten();
+            r.add(
+                "GTID",
+                Outcome::Ok(format!(
+                    "gtid_binlog_pos = {}, gtid_strict_mode = {strict}",
+                    pos.filter(|p| !p.is_empty()).unwrap_or_else(|| "(none yet)".into())
+                )),
+            );
+        }
+        Flavor::Mysql => {
+            let mode = mysql::variable(&mut conn, "gtid_mode").await.ok().flatten().unwrap_or_else(|| "OFF".into());
+            r.add(
+                "GTID",
+                if mode.eq_ignore_ascii_case("ON") {
+                    Outcome::Ok("gtid_mode = ON".into())
+                } else {
+                    Outcome::Warn(format!("gtid_mode = {mode}; positions are file:pos only (set gtid_mode=ON and enforce_gtid_consistency=ON for failover-safe positions)"))
+                },
+            );
+        }
+    }
+
+    // Grants.
+    let grants: Vec<String> = conn.query("SHOW GRANTS").await.unwrap_or_default();
+    let all = grants.join(" ").to_ascii_uppercase();
+    let has = |p: &str| all.contains("ALL PRIVILEGES ON *.*") || all.contains(p);
+    let user = format!("'{}'@'<host>'", cfg.source.user);
+    if has("REPLICATION SLAVE") {
+        r.add("grant REPLICATION SLAVE", Outcome::Ok("present".into()));
+    } else {
+        r.add("grant REPLICATION SLAVE", Outcome::Fail(format!("missing; fix: GRANT REPLICATION SLAVE ON *.* TO {user};")));
+    }
+    if has("REPLICATION CLIENT") || has("BINLOG MONITOR") || has("SUPER") {
+        r.add("grant REPLICATION CLIENT", Outcome::Ok("present".into()));
+    } else {
+        r.add("grant REPLICATION CLIENT", Outcome::Fail(format!("missing; fix: GRANT REPLICATION CLIENT ON *.* TO {user};")));
+    }
+    if has("SELECT") {
+        r.add("grant SELECT", Outcome::Ok("present".into()));
+    } else {
+        r.add("grant SELECT", Outcome::Warn(format!("no global SELECT; snapshots and `rowtide schema` need it: GRANT SELECT ON <db>.* TO {user};")));
+    }
+    if !has("RELOAD") && !has("LOCK TABLES") {
+        r.add(
+            "grant RELOAD / LOCK TABLES",
+            Outcome::Warn(format!("snapshots on MySQL need RELOAD (or LOCK TABLES as a fallback): GRANT RELOAD, LOCK TABLES ON *.* TO {user};")),
+        );
+    }
+
+    // Server id uniqueness.
+    let hosts: std::result::Result<Vec<mysql_async::Row>, _> = conn
+        .query(if info.flavor == Flavor::Mysql && info.version_number >= (8, 0, 22) { "SHOW REPLICAS" } else { "SHOW SLAVE HOSTS" })
+        .await;
+    match hosts {
+        Ok(rows) => {
+            let ids: Vec<u32> = rows.iter().filter_map(|row| row.get::<u32, _>(0)).collect();
+            if ids.contains(&cfg.source.server_id) {
+                r.add(
+                    "server_id",
+                    Outcome::Fail(format!(
+                        "{} is already used by a connected replica (another rowtide or replica?); set source.server_id to an unused id",
+                        cfg.source.server_id
+                    )),
+                );
+            } else {
+                r.add("server_id", Outcome::Ok(format!("{} is not used by any connected replica", cfg.source.server_id)));
+            }
+        }
+        Err(_) => r.add(
+            "server_id",
+            Outcome::Warn(format!(
+                "cannot list replicas (needs REPLICATION MASTER ADMIN on MariaDB / REPLICATION SLAVE on MySQL); make sure no other replica uses server_id {}",
+                cfg.source.server_id
+            )),
+        ),
+    }
+
+    // Can the binlog actually be read?
+    match mysql::binary_logs(&mut conn).await {
+        Ok(logs) => r.add("binlogs retained", Outcome::Ok(mysql::describe_logs(&logs))),
+        Err(e) => r.add("binlogs retained", Outcome::Fail(format!("SHOW BINARY LOGS failed: {e}"))),
+    }
+    let _ = conn.disconnect().await;
+}
+
+async fn check_checkpoint(cfg: &Config, r: &mut Report) {
+    let path = cfg.checkpoint.path.clone();
+    if !path.exists() {
+        r.add("checkpoint", Outcome::Ok(format!("none at {} yet: the first run starts per source.snapshot_mode", path.display())));
+        return;
+    }
+    let loaded = tokio::task::spawn_blocking(move || SledStore::open(&path).and_then(|s| s.load())).await;
+    let cp = match loaded {
+        Ok(Ok(cp)) => cp,
+        Ok(Err(e)) => {
+            r.add("checkpoint", Outcome::Fail(e.to_string()));
+            return;
+        }
+        Err(e) => {
+            r.add("checkpoint", Outcome::Fail(e.to_string()));
+            return;
+        }
+    };
+    let Some(cp) = cp else {
+        r.add("checkpoint", Outcome::Ok("empty: the next run starts per source.snapshot_mode".into()));
+        return;
+    };
+    if cp.offset.binlog.file.is_empty() {
+        r.add("checkpoint", Outcome::Ok(format!("GTID-based: {}", cp.offset)));
+        return;
+    }
+    let logs = match mysql::connect(&cfg.source).await {
+        Ok(mut c) => {
+            let l = mysql::binary_logs(&mut c).await.unwrap_or_default();
+            let _ = c.disconnect().await;
+            l
+        }
+        Err(_) => return,
+    };
+    if logs.iter().any(|(f, size)| *f == cp.offset.binlog.file && cp.offset.binlog.pos <= *size.max(&4)) {
+        r.add("checkpoint retained", Outcome::Ok(format!("{} is still on the server", cp.offset.binlog)));
+    } else {
+        r.add(
+            "checkpoint retained",
+            Outcome::Fail(format!(
+                "{} is no longer on the server (it has {}); re-snapshot (`rowtide offsets reset`) or move on (`rowtide offsets set --position FILE:POS`)",
+                cp.offset.binlog,
+                mysql::describe_logs(&logs)
+            )),
+        );
+    }
+}
+
+async fn check_kafka(cfg: &Config, r: &mut Report) {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &cfg.sink.brokers);
+    for (k, v) in &cfg.sink.kafka {
+        if k.starts_with("security.") || k.starts_with("ssl.") || k.starts_with("sasl.") {
+            c.set(k, v);
+        }
+    }
+    let admin: AdminClient<DefaultClientContext> = match c.create() {
+        Ok(a) => a,
+        Err(e) => {
+            r.add("kafka", Outcome::Fail(format!("invalid [sink.kafka] settings: {e}")));
+            return;
+        }
+    };
+    let brokers = cfg.sink.brokers.clone();
+    let probe_conf = c.clone();
+    let meta = tokio::task::spawn_blocking(move || {
+        let p: rdkafka::producer::BaseProducer = probe_conf.create()?;
+        p.client().fetch_metadata(None, Duration::from_secs(10))
+    })
+    .await;
+    match meta {
+        Ok(Ok(m)) => r.add("kafka reachable", Outcome::Ok(format!("{} broker(s) at {brokers}", m.brokers().len()))),
+        _ => {
+            r.add("kafka reachable", Outcome::Fail(format!("no broker answered at {brokers} within 10 s; check sink.brokers")));
+            return;
+        }
+    }
+    if !cfg.sink.create_topics {
+        r.add("topics creatable", Outcome::Ok("sink.create_topics = false: topics must exist".into()));
+        return;
+    }
+    let probe = format!("{}.rowtide-check", cfg.sink.topic_prefix);
+    let new = NewTopic::new(&probe, cfg.sink.topic_partitions, TopicReplication::Fixed(cfg.sink.topic_replication_factor));
+    let opts = AdminOptions::new().validate_only(true).operation_timeout(Some(Duration::from_secs(10)));
+    match admin.create_topics([&new], &opts).await {
+        Ok(res) => match res.into_iter().next() {
+            Some(Ok(_)) | Some(Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists))) | None => r.add(
+                "topics creatable",
+                Outcome::Ok(format!(
+                    "partitions = {}, replication factor = {} accepted",
+                    cfg.sink.topic_partitions, cfg.sink.topic_replication_factor
+                )),
+            ),
+            Some(Err((_, code))) => r.add(
+                "topics creatable",
+                Outcome::Fail(format!("{code}: grant CREATE on the cluster, or create the topics and set sink.create_topics = false; check sink.topic_replication_factor against the broker count")),
+            ),
+        },
+        Err(e) => r.add("topics creatable", Outcome::Fail(e.to_string())),
+    }
+}
+
+async fn check_registry(cfg: &Config, r: &mut Report) {
+    let Some(url) = &cfg.format.registry_url else {
+        return;
+    };
+    let client = match reqwest::Client::builder().timeout(Duration::from_secs(10)).build() {
+        Ok(c) => c,
+        Err(e) => {
+            r.add("schema registry", Outcome::Fail(e.to_string()));
+            return;
+        }
+    };
+    let mut req = client.get(format!("{}/config", url.trim_end_matches('/')));
+    if let Some(u) = &cfg.format.registry_username {
+        req = req.basic_auth(u, cfg.format.registry_password.clone());
+    }
+    match req.send().await {
+        Ok(resp) if resp.status().is_success() => {
+            let body: serde_json::Value = resp.json().await.unwrap_or_default();
+            let level = body
+                .get("compatibilityLevel")
+                .or_else(|| body.get("compatibility"))
+                .and_then(|v| v.as_str())
+                .unwrap_or("unknown")
+                .to_string();
+            let outcome = if ["BACKWARD", "BACKWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE"].contains(&level.as_str()) {
+                Outcome::Ok(format!("{url} answers, compatibility {level}"))
+            } else {
+                Outcome::Warn(format!("{url} answers, compatibility {level}; BACKWARD is recommended so consumers can read older events"))
+            };
+            r.add("schema registry", outcome);
+        }
+        Ok(resp) => r.add("schema registry", Outcome::Fail(format!("{url} answered {}; check format.registry_url and credentials", resp.status()))),
+        Err(e) => r.add("schema registry", Outcome::Fail(format!("{url} is unreachable: {e}"))),
+    }
+}
