@@ -387,11 +387,16 @@ pub fn apply(catalog: &mut Catalog, info: &DdlInfo, sql: &str, default_db: &str)
         DdlKind::CreateTable | DdlKind::AlterTable => {
             match super::ddl_parse::apply_statement(catalog, sql, default_db) {
                 Ok(tables) => tables,
-                Err(_) => info
+                Err(reason) => {
+                    // The old structure stays; rows that no longer fit it are refused by
+                    // `check_fits`, so a missed statement never misaligns values.
+                    tracing::warn!(database = %info.database, %reason, "DDL not applied to the catalog; keeping the previous table structure.");
+                    info
                     .tables
                     .iter()
                     .filter_map(|(d, t)| catalog.get(d, t).cloned())
-                    .collect(),
+                    .collect()
+                }
             }
         }
         _ => info

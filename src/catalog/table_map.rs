@@ -92,14 +92,22 @@ impl Wire {
                 | Wire::Float
                 | Wire::Double
                 | Wire::NewDecimal { .. }
-                | Wire::Year
         )
+        // Not YEAR: the server's `is_numeric_type` (log_event.cc) leaves it out, although
+        // mysql_common counts it; counting it here would shift every later column's bit.
     }
 
+    /// Whether the server lists this column in the charset metadata. The server's
+    /// `is_character_type` includes GEOMETRY ("base class is blob") and, on MySQL 9,
+    /// VECTOR; skipping them would give the next text column their `binary` collation.
     fn is_character(self) -> bool {
         matches!(
             self,
-            Wire::VarString { .. } | Wire::FixedString { .. } | Wire::Blob { .. }
+            Wire::VarString { .. }
+                | Wire::FixedString { .. }
+                | Wire::Blob { .. }
+                | Wire::Geometry { .. }
+                | Wire::Vector { .. }
         )
     }
 }
@@ -210,6 +218,28 @@ pub fn describe(tme: &TableMapEvent<'_>, wires: &[Wire]) -> Result<Option<TableD
     if names.len() != wires.len() {
         return Ok(None);
     }
+    build(tme, wires, &ext, names, false).map(Some)
+}
+
+/// Builds a description from a table map without column names (MINIMAL metadata): the
+/// names are `@1`, `@2`, … (as `mysqlbinlog -v` prints them); types, signedness and
+/// charsets come from the wire layout and whatever optional metadata the server logged
+/// (MySQL 8 logs signedness and charsets even with MINIMAL). Only for replaying files whose
+/// schema is unknown — the names say nothing about the real table.
+pub fn describe_positional(tme: &TableMapEvent<'_>, wires: &[Wire]) -> Result<TableDesc, String> {
+    let ext = OptionalMetaExtractor::new(tme.iter_optional_meta())
+        .map_err(|e| format!("optional metadata: {e}"))?;
+    let names = (1..=wires.len()).map(|i| format!("@{i}")).collect();
+    build(tme, wires, &ext, names, true)
+}
+
+fn build(
+    tme: &TableMapEvent<'_>,
+    wires: &[Wire],
+    ext: &OptionalMetaExtractor<'_>,
+    names: Vec<String>,
+    names_are_positional: bool,
+) -> Result<TableDesc, String> {
     let mut enum_values: Vec<Vec<String>> = Vec::new();
     let mut set_values: Vec<Vec<String>> = Vec::new();
     let mut geometry_seen = false;
@@ -271,8 +301,16 @@ pub fn describe(tme: &TableMapEvent<'_>, wires: &[Wire]) -> Result<Option<TableD
                 .transpose()
                 .map_err(|e| format!("charsets: {e}"))?
                 .unwrap_or(0);
-            if id == 0 {
-                Charset::Utf8
+            if matches!(w, Wire::Geometry { .. } | Wire::Vector { .. }) {
+                Charset::Binary
+            } else if id == 0 {
+                // No charset metadata (MySQL 5.7, MariaDB < 10.5): text unless the
+                // catalog says otherwise; BLOB columns are only safe as bytes.
+                if matches!(w, Wire::Blob { .. }) && names_are_positional {
+                    Charset::Binary
+                } else {
+                    Charset::Utf8
+                }
             } else {
                 Charset::from_collation(id)
             }
@@ -287,8 +325,6 @@ pub fn describe(tme: &TableMapEvent<'_>, wires: &[Wire]) -> Result<Option<TableD
             } else {
                 Charset::from_collation(id)
             }
-        } else if matches!(w, Wire::Geometry { .. } | Wire::Vector { .. }) {
-            Charset::Binary
         } else {
             Charset::Utf8
         };
@@ -311,12 +347,12 @@ pub fn describe(tme: &TableMapEvent<'_>, wires: &[Wire]) -> Result<Option<TableD
         .map(|r| r.map(|i| i as usize))
         .collect::<Result<_, _>>()
         .map_err(|e| format!("primary key: {e}"))?;
-    Ok(Some(TableDesc {
+    Ok(TableDesc {
         db: tme.database_name().into_owned(),
         name: tme.table_name().into_owned(),
         columns,
         primary_key,
-    }))
+    })
 }
 
 /// Checks that a catalog description (MINIMAL metadata) fits the table map's layout, so

@@ -278,6 +278,8 @@ impl RowDecoder {
             Wire::Enum { pack_len } => {
                 let idx = cur.le(pack_len as usize)? as usize;
                 match &col.kind {
+                    // No labels known (positional replay of MINIMAL metadata): the index.
+                    ColumnKind::Enum { values } if values.is_empty() => Value::UInt(idx as u64),
                     ColumnKind::Enum { values } => {
                         if idx == 0 {
                             Value::String(String::new())
@@ -296,6 +298,8 @@ impl RowDecoder {
             Wire::Set { pack_len } => {
                 let bits = cur.le(pack_len as usize)?;
                 match &col.kind {
+                    // No labels known (positional replay of MINIMAL metadata): the bitmask.
+                    ColumnKind::Set { values } if values.is_empty() => Value::UInt(bits),
                     ColumnKind::Set { values } => {
                         let mut s = String::new();
                         for b in 0..64 {

@@ -109,6 +109,12 @@ pub struct EventHandler {
     pub stats: HandlerStats,
     /// Whether to keep the statement text (`source.query`).
     pub include_query: bool,
+    /// Replay only: decode tables whose schema is unknown (MINIMAL metadata and no DDL seen)
+    /// with positional names `@1`, `@2`, … taken from the table map's layout, instead of
+    /// stopping. See [`crate::source::file`].
+    pub allow_positional_names: bool,
+    /// Replay only: capture tables in the server's system schemas (`mysql`, …) too.
+    pub capture_system_schemas: bool,
 }
 
 impl EventHandler {
@@ -136,7 +142,21 @@ impl EventHandler {
             outer_pos: 4,
             stats: HandlerStats::default(),
             include_query: true,
+            allow_positional_names: false,
+            capture_system_schemas: false,
         }
+    }
+
+    /// Whether `db.table` is captured (the filter, plus system schemas when asked to).
+    fn captures(&self, db: &str, table: &str) -> bool {
+        if self.capture_system_schemas
+            && crate::source::filter::SYSTEM_SCHEMAS
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(db))
+        {
+            return true;
+        }
+        self.filter.captures(db, table)
     }
 
     pub fn set_flavor(&mut self, flavor: Flavor) {
@@ -466,7 +486,7 @@ impl EventHandler {
         let captured: Vec<(String, String)> = info
             .tables
             .iter()
-            .filter(|(d, t)| self.filter.captures(d, t))
+            .filter(|(d, t)| self.captures(d, t))
             .cloned()
             .collect();
         let db_level = matches!(info.kind, ddl::DdlKind::CreateDatabase | ddl::DdlKind::DropDatabase | ddl::DdlKind::AlterDatabase);
@@ -547,7 +567,7 @@ impl EventHandler {
         let table_id = tme.table_id();
         let db = tme.database_name();
         let name = tme.table_name();
-        if !self.filter.captures(&db, &name) {
+        if !self.captures(&db, &name) {
             self.tables.insert(table_id, TableSlot::Ignored);
             return Ok(());
         }
@@ -579,21 +599,26 @@ impl EventHandler {
                 self.catalog.put(desc.clone());
                 desc
             }
-            None => {
-                let known = self.catalog.get(&db, &name).ok_or_else(|| {
-                    self.event_error(
+            None => match self.catalog.get(&db, &name) {
+                Some(known) => {
+                    table_map::check_fits(known, &wires)
+                        .map_err(|e| self.event_error(event, e))?;
+                    TableDesc::clone(known)
+                }
+                None if self.allow_positional_names => table_map::describe_positional(tme, &wires)
+                    .map_err(|e| self.event_error(event, format!("table map of {db}.{name}: {e}")))?,
+                None => {
+                    return Err(self.event_error(
                         event,
                         format!(
                             "no schema is known for {db}.{name} and the server logs MINIMAL \
                              table metadata; set binlog_row_metadata=FULL on the source, or \
-                             start from a point where rowtide can read the table's structure"
+                             start from a point where rowtide can read the table's structure \
+                             (replay: allow positional column names)"
                         ),
-                    )
-                })?;
-                table_map::check_fits(known, &wires)
-                    .map_err(|e| self.event_error(event, e))?;
-                TableDesc::clone(known)
-            }
+                    ))
+                }
+            },
         };
         let dec = Arc::new(RowDecoder::new(Arc::new(desc), wires));
         self.decoder_cache

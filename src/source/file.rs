@@ -1,6 +1,15 @@
 //! Recorded binlog files: the same event handler as the live stream, fed from a file
 //! (plain or gzip). Each event is read whole before it is parsed, so a truncated file is a
 //! clear error with the byte offset — never a panic.
+//!
+//! Schemas: a file written with `binlog_row_metadata=FULL` describes every table itself.
+//! Otherwise the catalog follows the CREATE/ALTER statements in the file (and whatever the
+//! caller seeded into it). A table whose structure is still unknown stops the replay with an
+//! error naming the table — unless [`ReplayOptions::allow_positional_names`] is set, in which
+//! case its rows decode with names `@1`, `@2`, … derived from the table map's wire layout
+//! (types and widths are exact, signedness and charsets come from whatever optional metadata
+//! the server logged; without charset metadata BLOB/TEXT columns stay bytes and ENUM/SET
+//! values are their index/bitmask). Values are never read under the wrong column either way.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -18,10 +27,31 @@ use crate::source::filter::Filter;
 const MAGIC: [u8; 4] = [0xfe, b'b', b'i', b'n'];
 const HEADER_LEN: usize = 19;
 
+/// How a recorded file is replayed; the default is the live stream's strictness.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayOptions {
+    /// Decode tables with no known schema using positional names (`@1`, `@2`, …).
+    pub allow_positional_names: bool,
+    /// Also capture tables in the system schemas (`mysql`, …), which filters always exclude.
+    pub capture_system_schemas: bool,
+    /// Table structures known before the file starts (e.g. from `information_schema`).
+    pub catalog: Option<crate::catalog::Catalog>,
+}
+
 /// Reads a binlog file and calls `emit` for every source event, in order.
 pub fn replay_file(
     path: &Path,
     filter: Filter,
+    emit: &mut dyn FnMut(SourceEvent) -> Result<()>,
+) -> Result<EventHandler> {
+    replay_file_with(path, filter, ReplayOptions::default(), emit)
+}
+
+/// [`replay_file`] with explicit [`ReplayOptions`].
+pub fn replay_file_with(
+    path: &Path,
+    filter: Filter,
+    options: ReplayOptions,
     emit: &mut dyn FnMut(SourceEvent) -> Result<()>,
 ) -> Result<EventHandler> {
     let name = path.display().to_string();
@@ -49,6 +79,11 @@ pub fn replay_file(
         .map(|f| f.to_string_lossy().trim_end_matches(".gz").to_string())
         .unwrap_or_default();
     let mut handler = EventHandler::new(filter, &base, None, 0);
+    handler.allow_positional_names = options.allow_positional_names;
+    handler.capture_system_schemas = options.capture_system_schemas;
+    if let Some(catalog) = options.catalog {
+        handler.catalog = catalog;
+    }
     let mut esr = EventStreamReader::new(BinlogVersion::Version4);
     let mut offset: u64 = 4;
     let mut buf = Vec::with_capacity(64 * 1024);
