@@ -17,6 +17,7 @@
 pub mod catalog;
 pub mod change;
 pub mod checkpoint;
+pub mod cli;
 pub mod config;
 pub mod encode;
 pub mod envelope;
@@ -24,6 +25,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod mysql;
+pub mod pipeline;
 pub mod position;
 pub mod preflight;
 pub mod sink;

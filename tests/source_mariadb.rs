@@ -372,6 +372,7 @@ async fn transactions_commit_with_one_gtid_and_row_indexes() {
     let db = common::fresh_db(&env, "src_txn").await;
     let cfg = common::source_config(&env, &[format!("{db}\\..*")]);
     let start = here(&cfg).await;
+    let start_base = start.binlog.file.rsplit_once('.').unwrap().0.to_string();
     let mut c = common::admin(&env).await;
     c.query_drop(format!("USE `{db}`")).await.unwrap();
     c.query_drop("CREATE TABLE t (id INT PRIMARY KEY, v INT)")
@@ -424,12 +425,19 @@ async fn transactions_commit_with_one_gtid_and_row_indexes() {
                         offset.binlog
                     );
                 }
+                let (base, index) = offset.binlog.file.rsplit_once('.').expect("FILE.NNNNNN");
+                assert!(
+                    base == start_base && index.bytes().all(|b| b.is_ascii_digit()),
+                    "commit names a real binlog file: {:?}",
+                    offset.binlog.file
+                );
                 last_commit = Some(offset.binlog.clone());
                 if !open.is_empty() {
                     txns.push((std::mem::take(&mut open), offset.clone()));
                 }
             }
             SourceEvent::SchemaChange(_) => assert!(open.is_empty(), "DDL inside a transaction"),
+            other => panic!("a binlog stream produced a snapshot event: {other:?}"),
         }
     }
     assert!(open.is_empty(), "changes after the last commit: {open:?}");
@@ -529,6 +537,7 @@ async fn ddl_between_writes_decodes_each_row_with_its_own_columns() {
                 ch.push((seen_ddl.len(), c));
             }
             SourceEvent::Commit { .. } => {}
+            other => panic!("a binlog stream produced a snapshot event: {other:?}"),
         }
     }
     assert_eq!(seen_ddl, ddls, "one SchemaChange per DDL, with its text");

@@ -1,1 +1,307 @@
-//! Encoders: JSON, JSON with Connect schema, Avro in the Confluent wire format.
+//! Encoders: serialize keys and envelopes as plain JSON (`json`), JSON with the Connect
+//! schema (`json_schema`, JsonConverter's `{"schema","payload"}`), or Avro in the Confluent
+//! wire format with the schema registered at a Confluent-compatible registry (`avro`).
+//!
+//! Invariant: encoders read only the schema model of [`crate::envelope`]; per table
+//! structure (fingerprint) the rendered schemas and Avro codecs are built once and reused,
+//! and an Avro record is only produced after its schema has an id under its subject.
+
+pub mod avro;
+pub mod json;
+pub mod registry;
+pub mod static_schemas;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::catalog::TableDesc;
+use crate::change::{Change, SchemaChange};
+use crate::config::{FormatConfig, FormatKind};
+use crate::envelope::schema::{Datum, Schema};
+use crate::envelope::{schema_change, EnvelopeBuilder, Now, TableSchemas};
+use crate::error::{Error, Result};
+use crate::source::Flavor;
+
+use self::avro::AvroCodec;
+use self::registry::Registry;
+
+/// Static Avro schemas of schema-change events (see `schemas/`).
+pub const SCHEMA_CHANGE_KEY_MYSQL_AVSC: &str =
+    include_str!("../../schemas/mysql-schema-change-key.avsc");
+pub const SCHEMA_CHANGE_VALUE_MYSQL_AVSC: &str =
+    include_str!("../../schemas/mysql-schema-change-value.avsc");
+pub const SCHEMA_CHANGE_KEY_MARIADB_AVSC: &str =
+    include_str!("../../schemas/mariadb-schema-change-key.avsc");
+pub const SCHEMA_CHANGE_VALUE_MARIADB_AVSC: &str =
+    include_str!("../../schemas/mariadb-schema-change-value.avsc");
+
+/// One record for the sink.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedRecord {
+    pub topic: String,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+}
+
+/// Rendered JSON schemas of one table structure (for `json_schema`).
+#[derive(Debug)]
+struct JsonSchemas {
+    key: Option<Vec<u8>>,
+    value: Vec<u8>,
+}
+
+/// Avro codecs of one table structure.
+#[derive(Debug)]
+struct AvroTable {
+    key: Option<AvroCodec>,
+    value: AvroCodec,
+}
+
+/// Encodes changes and schema changes into records.
+#[derive(Debug)]
+pub struct Encoder {
+    kind: FormatKind,
+    envelope: EnvelopeBuilder,
+    json: HashMap<u64, Arc<JsonSchemas>>,
+    avro: HashMap<u64, Arc<AvroTable>>,
+    registry: Option<Registry>,
+    schema_change: Option<(Schema, Schema)>,
+    schema_change_avro: Option<Arc<AvroTable>>,
+}
+
+impl Encoder {
+    /// `flavor` decides `source.connector` ("mysql"/"mariadb") and the Source schema name.
+    pub fn new(cfg: &FormatConfig, topic_prefix: &str, flavor: Flavor) -> Result<Self> {
+        let registry = match cfg.kind {
+            FormatKind::Avro => Some(Registry::new(cfg)?),
+            _ => None,
+        };
+        Ok(Encoder {
+            kind: cfg.kind,
+            envelope: EnvelopeBuilder::new(topic_prefix, flavor, cfg.into()),
+            json: HashMap::new(),
+            avro: HashMap::new(),
+            registry,
+            schema_change: None,
+            schema_change_avro: None,
+        })
+    }
+
+    /// The registry client (avro only), e.g. to seed ids or to look schemas up.
+    pub fn registry_mut(&mut self) -> Option<&mut Registry> {
+        self.registry.as_mut()
+    }
+
+    pub fn envelope(&mut self) -> &mut EnvelopeBuilder {
+        &mut self.envelope
+    }
+
+    /// Topic of a table: `<prefix>.<db>.<table>`.
+    pub fn topic(&self, t: &TableDesc) -> String {
+        self.envelope.stem(t)
+    }
+
+    fn encode_err(c: &Change, reason: String) -> Error {
+        Error::Encode {
+            table: c.table.full_name(),
+            position: c.position.to_string(),
+            reason,
+        }
+    }
+
+    fn avro_table(&mut self, s: &TableSchemas) -> Result<Arc<AvroTable>> {
+        if let Some(a) = self.avro.get(&s.fingerprint) {
+            return Ok(a.clone());
+        }
+        let a = Arc::new(AvroTable {
+            key: s.key.as_ref().map(AvroCodec::new).transpose()?,
+            value: AvroCodec::new(&s.envelope)?,
+        });
+        self.avro.insert(s.fingerprint, a.clone());
+        Ok(a)
+    }
+
+    /// The Avro schema texts (key, value) of a table structure.
+    pub fn avro_schemas(&mut self, t: &TableDesc) -> Result<(Option<String>, String)> {
+        let s = self.envelope.schemas(t);
+        let a = self.avro_table(&s)?;
+        Ok((a.key.as_ref().map(|k| k.schema_json.clone()), a.value.schema_json.clone()))
+    }
+
+    /// Encodes one row change for topic `<prefix>.<db>.<table>`.
+    pub async fn encode_change(&mut self, change: &Change) -> Result<EncodedRecord> {
+        self.encode_change_at(change, Now::system()).await
+    }
+
+    /// As [`Self::encode_change`], with an explicit processing time (for reproducible tests).
+    pub async fn encode_change_at(&mut self, change: &Change, now: Now) -> Result<EncodedRecord> {
+        let schemas = self.envelope.schemas(&change.table);
+        let topic = self.envelope.stem(&change.table);
+        let key = self.envelope.key_datum(change)?;
+        let value = self.envelope.envelope_datum(change, now)?;
+        let (key, value) = match self.kind {
+            FormatKind::Json => {
+                let k = key.map(|k| to_json(schemas.key.as_ref(), &k));
+                let mut v = Vec::with_capacity(512);
+                json::write_json(&schemas.envelope, &value, &mut v);
+                (k, v)
+            }
+            FormatKind::JsonSchema => {
+                let js = self.json_schemas(&schemas);
+                let k = match (key, &schemas.key, &js.key) {
+                    (Some(k), Some(ks), Some(kj)) => {
+                        let mut out = Vec::with_capacity(256);
+                        json::write_with_schema(kj, ks, &k, &mut out);
+                        Some(out)
+                    }
+                    _ => None,
+                };
+                let mut v = Vec::with_capacity(2048);
+                json::write_with_schema(&js.value, &schemas.envelope, &value, &mut v);
+                (k, v)
+            }
+            FormatKind::Avro => {
+                let a = self.avro_table(&schemas)?;
+                let Some(reg) = self.registry.as_mut() else {
+                    return Err(Error::Config("format.registry_url is required for avro".into()));
+                };
+                let k = match (key, &a.key) {
+                    (Some(k), Some(codec)) => {
+                        let id = reg.id_for(&format!("{topic}-key"), &codec.schema_json).await?;
+                        let mut out = Vec::with_capacity(64);
+                        codec
+                            .encode(id, &k, &mut out)
+                            .map_err(|r| Self::encode_err(change, r))?;
+                        Some(out)
+                    }
+                    _ => None,
+                };
+                let id = reg
+                    .id_for(&format!("{topic}-value"), &a.value.schema_json)
+                    .await?;
+                let mut v = Vec::with_capacity(512);
+                a.value
+                    .encode(id, &value, &mut v)
+                    .map_err(|r| Self::encode_err(change, r))?;
+                (k, v)
+            }
+        };
+        Ok(EncodedRecord {
+            topic,
+            key,
+            value: Some(value),
+        })
+    }
+
+    fn json_schemas(&mut self, s: &TableSchemas) -> Arc<JsonSchemas> {
+        if let Some(j) = self.json.get(&s.fingerprint) {
+            return j.clone();
+        }
+        let j = Arc::new(JsonSchemas {
+            key: s.key.as_ref().map(|k| k.to_connect_json().to_string().into_bytes()),
+            value: s.envelope.to_connect_json().to_string().into_bytes(),
+        });
+        self.json.insert(s.fingerprint, j.clone());
+        j
+    }
+
+    /// Encodes a schema change for topic `<prefix>` with key `{databaseName}`.
+    pub async fn encode_schema_change(&mut self, sc: &SchemaChange) -> Result<EncodedRecord> {
+        let flavor = self.envelope.flavor();
+        let prefix = self.envelope.prefix().to_string();
+        let (ks, vs) = self
+            .schema_change
+            .get_or_insert_with(|| (schema_change::key_schema(flavor), schema_change::value_schema(flavor)))
+            .clone();
+        let key = schema_change::key_datum(sc);
+        let value = schema_change::value_datum(sc, flavor, &prefix);
+        let (k, v) = match self.kind {
+            FormatKind::Json => (to_json(Some(&ks), &key), to_json(Some(&vs), &value)),
+            FormatKind::JsonSchema => {
+                let mut k = Vec::new();
+                json::write_with_schema(ks.to_connect_json().to_string().as_bytes(), &ks, &key, &mut k);
+                let mut v = Vec::new();
+                json::write_with_schema(vs.to_connect_json().to_string().as_bytes(), &vs, &value, &mut v);
+                (k, v)
+            }
+            FormatKind::Avro => {
+                let codecs = match &self.schema_change_avro {
+                    Some(c) => c.clone(),
+                    None => {
+                        let (kj, vj) = match flavor {
+                            Flavor::Mysql => (SCHEMA_CHANGE_KEY_MYSQL_AVSC, SCHEMA_CHANGE_VALUE_MYSQL_AVSC),
+                            Flavor::Mariadb => (SCHEMA_CHANGE_KEY_MARIADB_AVSC, SCHEMA_CHANGE_VALUE_MARIADB_AVSC),
+                        };
+                        let c = Arc::new(AvroTable {
+                            key: Some(AvroCodec::from_json(&ks, compact(kj))?),
+                            value: AvroCodec::from_json(&vs, compact(vj))?,
+                        });
+                        self.schema_change_avro = Some(c.clone());
+                        c
+                    }
+                };
+                let Some(reg) = self.registry.as_mut() else {
+                    return Err(Error::Config("format.registry_url is required for avro".into()));
+                };
+                let sc_err = |r: String| Error::Encode {
+                    table: sc.database.clone(),
+                    position: sc.position.to_string(),
+                    reason: r,
+                };
+                let mut k = Vec::new();
+                if let Some(kc) = &codecs.key {
+                    let kid = reg.id_for(&format!("{prefix}-key"), &kc.schema_json).await?;
+                    kc.encode(kid, &key, &mut k).map_err(sc_err)?;
+                }
+                let vid = reg
+                    .id_for(&format!("{prefix}-value"), &codecs.value.schema_json)
+                    .await?;
+                let mut v = Vec::new();
+                codecs.value.encode(vid, &value, &mut v).map_err(sc_err)?;
+                (k, v)
+            }
+        };
+        Ok(EncodedRecord {
+            topic: prefix,
+            key: Some(k),
+            value: Some(v),
+        })
+    }
+
+    /// The key and value schemas for `rowtide schema`: Avro JSON for avro, the Connect JSON
+    /// schema otherwise. `{"key": … or null, "value": …}`.
+    pub fn describe_schemas(&self, table: &TableDesc) -> Result<serde_json::Value> {
+        let mut b = EnvelopeBuilder::new(
+            self.envelope.prefix(),
+            self.envelope.flavor(),
+            self.envelope.modes(),
+        );
+        let s = b.schemas(table);
+        Ok(match self.kind {
+            FormatKind::Avro => serde_json::json!({
+                "key": s.key.as_ref().map(avro::avro_schema),
+                "value": avro::avro_schema(&s.envelope),
+            }),
+            _ => serde_json::json!({
+                "key": s.key.as_ref().map(|k| k.to_connect_json()),
+                "value": s.envelope.to_connect_json(),
+            }),
+        })
+    }
+}
+
+fn to_json(s: Option<&Schema>, d: &Datum) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    match s {
+        Some(s) => json::write_json(s, d, &mut out),
+        None => out.extend_from_slice(b"null"),
+    }
+    out
+}
+
+/// A static schema file's text in compact form (what gets registered).
+fn compact(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| text.to_string())
+}

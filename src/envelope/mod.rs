@@ -1,1 +1,292 @@
-//! Debezium envelopes and their Connect-style schemas (see schema.rs / convert.rs).
+//! Debezium envelopes: turns a [`Change`] into the key and envelope datums and derives, per
+//! table structure, their Connect-style schemas (`<prefix>.<db>.<table>.Key`, `…Value`,
+//! `…Envelope`). The type mapping lives in [`convert`], the schema model in [`schema`].
+//!
+//! Invariant: schemas are derived once per `TableDesc::fingerprint()` and cached; the datums
+//! built for a change always match the cached schemas of that change's table.
+
+pub mod convert;
+pub mod schema;
+pub mod schema_change;
+pub mod source_info;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::catalog::TableDesc;
+use crate::change::{Change, Row};
+use crate::envelope::convert::{column_datum, Modes};
+use crate::envelope::schema::{int64, string, Datum, Field, Schema};
+use crate::envelope::source_info::{source_datum, source_schema, SourceFields};
+use crate::error::{Error, Result};
+use crate::source::Flavor;
+
+pub use schema::Type;
+
+/// Debezium's `event.block` transaction schema (optional; null while transaction metadata
+/// is not provided).
+pub fn transaction_schema() -> Schema {
+    Schema::strukt(
+        "event.block",
+        vec![
+            Field::new("id", string()),
+            Field::new("total_order", int64()),
+            Field::new("data_collection_order", int64()),
+        ],
+    )
+    .version(1)
+    .optional()
+}
+
+/// The schemas of one table structure.
+#[derive(Debug, Clone)]
+pub struct TableSchemas {
+    /// `<prefix>.<db>.<table>.Key`, or `None` for a table without a primary key.
+    pub key: Option<Schema>,
+    /// `<prefix>.<db>.<table>.Envelope`.
+    pub envelope: Schema,
+    /// The fingerprint of the table structure these schemas were derived from.
+    pub fingerprint: u64,
+}
+
+/// Builds envelopes and caches per-table schemas.
+#[derive(Debug)]
+pub struct EnvelopeBuilder {
+    prefix: String,
+    flavor: Flavor,
+    modes: Modes,
+    source: Schema,
+    cache: HashMap<u64, Arc<TableSchemas>>,
+}
+
+/// Processing time (now) for the envelope's `ts_ms/ts_us/ts_ns`.
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    pub nanos: i64,
+}
+
+impl Now {
+    pub fn system() -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as i64)
+            .unwrap_or(0);
+        Now { nanos }
+    }
+}
+
+impl EnvelopeBuilder {
+    pub fn new(prefix: &str, flavor: Flavor, modes: Modes) -> Self {
+        EnvelopeBuilder {
+            prefix: prefix.to_string(),
+            flavor,
+            modes,
+            source: source_schema(flavor),
+            cache: HashMap::new(),
+        }
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub fn flavor(&self) -> Flavor {
+        self.flavor
+    }
+
+    pub fn modes(&self) -> Modes {
+        self.modes
+    }
+
+    /// The schema-name (and topic) stem of a table: `<prefix>.<db>.<table>`.
+    pub fn stem(&self, t: &TableDesc) -> String {
+        format!("{}.{}.{}", self.prefix, t.db, t.name)
+    }
+
+    /// The schemas of a table structure (derived once per fingerprint).
+    pub fn schemas(&mut self, t: &TableDesc) -> Arc<TableSchemas> {
+        let fp = t.fingerprint();
+        if let Some(s) = self.cache.get(&fp) {
+            return s.clone();
+        }
+        let s = Arc::new(self.derive(t, fp));
+        self.cache.insert(fp, s.clone());
+        s
+    }
+
+    fn derive(&self, t: &TableDesc, fingerprint: u64) -> TableSchemas {
+        let stem = self.stem(t);
+        let key = if t.primary_key.is_empty() {
+            None
+        } else {
+            let fields = t
+                .primary_key
+                .iter()
+                .filter_map(|i| t.columns.get(*i))
+                .map(|c| Field::new(c.name.clone(), convert::column_schema(c, &self.modes)))
+                .collect();
+            Some(Schema::strukt(format!("{stem}.Key"), fields))
+        };
+        let row = Schema::strukt(
+            format!("{stem}.Value"),
+            convert::row_fields(&t.columns, &self.modes),
+        )
+        .optional();
+        let envelope = Schema::strukt(
+            format!("{stem}.Envelope"),
+            vec![
+                Field::new("before", row.clone()),
+                Field::new("after", row),
+                Field::new("source", self.source.clone()),
+                Field::new("transaction", transaction_schema()),
+                Field::new("op", string()),
+                Field::new("ts_ms", int64().optional()),
+                Field::new("ts_us", int64().optional()),
+                Field::new("ts_ns", int64().optional()),
+            ],
+        )
+        .version(2);
+        TableSchemas {
+            key,
+            envelope,
+            fingerprint,
+        }
+    }
+
+    fn err(c: &Change, reason: String) -> Error {
+        Error::Encode {
+            table: c.table.full_name(),
+            position: c.position.to_string(),
+            reason,
+        }
+    }
+
+    fn row_datum(&self, c: &Change, row: &Row) -> Result<Datum> {
+        let t = &c.table;
+        if row.len() != t.columns.len() {
+            return Err(Self::err(
+                c,
+                format!("row has {} values for {} columns", row.len(), t.columns.len()),
+            ));
+        }
+        let mut out = Vec::with_capacity(row.len());
+        for (col, v) in t.columns.iter().zip(row) {
+            out.push(
+                column_datum(col, v, &self.modes)
+                    .map_err(|r| Self::err(c, format!("column {}: {r}", col.name)))?,
+            );
+        }
+        Ok(Datum::Struct(out))
+    }
+
+    /// The key datum (primary-key columns of the after image, or of the before image for a
+    /// delete), or `None` for a table without a primary key.
+    pub fn key_datum(&self, c: &Change) -> Result<Option<Datum>> {
+        let t = &c.table;
+        if t.primary_key.is_empty() {
+            return Ok(None);
+        }
+        let Some(row) = c.after.as_ref().or(c.before.as_ref()) else {
+            return Err(Self::err(c, "change has neither a before nor an after image".into()));
+        };
+        let mut out = Vec::with_capacity(t.primary_key.len());
+        for &i in &t.primary_key {
+            let (Some(col), Some(v)) = (t.columns.get(i), row.get(i)) else {
+                return Err(Self::err(c, format!("primary key column #{i} is missing")));
+            };
+            out.push(
+                column_datum(col, v, &self.modes)
+                    .map_err(|r| Self::err(c, format!("key column {}: {r}", col.name)))?,
+            );
+        }
+        Ok(Some(Datum::Struct(out)))
+    }
+
+    /// The envelope datum; `now` is the processing time.
+    pub fn envelope_datum(&self, c: &Change, now: Now) -> Result<Datum> {
+        let before = match &c.before {
+            Some(r) => self.row_datum(c, r)?,
+            None => Datum::Null,
+        };
+        let after = match &c.after {
+            Some(r) => self.row_datum(c, r)?,
+            None => Datum::Null,
+        };
+        let source = source_datum(&SourceFields {
+            connector: self.flavor.connector(),
+            name: &self.prefix,
+            ts_ms: c.ts_ms,
+            snapshot: c.snapshot.as_str(),
+            db: &c.table.db,
+            table: Some(&c.table.name),
+            server_id: c.server_id,
+            gtid: c.position.gtid.as_deref(),
+            file: &c.position.file,
+            pos: c.position.pos,
+            row: c.position.row,
+            thread: c.thread,
+            query: c.query.as_deref(),
+        });
+        Ok(Datum::Struct(vec![
+            before,
+            after,
+            source,
+            Datum::Null,
+            Datum::str(c.op.code()),
+            Datum::Int(now.nanos.div_euclid(1_000_000)),
+            Datum::Int(now.nanos.div_euclid(1_000)),
+            Datum::Int(now.nanos),
+        ]))
+    }
+}
+
+/// Heartbeat key `io.debezium.connector.common.ServerNameKey {serverName}` (SchemaFactory).
+pub fn heartbeat_key_schema() -> Schema {
+    Schema::strukt(
+        "io.debezium.connector.common.ServerNameKey",
+        vec![Field::new("serverName", string())],
+    )
+    .version(1)
+}
+
+/// Heartbeat value `io.debezium.connector.common.Heartbeat {ts_ms}` (SchemaFactory).
+pub fn heartbeat_value_schema() -> Schema {
+    Schema::strukt(
+        "io.debezium.connector.common.Heartbeat",
+        vec![Field::new("ts_ms", int64())],
+    )
+    .version(1)
+}
+
+/// Transaction metadata key `io.debezium.connector.common.TransactionMetadataKey {id}`.
+pub fn transaction_key_schema() -> Schema {
+    Schema::strukt(
+        "io.debezium.connector.common.TransactionMetadataKey",
+        vec![Field::new("id", string())],
+    )
+    .version(1)
+}
+
+/// Transaction metadata value (`status`, `id`, `event_count`, `data_collections`, `ts_ms`).
+pub fn transaction_value_schema() -> Schema {
+    let per_collection = Schema::strukt(
+        "event.collection",
+        vec![
+            Field::new("data_collection", string()),
+            Field::new("event_count", int64()),
+        ],
+    )
+    .version(1)
+    .optional();
+    Schema::strukt(
+        "io.debezium.connector.common.TransactionMetadataValue",
+        vec![
+            Field::new("status", string()),
+            Field::new("id", string()),
+            Field::new("event_count", int64().optional()),
+            Field::new("data_collections", schema::array(per_collection).optional()),
+            Field::new("ts_ms", int64()),
+        ],
+    )
+    .version(1)
+}

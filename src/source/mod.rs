@@ -4,6 +4,7 @@
 pub mod binlog;
 pub mod events;
 pub mod file;
+pub mod snapshot;
 pub mod filter;
 
 pub use events::{EventHandler, Flavor};

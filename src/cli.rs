@@ -1,0 +1,298 @@
+//! The command line: `run`, `check`, `offsets`, `schema`, `replay` (see
+//! `../shared/design/interface.md`). Each command returns an exit code; errors carry
+//! their own (2 for usage and configuration, 1 for runtime failures).
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+use crate::checkpoint::{now_ms, Checkpoint, CheckpointStore, SledStore, SnapshotState};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::position::{BinlogPosition, GtidSet, SourceOffset};
+use crate::source::{Filter, Flavor};
+use crate::telemetry::LogFormat;
+
+#[derive(Debug, Parser)]
+#[command(name = "rowtide", version, about = "Change data capture from MySQL/MariaDB binlogs to Kafka, Debezium-compatible")]
+pub struct Cli {
+    /// Configuration file (TOML). Every key can be overridden with ROWTIDE_<SECTION>__<KEY>.
+    #[arg(short = 'c', long = "config", global = true)]
+    pub config: Option<PathBuf>,
+    /// Log format on stderr.
+    #[arg(long = "log-format", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+    /// More logging (-v debug, -vv trace).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Less logging (-q warnings, -qq errors only).
+    #[arg(short = 'q', long = "quiet", action = clap::ArgAction::Count, global = true)]
+    pub quiet: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Snapshot as configured, then stream the binlog to the sink until SIGINT/SIGTERM.
+    Run,
+    /// Verify that the source, Kafka and the registry are ready for `run`.
+    Check,
+    /// Show, move or forget the stored position.
+    Offsets {
+        #[command(subcommand)]
+        action: OffsetsAction,
+    },
+    /// Print the key and value schemas of the captured tables.
+    Schema {
+        /// Only this table (`db.table`).
+        #[arg(long)]
+        table: Option<String>,
+    },
+    /// Decode recorded binlog files and print the change events as JSON lines.
+    Replay {
+        /// Binlog files (plain or .gz).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Only tables matching these `db.table` regexes.
+        #[arg(long)]
+        include: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OffsetsAction {
+    /// Print the checkpoint.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move the checkpoint to a binlog position or a GTID set.
+    Set {
+        /// FILE:POS, e.g. mariadb-bin.000003:1234.
+        #[arg(long, conflicts_with = "gtid")]
+        position: Option<String>,
+        /// A GTID set: `0-1-42` (MariaDB) or `uuid:1-42` (MySQL).
+        #[arg(long)]
+        gtid: Option<String>,
+    },
+    /// Forget the checkpoint; the next run starts per source.snapshot_mode.
+    Reset,
+}
+
+fn load_config(path: Option<&Path>) -> Result<Config> {
+    Config::load(path, &Config::env_overrides())
+}
+
+fn open_store(cfg: &Config) -> Result<SledStore> {
+    SledStore::open(&cfg.checkpoint.path)
+}
+
+/// Runs the parsed command and returns the exit code.
+pub async fn execute(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Run => {
+            let cfg = load_config(cli.config.as_deref())?;
+            info!(config = ?cfg.source, sink = ?cfg.sink.kind, format = ?cfg.format.kind, "Starting rowtide {}.", env!("CARGO_PKG_VERSION"));
+            let shutdown = CancellationToken::new();
+            let signal_token = shutdown.clone();
+            tokio::spawn(async move {
+                wait_for_signal().await;
+                info!("Signal received; shutting down.");
+                signal_token.cancel();
+            });
+            crate::pipeline::run(cfg, shutdown).await?;
+            Ok(0)
+        }
+        Command::Check => {
+            let cfg = load_config(cli.config.as_deref())?;
+            let ok = crate::preflight::run(&cfg).await;
+            Ok(if ok { 0 } else { 1 })
+        }
+        Command::Offsets { action } => {
+            let cfg = load_config(cli.config.as_deref())?;
+            let store = open_store(&cfg)?;
+            offsets(&store, action)
+        }
+        Command::Schema { table } => {
+            let cfg = load_config(cli.config.as_deref())?;
+            schema(&cfg, table.as_deref()).await
+        }
+        Command::Replay { files, include } => replay(&files, &include).await,
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn offsets(store: &dyn CheckpointStore, action: OffsetsAction) -> Result<i32> {
+    match action {
+        OffsetsAction::Show { json } => {
+            let cp = store.load()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&cp).unwrap_or_else(|_| "null".into()));
+            } else {
+                match cp {
+                    None => println!("no checkpoint: the next run starts per source.snapshot_mode"),
+                    Some(cp) => {
+                        println!("position:  {}", cp.offset.binlog);
+                        println!(
+                            "gtid_set:  {}",
+                            cp.offset.gtid_set.as_ref().map(|g| g.to_string()).unwrap_or_else(|| "-".into())
+                        );
+                        println!("skip_rows: {}", cp.offset.skip_rows);
+                        println!("snapshot:  {:?}", cp.snapshot);
+                        println!("flavor:    {}", cp.flavor.map(|f| f.connector()).unwrap_or("-"));
+                        println!("written:   {} ms since epoch ({})", cp.updated_at_ms, cp.reason);
+                    }
+                }
+            }
+            Ok(0)
+        }
+        OffsetsAction::Set { position, gtid } => {
+            let offset = match (position, gtid) {
+                (Some(p), None) => SourceOffset {
+                    binlog: p.parse::<BinlogPosition>().map_err(Error::Config)?,
+                    gtid_set: None,
+                    skip_rows: 0,
+                },
+                (None, Some(g)) => SourceOffset {
+                    binlog: BinlogPosition::new("", 4),
+                    gtid_set: Some(g.parse::<GtidSet>().map_err(Error::Config)?),
+                    skip_rows: 0,
+                },
+                _ => {
+                    return Err(Error::Config(
+                        "offsets set needs --position FILE:POS or --gtid SET".into(),
+                    ))
+                }
+            };
+            let flavor = match &offset.gtid_set {
+                Some(GtidSet::Mariadb(_)) => Some(Flavor::Mariadb),
+                Some(GtidSet::Mysql(_)) => Some(Flavor::Mysql),
+                None => store.load()?.and_then(|c| c.flavor),
+            };
+            let cp = Checkpoint {
+                offset,
+                snapshot: SnapshotState::Skipped,
+                flavor,
+                updated_at_ms: now_ms(),
+                reason: "offsets set".into(),
+            };
+            store.save(&cp)?;
+            println!("checkpoint set to {}", cp.offset);
+            Ok(0)
+        }
+        OffsetsAction::Reset => {
+            store.clear()?;
+            println!("checkpoint forgotten: the next run starts per source.snapshot_mode");
+            Ok(0)
+        }
+    }
+}
+
+async fn schema(cfg: &Config, table: Option<&str>) -> Result<i32> {
+    let filter = Filter::new(&cfg.source.include, &cfg.source.exclude)?;
+    let mut conn = crate::mysql::connect(&cfg.source).await?;
+    let info = crate::mysql::server_info(&mut conn, cfg.source.flavor).await?;
+    let tables = crate::mysql::schema::load_tables(&mut conn, &filter).await?;
+    let _ = conn.disconnect().await;
+    let encoder = crate::encode::Encoder::new(&cfg.format, &cfg.sink.topic_prefix, info.flavor)?;
+    let mut out = Vec::new();
+    for t in tables.iter().filter(|t| table.is_none_or(|n| n == t.full_name())) {
+        out.push(serde_json::json!({
+            "table": t.full_name(),
+            "schemas": encoder.describe_schemas(t)?,
+        }));
+    }
+    if out.is_empty() {
+        return Err(Error::Config(match table {
+            Some(t) => format!("table {t} is not captured or does not exist"),
+            None => "no captured tables (check source.include / source.exclude)".into(),
+        }));
+    }
+    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    Ok(0)
+}
+
+/// Reads the server version from a binlog file's format description event.
+fn file_flavor(path: &Path) -> Flavor {
+    use std::io::Read;
+    let Ok(f) = std::fs::File::open(path) else {
+        return Flavor::Mysql;
+    };
+    let mut r: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(flate2::read::GzDecoder::new(f))
+    } else {
+        Box::new(f)
+    };
+    let mut buf = [0u8; 4 + 19 + 2 + 50];
+    if r.read_exact(&mut buf).is_err() {
+        return Flavor::Mysql;
+    }
+    let version = String::from_utf8_lossy(&buf[25..]).to_ascii_lowercase();
+    if version.contains("mariadb") {
+        Flavor::Mariadb
+    } else {
+        Flavor::Mysql
+    }
+}
+
+async fn replay(files: &[PathBuf], include: &[String]) -> Result<i32> {
+    use std::io::Write;
+    let filter = Filter::new(include, &[])?;
+    let cfg = crate::config::FormatConfig::default();
+    for path in files {
+        let flavor = file_flavor(path);
+        let mut encoder = crate::encode::Encoder::new(&cfg, "replay", flavor)?;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<crate::change::SourceEvent>(1024);
+        let p = path.clone();
+        let f = filter.clone();
+        let reader = tokio::task::spawn_blocking(move || {
+            crate::source::file::replay_file(&p, f, &mut |ev| {
+                tx.blocking_send(ev).map_err(|_| Error::Shutdown)
+            })
+            .map(|_| ())
+        });
+        let mut stdout = std::io::stdout().lock();
+        while let Some(ev) = rx.recv().await {
+            let rec = match &ev {
+                crate::change::SourceEvent::Change(c) => encoder.encode_change(c).await?,
+                crate::change::SourceEvent::SchemaChange(s) => encoder.encode_schema_change(s).await?,
+                _ => continue,
+            };
+            let embed = |b: &Option<Vec<u8>>| -> serde_json::Value {
+                b.as_ref()
+                    .and_then(|b| serde_json::from_slice(b).ok())
+                    .unwrap_or(serde_json::Value::Null)
+            };
+            let line = serde_json::json!({"topic": rec.topic, "key": embed(&rec.key), "value": embed(&rec.value)});
+            writeln!(stdout, "{line}").map_err(|e| Error::io("writing to stdout", e))?;
+        }
+        reader
+            .await
+            .map_err(|e| Error::Source(format!("replay task: {e}")))??;
+    }
+    Ok(0)
+}

@@ -1,0 +1,292 @@
+//! Avro: derives the Avro schema of a Connect schema the way Confluent's AvroConverter
+//! (`AvroData.fromConnectSchema`, with connect metadata) does — `connect.name`,
+//! `connect.version`, `connect.doc`, `connect.parameters`, `connect.default`, `connect.type`
+//! for int8/int16, decimals as `bytes` with `logicalType: decimal`, optional schemas as
+//! `["null", T]` unions with a null default, records named from the Connect name — and
+//! encodes datums with apache-avro into the Confluent wire format (magic 0, schema id, body).
+//!
+//! Invariant: one parsed schema and one datum writer per distinct Avro schema, reused for
+//! every record; the Avro value built for a datum always follows that schema.
+
+use std::collections::HashSet;
+
+use apache_avro::types::Value as AvroValue;
+use apache_avro::writer::datum::GenericDatumWriter;
+use serde_json::{json, Map, Value as Json};
+
+use crate::envelope::convert::{CONNECT_DATE, CONNECT_TIME, CONNECT_TIMESTAMP, DECIMAL};
+use crate::envelope::schema::{Datum, Schema, Type};
+use crate::error::{Error, Result};
+
+/// Avro names allow `[A-Za-z_][A-Za-z0-9_]*`: other characters become `_` (as Debezium's
+/// `avro` schema-name adjustment does).
+pub fn avro_name(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .collect();
+    if out.is_empty() || out.as_bytes()[0].is_ascii_digit() {
+        out.insert(0, '_');
+    }
+    out
+}
+
+fn split_name(full: &str) -> (Option<String>, String) {
+    match full.rsplit_once('.') {
+        Some((ns, n)) => (
+            Some(ns.split('.').map(avro_name).collect::<Vec<_>>().join(".")),
+            avro_name(n),
+        ),
+        None => (None, avro_name(full)),
+    }
+}
+
+/// The Avro schema (as JSON) of a Connect schema.
+pub fn avro_schema(s: &Schema) -> Json {
+    let mut named = HashSet::new();
+    avro_inner(s, &mut named)
+}
+
+fn avro_inner(s: &Schema, named: &mut HashSet<String>) -> Json {
+    let base = avro_base(s, named);
+    if s.optional {
+        match &s.default {
+            Some(_) => json!([base, "null"]),
+            None => json!(["null", base]),
+        }
+    } else {
+        base
+    }
+}
+
+fn avro_base(s: &Schema, named: &mut HashSet<String>) -> Json {
+    let mut m = Map::new();
+    match &s.ty {
+        Type::Struct(fields) => {
+            let (ns, name) = split_name(s.name.as_deref().unwrap_or("ConnectDefault"));
+            let full = match &ns {
+                Some(ns) => format!("{ns}.{name}"),
+                None => name.clone(),
+            };
+            if !named.insert(full.clone()) {
+                return Json::String(full);
+            }
+            m.insert("type".into(), json!("record"));
+            m.insert("name".into(), json!(name));
+            if let Some(ns) = ns {
+                m.insert("namespace".into(), json!(ns));
+            }
+            if let Some(d) = &s.doc {
+                m.insert("doc".into(), json!(d));
+            }
+            let fs: Vec<Json> = fields
+                .iter()
+                .map(|f| {
+                    let mut fm = Map::new();
+                    fm.insert("name".into(), json!(avro_name(&f.name)));
+                    fm.insert("type".into(), avro_inner(&f.schema, named));
+                    if let Some(d) = &f.schema.default {
+                        fm.insert("default".into(), d.clone());
+                    } else if f.schema.optional {
+                        fm.insert("default".into(), Json::Null);
+                    }
+                    Json::Object(fm)
+                })
+                .collect();
+            m.insert("fields".into(), Json::Array(fs));
+        }
+        Type::Array(items) => {
+            m.insert("type".into(), json!("array"));
+            m.insert("items".into(), avro_inner(items, named));
+        }
+        Type::Map(_, v) => {
+            m.insert("type".into(), json!("map"));
+            m.insert("values".into(), avro_inner(v, named));
+        }
+        Type::Int8 | Type::Int16 => {
+            m.insert("type".into(), json!("int"));
+            let t = if s.ty == Type::Int8 { "int8" } else { "int16" };
+            m.insert("connect.type".into(), json!(t));
+        }
+        Type::Int32 => {
+            m.insert("type".into(), json!("int"));
+        }
+        Type::Int64 => {
+            m.insert("type".into(), json!("long"));
+        }
+        Type::Float32 => {
+            m.insert("type".into(), json!("float"));
+        }
+        Type::Float64 => {
+            m.insert("type".into(), json!("double"));
+        }
+        Type::Boolean => {
+            m.insert("type".into(), json!("boolean"));
+        }
+        Type::String => {
+            m.insert("type".into(), json!("string"));
+        }
+        Type::Bytes => {
+            m.insert("type".into(), json!("bytes"));
+            if s.name.as_deref() == Some(DECIMAL) {
+                let scale: i64 = s.parameter("scale").and_then(|v| v.parse().ok()).unwrap_or(0);
+                let precision: i64 = s
+                    .parameter("connect.decimal.precision")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(64);
+                m.insert("scale".into(), json!(scale));
+                m.insert("precision".into(), json!(precision));
+            }
+        }
+    }
+    // Connect metadata, as AvroData adds it.
+    if let Some(d) = &s.doc {
+        m.insert("connect.doc".into(), json!(d));
+    }
+    if let Some(v) = s.version {
+        m.insert("connect.version".into(), json!(v));
+    }
+    if !s.parameters.is_empty() {
+        let p: Map<String, Json> = s
+            .parameters
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        m.insert("connect.parameters".into(), Json::Object(p));
+    }
+    if let Some(d) = &s.default {
+        m.insert("connect.default".into(), d.clone());
+    }
+    if let Some(n) = &s.name {
+        m.insert("connect.name".into(), json!(n));
+        let logical = match n.as_str() {
+            DECIMAL => Some("decimal"),
+            CONNECT_DATE => Some("date"),
+            CONNECT_TIME => Some("time-millis"),
+            CONNECT_TIMESTAMP => Some("timestamp-millis"),
+            _ => None,
+        };
+        if let Some(l) = logical {
+            m.insert("logicalType".into(), json!(l));
+        }
+    }
+    // A primitive without properties is written as its bare type name.
+    if m.len() == 1 {
+        if let Some(t) = m.remove("type") {
+            return t;
+        }
+    }
+    Json::Object(m)
+}
+
+/// The apache-avro value of a datum of `s`.
+pub fn avro_value(s: &Schema, d: &Datum) -> std::result::Result<AvroValue, String> {
+    if s.optional {
+        let null_first = s.default.is_none();
+        return Ok(match d {
+            Datum::Null => AvroValue::Union(if null_first { 0 } else { 1 }, Box::new(AvroValue::Null)),
+            d => AvroValue::Union(if null_first { 1 } else { 0 }, Box::new(avro_base_value(s, d)?)),
+        });
+    }
+    avro_base_value(s, d)
+}
+
+fn avro_base_value(s: &Schema, d: &Datum) -> std::result::Result<AvroValue, String> {
+    let logical = s.name.as_deref();
+    Ok(match (&s.ty, d) {
+        (Type::Int32, Datum::Int(i)) if logical == Some(CONNECT_DATE) => AvroValue::Date(*i as i32),
+        (Type::Int32, Datum::Int(i)) if logical == Some(CONNECT_TIME) => {
+            AvroValue::TimeMillis(*i as i32)
+        }
+        (Type::Int64, Datum::Int(i)) if logical == Some(CONNECT_TIMESTAMP) => {
+            AvroValue::TimestampMillis(*i)
+        }
+        (Type::Int8 | Type::Int16 | Type::Int32, Datum::Int(i)) => {
+            AvroValue::Int(i32::try_from(*i).map_err(|_| format!("{i} does not fit an Avro int"))?)
+        }
+        (Type::Int64, Datum::Int(i)) => AvroValue::Long(*i),
+        (Type::Float32, Datum::F32(f)) => AvroValue::Float(*f),
+        (Type::Float64, Datum::F64(f)) => AvroValue::Double(*f),
+        (Type::Boolean, Datum::Bool(b)) => AvroValue::Boolean(*b),
+        (Type::String, Datum::Str(v)) => AvroValue::String(v.clone()),
+        (Type::Bytes, Datum::Bytes(b)) if logical == Some(DECIMAL) => {
+            AvroValue::Decimal(apache_avro::Decimal::from(b.clone()))
+        }
+        (Type::Bytes, Datum::Bytes(b)) => AvroValue::Bytes(b.clone()),
+        (Type::Array(items), Datum::Array(v)) => AvroValue::Array(
+            v.iter()
+                .map(|x| avro_value(items, x))
+                .collect::<std::result::Result<_, _>>()?,
+        ),
+        (Type::Map(_, vs), Datum::Map(entries)) => {
+            let mut m = std::collections::HashMap::new();
+            for (k, v) in entries {
+                let Datum::Str(k) = k else {
+                    return Err("Avro maps need string keys".into());
+                };
+                m.insert(k.clone(), avro_value(vs, v)?);
+            }
+            AvroValue::Map(m)
+        }
+        (Type::Struct(fields), Datum::Struct(values)) => AvroValue::Record(
+            fields
+                .iter()
+                .zip(values)
+                .map(|(f, v)| Ok((avro_name(&f.name), avro_value(&f.schema, v)?)))
+                .collect::<std::result::Result<_, String>>()?,
+        ),
+        (ty, d) => return Err(format!("datum {d:?} does not match the {} schema", ty.connect_name())),
+    })
+}
+
+/// One Avro schema: its JSON text (what the registry gets) and a reusable writer.
+pub struct AvroCodec {
+    pub schema_json: String,
+    connect: Schema,
+    writer: GenericDatumWriter<'static>,
+}
+
+impl std::fmt::Debug for AvroCodec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AvroCodec")
+            .field("schema_json", &self.schema_json)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AvroCodec {
+    /// Builds the codec of a Connect schema.
+    pub fn new(connect: &Schema) -> Result<Self> {
+        Self::from_json(connect, avro_schema(connect).to_string())
+    }
+
+    /// A codec for a given Avro schema text (e.g. an embedded static schema) that encodes
+    /// datums of `connect`.
+    pub fn from_json(connect: &Schema, schema_json: String) -> Result<Self> {
+        let parsed = apache_avro::Schema::parse_str(&schema_json)
+            .map_err(|e| Error::Registry(format!("invalid Avro schema generated: {e}")))?;
+        // The writer borrows its schema; codecs live as long as the encoder and there is
+        // one per distinct table structure, so the schema is leaked once, deliberately.
+        let leaked: &'static apache_avro::Schema = Box::leak(Box::new(parsed));
+        let writer = GenericDatumWriter::builder(leaked)
+            .validate(false)
+            .build()
+            .map_err(|e| Error::Registry(format!("cannot resolve Avro schema: {e}")))?;
+        Ok(AvroCodec {
+            schema_json,
+            connect: connect.clone(),
+            writer,
+        })
+    }
+
+    /// Appends the Confluent frame (magic 0, big-endian id) and the Avro body to `out`.
+    pub fn encode(&self, id: u32, d: &Datum, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+        out.push(0);
+        out.extend_from_slice(&id.to_be_bytes());
+        let v = avro_value(&self.connect, d)?;
+        self.writer
+            .write_value_ref(out, &v)
+            .map_err(|e| format!("Avro encoding failed: {e}"))?;
+        Ok(())
+    }
+}

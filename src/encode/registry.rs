@@ -1,0 +1,213 @@
+//! A Confluent-compatible schema registry client (TopicNameStrategy subjects
+//! `<topic>-key` / `<topic>-value`): registers schemas and caches their ids by
+//! (subject, schema fingerprint), so a new table structure registers a new version before
+//! the first event that uses it.
+//!
+//! Invariant: an unreachable registry or a 5xx is retried with bounded backoff and then
+//! reported as the transient [`Error::Registry`]; 409/422 are the definite
+//! [`Error::IncompatibleSchema`] naming the subject and the registry's message.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::config::FormatConfig;
+use crate::error::{Error, Result};
+
+const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
+
+/// The registry client.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    base: String,
+    client: reqwest::Client,
+    auth: Option<(String, String)>,
+    ids: HashMap<(String, u64), u32>,
+    attempts: u32,
+    backoff: Duration,
+}
+
+/// FNV-1a of the schema text: the cache key of a schema within a subject.
+pub fn schema_fingerprint(schema: &str) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in schema.as_bytes() {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+impl Registry {
+    pub fn new(cfg: &FormatConfig) -> Result<Self> {
+        let Some(url) = cfg.registry_url.as_deref() else {
+            return Err(Error::Config(
+                "format.registry_url is required for format.kind = \"avro\"".into(),
+            ));
+        };
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30));
+        if let Some(ca) = &cfg.registry_ca {
+            let pem = std::fs::read(ca)
+                .map_err(|e| Error::io(format!("reading format.registry_ca {}", ca.display()), e))?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| {
+                Error::Config(format!("format.registry_ca {} is not a PEM certificate: {e}", ca.display()))
+            })?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the registry client: {e}")))?;
+        let password = match (&cfg.registry_password, &cfg.registry_password_file) {
+            (Some(p), _) => Some(p.clone()),
+            (None, Some(f)) => Some(
+                std::fs::read_to_string(f)
+                    .map_err(|e| Error::io(format!("reading format.registry_password_file {}", f.display()), e))?
+                    .trim_end_matches(['\n', '\r'])
+                    .to_string(),
+            ),
+            (None, None) => None,
+        };
+        let auth = cfg
+            .registry_username
+            .clone()
+            .map(|u| (u, password.unwrap_or_default()));
+        Ok(Registry {
+            base: url.trim_end_matches('/').to_string(),
+            client,
+            auth,
+            ids: HashMap::new(),
+            attempts: 6,
+            backoff: Duration::from_millis(200),
+        })
+    }
+
+    /// Sets how many attempts a request gets and the first backoff (doubling, max 5 s).
+    pub fn with_retry(mut self, attempts: u32, backoff: Duration) -> Self {
+        self.attempts = attempts.max(1);
+        self.backoff = backoff;
+        self
+    }
+
+    /// Seeds the cache with a known id (for benchmarks and tests that must not hit the network).
+    pub fn seed(&mut self, subject: &str, schema: &str, id: u32) {
+        self.ids
+            .insert((subject.to_string(), schema_fingerprint(schema)), id);
+    }
+
+    /// The id of `schema` under `subject`, registering it if this process has not yet.
+    pub async fn id_for(&mut self, subject: &str, schema: &str) -> Result<u32> {
+        let key = (subject.to_string(), schema_fingerprint(schema));
+        if let Some(id) = self.ids.get(&key) {
+            return Ok(*id);
+        }
+        let id = self.register(subject, schema).await?;
+        self.ids.insert(key, id);
+        Ok(id)
+    }
+
+    /// `POST /subjects/{subject}/versions`.
+    pub async fn register(&self, subject: &str, schema: &str) -> Result<u32> {
+        let url = format!("{}/subjects/{}/versions", self.base, encode_path(subject));
+        let body = json!({ "schema": schema, "schemaType": "AVRO" }).to_string();
+        let v = self.send(subject, || self.client.post(&url).body(body.clone())).await?;
+        v.get("id")
+            .and_then(|i| i.as_u64())
+            .and_then(|i| u32::try_from(i).ok())
+            .ok_or_else(|| Error::Registry(format!("registry answered without an id for {subject}: {v}")))
+    }
+
+    /// `GET /schemas/ids/{id}`: the schema text.
+    pub async fn schema_by_id(&self, id: u32) -> Result<String> {
+        let url = format!("{}/schemas/ids/{id}", self.base);
+        let v = self.send("(by id)", || self.client.get(&url)).await?;
+        v.get("schema")
+            .and_then(|s| s.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| Error::Registry(format!("registry answered without a schema for id {id}")))
+    }
+
+    /// `GET /subjects/{subject}/versions`.
+    pub async fn versions(&self, subject: &str) -> Result<Vec<i64>> {
+        let url = format!("{}/subjects/{}/versions", self.base, encode_path(subject));
+        let v = self.send(subject, || self.client.get(&url)).await?;
+        Ok(v.as_array()
+            .map(|a| a.iter().filter_map(|x| x.as_i64()).collect())
+            .unwrap_or_default())
+    }
+
+    async fn send(
+        &self,
+        subject: &str,
+        make: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<serde_json::Value> {
+        let mut delay = self.backoff;
+        let mut last = String::new();
+        for attempt in 1..=self.attempts {
+            let mut req = make()
+                .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
+                .header(reqwest::header::ACCEPT, CONTENT_TYPE);
+            if let Some((u, p)) = &self.auth {
+                req = req.basic_auth(u, Some(p));
+            }
+            match req.send().await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let text = resp.text().await.unwrap_or_default();
+                    if status.is_success() {
+                        return serde_json::from_str(&text).map_err(|e| {
+                            Error::Registry(format!("registry sent invalid JSON ({e}): {text}"))
+                        });
+                    }
+                    let message = serde_json::from_str::<serde_json::Value>(&text)
+                        .ok()
+                        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
+                        .unwrap_or(text);
+                    match status.as_u16() {
+                        409 | 422 => {
+                            return Err(Error::IncompatibleSchema {
+                                subject: subject.to_string(),
+                                message: format!("{message} (HTTP {status})"),
+                            })
+                        }
+                        401 | 403 => {
+                            return Err(Error::Config(format!(
+                                "the schema registry refused access (HTTP {status}): {message}; \
+                                 check format.registry_username / registry_password"
+                            )))
+                        }
+                        s if s >= 500 || s == 429 => last = format!("HTTP {status}: {message}"),
+                        _ => {
+                            return Err(Error::Registry(format!(
+                                "{subject}: HTTP {status}: {message}"
+                            )))
+                        }
+                    }
+                }
+                Err(e) => last = e.to_string(),
+            }
+            if attempt < self.attempts {
+                tracing::warn!(subject, attempt, error = %last, "Schema registry request failed; retrying.");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+        Err(Error::Registry(format!(
+            "{} unreachable after {} attempts ({subject}): {last}",
+            self.base, self.attempts
+        )))
+    }
+}
+
+fn encode_path(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,272 @@
+//! The one schema model: Kafka Connect-style schemas (struct/fields, primitive types,
+//! optional, default, semantic name, version, doc, parameters) and the values that follow
+//! them ([`Datum`]). Every encoder reads this model; none knows MySQL.
+//!
+//! Invariant: a [`Datum`] built by `convert` always matches the [`Schema`] it was built
+//! for (a struct datum has one entry per field, in field order), so encoders can walk the
+//! two together without re-validating.
+
+use serde_json::{json, Map, Value as Json};
+
+/// Connect schema types.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Type {
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    Float32,
+    Float64,
+    Boolean,
+    String,
+    Bytes,
+    Array(Box<Schema>),
+    Map(Box<Schema>, Box<Schema>),
+    Struct(Vec<Field>),
+}
+
+impl Type {
+    /// The type name JsonConverter writes.
+    pub fn connect_name(&self) -> &'static str {
+        match self {
+            Type::Int8 => "int8",
+            Type::Int16 => "int16",
+            Type::Int32 => "int32",
+            Type::Int64 => "int64",
+            Type::Float32 => "float",
+            Type::Float64 => "double",
+            Type::Boolean => "boolean",
+            Type::String => "string",
+            Type::Bytes => "bytes",
+            Type::Array(_) => "array",
+            Type::Map(..) => "map",
+            Type::Struct(_) => "struct",
+        }
+    }
+}
+
+/// One field of a struct schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub schema: Schema,
+}
+
+/// A Connect schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    pub ty: Type,
+    pub optional: bool,
+    /// Semantic (logical) name, e.g. `io.debezium.time.MicroTimestamp`, or a struct's name.
+    pub name: Option<String>,
+    pub version: Option<i32>,
+    pub doc: Option<String>,
+    /// Schema parameters in insertion order (`scale`, `connect.decimal.precision`, …).
+    pub parameters: Vec<(String, String)>,
+    /// Default value (as the JSON the converters would write for it).
+    pub default: Option<Json>,
+}
+
+impl Schema {
+    pub fn new(ty: Type) -> Self {
+        Schema {
+            ty,
+            optional: false,
+            name: None,
+            version: None,
+            doc: None,
+            parameters: Vec::new(),
+            default: None,
+        }
+    }
+
+    pub fn strukt(name: impl Into<String>, fields: Vec<Field>) -> Self {
+        Schema::new(Type::Struct(fields)).named(name)
+    }
+
+    pub fn optional(mut self) -> Self {
+        self.optional = true;
+        self
+    }
+
+    pub fn with_optional(mut self, optional: bool) -> Self {
+        self.optional = optional;
+        self
+    }
+
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    pub fn version(mut self, v: i32) -> Self {
+        self.version = Some(v);
+        self
+    }
+
+    pub fn doc(mut self, d: impl Into<String>) -> Self {
+        self.doc = Some(d.into());
+        self
+    }
+
+    pub fn param(mut self, k: impl Into<String>, v: impl Into<String>) -> Self {
+        self.parameters.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn default_value(mut self, v: Json) -> Self {
+        self.default = Some(v);
+        self
+    }
+
+    pub fn parameter(&self, key: &str) -> Option<&str> {
+        self.parameters
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn fields(&self) -> &[Field] {
+        match &self.ty {
+            Type::Struct(f) => f,
+            _ => &[],
+        }
+    }
+
+    /// The schema as Kafka Connect's JsonConverter writes it (`schemas.enable=true`): `type`,
+    /// then `items`/`keys`/`values`/`fields`, `optional`, `name`, `version`, `doc`,
+    /// `parameters`, `default`; struct fields carry their name under `field`.
+    pub fn to_connect_json(&self) -> Json {
+        let mut m = Map::new();
+        m.insert("type".into(), Json::from(self.ty.connect_name()));
+        match &self.ty {
+            Type::Struct(fields) => {
+                let list = fields
+                    .iter()
+                    .map(|f| {
+                        let mut j = f.schema.to_connect_json();
+                        if let Json::Object(o) = &mut j {
+                            o.insert("field".into(), Json::from(f.name.clone()));
+                        }
+                        j
+                    })
+                    .collect();
+                m.insert("fields".into(), Json::Array(list));
+            }
+            Type::Array(items) => {
+                m.insert("items".into(), items.to_connect_json());
+            }
+            Type::Map(k, v) => {
+                m.insert("keys".into(), k.to_connect_json());
+                m.insert("values".into(), v.to_connect_json());
+            }
+            _ => {}
+        }
+        m.insert("optional".into(), Json::Bool(self.optional));
+        if let Some(n) = &self.name {
+            m.insert("name".into(), Json::from(n.clone()));
+        }
+        if let Some(v) = self.version {
+            m.insert("version".into(), json!(v));
+        }
+        if let Some(d) = &self.doc {
+            m.insert("doc".into(), Json::from(d.clone()));
+        }
+        if !self.parameters.is_empty() {
+            let p: Map<String, Json> = self
+                .parameters
+                .iter()
+                .map(|(k, v)| (k.clone(), Json::from(v.clone())))
+                .collect();
+            m.insert("parameters".into(), Json::Object(p));
+        }
+        if let Some(d) = &self.default {
+            m.insert("default".into(), d.clone());
+        }
+        Json::Object(m)
+    }
+}
+
+impl Field {
+    pub fn new(name: impl Into<String>, schema: Schema) -> Self {
+        Field {
+            name: name.into(),
+            schema,
+        }
+    }
+}
+
+/// A value following a [`Schema`]. Integers of every width are `Int`; the schema says which.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Datum {
+    Null,
+    Bool(bool),
+    Int(i64),
+    F32(f32),
+    F64(f64),
+    Str(String),
+    Bytes(Vec<u8>),
+    Array(Vec<Datum>),
+    /// Map entries in order (keys are datums of the key schema).
+    Map(Vec<(Datum, Datum)>),
+    /// One datum per field of the struct schema, in field order.
+    Struct(Vec<Datum>),
+}
+
+impl Datum {
+    pub fn str(s: impl Into<String>) -> Datum {
+        Datum::Str(s.into())
+    }
+
+    pub fn opt_str(s: Option<&str>) -> Datum {
+        s.map_or(Datum::Null, |s| Datum::Str(s.to_string()))
+    }
+}
+
+// Common primitive schemas.
+pub fn int16() -> Schema {
+    Schema::new(Type::Int16)
+}
+pub fn int32() -> Schema {
+    Schema::new(Type::Int32)
+}
+pub fn int64() -> Schema {
+    Schema::new(Type::Int64)
+}
+pub fn string() -> Schema {
+    Schema::new(Type::String)
+}
+pub fn boolean() -> Schema {
+    Schema::new(Type::Boolean)
+}
+pub fn bytes() -> Schema {
+    Schema::new(Type::Bytes)
+}
+pub fn array(items: Schema) -> Schema {
+    Schema::new(Type::Array(Box::new(items)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_json_shape() {
+        let s = Schema::strukt(
+            "p.db.t.Key",
+            vec![Field::new(
+                "d",
+                bytes()
+                    .named("org.apache.kafka.connect.data.Decimal")
+                    .version(1)
+                    .param("scale", "2")
+                    .optional(),
+            )],
+        );
+        let j = s.to_connect_json();
+        assert_eq!(
+            j.to_string(),
+            r#"{"type":"struct","fields":[{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2"},"field":"d"}],"optional":false,"name":"p.db.t.Key"}"#
+        );
+    }
+}

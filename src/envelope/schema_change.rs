@@ -1,0 +1,247 @@
+//! Schema-change events on the `<prefix>` topic: Debezium's `SchemaChangeKey`
+//! `{databaseName}` and `SchemaChangeValue` `{source, ts_ms, databaseName, schemaName, ddl,
+//! tableChanges}` with the `io.debezium.connector.schema.{Change,Table,Column}` structs of
+//! `SchemaFactory` (Debezium 3.6).
+//!
+//! Invariant: field order and optionality are those of `SchemaFactory.schemaHistory*`.
+
+use crate::catalog::{ColumnDesc, ColumnKind, TableDesc};
+use crate::change::charset::Charset;
+use crate::change::SchemaChange;
+use crate::envelope::schema::{array, boolean, int32, int64, string, Datum, Field, Schema};
+use crate::envelope::source_info::{source_datum, source_schema, SourceFields};
+use crate::source::Flavor;
+
+pub fn key_schema(flavor: Flavor) -> Schema {
+    Schema::strukt(
+        format!("io.debezium.connector.{}.SchemaChangeKey", flavor.connector()),
+        vec![Field::new("databaseName", string())],
+    )
+    .version(1)
+}
+
+fn column_schema() -> Schema {
+    Schema::strukt(
+        "io.debezium.connector.schema.Column",
+        vec![
+            Field::new("name", string()),
+            Field::new("jdbcType", int32()),
+            Field::new("nativeType", int32().optional()),
+            Field::new("typeName", string()),
+            Field::new("typeExpression", string().optional()),
+            Field::new("charsetName", string().optional()),
+            Field::new("length", int32().optional()),
+            Field::new("scale", int32().optional()),
+            Field::new("position", int32()),
+            Field::new("optional", boolean().optional()),
+            Field::new("autoIncremented", boolean().optional()),
+            Field::new("generated", boolean().optional()),
+            Field::new("comment", string().optional()),
+            Field::new("defaultValueExpression", string().optional()),
+            Field::new("enumValues", array(string()).optional()),
+        ],
+    )
+    .version(1)
+}
+
+fn table_schema() -> Schema {
+    Schema::strukt(
+        "io.debezium.connector.schema.Table",
+        vec![
+            Field::new("defaultCharsetName", string().optional()),
+            Field::new("primaryKeyColumnNames", array(string()).optional()),
+            Field::new("columns", array(column_schema())),
+            Field::new("comment", string().optional()),
+        ],
+    )
+    .version(1)
+    .optional()
+}
+
+fn change_schema() -> Schema {
+    Schema::strukt(
+        "io.debezium.connector.schema.Change",
+        vec![
+            Field::new("type", string()),
+            Field::new("id", string()),
+            Field::new("table", table_schema()),
+        ],
+    )
+    .version(1)
+}
+
+pub fn value_schema(flavor: Flavor) -> Schema {
+    Schema::strukt(
+        format!("io.debezium.connector.{}.SchemaChangeValue", flavor.connector()),
+        vec![
+            Field::new("source", source_schema(flavor)),
+            Field::new("ts_ms", int64()),
+            Field::new("databaseName", string().optional()),
+            Field::new("schemaName", string().optional()),
+            Field::new("ddl", string().optional()),
+            Field::new("tableChanges", array(change_schema())),
+        ],
+    )
+    .version(1)
+}
+
+/// java.sql.Types code Debezium 3.6's MySQL DDL parser assigns to a column type.
+pub fn jdbc_type(c: &ColumnDesc) -> i32 {
+    let bin = c.charset.is_binary();
+    match &c.kind {
+        ColumnKind::TinyInt | ColumnKind::SmallInt => 5,
+        ColumnKind::MediumInt | ColumnKind::Int | ColumnKind::Year => 4,
+        ColumnKind::BigInt => -5,
+        ColumnKind::Float => 6,
+        ColumnKind::Double => 8,
+        ColumnKind::Decimal { .. } => 3,
+        ColumnKind::Bit { .. } => -7,
+        ColumnKind::Date => 91,
+        ColumnKind::Time { .. } => 92,
+        ColumnKind::DateTime { .. } => 93,
+        ColumnKind::Timestamp { .. } => 2014,
+        ColumnKind::Char { .. } if bin => -2,
+        ColumnKind::Char { .. } | ColumnKind::Enum { .. } | ColumnKind::Set { .. } => 1,
+        ColumnKind::VarChar { .. } if bin => -3,
+        ColumnKind::VarChar { .. } => 12,
+        ColumnKind::Blob { .. } if bin => 2004,
+        ColumnKind::Blob { .. } => 12,
+        ColumnKind::Json | ColumnKind::Geometry | ColumnKind::Vector { .. } => 1111,
+    }
+}
+
+fn charset_name(c: &ColumnDesc) -> Option<String> {
+    let textual = matches!(
+        c.kind,
+        ColumnKind::Char { .. }
+            | ColumnKind::VarChar { .. }
+            | ColumnKind::Blob { .. }
+            | ColumnKind::Enum { .. }
+            | ColumnKind::Set { .. }
+    );
+    if !textual || c.charset.is_binary() {
+        return None;
+    }
+    Some(match c.charset {
+        Charset::Utf8 => "utf8mb4".to_string(),
+        Charset::Binary => "binary".to_string(),
+        Charset::Utf16Be => "utf16".to_string(),
+        Charset::Utf16Le => "utf16le".to_string(),
+        Charset::Utf32 => "utf32".to_string(),
+        Charset::Legacy(enc) if enc == encoding_rs::WINDOWS_1252 => "latin1".to_string(),
+        Charset::Legacy(enc) => enc.name().to_lowercase(),
+    })
+}
+
+fn length_scale(c: &ColumnDesc) -> (Option<i64>, Option<i64>) {
+    let per_char = match c.charset {
+        Charset::Utf8 | Charset::Utf16Be | Charset::Utf16Le | Charset::Utf32 => 4,
+        _ => 1,
+    };
+    match &c.kind {
+        ColumnKind::Decimal { precision, scale } => (Some(*precision as i64), Some(*scale as i64)),
+        ColumnKind::Bit { bits } => (Some(*bits as i64), None),
+        ColumnKind::Time { fsp } | ColumnKind::DateTime { fsp } | ColumnKind::Timestamp { fsp }
+            if *fsp > 0 =>
+        {
+            (Some(*fsp as i64), None)
+        }
+        ColumnKind::Char { max_bytes } | ColumnKind::VarChar { max_bytes } => {
+            (Some((*max_bytes / per_char) as i64), None)
+        }
+        ColumnKind::Vector { dims } => (Some(*dims as i64), None),
+        _ => (None, None),
+    }
+}
+
+fn column_datum(c: &ColumnDesc, position: usize) -> Datum {
+    let (length, scale) = length_scale(c);
+    let enum_values = match &c.kind {
+        ColumnKind::Enum { values } | ColumnKind::Set { values } => Datum::Array(
+            values.iter().map(|v| Datum::Str(format!("'{}'", v.replace('\'', "''")))).collect(),
+        ),
+        _ => Datum::Null,
+    };
+    let type_name = c.type_name();
+    Datum::Struct(vec![
+        Datum::str(c.name.clone()),
+        Datum::Int(jdbc_type(c) as i64),
+        Datum::Null,
+        Datum::str(type_name.clone()),
+        Datum::Str(type_name),
+        charset_name(c).map_or(Datum::Null, Datum::Str),
+        length.map_or(Datum::Null, Datum::Int),
+        scale.map_or(Datum::Null, Datum::Int),
+        Datum::Int(position as i64),
+        Datum::Bool(c.nullable),
+        Datum::Bool(false),
+        Datum::Bool(false),
+        Datum::Null,
+        Datum::Null,
+        enum_values,
+    ])
+}
+
+fn table_datum(t: &TableDesc) -> Datum {
+    Datum::Struct(vec![
+        Datum::Null,
+        Datum::Array(
+            t.primary_key
+                .iter()
+                .filter_map(|i| t.columns.get(*i))
+                .map(|c| Datum::str(c.name.clone()))
+                .collect(),
+        ),
+        Datum::Array(
+            t.columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| column_datum(c, i + 1))
+                .collect(),
+        ),
+        Datum::Null,
+    ])
+}
+
+pub fn key_datum(sc: &SchemaChange) -> Datum {
+    Datum::Struct(vec![Datum::str(sc.database.clone())])
+}
+
+pub fn value_datum(sc: &SchemaChange, flavor: Flavor, prefix: &str) -> Datum {
+    let tables: Vec<String> = sc.tables.iter().map(|t| t.name.clone()).collect();
+    let table = (!tables.is_empty()).then(|| tables.join(","));
+    let source = source_datum(&SourceFields {
+        connector: flavor.connector(),
+        name: prefix,
+        ts_ms: sc.ts_ms,
+        snapshot: "false",
+        db: &sc.database,
+        table: table.as_deref(),
+        server_id: sc.server_id,
+        gtid: sc.position.gtid.as_deref(),
+        file: &sc.position.file,
+        pos: sc.position.pos,
+        row: 0,
+        thread: None,
+        query: None,
+    });
+    let changes = sc
+        .tables
+        .iter()
+        .map(|t| {
+            Datum::Struct(vec![
+                Datum::str(sc.change_type),
+                Datum::Str(format!("\"{}\".\"{}\"", t.db, t.name)),
+                table_datum(t),
+            ])
+        })
+        .collect();
+    Datum::Struct(vec![
+        source,
+        Datum::Int(sc.ts_ms),
+        Datum::str(sc.database.clone()),
+        Datum::Null,
+        Datum::str(sc.ddl.clone()),
+        Datum::Array(changes),
+    ])
+}

@@ -1,0 +1,566 @@
+//! The main job: source → encoder → sink, joined by bounded channels, with the checkpoint
+//! moving only past acknowledged records, and a supervisor that restarts from the
+//! checkpoint after transient failures.
+//!
+//! Invariants:
+//! - the channels are bounded and at most `pipeline.max_in_flight` records await Kafka, so
+//!   a slow or absent Kafka slows the binlog reader instead of growing memory;
+//! - deliveries are awaited in submission order ([`FuturesOrdered`]), so the offset saved is
+//!   always that of a contiguous delivered prefix;
+//! - on SIGINT/SIGTERM the source stops, everything already read is delivered, the exact
+//!   offset (including how far into a transaction) is saved, and `run` returns `Ok`.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{FuturesOrdered, StreamExt};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use crate::catalog::Catalog;
+use crate::change::{Op, SourceEvent};
+use crate::checkpoint::{now_ms, Checkpoint, CheckpointStore, SledStore, SnapshotState};
+use crate::config::{Config, SinkKind, SnapshotMode};
+use crate::encode::Encoder;
+use crate::error::{Error, Result};
+use crate::http::{Health, HealthState};
+use crate::metrics;
+use crate::mysql;
+use crate::position::SourceOffset;
+use crate::sink::{kafka::KafkaSink, stdout::StdoutSink, OutRecord, SendError, Sink};
+use crate::source::binlog::{self, StreamObserver};
+use crate::source::{snapshot, Filter, Flavor};
+
+/// What the checkpoint learns once an item (and everything before it) is delivered.
+#[derive(Debug, Clone)]
+enum Mark {
+    /// Streaming may resume here.
+    Offset(SourceOffset),
+    /// A snapshot finished this table.
+    SnapshotTable(String),
+    /// The snapshot is complete; streaming continues from this offset.
+    SnapshotDone(SourceOffset),
+}
+
+/// One item between the encoder and the sink: a record to deliver and/or what the
+/// checkpoint may record once it is delivered.
+struct Item {
+    record: Option<OutRecord>,
+    mark: Option<Mark>,
+}
+
+/// How this run begins.
+#[derive(Debug, Clone)]
+enum Plan {
+    /// Stream the binlog from this offset.
+    Stream(SourceOffset),
+    /// Snapshot the captured tables (except `done`), then stream from the snapshot point
+    /// (or from `resume_from`, the point of an interrupted earlier snapshot).
+    Snapshot {
+        done: HashSet<String>,
+        resume_from: Option<SourceOffset>,
+        then_stream: bool,
+    },
+    /// Nothing to do (`initial_only` after a completed snapshot).
+    Done,
+}
+
+/// Reports the stream's progress to metrics and `/healthz`.
+struct Observer {
+    health: Arc<Health>,
+}
+
+impl StreamObserver for Observer {
+    fn connected(&self, file: &str, pos: u64) {
+        self.health
+            .set(HealthState::Streaming, format!("streaming from {file}:{pos}"));
+    }
+    fn disconnected(&self, reason: &str) {
+        metrics::reconnect();
+        self.health
+            .set(HealthState::Reconnecting, format!("source connection lost: {reason}"));
+    }
+    fn event(&self, file: &str, end_pos: u64, ts_secs: u32) {
+        metrics::binlog_position(file, end_pos);
+        if ts_secs > 0 {
+            let now = now_ms() as f64 / 1000.0;
+            metrics::lag_seconds((now - ts_secs as f64).max(0.0));
+        }
+    }
+}
+
+/// Runs until `shutdown` fires (Ok) or a definite error (Err). Transient failures restart
+/// the pipeline from the stored checkpoint with backoff.
+pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
+    let handle = metrics::install();
+    let health = Arc::new(Health::default());
+    if !cfg.metrics.listen.is_empty() {
+        let addr = crate::http::serve(&cfg.metrics.listen, handle, health.clone(), shutdown.clone()).await?;
+        info!(%addr, "Serving /metrics and /healthz.");
+    }
+    let path = cfg.checkpoint.path.clone();
+    let store: Arc<dyn CheckpointStore> = Arc::new(
+        tokio::task::spawn_blocking(move || SledStore::open(&path))
+            .await
+            .map_err(|e| Error::Source(format!("checkpoint open task: {e}")))??,
+    );
+    let mut backoff = Duration::from_millis(cfg.source.reconnect_backoff_ms.max(100));
+    loop {
+        let started = Instant::now();
+        match run_once(&cfg, store.clone(), health.clone(), shutdown.clone()).await {
+            Ok(()) => {
+                health.set(HealthState::Stopping, "stopped");
+                info!("Stopped.");
+                return Ok(());
+            }
+            Err(e) if e.is_transient() && !shutdown.is_cancelled() => {
+                if started.elapsed() > Duration::from_secs(60) {
+                    backoff = Duration::from_millis(cfg.source.reconnect_backoff_ms.max(100));
+                }
+                health.set(HealthState::Reconnecting, e.to_string());
+                warn!(error = %e, delay_ms = backoff.as_millis() as u64, "Pipeline interrupted; restarting from the checkpoint.");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_millis(cfg.source.reconnect_backoff_max_ms.max(100)));
+            }
+            Err(e) => {
+                if shutdown.is_cancelled() && e.is_transient() {
+                    return Ok(());
+                }
+                health.set(HealthState::Failed, e.to_string());
+                error!(error = %e, "Stopped on a definite error.");
+                return Err(e);
+            }
+        }
+    }
+}
+
+async fn save(store: &Arc<dyn CheckpointStore>, cp: Checkpoint) -> Result<()> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || store.save(&cp))
+        .await
+        .map_err(|e| Error::Source(format!("checkpoint task: {e}")))??;
+    metrics::checkpoint_written();
+    Ok(())
+}
+
+/// Decides how to begin: from the checkpoint, or per the snapshot mode.
+async fn plan(
+    cfg: &Config,
+    store: &Arc<dyn CheckpointStore>,
+    flavor: Flavor,
+    conn: &mut mysql_async::Conn,
+    info: &mysql::ServerInfo,
+) -> Result<Plan> {
+    let s = store.clone();
+    let existing = tokio::task::spawn_blocking(move || s.load())
+        .await
+        .map_err(|e| Error::Source(format!("checkpoint task: {e}")))??;
+    let mode = cfg.source.snapshot_mode;
+    let then_stream = mode != SnapshotMode::InitialOnly;
+    match existing {
+        Some(Checkpoint { snapshot: SnapshotState::Running { offset, done }, .. }) => {
+            info!(offset = %offset, finished_tables = done.len(), "Resuming an interrupted snapshot: finished tables are kept, the rest are read again.");
+            Ok(Plan::Snapshot { done: done.into_iter().collect(), resume_from: Some(offset), then_stream })
+        }
+        Some(cp) if mode == SnapshotMode::InitialOnly && cp.snapshot == SnapshotState::Completed => {
+            info!("snapshot_mode = initial_only and the snapshot is complete: nothing to do.");
+            Ok(Plan::Done)
+        }
+        Some(_) if mode == SnapshotMode::Always => {
+            info!("snapshot_mode = always: taking a new snapshot.");
+            Ok(Plan::Snapshot { done: HashSet::new(), resume_from: None, then_stream })
+        }
+        Some(cp) => {
+            if mode == SnapshotMode::WhenNeeded && !cp.offset.binlog.file.is_empty() {
+                let logs = mysql::binary_logs(conn).await?;
+                if !logs.iter().any(|(f, _)| *f == cp.offset.binlog.file) {
+                    warn!(offset = %cp.offset, "The checkpoint's binlog is gone; snapshot_mode = when_needed takes a new snapshot.");
+                    return Ok(Plan::Snapshot { done: HashSet::new(), resume_from: None, then_stream });
+                }
+            }
+            info!(offset = %cp.offset, "Resuming from the checkpoint.");
+            Ok(Plan::Stream(cp.offset))
+        }
+        None if mode == SnapshotMode::NoData => {
+            let (pos, gtid) = mysql::current_position(conn, info).await?;
+            let offset = SourceOffset { binlog: pos, gtid_set: gtid, skip_rows: 0 };
+            info!(offset = %offset, "No checkpoint and snapshot_mode = no_data: streaming from the current binlog position.");
+            // Saved at once, so a restart before the first event does not start later.
+            save(store, Checkpoint {
+                offset: offset.clone(),
+                snapshot: SnapshotState::Skipped,
+                flavor: Some(flavor),
+                updated_at_ms: now_ms(),
+                reason: "initial position".into(),
+            })
+            .await?;
+            Ok(Plan::Stream(offset))
+        }
+        None => Ok(Plan::Snapshot { done: HashSet::new(), resume_from: None, then_stream }),
+    }
+}
+
+/// The checkpoint as the sink loop keeps it: updated by delivered marks, saved when changed.
+struct CheckpointState {
+    current: Checkpoint,
+    dirty: bool,
+}
+
+impl CheckpointState {
+    fn apply(&mut self, mark: Mark) {
+        match mark {
+            Mark::Offset(o) => {
+                self.current.offset = o;
+            }
+            Mark::SnapshotTable(t) => {
+                if let SnapshotState::Running { done, .. } = &mut self.current.snapshot {
+                    done.push(t);
+                }
+            }
+            Mark::SnapshotDone(o) => {
+                self.current.offset = o;
+                self.current.snapshot = SnapshotState::Completed;
+            }
+        }
+        self.dirty = true;
+    }
+
+    async fn save(&mut self, store: &Arc<dyn CheckpointStore>, reason: &str) -> Result<()> {
+        if !self.dirty {
+            return Ok(());
+        }
+        self.current.updated_at_ms = now_ms();
+        self.current.reason = reason.to_string();
+        save(store, self.current.clone()).await?;
+        tracing::debug!(offset = %self.current.offset, reason, "Checkpoint moved.");
+        self.dirty = false;
+        Ok(())
+    }
+}
+
+/// The source side of one run: the snapshot (if planned), then the binlog stream.
+/// Returns `Ok(true)` when it finished on purpose (`initial_only`), `Ok(false)` on shutdown.
+#[allow(clippy::too_many_arguments)]
+async fn source_side(
+    cfg: Config,
+    plan: Plan,
+    info: mysql::ServerInfo,
+    store: Arc<dyn CheckpointStore>,
+    health: Arc<Health>,
+    tx: mpsc::Sender<SourceEvent>,
+    stop: CancellationToken,
+) -> Result<bool> {
+    let filter = Filter::new(&cfg.source.include, &cfg.source.exclude)?;
+    let mut conn = mysql::connect(&cfg.source).await?;
+    let tables = mysql::schema::load_tables(&mut conn, &filter).await?;
+    let _ = conn.disconnect().await;
+    let mut catalog = Catalog::default();
+    for t in &tables {
+        catalog.put(t.clone());
+    }
+    let observer = Observer { health: health.clone() };
+    let start = match plan {
+        Plan::Done => return Ok(true),
+        Plan::Stream(offset) => offset,
+        Plan::Snapshot { done, resume_from, then_stream } => {
+            let point = snapshot::open(&cfg.source, &info, &tables).await?;
+            let stream_from = resume_from.unwrap_or_else(|| point.offset.clone());
+            let mut done_list: Vec<String> = done.iter().cloned().collect();
+            done_list.sort();
+            save(
+                &store,
+                Checkpoint {
+                    offset: stream_from.clone(),
+                    snapshot: SnapshotState::Running { offset: stream_from.clone(), done: done_list },
+                    flavor: Some(info.flavor),
+                    updated_at_ms: now_ms(),
+                    reason: "snapshot started".into(),
+                },
+            )
+            .await?;
+            health.set(HealthState::Snapshotting, format!("snapshot of {} table(s) at {}", tables.len(), point.offset.binlog));
+            info!(tables = tables.len(), already_done = done.len(), point = %point.offset, "Snapshot started.");
+            let arcs: Vec<Arc<crate::catalog::TableDesc>> = tables.iter().cloned().map(Arc::new).collect();
+            let rows = match snapshot::copy(point, arcs, &done, cfg.source.snapshot_fetch_size, &tx, &stop).await {
+                Ok(n) => n,
+                Err(Error::Shutdown) => return Ok(false),
+                Err(e) => return Err(e),
+            };
+            info!(rows, "Snapshot finished.");
+            if tx.send(SourceEvent::SnapshotCompleted { offset: stream_from.clone() }).await.is_err() {
+                return Ok(false);
+            }
+            if !then_stream {
+                return Ok(true);
+            }
+            stream_from
+        }
+    };
+    binlog::stream(&cfg.source, filter, start, catalog, tx, stop, &observer).await?;
+    Ok(false)
+}
+
+async fn run_once(
+    cfg: &Config,
+    store: Arc<dyn CheckpointStore>,
+    health: Arc<Health>,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    health.set(HealthState::Starting, "connecting to the source");
+    let mut conn = mysql::connect(&cfg.source).await?;
+    let info = mysql::server_info(&mut conn, cfg.source.flavor).await?;
+    let flavor = info.flavor;
+    let plan = plan(cfg, &store, flavor, &mut conn, &info).await?;
+    let _ = conn.disconnect().await;
+    if matches!(plan, Plan::Done) {
+        return Ok(());
+    }
+    let s = store.clone();
+    let initial = tokio::task::spawn_blocking(move || s.load())
+        .await
+        .map_err(|e| Error::Source(format!("checkpoint task: {e}")))??;
+
+    let mut encoder = Encoder::new(&cfg.format, &cfg.sink.topic_prefix, flavor)?;
+    let sink = Arc::new(match cfg.sink.kind {
+        SinkKind::Kafka => Sink::Kafka(KafkaSink::new(&cfg.sink)?),
+        SinkKind::Stdout => Sink::Stdout(StdoutSink),
+    });
+
+    // The source stops first on shutdown; the rest drains.
+    let source_stop = shutdown.child_token();
+    let (src_tx, mut src_rx) = mpsc::channel::<SourceEvent>(cfg.pipeline.source_queue);
+    let (rec_tx, mut rec_rx) = mpsc::channel::<Item>(cfg.pipeline.sink_queue);
+
+    let mut source_task = tokio::spawn(source_side(
+        cfg.clone(),
+        plan,
+        info,
+        store.clone(),
+        health.clone(),
+        src_tx,
+        source_stop.clone(),
+    ));
+
+    let tombstones = cfg.sink.tombstones_on_delete;
+    let schema_changes = cfg.sink.schema_changes;
+    let enc_sink = sink.clone();
+    let mut encoder_task = tokio::spawn(async move {
+        let mut topics: HashSet<String> = HashSet::new();
+        while let Some(ev) = src_rx.recv().await {
+            metrics::queue_depth("source", src_rx.len());
+            let items: Vec<Item> = match ev {
+                SourceEvent::Change(change) => {
+                    metrics::event(&change.table.full_name(), change.op.code());
+                    let rec = encoder.encode_change(&change).await?;
+                    let p = &change.position;
+                    // Snapshot rows are not resumable one by one: their table's mark is.
+                    let after = (change.op != Op::Read).then(|| SourceOffset {
+                        binlog: crate::position::BinlogPosition::new(p.txn_file.to_string(), p.txn_pos),
+                        gtid_set: p.gtid_before.as_deref().cloned(),
+                        skip_rows: p.txn_row + 1,
+                    });
+                    let position = p.to_string();
+                    let tomb = (tombstones && change.op == Op::Delete && rec.key.is_some()).then(|| OutRecord {
+                        topic: rec.topic.clone(),
+                        key: rec.key.clone(),
+                        value: None,
+                        position: position.clone(),
+                    });
+                    let main = OutRecord { topic: rec.topic, key: rec.key, value: rec.value, position };
+                    match tomb {
+                        Some(t) => vec![
+                            Item { record: Some(main), mark: None },
+                            Item { record: Some(t), mark: after.map(Mark::Offset) },
+                        ],
+                        None => vec![Item { record: Some(main), mark: after.map(Mark::Offset) }],
+                    }
+                }
+                SourceEvent::SchemaChange(sc) => {
+                    if schema_changes {
+                        let rec = encoder.encode_schema_change(&sc).await?;
+                        vec![Item {
+                            record: Some(OutRecord {
+                                topic: rec.topic,
+                                key: rec.key,
+                                value: rec.value,
+                                position: sc.position.to_string(),
+                            }),
+                            mark: None,
+                        }]
+                    } else {
+                        vec![]
+                    }
+                }
+                SourceEvent::Commit { offset, .. } => vec![Item { record: None, mark: Some(Mark::Offset(offset)) }],
+                SourceEvent::SnapshotTableDone { table, .. } => {
+                    vec![Item { record: None, mark: Some(Mark::SnapshotTable(table)) }]
+                }
+                SourceEvent::SnapshotCompleted { offset } => {
+                    vec![Item { record: None, mark: Some(Mark::SnapshotDone(offset)) }]
+                }
+            };
+            for item in items {
+                if let Some(r) = &item.record {
+                    if topics.insert(r.topic.clone()) {
+                        enc_sink.ensure_topic(&r.topic).await?;
+                    }
+                }
+                if rec_tx.send(item).await.is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        Ok::<(), Error>(())
+    });
+
+    // The sink loop: enqueue, await deliveries in order, checkpoint the delivered prefix.
+    type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = (Result<()>, Option<Mark>, Option<Instant>)> + Send>>;
+    let mut inflight: FuturesOrdered<Pending> = FuturesOrdered::new();
+    let mut state = CheckpointState {
+        current: initial.unwrap_or(Checkpoint {
+            offset: SourceOffset { binlog: crate::position::BinlogPosition::new("", 4), gtid_set: None, skip_rows: 0 },
+            snapshot: SnapshotState::NotStarted,
+            flavor: Some(flavor),
+            updated_at_ms: 0,
+            reason: String::new(),
+        }),
+        dirty: false,
+    };
+    let mut tick = tokio::time::interval(Duration::from_millis(cfg.checkpoint.flush_interval_ms.max(10)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut source_done = false;
+    let mut finished_on_purpose = false;
+    let mut encoder_done = false;
+    let mut rec_closed = false;
+    let mut failure: Option<Error> = None;
+    let mut stalled: Option<Item> = None;
+    let max_in_flight = cfg.pipeline.max_in_flight;
+    let mut drain_deadline: Option<tokio::time::Instant> = None;
+
+    loop {
+        if shutdown.is_cancelled() && drain_deadline.is_none() {
+            drain_deadline = Some(tokio::time::Instant::now() + Duration::from_secs(cfg.pipeline.shutdown_timeout_secs));
+            source_stop.cancel();
+            health.set(HealthState::Stopping, "shutting down: delivering in-flight events");
+            info!(in_flight = inflight.len(), "Shutdown requested: stopping the source and delivering what is in flight.");
+        }
+        if rec_closed && inflight.is_empty() && stalled.is_none() {
+            break;
+        }
+        let can_take = stalled.is_none() && !rec_closed && inflight.len() < max_in_flight;
+        tokio::select! {
+            biased;
+            r = inflight.next(), if !inflight.is_empty() => {
+                if let Some((res, mark, sent_at)) = r {
+                    match res {
+                        Ok(()) => {
+                            if let Some(t) = sent_at {
+                                metrics::delivered(t.elapsed().as_secs_f64());
+                            }
+                            if let Some(m) = mark {
+                                let snapshot_mark = !matches!(m, Mark::Offset(_));
+                                state.apply(m);
+                                if snapshot_mark {
+                                    // Snapshot progress is rare and precious: save at once.
+                                    state.save(&store, "snapshot progress").await?;
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            metrics::delivery_error();
+                            failure = Some(e);
+                            break;
+                        }
+                    }
+                }
+                metrics::in_flight(inflight.len());
+            }
+            r = &mut source_task, if !source_done => {
+                source_done = true;
+                match r {
+                    Ok(Ok(on_purpose)) => finished_on_purpose = on_purpose,
+                    Ok(Err(e)) => { failure = Some(e); break; }
+                    Err(e) => { failure = Some(Error::Source(format!("source task failed: {e}"))); break; }
+                }
+            }
+            r = &mut encoder_task, if !encoder_done => {
+                encoder_done = true;
+                match r {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => { failure = Some(e); break; }
+                    Err(e) => { failure = Some(Error::Source(format!("encoder task failed: {e}"))); break; }
+                }
+            }
+            item = rec_rx.recv(), if can_take => {
+                match item {
+                    None => rec_closed = true,
+                    Some(item) => {
+                        metrics::queue_depth("sink", rec_rx.len());
+                        stalled = Some(item);
+                    }
+                }
+            }
+            _ = tick.tick() => {
+                state.save(&store, "delivered").await?;
+                if drain_deadline.is_some_and(|d| tokio::time::Instant::now() > d) {
+                    warn!(in_flight = inflight.len(), "Shutdown timeout reached with records still in flight; they will be sent again on the next start.");
+                    break;
+                }
+            }
+            _ = shutdown.cancelled(), if drain_deadline.is_none() => {
+                continue;
+            }
+        }
+        // Hand a received item to the sink (waiting for room when its queue is full).
+        if let Some(item) = stalled.take() {
+            match item.record {
+                None => {
+                    let mark = item.mark;
+                    inflight.push_back(Box::pin(async move { (Ok(()), mark, None) }));
+                }
+                Some(rec) => {
+                    let bytes = rec.value.as_ref().map_or(0, |v| v.len()) + rec.key.as_ref().map_or(0, |k| k.len());
+                    match sink.send(rec) {
+                        Ok(fut) => {
+                            metrics::record_sent(bytes);
+                            let mark = item.mark;
+                            let now = Instant::now();
+                            inflight.push_back(Box::pin(async move { (fut.await, mark, Some(now)) }));
+                        }
+                        Err(SendError::QueueFull(rec)) => {
+                            stalled = Some(Item { record: Some(rec), mark: item.mark });
+                            if inflight.is_empty() {
+                                tokio::time::sleep(Duration::from_millis(10)).await;
+                            }
+                        }
+                        Err(SendError::Failed(e)) => {
+                            failure = Some(e);
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    source_stop.cancel();
+    if !source_done {
+        source_task.abort();
+    }
+    if !encoder_done {
+        encoder_task.abort();
+    }
+    // Save the delivered prefix, whatever happened.
+    let reason = if failure.is_some() { "delivered before failure" } else { "shutdown" };
+    state.save(&store, reason).await?;
+    info!(offset = %state.current.offset, reason, "Checkpoint saved.");
+    match failure {
+        Some(e) => Err(e),
+        None if shutdown.is_cancelled() || finished_on_purpose => Ok(()),
+        None => Err(Error::SourceTransient("the source stopped unexpectedly".into())),
+    }
+}

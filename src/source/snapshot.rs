@@ -1,0 +1,382 @@
+//! The consistent initial snapshot: every captured table read as `op = r` events from one
+//! point in the log, after which streaming starts exactly at that point.
+//!
+//! Why it is consistent: `START TRANSACTION WITH CONSISTENT SNAPSHOT` pins an InnoDB read
+//! view; on MariaDB the server reports the binlog coordinates of that very view in
+//! `binlog_snapshot_file` / `binlog_snapshot_position`, so no global lock is needed. On
+//! MySQL the coordinates are read while `LOCK INSTANCE FOR BACKUP` (8.0+) or
+//! `FLUSH TABLES WITH READ LOCK` holds commits still, and the lock is released before any
+//! row is copied; without RELOAD the fallback locks the captured tables with
+//! `LOCK TABLES … READ` for the same short moment.
+//!
+//! Rows are streamed from the server in primary-key order (a server-side cursor over the
+//! binary protocol), never a whole table in memory, and handed on in chunks of
+//! `snapshot_fetch_size` for progress reporting. Tables already recorded as finished by an
+//! interrupted snapshot are skipped.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Value as MyValue};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::catalog::{ColumnKind, TableDesc};
+use crate::change::value::{days_from_civil, DateTime};
+use crate::change::{Change, Op, Row, SnapshotMarker, SourceEvent, Value};
+use crate::config::SourceConfig;
+use crate::error::{classify_mysql, Error, Result};
+use crate::metrics;
+use crate::mysql::{self, ServerInfo};
+use crate::position::{BinlogPosition, GtidSet, Position, SourceOffset};
+use crate::source::Flavor;
+
+/// The consistent point and the open snapshot transaction.
+pub struct SnapshotPoint {
+    pub offset: SourceOffset,
+    conn: Conn,
+}
+
+fn q(e: mysql_async::Error) -> Error {
+    classify_mysql(e, "")
+}
+
+/// Opens the snapshot transaction and finds its binlog coordinates.
+pub async fn open(cfg: &SourceConfig, info: &ServerInfo, tables: &[TableDesc]) -> Result<SnapshotPoint> {
+    let mut conn = mysql::connect(cfg).await?;
+    for s in [
+        "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+        "SET SESSION time_zone = '+00:00'",
+        "SET SESSION character_set_results = NULL",
+        "SET SESSION net_write_timeout = 3600",
+        "SET SESSION max_execution_time = 0",
+    ] {
+        // max_execution_time does not exist on MariaDB; ignore only that one.
+        if let Err(e) = conn.query_drop(s).await {
+            if !s.contains("max_execution_time") {
+                return Err(q(e));
+            }
+        }
+    }
+    let offset = match info.flavor {
+        Flavor::Mariadb => {
+            conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT").await.map_err(q)?;
+            let rows: Vec<(String, String)> = conn
+                .query("SHOW STATUS LIKE 'binlog_snapshot_%'")
+                .await
+                .map_err(q)?;
+            let get = |k: &str| rows.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, v)| v.clone());
+            let file = get("binlog_snapshot_file").filter(|f| !f.is_empty()).ok_or_else(|| {
+                Error::ServerSetup("binlog_snapshot_file is empty: binary logging must be on (log_bin)".into())
+            })?;
+            let pos: u64 = get("binlog_snapshot_position").and_then(|p| p.parse().ok()).unwrap_or(4);
+            SourceOffset {
+                binlog: BinlogPosition::new(file, pos),
+                gtid_set: None,
+                skip_rows: 0,
+            }
+        }
+        Flavor::Mysql => {
+            let (locked, unlock) = lock_mysql(&mut conn, info, tables).await?;
+            let started = Instant::now();
+            let result = async {
+                conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT").await.map_err(q)?;
+                mysql::current_position(&mut conn, info).await
+            }
+            .await;
+            conn.query_drop(unlock).await.map_err(q)?;
+            let (pos, gtid) = result?;
+            info!(lock = locked, held_ms = started.elapsed().as_millis() as u64, "Snapshot point taken; lock released.");
+            SourceOffset {
+                binlog: pos,
+                gtid_set: gtid.filter(|g: &GtidSet| !g.is_empty()),
+                skip_rows: 0,
+            }
+        }
+    };
+    info!(offset = %offset, "Snapshot transaction open.");
+    Ok(SnapshotPoint { offset, conn })
+}
+
+/// Takes the shortest lock MySQL allows for reading a consistent binlog position.
+async fn lock_mysql(conn: &mut Conn, info: &ServerInfo, tables: &[TableDesc]) -> Result<(&'static str, String)> {
+    if info.version_number >= (8, 0, 0) && conn.query_drop("LOCK INSTANCE FOR BACKUP").await.is_ok() {
+        return Ok(("LOCK INSTANCE FOR BACKUP", "UNLOCK INSTANCE".into()));
+    }
+    if conn.query_drop("FLUSH TABLES WITH READ LOCK").await.is_ok() {
+        return Ok(("FLUSH TABLES WITH READ LOCK", "UNLOCK TABLES".into()));
+    }
+    // Without RELOAD / BACKUP_ADMIN: lock only the captured tables, for the same moment.
+    if tables.is_empty() {
+        return Err(Error::ServerSetup(
+            "cannot take a snapshot lock: grant RELOAD (or BACKUP_ADMIN on MySQL 8) to the CDC user".into(),
+        ));
+    }
+    let list: Vec<String> = tables.iter().map(|t| format!("`{}`.`{}` READ", t.db, t.name)).collect();
+    conn.query_drop(format!("LOCK TABLES {}", list.join(", ")))
+        .await
+        .map_err(|e| Error::ServerSetup(format!("cannot lock the captured tables for the snapshot ({}); grant RELOAD or LOCK TABLES", q(e))))?;
+    warn!("Snapshot uses LOCK TABLES on the captured tables (no RELOAD privilege); grant RELOAD for a global read lock instead.");
+    Ok(("LOCK TABLES", "UNLOCK TABLES".into()))
+}
+
+fn quote(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// Copies every table not in `done` from the open snapshot, sending `Change`s with `op = r`
+/// and a `SnapshotTableDone` after each table. Returns the number of rows read.
+pub async fn copy(
+    point: SnapshotPoint,
+    tables: Vec<Arc<TableDesc>>,
+    done: &HashSet<String>,
+    fetch_size: usize,
+    tx: &mpsc::Sender<SourceEvent>,
+    shutdown: &CancellationToken,
+) -> Result<u64> {
+    let SnapshotPoint { offset, mut conn } = point;
+    let todo: Vec<Arc<TableDesc>> = tables.into_iter().filter(|t| !done.contains(&t.full_name())).collect();
+    let ts_ms = crate::checkpoint::now_ms();
+    let file: Arc<str> = Arc::from(offset.binlog.file.as_str());
+    let mut total = 0u64;
+    let n_tables = todo.len();
+    for (ti, table) in todo.iter().enumerate() {
+        let name = table.full_name();
+        let estimate: Option<u64> = conn
+            .exec_first(
+                "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                (table.db.as_str(), table.name.as_str()),
+            )
+            .await
+            .map_err(q)?
+            .flatten();
+        metrics::snapshot_estimate(&name, estimate.unwrap_or(0));
+        info!(table = %name, estimated_rows = estimate.unwrap_or(0), "Snapshot of table started.");
+        let started = Instant::now();
+        let cols: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
+        let order = if table.primary_key.is_empty() {
+            String::new()
+        } else {
+            let keys: Vec<String> = table.primary_key.iter().map(|&i| quote(&table.columns[i].name)).collect();
+            format!(" ORDER BY {}", keys.join(", "))
+        };
+        let sql = format!("SELECT {} FROM {}.{}{}", cols.join(", "), quote(&table.db), quote(&table.name), order);
+        let mut result = conn.exec_iter(sql, ()).await.map_err(q)?;
+        let mut pending: Option<Row> = None;
+        let mut rows: u64 = 0;
+        let mut since_report = 0u64;
+        let first_table = ti == 0;
+        let last_table = ti + 1 == n_tables;
+        loop {
+            if shutdown.is_cancelled() {
+                return Err(Error::Shutdown);
+            }
+            let next = result.next().await.map_err(q)?;
+            let is_end = next.is_none();
+            if let Some(prev) = pending.take() {
+                let marker = if rows == 0 && first_table {
+                    SnapshotMarker::First
+                } else if is_end && last_table {
+                    SnapshotMarker::Last
+                } else if rows == 0 {
+                    SnapshotMarker::FirstInDataCollection
+                } else if is_end {
+                    SnapshotMarker::LastInDataCollection
+                } else {
+                    SnapshotMarker::True
+                };
+                let change = Change {
+                    table: table.clone(),
+                    op: Op::Read,
+                    before: None,
+                    after: Some(prev),
+                    position: Position {
+                        file: file.clone(),
+                        pos: offset.binlog.pos,
+                        row: 0,
+                        gtid: None,
+                        txn_file: file.clone(),
+                        txn_pos: offset.binlog.pos,
+                        txn_row: 0,
+                        gtid_before: None,
+                    },
+                    ts_ms,
+                    snapshot: marker,
+                    thread: None,
+                    query: None,
+                    server_id: 0,
+                };
+                rows += 1;
+                since_report += 1;
+                if tx.send(SourceEvent::Change(Box::new(change))).await.is_err() {
+                    return Err(Error::Shutdown);
+                }
+                if since_report as usize >= fetch_size {
+                    metrics::snapshot_rows(&name, since_report);
+                    since_report = 0;
+                }
+            }
+            match next {
+                None => break,
+                Some(row) => {
+                    let values = row.unwrap_raw();
+                    pending = Some(convert_row(table, values).map_err(|(col, reason)| Error::Decode {
+                        table: name.clone(),
+                        column: col,
+                        position: format!("snapshot of {name} at {}", offset.binlog),
+                        reason,
+                    })?);
+                }
+            }
+        }
+        drop(result);
+        metrics::snapshot_rows(&name, since_report);
+        total += rows;
+        let secs = started.elapsed().as_secs_f64();
+        info!(table = %name, rows, seconds = format!("{secs:.1}"), rows_per_sec = (rows as f64 / secs.max(1e-9)) as u64, "Snapshot of table finished.");
+        if tx.send(SourceEvent::SnapshotTableDone { table: name, rows }).await.is_err() {
+            return Err(Error::Shutdown);
+        }
+    }
+    let _ = conn.query_drop("COMMIT").await;
+    let _ = conn.disconnect().await;
+    Ok(total)
+}
+
+/// Converts one binary-protocol row to `Value`s, by the table's column kinds.
+fn convert_row(table: &TableDesc, values: Vec<Option<MyValue>>) -> std::result::Result<Row, (String, String)> {
+    if values.len() != table.columns.len() {
+        return Err(("*".into(), format!("row has {} values for {} columns", values.len(), table.columns.len())));
+    }
+    table
+        .columns
+        .iter()
+        .zip(values)
+        .map(|(c, v)| convert(c, v.unwrap_or(MyValue::NULL)).map_err(|e| (c.name.clone(), e)))
+        .collect()
+}
+
+fn convert(col: &crate::catalog::ColumnDesc, v: MyValue) -> std::result::Result<Value, String> {
+    use ColumnKind as K;
+    if v == MyValue::NULL {
+        return Ok(Value::Null);
+    }
+    let bytes = |v: MyValue| -> std::result::Result<Vec<u8>, String> {
+        match v {
+            MyValue::Bytes(b) => Ok(b),
+            other => Err(format!("expected bytes, got {other:?}")),
+        }
+    };
+    Ok(match &col.kind {
+        K::TinyInt | K::SmallInt | K::MediumInt | K::Int | K::BigInt => match v {
+            MyValue::Int(i) if col.unsigned => Value::UInt(i as u64),
+            MyValue::Int(i) => Value::Int(i),
+            MyValue::UInt(u) if col.unsigned => Value::UInt(u),
+            MyValue::UInt(u) => Value::Int(u as i64),
+            MyValue::Bytes(b) => {
+                let s = String::from_utf8_lossy(&b);
+                if col.unsigned {
+                    Value::UInt(s.parse().map_err(|_| format!("bad integer {s}"))?)
+                } else {
+                    Value::Int(s.parse().map_err(|_| format!("bad integer {s}"))?)
+                }
+            }
+            other => return Err(format!("unexpected integer value {other:?}")),
+        },
+        K::Float => match v {
+            MyValue::Float(f) => Value::Float(f),
+            MyValue::Double(d) => Value::Float(d as f32),
+            other => return Err(format!("unexpected FLOAT value {other:?}")),
+        },
+        K::Double => match v {
+            MyValue::Double(d) => Value::Double(d),
+            MyValue::Float(f) => Value::Double(f as f64),
+            other => return Err(format!("unexpected DOUBLE value {other:?}")),
+        },
+        K::Decimal { .. } => Value::Decimal(String::from_utf8(bytes(v)?).map_err(|_| "DECIMAL text is not ASCII")?),
+        K::Bit { .. } => {
+            let b = bytes(v)?;
+            if b.len() > 8 {
+                return Err("BIT wider than 64 bits".into());
+            }
+            Value::Bit(b.iter().fold(0u64, |a, x| (a << 8) | *x as u64))
+        }
+        K::Year => match v {
+            MyValue::Int(y) => Value::Year(y as u16),
+            MyValue::UInt(y) => Value::Year(y as u16),
+            MyValue::Bytes(b) => Value::Year(String::from_utf8_lossy(&b).parse().map_err(|_| "bad YEAR")?),
+            other => return Err(format!("unexpected YEAR value {other:?}")),
+        },
+        K::Date => match v {
+            MyValue::Date(y, m, d, ..) => Value::Date { year: y, month: m, day: d },
+            other => return Err(format!("unexpected DATE value {other:?}")),
+        },
+        K::Time { .. } => match v {
+            MyValue::Time(neg, days, h, m, s, us) => {
+                let micros = ((days as i64 * 24 + h as i64) * 3600 + m as i64 * 60 + s as i64) * 1_000_000 + us as i64;
+                Value::Time(if neg { -micros } else { micros })
+            }
+            other => return Err(format!("unexpected TIME value {other:?}")),
+        },
+        K::DateTime { .. } => match v {
+            MyValue::Date(year, month, day, hour, minute, second, micros) => Value::DateTime(DateTime {
+                year,
+                month,
+                day,
+                hour,
+                minute,
+                second,
+                micros,
+            }),
+            other => return Err(format!("unexpected DATETIME value {other:?}")),
+        },
+        K::Timestamp { .. } => match v {
+            MyValue::Date(y, mo, d, h, mi, s, us) => {
+                if mo == 0 || d == 0 {
+                    Value::Timestamp { secs: 0, micros: 0 }
+                } else {
+                    let days = days_from_civil(y as i64, mo as u32, d as u32);
+                    Value::Timestamp {
+                        secs: days * 86_400 + h as i64 * 3600 + mi as i64 * 60 + s as i64,
+                        micros: us,
+                    }
+                }
+            }
+            other => return Err(format!("unexpected TIMESTAMP value {other:?}")),
+        },
+        K::Char { .. } | K::VarChar { .. } | K::Blob { .. } => {
+            let b = bytes(v)?;
+            if col.charset.is_binary() {
+                Value::Bytes(b)
+            } else {
+                Value::String(col.charset.decode(&b)?)
+            }
+        }
+        K::Enum { .. } | K::Set { .. } => {
+            let b = bytes(v)?;
+            let cs = if col.charset.is_binary() { crate::change::charset::Charset::Utf8 } else { col.charset };
+            Value::String(cs.decode(&b)?)
+        }
+        K::Json => Value::Json(String::from_utf8(bytes(v)?).map_err(|_| "JSON text is not UTF-8")?),
+        K::Geometry => {
+            let b = bytes(v)?;
+            if b.len() < 4 {
+                return Err("GEOMETRY value shorter than its SRID".into());
+            }
+            Value::Geometry {
+                srid: u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+                wkb: b[4..].to_vec(),
+            }
+        }
+        K::Vector { .. } => {
+            let b = bytes(v)?;
+            if b.len() % 4 != 0 {
+                return Err("VECTOR length is not a multiple of 4".into());
+            }
+            Value::Vector(b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+        }
+    })
+}
