@@ -258,7 +258,7 @@ impl EventHandler {
         };
         match data {
             EventData::RotateEvent(r) => {
-                self.file = Arc::from(r.name().as_ref());
+                self.file = Arc::from(rotate_file_name(event, r.name_raw()).as_ref());
                 if !r.is_fake() {
                     self.tables.clear();
                 }
@@ -787,6 +787,35 @@ fn bits_to_bytes(bits: &bitvec::slice::BitSlice<u8>) -> Vec<u8> {
         }
     }
     out
+}
+
+/// The file name a ROTATE event names. The live stream's first event is an artificial
+/// ROTATE sent before the FORMAT_DESCRIPTION event, so the reader does not yet know that
+/// events carry a CRC32 and leaves its 4 bytes at the end of the name; they are recognised by
+/// checking them against the CRC32 of the event and dropped (a real name ending in its own
+/// CRC is a 1 in 2^32 accident of no concern).
+fn rotate_file_name<'a>(event: &Event, name: &'a [u8]) -> std::borrow::Cow<'a, str> {
+    let name = match name.len().checked_sub(4) {
+        Some(cut) if event.checksum().is_none() => {
+            let h = event.header();
+            let mut crc = flate2::Crc::new();
+            crc.update(&h.timestamp().to_le_bytes());
+            crc.update(&[h.event_type_raw()]);
+            crc.update(&h.server_id().to_le_bytes());
+            crc.update(&h.event_size().to_le_bytes());
+            crc.update(&h.log_pos().to_le_bytes());
+            crc.update(&h.flags_raw().to_le_bytes());
+            let data = event.data();
+            crc.update(&data[..data.len() - 4]);
+            if crc.sum().to_le_bytes() == name[cut..] {
+                &name[..cut]
+            } else {
+                name
+            }
+        }
+        _ => name,
+    };
+    String::from_utf8_lossy(name)
 }
 
 fn format_uuid(b: &[u8; 16]) -> String {
