@@ -79,6 +79,11 @@ pub async fn stream(
                 });
             }
             Err(e) if e.is_transient() => {
+                if failures == 0 {
+                    // The last connection worked (run_once resets `failures` on every
+                    // event): this is a new outage, so start again from the first delay.
+                    backoff = Duration::from_millis(cfg.reconnect_backoff_ms.max(1));
+                }
                 failures += 1;
                 observer.disconnected(&e.to_string());
                 if cfg.max_reconnect_attempts > 0 && failures > cfg.max_reconnect_attempts {
@@ -98,9 +103,6 @@ pub async fn stream(
                 backoff = (backoff * 2).min(Duration::from_millis(cfg.reconnect_backoff_max_ms.max(1)));
             }
             Err(e) => return Err(e),
-        }
-        if failures == 0 {
-            backoff = Duration::from_millis(cfg.reconnect_backoff_ms.max(1));
         }
     }
 }
