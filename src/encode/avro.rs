@@ -23,7 +23,13 @@ use crate::error::{Error, Result};
 pub fn avro_name(s: &str) -> String {
     let mut out: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if out.is_empty() || out.as_bytes()[0].is_ascii_digit() {
         out.insert(0, '_');
@@ -129,7 +135,10 @@ fn avro_base(s: &Schema, named: &mut HashSet<String>) -> Json {
         Type::Bytes => {
             m.insert("type".into(), json!("bytes"));
             if s.name.as_deref() == Some(DECIMAL) {
-                let scale: i64 = s.parameter("scale").and_then(|v| v.parse().ok()).unwrap_or(0);
+                let scale: i64 = s
+                    .parameter("scale")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
                 let precision: i64 = s
                     .parameter("connect.decimal.precision")
                     .and_then(|v| v.parse().ok())
@@ -184,8 +193,13 @@ pub fn avro_value(s: &Schema, d: &Datum) -> std::result::Result<AvroValue, Strin
     if s.optional {
         let null_first = s.default.is_none();
         return Ok(match d {
-            Datum::Null => AvroValue::Union(if null_first { 0 } else { 1 }, Box::new(AvroValue::Null)),
-            d => AvroValue::Union(if null_first { 1 } else { 0 }, Box::new(avro_base_value(s, d)?)),
+            Datum::Null => {
+                AvroValue::Union(if null_first { 0 } else { 1 }, Box::new(AvroValue::Null))
+            }
+            d => AvroValue::Union(
+                if null_first { 1 } else { 0 },
+                Box::new(avro_base_value(s, d)?),
+            ),
         });
     }
     avro_base_value(s, d)
@@ -235,7 +249,12 @@ fn avro_base_value(s: &Schema, d: &Datum) -> std::result::Result<AvroValue, Stri
                 .map(|(f, v)| Ok((avro_name(&f.name), avro_value(&f.schema, v)?)))
                 .collect::<std::result::Result<_, String>>()?,
         ),
-        (ty, d) => return Err(format!("datum {d:?} does not match the {} schema", ty.connect_name())),
+        (ty, d) => {
+            return Err(format!(
+                "datum {d:?} does not match the {} schema",
+                ty.connect_name()
+            ))
+        }
     })
 }
 

@@ -24,7 +24,11 @@ pub fn write_json(s: &Schema, d: &Datum, out: &mut Vec<u8>) {
         Datum::Str(st) => write_str(st, out),
         Datum::Bytes(b) => {
             out.push(b'"');
-            out.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(b).as_bytes());
+            out.extend_from_slice(
+                base64::engine::general_purpose::STANDARD
+                    .encode(b)
+                    .as_bytes(),
+            );
             out.push(b'"');
         }
         Datum::Array(items) => {

@@ -125,7 +125,10 @@ impl Encoder {
     pub fn avro_schemas(&mut self, t: &TableDesc) -> Result<(Option<String>, String)> {
         let s = self.envelope.schemas(t);
         let a = self.avro_table(&s)?;
-        Ok((a.key.as_ref().map(|k| k.schema_json.clone()), a.value.schema_json.clone()))
+        Ok((
+            a.key.as_ref().map(|k| k.schema_json.clone()),
+            a.value.schema_json.clone(),
+        ))
     }
 
     /// Encodes one row change for topic `<prefix>.<db>.<table>`.
@@ -163,11 +166,15 @@ impl Encoder {
             FormatKind::Avro => {
                 let a = self.avro_table(&schemas)?;
                 let Some(reg) = self.registry.as_mut() else {
-                    return Err(Error::Config("format.registry_url is required for avro".into()));
+                    return Err(Error::Config(
+                        "format.registry_url is required for avro".into(),
+                    ));
                 };
                 let k = match (key, &a.key) {
                     (Some(k), Some(codec)) => {
-                        let id = reg.id_for(&format!("{topic}-key"), &codec.schema_json).await?;
+                        let id = reg
+                            .id_for(&format!("{topic}-key"), &codec.schema_json)
+                            .await?;
                         let mut out = Vec::with_capacity(64);
                         codec
                             .encode(id, &k, &mut out)
@@ -198,7 +205,10 @@ impl Encoder {
             return j.clone();
         }
         let j = Arc::new(JsonSchemas {
-            key: s.key.as_ref().map(|k| k.to_connect_json().to_string().into_bytes()),
+            key: s
+                .key
+                .as_ref()
+                .map(|k| k.to_connect_json().to_string().into_bytes()),
             value: s.envelope.to_connect_json().to_string().into_bytes(),
         });
         self.json.insert(s.fingerprint, j.clone());
@@ -211,7 +221,12 @@ impl Encoder {
         let prefix = self.envelope.prefix().to_string();
         let (ks, vs) = self
             .schema_change
-            .get_or_insert_with(|| (schema_change::key_schema(flavor), schema_change::value_schema(flavor)))
+            .get_or_insert_with(|| {
+                (
+                    schema_change::key_schema(flavor),
+                    schema_change::value_schema(flavor),
+                )
+            })
             .clone();
         let key = schema_change::key_datum(sc);
         let value = schema_change::value_datum(sc, flavor, &prefix);
@@ -219,9 +234,19 @@ impl Encoder {
             FormatKind::Json => (to_json(Some(&ks), &key), to_json(Some(&vs), &value)),
             FormatKind::JsonSchema => {
                 let mut k = Vec::new();
-                json::write_with_schema(ks.to_connect_json().to_string().as_bytes(), &ks, &key, &mut k);
+                json::write_with_schema(
+                    ks.to_connect_json().to_string().as_bytes(),
+                    &ks,
+                    &key,
+                    &mut k,
+                );
                 let mut v = Vec::new();
-                json::write_with_schema(vs.to_connect_json().to_string().as_bytes(), &vs, &value, &mut v);
+                json::write_with_schema(
+                    vs.to_connect_json().to_string().as_bytes(),
+                    &vs,
+                    &value,
+                    &mut v,
+                );
                 (k, v)
             }
             FormatKind::Avro => {
@@ -229,8 +254,13 @@ impl Encoder {
                     Some(c) => c.clone(),
                     None => {
                         let (kj, vj) = match flavor {
-                            Flavor::Mysql => (SCHEMA_CHANGE_KEY_MYSQL_AVSC, SCHEMA_CHANGE_VALUE_MYSQL_AVSC),
-                            Flavor::Mariadb => (SCHEMA_CHANGE_KEY_MARIADB_AVSC, SCHEMA_CHANGE_VALUE_MARIADB_AVSC),
+                            Flavor::Mysql => {
+                                (SCHEMA_CHANGE_KEY_MYSQL_AVSC, SCHEMA_CHANGE_VALUE_MYSQL_AVSC)
+                            }
+                            Flavor::Mariadb => (
+                                SCHEMA_CHANGE_KEY_MARIADB_AVSC,
+                                SCHEMA_CHANGE_VALUE_MARIADB_AVSC,
+                            ),
                         };
                         let c = Arc::new(AvroTable {
                             key: Some(AvroCodec::from_json(&ks, compact(kj))?),
@@ -241,7 +271,9 @@ impl Encoder {
                     }
                 };
                 let Some(reg) = self.registry.as_mut() else {
-                    return Err(Error::Config("format.registry_url is required for avro".into()));
+                    return Err(Error::Config(
+                        "format.registry_url is required for avro".into(),
+                    ));
                 };
                 let sc_err = |r: String| Error::Encode {
                     table: sc.database.clone(),
@@ -250,7 +282,9 @@ impl Encoder {
                 };
                 let mut k = Vec::new();
                 if let Some(kc) = &codecs.key {
-                    let kid = reg.id_for(&format!("{prefix}-key"), &kc.schema_json).await?;
+                    let kid = reg
+                        .id_for(&format!("{prefix}-key"), &kc.schema_json)
+                        .await?;
                     kc.encode(kid, &key, &mut k).map_err(sc_err)?;
                 }
                 let vid = reg

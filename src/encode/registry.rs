@@ -49,10 +49,14 @@ impl Registry {
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(30));
         if let Some(ca) = &cfg.registry_ca {
-            let pem = std::fs::read(ca)
-                .map_err(|e| Error::io(format!("reading format.registry_ca {}", ca.display()), e))?;
+            let pem = std::fs::read(ca).map_err(|e| {
+                Error::io(format!("reading format.registry_ca {}", ca.display()), e)
+            })?;
             let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| {
-                Error::Config(format!("format.registry_ca {} is not a PEM certificate: {e}", ca.display()))
+                Error::Config(format!(
+                    "format.registry_ca {} is not a PEM certificate: {e}",
+                    ca.display()
+                ))
             })?;
             builder = builder.add_root_certificate(cert);
         }
@@ -63,7 +67,12 @@ impl Registry {
             (Some(p), _) => Some(p.clone()),
             (None, Some(f)) => Some(
                 std::fs::read_to_string(f)
-                    .map_err(|e| Error::io(format!("reading format.registry_password_file {}", f.display()), e))?
+                    .map_err(|e| {
+                        Error::io(
+                            format!("reading format.registry_password_file {}", f.display()),
+                            e,
+                        )
+                    })?
                     .trim_end_matches(['\n', '\r'])
                     .to_string(),
             ),
@@ -111,11 +120,17 @@ impl Registry {
     pub async fn register(&self, subject: &str, schema: &str) -> Result<u32> {
         let url = format!("{}/subjects/{}/versions", self.base, encode_path(subject));
         let body = json!({ "schema": schema, "schemaType": "AVRO" }).to_string();
-        let v = self.send(subject, || self.client.post(&url).body(body.clone())).await?;
+        let v = self
+            .send(subject, || self.client.post(&url).body(body.clone()))
+            .await?;
         v.get("id")
             .and_then(|i| i.as_u64())
             .and_then(|i| u32::try_from(i).ok())
-            .ok_or_else(|| Error::Registry(format!("registry answered without an id for {subject}: {v}")))
+            .ok_or_else(|| {
+                Error::Registry(format!(
+                    "registry answered without an id for {subject}: {v}"
+                ))
+            })
     }
 
     /// `GET /schemas/ids/{id}`: the schema text.
@@ -125,7 +140,9 @@ impl Registry {
         v.get("schema")
             .and_then(|s| s.as_str())
             .map(str::to_string)
-            .ok_or_else(|| Error::Registry(format!("registry answered without a schema for id {id}")))
+            .ok_or_else(|| {
+                Error::Registry(format!("registry answered without a schema for id {id}"))
+            })
     }
 
     /// `GET /subjects/{subject}/versions`.
@@ -162,7 +179,11 @@ impl Registry {
                     }
                     let message = serde_json::from_str::<serde_json::Value>(&text)
                         .ok()
-                        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
+                        .and_then(|v| {
+                            v.get("message")
+                                .and_then(|m| m.as_str())
+                                .map(str::to_string)
+                        })
                         .unwrap_or(text);
                     match status.as_u16() {
                         409 | 422 => {

@@ -11,14 +11,38 @@ use crate::source::Flavor;
 /// `(file name in schemas/, Connect schema)` of every static schema.
 pub fn static_schemas() -> Vec<(&'static str, Schema)> {
     vec![
-        ("mysql-source.avsc", source_info::source_schema(Flavor::Mysql)),
-        ("mariadb-source.avsc", source_info::source_schema(Flavor::Mariadb)),
-        ("mysql-schema-change-key.avsc", schema_change::key_schema(Flavor::Mysql)),
-        ("mysql-schema-change-value.avsc", schema_change::value_schema(Flavor::Mysql)),
-        ("mariadb-schema-change-key.avsc", schema_change::key_schema(Flavor::Mariadb)),
-        ("mariadb-schema-change-value.avsc", schema_change::value_schema(Flavor::Mariadb)),
-        ("transaction-metadata-key.avsc", envelope::transaction_key_schema()),
-        ("transaction-metadata-value.avsc", envelope::transaction_value_schema()),
+        (
+            "mysql-source.avsc",
+            source_info::source_schema(Flavor::Mysql),
+        ),
+        (
+            "mariadb-source.avsc",
+            source_info::source_schema(Flavor::Mariadb),
+        ),
+        (
+            "mysql-schema-change-key.avsc",
+            schema_change::key_schema(Flavor::Mysql),
+        ),
+        (
+            "mysql-schema-change-value.avsc",
+            schema_change::value_schema(Flavor::Mysql),
+        ),
+        (
+            "mariadb-schema-change-key.avsc",
+            schema_change::key_schema(Flavor::Mariadb),
+        ),
+        (
+            "mariadb-schema-change-value.avsc",
+            schema_change::value_schema(Flavor::Mariadb),
+        ),
+        (
+            "transaction-metadata-key.avsc",
+            envelope::transaction_key_schema(),
+        ),
+        (
+            "transaction-metadata-value.avsc",
+            envelope::transaction_value_schema(),
+        ),
         ("heartbeat-key.avsc", envelope::heartbeat_key_schema()),
         ("heartbeat-value.avsc", envelope::heartbeat_value_schema()),
     ]

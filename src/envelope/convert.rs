@@ -134,7 +134,9 @@ pub fn column_schema(col: &ColumnDesc, m: &Modes) -> Schema {
                 Schema::new(Type::String)
             }
         }
-        ColumnKind::Enum { values } => logical(Type::String, ENUM).param("allowed", values.join(",")),
+        ColumnKind::Enum { values } => {
+            logical(Type::String, ENUM).param("allowed", values.join(","))
+        }
         ColumnKind::Set { values } => {
             logical(Type::String, ENUM_SET).param("allowed", values.join(","))
         }
@@ -187,12 +189,14 @@ pub fn column_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Result<Datum, Con
     }
     let mismatch = || format!("unexpected value {v:?} for a {} column", col.type_name());
     let d = match (&col.kind, v) {
-        (ColumnKind::TinyInt | ColumnKind::SmallInt | ColumnKind::MediumInt | ColumnKind::Int, Value::Int(i)) => {
-            Datum::Int(*i)
-        }
-        (ColumnKind::TinyInt | ColumnKind::SmallInt | ColumnKind::MediumInt | ColumnKind::Int, Value::UInt(u)) => {
-            Datum::Int(i64::try_from(*u).map_err(|_| mismatch())?)
-        }
+        (
+            ColumnKind::TinyInt | ColumnKind::SmallInt | ColumnKind::MediumInt | ColumnKind::Int,
+            Value::Int(i),
+        ) => Datum::Int(*i),
+        (
+            ColumnKind::TinyInt | ColumnKind::SmallInt | ColumnKind::MediumInt | ColumnKind::Int,
+            Value::UInt(u),
+        ) => Datum::Int(i64::try_from(*u).map_err(|_| mismatch())?),
         (ColumnKind::BigInt, Value::Int(i)) => Datum::Int(*i),
         (ColumnKind::BigInt, Value::UInt(u)) => match m.bigint_unsigned {
             // Values above 2^63-1 wrap negative, as Debezium's `long` mode does.
@@ -254,17 +258,17 @@ pub fn column_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Result<Datum, Con
             }
             binary_datum(b, m.binary)
         }
-        (ColumnKind::Char { .. } | ColumnKind::VarChar { .. } | ColumnKind::Blob { .. }, Value::Bytes(b))
-            if col.is_binary() =>
-        {
-            binary_datum(b.clone(), m.binary)
-        }
-        (ColumnKind::Char { .. } | ColumnKind::VarChar { .. } | ColumnKind::Blob { .. }, Value::String(s))
-            if !col.is_binary() =>
-        {
+        (
+            ColumnKind::Char { .. } | ColumnKind::VarChar { .. } | ColumnKind::Blob { .. },
+            Value::Bytes(b),
+        ) if col.is_binary() => binary_datum(b.clone(), m.binary),
+        (
+            ColumnKind::Char { .. } | ColumnKind::VarChar { .. } | ColumnKind::Blob { .. },
+            Value::String(s),
+        ) if !col.is_binary() => Datum::Str(s.clone()),
+        (ColumnKind::Enum { .. } | ColumnKind::Set { .. }, Value::String(s)) => {
             Datum::Str(s.clone())
         }
-        (ColumnKind::Enum { .. } | ColumnKind::Set { .. }, Value::String(s)) => Datum::Str(s.clone()),
         (ColumnKind::Json, Value::Json(s) | Value::String(s)) => Datum::Str(s.clone()),
         (ColumnKind::Geometry, Value::Geometry { srid, wkb }) => Datum::Struct(vec![
             Datum::Bytes(wkb.clone()),
@@ -348,12 +352,19 @@ pub fn decimal_unscaled_bytes(text: &str, scale: u32) -> Result<Vec<u8>, Convert
     };
     let (int_part, frac_part) = digits.split_once('.').unwrap_or((digits, ""));
     if frac_part.len() > scale as usize && frac_part[scale as usize..].bytes().any(|b| b != b'0') {
-        return Err(format!("DECIMAL {text:?} has more than {scale} fraction digits"));
+        return Err(format!(
+            "DECIMAL {text:?} has more than {scale} fraction digits"
+        ));
     }
     let mut all: Vec<u8> = Vec::with_capacity(int_part.len() + scale as usize);
     for (i, b) in int_part
         .bytes()
-        .chain(frac_part.bytes().chain(std::iter::repeat(b'0')).take(scale as usize))
+        .chain(
+            frac_part
+                .bytes()
+                .chain(std::iter::repeat(b'0'))
+                .take(scale as usize),
+        )
         .enumerate()
     {
         if !b.is_ascii_digit() {
@@ -427,12 +438,24 @@ mod tests {
         assert_eq!(decimal_unscaled_bytes("0", 0).unwrap(), vec![0]);
         assert_eq!(decimal_unscaled_bytes("1.00", 2).unwrap(), vec![0x00, 0x64]);
         assert_eq!(decimal_unscaled_bytes("1.28", 2).unwrap(), vec![0x00, 0x80]);
-        assert_eq!(decimal_unscaled_bytes("-1.28", 2).unwrap(), vec![0xff, 0x80]);
-        assert_eq!(decimal_unscaled_bytes("-1.29", 2).unwrap(), vec![0xff, 0x7f]);
+        assert_eq!(
+            decimal_unscaled_bytes("-1.28", 2).unwrap(),
+            vec![0xff, 0x80]
+        );
+        assert_eq!(
+            decimal_unscaled_bytes("-1.29", 2).unwrap(),
+            vec![0xff, 0x7f]
+        );
         assert_eq!(decimal_unscaled_bytes("-0.01", 2).unwrap(), vec![0xff]);
-        assert_eq!(decimal_unscaled_bytes("-2.56", 2).unwrap(), vec![0xff, 0x00]);
+        assert_eq!(
+            decimal_unscaled_bytes("-2.56", 2).unwrap(),
+            vec![0xff, 0x00]
+        );
         assert_eq!(decimal_unscaled_bytes("-1.5", 1).unwrap(), vec![0xf1]);
-        assert_eq!(unsigned_to_twos_complement(u64::MAX), vec![0, 255, 255, 255, 255, 255, 255, 255, 255]);
+        assert_eq!(
+            unsigned_to_twos_complement(u64::MAX),
+            vec![0, 255, 255, 255, 255, 255, 255, 255, 255]
+        );
         assert_eq!(unsigned_to_twos_complement(0), vec![0]);
     }
 
@@ -440,7 +463,13 @@ mod tests {
     fn zoned_timestamps() {
         // shared-mariadb-mysql.adoc: TIMESTAMP '2018-06-20 06:37:03' (UTC-7) → 2018-06-20T13:37:03Z
         assert_eq!(zoned_timestamp(1_529_501_823, 0, 0), "2018-06-20T13:37:03Z");
-        assert_eq!(zoned_timestamp(1_529_501_823, 780_000, 2), "2018-06-20T13:37:03.78Z");
-        assert_eq!(zoned_timestamp(1_529_501_823, 0, 3), "2018-06-20T13:37:03.000Z");
+        assert_eq!(
+            zoned_timestamp(1_529_501_823, 780_000, 2),
+            "2018-06-20T13:37:03.78Z"
+        );
+        assert_eq!(
+            zoned_timestamp(1_529_501_823, 0, 3),
+            "2018-06-20T13:37:03.000Z"
+        );
     }
 }

@@ -166,7 +166,11 @@ impl EnvelopeBuilder {
         if row.len() != t.columns.len() {
             return Err(Self::err(
                 c,
-                format!("row has {} values for {} columns", row.len(), t.columns.len()),
+                format!(
+                    "row has {} values for {} columns",
+                    row.len(),
+                    t.columns.len()
+                ),
             ));
         }
         let mut out = Vec::with_capacity(row.len());
@@ -187,7 +191,10 @@ impl EnvelopeBuilder {
             return Ok(None);
         }
         let Some(row) = c.after.as_ref().or(c.before.as_ref()) else {
-            return Err(Self::err(c, "change has neither a before nor an after image".into()));
+            return Err(Self::err(
+                c,
+                "change has neither a before nor an after image".into(),
+            ));
         };
         let mut out = Vec::with_capacity(t.primary_key.len());
         for &i in &t.primary_key {

@@ -14,7 +14,10 @@ use crate::source::Flavor;
 
 pub fn key_schema(flavor: Flavor) -> Schema {
     Schema::strukt(
-        format!("io.debezium.connector.{}.SchemaChangeKey", flavor.connector()),
+        format!(
+            "io.debezium.connector.{}.SchemaChangeKey",
+            flavor.connector()
+        ),
         vec![Field::new("databaseName", string())],
     )
     .version(1)
@@ -72,7 +75,10 @@ fn change_schema() -> Schema {
 
 pub fn value_schema(flavor: Flavor) -> Schema {
     Schema::strukt(
-        format!("io.debezium.connector.{}.SchemaChangeValue", flavor.connector()),
+        format!(
+            "io.debezium.connector.{}.SchemaChangeValue",
+            flavor.connector()
+        ),
         vec![
             Field::new("source", source_schema(flavor)),
             Field::new("ts_ms", int64()),
@@ -158,7 +164,10 @@ fn column_datum(c: &ColumnDesc, position: usize) -> Datum {
     let (length, scale) = length_scale(c);
     let enum_values = match &c.kind {
         ColumnKind::Enum { values } | ColumnKind::Set { values } => Datum::Array(
-            values.iter().map(|v| Datum::Str(format!("'{}'", v.replace('\'', "''")))).collect(),
+            values
+                .iter()
+                .map(|v| Datum::Str(format!("'{}'", v.replace('\'', "''"))))
+                .collect(),
         ),
         _ => Datum::Null,
     };
