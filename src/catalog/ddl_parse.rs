@@ -483,12 +483,13 @@ fn alter_table(
                 })?;
                 desc.columns[i].name = new_column_name.value.clone();
             }
-            AlterTableOperation::AddConstraint { constraint, .. } => {
-                if let TableConstraint::PrimaryKey { columns, .. } = constraint {
-                    let names: Vec<String> =
-                        columns.iter().map(|c| c.column.expr.to_string()).collect();
-                    set_primary_key(&mut desc, &names)?;
-                }
+            AlterTableOperation::AddConstraint {
+                constraint: TableConstraint::PrimaryKey { columns, .. },
+                ..
+            } => {
+                let names: Vec<String> =
+                    columns.iter().map(|c| c.column.expr.to_string()).collect();
+                set_primary_key(&mut desc, &names)?;
             }
             AlterTableOperation::DropPrimaryKey => desc.primary_key.clear(),
             AlterTableOperation::RenameTable { table_name } => {

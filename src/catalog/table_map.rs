@@ -195,7 +195,7 @@ pub fn layout(tme: &TableMapEvent<'_>) -> Result<Vec<Wire>, String> {
 
 /// Per-column metadata slices, computed in one pass (mysql_common's accessor rescans from
 /// column 0 for every call).
-fn tme_meta_slices<'a>(tme: &'a TableMapEvent<'_>, n: usize) -> Result<Vec<Vec<u8>>, String> {
+fn tme_meta_slices(tme: &TableMapEvent<'_>, n: usize) -> Result<Vec<Vec<u8>>, String> {
     (0..n)
         .map(|i| {
             tme.get_column_metadata(i)
