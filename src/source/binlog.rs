@@ -22,6 +22,8 @@ use crate::position::{GtidSet, SourceOffset};
 use crate::source::events::{EventHandler, Flavor};
 use crate::source::filter::Filter;
 
+const ROTATE_EVENT: u8 = mysql_common::binlog::consts::EventType::ROTATE_EVENT as u8;
+
 /// Observers the stream reports to (metrics, health).
 pub trait StreamObserver: Send + Sync {
     fn connected(&self, _file: &str, _pos: u64) {}
@@ -210,7 +212,16 @@ async fn run_once(
         *failures = 0;
         let header = event.header();
         handler.handle(&event, &mut out)?;
-        if header.log_pos() != 0 {
+        if header.event_type_raw() == ROTATE_EVENT {
+            // A ROTATE's log_pos is in the file it leaves; the stream continues at the
+            // position its body names in the new file (a reconnect in between would
+            // otherwise ask for the old file's offset in the new file).
+            if let Some(p) = event.data().get(..8) {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(p);
+                *next_pos = u64::from_le_bytes(b);
+            }
+        } else if header.log_pos() != 0 {
             *next_pos = header.log_pos() as u64;
         }
         observer.event(handler.file(), *next_pos, header.timestamp());
