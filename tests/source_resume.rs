@@ -4,7 +4,8 @@
 //! one rows event and across rows events); from a MariaDB GTID (empty file name) it streams
 //! from after that GTID; and when the server kills the binlog dump thread mid-stream —
 //! between transactions and in the middle of a 300,000-row transaction — while writes
-//! continue, the stream reconnects and no change is lost or repeated.
+//! continue, the stream reconnects and no change is lost or repeated. A binlog rotation
+//! (FLUSH BINARY LOGS) is followed, and offsets on either side of it resume exactly.
 
 mod common;
 mod stream_harness;
@@ -193,8 +194,19 @@ async fn gtid_start_streams_from_after_that_gtid() {
     assert_eq!(ids(&rest), [10, 11, 12, 13, 14, 20, 21]);
     // Positions and commit offsets are real coordinates again (the server's rotate names
     // the file), equal to those of the file:pos stream.
-    let c10 = changes(&rest)[0];
-    assert_eq!(c10.position.file.as_ref(), after_t1.binlog.file);
+    let (c10, first_c10) = (changes(&rest)[0], changes(&all)[2]);
+    assert_eq!(
+        (
+            c10.position.file.as_ref(),
+            c10.position.pos,
+            c10.position.txn_pos
+        ),
+        (
+            first_c10.position.file.as_ref(),
+            first_c10.position.pos,
+            first_c10.position.txn_pos
+        )
+    );
     assert_eq!(commit_after(&rest, 14), commit_after(&all, 14));
     assert_eq!(commit_after(&rest, 21), commit_after(&all, 21));
 }
@@ -372,4 +384,66 @@ async fn killed_dump_thread_reconnects_without_loss_or_repeat() {
         big_ids.iter().zip(1..).all(|(a, b)| *a == b),
         "big rows in order with no gap or repeat"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binlog_rotation_is_followed_and_offsets_name_the_new_file() {
+    let Some(env) = common::servers() else { return };
+    let db = common::fresh_db(&env, "res_rotate").await;
+    let cfg = common::source_config(&env, &[format!("{db}\\..*")]);
+    let start = here(&cfg).await;
+    let mut c = common::admin(&env).await;
+    c.query_drop(format!("USE `{db}`")).await.unwrap();
+    c.query_drop("CREATE TABLE t (id INT PRIMARY KEY)")
+        .await
+        .unwrap();
+    c.query_drop("INSERT INTO t VALUES (1)").await.unwrap();
+    // Rotating only starts a new file: other streams on this server follow it too.
+    c.query_drop("FLUSH BINARY LOGS").await.unwrap();
+    c.query_drop("BEGIN").await.unwrap();
+    c.query_drop("INSERT INTO t VALUES (2), (3)").await.unwrap();
+    c.query_drop("INSERT INTO t VALUES (4)").await.unwrap();
+    c.query_drop("COMMIT").await.unwrap();
+    c.disconnect().await.ok();
+    let after = here(&cfg).await;
+    assert_ne!(after.binlog.file, start.binlog.file, "the server rotated");
+
+    let mut st = Stream::start(cfg, start.clone());
+    let all = st.until_changes(4).await;
+    st.stop().await;
+    assert_eq!(ids(&all), [1, 2, 3, 4]);
+    let c1 = commit_after(&all, 1);
+    assert_eq!(c1.binlog.file, start.binlog.file);
+    let c4 = commit_after(&all, 4);
+    let ch = changes(&all);
+    assert_eq!(ch[1].position.file.as_ref(), after.binlog.file);
+    assert_eq!(ch[1].position.txn_file.as_ref(), after.binlog.file);
+    assert_eq!(
+        c1.binlog.try_cmp(&c4.binlog),
+        Some(std::cmp::Ordering::Less)
+    );
+    // c4 names the new file at or before where the server stood after the writes.
+    assert_eq!(c4.binlog.file, after.binlog.file);
+    assert!(c4.binlog.pos <= after.binlog.pos);
+
+    // From the old file's last commit across the rotation, and into the new file's
+    // transaction with one row delivered.
+    let cfg = common::source_config(&env, &[format!("{db}\\..*")]);
+    let mut st = Stream::start(cfg, c1);
+    let rest = st.until_changes(3).await;
+    st.stop().await;
+    assert_eq!(ids(&rest), [2, 3, 4]);
+    assert_eq!(commit_after(&rest, 4), c4);
+    let p = &ch[1].position;
+    let offset = SourceOffset {
+        binlog: BinlogPosition::new(p.txn_file.to_string(), p.txn_pos),
+        gtid_set: p.gtid_before.as_deref().cloned(),
+        skip_rows: 1,
+    };
+    let cfg = common::source_config(&env, &[format!("{db}\\..*")]);
+    let mut st = Stream::start(cfg, offset);
+    let rest = st.until_changes(2).await;
+    st.stop().await;
+    assert_eq!(ids(&rest), [3, 4]);
+    assert_eq!(commit_after(&rest, 4), c4);
 }
