@@ -48,14 +48,17 @@ pub fn servers() -> Option<TestEnv> {
     };
     let env = TestEnv {
         mysql_host: var("ROWTIDE_TEST_MYSQL_HOST").unwrap_or_else(|| "127.0.0.1".into()),
-        mysql_port: port.parse().expect("ROWTIDE_TEST_MYSQL_PORT is a port number"),
+        mysql_port: port
+            .parse()
+            .expect("ROWTIDE_TEST_MYSQL_PORT is a port number"),
         mysql_user: var("ROWTIDE_TEST_MYSQL_USER").unwrap_or_else(|| "cdc".into()),
         mysql_password: var("ROWTIDE_TEST_MYSQL_PASSWORD").unwrap_or_default(),
         admin_user: var("ROWTIDE_TEST_MYSQL_ADMIN_USER").unwrap_or_else(|| "root".into()),
         admin_password: var("ROWTIDE_TEST_MYSQL_ADMIN_PASSWORD").unwrap_or_default(),
         mysql_ca: var("ROWTIDE_TEST_MYSQL_CA"),
         mysql_pidfile: var("ROWTIDE_TEST_MYSQL_PIDFILE"),
-        kafka_brokers: var("ROWTIDE_TEST_KAFKA_BROKERS").unwrap_or_else(|| "127.0.0.1:19092".into()),
+        kafka_brokers: var("ROWTIDE_TEST_KAFKA_BROKERS")
+            .unwrap_or_else(|| "127.0.0.1:19092".into()),
         registry_url: var("ROWTIDE_TEST_REGISTRY_URL")
             .unwrap_or_else(|| "http://127.0.0.1:18081/apis/ccompat/v7".into()),
         run_dir: var("ROWTIDE_DEV_RUN"),
@@ -75,8 +78,17 @@ pub fn servers() -> Option<TestEnv> {
 /// A name unique to this process and call, for databases, topics and state dirs.
 pub fn unique(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() % 100_000_000;
-    format!("{prefix}_{}_{}_{}", std::process::id(), t, N.fetch_add(1, Ordering::Relaxed))
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        % 100_000_000;
+    format!(
+        "{prefix}_{}_{}_{}",
+        std::process::id(),
+        t,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// An admin connection (all privileges) for creating databases and writing data.
@@ -87,14 +99,18 @@ pub async fn admin(env: &TestEnv) -> mysql_async::Conn {
         .user(Some(env.admin_user.clone()))
         .pass(Some(env.admin_password.clone()))
         .prefer_socket(false);
-    mysql_async::Conn::new(opts).await.expect("admin connection to MariaDB")
+    mysql_async::Conn::new(opts)
+        .await
+        .expect("admin connection to MariaDB")
 }
 
 /// Creates a fresh database and returns its name.
 pub async fn fresh_db(env: &TestEnv, prefix: &str) -> String {
     let db = unique(prefix);
     let mut c = admin(env).await;
-    c.query_drop(format!("CREATE DATABASE `{db}`")).await.unwrap();
+    c.query_drop(format!("CREATE DATABASE `{db}`"))
+        .await
+        .unwrap();
     c.disconnect().await.ok();
     db
 }
@@ -131,7 +147,10 @@ pub fn fixtures_dir() -> Option<std::path::PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        let msg = format!("binlog fixtures not found at {}; set ROWTIDE_FIXTURES", dir.display());
+        let msg = format!(
+            "binlog fixtures not found at {}; set ROWTIDE_FIXTURES",
+            dir.display()
+        );
         if in_ci() {
             panic!("{msg}");
         }
@@ -139,3 +158,6 @@ pub fn fixtures_dir() -> Option<std::path::PathBuf> {
         None
     }
 }
+
+pub mod kafka;
+pub mod proc;

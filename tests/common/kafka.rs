@@ -1,0 +1,131 @@
+//! Reading back what reached Kafka, over the Kafka protocol (rdkafka), from the beginning
+//! of each topic up to its current end.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+
+/// One record as a consumer sees it.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+}
+
+impl Record {
+    pub fn key_json(&self) -> serde_json::Value {
+        self.key
+            .as_ref()
+            .map(|k| serde_json::from_slice(k).expect("JSON key"))
+            .unwrap_or(serde_json::Value::Null)
+    }
+    pub fn value_json(&self) -> serde_json::Value {
+        self.value
+            .as_ref()
+            .map(|v| serde_json::from_slice(v).expect("JSON value"))
+            .unwrap_or(serde_json::Value::Null)
+    }
+}
+
+fn consumer(brokers: &str) -> BaseConsumer {
+    ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", "rowtide-tests")
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "false")
+        .create()
+        .expect("consumer")
+}
+
+/// Every record currently in `topics` (missing topics read as empty), in partition order.
+pub fn read_all(brokers: &str, topics: &[String]) -> Vec<Record> {
+    let c = consumer(brokers);
+    let mut tpl = TopicPartitionList::new();
+    let mut ends: HashMap<(String, i32), i64> = HashMap::new();
+    for t in topics {
+        let Ok(md) = c.fetch_metadata(Some(t), Duration::from_secs(10)) else {
+            continue;
+        };
+        for mt in md.topics() {
+            if mt.error().is_some() {
+                continue;
+            }
+            for p in mt.partitions() {
+                // A topic that was just created may not have a leader yet: retry briefly.
+                let mut tries = 0;
+                let (lo, hi) = loop {
+                    match c.fetch_watermarks(t, p.id(), Duration::from_secs(10)) {
+                        Ok(w) => break w,
+                        Err(e) if tries < 50 => {
+                            tries += 1;
+                            let _ = e;
+                            std::thread::sleep(Duration::from_millis(200));
+                        }
+                        Err(e) => panic!("watermarks of {t}/{}: {e}", p.id()),
+                    }
+                };
+                if hi > lo {
+                    ends.insert((t.clone(), p.id()), hi);
+                    tpl.add_partition_offset(t, p.id(), Offset::Offset(lo))
+                        .unwrap();
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if ends.is_empty() {
+        return out;
+    }
+    c.assign(&tpl).expect("assign");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut pos: HashMap<(String, i32), i64> = HashMap::new();
+    while ends
+        .iter()
+        .any(|(k, hi)| pos.get(k).copied().unwrap_or(-1) + 1 < *hi)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "reading topics {topics:?} timed out"
+        );
+        if let Some(m) = c.poll(Duration::from_millis(200)) {
+            let m = m.expect("consume");
+            let k = (m.topic().to_string(), m.partition());
+            pos.insert(k, m.offset());
+            out.push(Record {
+                topic: m.topic().to_string(),
+                partition: m.partition(),
+                offset: m.offset(),
+                key: m.key().map(|k| k.to_vec()),
+                value: m.payload().map(|v| v.to_vec()),
+            });
+        }
+    }
+    out
+}
+
+/// Polls until `done(records)` holds (or panics after `timeout`), returning the records.
+pub fn wait_for(
+    brokers: &str,
+    topics: &[String],
+    timeout: Duration,
+    done: impl Fn(&[Record]) -> bool,
+) -> Vec<Record> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let recs = read_all(brokers, topics);
+        if done(&recs) {
+            return recs;
+        }
+        if Instant::now() > deadline {
+            return recs;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
