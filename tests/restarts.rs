@@ -1,0 +1,245 @@
+//! The servers go away and come back: Kafka stopped for a while, MariaDB restarted
+//! mid-stream, and binlogs purged past the checkpoint while rowtide was stopped. These
+//! tests stop and start the shared test servers, so they run one at a time in their own
+//! test binary (cargo runs test binaries one after another).
+
+mod common;
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use common::kafka::wait_for;
+use common::proc::{env_script, Rowtide, Setup};
+use mysql_async::prelude::Queryable;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+async fn create(env: &common::TestEnv, db: &str) {
+    let mut c = common::admin(env).await;
+    c.query_drop(format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY, v INT)"))
+        .await
+        .unwrap();
+    c.disconnect().await.ok();
+}
+
+/// Inserts ids `from..to`, retrying while the server is (re)starting.
+async fn insert(env: &common::TestEnv, db: &str, from: i32, to: i32) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut id = from;
+    while id < to {
+        let opts = mysql_async::OptsBuilder::default()
+            .ip_or_hostname(env.mysql_host.clone())
+            .tcp_port(env.mysql_port)
+            .user(Some(env.admin_user.clone()))
+            .pass(Some(env.admin_password.clone()))
+            .prefer_socket(false);
+        match mysql_async::Conn::new(opts).await {
+            Ok(mut c) => {
+                while id < to {
+                    if c.query_drop(format!("INSERT INTO `{db}`.t VALUES ({id}, {id})"))
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                    id += 1;
+                }
+                c.disconnect().await.ok();
+            }
+            Err(e) => {
+                assert!(Instant::now() < deadline, "MariaDB did not come back: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+}
+
+async fn wait_streaming(rt: &Rowtide) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !rt.log_text().contains("Connected to the binlog stream") {
+        assert!(
+            Instant::now() < deadline,
+            "rowtide did not start streaming:\n{}",
+            rt.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn ids_in_kafka(
+    env: &common::TestEnv,
+    topic: &str,
+    want: usize,
+) -> std::collections::BTreeSet<i64> {
+    let b = env.kafka_brokers.clone();
+    let t = vec![topic.to_string()];
+    let recs = tokio::task::spawn_blocking(move || {
+        wait_for(&b, &t, Duration::from_secs(120), |r| {
+            r.iter().filter_map(|r| r.value.as_ref()).count() >= want
+        })
+    })
+    .await
+    .unwrap();
+    recs.iter()
+        .filter(|r| r.value.is_some())
+        .map(|r| r.key_json()["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafka_down_for_a_while_loses_nothing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(env) = common::servers() else { return };
+    let db = common::fresh_db(&env, "kdown").await;
+    create(&env, &db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let setup = Setup::new(&db, dir.path());
+    let topic = setup.topic("t");
+    let mut rt = Rowtide::start(&env, &setup, dir.path());
+    wait_streaming(&rt).await;
+    insert(&env, &db, 0, 100).await;
+    assert_eq!(ids_in_kafka(&env, &topic, 100).await.len(), 100);
+
+    env_script(&["stop", "kafka"]);
+    insert(&env, &db, 100, 300).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        rt.pid().is_some(),
+        "rowtide keeps running while Kafka is down"
+    );
+    env_script(&["start", "kafka"]);
+    insert(&env, &db, 300, 400).await;
+
+    let ids = ids_in_kafka(&env, &topic, 400).await;
+    assert_eq!(
+        ids.len(),
+        400,
+        "every row after Kafka came back\n{}",
+        rt.log_text()
+    );
+    assert_eq!(*ids.iter().next_back().unwrap(), 399);
+    assert!(rt.stop().success(), "{}", rt.log_text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_restart_mid_stream_loses_nothing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(env) = common::servers() else { return };
+    let db = common::fresh_db(&env, "mrestart").await;
+    create(&env, &db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let setup = Setup::new(&db, dir.path());
+    let topic = setup.topic("t");
+    let mut rt = Rowtide::start(&env, &setup, dir.path());
+    wait_streaming(&rt).await;
+    insert(&env, &db, 0, 100).await;
+    assert_eq!(ids_in_kafka(&env, &topic, 100).await.len(), 100);
+    env_script(&["restart", "mariadb"]);
+    insert(&env, &db, 100, 200).await;
+    let ids = ids_in_kafka(&env, &topic, 200).await;
+    assert_eq!(
+        ids.len(),
+        200,
+        "every row after the restart\n{}",
+        rt.log_text()
+    );
+    let log = rt.log_text();
+    assert!(
+        log.matches("Connected to the binlog stream").count() >= 2,
+        "it reconnected:\n{log}"
+    );
+    assert!(rt.stop().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purged_binlog_is_a_clear_error_with_the_choices() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(env) = common::servers() else { return };
+    let db = common::fresh_db(&env, "purged").await;
+    create(&env, &db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let setup = Setup::new(&db, dir.path());
+    let mut rt = Rowtide::start(&env, &setup, dir.path());
+    wait_streaming(&rt).await;
+    insert(&env, &db, 0, 10).await;
+    ids_in_kafka(&env, &setup.topic("t"), 10).await;
+    assert!(rt.stop().success());
+
+    // While rowtide is stopped the server moves on and purges the checkpoint's binlog.
+    let mut c = common::admin(&env).await;
+    c.query_drop("FLUSH BINARY LOGS").await.unwrap();
+    insert(&env, &db, 10, 20).await;
+    c.query_drop("FLUSH BINARY LOGS").await.unwrap();
+    let current: (String, u64) = c
+        .query_first("SHOW MASTER STATUS")
+        .await
+        .unwrap()
+        .map(|r: mysql_async::Row| (r.get::<String, _>(0).unwrap(), r.get::<u64, _>(1).unwrap()))
+        .unwrap();
+    c.query_drop(format!("PURGE BINARY LOGS TO '{}'", current.0))
+        .await
+        .unwrap();
+    c.disconnect().await.ok();
+
+    // `check` names the problem and the fix.
+    let out = rt.command(&["check"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "check fails:\n{text}");
+    assert!(text.contains("[FAIL] checkpoint retained"), "{text}");
+
+    // `run` stops with a definite error naming the position and the choices.
+    rt.spawn();
+    let status = rt
+        .wait_exit(Duration::from_secs(60))
+        .expect("rowtide exits on its own");
+    assert_eq!(status.code(), Some(1));
+    let log = rt.log_text();
+    assert!(log.contains("is not available on the source"), "{log}");
+    assert!(
+        log.contains(&current.0),
+        "names the retained binlogs: {log}"
+    );
+    assert!(
+        log.contains("offsets reset") && log.contains("offsets set"),
+        "offers the choices: {log}"
+    );
+
+    // Choosing a new position (losing what is in between, knowingly) makes it run again.
+    let out = rt.command(&["offsets", "set", "--position", &format!("{}:4", current.0)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    rt.spawn();
+    wait_streaming_again(&rt).await;
+    insert(&env, &db, 20, 25).await;
+    let b = env.kafka_brokers.clone();
+    let topic = setup.topic("t");
+    let recs = tokio::task::spawn_blocking(move || {
+        wait_for(&b, &[topic.clone()], Duration::from_secs(60), |r| {
+            r.iter().any(|r| r.key_json()["id"] == 24)
+        })
+    })
+    .await
+    .unwrap();
+    assert!(recs.iter().any(|r| r.key_json()["id"] == 24));
+    assert!(rt.stop().success());
+}
+
+async fn wait_streaming_again(rt: &Rowtide) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while rt
+        .log_text()
+        .matches("Connected to the binlog stream")
+        .count()
+        < 2
+    {
+        assert!(
+            Instant::now() < deadline,
+            "rowtide did not resume:\n{}",
+            rt.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
