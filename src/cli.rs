@@ -16,7 +16,11 @@ use crate::source::{Filter, Flavor};
 use crate::telemetry::LogFormat;
 
 #[derive(Debug, Parser)]
-#[command(name = "rowtide", version, about = "Change data capture from MySQL/MariaDB binlogs to Kafka, Debezium-compatible")]
+#[command(
+    name = "rowtide",
+    version,
+    about = "Change data capture from MySQL/MariaDB binlogs to Kafka, Debezium-compatible"
+)]
 pub struct Cli {
     /// Configuration file (TOML). Every key can be overridden with ROWTIDE_<SECTION>__<KEY>.
     #[arg(short = 'c', long = "config", global = true)]
@@ -151,7 +155,10 @@ fn offsets(store: &dyn CheckpointStore, action: OffsetsAction) -> Result<i32> {
         OffsetsAction::Show { json } => {
             let cp = store.load()?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&cp).unwrap_or_else(|_| "null".into()));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&cp).unwrap_or_else(|_| "null".into())
+                );
             } else {
                 match cp {
                     None => println!("no checkpoint: the next run starts per source.snapshot_mode"),
@@ -159,12 +166,22 @@ fn offsets(store: &dyn CheckpointStore, action: OffsetsAction) -> Result<i32> {
                         println!("position:  {}", cp.offset.binlog);
                         println!(
                             "gtid_set:  {}",
-                            cp.offset.gtid_set.as_ref().map(|g| g.to_string()).unwrap_or_else(|| "-".into())
+                            cp.offset
+                                .gtid_set
+                                .as_ref()
+                                .map(|g| g.to_string())
+                                .unwrap_or_else(|| "-".into())
                         );
                         println!("skip_rows: {}", cp.offset.skip_rows);
                         println!("snapshot:  {:?}", cp.snapshot);
-                        println!("flavor:    {}", cp.flavor.map(|f| f.connector()).unwrap_or("-"));
-                        println!("written:   {} ms since epoch ({})", cp.updated_at_ms, cp.reason);
+                        println!(
+                            "flavor:    {}",
+                            cp.flavor.map(|f| f.connector()).unwrap_or("-")
+                        );
+                        println!(
+                            "written:   {} ms since epoch ({})",
+                            cp.updated_at_ms, cp.reason
+                        );
                     }
                 }
             }
@@ -220,7 +237,10 @@ async fn schema(cfg: &Config, table: Option<&str>) -> Result<i32> {
     let _ = conn.disconnect().await;
     let encoder = crate::encode::Encoder::new(&cfg.format, &cfg.sink.topic_prefix, info.flavor)?;
     let mut out = Vec::new();
-    for t in tables.iter().filter(|t| table.is_none_or(|n| n == t.full_name())) {
+    for t in tables
+        .iter()
+        .filter(|t| table.is_none_or(|n| n == t.full_name()))
+    {
         out.push(serde_json::json!({
             "table": t.full_name(),
             "schemas": encoder.describe_schemas(t)?,
@@ -279,7 +299,9 @@ async fn replay(files: &[PathBuf], include: &[String]) -> Result<i32> {
         while let Some(ev) = rx.recv().await {
             let rec = match &ev {
                 crate::change::SourceEvent::Change(c) => encoder.encode_change(c).await?,
-                crate::change::SourceEvent::SchemaChange(s) => encoder.encode_schema_change(s).await?,
+                crate::change::SourceEvent::SchemaChange(s) => {
+                    encoder.encode_schema_change(s).await?
+                }
                 _ => continue,
             };
             let embed = |b: &Option<Vec<u8>>| -> serde_json::Value {

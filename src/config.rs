@@ -250,7 +250,10 @@ impl fmt::Debug for FormatConfig {
             )
             .field("decimal_handling_mode", &self.decimal_handling_mode)
             .field("time_precision_mode", &self.time_precision_mode)
-            .field("bigint_unsigned_handling_mode", &self.bigint_unsigned_handling_mode)
+            .field(
+                "bigint_unsigned_handling_mode",
+                &self.bigint_unsigned_handling_mode,
+            )
             .field("binary_handling_mode", &self.binary_handling_mode)
             .finish_non_exhaustive()
     }
@@ -459,11 +462,17 @@ impl Config {
                 self.sink.topic_cleanup_policy
             ));
         }
-        if self.pipeline.source_queue == 0 || self.pipeline.sink_queue == 0 || self.pipeline.max_in_flight == 0 {
+        if self.pipeline.source_queue == 0
+            || self.pipeline.sink_queue == 0
+            || self.pipeline.max_in_flight == 0
+        {
             return bad("pipeline.source_queue, pipeline.sink_queue and pipeline.max_in_flight must be at least 1".into());
         }
         if self.source.snapshot_fetch_size == 0 || self.source.snapshot_parallelism == 0 {
-            return bad("source.snapshot_fetch_size and source.snapshot_parallelism must be at least 1".into());
+            return bad(
+                "source.snapshot_fetch_size and source.snapshot_parallelism must be at least 1"
+                    .into(),
+            );
         }
         crate::source::Filter::new(&self.source.include, &self.source.exclude)?;
         Ok(())
@@ -480,26 +489,70 @@ impl Config {
 /// Every valid key, by section (for typo suggestions).
 fn valid_keys(section: &str) -> &'static [&'static str] {
     match section {
-        "" => &["source", "sink", "format", "checkpoint", "metrics", "pipeline"],
+        "" => &[
+            "source",
+            "sink",
+            "format",
+            "checkpoint",
+            "metrics",
+            "pipeline",
+        ],
         "source" => &[
-            "host", "port", "user", "password", "password_file", "server_id", "flavor", "include",
-            "exclude", "snapshot_mode", "tls", "tls_ca", "heartbeat_interval_ms", "read_timeout_ms",
-            "connect_timeout_ms", "reconnect_backoff_ms", "reconnect_backoff_max_ms",
-            "max_reconnect_attempts", "snapshot_fetch_size", "snapshot_parallelism", "include_query",
+            "host",
+            "port",
+            "user",
+            "password",
+            "password_file",
+            "server_id",
+            "flavor",
+            "include",
+            "exclude",
+            "snapshot_mode",
+            "tls",
+            "tls_ca",
+            "heartbeat_interval_ms",
+            "read_timeout_ms",
+            "connect_timeout_ms",
+            "reconnect_backoff_ms",
+            "reconnect_backoff_max_ms",
+            "max_reconnect_attempts",
+            "snapshot_fetch_size",
+            "snapshot_parallelism",
+            "include_query",
         ],
         "sink" => &[
-            "kind", "brokers", "topic_prefix", "tombstones_on_delete", "schema_changes",
-            "topic_partitions", "topic_replication_factor", "topic_cleanup_policy", "create_topics",
+            "kind",
+            "brokers",
+            "topic_prefix",
+            "tombstones_on_delete",
+            "schema_changes",
+            "topic_partitions",
+            "topic_replication_factor",
+            "topic_cleanup_policy",
+            "create_topics",
             "kafka",
         ],
         "format" => &[
-            "kind", "registry_url", "registry_username", "registry_password",
-            "registry_password_file", "registry_ca", "decimal_handling_mode", "time_precision_mode",
-            "bigint_unsigned_handling_mode", "binary_handling_mode", "provide_transaction_metadata",
+            "kind",
+            "registry_url",
+            "registry_username",
+            "registry_password",
+            "registry_password_file",
+            "registry_ca",
+            "decimal_handling_mode",
+            "time_precision_mode",
+            "bigint_unsigned_handling_mode",
+            "binary_handling_mode",
+            "provide_transaction_metadata",
         ],
         "checkpoint" => &["path", "flush_interval_ms"],
         "metrics" => &["listen"],
-        "pipeline" => &["source_queue", "sink_queue", "max_in_flight", "shutdown_timeout_secs"],
+        "pipeline" => &[
+            "source_queue",
+            "sink_queue",
+            "max_in_flight",
+            "shutdown_timeout_secs",
+        ],
         _ => &[],
     }
 }
@@ -522,15 +575,34 @@ fn explain_toml_error(msg: &str) -> String {
         let rest = &msg[start + 15..];
         if let Some(end) = rest.find('`') {
             let key = &rest[..end];
-            let section = ["source", "sink", "format", "checkpoint", "metrics", "pipeline"]
+            let section = [
+                "source",
+                "sink",
+                "format",
+                "checkpoint",
+                "metrics",
+                "pipeline",
+            ]
+            .into_iter()
+            .find(|s| {
+                valid_keys(s)
+                    .iter()
+                    .any(|k| strsim::damerau_levenshtein(k, key) <= 3)
+                    && msg.contains(&format!("[{s}]"))
+            })
+            .or_else(|| {
+                [
+                    "source",
+                    "sink",
+                    "format",
+                    "checkpoint",
+                    "metrics",
+                    "pipeline",
+                ]
                 .into_iter()
-                .find(|s| valid_keys(s).iter().any(|k| strsim::damerau_levenshtein(k, key) <= 3) && msg.contains(&format!("[{s}]")))
-                .or_else(|| {
-                    ["source", "sink", "format", "checkpoint", "metrics", "pipeline"]
-                        .into_iter()
-                        .find(|s| suggest(s, key).is_some())
-                })
-                .unwrap_or("");
+                .find(|s| suggest(s, key).is_some())
+            })
+            .unwrap_or("");
             let name = if section.is_empty() {
                 key.to_string()
             } else {
@@ -563,7 +635,13 @@ fn apply_env(doc: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
         }
         if !valid_keys(&section).contains(&key.as_str()) {
             let hint = suggest(&section, &key)
-                .map(|k| format!("; did you mean ROWTIDE_{}__{}?", section.to_uppercase(), k.to_uppercase()))
+                .map(|k| {
+                    format!(
+                        "; did you mean ROWTIDE_{}__{}?",
+                        section.to_uppercase(),
+                        k.to_uppercase()
+                    )
+                })
                 .unwrap_or_default();
             return Err(Error::Config(format!(
                 "environment variable {name} names unknown key `{section}.{key}`{hint}"
@@ -577,7 +655,16 @@ fn apply_env(doc: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
         let parsed = match (&parsed, key.as_str()) {
             // Strings that happen to look like numbers stay strings for string keys.
             (toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_), k)
-                if matches!(k, "password" | "user" | "host" | "brokers" | "topic_prefix" | "registry_password" | "registry_username") =>
+                if matches!(
+                    k,
+                    "password"
+                        | "user"
+                        | "host"
+                        | "brokers"
+                        | "topic_prefix"
+                        | "registry_password"
+                        | "registry_username"
+                ) =>
             {
                 toml::Value::String(value.clone())
             }
@@ -611,14 +698,18 @@ mod tests {
 
     #[test]
     fn typo_names_key_and_suggestion() {
-        let e = Config::from_toml("[source]\nhots = \"x\"\n", &[]).unwrap_err().to_string();
+        let e = Config::from_toml("[source]\nhots = \"x\"\n", &[])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("source.hots"), "{e}");
         assert!(e.contains("did you mean `host`"), "{e}");
     }
 
     #[test]
     fn wrong_type_names_key() {
-        let e = Config::from_toml("[source]\nport = \"abc\"\n", &[]).unwrap_err().to_string();
+        let e = Config::from_toml("[source]\nport = \"abc\"\n", &[])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("port"), "{e}");
     }
 
@@ -641,7 +732,9 @@ mod tests {
 
     #[test]
     fn conflicts_are_rejected() {
-        let e = Config::from_toml("[format]\nkind = \"avro\"\n", &[]).unwrap_err().to_string();
+        let e = Config::from_toml("[format]\nkind = \"avro\"\n", &[])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("format.registry_url"), "{e}");
         let e = Config::from_toml("[source]\npassword = \"a\"\npassword_file = \"/x\"\n", &[])
             .unwrap_err()

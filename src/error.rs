@@ -188,14 +188,14 @@ pub fn classify_mysql(err: mysql_async::Error, wanted: &str) -> Error {
                     }
                 }
             }
-            codes::SPECIFIC_ACCESS_DENIED | codes::DB_ACCESS_DENIED | codes::TABLE_ACCESS_DENIED => {
-                Error::ServerSetup(format!(
-                    "missing privilege: {} (error {}). Grant what rowtide needs, e.g. \
+            codes::SPECIFIC_ACCESS_DENIED
+            | codes::DB_ACCESS_DENIED
+            | codes::TABLE_ACCESS_DENIED => Error::ServerSetup(format!(
+                "missing privilege: {} (error {}). Grant what rowtide needs, e.g. \
                      GRANT SELECT, RELOAD, SHOW DATABASES, LOCK TABLES, REPLICATION SLAVE, \
                      REPLICATION CLIENT ON *.* TO 'user'@'host'",
-                    se.message, se.code
-                ))
-            }
+                se.message, se.code
+            )),
             codes::ACCESS_DENIED => Error::ServerSetup(format!(
                 "the source refused the login: {} — check source.user and source.password",
                 se.message

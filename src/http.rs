@@ -65,8 +65,13 @@ async fn render_metrics(State(s): State<AppState>) -> String {
 async fn healthz(State(s): State<AppState>) -> (StatusCode, String) {
     let (state, reason) = s.health.get();
     match state {
-        HealthState::Streaming | HealthState::Snapshotting => (StatusCode::OK, format!("ok: {reason}\n")),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, format!("unavailable: {reason}\n")),
+        HealthState::Streaming | HealthState::Snapshotting => {
+            (StatusCode::OK, format!("ok: {reason}\n"))
+        }
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("unavailable: {reason}\n"),
+        ),
     }
 }
 
@@ -77,9 +82,9 @@ pub async fn serve(
     health: Arc<Health>,
     shutdown: CancellationToken,
 ) -> Result<std::net::SocketAddr> {
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
-        Error::Config(format!("metrics.listen: cannot listen on {listen}: {e}"))
-    })?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| Error::Config(format!("metrics.listen: cannot listen on {listen}: {e}")))?;
     let addr = listener
         .local_addr()
         .map_err(|e| Error::io("metrics listener address", e))?;

@@ -7,7 +7,10 @@ use rowtide::cli::{execute, Cli};
 fn main() {
     let cli = Cli::parse();
     rowtide::telemetry::init(cli.log_format, cli.verbose as i8 - cli.quiet as i8);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("rowtide: cannot start the async runtime: {e}");

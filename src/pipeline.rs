@@ -74,13 +74,17 @@ struct Observer {
 
 impl StreamObserver for Observer {
     fn connected(&self, file: &str, pos: u64) {
-        self.health
-            .set(HealthState::Streaming, format!("streaming from {file}:{pos}"));
+        self.health.set(
+            HealthState::Streaming,
+            format!("streaming from {file}:{pos}"),
+        );
     }
     fn disconnected(&self, reason: &str) {
         metrics::reconnect();
-        self.health
-            .set(HealthState::Reconnecting, format!("source connection lost: {reason}"));
+        self.health.set(
+            HealthState::Reconnecting,
+            format!("source connection lost: {reason}"),
+        );
     }
     fn event(&self, file: &str, end_pos: u64, ts_secs: u32) {
         metrics::binlog_position(file, end_pos);
@@ -97,7 +101,13 @@ pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
     let handle = metrics::install();
     let health = Arc::new(Health::default());
     if !cfg.metrics.listen.is_empty() {
-        let addr = crate::http::serve(&cfg.metrics.listen, handle, health.clone(), shutdown.clone()).await?;
+        let addr = crate::http::serve(
+            &cfg.metrics.listen,
+            handle,
+            health.clone(),
+            shutdown.clone(),
+        )
+        .await?;
         info!(%addr, "Serving /metrics and /healthz.");
     }
     let path = cfg.checkpoint.path.clone();
@@ -125,7 +135,9 @@ pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
                     _ = shutdown.cancelled() => return Ok(()),
                     _ = tokio::time::sleep(backoff) => {}
                 }
-                backoff = (backoff * 2).min(Duration::from_millis(cfg.source.reconnect_backoff_max_ms.max(100)));
+                backoff = (backoff * 2).min(Duration::from_millis(
+                    cfg.source.reconnect_backoff_max_ms.max(100),
+                ));
             }
             Err(e) => {
                 if shutdown.is_cancelled() && e.is_transient() {
@@ -163,24 +175,41 @@ async fn plan(
     let mode = cfg.source.snapshot_mode;
     let then_stream = mode != SnapshotMode::InitialOnly;
     match existing {
-        Some(Checkpoint { snapshot: SnapshotState::Running { offset, done }, .. }) => {
+        Some(Checkpoint {
+            snapshot: SnapshotState::Running { offset, done },
+            ..
+        }) => {
             info!(offset = %offset, finished_tables = done.len(), "Resuming an interrupted snapshot: finished tables are kept, the rest are read again.");
-            Ok(Plan::Snapshot { done: done.into_iter().collect(), resume_from: Some(offset), then_stream })
+            Ok(Plan::Snapshot {
+                done: done.into_iter().collect(),
+                resume_from: Some(offset),
+                then_stream,
+            })
         }
-        Some(cp) if mode == SnapshotMode::InitialOnly && cp.snapshot == SnapshotState::Completed => {
+        Some(cp)
+            if mode == SnapshotMode::InitialOnly && cp.snapshot == SnapshotState::Completed =>
+        {
             info!("snapshot_mode = initial_only and the snapshot is complete: nothing to do.");
             Ok(Plan::Done)
         }
         Some(_) if mode == SnapshotMode::Always => {
             info!("snapshot_mode = always: taking a new snapshot.");
-            Ok(Plan::Snapshot { done: HashSet::new(), resume_from: None, then_stream })
+            Ok(Plan::Snapshot {
+                done: HashSet::new(),
+                resume_from: None,
+                then_stream,
+            })
         }
         Some(cp) => {
             if mode == SnapshotMode::WhenNeeded && !cp.offset.binlog.file.is_empty() {
                 let logs = mysql::binary_logs(conn).await?;
                 if !logs.iter().any(|(f, _)| *f == cp.offset.binlog.file) {
                     warn!(offset = %cp.offset, "The checkpoint's binlog is gone; snapshot_mode = when_needed takes a new snapshot.");
-                    return Ok(Plan::Snapshot { done: HashSet::new(), resume_from: None, then_stream });
+                    return Ok(Plan::Snapshot {
+                        done: HashSet::new(),
+                        resume_from: None,
+                        then_stream,
+                    });
                 }
             }
             info!(offset = %cp.offset, "Resuming from the checkpoint.");
@@ -188,20 +217,31 @@ async fn plan(
         }
         None if mode == SnapshotMode::NoData => {
             let (pos, gtid) = mysql::current_position(conn, info).await?;
-            let offset = SourceOffset { binlog: pos, gtid_set: gtid, skip_rows: 0 };
+            let offset = SourceOffset {
+                binlog: pos,
+                gtid_set: gtid,
+                skip_rows: 0,
+            };
             info!(offset = %offset, "No checkpoint and snapshot_mode = no_data: streaming from the current binlog position.");
             // Saved at once, so a restart before the first event does not start later.
-            save(store, Checkpoint {
-                offset: offset.clone(),
-                snapshot: SnapshotState::Skipped,
-                flavor: Some(flavor),
-                updated_at_ms: now_ms(),
-                reason: "initial position".into(),
-            })
+            save(
+                store,
+                Checkpoint {
+                    offset: offset.clone(),
+                    snapshot: SnapshotState::Skipped,
+                    flavor: Some(flavor),
+                    updated_at_ms: now_ms(),
+                    reason: "initial position".into(),
+                },
+            )
             .await?;
             Ok(Plan::Stream(offset))
         }
-        None => Ok(Plan::Snapshot { done: HashSet::new(), resume_from: None, then_stream }),
+        None => Ok(Plan::Snapshot {
+            done: HashSet::new(),
+            resume_from: None,
+            then_stream,
+        }),
     }
 }
 
@@ -263,11 +303,17 @@ async fn source_side(
     for t in &tables {
         catalog.put(t.clone());
     }
-    let observer = Observer { health: health.clone() };
+    let observer = Observer {
+        health: health.clone(),
+    };
     let start = match plan {
         Plan::Done => return Ok(true),
         Plan::Stream(offset) => offset,
-        Plan::Snapshot { done, resume_from, then_stream } => {
+        Plan::Snapshot {
+            done,
+            resume_from,
+            then_stream,
+        } => {
             let point = snapshot::open(&cfg.source, &info, &tables).await?;
             let stream_from = resume_from.unwrap_or_else(|| point.offset.clone());
             let mut done_list: Vec<String> = done.iter().cloned().collect();
@@ -276,23 +322,49 @@ async fn source_side(
                 &store,
                 Checkpoint {
                     offset: stream_from.clone(),
-                    snapshot: SnapshotState::Running { offset: stream_from.clone(), done: done_list },
+                    snapshot: SnapshotState::Running {
+                        offset: stream_from.clone(),
+                        done: done_list,
+                    },
                     flavor: Some(info.flavor),
                     updated_at_ms: now_ms(),
                     reason: "snapshot started".into(),
                 },
             )
             .await?;
-            health.set(HealthState::Snapshotting, format!("snapshot of {} table(s) at {}", tables.len(), point.offset.binlog));
+            health.set(
+                HealthState::Snapshotting,
+                format!(
+                    "snapshot of {} table(s) at {}",
+                    tables.len(),
+                    point.offset.binlog
+                ),
+            );
             info!(tables = tables.len(), already_done = done.len(), point = %point.offset, "Snapshot started.");
-            let arcs: Vec<Arc<crate::catalog::TableDesc>> = tables.iter().cloned().map(Arc::new).collect();
-            let rows = match snapshot::copy(point, arcs, &done, cfg.source.snapshot_fetch_size, &tx, &stop).await {
+            let arcs: Vec<Arc<crate::catalog::TableDesc>> =
+                tables.iter().cloned().map(Arc::new).collect();
+            let rows = match snapshot::copy(
+                point,
+                arcs,
+                &done,
+                cfg.source.snapshot_fetch_size,
+                &tx,
+                &stop,
+            )
+            .await
+            {
                 Ok(n) => n,
                 Err(Error::Shutdown) => return Ok(false),
                 Err(e) => return Err(e),
             };
             info!(rows, "Snapshot finished.");
-            if tx.send(SourceEvent::SnapshotCompleted { offset: stream_from.clone() }).await.is_err() {
+            if tx
+                .send(SourceEvent::SnapshotCompleted {
+                    offset: stream_from.clone(),
+                })
+                .await
+                .is_err()
+            {
                 return Ok(false);
             }
             if !then_stream {
@@ -353,57 +425,85 @@ async fn run_once(
         let mut topics: HashSet<String> = HashSet::new();
         while let Some(ev) = src_rx.recv().await {
             metrics::queue_depth("source", src_rx.len());
-            let items: Vec<Item> = match ev {
-                SourceEvent::Change(change) => {
-                    metrics::event(&change.table.full_name(), change.op.code());
-                    let rec = encoder.encode_change(&change).await?;
-                    let p = &change.position;
-                    // Snapshot rows are not resumable one by one: their table's mark is.
-                    let after = (change.op != Op::Read).then(|| SourceOffset {
-                        binlog: crate::position::BinlogPosition::new(p.txn_file.to_string(), p.txn_pos),
-                        gtid_set: p.gtid_before.as_deref().cloned(),
-                        skip_rows: p.txn_row + 1,
-                    });
-                    let position = p.to_string();
-                    let tomb = (tombstones && change.op == Op::Delete && rec.key.is_some()).then(|| OutRecord {
-                        topic: rec.topic.clone(),
-                        key: rec.key.clone(),
-                        value: None,
-                        position: position.clone(),
-                    });
-                    let main = OutRecord { topic: rec.topic, key: rec.key, value: rec.value, position };
-                    match tomb {
-                        Some(t) => vec![
-                            Item { record: Some(main), mark: None },
-                            Item { record: Some(t), mark: after.map(Mark::Offset) },
-                        ],
-                        None => vec![Item { record: Some(main), mark: after.map(Mark::Offset) }],
+            let items: Vec<Item> =
+                match ev {
+                    SourceEvent::Change(change) => {
+                        metrics::event(&change.table.full_name(), change.op.code());
+                        let rec = encoder.encode_change(&change).await?;
+                        let p = &change.position;
+                        // Snapshot rows are not resumable one by one: their table's mark is.
+                        let after = (change.op != Op::Read).then(|| SourceOffset {
+                            binlog: crate::position::BinlogPosition::new(
+                                p.txn_file.to_string(),
+                                p.txn_pos,
+                            ),
+                            gtid_set: p.gtid_before.as_deref().cloned(),
+                            skip_rows: p.txn_row + 1,
+                        });
+                        let position = p.to_string();
+                        let tomb = (tombstones && change.op == Op::Delete && rec.key.is_some())
+                            .then(|| OutRecord {
+                                topic: rec.topic.clone(),
+                                key: rec.key.clone(),
+                                value: None,
+                                position: position.clone(),
+                            });
+                        let main = OutRecord {
+                            topic: rec.topic,
+                            key: rec.key,
+                            value: rec.value,
+                            position,
+                        };
+                        match tomb {
+                            Some(t) => vec![
+                                Item {
+                                    record: Some(main),
+                                    mark: None,
+                                },
+                                Item {
+                                    record: Some(t),
+                                    mark: after.map(Mark::Offset),
+                                },
+                            ],
+                            None => vec![Item {
+                                record: Some(main),
+                                mark: after.map(Mark::Offset),
+                            }],
+                        }
                     }
-                }
-                SourceEvent::SchemaChange(sc) => {
-                    if schema_changes {
-                        let rec = encoder.encode_schema_change(&sc).await?;
+                    SourceEvent::SchemaChange(sc) => {
+                        if schema_changes {
+                            let rec = encoder.encode_schema_change(&sc).await?;
+                            vec![Item {
+                                record: Some(OutRecord {
+                                    topic: rec.topic,
+                                    key: rec.key,
+                                    value: rec.value,
+                                    position: sc.position.to_string(),
+                                }),
+                                mark: None,
+                            }]
+                        } else {
+                            vec![]
+                        }
+                    }
+                    SourceEvent::Commit { offset, .. } => vec![Item {
+                        record: None,
+                        mark: Some(Mark::Offset(offset)),
+                    }],
+                    SourceEvent::SnapshotTableDone { table, .. } => {
                         vec![Item {
-                            record: Some(OutRecord {
-                                topic: rec.topic,
-                                key: rec.key,
-                                value: rec.value,
-                                position: sc.position.to_string(),
-                            }),
-                            mark: None,
+                            record: None,
+                            mark: Some(Mark::SnapshotTable(table)),
                         }]
-                    } else {
-                        vec![]
                     }
-                }
-                SourceEvent::Commit { offset, .. } => vec![Item { record: None, mark: Some(Mark::Offset(offset)) }],
-                SourceEvent::SnapshotTableDone { table, .. } => {
-                    vec![Item { record: None, mark: Some(Mark::SnapshotTable(table)) }]
-                }
-                SourceEvent::SnapshotCompleted { offset } => {
-                    vec![Item { record: None, mark: Some(Mark::SnapshotDone(offset)) }]
-                }
-            };
+                    SourceEvent::SnapshotCompleted { offset } => {
+                        vec![Item {
+                            record: None,
+                            mark: Some(Mark::SnapshotDone(offset)),
+                        }]
+                    }
+                };
             for item in items {
                 if let Some(r) = &item.record {
                     if topics.insert(r.topic.clone()) {
@@ -419,11 +519,17 @@ async fn run_once(
     });
 
     // The sink loop: enqueue, await deliveries in order, checkpoint the delivered prefix.
-    type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = (Result<()>, Option<Mark>, Option<Instant>)> + Send>>;
+    type Pending = std::pin::Pin<
+        Box<dyn std::future::Future<Output = (Result<()>, Option<Mark>, Option<Instant>)> + Send>,
+    >;
     let mut inflight: FuturesOrdered<Pending> = FuturesOrdered::new();
     let mut state = CheckpointState {
         current: initial.unwrap_or(Checkpoint {
-            offset: SourceOffset { binlog: crate::position::BinlogPosition::new("", 4), gtid_set: None, skip_rows: 0 },
+            offset: SourceOffset {
+                binlog: crate::position::BinlogPosition::new("", 4),
+                gtid_set: None,
+                skip_rows: 0,
+            },
             snapshot: SnapshotState::NotStarted,
             flavor: Some(flavor),
             updated_at_ms: 0,
@@ -431,7 +537,9 @@ async fn run_once(
         }),
         dirty: false,
     };
-    let mut tick = tokio::time::interval(Duration::from_millis(cfg.checkpoint.flush_interval_ms.max(10)));
+    let mut tick = tokio::time::interval(Duration::from_millis(
+        cfg.checkpoint.flush_interval_ms.max(10),
+    ));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut source_done = false;
     let mut finished_on_purpose = false;
@@ -444,10 +552,19 @@ async fn run_once(
 
     loop {
         if shutdown.is_cancelled() && drain_deadline.is_none() {
-            drain_deadline = Some(tokio::time::Instant::now() + Duration::from_secs(cfg.pipeline.shutdown_timeout_secs));
+            drain_deadline = Some(
+                tokio::time::Instant::now()
+                    + Duration::from_secs(cfg.pipeline.shutdown_timeout_secs),
+            );
             source_stop.cancel();
-            health.set(HealthState::Stopping, "shutting down: delivering in-flight events");
-            info!(in_flight = inflight.len(), "Shutdown requested: stopping the source and delivering what is in flight.");
+            health.set(
+                HealthState::Stopping,
+                "shutting down: delivering in-flight events",
+            );
+            info!(
+                in_flight = inflight.len(),
+                "Shutdown requested: stopping the source and delivering what is in flight."
+            );
         }
         if rec_closed && inflight.is_empty() && stalled.is_none() {
             break;
@@ -524,16 +641,21 @@ async fn run_once(
                     inflight.push_back(Box::pin(async move { (Ok(()), mark, None) }));
                 }
                 Some(rec) => {
-                    let bytes = rec.value.as_ref().map_or(0, |v| v.len()) + rec.key.as_ref().map_or(0, |k| k.len());
+                    let bytes = rec.value.as_ref().map_or(0, |v| v.len())
+                        + rec.key.as_ref().map_or(0, |k| k.len());
                     match sink.send(rec) {
                         Ok(fut) => {
                             metrics::record_sent(bytes);
                             let mark = item.mark;
                             let now = Instant::now();
-                            inflight.push_back(Box::pin(async move { (fut.await, mark, Some(now)) }));
+                            inflight
+                                .push_back(Box::pin(async move { (fut.await, mark, Some(now)) }));
                         }
                         Err(SendError::QueueFull(rec)) => {
-                            stalled = Some(Item { record: Some(rec), mark: item.mark });
+                            stalled = Some(Item {
+                                record: Some(rec),
+                                mark: item.mark,
+                            });
                             if inflight.is_empty() {
                                 tokio::time::sleep(Duration::from_millis(10)).await;
                             }
@@ -555,12 +677,18 @@ async fn run_once(
         encoder_task.abort();
     }
     // Save the delivered prefix, whatever happened.
-    let reason = if failure.is_some() { "delivered before failure" } else { "shutdown" };
+    let reason = if failure.is_some() {
+        "delivered before failure"
+    } else {
+        "shutdown"
+    };
     state.save(&store, reason).await?;
     info!(offset = %state.current.offset, reason, "Checkpoint saved.");
     match failure {
         Some(e) => Err(e),
         None if shutdown.is_cancelled() || finished_on_purpose => Ok(()),
-        None => Err(Error::SourceTransient("the source stopped unexpectedly".into())),
+        None => Err(Error::SourceTransient(
+            "the source stopped unexpectedly".into(),
+        )),
     }
 }

@@ -55,9 +55,11 @@ impl fmt::Display for BinlogPosition {
 impl FromStr for BinlogPosition {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (file, pos) = s
-            .rsplit_once(':')
-            .ok_or_else(|| format!("`{s}` is not a binlog position; expected FILE:POS, e.g. mariadb-bin.000003:1234"))?;
+        let (file, pos) = s.rsplit_once(':').ok_or_else(|| {
+            format!(
+                "`{s}` is not a binlog position; expected FILE:POS, e.g. mariadb-bin.000003:1234"
+            )
+        })?;
         if file.is_empty() {
             return Err(format!("`{s}` has an empty file name; expected FILE:POS"));
         }
@@ -227,7 +229,8 @@ impl FromStr for MariadbGtid {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut it = s.trim().splitn(3, '-');
-        let bad = || format!("`{s}` is not a MariaDB GTID; expected DOMAIN-SERVER-SEQ, e.g. 0-1-42");
+        let bad =
+            || format!("`{s}` is not a MariaDB GTID; expected DOMAIN-SERVER-SEQ, e.g. 0-1-42");
         let domain = it.next().and_then(|x| x.parse().ok()).ok_or_else(bad)?;
         let server = it.next().and_then(|x| x.parse().ok()).ok_or_else(bad)?;
         let seq = it.next().and_then(|x| x.parse().ok()).ok_or_else(bad)?;
@@ -459,7 +462,10 @@ mod tests {
         assert!(!l.covers(&"1-2-10".parse().unwrap()));
         assert!("0-1".parse::<MariadbGtidList>().is_err());
         assert!("0-1-2,0-1-3".parse::<MariadbGtidList>().is_err());
-        assert!(matches!("0-1-2".parse::<GtidSet>(), Ok(GtidSet::Mariadb(_))));
+        assert!(matches!(
+            "0-1-2".parse::<GtidSet>(),
+            Ok(GtidSet::Mariadb(_))
+        ));
     }
 
     proptest! {

@@ -40,7 +40,10 @@ impl Report {
     }
 
     pub fn passed(&self) -> bool {
-        !self.lines.iter().any(|(_, o)| matches!(o, Outcome::Fail(_)))
+        !self
+            .lines
+            .iter()
+            .any(|(_, o)| matches!(o, Outcome::Fail(_)))
     }
 }
 
@@ -82,9 +85,16 @@ async fn check_source(cfg: &Config, r: &mut Report) {
             return;
         }
     };
-    r.add("source reachable", Outcome::Ok(format!("connected to {where_} as {}", cfg.source.user)));
+    r.add(
+        "source reachable",
+        Outcome::Ok(format!("connected to {where_} as {}", cfg.source.user)),
+    );
 
-    let cipher: Option<(String, String)> = conn.query_first("SHOW SESSION STATUS LIKE 'Ssl_cipher'").await.ok().flatten();
+    let cipher: Option<(String, String)> = conn
+        .query_first("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+        .await
+        .ok()
+        .flatten();
     let cipher = cipher.map(|(_, c)| c).filter(|c| !c.is_empty());
     r.add(
         "TLS",
@@ -103,11 +113,22 @@ async fn check_source(cfg: &Config, r: &mut Report) {
             return;
         }
     };
-    r.add("server version", Outcome::Ok(format!("{} ({})", info.version, info.flavor.connector())));
+    r.add(
+        "server version",
+        Outcome::Ok(format!("{} ({})", info.version, info.flavor.connector())),
+    );
     if info.flavor == Flavor::Mariadb && info.version_number >= (11, 4, 0) {
-        let legacy = mysql::variable(&mut conn, "binlog_legacy_event_pos").await.ok().flatten();
+        let legacy = mysql::variable(&mut conn, "binlog_legacy_event_pos")
+            .await
+            .ok()
+            .flatten();
         if legacy.as_deref().is_some_and(|v| v != "ON" && v != "1") {
-            r.add("binlog_legacy_event_pos", Outcome::Warn("MariaDB 11.4+: if positions look wrong, set binlog_legacy_event_pos=1".into()));
+            r.add(
+                "binlog_legacy_event_pos",
+                Outcome::Warn(
+                    "MariaDB 11.4+: if positions look wrong, set binlog_legacy_event_pos=1".into(),
+                ),
+            );
         }
     }
 
@@ -119,8 +140,13 @@ async fn check_source(cfg: &Config, r: &mut Report) {
     ];
     for (name, want, fix) in checks {
         match mysql::variable(&mut conn, name).await {
-            Ok(Some(v)) if want.iter().any(|w| v.eq_ignore_ascii_case(w)) => r.add(name, Outcome::Ok(v)),
-            Ok(Some(v)) => r.add(name, Outcome::Fail(format!("is {v}, must be {}; fix: {fix}", want[0]))),
+            Ok(Some(v)) if want.iter().any(|w| v.eq_ignore_ascii_case(w)) => {
+                r.add(name, Outcome::Ok(v))
+            }
+            Ok(Some(v)) => r.add(
+                name,
+                Outcome::Fail(format!("is {v}, must be {}; fix: {fix}", want[0])),
+            ),
             Ok(None) => r.add(name, Outcome::Fail(format!("not set; fix: {fix}"))),
             Err(e) => r.add(name, Outcome::Fail(e.to_string())),
         }
@@ -139,18 +165,31 @@ async fn check_source(cfg: &Config, r: &mut Report) {
     }
     match info.flavor {
         Flavor::Mariadb => {
-            let strict = mysql::variable(&mut conn, "gtid_strict_mode").await.ok().flatten().unwrap_or_default();
-            let pos: Option<String> = conn.query_first("SELECT @@GLOBAL.gtid_binlog_pos").await.ok().flatten();
+            let strict = mysql::variable(&mut conn, "gtid_strict_mode")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            let pos: Option<String> = conn
+                .query_first("SELECT @@GLOBAL.gtid_binlog_pos")
+                .await
+                .ok()
+                .flatten();
             r.add(
                 "GTID",
                 Outcome::Ok(format!(
                     "gtid_binlog_pos = {}, gtid_strict_mode = {strict}",
-                    pos.filter(|p| !p.is_empty()).unwrap_or_else(|| "(none yet)".into())
+                    pos.filter(|p| !p.is_empty())
+                        .unwrap_or_else(|| "(none yet)".into())
                 )),
             );
         }
         Flavor::Mysql => {
-            let mode = mysql::variable(&mut conn, "gtid_mode").await.ok().flatten().unwrap_or_else(|| "OFF".into());
+            let mode = mysql::variable(&mut conn, "gtid_mode")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| "OFF".into());
             r.add(
                 "GTID",
                 if mode.eq_ignore_ascii_case("ON") {
@@ -170,12 +209,22 @@ async fn check_source(cfg: &Config, r: &mut Report) {
     if has("REPLICATION SLAVE") {
         r.add("grant REPLICATION SLAVE", Outcome::Ok("present".into()));
     } else {
-        r.add("grant REPLICATION SLAVE", Outcome::Fail(format!("missing; fix: GRANT REPLICATION SLAVE ON *.* TO {user};")));
+        r.add(
+            "grant REPLICATION SLAVE",
+            Outcome::Fail(format!(
+                "missing; fix: GRANT REPLICATION SLAVE ON *.* TO {user};"
+            )),
+        );
     }
     if has("REPLICATION CLIENT") || has("BINLOG MONITOR") || has("SUPER") {
         r.add("grant REPLICATION CLIENT", Outcome::Ok("present".into()));
     } else {
-        r.add("grant REPLICATION CLIENT", Outcome::Fail(format!("missing; fix: GRANT REPLICATION CLIENT ON *.* TO {user};")));
+        r.add(
+            "grant REPLICATION CLIENT",
+            Outcome::Fail(format!(
+                "missing; fix: GRANT REPLICATION CLIENT ON *.* TO {user};"
+            )),
+        );
     }
     if has("SELECT") {
         r.add("grant SELECT", Outcome::Ok("present".into()));
@@ -191,7 +240,13 @@ async fn check_source(cfg: &Config, r: &mut Report) {
 
     // Server id uniqueness.
     let hosts: std::result::Result<Vec<mysql_async::Row>, _> = conn
-        .query(if info.flavor == Flavor::Mysql && info.version_number >= (8, 0, 22) { "SHOW REPLICAS" } else { "SHOW SLAVE HOSTS" })
+        .query(
+            if info.flavor == Flavor::Mysql && info.version_number >= (8, 0, 22) {
+                "SHOW REPLICAS"
+            } else {
+                "SHOW SLAVE HOSTS"
+            },
+        )
         .await;
     match hosts {
         Ok(rows) => {
@@ -220,7 +275,10 @@ async fn check_source(cfg: &Config, r: &mut Report) {
     // Can the binlog actually be read?
     match mysql::binary_logs(&mut conn).await {
         Ok(logs) => r.add("binlogs retained", Outcome::Ok(mysql::describe_logs(&logs))),
-        Err(e) => r.add("binlogs retained", Outcome::Fail(format!("SHOW BINARY LOGS failed: {e}"))),
+        Err(e) => r.add(
+            "binlogs retained",
+            Outcome::Fail(format!("SHOW BINARY LOGS failed: {e}")),
+        ),
     }
     let _ = conn.disconnect().await;
 }
@@ -228,10 +286,17 @@ async fn check_source(cfg: &Config, r: &mut Report) {
 async fn check_checkpoint(cfg: &Config, r: &mut Report) {
     let path = cfg.checkpoint.path.clone();
     if !path.exists() {
-        r.add("checkpoint", Outcome::Ok(format!("none at {} yet: the first run starts per source.snapshot_mode", path.display())));
+        r.add(
+            "checkpoint",
+            Outcome::Ok(format!(
+                "none at {} yet: the first run starts per source.snapshot_mode",
+                path.display()
+            )),
+        );
         return;
     }
-    let loaded = tokio::task::spawn_blocking(move || SledStore::open(&path).and_then(|s| s.load())).await;
+    let loaded =
+        tokio::task::spawn_blocking(move || SledStore::open(&path).and_then(|s| s.load())).await;
     let cp = match loaded {
         Ok(Ok(cp)) => cp,
         Ok(Err(e)) => {
@@ -244,11 +309,17 @@ async fn check_checkpoint(cfg: &Config, r: &mut Report) {
         }
     };
     let Some(cp) = cp else {
-        r.add("checkpoint", Outcome::Ok("empty: the next run starts per source.snapshot_mode".into()));
+        r.add(
+            "checkpoint",
+            Outcome::Ok("empty: the next run starts per source.snapshot_mode".into()),
+        );
         return;
     };
     if cp.offset.binlog.file.is_empty() {
-        r.add("checkpoint", Outcome::Ok(format!("GTID-based: {}", cp.offset)));
+        r.add(
+            "checkpoint",
+            Outcome::Ok(format!("GTID-based: {}", cp.offset)),
+        );
         return;
     }
     let logs = match mysql::connect(&cfg.source).await {
@@ -259,8 +330,14 @@ async fn check_checkpoint(cfg: &Config, r: &mut Report) {
         }
         Err(_) => return,
     };
-    if logs.iter().any(|(f, size)| *f == cp.offset.binlog.file && cp.offset.binlog.pos <= *size.max(&4)) {
-        r.add("checkpoint retained", Outcome::Ok(format!("{} is still on the server", cp.offset.binlog)));
+    if logs
+        .iter()
+        .any(|(f, size)| *f == cp.offset.binlog.file && cp.offset.binlog.pos <= *size.max(&4))
+    {
+        r.add(
+            "checkpoint retained",
+            Outcome::Ok(format!("{} is still on the server", cp.offset.binlog)),
+        );
     } else {
         r.add(
             "checkpoint retained",
@@ -284,7 +361,10 @@ async fn check_kafka(cfg: &Config, r: &mut Report) {
     let admin: AdminClient<DefaultClientContext> = match c.create() {
         Ok(a) => a,
         Err(e) => {
-            r.add("kafka", Outcome::Fail(format!("invalid [sink.kafka] settings: {e}")));
+            r.add(
+                "kafka",
+                Outcome::Fail(format!("invalid [sink.kafka] settings: {e}")),
+            );
             return;
         }
     };
@@ -296,19 +376,36 @@ async fn check_kafka(cfg: &Config, r: &mut Report) {
     })
     .await;
     match meta {
-        Ok(Ok(m)) => r.add("kafka reachable", Outcome::Ok(format!("{} broker(s) at {brokers}", m.brokers().len()))),
+        Ok(Ok(m)) => r.add(
+            "kafka reachable",
+            Outcome::Ok(format!("{} broker(s) at {brokers}", m.brokers().len())),
+        ),
         _ => {
-            r.add("kafka reachable", Outcome::Fail(format!("no broker answered at {brokers} within 10 s; check sink.brokers")));
+            r.add(
+                "kafka reachable",
+                Outcome::Fail(format!(
+                    "no broker answered at {brokers} within 10 s; check sink.brokers"
+                )),
+            );
             return;
         }
     }
     if !cfg.sink.create_topics {
-        r.add("topics creatable", Outcome::Ok("sink.create_topics = false: topics must exist".into()));
+        r.add(
+            "topics creatable",
+            Outcome::Ok("sink.create_topics = false: topics must exist".into()),
+        );
         return;
     }
     let probe = format!("{}.rowtide-check", cfg.sink.topic_prefix);
-    let new = NewTopic::new(&probe, cfg.sink.topic_partitions, TopicReplication::Fixed(cfg.sink.topic_replication_factor));
-    let opts = AdminOptions::new().validate_only(true).operation_timeout(Some(Duration::from_secs(10)));
+    let new = NewTopic::new(
+        &probe,
+        cfg.sink.topic_partitions,
+        TopicReplication::Fixed(cfg.sink.topic_replication_factor),
+    );
+    let opts = AdminOptions::new()
+        .validate_only(true)
+        .operation_timeout(Some(Duration::from_secs(10)));
     match admin.create_topics([&new], &opts).await {
         Ok(res) => match res.into_iter().next() {
             Some(Ok(_)) | Some(Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists))) | None => r.add(
@@ -331,7 +428,10 @@ async fn check_registry(cfg: &Config, r: &mut Report) {
     let Some(url) = &cfg.format.registry_url else {
         return;
     };
-    let client = match reqwest::Client::builder().timeout(Duration::from_secs(10)).build() {
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+    {
         Ok(c) => c,
         Err(e) => {
             r.add("schema registry", Outcome::Fail(e.to_string()));
@@ -351,14 +451,25 @@ async fn check_registry(cfg: &Config, r: &mut Report) {
                 .and_then(|v| v.as_str())
                 .unwrap_or("unknown")
                 .to_string();
-            let outcome = if ["BACKWARD", "BACKWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE"].contains(&level.as_str()) {
+            let outcome = if ["BACKWARD", "BACKWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE"]
+                .contains(&level.as_str())
+            {
                 Outcome::Ok(format!("{url} answers, compatibility {level}"))
             } else {
                 Outcome::Warn(format!("{url} answers, compatibility {level}; BACKWARD is recommended so consumers can read older events"))
             };
             r.add("schema registry", outcome);
         }
-        Ok(resp) => r.add("schema registry", Outcome::Fail(format!("{url} answered {}; check format.registry_url and credentials", resp.status()))),
-        Err(e) => r.add("schema registry", Outcome::Fail(format!("{url} is unreachable: {e}"))),
+        Ok(resp) => r.add(
+            "schema registry",
+            Outcome::Fail(format!(
+                "{url} answered {}; check format.registry_url and credentials",
+                resp.status()
+            )),
+        ),
+        Err(e) => r.add(
+            "schema registry",
+            Outcome::Fail(format!("{url} is unreachable: {e}")),
+        ),
     }
 }

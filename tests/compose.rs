@@ -17,12 +17,17 @@ fn compose() -> serde_yaml::Value {
 }
 
 fn example() -> Config {
-    Config::load(Some(&root().join("examples/rowtide.toml")), &[]).expect("examples/rowtide.toml loads")
+    Config::load(Some(&root().join("examples/rowtide.toml")), &[])
+        .expect("examples/rowtide.toml loads")
 }
 
 fn strings(v: &serde_yaml::Value) -> Vec<String> {
     v.as_sequence()
-        .map(|s| s.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+        .map(|s| {
+            s.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -32,7 +37,10 @@ fn example_config_loads_with_the_documented_choices() {
     assert_eq!(cfg.sink.kind, SinkKind::Kafka);
     assert_eq!(cfg.format.kind, FormatKind::Avro);
     assert_eq!(cfg.sink.topic_prefix, "dbserver1");
-    assert_eq!(cfg.sink.kafka.get("compression.type").map(String::as_str), Some("zstd"));
+    assert_eq!(
+        cfg.sink.kafka.get("compression.type").map(String::as_str),
+        Some("zstd")
+    );
 }
 
 #[test]
@@ -49,7 +57,12 @@ fn compose_services_and_ports_agree_with_the_example_config() {
     let mysql = &services["mysql"];
     assert!(mysql["image"].as_str().unwrap().starts_with("mysql:8.4"));
     let ports = strings(&mysql["ports"]);
-    assert!(ports.iter().any(|p| p.ends_with(&format!(":{}", cfg.source.port))), "{ports:?}");
+    assert!(
+        ports
+            .iter()
+            .any(|p| p.ends_with(&format!(":{}", cfg.source.port))),
+        "{ports:?}"
+    );
     let cmd = strings(&mysql["command"]).join(" ");
     for flag in [
         "--binlog-format=ROW",
@@ -62,7 +75,10 @@ fn compose_services_and_ports_agree_with_the_example_config() {
         assert!(cmd.contains(flag), "mysql command lacks {flag}: {cmd}");
     }
     assert!(cmd.contains(&format!("--server-id=")), "{cmd}");
-    assert!(!cmd.contains(&format!("--server-id={}", cfg.source.server_id)), "rowtide's server_id must differ from the server's");
+    assert!(
+        !cmd.contains(&format!("--server-id={}", cfg.source.server_id)),
+        "rowtide's server_id must differ from the server's"
+    );
 
     // The CDC user the init script creates is the one the config uses, with its password.
     let init = std::fs::read_to_string(root().join("examples/mysql-init.sql")).unwrap();
@@ -76,12 +92,22 @@ fn compose_services_and_ports_agree_with_the_example_config() {
     // Kafka: the brokers the config names are the advertised listener.
     let kafka_env = &services["kafka"]["environment"];
     let advertised = kafka_env["KAFKA_ADVERTISED_LISTENERS"].as_str().unwrap();
-    assert!(advertised.contains(&cfg.sink.brokers), "{advertised} vs {}", cfg.sink.brokers);
-    assert_eq!(kafka_env["KAFKA_PROCESS_ROLES"].as_str(), Some("broker,controller"), "KRaft mode");
+    assert!(
+        advertised.contains(&cfg.sink.brokers),
+        "{advertised} vs {}",
+        cfg.sink.brokers
+    );
+    assert_eq!(
+        kafka_env["KAFKA_PROCESS_ROLES"].as_str(),
+        Some("broker,controller"),
+        "KRaft mode"
+    );
 
     // Registry: the URL's host and port.
     let url = cfg.format.registry_url.clone().unwrap();
-    let listeners = services["schema-registry"]["environment"]["SCHEMA_REGISTRY_LISTENERS"].as_str().unwrap();
+    let listeners = services["schema-registry"]["environment"]["SCHEMA_REGISTRY_LISTENERS"]
+        .as_str()
+        .unwrap();
     let port = url.rsplit(':').next().unwrap();
     assert!(url.contains("schema-registry"), "{url}");
     assert!(listeners.ends_with(port), "{listeners} vs {url}");
@@ -92,14 +118,39 @@ fn compose_services_and_ports_agree_with_the_example_config() {
     assert_eq!(rt["build"]["dockerfile"].as_str(), Some("Dockerfile"));
     assert!(root().join("Dockerfile").exists());
     let volumes = strings(&rt["volumes"]);
-    let config_mount = volumes.iter().find(|v| v.starts_with("./examples/rowtide.toml:")).expect("config mount");
+    let config_mount = volumes
+        .iter()
+        .find(|v| v.starts_with("./examples/rowtide.toml:"))
+        .expect("config mount");
     let target = config_mount.split(':').nth(1).unwrap();
     let command = strings(&rt["command"]);
-    assert!(command.windows(2).any(|w| w[0] == "-c" && w[1] == target), "{command:?} vs {target}");
+    assert!(
+        command.windows(2).any(|w| w[0] == "-c" && w[1] == target),
+        "{command:?} vs {target}"
+    );
     let pw = cfg.source.password_file.clone().unwrap();
-    assert!(volumes.iter().any(|v| v.split(':').nth(1) == Some(pw.to_str().unwrap())), "{volumes:?}");
-    let state_parent = cfg.checkpoint.path.parent().unwrap().to_str().unwrap().to_string();
-    assert!(volumes.iter().any(|v| v.split(':').nth(1) == Some(state_parent.as_str())), "checkpoint dir is a volume");
+    assert!(
+        volumes
+            .iter()
+            .any(|v| v.split(':').nth(1) == Some(pw.to_str().unwrap())),
+        "{volumes:?}"
+    );
+    let state_parent = cfg
+        .checkpoint
+        .path
+        .parent()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        volumes
+            .iter()
+            .any(|v| v.split(':').nth(1) == Some(state_parent.as_str())),
+        "checkpoint dir is a volume"
+    );
     let metrics_port = cfg.metrics.listen.rsplit(':').next().unwrap();
-    assert!(strings(&rt["ports"]).iter().any(|p| p.ends_with(&format!(":{metrics_port}"))));
+    assert!(strings(&rt["ports"])
+        .iter()
+        .any(|p| p.ends_with(&format!(":{metrics_port}"))));
 }

@@ -147,7 +147,11 @@ fn analyse(recs: &[Record]) -> (Vec<Committed>, HashMap<i64, Option<i64>>) {
 async fn wait_streaming(rt: &Rowtide) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !rt.log_text().contains("Connected to the binlog stream") {
-        assert!(Instant::now() < deadline, "rowtide did not start streaming:\n{}", rt.log_text());
+        assert!(
+            Instant::now() < deadline,
+            "rowtide did not start streaming:\n{}",
+            rt.log_text()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -283,7 +287,9 @@ async fn graceful_restarts_under_load_repeat_nothing() {
             tokio::time::sleep(Duration::from_millis(700)).await;
             let mut c = common::admin(&env).await;
             c.query_drop(format!("USE `{db}`")).await.unwrap();
-            c.query_drop("INSERT INTO items SELECT seq + 1000000000, 1, 'big' FROM seq_1_to_200000")
+            c.query_drop(
+                "INSERT INTO items SELECT seq + 1000000000, 1, 'big' FROM seq_1_to_200000",
+            )
             .await
             .unwrap();
             c.disconnect().await.ok();

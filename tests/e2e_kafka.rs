@@ -15,7 +15,9 @@ use mysql_async::prelude::Queryable;
 use serde_json::{json, Value};
 
 async fn exec(c: &mut mysql_async::Conn, sql: &str) {
-    c.query_drop(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    c.query_drop(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 /// The writes every format test makes: a snapshot-time row set, then changes.
@@ -65,7 +67,10 @@ fn by_topic<'a>(recs: &'a [Record], topic: &str) -> Vec<&'a Record> {
 
 /// Per key, the records in partition order must follow binlog order: checked by the
 /// sequence of ops/ids we wrote.
-fn ops_per_key(recs: &[&Record], decode: &dyn Fn(&Record) -> (Value, Value)) -> HashMap<String, Vec<String>> {
+fn ops_per_key(
+    recs: &[&Record],
+    decode: &dyn Fn(&Record) -> (Value, Value),
+) -> HashMap<String, Vec<String>> {
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
     let mut sorted: Vec<&&Record> = recs.iter().collect();
     sorted.sort_by_key(|r| (r.partition, r.offset));
@@ -74,8 +79,15 @@ fn ops_per_key(recs: &[&Record], decode: &dyn Fn(&Record) -> (Value, Value)) -> 
         let (k, v) = decode(r);
         let key = k.to_string();
         let p = *partition_of.entry(key.clone()).or_insert(r.partition);
-        assert_eq!(p, r.partition, "all events of key {key} are in one partition");
-        let op = if v.is_null() { "tombstone".to_string() } else { v["op"].as_str().unwrap().to_string() };
+        assert_eq!(
+            p, r.partition,
+            "all events of key {key} are in one partition"
+        );
+        let op = if v.is_null() {
+            "tombstone".to_string()
+        } else {
+            v["op"].as_str().unwrap().to_string()
+        };
         out.entry(key).or_default().push(op);
     }
     out
@@ -84,7 +96,12 @@ fn ops_per_key(recs: &[&Record], decode: &dyn Fn(&Record) -> (Value, Value)) -> 
 fn check_events(setup: &Setup, recs: &[Record], decode: &dyn Fn(&Record) -> (Value, Value)) {
     let orders = by_topic(recs, &setup.topic("orders"));
     let per_key = ops_per_key(&orders, decode);
-    let expect = |id: i32| per_key.get(&json!({ "id": id }).to_string()).cloned().unwrap_or_default();
+    let expect = |id: i32| {
+        per_key
+            .get(&json!({ "id": id }).to_string())
+            .cloned()
+            .unwrap_or_default()
+    };
     assert_eq!(expect(1), ["r", "u"]);
     assert_eq!(expect(2), ["r", "d", "tombstone"]);
     assert_eq!(expect(3), ["c"]);
@@ -105,8 +122,14 @@ fn check_events(setup: &Setup, recs: &[Record], decode: &dyn Fn(&Record) -> (Val
     assert_eq!(r1["after"]["customer"], "alice");
     assert_eq!(r1["after"]["placed"], 1_704_070_861_500i64);
     assert!(r1["before"].is_null());
-    assert!(["first", "true", "last", "first_in_data_collection", "last_in_data_collection"]
-        .contains(&r1["source"]["snapshot"].as_str().unwrap()));
+    assert!([
+        "first",
+        "true",
+        "last",
+        "first_in_data_collection",
+        "last_in_data_collection"
+    ]
+    .contains(&r1["source"]["snapshot"].as_str().unwrap()));
     let u1 = find(1, "u");
     assert_eq!(u1["before"]["customer"], "alice");
     assert_eq!(u1["source"]["snapshot"], "false");
@@ -168,16 +191,26 @@ async fn json_events_reach_kafka_complete_and_in_order() {
     let mut rt = Rowtide::start(&env, &setup, dir.path());
     // Let the snapshot happen before the writes (they would be fine either way, but the
     // expected op sequence assumes the snapshot saw the initial rows only).
-    let topics = vec![setup.topic("orders"), setup.topic("notes"), setup.topic_prefix.clone()];
+    let topics = vec![
+        setup.topic("orders"),
+        setup.topic("notes"),
+        setup.topic_prefix.clone(),
+    ];
     let decode = |r: &Record| (r.key_json(), r.value_json());
     let b = env.kafka_brokers.clone();
     let t2 = topics.clone();
     let snap = tokio::task::spawn_blocking(move || {
-        wait_for(&b, &t2, Duration::from_secs(60), |recs| recs.iter().filter(|r| r.topic.ends_with(".orders")).count() >= 2)
+        wait_for(&b, &t2, Duration::from_secs(60), |recs| {
+            recs.iter().filter(|r| r.topic.ends_with(".orders")).count() >= 2
+        })
     })
     .await
     .unwrap();
-    assert!(snap.len() >= 2, "snapshot records: {snap:?}\n{}", rt.log_text());
+    assert!(
+        snap.len() >= 2,
+        "snapshot records: {snap:?}\n{}",
+        rt.log_text()
+    );
     workload(&env, &db).await;
     let b = env.kafka_brokers.clone();
     let t2 = topics.clone();
@@ -188,22 +221,39 @@ async fn json_events_reach_kafka_complete_and_in_order() {
             done(recs)
                 && recs.iter().any(|r| {
                     r.topic == s2.topic_prefix
-                        && r.value_json()["ddl"].as_str().is_some_and(|d| d.contains("ADD COLUMN status"))
+                        && r.value_json()["ddl"]
+                            .as_str()
+                            .is_some_and(|d| d.contains("ADD COLUMN status"))
                 })
         })
     })
     .await
     .unwrap();
     let status = rt.stop();
-    assert!(status.success(), "graceful stop exits 0: {status:?}\n{}", rt.log_text());
+    assert!(
+        status.success(),
+        "graceful stop exits 0: {status:?}\n{}",
+        rt.log_text()
+    );
     check_events(&setup, &recs, &decode);
     // The schema change event, on the prefix topic, keyed by database.
     let ddl: Vec<&Record> = by_topic(&recs, &setup.topic_prefix);
     let alter = ddl
         .iter()
         .map(|r| (r.key_json(), r.value_json()))
-        .find(|(_, v)| v["ddl"].as_str().is_some_and(|d| d.contains("ADD COLUMN status")))
-        .unwrap_or_else(|| panic!("no schema change event for the ALTER among {:?}", ddl.iter().map(|r| r.value_json()["ddl"].clone()).collect::<Vec<_>>()));
+        .find(|(_, v)| {
+            v["ddl"]
+                .as_str()
+                .is_some_and(|d| d.contains("ADD COLUMN status"))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no schema change event for the ALTER among {:?}",
+                ddl.iter()
+                    .map(|r| r.value_json()["ddl"].clone())
+                    .collect::<Vec<_>>()
+            )
+        });
     assert_eq!(alter.0["databaseName"], db.as_str());
     assert_eq!(alter.1["databaseName"], db.as_str());
     // Nothing more arrived after the stop, and a restart repeats nothing.
@@ -212,7 +262,12 @@ async fn json_events_reach_kafka_complete_and_in_order() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(rt.stop().success());
     let after = read_all(&env.kafka_brokers, &topics).len();
-    assert_eq!(before, after, "a graceful restart with no new writes produces nothing\n{}", rt.log_text());
+    assert_eq!(
+        before,
+        after,
+        "a graceful restart with no new writes produces nothing\n{}",
+        rt.log_text()
+    );
 }
 
 /// Decodes a Confluent-framed Avro record with the writer schema fetched by id.
@@ -231,7 +286,9 @@ impl AvroReader {
             let body: Value = reqwest::blocking_get(&format!("{}/schemas/ids/{id}", self.url));
             apache_avro::Schema::parse_str(body["schema"].as_str().unwrap()).unwrap()
         });
-        let reader = apache_avro::reader::datum::GenericDatumReader::builder(schema).build().expect("datum reader");
+        let reader = apache_avro::reader::datum::GenericDatumReader::builder(schema)
+            .build()
+            .expect("datum reader");
         let v = reader.read_value(&mut &b[5..]).expect("avro datum");
         avro_to_json(v)
     }
@@ -241,7 +298,10 @@ mod reqwest {
     pub fn blocking_get(url: &str) -> serde_json::Value {
         let url = url.to_string();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async { ::reqwest::get(&url).await.unwrap().json().await.unwrap() })
         })
         .join()
@@ -261,7 +321,12 @@ fn avro_to_json(v: apache_avro::types::Value) -> Value {
         A::String(s) | A::Enum(_, s) => json!(s),
         A::Bytes(b) | A::Fixed(_, b) => json!(b),
         A::Union(_, b) => avro_to_json(*b),
-        A::Record(fields) => Value::Object(fields.into_iter().map(|(k, v)| (k, avro_to_json(v))).collect()),
+        A::Record(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k, avro_to_json(v)))
+                .collect(),
+        ),
         A::Array(a) => Value::Array(a.into_iter().map(avro_to_json).collect()),
         A::Map(m) => Value::Object(m.into_iter().map(|(k, v)| (k, avro_to_json(v))).collect()),
         A::Decimal(d) => json!(format!("{d:?}")),
@@ -279,11 +344,16 @@ async fn avro_events_decode_with_their_registered_schemas() {
     setup.format = "avro";
     let mut rt = Rowtide::start(&env, &setup, dir.path());
     let topics = vec![setup.topic("orders"), setup.topic("notes")];
-    let reader = std::sync::Arc::new(AvroReader { url: env.registry_url.clone(), cache: Default::default() });
+    let reader = std::sync::Arc::new(AvroReader {
+        url: env.registry_url.clone(),
+        cache: Default::default(),
+    });
     let b = env.kafka_brokers.clone();
     let t2 = topics.clone();
     tokio::task::spawn_blocking(move || {
-        wait_for(&b, &t2, Duration::from_secs(60), |recs| recs.iter().filter(|r| r.topic.ends_with(".orders")).count() >= 2)
+        wait_for(&b, &t2, Duration::from_secs(60), |recs| {
+            recs.iter().filter(|r| r.topic.ends_with(".orders")).count() >= 2
+        })
     })
     .await
     .unwrap();
@@ -294,7 +364,12 @@ async fn avro_events_decode_with_their_registered_schemas() {
     let s2 = setup.clone();
     let recs = tokio::task::spawn_blocking(move || {
         let decode = |r: &Record| (r2.decode(&r.key), r2.decode(&r.value));
-        wait_for(&b, &t2, Duration::from_secs(60), expected_done(&s2, &decode))
+        wait_for(
+            &b,
+            &t2,
+            Duration::from_secs(60),
+            expected_done(&s2, &decode),
+        )
     })
     .await
     .unwrap();
@@ -308,9 +383,16 @@ async fn avro_events_decode_with_their_registered_schemas() {
         let ids: std::collections::BTreeSet<u32> = recs
             .iter()
             .filter(|r| r.topic.ends_with(".orders"))
-            .filter_map(|r| r.value.as_ref().map(|v| u32::from_be_bytes([v[1], v[2], v[3], v[4]])))
+            .filter_map(|r| {
+                r.value
+                    .as_ref()
+                    .map(|v| u32::from_be_bytes([v[1], v[2], v[3], v[4]]))
+            })
             .collect();
-        assert!(ids.len() >= 2, "a new value schema version after ALTER TABLE: {ids:?}");
+        assert!(
+            ids.len() >= 2,
+            "a new value schema version after ALTER TABLE: {ids:?}"
+        );
     })
     .await
     .unwrap();

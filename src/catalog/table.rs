@@ -19,24 +19,47 @@ pub enum ColumnKind {
     BigInt,
     Float,
     Double,
-    Decimal { precision: u8, scale: u8 },
-    Bit { bits: u16 },
+    Decimal {
+        precision: u8,
+        scale: u8,
+    },
+    Bit {
+        bits: u16,
+    },
     Year,
     Date,
-    Time { fsp: u8 },
-    DateTime { fsp: u8 },
-    Timestamp { fsp: u8 },
+    Time {
+        fsp: u8,
+    },
+    DateTime {
+        fsp: u8,
+    },
+    Timestamp {
+        fsp: u8,
+    },
     /// CHAR(n) / BINARY(n) (binary when the charset is `binary`).
-    Char { max_bytes: u32 },
+    Char {
+        max_bytes: u32,
+    },
     /// VARCHAR(n) / VARBINARY(n).
-    VarChar { max_bytes: u32 },
+    VarChar {
+        max_bytes: u32,
+    },
     /// TINYTEXT … LONGTEXT / TINYBLOB … LONGBLOB, by length-prefix width (1–4 bytes).
-    Blob { len_bytes: u8 },
-    Enum { values: Vec<String> },
-    Set { values: Vec<String> },
+    Blob {
+        len_bytes: u8,
+    },
+    Enum {
+        values: Vec<String>,
+    },
+    Set {
+        values: Vec<String>,
+    },
     Json,
     Geometry,
-    Vector { dims: u32 },
+    Vector {
+        dims: u32,
+    },
 }
 
 /// One column.

@@ -2,8 +2,8 @@
 //! encoding) and, when the server logs `binlog_row_metadata=FULL`, the complete
 //! [`TableDesc`] — names, signedness, charsets, ENUM/SET labels and primary key.
 
-use mysql_common::constants::ColumnType as T;
 use mysql_common::binlog::events::{OptionalMetaExtractor, OptionalMetadataField, TableMapEvent};
+use mysql_common::constants::ColumnType as T;
 
 use super::table::{ColumnDesc, ColumnKind, TableDesc};
 use crate::change::charset::Charset;
@@ -18,29 +18,56 @@ pub enum Wire {
     LongLong,
     Float,
     Double,
-    NewDecimal { precision: u8, scale: u8 },
+    NewDecimal {
+        precision: u8,
+        scale: u8,
+    },
     Year,
     Date,
     /// Old TIME (before 5.6.4): signed HHMMSS in 3 bytes.
     Time,
-    Time2 { fsp: u8 },
+    Time2 {
+        fsp: u8,
+    },
     /// Old DATETIME: YYYYMMDDhhmmss in 8 bytes.
     DateTime,
-    DateTime2 { fsp: u8 },
+    DateTime2 {
+        fsp: u8,
+    },
     Timestamp,
-    Timestamp2 { fsp: u8 },
-    Bit { bits: u16 },
+    Timestamp2 {
+        fsp: u8,
+    },
+    Bit {
+        bits: u16,
+    },
     /// VARCHAR / VARBINARY: length prefix of 1 byte when `max_len < 256`, else 2.
-    VarString { max_len: u16 },
+    VarString {
+        max_len: u16,
+    },
     /// CHAR / BINARY: same rule as VarString, on the column's maximum byte length.
-    FixedString { max_len: u16 },
-    Enum { pack_len: u8 },
-    Set { pack_len: u8 },
+    FixedString {
+        max_len: u16,
+    },
+    Enum {
+        pack_len: u8,
+    },
+    Set {
+        pack_len: u8,
+    },
     /// BLOB/TEXT and friends: `len_bytes`-byte length prefix, then the data.
-    Blob { len_bytes: u8 },
-    Json { len_bytes: u8 },
-    Geometry { len_bytes: u8 },
-    Vector { len_bytes: u8 },
+    Blob {
+        len_bytes: u8,
+    },
+    Json {
+        len_bytes: u8,
+    },
+    Geometry {
+        len_bytes: u8,
+    },
+    Vector {
+        len_bytes: u8,
+    },
 }
 
 impl Wire {
@@ -375,8 +402,12 @@ pub fn check_fits(desc: &TableDesc, wires: &[Wire]) -> Result<(), String> {
     for (c, w) in desc.columns.iter().zip(wires) {
         let ok = match (&c.kind, w) {
             (ColumnKind::Json, Wire::Blob { .. }) => true, // MariaDB JSON is LONGTEXT
-            (ColumnKind::Enum { .. }, Wire::Enum { .. }) | (ColumnKind::Set { .. }, Wire::Set { .. }) => true,
-            (ColumnKind::Char { .. } | ColumnKind::VarChar { .. }, Wire::VarString { .. } | Wire::FixedString { .. }) => true,
+            (ColumnKind::Enum { .. }, Wire::Enum { .. })
+            | (ColumnKind::Set { .. }, Wire::Set { .. }) => true,
+            (
+                ColumnKind::Char { .. } | ColumnKind::VarChar { .. },
+                Wire::VarString { .. } | Wire::FixedString { .. },
+            ) => true,
             (k, w) => std::mem::discriminant(k) == std::mem::discriminant(&w.default_kind()),
         };
         if !ok {

@@ -132,12 +132,10 @@ impl RowDecoder {
     ) -> Result<Row, DecodeError> {
         let n = self.wires.len();
         let n_present = present.count_ones(n);
-        let nulls = Bitmap::new(cur.take(n_present.div_ceil(8)).map_err(|reason| {
-            DecodeError {
-                column: 0,
-                reason,
-            }
-        })?);
+        let nulls = Bitmap::new(
+            cur.take(n_present.div_ceil(8))
+                .map_err(|reason| DecodeError { column: 0, reason })?,
+        );
         let mut row = Vec::with_capacity(n);
         let mut image_idx = 0;
         let mut json_idx = 0;
@@ -261,7 +259,11 @@ impl RowDecoder {
                 Value::Bit(cur.be(n)?)
             }
             Wire::VarString { max_len } | Wire::FixedString { max_len } => {
-                let len = if max_len < 256 { cur.le(1)? } else { cur.le(2)? } as usize;
+                let len = if max_len < 256 {
+                    cur.le(1)?
+                } else {
+                    cur.le(2)?
+                } as usize;
                 let bytes = cur.take(len)?;
                 if let (Wire::FixedString { .. }, ColumnKind::Char { max_bytes }) =
                     (wire, &col.kind)
@@ -305,7 +307,10 @@ impl RowDecoder {
                         for b in 0..64 {
                             if bits & (1u64 << b) != 0 {
                                 let label = values.get(b).ok_or_else(|| {
-                                    format!("SET bit {b} but the column has {} labels", values.len())
+                                    format!(
+                                        "SET bit {b} but the column has {} labels",
+                                        values.len()
+                                    )
                                 })?;
                                 if !s.is_empty() {
                                     s.push(',');
@@ -452,7 +457,9 @@ pub fn read_decimal(buf: &[u8], precision: u8, scale: u8) -> Result<(String, usi
     }
     let mut pos = 0;
     let mut word = |n: usize| -> u32 {
-        let v = d[pos..pos + n].iter().fold(0u32, |a, b| (a << 8) | *b as u32);
+        let v = d[pos..pos + n]
+            .iter()
+            .fold(0u32, |a, b| (a << 8) | *b as u32);
         pos += n;
         v
     };
@@ -486,7 +493,11 @@ pub fn read_decimal(buf: &[u8], precision: u8, scale: u8) -> Result<(String, usi
         frac_digits.push_str(&format!("{v:0width$}", width = frac0x));
     }
     let int_trimmed = int_digits.trim_start_matches('0');
-    let int_part = if int_trimmed.is_empty() { "0" } else { int_trimmed };
+    let int_part = if int_trimmed.is_empty() {
+        "0"
+    } else {
+        int_trimmed
+    };
     let is_zero = int_part == "0" && frac_digits.bytes().all(|b| b == b'0');
     let mut out = String::with_capacity(int_part.len() + frac_digits.len() + 2);
     if negative && !is_zero {

@@ -108,10 +108,18 @@ pub enum SourceEvent {
     SchemaChange(Box<SchemaChange>),
     /// A transaction (or a standalone event) is complete: once everything before it has
     /// been delivered, the checkpoint may move to `offset`.
-    Commit { offset: SourceOffset, ts_ms: i64 },
+    Commit {
+        offset: SourceOffset,
+        ts_ms: i64,
+    },
     /// A snapshot finished reading `table` (`db.table`): once everything before it has
     /// been delivered, the checkpoint may record the table as done.
-    SnapshotTableDone { table: String, rows: u64 },
+    SnapshotTableDone {
+        table: String,
+        rows: u64,
+    },
     /// The snapshot is complete; streaming continues from `offset`.
-    SnapshotCompleted { offset: SourceOffset },
+    SnapshotCompleted {
+        offset: SourceOffset,
+    },
 }

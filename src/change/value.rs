@@ -21,13 +21,20 @@ pub enum Value {
     /// YEAR (0 stands for the zero year `0000`).
     Year(u16),
     /// DATE; zero dates (`0000-00-00`) and zero-in-date values are kept as written.
-    Date { year: u16, month: u8, day: u8 },
+    Date {
+        year: u16,
+        month: u8,
+        day: u8,
+    },
     /// TIME as signed microseconds (−838:59:59.999999 … 838:59:59.999999).
     Time(i64),
     /// DATETIME: wall-clock fields with no time zone.
     DateTime(DateTime),
     /// TIMESTAMP: UTC seconds since the epoch plus microseconds.
-    Timestamp { secs: i64, micros: u32 },
+    Timestamp {
+        secs: i64,
+        micros: u32,
+    },
     /// CHAR/VARCHAR/TEXT (and ENUM/SET labels) decoded with the column's charset.
     String(String),
     /// BINARY/VARBINARY/BLOB, and text columns with the `binary` charset.
@@ -35,7 +42,10 @@ pub enum Value {
     /// JSON as JSON text.
     Json(String),
     /// GEOMETRY: SRID and well-known binary.
-    Geometry { srid: u32, wkb: Vec<u8> },
+    Geometry {
+        srid: u32,
+        wkb: Vec<u8>,
+    },
     /// VECTOR (MySQL 9): float32 components.
     Vector(Vec<f32>),
 }
@@ -96,10 +106,8 @@ impl DateTime {
             return None;
         }
         let days = days_from_civil(self.year as i64, self.month as u32, self.day as u32);
-        let secs = days * 86_400
-            + self.hour as i64 * 3600
-            + self.minute as i64 * 60
-            + self.second as i64;
+        let secs =
+            days * 86_400 + self.hour as i64 * 3600 + self.minute as i64 * 60 + self.second as i64;
         Some(secs * 1_000_000 + self.micros as i64)
     }
 }
@@ -164,6 +172,9 @@ mod tests {
             micros: 123456,
         };
         assert_eq!(dt.epoch_micros(), Some(1_529_476_623_123_456));
-        assert_eq!(format_time(-(838 * 3600 + 59 * 60 + 59) * 1_000_000), "-838:59:59");
+        assert_eq!(
+            format_time(-(838 * 3600 + 59 * 60 + 59) * 1_000_000),
+            "-838:59:59"
+        );
     }
 }

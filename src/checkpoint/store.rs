@@ -93,7 +93,9 @@ impl CheckpointStore for SledStore {
 
     fn save_catalog(&self, tables: &[crate::catalog::TableDesc]) -> Result<()> {
         let bytes = serde_json::to_vec(tables).map_err(|e| self.err(e))?;
-        self.db.insert(CATALOG_KEY, bytes).map_err(|e| self.err(e))?;
+        self.db
+            .insert(CATALOG_KEY, bytes)
+            .map_err(|e| self.err(e))?;
         self.db.flush().map_err(|e| self.err(e))?;
         Ok(())
     }

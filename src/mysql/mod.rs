@@ -225,7 +225,12 @@ pub async fn binary_logs(conn: &mut Conn) -> Result<Vec<(String, u64)>> {
         .map_err(|e| classify_mysql(e, ""))?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.get::<String, _>(0).unwrap_or_default(), r.get::<u64, _>(1).unwrap_or(0)))
+        .map(|r| {
+            (
+                r.get::<String, _>(0).unwrap_or_default(),
+                r.get::<u64, _>(1).unwrap_or(0),
+            )
+        })
         .collect())
 }
 

@@ -99,7 +99,8 @@ pub fn column_from_info(
                 cs = Charset::Binary;
             }
             ColumnKind::Char {
-                max_bytes: char_max_bytes.unwrap_or(nums.first().copied().unwrap_or(1) as u64) as u32,
+                max_bytes: char_max_bytes.unwrap_or(nums.first().copied().unwrap_or(1) as u64)
+                    as u32,
             }
         }
         "varchar" | "varbinary" => {
@@ -107,15 +108,20 @@ pub fn column_from_info(
                 cs = Charset::Binary;
             }
             ColumnKind::VarChar {
-                max_bytes: char_max_bytes.unwrap_or(nums.first().copied().unwrap_or(255) as u64) as u32,
+                max_bytes: char_max_bytes.unwrap_or(nums.first().copied().unwrap_or(255) as u64)
+                    as u32,
             }
         }
         "tinytext" | "tinyblob" => ColumnKind::Blob { len_bytes: 1 },
         "text" | "blob" => ColumnKind::Blob { len_bytes: 2 },
         "mediumtext" | "mediumblob" => ColumnKind::Blob { len_bytes: 3 },
         "longtext" | "longblob" => ColumnKind::Blob { len_bytes: 4 },
-        "enum" => ColumnKind::Enum { values: labels(column_type) },
-        "set" => ColumnKind::Set { values: labels(column_type) },
+        "enum" => ColumnKind::Enum {
+            values: labels(column_type),
+        },
+        "set" => ColumnKind::Set {
+            values: labels(column_type),
+        },
         "json" => ColumnKind::Json,
         "geometry" | "point" | "linestring" | "polygon" | "multipoint" | "multilinestring"
         | "multipolygon" | "geometrycollection" | "geomcollection" => ColumnKind::Geometry,
@@ -138,7 +144,16 @@ pub fn column_from_info(
 
 /// Reads the captured tables' structures (base tables only), sorted by name.
 pub async fn load_tables(conn: &mut Conn, filter: &Filter) -> Result<Vec<TableDesc>> {
-    type ColRow = (String, String, String, String, String, Option<String>, String, Option<u64>);
+    type ColRow = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        Option<u64>,
+    );
     let cols: Vec<ColRow> = conn
         .query(
             "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, \
@@ -165,8 +180,18 @@ pub async fn load_tables(conn: &mut Conn, filter: &Filter) -> Result<Vec<TableDe
         if !filter.captures(&db, &table) {
             continue;
         }
-        let fixed_len = matches!(dt.to_ascii_lowercase().as_str(), "char" | "binary" | "varchar" | "varbinary");
-        let c = column_from_info(&col, &dt, &ct, cs.as_deref(), nullable == "YES", if fixed_len { octets } else { None });
+        let fixed_len = matches!(
+            dt.to_ascii_lowercase().as_str(),
+            "char" | "binary" | "varchar" | "varbinary"
+        );
+        let c = column_from_info(
+            &col,
+            &dt,
+            &ct,
+            cs.as_deref(),
+            nullable == "YES",
+            if fixed_len { octets } else { None },
+        );
         match tables.last_mut() {
             Some(t) if t.db == db && t.name == table => t.columns.push(c),
             _ => tables.push(TableDesc {
@@ -193,10 +218,28 @@ mod tests {
 
     #[test]
     fn parses_column_types() {
-        let c = column_from_info("e", "enum", "enum('a','it''s','c')", Some("utf8mb4"), true, None);
-        assert_eq!(c.kind, ColumnKind::Enum { values: vec!["a".into(), "it's".into(), "c".into()] });
+        let c = column_from_info(
+            "e",
+            "enum",
+            "enum('a','it''s','c')",
+            Some("utf8mb4"),
+            true,
+            None,
+        );
+        assert_eq!(
+            c.kind,
+            ColumnKind::Enum {
+                values: vec!["a".into(), "it's".into(), "c".into()]
+            }
+        );
         let c = column_from_info("d", "decimal", "decimal(10,2) unsigned", None, false, None);
-        assert_eq!(c.kind, ColumnKind::Decimal { precision: 10, scale: 2 });
+        assert_eq!(
+            c.kind,
+            ColumnKind::Decimal {
+                precision: 10,
+                scale: 2
+            }
+        );
         assert!(c.unsigned && !c.nullable);
         let c = column_from_info("t", "datetime", "datetime(6)", None, true, None);
         assert_eq!(c.kind, ColumnKind::DateTime { fsp: 6 });

@@ -58,7 +58,17 @@ pub async fn stream(
     let mut failures: u32 = 0;
     let mut backoff = Duration::from_millis(cfg.reconnect_backoff_ms.max(1));
     loop {
-        let result = run_once(cfg, &mut handler, &offset, &mut next_pos, &tx, &shutdown, observer, &mut failures).await;
+        let result = run_once(
+            cfg,
+            &mut handler,
+            &offset,
+            &mut next_pos,
+            &tx,
+            &shutdown,
+            observer,
+            &mut failures,
+        )
+        .await;
         match result {
             Ok(()) => return Ok(()),
             Err(Error::BinlogNotAvailable {
@@ -102,7 +112,8 @@ pub async fn stream(
                     _ = shutdown.cancelled() => return Ok(()),
                     _ = tokio::time::sleep(backoff) => {}
                 }
-                backoff = (backoff * 2).min(Duration::from_millis(cfg.reconnect_backoff_max_ms.max(1)));
+                backoff =
+                    (backoff * 2).min(Duration::from_millis(cfg.reconnect_backoff_max_ms.max(1)));
             }
             Err(e) => return Err(e),
         }
@@ -110,10 +121,20 @@ pub async fn stream(
 }
 
 /// A fresh handler positioned at `offset`, keeping the catalog and flavour.
-fn rebuild(old: EventHandler, offset: &SourceOffset, filter: &Filter, cfg: &SourceConfig) -> EventHandler {
+fn rebuild(
+    old: EventHandler,
+    offset: &SourceOffset,
+    filter: &Filter,
+    cfg: &SourceConfig,
+) -> EventHandler {
     let flavor = old.flavor();
     let catalog = old.catalog.clone();
-    let mut h = EventHandler::new(filter.clone(), &offset.binlog.file, offset.gtid_set.clone(), offset.skip_rows);
+    let mut h = EventHandler::new(
+        filter.clone(),
+        &offset.binlog.file,
+        offset.gtid_set.clone(),
+        offset.skip_rows,
+    );
     h.catalog = catalog;
     h.include_query = cfg.include_query;
     if let Some(f) = flavor {
@@ -161,12 +182,18 @@ async fn run_once(
         }
     }
     for s in &setup {
-        conn.query_drop(s).await.map_err(|e| classify_mysql(e, ""))?;
+        conn.query_drop(s)
+            .await
+            .map_err(|e| classify_mysql(e, ""))?;
     }
     let wanted = if gtid_mode {
         format!(
             "GTID set {}",
-            offset.gtid_set.as_ref().map(|g| g.to_string()).unwrap_or_default()
+            offset
+                .gtid_set
+                .as_ref()
+                .map(|g| g.to_string())
+                .unwrap_or_default()
         )
     } else {
         offset.binlog.to_string()
@@ -205,7 +232,11 @@ async fn run_once(
                     cfg.read_timeout_ms
                 )))
             }
-            Ok(None) => return Err(Error::SourceTransient("the server closed the binlog stream".into())),
+            Ok(None) => {
+                return Err(Error::SourceTransient(
+                    "the server closed the binlog stream".into(),
+                ))
+            }
             Ok(Some(Err(e))) => return Err(classify_mysql(e, &wanted)),
             Ok(Some(Ok(ev))) => ev,
         };

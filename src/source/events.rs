@@ -240,7 +240,8 @@ impl EventHandler {
                 }
                 return Ok(());
             }
-            MARIADB_QUERY_COMPRESSED | MARIADB_ROWS_COMPRESSED_FIRST..=MARIADB_ROWS_COMPRESSED_LAST => {
+            MARIADB_QUERY_COMPRESSED
+            | MARIADB_ROWS_COMPRESSED_FIRST..=MARIADB_ROWS_COMPRESSED_LAST => {
                 return Err(self.event_error(
                     event,
                     "MariaDB compressed binlog events (log_bin_compress=ON) are not supported; \
@@ -356,7 +357,13 @@ impl EventHandler {
         }
     }
 
-    fn open_txn(&mut self, event: &Event, gtid: Option<String>, pending: Option<PendingGtid>, standalone: bool) {
+    fn open_txn(
+        &mut self,
+        event: &Event,
+        gtid: Option<String>,
+        pending: Option<PendingGtid>,
+        standalone: bool,
+    ) {
         let pos = self.here(event);
         self.txn = Some(Txn {
             file: self.file.clone(),
@@ -399,7 +406,8 @@ impl EventHandler {
         if d.len() < 4 {
             return Err(self.event_error(event, "MariaDB GTID_LIST event too short"));
         }
-        let count = (u32::from_le_bytes(d[0..4].try_into().unwrap_or_default()) & 0x0fff_ffff) as usize;
+        let count =
+            (u32::from_le_bytes(d[0..4].try_into().unwrap_or_default()) & 0x0fff_ffff) as usize;
         if d.len() < 4 + count * 16 {
             return Err(self.event_error(event, "MariaDB GTID_LIST event truncated"));
         }
@@ -433,7 +441,9 @@ impl EventHandler {
         out: &mut Vec<SourceEvent>,
     ) -> Result<()> {
         let trimmed = sql.trim();
-        if trimmed.eq_ignore_ascii_case("BEGIN") || trimmed.eq_ignore_ascii_case("START TRANSACTION") {
+        if trimmed.eq_ignore_ascii_case("BEGIN")
+            || trimmed.eq_ignore_ascii_case("START TRANSACTION")
+        {
             match &mut self.txn {
                 Some(t) if !t.began && t.rows == 0 => {
                     t.began = true;
@@ -462,10 +472,7 @@ impl EventHandler {
             t.thread.get_or_insert(thread);
         }
         self.handle_ddl(event, sql, schema, out)?;
-        let ends = self
-            .txn
-            .as_ref()
-            .is_some_and(|t| t.standalone || !t.began);
+        let ends = self.txn.as_ref().is_some_and(|t| t.standalone || !t.began);
         if ends {
             self.commit(event, out);
         }
@@ -489,7 +496,10 @@ impl EventHandler {
             .filter(|(d, t)| self.captures(d, t))
             .cloned()
             .collect();
-        let db_level = matches!(info.kind, ddl::DdlKind::CreateDatabase | ddl::DdlKind::DropDatabase | ddl::DdlKind::AlterDatabase);
+        let db_level = matches!(
+            info.kind,
+            ddl::DdlKind::CreateDatabase | ddl::DdlKind::DropDatabase | ddl::DdlKind::AlterDatabase
+        );
         if captured.is_empty() && !(db_level && self.filter.may_capture_db(&info.database)) {
             return Ok(());
         }
@@ -518,7 +528,10 @@ impl EventHandler {
         };
         match txn.commit_gtid {
             Some(PendingGtid::Mysql { uuid, tag, gno }) => {
-                let set = match self.executed.get_or_insert_with(|| GtidSet::Mysql(Default::default())) {
+                let set = match self
+                    .executed
+                    .get_or_insert_with(|| GtidSet::Mysql(Default::default()))
+                {
                     GtidSet::Mysql(s) => s,
                     other => {
                         *other = GtidSet::Mysql(Default::default());
@@ -532,7 +545,10 @@ impl EventHandler {
                 self.executed_arc = self.executed.clone().map(Arc::new);
             }
             Some(PendingGtid::Mariadb(g)) => {
-                let list = match self.executed.get_or_insert_with(|| GtidSet::Mariadb(Default::default())) {
+                let list = match self
+                    .executed
+                    .get_or_insert_with(|| GtidSet::Mariadb(Default::default()))
+                {
                     GtidSet::Mariadb(l) => l,
                     other => {
                         *other = GtidSet::Mariadb(Default::default());
@@ -573,7 +589,8 @@ impl EventHandler {
         }
         if let Some((bytes, dec)) = self.decoder_cache.get(&table_id) {
             if bytes.as_slice() == event.data() {
-                self.tables.insert(table_id, TableSlot::Captured(dec.clone()));
+                self.tables
+                    .insert(table_id, TableSlot::Captured(dec.clone()));
                 return Ok(());
             }
         }
@@ -601,12 +618,13 @@ impl EventHandler {
             }
             None => match self.catalog.get(&db, &name) {
                 Some(known) => {
-                    table_map::check_fits(known, &wires)
-                        .map_err(|e| self.event_error(event, e))?;
+                    table_map::check_fits(known, &wires).map_err(|e| self.event_error(event, e))?;
                     TableDesc::clone(known)
                 }
                 None if self.allow_positional_names => table_map::describe_positional(tme, &wires)
-                    .map_err(|e| self.event_error(event, format!("table map of {db}.{name}: {e}")))?,
+                    .map_err(|e| {
+                        self.event_error(event, format!("table map of {db}.{name}: {e}"))
+                    })?,
                 None => {
                     return Err(self.event_error(
                         event,
@@ -719,25 +737,50 @@ impl EventHandler {
             };
             let (before, after) = match op {
                 Op::Create => {
-                    let bits = Bitmap::new(after_bits.as_deref().or(before_bits.as_deref()).unwrap_or(&[]));
-                    (None, Some(dec.decode_row(&mut cur, bits, None, None).map_err(decode_err)?))
+                    let bits = Bitmap::new(
+                        after_bits
+                            .as_deref()
+                            .or(before_bits.as_deref())
+                            .unwrap_or(&[]),
+                    );
+                    (
+                        None,
+                        Some(
+                            dec.decode_row(&mut cur, bits, None, None)
+                                .map_err(decode_err)?,
+                        ),
+                    )
                 }
                 Op::Delete => {
                     let bits = Bitmap::new(before_bits.as_deref().unwrap_or(&[]));
-                    (Some(dec.decode_row(&mut cur, bits, None, None).map_err(decode_err)?), None)
+                    (
+                        Some(
+                            dec.decode_row(&mut cur, bits, None, None)
+                                .map_err(decode_err)?,
+                        ),
+                        None,
+                    )
                 }
                 _ => {
                     let bb = Bitmap::new(before_bits.as_deref().unwrap_or(&[]));
-                    let before = dec.decode_row(&mut cur, bb, None, None).map_err(decode_err)?;
+                    let before = dec
+                        .decode_row(&mut cur, bb, None, None)
+                        .map_err(decode_err)?;
                     let mut partial_bytes = None;
                     if partial_event {
                         let opts = cur.lenenc().map_err(|r| {
-                            decode_err(crate::change::decode::DecodeError { column: 0, reason: r })
+                            decode_err(crate::change::decode::DecodeError {
+                                column: 0,
+                                reason: r,
+                            })
                         })?;
                         if opts & 1 != 0 {
                             let nbytes = dec.json_column_count().div_ceil(8);
                             partial_bytes = Some(cur.take(nbytes).map_err(|r| {
-                                decode_err(crate::change::decode::DecodeError { column: 0, reason: r })
+                                decode_err(crate::change::decode::DecodeError {
+                                    column: 0,
+                                    reason: r,
+                                })
                             })?);
                         }
                     }
@@ -772,7 +815,12 @@ impl EventHandler {
         }
         // A statement outside any BEGIN (MyISAM on old servers) ends with its last rows event.
         let stmt_end = rows.flags().bits() & 1 != 0;
-        if stmt_end && self.txn.as_ref().is_some_and(|t| !t.began && t.gtid.is_none()) {
+        if stmt_end
+            && self
+                .txn
+                .as_ref()
+                .is_some_and(|t| !t.began && t.gtid.is_none())
+        {
             self.commit(event, out);
         }
         Ok(())

@@ -95,15 +95,24 @@ pub fn replay_file_with(
             Ok(()) => {}
             Err(e) if e == "eof" => break,
             Err(_) => {
-                return Err(file_err(offset, "the file ends inside an event header".into()));
+                return Err(file_err(
+                    offset,
+                    "the file ends inside an event header".into(),
+                ));
             }
         }
         let size = u32::from_le_bytes([buf[9], buf[10], buf[11], buf[12]]) as usize;
         if size < HEADER_LEN {
-            return Err(file_err(offset, format!("event size {size} is smaller than a header")));
+            return Err(file_err(
+                offset,
+                format!("event size {size} is smaller than a header"),
+            ));
         }
         if size > 1 << 30 {
-            return Err(file_err(offset, format!("event size {size} is implausible")));
+            return Err(file_err(
+                offset,
+                format!("event size {size} is implausible"),
+            ));
         }
         buf.resize(size, 0);
         read_full(&mut input, &mut buf[HEADER_LEN..]).map_err(|_| {
@@ -133,9 +142,12 @@ pub fn replay_file_with(
                 .map_err(|e| file_err(offset, format!("compressed transaction: {e}")))?;
             let mut inner = &payload[..];
             while !inner.is_empty() {
-                let ev = esr
-                    .read_decompressed(&mut inner)
-                    .map_err(|e| file_err(offset, format!("event inside a compressed transaction: {e}")))?;
+                let ev = esr.read_decompressed(&mut inner).map_err(|e| {
+                    file_err(
+                        offset,
+                        format!("event inside a compressed transaction: {e}"),
+                    )
+                })?;
                 let Some(ev) = ev else { break };
                 handler.handle(&ev, &mut out).map_err(|e| match e {
                     Error::Event { reason, .. } => file_err(offset, reason),
@@ -157,7 +169,11 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::result::Result<(), String
     while n < buf.len() {
         match r.read(&mut buf[n..]) {
             Ok(0) => {
-                return Err(if n == 0 { "eof".into() } else { "short read".into() });
+                return Err(if n == 0 {
+                    "eof".into()
+                } else {
+                    "short read".into()
+                });
             }
             Ok(k) => n += k,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}

@@ -4,8 +4,8 @@
 pub mod binlog;
 pub mod events;
 pub mod file;
-pub mod snapshot;
 pub mod filter;
+pub mod snapshot;
 
 pub use events::{EventHandler, Flavor};
 pub use filter::Filter;

@@ -45,7 +45,11 @@ fn q(e: mysql_async::Error) -> Error {
 }
 
 /// Opens the snapshot transaction and finds its binlog coordinates.
-pub async fn open(cfg: &SourceConfig, info: &ServerInfo, tables: &[TableDesc]) -> Result<SnapshotPoint> {
+pub async fn open(
+    cfg: &SourceConfig,
+    info: &ServerInfo,
+    tables: &[TableDesc],
+) -> Result<SnapshotPoint> {
     let mut conn = mysql::connect(cfg).await?;
     for s in [
         "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
@@ -63,16 +67,28 @@ pub async fn open(cfg: &SourceConfig, info: &ServerInfo, tables: &[TableDesc]) -
     }
     let offset = match info.flavor {
         Flavor::Mariadb => {
-            conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT").await.map_err(q)?;
+            conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+                .await
+                .map_err(q)?;
             let rows: Vec<(String, String)> = conn
                 .query("SHOW STATUS LIKE 'binlog_snapshot_%'")
                 .await
                 .map_err(q)?;
-            let get = |k: &str| rows.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, v)| v.clone());
-            let file = get("binlog_snapshot_file").filter(|f| !f.is_empty()).ok_or_else(|| {
-                Error::ServerSetup("binlog_snapshot_file is empty: binary logging must be on (log_bin)".into())
-            })?;
-            let pos: u64 = get("binlog_snapshot_position").and_then(|p| p.parse().ok()).unwrap_or(4);
+            let get = |k: &str| {
+                rows.iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(k))
+                    .map(|(_, v)| v.clone())
+            };
+            let file = get("binlog_snapshot_file")
+                .filter(|f| !f.is_empty())
+                .ok_or_else(|| {
+                    Error::ServerSetup(
+                        "binlog_snapshot_file is empty: binary logging must be on (log_bin)".into(),
+                    )
+                })?;
+            let pos: u64 = get("binlog_snapshot_position")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(4);
             SourceOffset {
                 binlog: BinlogPosition::new(file, pos),
                 gtid_set: None,
@@ -83,13 +99,19 @@ pub async fn open(cfg: &SourceConfig, info: &ServerInfo, tables: &[TableDesc]) -
             let (locked, unlock) = lock_mysql(&mut conn, info, tables).await?;
             let started = Instant::now();
             let result = async {
-                conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT").await.map_err(q)?;
+                conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+                    .await
+                    .map_err(q)?;
                 mysql::current_position(&mut conn, info).await
             }
             .await;
             conn.query_drop(unlock).await.map_err(q)?;
             let (pos, gtid) = result?;
-            info!(lock = locked, held_ms = started.elapsed().as_millis() as u64, "Snapshot point taken; lock released.");
+            info!(
+                lock = locked,
+                held_ms = started.elapsed().as_millis() as u64,
+                "Snapshot point taken; lock released."
+            );
             SourceOffset {
                 binlog: pos,
                 gtid_set: gtid.filter(|g: &GtidSet| !g.is_empty()),
@@ -102,8 +124,13 @@ pub async fn open(cfg: &SourceConfig, info: &ServerInfo, tables: &[TableDesc]) -
 }
 
 /// Takes the shortest lock MySQL allows for reading a consistent binlog position.
-async fn lock_mysql(conn: &mut Conn, info: &ServerInfo, tables: &[TableDesc]) -> Result<(&'static str, String)> {
-    if info.version_number >= (8, 0, 0) && conn.query_drop("LOCK INSTANCE FOR BACKUP").await.is_ok() {
+async fn lock_mysql(
+    conn: &mut Conn,
+    info: &ServerInfo,
+    tables: &[TableDesc],
+) -> Result<(&'static str, String)> {
+    if info.version_number >= (8, 0, 0) && conn.query_drop("LOCK INSTANCE FOR BACKUP").await.is_ok()
+    {
         return Ok(("LOCK INSTANCE FOR BACKUP", "UNLOCK INSTANCE".into()));
     }
     if conn.query_drop("FLUSH TABLES WITH READ LOCK").await.is_ok() {
@@ -115,7 +142,10 @@ async fn lock_mysql(conn: &mut Conn, info: &ServerInfo, tables: &[TableDesc]) ->
             "cannot take a snapshot lock: grant RELOAD (or BACKUP_ADMIN on MySQL 8) to the CDC user".into(),
         ));
     }
-    let list: Vec<String> = tables.iter().map(|t| format!("`{}`.`{}` READ", t.db, t.name)).collect();
+    let list: Vec<String> = tables
+        .iter()
+        .map(|t| format!("`{}`.`{}` READ", t.db, t.name))
+        .collect();
     conn.query_drop(format!("LOCK TABLES {}", list.join(", ")))
         .await
         .map_err(|e| Error::ServerSetup(format!("cannot lock the captured tables for the snapshot ({}); grant RELOAD or LOCK TABLES", q(e))))?;
@@ -138,7 +168,10 @@ pub async fn copy(
     shutdown: &CancellationToken,
 ) -> Result<u64> {
     let SnapshotPoint { offset, mut conn } = point;
-    let todo: Vec<Arc<TableDesc>> = tables.into_iter().filter(|t| !done.contains(&t.full_name())).collect();
+    let todo: Vec<Arc<TableDesc>> = tables
+        .into_iter()
+        .filter(|t| !done.contains(&t.full_name()))
+        .collect();
     let ts_ms = crate::checkpoint::now_ms();
     let file: Arc<str> = Arc::from(offset.binlog.file.as_str());
     let mut total = 0u64;
@@ -160,10 +193,20 @@ pub async fn copy(
         let order = if table.primary_key.is_empty() {
             String::new()
         } else {
-            let keys: Vec<String> = table.primary_key.iter().map(|&i| quote(&table.columns[i].name)).collect();
+            let keys: Vec<String> = table
+                .primary_key
+                .iter()
+                .map(|&i| quote(&table.columns[i].name))
+                .collect();
             format!(" ORDER BY {}", keys.join(", "))
         };
-        let sql = format!("SELECT {} FROM {}.{}{}", cols.join(", "), quote(&table.db), quote(&table.name), order);
+        let sql = format!(
+            "SELECT {} FROM {}.{}{}",
+            cols.join(", "),
+            quote(&table.db),
+            quote(&table.name),
+            order
+        );
         let mut result = conn.exec_iter(sql, ()).await.map_err(q)?;
         let mut pending: Option<Row> = None;
         let mut rows: u64 = 0;
@@ -211,7 +254,11 @@ pub async fn copy(
                 };
                 rows += 1;
                 since_report += 1;
-                if tx.send(SourceEvent::Change(Box::new(change))).await.is_err() {
+                if tx
+                    .send(SourceEvent::Change(Box::new(change)))
+                    .await
+                    .is_err()
+                {
                     return Err(Error::Shutdown);
                 }
                 if since_report as usize >= fetch_size {
@@ -223,11 +270,13 @@ pub async fn copy(
                 None => break,
                 Some(row) => {
                     let values = row.unwrap_raw();
-                    pending = Some(convert_row(table, values).map_err(|(col, reason)| Error::Decode {
-                        table: name.clone(),
-                        column: col,
-                        position: format!("snapshot of {name} at {}", offset.binlog),
-                        reason,
+                    pending = Some(convert_row(table, values).map_err(|(col, reason)| {
+                        Error::Decode {
+                            table: name.clone(),
+                            column: col,
+                            position: format!("snapshot of {name} at {}", offset.binlog),
+                            reason,
+                        }
                     })?);
                 }
             }
@@ -237,7 +286,11 @@ pub async fn copy(
         total += rows;
         let secs = started.elapsed().as_secs_f64();
         info!(table = %name, rows, seconds = format!("{secs:.1}"), rows_per_sec = (rows as f64 / secs.max(1e-9)) as u64, "Snapshot of table finished.");
-        if tx.send(SourceEvent::SnapshotTableDone { table: name, rows }).await.is_err() {
+        if tx
+            .send(SourceEvent::SnapshotTableDone { table: name, rows })
+            .await
+            .is_err()
+        {
             return Err(Error::Shutdown);
         }
     }
@@ -247,9 +300,19 @@ pub async fn copy(
 }
 
 /// Converts one binary-protocol row to `Value`s, by the table's column kinds.
-fn convert_row(table: &TableDesc, values: Vec<Option<MyValue>>) -> std::result::Result<Row, (String, String)> {
+fn convert_row(
+    table: &TableDesc,
+    values: Vec<Option<MyValue>>,
+) -> std::result::Result<Row, (String, String)> {
     if values.len() != table.columns.len() {
-        return Err(("*".into(), format!("row has {} values for {} columns", values.len(), table.columns.len())));
+        return Err((
+            "*".into(),
+            format!(
+                "row has {} values for {} columns",
+                values.len(),
+                table.columns.len()
+            ),
+        ));
     }
     table
         .columns
@@ -296,7 +359,9 @@ fn convert(col: &crate::catalog::ColumnDesc, v: MyValue) -> std::result::Result<
             MyValue::Float(f) => Value::Double(f as f64),
             other => return Err(format!("unexpected DOUBLE value {other:?}")),
         },
-        K::Decimal { .. } => Value::Decimal(String::from_utf8(bytes(v)?).map_err(|_| "DECIMAL text is not ASCII")?),
+        K::Decimal { .. } => {
+            Value::Decimal(String::from_utf8(bytes(v)?).map_err(|_| "DECIMAL text is not ASCII")?)
+        }
         K::Bit { .. } => {
             let b = bytes(v)?;
             if b.len() > 8 {
@@ -307,30 +372,42 @@ fn convert(col: &crate::catalog::ColumnDesc, v: MyValue) -> std::result::Result<
         K::Year => match v {
             MyValue::Int(y) => Value::Year(y as u16),
             MyValue::UInt(y) => Value::Year(y as u16),
-            MyValue::Bytes(b) => Value::Year(String::from_utf8_lossy(&b).parse().map_err(|_| "bad YEAR")?),
+            MyValue::Bytes(b) => Value::Year(
+                String::from_utf8_lossy(&b)
+                    .parse()
+                    .map_err(|_| "bad YEAR")?,
+            ),
             other => return Err(format!("unexpected YEAR value {other:?}")),
         },
         K::Date => match v {
-            MyValue::Date(y, m, d, ..) => Value::Date { year: y, month: m, day: d },
+            MyValue::Date(y, m, d, ..) => Value::Date {
+                year: y,
+                month: m,
+                day: d,
+            },
             other => return Err(format!("unexpected DATE value {other:?}")),
         },
         K::Time { .. } => match v {
             MyValue::Time(neg, days, h, m, s, us) => {
-                let micros = ((days as i64 * 24 + h as i64) * 3600 + m as i64 * 60 + s as i64) * 1_000_000 + us as i64;
+                let micros = ((days as i64 * 24 + h as i64) * 3600 + m as i64 * 60 + s as i64)
+                    * 1_000_000
+                    + us as i64;
                 Value::Time(if neg { -micros } else { micros })
             }
             other => return Err(format!("unexpected TIME value {other:?}")),
         },
         K::DateTime { .. } => match v {
-            MyValue::Date(year, month, day, hour, minute, second, micros) => Value::DateTime(DateTime {
-                year,
-                month,
-                day,
-                hour,
-                minute,
-                second,
-                micros,
-            }),
+            MyValue::Date(year, month, day, hour, minute, second, micros) => {
+                Value::DateTime(DateTime {
+                    year,
+                    month,
+                    day,
+                    hour,
+                    minute,
+                    second,
+                    micros,
+                })
+            }
             other => return Err(format!("unexpected DATETIME value {other:?}")),
         },
         K::Timestamp { .. } => match v {
@@ -357,7 +434,11 @@ fn convert(col: &crate::catalog::ColumnDesc, v: MyValue) -> std::result::Result<
         }
         K::Enum { .. } | K::Set { .. } => {
             let b = bytes(v)?;
-            let cs = if col.charset.is_binary() { crate::change::charset::Charset::Utf8 } else { col.charset };
+            let cs = if col.charset.is_binary() {
+                crate::change::charset::Charset::Utf8
+            } else {
+                col.charset
+            };
             Value::String(cs.decode(&b)?)
         }
         K::Json => Value::Json(String::from_utf8(bytes(v)?).map_err(|_| "JSON text is not UTF-8")?),
@@ -376,7 +457,11 @@ fn convert(col: &crate::catalog::ColumnDesc, v: MyValue) -> std::result::Result<
             if b.len() % 4 != 0 {
                 return Err("VECTOR length is not a multiple of 4".into());
             }
-            Value::Vector(b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+            Value::Vector(
+                b.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
+            )
         }
     })
 }
