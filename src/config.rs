@@ -652,23 +652,23 @@ fn apply_env(doc: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
             .ok()
             .and_then(|mut t| t.remove("v"))
             .unwrap_or_else(|| toml::Value::String(value.clone()));
-        let parsed = match (&parsed, key.as_str()) {
-            // Strings that happen to look like numbers stay strings for string keys.
-            (toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_), k)
-                if matches!(
-                    k,
-                    "password"
-                        | "user"
-                        | "host"
-                        | "brokers"
-                        | "topic_prefix"
-                        | "registry_password"
-                        | "registry_username"
-                ) =>
+        // Strings that happen to look like numbers stay strings for string keys.
+        const STRING_KEYS: &[&str] = &[
+            "password",
+            "user",
+            "host",
+            "brokers",
+            "topic_prefix",
+            "registry_password",
+            "registry_username",
+        ];
+        let parsed = match parsed {
+            toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_)
+                if STRING_KEYS.contains(&key.as_str()) =>
             {
                 toml::Value::String(value.clone())
             }
-            _ => parsed,
+            other => other,
         };
         let table = doc
             .entry(section.clone())

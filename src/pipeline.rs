@@ -399,7 +399,7 @@ async fn run_once(
 
     let mut encoder = Encoder::new(&cfg.format, &cfg.sink.topic_prefix, flavor)?;
     let sink = Arc::new(match cfg.sink.kind {
-        SinkKind::Kafka => Sink::Kafka(KafkaSink::new(&cfg.sink)?),
+        SinkKind::Kafka => Sink::Kafka(Box::new(KafkaSink::new(&cfg.sink)?)),
         SinkKind::Stdout => Sink::Stdout(StdoutSink),
     });
 

@@ -51,7 +51,7 @@ fn paren_numbers(column_type: &str) -> Vec<u32> {
         .find('(')
         .map(|s| {
             column_type[s + 1..]
-                .split(|c| c == ',' || c == ')')
+                .split([',', ')'])
                 .take_while(|p| !p.is_empty())
                 .filter_map(|p| p.trim().parse().ok())
                 .collect()

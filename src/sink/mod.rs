@@ -32,7 +32,7 @@ pub enum SendError {
 
 /// A configured sink.
 pub enum Sink {
-    Kafka(kafka::KafkaSink),
+    Kafka(Box<kafka::KafkaSink>),
     Stdout(stdout::StdoutSink),
 }
 
