@@ -74,7 +74,7 @@ fn compose_services_and_ports_agree_with_the_example_config() {
     ] {
         assert!(cmd.contains(flag), "mysql command lacks {flag}: {cmd}");
     }
-    assert!(cmd.contains(&format!("--server-id=")), "{cmd}");
+    assert!(cmd.contains("--server-id="), "{cmd}");
     assert!(
         !cmd.contains(&format!("--server-id={}", cfg.source.server_id)),
         "rowtide's server_id must differ from the server's"
