@@ -526,7 +526,7 @@ listeners=http://127.0.0.1:{port}
 """)
         cp = os.path.join(self.workdir, f"dbz-{tag}-connector.properties")
         with open(cp, "w") as f:
-            f.write(f"""name={self.worker}
+            f.write(f"""name=dbz-{prefix}
 connector.class=io.debezium.connector.mariadb.MariaDbConnector
 tasks.max=1
 database.hostname=127.0.0.1
@@ -930,6 +930,10 @@ def render_md(R):
         ratio(rst.get("peak_rss_mb"), dst.get("peak_rss_mb")))
     pk = [R["engines"].get(e, {}).get("peak_rss_mb") for e in ("rowtide", "debezium")]
     row("peak RSS MB over all runs", pk[0], pk[1], ratio(pk[0], pk[1]), "≤ 0.1")
+    if R.get("targets"):
+        L += ["", "## Targets", "", "| target | value | met |", "|---|---|---|"]
+        for t in R["targets"]:
+            L.append(f"| {t['target']} | {t['value']} | {'yes' if t['met'] else ('no' if t['met'] is False else 'n/a')} |")
     L += ["", "## Physical limits (same binlog range, same machine)", "",
           "| stage | seconds | rate | vs rowtide end-to-end |", "|---|---|---|---|"]
     lim = R.get("limits") or {}
@@ -938,7 +942,7 @@ def render_md(R):
     if rr:
         L.append(f"| server hands out the binlog (mariadb-binlog --raw) | {fmt(rr.get('seconds'))} | "
                  f"{fmt(rr.get('mb_per_s'))} MB/s ({fmt(rr.get('bytes'))} bytes); "
-                 f"{fmt(R['workload'].get('expected_records', 0) / rr['seconds'] if rr.get('seconds') else None)} records/s equiv. | "
+                 f"{fmt(R['workload'].get('expected_records', 0) / rr['seconds'] if rr.get('seconds') else None)} records/s equivalent | "
                  f"rowtide e2e is {fmt(ratio(e2e, rr.get('seconds')))}× this |")
     if dec:
         L.append(f"| rowtide decode+encode, stdout sink to /dev/null | {fmt(dec.get('seconds_from_start'))} | "
@@ -954,6 +958,33 @@ def render_md(R):
         L += ["", "**Bottleneck:** " + R["bottleneck"]]
     L += ["", "## Notes", "", *[f"- {n}" for n in R["notes"]], ""]
     return "\n".join(L)
+
+
+def targets(R):
+    rt, dz = R["engines"].get("rowtide") or {}, R["engines"].get("debezium") or {}
+    out = []
+
+    def add(name, v, ok):
+        out.append({"target": name, "value": v, "met": ok})
+    a, b = (rt.get("catchup") or {}).get("records_per_s_from_start"), (dz.get("catchup") or {}).get("records_per_s_from_start")
+    r = ratio(a, b)
+    add("catch-up ≥ 5× Debezium (records/s from engine start)", f"{r}×" if r else "n/a", None if r is None else r >= 5)
+    a, b = (rt.get("snapshot") or {}).get("rows_per_s"), (dz.get("snapshot") or {}).get("rows_per_s")
+    r = ratio(a, b)
+    add("snapshot ≥ 5× Debezium (rows/s from engine start)", f"{r}×" if r else "n/a", None if r is None else r >= 5)
+    r = ratio(rt.get("peak_rss_mb"), dz.get("peak_rss_mb"))
+    add("peak RSS ≤ 1/10 of Debezium's", f"{rt.get('peak_rss_mb')} MB vs {dz.get('peak_rss_mb')} MB = {r}",
+        None if r is None else r <= 0.1)
+    rates = R["settings"]["rates"]
+    if rates:
+        i = rates.index(max(rates))
+        ra = ((rt.get("steady") or {}).get("rates") or [])
+        rb = ((dz.get("steady") or {}).get("rates") or [])
+        pa = ra[i].get("p99_ms") if len(ra) > i else None
+        pb = rb[i].get("p99_ms") if len(rb) > i else None
+        ok = None if pa is None or pb is None else (pa < pb and pa < 50)
+        add(f"p99 at {max(rates)} events/s below Debezium's and under 50 ms", f"{pa} ms vs {pb} ms", ok)
+    return out
 
 
 def bottleneck(R):
@@ -1152,6 +1183,7 @@ def main():
         vals = [v for v in vals if v]
         R["engines"][e]["peak_rss_mb"] = max(vals) if vals else None
     R["bottleneck"] = bottleneck(R)
+    R["targets"] = targets(R)
     R["notes"] += [
         "catch-up: both engines were started once without a data snapshot and stopped after a marker "
         "row reached Kafka; the workload was then written with no engine running; the clock starts "
@@ -1162,7 +1194,8 @@ def main():
         "(client side, same clock); Kafka timestamps have 1 ms resolution",
         "CPU = utime+stime of the engine process (the whole JVM for Debezium) from launch to the "
         "last record, including startup; peak RSS = VmHWM of that process",
-        "Debezium runs with its defaults (max.batch.size 2048, max.queue.size 8192) and Kafka "
+        "Debezium runs with its defaults (max.batch.size 2048, max.queue.size 8192, poll.interval.ms 500, "
+        "which bounds its latency when the queue runs empty) and Kafka "
         "Connect standalone (offset.flush.interval.ms=1000); rowtide with its defaults "
         "(pipeline queues 4096, max_in_flight 100000)",
         "the MariaDB server is shared with other test runs on this machine; the raw binlog read "
