@@ -96,9 +96,11 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("encode");
     g.throughput(Throughput::Elements(1));
     for kind in [FormatKind::Json, FormatKind::JsonSchema, FormatKind::Avro] {
-        let mut cfg = FormatConfig::default();
-        cfg.kind = kind;
-        cfg.registry_url = Some("http://127.0.0.1:9/unused".into());
+        let cfg = FormatConfig {
+            kind,
+            registry_url: Some("http://127.0.0.1:9/unused".into()),
+            ..FormatConfig::default()
+        };
         let mut enc = Encoder::new(&cfg, "bench", Flavor::Mysql).expect("encoder");
         if kind == FormatKind::Avro {
             let (k, v) = enc.avro_schemas(&t).expect("schemas");

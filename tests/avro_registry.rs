@@ -199,10 +199,11 @@ fn change(
 }
 
 fn cfg(kind: FormatKind, url: &str) -> FormatConfig {
-    let mut c = FormatConfig::default();
-    c.kind = kind;
-    c.registry_url = Some(url.to_string());
-    c
+    FormatConfig {
+        kind,
+        registry_url: Some(url.to_string()),
+        ..FormatConfig::default()
+    }
 }
 
 /// Decodes a framed Avro record with its writer schema fetched from the registry by id.

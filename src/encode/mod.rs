@@ -55,6 +55,9 @@ struct JsonSchemas {
 struct AvroTable {
     key: Option<AvroCodec>,
     value: AvroCodec,
+    /// (key id, value id) once both are registered: spares the registry cache lookup (which
+    /// hashes the schema text) on every event.
+    ids: std::sync::OnceLock<(Option<u32>, u32)>,
 }
 
 /// Encodes changes and schema changes into records.
@@ -116,6 +119,7 @@ impl Encoder {
         let a = Arc::new(AvroTable {
             key: s.key.as_ref().map(AvroCodec::new).transpose()?,
             value: AvroCodec::new(&s.envelope)?,
+            ids: std::sync::OnceLock::new(),
         });
         self.avro.insert(s.fingerprint, a.clone());
         Ok(a)
@@ -165,16 +169,29 @@ impl Encoder {
             }
             FormatKind::Avro => {
                 let a = self.avro_table(&schemas)?;
-                let Some(reg) = self.registry.as_mut() else {
-                    return Err(Error::Config(
-                        "format.registry_url is required for avro".into(),
-                    ));
-                };
-                let k = match (key, &a.key) {
-                    (Some(k), Some(codec)) => {
-                        let id = reg
-                            .id_for(&format!("{topic}-key"), &codec.schema_json)
+                let (key_id, value_id) = match a.ids.get() {
+                    Some(ids) => *ids,
+                    None => {
+                        let Some(reg) = self.registry.as_mut() else {
+                            return Err(Error::Config(
+                                "format.registry_url is required for avro".into(),
+                            ));
+                        };
+                        let kid = match &a.key {
+                            Some(codec) => Some(
+                                reg.id_for(&format!("{topic}-key"), &codec.schema_json)
+                                    .await?,
+                            ),
+                            None => None,
+                        };
+                        let vid = reg
+                            .id_for(&format!("{topic}-value"), &a.value.schema_json)
                             .await?;
+                        *a.ids.get_or_init(|| (kid, vid))
+                    }
+                };
+                let k = match (key, &a.key, key_id) {
+                    (Some(k), Some(codec), Some(id)) => {
                         let mut out = Vec::with_capacity(64);
                         codec
                             .encode(id, &k, &mut out)
@@ -183,12 +200,9 @@ impl Encoder {
                     }
                     _ => None,
                 };
-                let id = reg
-                    .id_for(&format!("{topic}-value"), &a.value.schema_json)
-                    .await?;
                 let mut v = Vec::with_capacity(512);
                 a.value
-                    .encode(id, &value, &mut v)
+                    .encode(value_id, &value, &mut v)
                     .map_err(|r| Self::encode_err(change, r))?;
                 (k, v)
             }
@@ -265,6 +279,7 @@ impl Encoder {
                         let c = Arc::new(AvroTable {
                             key: Some(AvroCodec::from_json(&ks, compact(kj))?),
                             value: AvroCodec::from_json(&vs, compact(vj))?,
+                            ids: std::sync::OnceLock::new(),
                         });
                         self.schema_change_avro = Some(c.clone());
                         c

@@ -3,7 +3,6 @@
 //! code in step (`tests/envelope_static_schemas.rs`): it fails when they differ, and rewrites them when
 //! `ROWTIDE_WRITE_SCHEMAS=1` is set.
 
-use crate::encode::avro::avro_schema;
 use crate::envelope::schema::Schema;
 use crate::envelope::{self, schema_change, source_info};
 use crate::source::Flavor;

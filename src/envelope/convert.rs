@@ -436,7 +436,7 @@ mod tests {
     #[test]
     fn decimal_bytes_match_biginteger() {
         assert_eq!(decimal_unscaled_bytes("0", 0).unwrap(), vec![0]);
-        assert_eq!(decimal_unscaled_bytes("1.00", 2).unwrap(), vec![0x00, 0x64]);
+        assert_eq!(decimal_unscaled_bytes("1.00", 2).unwrap(), vec![0x64]);
         assert_eq!(decimal_unscaled_bytes("1.28", 2).unwrap(), vec![0x00, 0x80]);
         assert_eq!(
             decimal_unscaled_bytes("-1.28", 2).unwrap(),
