@@ -438,10 +438,7 @@ mod tests {
         assert_eq!(decimal_unscaled_bytes("0", 0).unwrap(), vec![0]);
         assert_eq!(decimal_unscaled_bytes("1.00", 2).unwrap(), vec![0x64]);
         assert_eq!(decimal_unscaled_bytes("1.28", 2).unwrap(), vec![0x00, 0x80]);
-        assert_eq!(
-            decimal_unscaled_bytes("-1.28", 2).unwrap(),
-            vec![0xff, 0x80]
-        );
+        assert_eq!(decimal_unscaled_bytes("-1.28", 2).unwrap(), vec![0x80]);
         assert_eq!(
             decimal_unscaled_bytes("-1.29", 2).unwrap(),
             vec![0xff, 0x7f]
