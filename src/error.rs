@@ -163,6 +163,8 @@ pub mod codes {
     /// ER_SLAVE_SAME_ID / duplicate server id (MariaDB uses 1236 with a message too).
     pub const SERVER_SHUTDOWN: u16 = 1053;
     pub const CONN_KILLED: u16 = 1927;
+    /// MariaDB: a replica with the same server_id is already connected.
+    pub const SAME_SERVER_ID: u16 = 4052;
 }
 
 /// Classifies an error from mysql_async into transient (retry) or definite.
@@ -198,6 +200,11 @@ pub fn classify_mysql(err: mysql_async::Error, wanted: &str) -> Error {
             )),
             codes::ACCESS_DENIED => Error::ServerSetup(format!(
                 "the source refused the login: {} — check source.user and source.password",
+                se.message
+            )),
+            codes::SAME_SERVER_ID => Error::ServerSetup(format!(
+                "another replica is connected with this server_id ({}); set source.server_id to \
+                 an id no other replica of this server uses (see `SHOW SLAVE HOSTS`)",
                 se.message
             )),
             codes::SERVER_SHUTDOWN | codes::CONN_KILLED => {

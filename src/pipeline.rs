@@ -67,6 +67,31 @@ enum Plan {
     Done,
 }
 
+/// An update that changes the primary key becomes a delete of the old key and a create of
+/// the new one (Debezium's behaviour, which keyed consumers such as compacted topics and
+/// JDBC sinks rely on).
+fn split_key_change(change: &crate::change::Change) -> Option<(crate::change::Change, crate::change::Change)> {
+    if change.op != Op::Update || change.table.primary_key.is_empty() {
+        return None;
+    }
+    let (before, after) = (change.before.as_ref()?, change.after.as_ref()?);
+    let moved = change
+        .table
+        .primary_key
+        .iter()
+        .any(|&i| before.get(i) != after.get(i));
+    if !moved {
+        return None;
+    }
+    let mut delete = change.clone();
+    delete.op = Op::Delete;
+    delete.after = None;
+    let mut create = change.clone();
+    create.op = Op::Create;
+    create.before = None;
+    Some((delete, create))
+}
+
 /// Reports the stream's progress to metrics and `/healthz`.
 struct Observer {
     health: Arc<Health>,
@@ -429,7 +454,6 @@ async fn run_once(
                 match ev {
                     SourceEvent::Change(change) => {
                         metrics::event(&change.table.full_name(), change.op.code());
-                        let rec = encoder.encode_change(&change).await?;
                         let p = &change.position;
                         // Snapshot rows are not resumable one by one: their table's mark is.
                         let after = (change.op != Op::Read).then(|| SourceOffset {
@@ -441,35 +465,50 @@ async fn run_once(
                             skip_rows: p.txn_row + 1,
                         });
                         let position = p.to_string();
-                        let tomb = (tombstones && change.op == Op::Delete && rec.key.is_some())
-                            .then(|| OutRecord {
-                                topic: rec.topic.clone(),
-                                key: rec.key.clone(),
-                                value: None,
+                        let mut out: Vec<OutRecord> = Vec::with_capacity(3);
+                        if let Some((delete, create)) = split_key_change(&change) {
+                            // As Debezium does: the old key is deleted (and tombstoned), then
+                            // the new key created.
+                            let d = encoder.encode_change(&delete).await?;
+                            let c = encoder.encode_change(&create).await?;
+                            out.push(OutRecord {
+                                topic: d.topic.clone(),
+                                key: d.key.clone(),
+                                value: d.value,
                                 position: position.clone(),
                             });
-                        let main = OutRecord {
-                            topic: rec.topic,
-                            key: rec.key,
-                            value: rec.value,
-                            position,
-                        };
-                        match tomb {
-                            Some(t) => vec![
-                                Item {
-                                    record: Some(main),
-                                    mark: None,
-                                },
-                                Item {
-                                    record: Some(t),
-                                    mark: after.map(Mark::Offset),
-                                },
-                            ],
-                            None => vec![Item {
-                                record: Some(main),
-                                mark: after.map(Mark::Offset),
-                            }],
+                            if tombstones {
+                                out.push(OutRecord::tombstone(d.topic, d.key, position.clone()));
+                            }
+                            out.push(OutRecord {
+                                topic: c.topic,
+                                key: c.key,
+                                value: c.value,
+                                position,
+                            });
+                        } else {
+                            let rec = encoder.encode_change(&change).await?;
+                            let tomb = tombstones && change.op == Op::Delete && rec.key.is_some();
+                            out.push(OutRecord {
+                                topic: rec.topic.clone(),
+                                key: rec.key.clone(),
+                                value: rec.value,
+                                position: position.clone(),
+                            });
+                            if tomb {
+                                out.push(OutRecord::tombstone(rec.topic, rec.key, position));
+                            }
                         }
+                        // Only the last record of the change carries the offset.
+                        let n = out.len();
+                        let mut mark = after.map(Mark::Offset);
+                        out.into_iter()
+                            .enumerate()
+                            .map(|(i, r)| Item {
+                                record: Some(r),
+                                mark: if i + 1 == n { mark.take() } else { None },
+                            })
+                            .collect()
                     }
                     SourceEvent::SchemaChange(sc) => {
                         if schema_changes {

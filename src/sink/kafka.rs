@@ -129,6 +129,7 @@ impl KafkaSink {
         if let Some(v) = &rec.value {
             record = record.payload(v.as_slice());
         }
+
         match self.producer.send_result(record) {
             Ok(fut) => {
                 let topic = rec.topic.clone();

@@ -20,6 +20,18 @@ pub struct OutRecord {
     pub position: String,
 }
 
+impl OutRecord {
+    /// A tombstone: the same key, no value.
+    pub fn tombstone(topic: String, key: Option<Vec<u8>>, position: String) -> Self {
+        Self {
+            topic,
+            key,
+            value: None,
+            position,
+        }
+    }
+}
+
 /// Resolves when the record is acknowledged (or failed).
 pub type Delivery = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
 
