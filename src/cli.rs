@@ -63,6 +63,13 @@ pub enum Command {
         /// Only tables matching these `db.table` regexes.
         #[arg(long)]
         include: Vec<String>,
+        /// Decode tables whose structure the file does not reveal (MINIMAL metadata and no
+        /// CREATE TABLE) with positional column names `@1`, `@2`, … instead of stopping.
+        #[arg(long)]
+        positional_names: bool,
+        /// Also decode tables of the system schemas (`mysql`, …).
+        #[arg(long)]
+        system_schemas: bool,
     },
 }
 
@@ -124,7 +131,12 @@ pub async fn execute(cli: Cli) -> Result<i32> {
             let cfg = load_config(cli.config.as_deref())?;
             schema(&cfg, table.as_deref()).await
         }
-        Command::Replay { files, include } => replay(&files, &include).await,
+        Command::Replay {
+            files,
+            include,
+            positional_names,
+            system_schemas,
+        } => replay(&files, &include, positional_names, system_schemas).await,
     }
 }
 
@@ -279,7 +291,12 @@ fn file_flavor(path: &Path) -> Flavor {
     }
 }
 
-async fn replay(files: &[PathBuf], include: &[String]) -> Result<i32> {
+async fn replay(
+    files: &[PathBuf],
+    include: &[String],
+    positional_names: bool,
+    system_schemas: bool,
+) -> Result<i32> {
     use std::io::Write;
     let filter = Filter::new(include, &[])?;
     let cfg = crate::config::FormatConfig::default();
@@ -290,7 +307,12 @@ async fn replay(files: &[PathBuf], include: &[String]) -> Result<i32> {
         let p = path.clone();
         let f = filter.clone();
         let reader = tokio::task::spawn_blocking(move || {
-            crate::source::file::replay_file(&p, f, &mut |ev| {
+            let opts = crate::source::file::ReplayOptions {
+                allow_positional_names: positional_names,
+                capture_system_schemas: system_schemas,
+                catalog: None,
+            };
+            crate::source::file::replay_file_with(&p, f, opts, &mut |ev| {
                 tx.blocking_send(ev).map_err(|_| Error::Shutdown)
             })
             .map(|_| ())

@@ -70,7 +70,9 @@ enum Plan {
 /// An update that changes the primary key becomes a delete of the old key and a create of
 /// the new one (Debezium's behaviour, which keyed consumers such as compacted topics and
 /// JDBC sinks rely on).
-fn split_key_change(change: &crate::change::Change) -> Option<(crate::change::Change, crate::change::Change)> {
+fn split_key_change(
+    change: &crate::change::Change,
+) -> Option<(crate::change::Change, crate::change::Change)> {
     if change.op != Op::Update || change.table.primary_key.is_empty() {
         return None;
     }
@@ -116,6 +118,9 @@ impl StreamObserver for Observer {
         if ts_secs > 0 {
             let now = now_ms() as f64 / 1000.0;
             metrics::lag_seconds((now - ts_secs as f64).max(0.0));
+        } else {
+            // Heartbeats (timestamp 0) come only when the server has nothing newer.
+            metrics::lag_seconds(0.0);
         }
     }
 }
@@ -411,6 +416,7 @@ async fn run_once(
     health.set(HealthState::Starting, "connecting to the source");
     let mut conn = mysql::connect(&cfg.source).await?;
     let info = mysql::server_info(&mut conn, cfg.source.flavor).await?;
+    crate::preflight::require_server_settings(&mut conn).await?;
     let flavor = info.flavor;
     let plan = plan(cfg, &store, flavor, &mut conn, &info).await?;
     let _ = conn.disconnect().await;
@@ -450,99 +456,98 @@ async fn run_once(
         let mut topics: HashSet<String> = HashSet::new();
         while let Some(ev) = src_rx.recv().await {
             metrics::queue_depth("source", src_rx.len());
-            let items: Vec<Item> =
-                match ev {
-                    SourceEvent::Change(change) => {
-                        metrics::event(&change.table.full_name(), change.op.code());
-                        let p = &change.position;
-                        // Snapshot rows are not resumable one by one: their table's mark is.
-                        let after = (change.op != Op::Read).then(|| SourceOffset {
-                            binlog: crate::position::BinlogPosition::new(
-                                p.txn_file.to_string(),
-                                p.txn_pos,
-                            ),
-                            gtid_set: p.gtid_before.as_deref().cloned(),
-                            skip_rows: p.txn_row + 1,
+            let items: Vec<Item> = match ev {
+                SourceEvent::Change(change) => {
+                    metrics::event(&change.table.full_name(), change.op.code());
+                    let p = &change.position;
+                    // Snapshot rows are not resumable one by one: their table's mark is.
+                    let after = (change.op != Op::Read).then(|| SourceOffset {
+                        binlog: crate::position::BinlogPosition::new(
+                            p.txn_file.to_string(),
+                            p.txn_pos,
+                        ),
+                        gtid_set: p.gtid_before.as_deref().cloned(),
+                        skip_rows: p.txn_row + 1,
+                    });
+                    let position = p.to_string();
+                    let mut out: Vec<OutRecord> = Vec::with_capacity(3);
+                    if let Some((delete, create)) = split_key_change(&change) {
+                        // As Debezium does: the old key is deleted (and tombstoned), then
+                        // the new key created.
+                        let d = encoder.encode_change(&delete).await?;
+                        let c = encoder.encode_change(&create).await?;
+                        out.push(OutRecord {
+                            topic: d.topic.clone(),
+                            key: d.key.clone(),
+                            value: d.value,
+                            position: position.clone(),
                         });
-                        let position = p.to_string();
-                        let mut out: Vec<OutRecord> = Vec::with_capacity(3);
-                        if let Some((delete, create)) = split_key_change(&change) {
-                            // As Debezium does: the old key is deleted (and tombstoned), then
-                            // the new key created.
-                            let d = encoder.encode_change(&delete).await?;
-                            let c = encoder.encode_change(&create).await?;
-                            out.push(OutRecord {
-                                topic: d.topic.clone(),
-                                key: d.key.clone(),
-                                value: d.value,
-                                position: position.clone(),
-                            });
-                            if tombstones {
-                                out.push(OutRecord::tombstone(d.topic, d.key, position.clone()));
-                            }
-                            out.push(OutRecord {
-                                topic: c.topic,
-                                key: c.key,
-                                value: c.value,
-                                position,
-                            });
-                        } else {
-                            let rec = encoder.encode_change(&change).await?;
-                            let tomb = tombstones && change.op == Op::Delete && rec.key.is_some();
-                            out.push(OutRecord {
-                                topic: rec.topic.clone(),
-                                key: rec.key.clone(),
+                        if tombstones {
+                            out.push(OutRecord::tombstone(d.topic, d.key, position.clone()));
+                        }
+                        out.push(OutRecord {
+                            topic: c.topic,
+                            key: c.key,
+                            value: c.value,
+                            position,
+                        });
+                    } else {
+                        let rec = encoder.encode_change(&change).await?;
+                        let tomb = tombstones && change.op == Op::Delete && rec.key.is_some();
+                        out.push(OutRecord {
+                            topic: rec.topic.clone(),
+                            key: rec.key.clone(),
+                            value: rec.value,
+                            position: position.clone(),
+                        });
+                        if tomb {
+                            out.push(OutRecord::tombstone(rec.topic, rec.key, position));
+                        }
+                    }
+                    // Only the last record of the change carries the offset.
+                    let n = out.len();
+                    let mut mark = after.map(Mark::Offset);
+                    out.into_iter()
+                        .enumerate()
+                        .map(|(i, r)| Item {
+                            record: Some(r),
+                            mark: if i + 1 == n { mark.take() } else { None },
+                        })
+                        .collect()
+                }
+                SourceEvent::SchemaChange(sc) => {
+                    if schema_changes {
+                        let rec = encoder.encode_schema_change(&sc).await?;
+                        vec![Item {
+                            record: Some(OutRecord {
+                                topic: rec.topic,
+                                key: rec.key,
                                 value: rec.value,
-                                position: position.clone(),
-                            });
-                            if tomb {
-                                out.push(OutRecord::tombstone(rec.topic, rec.key, position));
-                            }
-                        }
-                        // Only the last record of the change carries the offset.
-                        let n = out.len();
-                        let mut mark = after.map(Mark::Offset);
-                        out.into_iter()
-                            .enumerate()
-                            .map(|(i, r)| Item {
-                                record: Some(r),
-                                mark: if i + 1 == n { mark.take() } else { None },
-                            })
-                            .collect()
+                                position: sc.position.to_string(),
+                            }),
+                            mark: None,
+                        }]
+                    } else {
+                        vec![]
                     }
-                    SourceEvent::SchemaChange(sc) => {
-                        if schema_changes {
-                            let rec = encoder.encode_schema_change(&sc).await?;
-                            vec![Item {
-                                record: Some(OutRecord {
-                                    topic: rec.topic,
-                                    key: rec.key,
-                                    value: rec.value,
-                                    position: sc.position.to_string(),
-                                }),
-                                mark: None,
-                            }]
-                        } else {
-                            vec![]
-                        }
-                    }
-                    SourceEvent::Commit { offset, .. } => vec![Item {
+                }
+                SourceEvent::Commit { offset, .. } => vec![Item {
+                    record: None,
+                    mark: Some(Mark::Offset(offset)),
+                }],
+                SourceEvent::SnapshotTableDone { table, .. } => {
+                    vec![Item {
                         record: None,
-                        mark: Some(Mark::Offset(offset)),
-                    }],
-                    SourceEvent::SnapshotTableDone { table, .. } => {
-                        vec![Item {
-                            record: None,
-                            mark: Some(Mark::SnapshotTable(table)),
-                        }]
-                    }
-                    SourceEvent::SnapshotCompleted { offset } => {
-                        vec![Item {
-                            record: None,
-                            mark: Some(Mark::SnapshotDone(offset)),
-                        }]
-                    }
-                };
+                        mark: Some(Mark::SnapshotTable(table)),
+                    }]
+                }
+                SourceEvent::SnapshotCompleted { offset } => {
+                    vec![Item {
+                        record: None,
+                        mark: Some(Mark::SnapshotDone(offset)),
+                    }]
+                }
+            };
             for item in items {
                 if let Some(r) = &item.record {
                     if topics.insert(r.topic.clone()) {

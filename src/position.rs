@@ -352,7 +352,26 @@ macro_rules! serde_as_text {
         }
     )*};
 }
-serde_as_text!(BinlogPosition, MysqlGtidSet, MariadbGtidList, GtidSet);
+serde_as_text!(MysqlGtidSet, MariadbGtidList, GtidSet);
+
+// Stored positions may have an empty file name: a GTID-only offset (`offsets set --gtid`)
+// is kept as `:4`. User input (`FromStr`) still requires a file.
+impl Serialize for BinlogPosition {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for BinlogPosition {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if let Some(pos) = s.strip_prefix(':') {
+            let pos = pos.parse().map_err(serde::de::Error::custom)?;
+            return Ok(BinlogPosition::new("", pos));
+        }
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
 
 /// Where one change sits in the log: what the envelope's `source` block reports, and what
 /// the checkpoint needs to resume right after it.
@@ -466,6 +485,17 @@ mod tests {
             "0-1-2".parse::<GtidSet>(),
             Ok(GtidSet::Mariadb(_))
         ));
+    }
+
+    #[test]
+    fn gtid_only_offsets_round_trip_through_serde() {
+        let off = SourceOffset {
+            binlog: BinlogPosition::new("", 4),
+            gtid_set: Some("0-1-42".parse().unwrap()),
+            skip_rows: 0,
+        };
+        let text = serde_json::to_string(&off).unwrap();
+        assert_eq!(serde_json::from_str::<SourceOffset>(&text).unwrap(), off);
     }
 
     proptest! {

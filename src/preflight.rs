@@ -473,3 +473,28 @@ async fn check_registry(cfg: &Config, r: &mut Report) {
         ),
     }
 }
+
+/// The settings `run` cannot work without, checked at start: a definite error with the fix
+/// instead of a failure later on the first statement that needs them.
+pub async fn require_server_settings(conn: &mut mysql_async::Conn) -> crate::Result<()> {
+    let need: [(&str, &[&str], &str); 3] = [
+        ("log_bin", &["ON", "1"], "start the server with log_bin (e.g. --log-bin=mysql-bin)"),
+        ("binlog_format", &["ROW"], "SET GLOBAL binlog_format = 'ROW' (and in the server's config file)"),
+        (
+            "binlog_row_image",
+            &["FULL"],
+            "SET GLOBAL binlog_row_image = 'FULL' (and in the server's config file); other images lose before-image columns",
+        ),
+    ];
+    for (name, want, fix) in need {
+        let v = mysql::variable(conn, name).await?.unwrap_or_default();
+        if !want.iter().any(|w| v.eq_ignore_ascii_case(w)) {
+            return Err(crate::Error::ServerSetup(format!(
+                "{name} is {} but must be {}; fix: {fix}",
+                if v.is_empty() { "unset" } else { &v },
+                want[0]
+            )));
+        }
+    }
+    Ok(())
+}

@@ -174,6 +174,14 @@ fn check_fails_on_statement_binlog_and_missing_grant_with_the_fix() {
         "the fix is given: {line}"
     );
     assert!(out.contains("[ OK ] source reachable"), "{out}");
+    // `run` refuses to start on such a server, with the same fix.
+    let (code, _, err) = run(&["run"], &cfg);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("binlog_format is STATEMENT")
+            && err.contains("SET GLOBAL binlog_format = 'ROW'"),
+        "{err}"
+    );
 
     let cfg = private_config(dir.path(), m.port, "noslave", &env);
     let (code, out, _) = run(&["check"], &cfg);

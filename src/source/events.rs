@@ -632,7 +632,7 @@ impl EventHandler {
                             "no schema is known for {db}.{name} and the server logs MINIMAL \
                              table metadata; set binlog_row_metadata=FULL on the source, or \
                              start from a point where rowtide can read the table's structure \
-                             (replay: allow positional column names)"
+                             (`rowtide replay --positional-names` decodes such tables with names @1, @2, …)"
                         ),
                     ))
                 }

@@ -4,10 +4,11 @@
 //! Why it is consistent: `START TRANSACTION WITH CONSISTENT SNAPSHOT` pins an InnoDB read
 //! view; on MariaDB the server reports the binlog coordinates of that very view in
 //! `binlog_snapshot_file` / `binlog_snapshot_position`, so no global lock is needed. On
-//! MySQL the coordinates are read while `LOCK INSTANCE FOR BACKUP` (8.0+) or
-//! `FLUSH TABLES WITH READ LOCK` holds commits still, and the lock is released before any
-//! row is copied; without RELOAD the fallback locks the captured tables with
-//! `LOCK TABLES … READ` for the same short moment.
+//! MySQL the coordinates are read while `FLUSH TABLES WITH READ LOCK` holds commits still
+//! (`LOCK INSTANCE FOR BACKUP` would not: it lets row changes commit), and the lock is
+//! released before any row is copied; without RELOAD the fallback locks the captured tables
+//! with `LOCK TABLES … READ` for the same short moment (writes to other tables may then
+//! commit meanwhile, which is harmless: they are not captured).
 //!
 //! Rows are streamed from the server in primary-key order (a server-side cursor over the
 //! binary protocol), never a whole table in memory, and handed on in chunks of
@@ -96,7 +97,7 @@ pub async fn open(
             }
         }
         Flavor::Mysql => {
-            let (locked, unlock) = lock_mysql(&mut conn, info, tables).await?;
+            let (locked, unlock) = lock_mysql(&mut conn, tables).await?;
             let started = Instant::now();
             let result = async {
                 conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
@@ -124,22 +125,14 @@ pub async fn open(
 }
 
 /// Takes the shortest lock MySQL allows for reading a consistent binlog position.
-async fn lock_mysql(
-    conn: &mut Conn,
-    info: &ServerInfo,
-    tables: &[TableDesc],
-) -> Result<(&'static str, String)> {
-    if info.version_number >= (8, 0, 0) && conn.query_drop("LOCK INSTANCE FOR BACKUP").await.is_ok()
-    {
-        return Ok(("LOCK INSTANCE FOR BACKUP", "UNLOCK INSTANCE".into()));
-    }
+async fn lock_mysql(conn: &mut Conn, tables: &[TableDesc]) -> Result<(&'static str, String)> {
     if conn.query_drop("FLUSH TABLES WITH READ LOCK").await.is_ok() {
         return Ok(("FLUSH TABLES WITH READ LOCK", "UNLOCK TABLES".into()));
     }
-    // Without RELOAD / BACKUP_ADMIN: lock only the captured tables, for the same moment.
+    // Without RELOAD: lock only the captured tables, for the same moment.
     if tables.is_empty() {
         return Err(Error::ServerSetup(
-            "cannot take a snapshot lock: grant RELOAD (or BACKUP_ADMIN on MySQL 8) to the CDC user".into(),
+            "cannot take a snapshot lock: grant RELOAD (or LOCK TABLES) to the CDC user".into(),
         ));
     }
     let list: Vec<String> = tables
