@@ -42,6 +42,8 @@ enum Mark {
     SnapshotTable(String),
     /// The snapshot is complete; streaming continues from this offset.
     SnapshotDone(SourceOffset),
+    /// A DDL statement changed the catalog: persist it with the checkpoint.
+    Catalog(Catalog),
 }
 
 /// One item between the encoder and the sink: a record to deliver and/or what the
@@ -181,6 +183,21 @@ pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
     }
 }
 
+/// Saves the checkpoint and the catalog in one atomic write.
+async fn save_with_catalog(
+    store: &Arc<dyn CheckpointStore>,
+    cp: Checkpoint,
+    catalog: &Catalog,
+) -> Result<()> {
+    let store = store.clone();
+    let tables: Vec<crate::catalog::TableDesc> = catalog.tables().map(|t| (**t).clone()).collect();
+    tokio::task::spawn_blocking(move || store.save_with_catalog(&cp, &tables))
+        .await
+        .map_err(|e| Error::Source(format!("checkpoint task: {e}")))??;
+    metrics::checkpoint_written();
+    Ok(())
+}
+
 async fn save(store: &Arc<dyn CheckpointStore>, cp: Checkpoint) -> Result<()> {
     let store = store.clone();
     tokio::task::spawn_blocking(move || store.save(&cp))
@@ -279,6 +296,8 @@ async fn plan(
 struct CheckpointState {
     current: Checkpoint,
     dirty: bool,
+    /// A catalog to store together with the next checkpoint write.
+    catalog: Option<Catalog>,
 }
 
 impl CheckpointState {
@@ -296,6 +315,7 @@ impl CheckpointState {
                 self.current.offset = o;
                 self.current.snapshot = SnapshotState::Completed;
             }
+            Mark::Catalog(c) => self.catalog = Some(c),
         }
         self.dirty = true;
     }
@@ -306,7 +326,10 @@ impl CheckpointState {
         }
         self.current.updated_at_ms = now_ms();
         self.current.reason = reason.to_string();
-        save(store, self.current.clone()).await?;
+        match self.catalog.take() {
+            Some(c) => save_with_catalog(store, self.current.clone(), &c).await?,
+            None => save(store, self.current.clone()).await?,
+        }
         tracing::debug!(offset = %self.current.offset, reason, "Checkpoint moved.");
         self.dirty = false;
         Ok(())
@@ -329,9 +352,29 @@ async fn source_side(
     let mut conn = mysql::connect(&cfg.source).await?;
     let tables = mysql::schema::load_tables(&mut conn, &filter).await?;
     let _ = conn.disconnect().await;
+    // The catalog as of the checkpoint (kept across restarts), else today's structures.
+    let s = store.clone();
+    let (stored_catalog, stored_cp) =
+        tokio::task::spawn_blocking(move || Ok::<_, Error>((s.load_catalog()?, s.load()?)))
+            .await
+            .map_err(|e| Error::Source(format!("checkpoint task: {e}")))??;
+    let snapshotting = matches!(plan, Plan::Snapshot { .. });
     let mut catalog = Catalog::default();
-    for t in &tables {
-        catalog.put(t.clone());
+    match stored_catalog {
+        Some(saved) if !snapshotting => {
+            for t in saved {
+                catalog.put(t);
+            }
+        }
+        _ => {
+            for t in &tables {
+                catalog.put(t.clone());
+            }
+            // First start from a hand-set offset: today's structures are the best known.
+            if let (false, Some(cp)) = (snapshotting, stored_cp) {
+                save_with_catalog(&store, cp, &catalog).await?;
+            }
+        }
     }
     let observer = Observer {
         health: health.clone(),
@@ -348,7 +391,7 @@ async fn source_side(
             let stream_from = resume_from.unwrap_or_else(|| point.offset.clone());
             let mut done_list: Vec<String> = done.iter().cloned().collect();
             done_list.sort();
-            save(
+            save_with_catalog(
                 &store,
                 Checkpoint {
                     offset: stream_from.clone(),
@@ -360,6 +403,7 @@ async fn source_side(
                     updated_at_ms: now_ms(),
                     reason: "snapshot started".into(),
                 },
+                &catalog,
             )
             .await?;
             health.set(
@@ -516,17 +560,20 @@ async fn run_once(
                         .collect()
                 }
                 SourceEvent::SchemaChange(sc) => {
-                    if schema_changes {
+                    let record = if schema_changes {
                         let rec = encoder.encode_schema_change(&sc).await?;
-                        vec![Item {
-                            record: Some(OutRecord {
-                                topic: rec.topic,
-                                key: rec.key,
-                                value: rec.value,
-                                position: sc.position.to_string(),
-                            }),
-                            mark: None,
-                        }]
+                        Some(OutRecord {
+                            topic: rec.topic,
+                            key: rec.key,
+                            value: rec.value,
+                            position: sc.position.to_string(),
+                        })
+                    } else {
+                        None
+                    };
+                    let mark = sc.catalog_after.clone().map(Mark::Catalog);
+                    if record.is_some() || mark.is_some() {
+                        vec![Item { record, mark }]
                     } else {
                         vec![]
                     }
@@ -580,6 +627,7 @@ async fn run_once(
             reason: String::new(),
         }),
         dirty: false,
+        catalog: None,
     };
     let mut tick = tokio::time::interval(Duration::from_millis(
         cfg.checkpoint.flush_interval_ms.max(10),

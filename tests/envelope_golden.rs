@@ -723,6 +723,7 @@ fn schema_change_event_shape() {
         server_id: 1,
         tables: vec![t.clone()],
         change_type: "ALTER",
+        catalog_after: None,
     };
     let mut e = Encoder::new(&d(), "dbserver1", Flavor::Mysql).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()

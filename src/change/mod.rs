@@ -99,6 +99,10 @@ pub struct SchemaChange {
     pub tables: Vec<Arc<TableDesc>>,
     /// `CREATE`, `ALTER` or `DROP` (Debezium's `tableChanges[].type`).
     pub change_type: &'static str,
+    /// Every known table structure right after the statement: persisted with the
+    /// checkpoint once this event is delivered, so that after a restart older events decode
+    /// with the structure they were written under.
+    pub catalog_after: Option<crate::catalog::Catalog>,
 }
 
 /// What the source hands to the pipeline, in log order.

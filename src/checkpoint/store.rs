@@ -16,9 +16,14 @@ pub trait CheckpointStore: Send + Sync {
     fn save(&self, cp: &Checkpoint) -> Result<()>;
     /// Forgets the checkpoint (the next run starts per the snapshot mode).
     fn clear(&self) -> Result<()>;
-    /// The catalog (table structures) as of the checkpoint, as JSON.
+    /// The catalog (table structures) as of the checkpoint.
     fn load_catalog(&self) -> Result<Option<Vec<crate::catalog::TableDesc>>>;
-    fn save_catalog(&self, tables: &[crate::catalog::TableDesc]) -> Result<()>;
+    /// Writes the checkpoint and the catalog together, atomically, and flushes.
+    fn save_with_catalog(
+        &self,
+        cp: &Checkpoint,
+        tables: &[crate::catalog::TableDesc],
+    ) -> Result<()>;
 }
 
 /// The sled-backed store.
@@ -91,11 +96,20 @@ impl CheckpointStore for SledStore {
         }
     }
 
-    fn save_catalog(&self, tables: &[crate::catalog::TableDesc]) -> Result<()> {
-        let bytes = serde_json::to_vec(tables).map_err(|e| self.err(e))?;
+    fn save_with_catalog(
+        &self,
+        cp: &Checkpoint,
+        tables: &[crate::catalog::TableDesc],
+    ) -> Result<()> {
+        let cp_bytes = serde_json::to_vec(cp).map_err(|e| self.err(e))?;
+        let cat_bytes = serde_json::to_vec(tables).map_err(|e| self.err(e))?;
         self.db
-            .insert(CATALOG_KEY, bytes)
-            .map_err(|e| self.err(e))?;
+            .transaction(|tx| {
+                tx.insert(KEY, cp_bytes.as_slice())?;
+                tx.insert(CATALOG_KEY, cat_bytes.as_slice())?;
+                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| self.err(format!("{e:?}")))?;
         self.db.flush().map_err(|e| self.err(e))?;
         Ok(())
     }

@@ -518,6 +518,7 @@ impl EventHandler {
             server_id: event.header().server_id(),
             tables,
             change_type: info.kind.change_type(),
+            catalog_after: Some(self.catalog.clone()),
         })));
         Ok(())
     }
