@@ -387,7 +387,9 @@ async fn source_side(
             resume_from,
             then_stream,
         } => {
-            let point = snapshot::open(&cfg.source, &info, &tables).await?;
+            let point =
+                snapshot::open(&cfg.source, &info, &tables, cfg.source.snapshot_parallelism)
+                    .await?;
             let stream_from = resume_from.unwrap_or_else(|| point.offset.clone());
             let mut done_list: Vec<String> = done.iter().cloned().collect();
             done_list.sort();

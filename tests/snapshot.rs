@@ -359,3 +359,97 @@ async fn snapshot_then_stream_gives_the_final_state_without_gaps_or_repeats() {
         "peak RSS {peak_mb:.0} MB while snapshotting {BIG_ROWS} rows"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_snapshot_reads_every_table_at_one_point() {
+    let Some(env) = common::servers() else { return };
+    let db = common::fresh_db(&env, "psnap").await;
+    let mut c = common::admin(&env).await;
+    c.query_drop(format!("USE `{db}`")).await.unwrap();
+    for t in ["a", "b", "c", "d"] {
+        c.query_drop(format!("CREATE TABLE {t} (id INT PRIMARY KEY, v INT)"))
+            .await
+            .unwrap();
+        c.query_drop(format!("INSERT INTO {t} SELECT seq, 0 FROM seq_1_to_20000"))
+            .await
+            .unwrap();
+    }
+    c.disconnect().await.ok();
+    let dir = tempfile::tempdir().unwrap();
+    let mut setup = Setup::new(&db, dir.path());
+    setup.snapshot_parallelism = 3;
+    let topics: Vec<String> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|t| setup.topic(t))
+        .collect();
+    // Writers touch every table while the snapshot runs.
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (env, db, stop) = (env.clone(), db.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut c = common::admin(&env).await;
+            c.query_drop(format!("USE `{db}`")).await.unwrap();
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let t = ["a", "b", "c", "d"][n % 4];
+                c.query_drop(format!(
+                    "UPDATE {t} SET v = v + 1 WHERE id = {}",
+                    n % 20000 + 1
+                ))
+                .await
+                .unwrap();
+                c.query_drop(format!("INSERT INTO {t} VALUES ({}, 1)", 100_000 + n))
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    let mut rt = Rowtide::start(&env, &setup, dir.path());
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !rt.log_text().contains("Snapshot finished") {
+        assert!(Instant::now() < deadline, "{}", rt.log_text());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    writer.await.unwrap();
+    let mut c = common::admin(&env).await;
+    let mut want: HashMap<String, HashMap<i64, i64>> = HashMap::new();
+    for t in ["a", "b", "c", "d"] {
+        let rows: Vec<(i64, i64)> = c
+            .query(format!("SELECT id, v FROM `{db}`.{t}"))
+            .await
+            .unwrap();
+        want.insert(t.to_string(), rows.into_iter().collect());
+    }
+    c.disconnect().await.ok();
+    let total: usize = want.values().map(|m| m.len()).sum();
+    let b = env.kafka_brokers.clone();
+    let t2 = topics.clone();
+    let recs = tokio::task::spawn_blocking(move || {
+        // Wait until every table's final state is reached.
+        common::kafka::wait_for(&b, &t2, Duration::from_secs(300), |r| r.len() >= total);
+        read_all(&b, &t2)
+    })
+    .await
+    .unwrap();
+    assert!(rt.stop().success());
+    let log = rt.log_text();
+    assert!(
+        log.contains("Parallel snapshot transactions open"),
+        "three workers at one point:\n{log}"
+    );
+    for (t, topic) in ["a", "b", "c", "d"].iter().zip(&topics) {
+        let mut state: HashMap<i64, i64> = HashMap::new();
+        let mut sorted: Vec<&Record> = recs.iter().filter(|r| &r.topic == topic).collect();
+        sorted.sort_by_key(|r| (r.partition, r.offset));
+        for r in sorted {
+            let v = r.value_json();
+            state.insert(
+                r.key_json()["id"].as_i64().unwrap(),
+                v["after"]["v"].as_i64().unwrap(),
+            );
+        }
+        assert_eq!(&state, &want[*t], "final state of table {t}");
+    }
+}

@@ -38,7 +38,8 @@ use crate::source::Flavor;
 /// The consistent point and the open snapshot transaction.
 pub struct SnapshotPoint {
     pub offset: SourceOffset,
-    conn: Conn,
+    /// One connection per copy worker, all in a transaction at the same point.
+    conns: Vec<Conn>,
 }
 
 fn q(e: mysql_async::Error) -> Error {
@@ -46,11 +47,9 @@ fn q(e: mysql_async::Error) -> Error {
 }
 
 /// Opens the snapshot transaction and finds its binlog coordinates.
-pub async fn open(
-    cfg: &SourceConfig,
-    info: &ServerInfo,
-    tables: &[TableDesc],
-) -> Result<SnapshotPoint> {
+/// Opens a connection set up for reading the snapshot (UTC, raw charset bytes, long
+/// timeouts).
+async fn snapshot_conn(cfg: &SourceConfig) -> Result<Conn> {
     let mut conn = mysql::connect(cfg).await?;
     for s in [
         "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
@@ -66,32 +65,106 @@ pub async fn open(
             }
         }
     }
+    Ok(conn)
+}
+
+/// MariaDB's binlog coordinates of this connection's consistent snapshot.
+async fn mariadb_snapshot_position(conn: &mut Conn) -> Result<BinlogPosition> {
+    let rows: Vec<(String, String)> = conn
+        .query("SHOW STATUS LIKE 'binlog_snapshot_%'")
+        .await
+        .map_err(q)?;
+    let get = |k: &str| {
+        rows.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(k))
+            .map(|(_, v)| v.clone())
+    };
+    let file = get("binlog_snapshot_file")
+        .filter(|f| !f.is_empty())
+        .ok_or_else(|| {
+            Error::ServerSetup(
+                "binlog_snapshot_file is empty: binary logging must be on (log_bin)".into(),
+            )
+        })?;
+    let pos: u64 = get("binlog_snapshot_position")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(4);
+    Ok(BinlogPosition::new(file, pos))
+}
+
+/// Opens the snapshot transaction(s) and finds their binlog coordinates.
+///
+/// With `parallelism` > 1, commits are held for a moment with `FLUSH TABLES WITH READ
+/// LOCK` while every worker connection opens its consistent snapshot, so they all see the
+/// same point; without the RELOAD privilege this falls back to one connection (MariaDB
+/// needs no lock at all for a single snapshot connection).
+pub async fn open(
+    cfg: &SourceConfig,
+    info: &ServerInfo,
+    tables: &[TableDesc],
+    parallelism: usize,
+) -> Result<SnapshotPoint> {
+    let workers = parallelism.clamp(1, tables.len().max(1));
+    if workers > 1 {
+        let mut control = snapshot_conn(cfg).await?;
+        if control
+            .query_drop("FLUSH TABLES WITH READ LOCK")
+            .await
+            .is_ok()
+        {
+            let started = Instant::now();
+            let opened = async {
+                let mut conns = Vec::with_capacity(workers);
+                for _ in 0..workers {
+                    let mut c = snapshot_conn(cfg).await?;
+                    c.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+                        .await
+                        .map_err(q)?;
+                    conns.push(c);
+                }
+                let offset = match info.flavor {
+                    Flavor::Mariadb => SourceOffset {
+                        binlog: mariadb_snapshot_position(&mut conns[0]).await?,
+                        gtid_set: None,
+                        skip_rows: 0,
+                    },
+                    Flavor::Mysql => {
+                        let (pos, gtid) = mysql::current_position(&mut control, info).await?;
+                        SourceOffset {
+                            binlog: pos,
+                            gtid_set: gtid.filter(|g: &GtidSet| !g.is_empty()),
+                            skip_rows: 0,
+                        }
+                    }
+                };
+                Ok::<_, Error>((conns, offset))
+            }
+            .await;
+            control.query_drop("UNLOCK TABLES").await.map_err(q)?;
+            let _ = control.disconnect().await;
+            let (conns, offset) = opened?;
+            info!(
+                workers,
+                held_ms = started.elapsed().as_millis() as u64,
+                offset = %offset,
+                "Parallel snapshot transactions open at one point; lock released."
+            );
+            return Ok(SnapshotPoint { offset, conns });
+        }
+        warn!(
+            "source.snapshot_parallelism = {parallelism} needs RELOAD (FLUSH TABLES WITH READ LOCK) \
+             to give every connection the same point; snapshotting with one connection"
+        );
+        let _ = control.disconnect().await;
+    }
+    let mut conn = snapshot_conn(cfg).await?;
     let offset = match info.flavor {
         Flavor::Mariadb => {
             conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
                 .await
                 .map_err(q)?;
-            let rows: Vec<(String, String)> = conn
-                .query("SHOW STATUS LIKE 'binlog_snapshot_%'")
-                .await
-                .map_err(q)?;
-            let get = |k: &str| {
-                rows.iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case(k))
-                    .map(|(_, v)| v.clone())
-            };
-            let file = get("binlog_snapshot_file")
-                .filter(|f| !f.is_empty())
-                .ok_or_else(|| {
-                    Error::ServerSetup(
-                        "binlog_snapshot_file is empty: binary logging must be on (log_bin)".into(),
-                    )
-                })?;
-            let pos: u64 = get("binlog_snapshot_position")
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(4);
             SourceOffset {
-                binlog: BinlogPosition::new(file, pos),
+                binlog: mariadb_snapshot_position(&mut conn).await?,
                 gtid_set: None,
                 skip_rows: 0,
             }
@@ -121,7 +194,10 @@ pub async fn open(
         }
     };
     info!(offset = %offset, "Snapshot transaction open.");
-    Ok(SnapshotPoint { offset, conn })
+    Ok(SnapshotPoint {
+        offset,
+        conns: vec![conn],
+    })
 }
 
 /// Takes the shortest lock MySQL allows for reading a consistent binlog position.
@@ -160,136 +236,188 @@ pub async fn copy(
     tx: &mpsc::Sender<SourceEvent>,
     shutdown: &CancellationToken,
 ) -> Result<u64> {
-    let SnapshotPoint { offset, mut conn } = point;
+    let SnapshotPoint { offset, conns } = point;
     let todo: Vec<Arc<TableDesc>> = tables
         .into_iter()
         .filter(|t| !done.contains(&t.full_name()))
         .collect();
-    let ts_ms = crate::checkpoint::now_ms();
-    let file: Arc<str> = Arc::from(offset.binlog.file.as_str());
-    let mut total = 0u64;
-    let n_tables = todo.len();
-    for (ti, table) in todo.iter().enumerate() {
-        let name = table.full_name();
-        let estimate: Option<u64> = conn
-            .exec_first(
-                "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
-                (table.db.as_str(), table.name.as_str()),
-            )
-            .await
-            .map_err(q)?
-            .flatten();
-        metrics::snapshot_estimate(&name, estimate.unwrap_or(0));
-        info!(table = %name, estimated_rows = estimate.unwrap_or(0), "Snapshot of table started.");
-        let started = Instant::now();
-        let cols: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
-        let order = if table.primary_key.is_empty() {
-            String::new()
-        } else {
-            let keys: Vec<String> = table
-                .primary_key
-                .iter()
-                .map(|&i| quote(&table.columns[i].name))
-                .collect();
-            format!(" ORDER BY {}", keys.join(", "))
-        };
-        let sql = format!(
-            "SELECT {} FROM {}.{}{}",
-            cols.join(", "),
-            quote(&table.db),
-            quote(&table.name),
-            order
-        );
-        let mut result = conn.exec_iter(sql, ()).await.map_err(q)?;
-        let mut pending: Option<Row> = None;
-        let mut rows: u64 = 0;
-        let mut since_report = 0u64;
-        let first_table = ti == 0;
-        let last_table = ti + 1 == n_tables;
-        loop {
-            if shutdown.is_cancelled() {
+    let ctx = CopyContext {
+        ts_ms: crate::checkpoint::now_ms(),
+        file: Arc::from(offset.binlog.file.as_str()),
+        offset,
+        n_tables: todo.len(),
+        fetch_size,
+        tx,
+        shutdown,
+    };
+    // Tables are handed out one at a time to the worker connections.
+    let queue = std::sync::Mutex::new(
+        todo.into_iter()
+            .enumerate()
+            .collect::<std::collections::VecDeque<_>>(),
+    );
+    let workers = conns.into_iter().map(|mut conn| {
+        let (ctx, queue) = (&ctx, &queue);
+        async move {
+            let mut total = 0u64;
+            loop {
+                let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
+                let Some((ti, table)) = next else { break };
+                total += copy_table(&mut conn, &table, ti, ctx).await?;
+            }
+            let _ = conn.query_drop("COMMIT").await;
+            let _ = conn.disconnect().await;
+            Ok::<u64, Error>(total)
+        }
+    });
+    let totals = futures_util::future::try_join_all(workers).await?;
+    Ok(totals.into_iter().sum())
+}
+
+/// What every table copy shares.
+struct CopyContext<'a> {
+    offset: SourceOffset,
+    file: Arc<str>,
+    ts_ms: i64,
+    n_tables: usize,
+    fetch_size: usize,
+    tx: &'a mpsc::Sender<SourceEvent>,
+    shutdown: &'a CancellationToken,
+}
+
+/// Streams one table in primary-key order as `op = r` changes, then `SnapshotTableDone`.
+async fn copy_table(
+    conn: &mut Conn,
+    table: &Arc<TableDesc>,
+    ti: usize,
+    ctx: &CopyContext<'_>,
+) -> Result<u64> {
+    let (offset, file, ts_ms, fetch_size, tx, shutdown) = (
+        &ctx.offset,
+        &ctx.file,
+        ctx.ts_ms,
+        ctx.fetch_size,
+        ctx.tx,
+        ctx.shutdown,
+    );
+    let n_tables = ctx.n_tables;
+    let name = table.full_name();
+    let estimate: Option<u64> = conn
+        .exec_first(
+            "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+            (table.db.as_str(), table.name.as_str()),
+        )
+        .await
+        .map_err(q)?
+        .flatten();
+    metrics::snapshot_estimate(&name, estimate.unwrap_or(0));
+    info!(table = %name, estimated_rows = estimate.unwrap_or(0), "Snapshot of table started.");
+    let started = Instant::now();
+    let cols: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
+    let order = if table.primary_key.is_empty() {
+        String::new()
+    } else {
+        let keys: Vec<String> = table
+            .primary_key
+            .iter()
+            .map(|&i| quote(&table.columns[i].name))
+            .collect();
+        format!(" ORDER BY {}", keys.join(", "))
+    };
+    let sql = format!(
+        "SELECT {} FROM {}.{}{}",
+        cols.join(", "),
+        quote(&table.db),
+        quote(&table.name),
+        order
+    );
+    let mut result = conn.exec_iter(sql, ()).await.map_err(q)?;
+    let mut pending: Option<Row> = None;
+    let mut rows: u64 = 0;
+    let mut since_report = 0u64;
+    let first_table = ti == 0;
+    let last_table = ti + 1 == n_tables;
+    loop {
+        if shutdown.is_cancelled() {
+            return Err(Error::Shutdown);
+        }
+        let next = result.next().await.map_err(q)?;
+        let is_end = next.is_none();
+        if let Some(prev) = pending.take() {
+            let marker = if rows == 0 && first_table {
+                SnapshotMarker::First
+            } else if is_end && last_table {
+                SnapshotMarker::Last
+            } else if rows == 0 {
+                SnapshotMarker::FirstInDataCollection
+            } else if is_end {
+                SnapshotMarker::LastInDataCollection
+            } else {
+                SnapshotMarker::True
+            };
+            let change = Change {
+                table: table.clone(),
+                op: Op::Read,
+                before: None,
+                after: Some(prev),
+                position: Position {
+                    file: file.clone(),
+                    pos: offset.binlog.pos,
+                    row: 0,
+                    gtid: None,
+                    txn_file: file.clone(),
+                    txn_pos: offset.binlog.pos,
+                    txn_row: 0,
+                    gtid_before: None,
+                },
+                ts_ms,
+                snapshot: marker,
+                thread: None,
+                query: None,
+                server_id: 0,
+            };
+            rows += 1;
+            since_report += 1;
+            if tx
+                .send(SourceEvent::Change(Box::new(change)))
+                .await
+                .is_err()
+            {
                 return Err(Error::Shutdown);
             }
-            let next = result.next().await.map_err(q)?;
-            let is_end = next.is_none();
-            if let Some(prev) = pending.take() {
-                let marker = if rows == 0 && first_table {
-                    SnapshotMarker::First
-                } else if is_end && last_table {
-                    SnapshotMarker::Last
-                } else if rows == 0 {
-                    SnapshotMarker::FirstInDataCollection
-                } else if is_end {
-                    SnapshotMarker::LastInDataCollection
-                } else {
-                    SnapshotMarker::True
-                };
-                let change = Change {
-                    table: table.clone(),
-                    op: Op::Read,
-                    before: None,
-                    after: Some(prev),
-                    position: Position {
-                        file: file.clone(),
-                        pos: offset.binlog.pos,
-                        row: 0,
-                        gtid: None,
-                        txn_file: file.clone(),
-                        txn_pos: offset.binlog.pos,
-                        txn_row: 0,
-                        gtid_before: None,
-                    },
-                    ts_ms,
-                    snapshot: marker,
-                    thread: None,
-                    query: None,
-                    server_id: 0,
-                };
-                rows += 1;
-                since_report += 1;
-                if tx
-                    .send(SourceEvent::Change(Box::new(change)))
-                    .await
-                    .is_err()
-                {
-                    return Err(Error::Shutdown);
-                }
-                if since_report as usize >= fetch_size {
-                    metrics::snapshot_rows(&name, since_report);
-                    since_report = 0;
-                }
+            if since_report as usize >= fetch_size {
+                metrics::snapshot_rows(&name, since_report);
+                since_report = 0;
             }
-            match next {
-                None => break,
-                Some(row) => {
-                    let values = row.unwrap_raw();
-                    pending = Some(convert_row(table, values).map_err(|(col, reason)| {
-                        Error::Decode {
+        }
+        match next {
+            None => break,
+            Some(row) => {
+                let values = row.unwrap_raw();
+                pending =
+                    Some(
+                        convert_row(table, values).map_err(|(col, reason)| Error::Decode {
                             table: name.clone(),
                             column: col,
                             position: format!("snapshot of {name} at {}", offset.binlog),
                             reason,
-                        }
-                    })?);
-                }
+                        })?,
+                    );
             }
         }
-        drop(result);
-        metrics::snapshot_rows(&name, since_report);
-        total += rows;
-        let secs = started.elapsed().as_secs_f64();
-        info!(table = %name, rows, seconds = format!("{secs:.1}"), rows_per_sec = (rows as f64 / secs.max(1e-9)) as u64, "Snapshot of table finished.");
-        if tx
-            .send(SourceEvent::SnapshotTableDone { table: name, rows })
-            .await
-            .is_err()
-        {
-            return Err(Error::Shutdown);
-        }
     }
-    let _ = conn.query_drop("COMMIT").await;
-    let _ = conn.disconnect().await;
-    Ok(total)
+    drop(result);
+    metrics::snapshot_rows(&name, since_report);
+    let secs = started.elapsed().as_secs_f64();
+    info!(table = %name, rows, seconds = format!("{secs:.1}"), rows_per_sec = (rows as f64 / secs.max(1e-9)) as u64, "Snapshot of table finished.");
+    if tx
+        .send(SourceEvent::SnapshotTableDone { table: name, rows })
+        .await
+        .is_err()
+    {
+        return Err(Error::Shutdown);
+    }
+    Ok(rows)
 }
 
 /// Converts one binary-protocol row to `Value`s, by the table's column kinds.

@@ -21,6 +21,7 @@ pub struct Setup {
     /// Extra TOML appended verbatim (e.g. more `[sink.kafka]` keys).
     pub extra: String,
     pub partitions: i32,
+    pub snapshot_parallelism: usize,
 }
 
 impl Setup {
@@ -36,6 +37,7 @@ impl Setup {
             metrics_listen: String::new(),
             extra: String::new(),
             partitions: 3,
+            snapshot_parallelism: 1,
         }
     }
 
@@ -54,6 +56,7 @@ password = "{password}"
 server_id = {server_id}
 include = ["{db}\\..*"]
 snapshot_mode = "{snapshot_mode}"
+snapshot_parallelism = {parallelism}
 heartbeat_interval_ms = 1000
 read_timeout_ms = 5000
 reconnect_backoff_ms = 200
@@ -89,6 +92,7 @@ shutdown_timeout_secs = 20
             server_id = self.server_id,
             db = self.db,
             snapshot_mode = self.snapshot_mode,
+            parallelism = self.snapshot_parallelism,
             sink = self.sink,
             brokers = env.kafka_brokers,
             prefix = self.topic_prefix,
