@@ -463,7 +463,8 @@ pub fn read_decimal(buf: &[u8], precision: u8, scale: u8) -> Result<(String, usi
         pos += n;
         v
     };
-    let mut int_digits = String::with_capacity(intg + 1);
+    // Digits go into stack buffers (at most 65 of them) and the text is built once: this
+    // runs for every DECIMAL value, so no per-group `format!`.
     let check = |v: u32, digits: usize| -> Result<(), String> {
         if (v as u64) >= 10u64.pow(digits as u32) {
             Err(format!("corrupt DECIMAL({precision},{scale}) digits"))
@@ -471,43 +472,55 @@ pub fn read_decimal(buf: &[u8], precision: u8, scale: u8) -> Result<(String, usi
             Ok(())
         }
     };
+    // `v` zero-padded to exactly `width` digits (`check` has bounded it).
+    fn put_digits(buf: &mut [u8], len: &mut usize, mut v: u32, width: usize) {
+        for slot in buf[*len..*len + width].iter_mut().rev() {
+            *slot = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        *len += width;
+    }
+    let (mut int_digits, mut int_len) = ([0u8; 72], 0);
     if intg0x > 0 {
         let v = word(DIG2BYTES[intg0x]);
         check(v, intg0x)?;
-        int_digits.push_str(&format!("{v:0width$}", width = intg0x));
+        put_digits(&mut int_digits, &mut int_len, v, intg0x);
     }
     for _ in 0..intg0 {
         let v = word(4);
         check(v, 9)?;
-        int_digits.push_str(&format!("{v:09}"));
+        put_digits(&mut int_digits, &mut int_len, v, 9);
     }
-    let mut frac_digits = String::with_capacity(scale as usize);
+    let (mut frac_digits, mut frac_len) = ([0u8; 72], 0);
     for _ in 0..frac0 {
         let v = word(4);
         check(v, 9)?;
-        frac_digits.push_str(&format!("{v:09}"));
+        put_digits(&mut frac_digits, &mut frac_len, v, 9);
     }
     if frac0x > 0 {
         let v = word(DIG2BYTES[frac0x]);
         check(v, frac0x)?;
-        frac_digits.push_str(&format!("{v:0width$}", width = frac0x));
+        put_digits(&mut frac_digits, &mut frac_len, v, frac0x);
     }
-    let int_trimmed = int_digits.trim_start_matches('0');
-    let int_part = if int_trimmed.is_empty() {
-        "0"
+    let int_digits = &int_digits[..int_len];
+    let frac_digits = &frac_digits[..frac_len];
+    let lead = int_digits.iter().take_while(|&&b| b == b'0').count();
+    let int_part: &[u8] = if lead == int_digits.len() {
+        b"0"
     } else {
-        int_trimmed
+        &int_digits[lead..]
     };
-    let is_zero = int_part == "0" && frac_digits.bytes().all(|b| b == b'0');
-    let mut out = String::with_capacity(int_part.len() + frac_digits.len() + 2);
+    let is_zero = int_part == b"0" && frac_digits.iter().all(|&b| b == b'0');
+    let mut out = Vec::with_capacity(int_part.len() + frac_digits.len() + 2);
     if negative && !is_zero {
-        out.push('-');
+        out.push(b'-');
     }
-    out.push_str(int_part);
+    out.extend_from_slice(int_part);
     if scale > 0 {
-        out.push('.');
-        out.push_str(&frac_digits);
+        out.push(b'.');
+        out.extend_from_slice(frac_digits);
     }
+    let out = String::from_utf8(out).expect("DECIMAL text is ASCII digits");
     Ok((out, size))
 }
 
@@ -528,6 +541,37 @@ mod tests {
         // DECIMAL(5,0) 0 -> 0x80 0x00 0x00
         assert_eq!(read_decimal(&[0x80, 0, 0], 5, 0).unwrap().0, "0");
         assert!(read_decimal(&[0x80], 10, 4).is_err());
+    }
+
+    #[test]
+    fn decimal_widest_and_negative_zero() {
+        // DECIMAL(65,30): 8 leading integer digits in 4 bytes, three 9-digit integer
+        // groups, three 9-digit fraction groups, then 3 fraction digits in 2 bytes.
+        let mut max = vec![0x05, 0xf5, 0xe0, 0xff];
+        for _ in 0..6 {
+            max.extend_from_slice(&[0x3b, 0x9a, 0xc9, 0xff]);
+        }
+        max.extend_from_slice(&[0x03, 0xe7]);
+        let mut pos = max.clone();
+        pos[0] ^= 0x80;
+        let nines = format!("{}.{}", "9".repeat(35), "9".repeat(30));
+        assert_eq!(read_decimal(&pos, 65, 30).unwrap(), (nines.clone(), 30));
+        let mut neg: Vec<u8> = max.iter().map(|b| b ^ 0xff).collect();
+        neg[0] ^= 0x80;
+        assert_eq!(read_decimal(&neg, 65, 30).unwrap().0, format!("-{nines}"));
+        // DECIMAL(12,2) 0.05 and a negative zero (complemented zero bytes) read as 0.00.
+        assert_eq!(
+            read_decimal(&[0x80, 0, 0, 0, 0, 5], 12, 2).unwrap().0,
+            "0.05"
+        );
+        assert_eq!(
+            read_decimal(&[0x7f, 0xff, 0xff, 0xff, 0xff, 0xff], 12, 2)
+                .unwrap()
+                .0,
+            "0.00"
+        );
+        // A group above 999999999 is corrupt.
+        assert!(read_decimal(&[0x80, 0x3b, 0x9a, 0xca, 0x00, 0], 12, 2).is_err());
     }
 
     #[test]
