@@ -365,6 +365,8 @@ pub struct PipelineConfig {
     pub sink_queue: usize,
     /// Records handed to Kafka but not yet acknowledged, at most.
     pub max_in_flight: usize,
+    /// Parallel encoder workers (results are put back in source order).
+    pub encoders: usize,
     /// Seconds to wait for in-flight deliveries at shutdown.
     pub shutdown_timeout_secs: u64,
 }
@@ -374,7 +376,8 @@ impl Default for PipelineConfig {
         Self {
             source_queue: 4096,
             sink_queue: 4096,
-            max_in_flight: 100_000,
+            max_in_flight: 20_000,
+            encoders: 2,
             shutdown_timeout_secs: 30,
         }
     }
@@ -460,6 +463,12 @@ impl Config {
             return bad(format!(
                 "sink.topic_cleanup_policy `{}` must be \"delete\" or \"compact\"",
                 self.sink.topic_cleanup_policy
+            ));
+        }
+        if self.pipeline.encoders == 0 || self.pipeline.encoders > 64 {
+            return bad(format!(
+                "pipeline.encoders is {}; use 1 to 64 encoder workers",
+                self.pipeline.encoders
             ));
         }
         if self.pipeline.source_queue == 0
@@ -551,6 +560,7 @@ fn valid_keys(section: &str) -> &'static [&'static str] {
             "source_queue",
             "sink_queue",
             "max_in_flight",
+            "encoders",
             "shutdown_timeout_secs",
         ],
         _ => &[],

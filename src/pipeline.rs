@@ -24,6 +24,8 @@ use crate::change::{Op, SourceEvent};
 use crate::checkpoint::{now_ms, Checkpoint, CheckpointStore, SledStore, SnapshotState};
 use crate::config::{Config, SinkKind, SnapshotMode};
 use crate::encode::Encoder;
+use crate::envelope::transaction::{Boundary, TransactionMonitor, TxnMeta};
+use crate::envelope::Now;
 use crate::error::{Error, Result};
 use crate::http::{Health, HealthState};
 use crate::metrics;
@@ -453,6 +455,145 @@ async fn source_side(
     Ok(false)
 }
 
+/// Encodes one source event into the items the sink loop handles, in order.
+/// `meta` is what transaction metadata adds around it (empty when that is off).
+async fn encode_event(
+    encoder: &mut Encoder,
+    ev: SourceEvent,
+    meta: TxnMeta,
+    tombstones: bool,
+    schema_changes: bool,
+) -> Result<Vec<Item>> {
+    let items: Vec<Item> = match ev {
+        SourceEvent::Change(change) => {
+            metrics::event(&change.table.full_name(), change.op.code());
+            let p = &change.position;
+            // Snapshot rows are not resumable one by one: their table's mark is.
+            let after = (change.op != Op::Read).then(|| SourceOffset {
+                binlog: crate::position::BinlogPosition::new(p.txn_file.to_string(), p.txn_pos),
+                gtid_set: p.gtid_before.as_deref().cloned(),
+                skip_rows: p.txn_row + 1,
+            });
+            let position = p.to_string();
+            let mut out: Vec<OutRecord> = Vec::with_capacity(3 + meta.before.len());
+            for b in &meta.before {
+                out.push(boundary_record(encoder, b, position.clone()).await?);
+            }
+            let mut blocks = meta.blocks.into_iter();
+            let now = Now::system();
+            if let Some((delete, create)) = split_key_change(&change) {
+                // As Debezium does: the old key is deleted (and tombstoned), then
+                // the new key created.
+                let d = encoder
+                    .encode_change_in(&delete, now, blocks.next().as_ref())
+                    .await?;
+                let c = encoder
+                    .encode_change_in(&create, now, blocks.next().as_ref())
+                    .await?;
+                out.push(OutRecord {
+                    topic: d.topic.clone(),
+                    key: d.key.clone(),
+                    value: d.value,
+                    position: position.clone(),
+                });
+                if tombstones {
+                    out.push(OutRecord::tombstone(d.topic, d.key, position.clone()));
+                }
+                out.push(OutRecord {
+                    topic: c.topic,
+                    key: c.key,
+                    value: c.value,
+                    position,
+                });
+            } else {
+                let rec = encoder
+                    .encode_change_in(&change, now, blocks.next().as_ref())
+                    .await?;
+                let tomb = tombstones && change.op == Op::Delete && rec.key.is_some();
+                out.push(OutRecord {
+                    topic: rec.topic.clone(),
+                    key: rec.key.clone(),
+                    value: rec.value,
+                    position: position.clone(),
+                });
+                if tomb {
+                    out.push(OutRecord::tombstone(rec.topic, rec.key, position));
+                }
+            }
+            // Only the last record of the change carries the offset.
+            let n = out.len();
+            let mut mark = after.map(Mark::Offset);
+            out.into_iter()
+                .enumerate()
+                .map(|(i, r)| Item {
+                    record: Some(r),
+                    mark: if i + 1 == n { mark.take() } else { None },
+                })
+                .collect()
+        }
+        SourceEvent::SchemaChange(sc) => {
+            let record = if schema_changes {
+                let rec = encoder.encode_schema_change(&sc).await?;
+                Some(OutRecord {
+                    topic: rec.topic,
+                    key: rec.key,
+                    value: rec.value,
+                    position: sc.position.to_string(),
+                })
+            } else {
+                None
+            };
+            let mark = sc.catalog_after.clone().map(Mark::Catalog);
+            if record.is_some() || mark.is_some() {
+                vec![Item { record, mark }]
+            } else {
+                vec![]
+            }
+        }
+        // A delivered change needs no record; transaction metadata counted it already.
+        SourceEvent::Skipped(_) => vec![],
+        // The END of a transaction carries its commit's mark.
+        SourceEvent::Commit { offset, .. } => {
+            let record = match &meta.end {
+                Some(end) => Some(boundary_record(encoder, end, offset.to_string()).await?),
+                None => None,
+            };
+            vec![Item {
+                record,
+                mark: Some(Mark::Offset(offset)),
+            }]
+        }
+        SourceEvent::SnapshotTableDone { table, .. } => {
+            vec![Item {
+                record: None,
+                mark: Some(Mark::SnapshotTable(table)),
+            }]
+        }
+        SourceEvent::SnapshotCompleted { offset } => {
+            vec![Item {
+                record: None,
+                mark: Some(Mark::SnapshotDone(offset)),
+            }]
+        }
+    };
+    Ok(items)
+}
+
+/// The record of a transaction `BEGIN`/`END` event.
+async fn boundary_record(
+    encoder: &mut Encoder,
+    b: &Boundary,
+    position: String,
+) -> Result<OutRecord> {
+    let rec = encoder.encode_transaction(b).await?;
+    Ok(OutRecord {
+        topic: rec.topic,
+        key: rec.key,
+        value: rec.value,
+        position,
+    })
+}
+
 async fn run_once(
     cfg: &Config,
     store: Arc<dyn CheckpointStore>,
@@ -474,7 +615,6 @@ async fn run_once(
         .await
         .map_err(|e| Error::Source(format!("checkpoint task: {e}")))??;
 
-    let mut encoder = Encoder::new(&cfg.format, &cfg.sink.topic_prefix, flavor)?;
     let sink = Arc::new(match cfg.sink.kind {
         SinkKind::Kafka => Sink::Kafka(Box::new(KafkaSink::new(&cfg.sink)?)),
         SinkKind::Stdout => Sink::Stdout(StdoutSink),
@@ -495,109 +635,67 @@ async fn run_once(
         source_stop.clone(),
     ));
 
+    // Encoding is the busiest stage: `pipeline.encoders` workers encode events in parallel
+    // and the collector puts their results back in source order before the sink sees them.
     let tombstones = cfg.sink.tombstones_on_delete;
     let schema_changes = cfg.sink.schema_changes;
     let enc_sink = sink.clone();
-    let mut encoder_task = tokio::spawn(async move {
-        let mut topics: HashSet<String> = HashSet::new();
+    let workers = cfg.pipeline.encoders.max(1);
+    let (order_tx, mut order_rx) = mpsc::channel::<tokio::sync::oneshot::Receiver<Result<Vec<Item>>>>(
+        cfg.pipeline.source_queue,
+    );
+    let mut worker_txs = Vec::with_capacity(workers);
+    let mut worker_tasks = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let (wtx, mut wrx) = mpsc::channel::<(
+            SourceEvent,
+            TxnMeta,
+            tokio::sync::oneshot::Sender<Result<Vec<Item>>>,
+        )>(64);
+        let mut encoder = Encoder::new(&cfg.format, &cfg.sink.topic_prefix, flavor)?;
+        worker_tasks.push(tokio::spawn(async move {
+            while let Some((ev, meta, reply)) = wrx.recv().await {
+                let r = encode_event(&mut encoder, ev, meta, tombstones, schema_changes).await;
+                let _ = reply.send(r);
+            }
+        }));
+        worker_txs.push(wtx);
+    }
+    // Transaction metadata numbers events in source order, so it runs here, before the
+    // events fan out to the workers.
+    let mut monitor = cfg
+        .format
+        .provide_transaction_metadata
+        .then(TransactionMonitor::new);
+    let dispatcher = tokio::spawn(async move {
+        let mut next = 0usize;
         while let Some(ev) = src_rx.recv().await {
             metrics::queue_depth("source", src_rx.len());
-            let items: Vec<Item> = match ev {
-                SourceEvent::Change(change) => {
-                    metrics::event(&change.table.full_name(), change.op.code());
-                    let p = &change.position;
-                    // Snapshot rows are not resumable one by one: their table's mark is.
-                    let after = (change.op != Op::Read).then(|| SourceOffset {
-                        binlog: crate::position::BinlogPosition::new(
-                            p.txn_file.to_string(),
-                            p.txn_pos,
-                        ),
-                        gtid_set: p.gtid_before.as_deref().cloned(),
-                        skip_rows: p.txn_row + 1,
-                    });
-                    let position = p.to_string();
-                    let mut out: Vec<OutRecord> = Vec::with_capacity(3);
-                    if let Some((delete, create)) = split_key_change(&change) {
-                        // As Debezium does: the old key is deleted (and tombstoned), then
-                        // the new key created.
-                        let d = encoder.encode_change(&delete).await?;
-                        let c = encoder.encode_change(&create).await?;
-                        out.push(OutRecord {
-                            topic: d.topic.clone(),
-                            key: d.key.clone(),
-                            value: d.value,
-                            position: position.clone(),
-                        });
-                        if tombstones {
-                            out.push(OutRecord::tombstone(d.topic, d.key, position.clone()));
-                        }
-                        out.push(OutRecord {
-                            topic: c.topic,
-                            key: c.key,
-                            value: c.value,
-                            position,
-                        });
-                    } else {
-                        let rec = encoder.encode_change(&change).await?;
-                        let tomb = tombstones && change.op == Op::Delete && rec.key.is_some();
-                        out.push(OutRecord {
-                            topic: rec.topic.clone(),
-                            key: rec.key.clone(),
-                            value: rec.value,
-                            position: position.clone(),
-                        });
-                        if tomb {
-                            out.push(OutRecord::tombstone(rec.topic, rec.key, position));
-                        }
-                    }
-                    // Only the last record of the change carries the offset.
-                    let n = out.len();
-                    let mut mark = after.map(Mark::Offset);
-                    out.into_iter()
-                        .enumerate()
-                        .map(|(i, r)| Item {
-                            record: Some(r),
-                            mark: if i + 1 == n { mark.take() } else { None },
-                        })
-                        .collect()
-                }
-                SourceEvent::SchemaChange(sc) => {
-                    let record = if schema_changes {
-                        let rec = encoder.encode_schema_change(&sc).await?;
-                        Some(OutRecord {
-                            topic: rec.topic,
-                            key: rec.key,
-                            value: rec.value,
-                            position: sc.position.to_string(),
-                        })
-                    } else {
-                        None
-                    };
-                    let mark = sc.catalog_after.clone().map(Mark::Catalog);
-                    if record.is_some() || mark.is_some() {
-                        vec![Item { record, mark }]
-                    } else {
-                        vec![]
-                    }
-                }
-                SourceEvent::Commit { offset, .. } => vec![Item {
-                    record: None,
-                    mark: Some(Mark::Offset(offset)),
-                }],
-                SourceEvent::SnapshotTableDone { table, .. } => {
-                    vec![Item {
-                        record: None,
-                        mark: Some(Mark::SnapshotTable(table)),
-                    }]
-                }
-                SourceEvent::SnapshotCompleted { offset } => {
-                    vec![Item {
-                        record: None,
-                        mark: Some(Mark::SnapshotDone(offset)),
-                    }]
-                }
+            let meta = monitor
+                .as_mut()
+                .map(|m| m.annotate(&ev))
+                .unwrap_or_default();
+            let (reply_tx, reply_rx) = tokio::sync::oneshot::channel();
+            if order_tx.send(reply_rx).await.is_err() {
+                return;
+            }
+            // Events of a transaction may go to different workers: order is restored by
+            // the collector, and each worker's own caches are only an optimisation.
+            if worker_txs[next].send((ev, meta, reply_tx)).await.is_err() {
+                return;
+            }
+            next = (next + 1) % worker_txs.len();
+        }
+    });
+    let mut encoder_task = tokio::spawn(async move {
+        let _workers = worker_tasks;
+        let _dispatcher = dispatcher;
+        let mut topics: HashSet<String> = HashSet::new();
+        while let Some(reply) = order_rx.recv().await {
+            let Ok(items) = reply.await else {
+                return Ok(()); // a worker stopped: the pipeline is shutting down
             };
-            for item in items {
+            for item in items? {
                 if let Some(r) = &item.record {
                     if topics.insert(r.topic.clone()) {
                         enc_sink.ensure_topic(&r.topic).await?;

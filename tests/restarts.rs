@@ -5,14 +5,13 @@
 
 mod common;
 
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::kafka::wait_for;
 use common::proc::{env_script, Rowtide, Setup};
 use mysql_async::prelude::Queryable;
 
-static SERIAL: Mutex<()> = Mutex::new(());
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn create(env: &common::TestEnv, db: &str) {
     let mut c = common::admin(env).await;
@@ -88,7 +87,7 @@ async fn ids_in_kafka(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafka_down_for_a_while_loses_nothing() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let Some(env) = common::servers() else { return };
     let db = common::fresh_db(&env, "kdown").await;
     create(&env, &db).await;
@@ -123,7 +122,7 @@ async fn kafka_down_for_a_while_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mariadb_restart_mid_stream_loses_nothing() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let Some(env) = common::servers() else { return };
     let db = common::fresh_db(&env, "mrestart").await;
     create(&env, &db).await;
@@ -153,7 +152,7 @@ async fn mariadb_restart_mid_stream_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn purged_binlog_is_a_clear_error_with_the_choices() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let Some(env) = common::servers() else { return };
     let db = common::fresh_db(&env, "purged").await;
     create(&env, &db).await;
@@ -217,9 +216,12 @@ async fn purged_binlog_is_a_clear_error_with_the_choices() {
     let b = env.kafka_brokers.clone();
     let topic = setup.topic("t");
     let recs = tokio::task::spawn_blocking(move || {
-        wait_for(&b, &[topic.clone()], Duration::from_secs(60), |r| {
-            r.iter().any(|r| r.key_json()["id"] == 24)
-        })
+        wait_for(
+            &b,
+            std::slice::from_ref(&topic),
+            Duration::from_secs(60),
+            |r| r.iter().any(|r| r.key_json()["id"] == 24),
+        )
     })
     .await
     .unwrap();

@@ -39,8 +39,8 @@ pub fn producer_config(cfg: &SinkConfig) -> ClientConfig {
         // Never give up on a record because Kafka is down for a while: backpressure holds
         // the binlog reader instead.
         .set("message.timeout.ms", "0")
-        .set("queue.buffering.max.messages", "200000")
-        .set("queue.buffering.max.kbytes", "262144")
+        .set("queue.buffering.max.messages", "50000")
+        .set("queue.buffering.max.kbytes", "65536")
         .set("client.id", "rowtide");
     for (k, v) in &cfg.kafka {
         c.set(k, v);
