@@ -3,9 +3,10 @@
 //!
 //! Covered: CREATE TABLE (column types with UNSIGNED, DECIMAL(p,s), CHAR/VARCHAR lengths,
 //! per-column and table-default CHARSET/COLLATE, ENUM/SET labels, BIT(n), the fsp of
-//! TIME/DATETIME/TIMESTAMP, JSON, GEOMETRY, VECTOR, NOT NULL, PRIMARY KEY inline or as a
-//! constraint), CREATE TABLE … LIKE, and ALTER TABLE ADD/DROP/MODIFY/CHANGE/RENAME COLUMN
-//! (FIRST/AFTER), ADD/DROP PRIMARY KEY, RENAME TO, CONVERT TO CHARACTER SET.
+//! TIME/DATETIME/TIMESTAMP, JSON, GEOMETRY, VECTOR, NOT NULL, DEFAULT, PRIMARY KEY inline or
+//! as a constraint), CREATE TABLE … LIKE, and ALTER TABLE ADD/DROP/MODIFY/CHANGE/RENAME
+//! COLUMN (FIRST/AFTER), ALTER COLUMN SET/DROP DEFAULT, ADD/DROP PRIMARY KEY, RENAME TO,
+//! CONVERT TO CHARACTER SET.
 //!
 //! Invariant: a statement is applied whole or not at all. When it cannot be parsed or
 //! refers to something unknown, the catalog keeps the old structure and the caller gets an
@@ -15,13 +16,14 @@
 use std::sync::Arc;
 
 use sqlparser::ast::{
-    AlterTableOperation, ColumnDef, ColumnOption, CreateTable, DataType, EnumMember,
-    MySQLColumnPosition, ObjectName, Statement, TableConstraint,
+    AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, CreateTable, DataType,
+    EnumMember, Expr, MySQLColumnPosition, ObjectName, Statement, TableConstraint, UnaryOperator,
+    Value,
 };
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
 
-use super::{Catalog, ColumnDesc, ColumnKind, TableDesc};
+use super::{Catalog, ColumnDefault, ColumnDesc, ColumnKind, TableDesc};
 use crate::change::charset::Charset;
 
 /// Parses `sql` and applies it to `catalog`; returns the tables it defined or changed.
@@ -181,8 +183,10 @@ fn column(cd: &ColumnDef, table_cs: Option<Charset>) -> Result<(ColumnDesc, bool
     let mut nullable = true;
     let mut pk = false;
     let mut col_cs = None;
+    let mut default = None;
     for o in &cd.options {
         match &o.option {
+            ColumnOption::Default(e) => default = Some(default_of(e)),
             ColumnOption::NotNull => nullable = false,
             ColumnOption::Null => nullable = true,
             ColumnOption::Unique { is_primary, .. } if *is_primary => {
@@ -232,9 +236,92 @@ fn column(cd: &ColumnDef, table_cs: Option<Charset>) -> Result<(ColumnDesc, bool
             unsigned,
             nullable,
             charset,
+            default,
         },
         pk,
     ))
+}
+
+/// A `DEFAULT` clause's meaning. Like Debezium's DDL parser (`DefaultValueParserListener`),
+/// only constants give a default; a parenthesised or other expression is computed per row.
+fn default_of(e: &Expr) -> ColumnDefault {
+    match e {
+        Expr::Value(v) => match &v.value {
+            Value::Null => ColumnDefault::Null,
+            Value::Number(n, _) => ColumnDefault::Literal(n.to_string()),
+            Value::Boolean(b) => ColumnDefault::Literal(b.to_string()),
+            Value::SingleQuotedString(s)
+            | Value::DoubleQuotedString(s)
+            | Value::NationalStringLiteral(s) => ColumnDefault::Literal(s.clone()),
+            Value::HexStringLiteral(h) => match hex_bytes(h) {
+                Some(b) => ColumnDefault::Bytes(b),
+                None => ColumnDefault::Expression(e.to_string()),
+            },
+            Value::SingleQuotedByteStringLiteral(bits) => match bit_bytes(bits) {
+                Some(b) => ColumnDefault::Bytes(b),
+                None => ColumnDefault::Expression(e.to_string()),
+            },
+            _ => ColumnDefault::Expression(e.to_string()),
+        },
+        Expr::UnaryOp {
+            op: op @ (UnaryOperator::Minus | UnaryOperator::Plus),
+            expr,
+        } => match default_of(expr) {
+            ColumnDefault::Literal(n) if matches!(op, UnaryOperator::Minus) => {
+                ColumnDefault::Literal(format!("-{n}"))
+            }
+            ColumnDefault::Literal(n) => ColumnDefault::Literal(n),
+            _ => ColumnDefault::Expression(e.to_string()),
+        },
+        // `_utf8mb4'abc'`: the charset introducer does not change the value.
+        Expr::Prefixed { value, .. } => match default_of(value) {
+            d @ ColumnDefault::Literal(_) => d,
+            _ => ColumnDefault::Expression(e.to_string()),
+        },
+        // `DATE '2020-01-01'`, `TIMESTAMP '…'`.
+        Expr::TypedString { value, .. } => match &value.value {
+            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => {
+                ColumnDefault::Literal(s.clone())
+            }
+            _ => ColumnDefault::Expression(e.to_string()),
+        },
+        Expr::Function(f) if ColumnDefault::is_now_function(&f.name.to_string()) => {
+            ColumnDefault::CurrentTimestamp
+        }
+        _ => ColumnDefault::Expression(e.to_string()),
+    }
+}
+
+/// The bytes of a hex literal's digits (`0F` → `[0x0F]`), big-endian, odd lengths padded.
+pub(crate) fn hex_bytes(h: &str) -> Option<Vec<u8>> {
+    let h = if h.len() % 2 == 1 {
+        format!("0{h}")
+    } else {
+        h.to_string()
+    };
+    hex::decode(h).ok()
+}
+
+/// The bytes of a bit literal's digits (`101` → `[0x05]`), big-endian.
+pub(crate) fn bit_bytes(bits: &str) -> Option<Vec<u8>> {
+    if bits.is_empty() || !bits.bytes().all(|b| b == b'0' || b == b'1') {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bits.len().div_ceil(8));
+    let head = bits.len() % 8;
+    let mut chunks: Vec<&str> = Vec::new();
+    if head > 0 {
+        chunks.push(&bits[..head]);
+    }
+    let mut i = head;
+    while i < bits.len() {
+        chunks.push(&bits[i..i + 8]);
+        i += 8;
+    }
+    for c in chunks {
+        out.push(u8::from_str_radix(c, 2).ok()?);
+    }
+    Some(out)
 }
 
 fn is_serial(dt: &DataType) -> bool {
@@ -490,6 +577,20 @@ fn alter_table(
                 let names: Vec<String> =
                     columns.iter().map(|c| c.column.expr.to_string()).collect();
                 set_primary_key(&mut desc, &names)?;
+            }
+            AlterTableOperation::AlterColumn { column_name, op } => {
+                let i = desc
+                    .column_index(&column_name.value)
+                    .ok_or_else(|| format!("no column `{}` in {db}.{table}", column_name.value))?;
+                match op {
+                    AlterColumnOperation::SetDefault { value } => {
+                        desc.columns[i].default = Some(default_of(value))
+                    }
+                    AlterColumnOperation::DropDefault => desc.columns[i].default = None,
+                    AlterColumnOperation::SetNotNull => desc.columns[i].nullable = false,
+                    AlterColumnOperation::DropNotNull => desc.columns[i].nullable = true,
+                    _ => {}
+                }
             }
             AlterTableOperation::DropPrimaryKey => desc.primary_key.clear(),
             AlterTableOperation::RenameTable { table_name } => {
@@ -842,5 +943,59 @@ mod tests {
             vec!["id", "name", "description", "weight_kg", "volume"]
         );
         assert_eq!(p.columns[3].kind, ColumnKind::Double);
+    }
+
+    #[test]
+    fn column_defaults() {
+        let mut cat = Catalog::default();
+        let t = apply(
+            &mut cat,
+            "CREATE TABLE d (a INT NOT NULL DEFAULT 1, b VARCHAR(10) DEFAULT 'it''s', \
+             c DECIMAL(5,2) DEFAULT -1.5, d INT DEFAULT NULL, e INT, \
+             f TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3), \
+             g DATETIME DEFAULT now(), h BIT(10) DEFAULT b'101000010', i BINARY(2) DEFAULT X'4142', \
+             j VARCHAR(36) DEFAULT (uuid()), k VARCHAR(5) DEFAULT _utf8mb4'x', l TINYINT(1) DEFAULT TRUE, \
+             m DATE DEFAULT DATE '2020-01-02', n INT DEFAULT +3)",
+        );
+        let d = |n: &str| t.columns[t.column_index(n).unwrap()].default.clone();
+        let lit = |s: &str| Some(ColumnDefault::Literal(s.into()));
+        assert_eq!(d("a"), lit("1"));
+        assert_eq!(d("b"), lit("it's"));
+        assert_eq!(d("c"), lit("-1.5"));
+        assert_eq!(d("d"), Some(ColumnDefault::Null));
+        assert_eq!(d("e"), None);
+        assert_eq!(d("f"), Some(ColumnDefault::CurrentTimestamp));
+        assert_eq!(d("g"), Some(ColumnDefault::CurrentTimestamp));
+        assert_eq!(d("h"), Some(ColumnDefault::Bytes(vec![0x01, 0x42])));
+        assert_eq!(d("i"), Some(ColumnDefault::Bytes(b"AB".to_vec())));
+        assert!(matches!(d("j"), Some(ColumnDefault::Expression(_))));
+        assert_eq!(d("k"), lit("x"));
+        assert_eq!(d("l"), lit("true"));
+        assert_eq!(d("m"), lit("2020-01-02"));
+        assert_eq!(d("n"), lit("3"));
+
+        // The JDBC sink scenario: ADD COLUMN with a default, then changing and dropping it.
+        let t = apply(
+            &mut cat,
+            "ALTER TABLE d ADD COLUMN size INT NOT NULL DEFAULT 1",
+        );
+        let size = &t.columns[t.column_index("size").unwrap()];
+        assert_eq!((size.nullable, size.default.clone()), (false, lit("1")));
+        let t = apply(&mut cat, "ALTER TABLE d ALTER COLUMN size SET DEFAULT 7");
+        assert_eq!(t.columns[t.column_index("size").unwrap()].default, lit("7"));
+        let t = apply(&mut cat, "ALTER TABLE d ALTER COLUMN size DROP DEFAULT");
+        assert_eq!(t.columns[t.column_index("size").unwrap()].default, None);
+        let t = apply(&mut cat, "ALTER TABLE d MODIFY a BIGINT NOT NULL DEFAULT 5");
+        assert_eq!(t.columns[0].default, lit("5"));
+    }
+
+    #[test]
+    fn bit_and_hex_literals() {
+        assert_eq!(bit_bytes("101000010"), Some(vec![0x01, 0x42]));
+        assert_eq!(bit_bytes("10110000100001111"), Some(vec![0x01, 0x61, 0x0f]));
+        assert_eq!(bit_bytes("0"), Some(vec![0]));
+        assert_eq!(bit_bytes("12"), None);
+        assert_eq!(hex_bytes("F"), Some(vec![0x0f]));
+        assert_eq!(hex_bytes("4142"), Some(b"AB".to_vec()));
     }
 }

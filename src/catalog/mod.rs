@@ -14,7 +14,7 @@ pub mod table_map;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use table::{ColumnDesc, ColumnKind, TableDesc};
+pub use table::{ColumnDefault, ColumnDesc, ColumnKind, TableDesc};
 
 /// Current table structures known from DDL or `information_schema`, by `(db, table)`.
 #[derive(Debug, Default, Clone)]

@@ -1,5 +1,6 @@
 //! `TableDesc` and `ColumnDesc`: what the engine knows about one table at one point of the
-//! log — column names, types, nullability, charsets, ENUM/SET labels and the primary key.
+//! log — column names, types, nullability, charsets, ENUM/SET labels, defaults and the
+//! primary key.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -73,6 +74,51 @@ pub struct ColumnDesc {
     pub nullable: bool,
     #[serde(default = "utf8", with = "charset_serde")]
     pub charset: Charset,
+    /// The column's `DEFAULT` clause; `None` when there is none (or it is unknown, as for
+    /// catalogs persisted before defaults were tracked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<ColumnDefault>,
+}
+
+/// A column's `DEFAULT`, as written: the engine keeps the SQL meaning and leaves the
+/// conversion to a Connect default (which depends on the column type and the handling modes)
+/// to `envelope::convert::default_datum`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum ColumnDefault {
+    /// `DEFAULT NULL`.
+    Null,
+    /// A constant, as text: string literals unquoted and unescaped, numbers, `TRUE`/`FALSE`
+    /// and temporal literals as written (`'2020-01-01 00:00:00'` → `2020-01-01 00:00:00`).
+    Literal(String),
+    /// A bit or hex literal (`b'101'`, `0x0F`, `X'0F'`): its bytes, big-endian.
+    Bytes(Vec<u8>),
+    /// `CURRENT_TIMESTAMP`, `NOW()` and their synonyms, with or without a precision.
+    CurrentTimestamp,
+    /// Any other expression (`(uuid())`, `curdate()`): computed per row, no constant value.
+    Expression(String),
+}
+
+impl ColumnDefault {
+    /// True for the names of `CURRENT_TIMESTAMP` and its synonyms (`now`, `localtime`,
+    /// `localtimestamp`), with or without `()` or a precision, in any case.
+    pub fn is_now_function(text: &str) -> bool {
+        let t = text.trim().to_ascii_lowercase();
+        let name = match t.split_once('(') {
+            Some((n, rest)) => {
+                let inner = rest.strip_suffix(')').unwrap_or("x");
+                if !inner.trim().bytes().all(|b| b.is_ascii_digit()) {
+                    return false;
+                }
+                n.trim()
+            }
+            None => t.as_str(),
+        };
+        matches!(
+            name,
+            "current_timestamp" | "now" | "localtime" | "localtimestamp"
+        )
+    }
 }
 
 fn yes() -> bool {
@@ -90,6 +136,7 @@ impl ColumnDesc {
             unsigned: false,
             nullable: true,
             charset: Charset::Utf8,
+            default: None,
         }
     }
 
@@ -174,7 +221,8 @@ impl TableDesc {
         format!("{}.{}", self.db, self.name)
     }
 
-    /// A stable fingerprint of the structure (names, types, key): equal structures share it.
+    /// A stable fingerprint of the structure (names, types, defaults, key): equal structures
+    /// share it.
     pub fn fingerprint(&self) -> u64 {
         let mut h = Fnv64::default();
         self.hash(&mut h);

@@ -1,6 +1,7 @@
 //! Reading a TABLE_MAP event: the wire layout of each column (how many bytes, which
 //! encoding) and, when the server logs `binlog_row_metadata=FULL`, the complete
-//! [`TableDesc`] — names, signedness, charsets, ENUM/SET labels and primary key.
+//! [`TableDesc`] — names, signedness, charsets, ENUM/SET labels and primary key — which
+//! [`carry_over`] completes from the catalog (JSON-ness, defaults).
 
 use mysql_common::binlog::events::{OptionalMetaExtractor, OptionalMetadataField, TableMapEvent};
 use mysql_common::constants::ColumnType as T;
@@ -367,6 +368,8 @@ fn build(
             unsigned,
             nullable: nulls.get(i).map(|b| *b).unwrap_or(true),
             charset,
+            // The binlog carries no defaults: `carry_over` takes them from the catalog.
+            default: None,
         });
     }
     let primary_key: Vec<usize> = ext
@@ -380,6 +383,29 @@ fn build(
         columns,
         primary_key,
     })
+}
+
+/// Completes a description built from a table map with what only the catalog knows about
+/// the same table: the JSON-ness of MariaDB JSON columns (LONGTEXT in the log) and column
+/// defaults (the binlog carries none). A column takes over only from the catalog column of
+/// the same name and kind, so a catalog that is out of step never lends a default to a
+/// different column.
+pub fn carry_over(desc: &mut TableDesc, known: &TableDesc) {
+    for c in desc.columns.iter_mut() {
+        let Some(k) = known
+            .columns
+            .iter()
+            .find(|k| k.name.eq_ignore_ascii_case(&c.name))
+        else {
+            continue;
+        };
+        if k.kind == ColumnKind::Json && matches!(c.kind, ColumnKind::Blob { .. }) {
+            c.kind = ColumnKind::Json;
+        }
+        if std::mem::discriminant(&c.kind) == std::mem::discriminant(&k.kind) {
+            c.default = k.default.clone();
+        }
+    }
 }
 
 /// Checks that a catalog description (MINIMAL metadata) fits the table map's layout, so
@@ -422,4 +448,44 @@ pub fn check_fits(desc: &TableDesc, wires: &[Wire]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::ColumnDefault;
+
+    #[test]
+    fn carry_over_takes_defaults_by_name_and_kind() {
+        let table = |cols: Vec<ColumnDesc>| TableDesc {
+            db: "d".into(),
+            name: "t".into(),
+            columns: cols,
+            primary_key: vec![],
+        };
+        let with = |mut c: ColumnDesc, d: &str| {
+            c.default = Some(ColumnDefault::Literal(d.into()));
+            c
+        };
+        let known = table(vec![
+            with(ColumnDesc::new("a", ColumnKind::Int), "1"),
+            with(ColumnDesc::new("b", ColumnKind::Int), "2"),
+            ColumnDesc::new("j", ColumnKind::Json),
+            with(ColumnDesc::new("s", ColumnKind::Int), "3"),
+        ]);
+        // From the table map: `b` moved, `s` changed type, `new` is unknown to the catalog.
+        let mut desc = table(vec![
+            ColumnDesc::new("B", ColumnKind::Int),
+            ColumnDesc::new("a", ColumnKind::Int),
+            ColumnDesc::new("j", ColumnKind::Blob { len_bytes: 4 }),
+            ColumnDesc::new("s", ColumnKind::VarChar { max_bytes: 40 }),
+            ColumnDesc::new("new", ColumnKind::Int),
+        ]);
+        carry_over(&mut desc, &known);
+        let defaults: Vec<Option<ColumnDefault>> =
+            desc.columns.iter().map(|c| c.default.clone()).collect();
+        let lit = |s: &str| Some(ColumnDefault::Literal(s.into()));
+        assert_eq!(defaults, vec![lit("2"), lit("1"), None, None, None]);
+        assert_eq!(desc.columns[2].kind, ColumnKind::Json);
+    }
 }

@@ -2,7 +2,9 @@
 //! (`AvroData.fromConnectSchema`, with connect metadata) does — `connect.name`,
 //! `connect.version`, `connect.doc`, `connect.parameters`, `connect.default`, `connect.type`
 //! for int8/int16, decimals as `bytes` with `logicalType: decimal`, optional schemas as
-//! `["null", T]` unions with a null default, records named from the Connect name — and
+//! `["null", T]` unions with a null default (`[T, "null"]` when the field has a default of
+//! its own, which both `default` and `connect.default` carry), records named from the
+//! Connect name — and
 //! encodes datums with apache-avro into the Confluent wire format (magic 0, schema id, body).
 //!
 //! Invariant: one parsed schema and one datum writer per distinct Avro schema, reused for
@@ -92,7 +94,7 @@ fn avro_base(s: &Schema, named: &mut HashSet<String>) -> Json {
                     fm.insert("name".into(), json!(avro_name(&f.name)));
                     fm.insert("type".into(), avro_inner(&f.schema, named));
                     if let Some(d) = &f.schema.default {
-                        fm.insert("default".into(), d.clone());
+                        fm.insert("default".into(), avro_default(&f.schema, d));
                     } else if f.schema.optional {
                         fm.insert("default".into(), Json::Null);
                     }
@@ -164,7 +166,7 @@ fn avro_base(s: &Schema, named: &mut HashSet<String>) -> Json {
         m.insert("connect.parameters".into(), Json::Object(p));
     }
     if let Some(d) = &s.default {
-        m.insert("connect.default".into(), d.clone());
+        m.insert("connect.default".into(), avro_default(s, d));
     }
     if let Some(n) = &s.name {
         m.insert("connect.name".into(), json!(n));
@@ -188,21 +190,46 @@ fn avro_base(s: &Schema, named: &mut HashSet<String>) -> Json {
     Json::Object(m)
 }
 
-/// The apache-avro value of a datum of `s`.
+/// A default as `AvroData.defaultValueFromConnect` writes it, for both a field's `default`
+/// and `connect.default`: numbers, booleans and strings as JSON, bytes (decimals included)
+/// as a string with one ISO-8859-1 character per byte (Avro's JSON encoding of bytes).
+pub fn avro_default(s: &Schema, d: &Datum) -> Json {
+    match (d, &s.ty) {
+        (Datum::Bytes(b), _) => Json::String(b.iter().map(|&x| x as char).collect()),
+        (Datum::Array(items), Type::Array(item)) => {
+            Json::Array(items.iter().map(|x| avro_default(item, x)).collect())
+        }
+        (Datum::Struct(values), Type::Struct(fields)) => Json::Object(
+            fields
+                .iter()
+                .zip(values)
+                .map(|(f, v)| (avro_name(&f.name), avro_default(&f.schema, v)))
+                .collect(),
+        ),
+        (d, _) => d.to_connect_json(s),
+    }
+}
+
+/// The apache-avro value of a datum of `s`. A null in a field with a default is written as
+/// the default: AvroConverter reads fields with Connect's `Struct.get`, which substitutes the
+/// default (unless `ignore.default.for.nullables`, off by default, is set).
 pub fn avro_value(s: &Schema, d: &Datum) -> std::result::Result<AvroValue, String> {
     if s.optional {
-        let null_first = s.default.is_none();
-        return Ok(match d {
-            Datum::Null => {
-                AvroValue::Union(if null_first { 0 } else { 1 }, Box::new(AvroValue::Null))
+        return Ok(match (d, &s.default) {
+            // With a default the union is [T, "null"] (AvroData.maybeMakeOptional).
+            (Datum::Null, Some(def)) if *def != Datum::Null => {
+                AvroValue::Union(0, Box::new(avro_base_value(s, def)?))
             }
-            d => AvroValue::Union(
-                if null_first { 1 } else { 0 },
-                Box::new(avro_base_value(s, d)?),
-            ),
+            (Datum::Null, Some(_)) => AvroValue::Union(1, Box::new(AvroValue::Null)),
+            (Datum::Null, None) => AvroValue::Union(0, Box::new(AvroValue::Null)),
+            (d, Some(_)) => AvroValue::Union(0, Box::new(avro_base_value(s, d)?)),
+            (d, None) => AvroValue::Union(1, Box::new(avro_base_value(s, d)?)),
         });
     }
-    avro_base_value(s, d)
+    match (d, &s.default) {
+        (Datum::Null, Some(def)) => avro_base_value(s, def),
+        _ => avro_base_value(s, d),
+    }
 }
 
 fn avro_base_value(s: &Schema, d: &Datum) -> std::result::Result<AvroValue, String> {
@@ -307,5 +334,84 @@ impl AvroCodec {
             .write_value_ref(out, &v)
             .map_err(|e| format!("Avro encoding failed: {e}"))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::convert::decimal_schema;
+    use crate::envelope::schema::Field;
+
+    // AvroData.fromConnectSchema: a field with a default of its own gets the union
+    // [T, "null"] (maybeMakeOptional), the default in the field and in `connect.default` on
+    // the type (defaultValueFromConnect: bytes as ISO-8859-1 text).
+    #[test]
+    fn defaults_in_avro_schemas() {
+        let s = Schema::strukt(
+            "p.db.t.Value",
+            vec![
+                Field::new(
+                    "size",
+                    Schema::new(Type::Int32).default_value(Datum::Int(1)),
+                ),
+                Field::new(
+                    "name",
+                    Schema::new(Type::String)
+                        .optional()
+                        .default_value(Datum::str("abc")),
+                ),
+                Field::new(
+                    "price",
+                    decimal_schema(5, 2)
+                        .optional()
+                        .default_value(Datum::Bytes(vec![0x04, 0xf4])),
+                ),
+                Field::new("note", Schema::new(Type::String).optional()),
+            ],
+        );
+        let j = avro_schema(&s);
+        let f = &j["fields"];
+        assert_eq!(
+            f[0],
+            json!({"name": "size", "type": {"type": "int", "connect.default": 1}, "default": 1})
+        );
+        assert_eq!(
+            f[1],
+            json!({"name": "name", "type": [{"type": "string", "connect.default": "abc"}, "null"],
+                   "default": "abc"})
+        );
+        assert_eq!(f[2]["default"], json!("\u{4}\u{f4}"));
+        assert_eq!(f[2]["type"][0]["connect.default"], json!("\u{4}\u{f4}"));
+        assert_eq!(f[2]["type"][1], json!("null"));
+        assert_eq!(
+            f[3],
+            json!({"name": "note", "type": ["null", "string"], "default": null})
+        );
+        // The schema parses, and a null in a field with a default is written as the default
+        // (Connect's Struct.get, which AvroConverter uses).
+        let codec = AvroCodec::new(&s).unwrap();
+        let mut with_nulls = Vec::new();
+        codec
+            .encode(
+                1,
+                &Datum::Struct(vec![Datum::Int(1), Datum::Null, Datum::Null, Datum::Null]),
+                &mut with_nulls,
+            )
+            .unwrap();
+        let mut with_defaults = Vec::new();
+        codec
+            .encode(
+                1,
+                &Datum::Struct(vec![
+                    Datum::Int(1),
+                    Datum::str("abc"),
+                    Datum::Bytes(vec![0x04, 0xf4]),
+                    Datum::Null,
+                ]),
+                &mut with_defaults,
+            )
+            .unwrap();
+        assert_eq!(with_nulls, with_defaults);
     }
 }

@@ -13,9 +13,11 @@ use crate::envelope::schema::{Datum, Schema, Type};
 /// Writes `d` (a datum of `s`) as JSON into `out`.
 pub fn write_json(s: &Schema, d: &Datum, out: &mut Vec<u8>) {
     match d {
+        // JsonConverter (replace.null.with.default=true, Kafka's default) writes a field's
+        // default in place of a null.
         Datum::Null => match &s.default {
-            Some(def) => out.extend_from_slice(def.to_string().as_bytes()),
-            None => out.extend_from_slice(b"null"),
+            Some(def) if *def != Datum::Null => write_json(s, def, out),
+            _ => out.extend_from_slice(b"null"),
         },
         Datum::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Datum::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),

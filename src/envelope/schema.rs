@@ -6,6 +6,7 @@
 //! for (a struct datum has one entry per field, in field order), so encoders can walk the
 //! two together without re-validating.
 
+use base64::Engine as _;
 use serde_json::{json, Map, Value as Json};
 
 /// Connect schema types.
@@ -63,8 +64,9 @@ pub struct Schema {
     pub doc: Option<String>,
     /// Schema parameters in insertion order (`scale`, `connect.decimal.precision`, …).
     pub parameters: Vec<(String, String)>,
-    /// Default value (as the JSON the converters would write for it).
-    pub default: Option<Json>,
+    /// Default value: a non-null datum of this schema. Each encoder renders it its own way
+    /// (JsonConverter: bytes as base64; AvroData: bytes as ISO-8859-1 text).
+    pub default: Option<Datum>,
 }
 
 impl Schema {
@@ -114,8 +116,14 @@ impl Schema {
         self
     }
 
-    pub fn default_value(mut self, v: Json) -> Self {
+    pub fn default_value(mut self, v: Datum) -> Self {
         self.default = Some(v);
+        self
+    }
+
+    /// The default as `with_default(None)` clears it.
+    pub fn with_default(mut self, v: Option<Datum>) -> Self {
+        self.default = v;
         self
     }
 
@@ -181,7 +189,7 @@ impl Schema {
             m.insert("parameters".into(), Json::Object(p));
         }
         if let Some(d) = &self.default {
-            m.insert("default".into(), d.clone());
+            m.insert("default".into(), d.to_connect_json(self));
         }
         Json::Object(m)
     }
@@ -220,6 +228,69 @@ impl Datum {
 
     pub fn opt_str(s: Option<&str>) -> Datum {
         s.map_or(Datum::Null, |s| Datum::Str(s.to_string()))
+    }
+
+    /// The datum (of `s`) as Kafka Connect's JsonConverter writes it: bytes as base64, a
+    /// float as its shortest decimal form (Jackson's), non-finite floats as strings.
+    pub fn to_connect_json(&self, s: &Schema) -> Json {
+        match self {
+            Datum::Null => Json::Null,
+            Datum::Bool(b) => Json::Bool(*b),
+            Datum::Int(i) => json!(i),
+            Datum::F32(f) => float_json(f.is_finite().then(|| f.to_string()), *f as f64),
+            Datum::F64(f) => float_json(f.is_finite().then(|| f.to_string()), *f),
+            Datum::Str(v) => Json::from(v.clone()),
+            Datum::Bytes(b) => Json::from(base64::engine::general_purpose::STANDARD.encode(b)),
+            Datum::Array(items) => {
+                let item = match &s.ty {
+                    Type::Array(i) => i.as_ref().clone(),
+                    _ => Schema::new(Type::String),
+                };
+                Json::Array(items.iter().map(|d| d.to_connect_json(&item)).collect())
+            }
+            Datum::Map(entries) => {
+                let (ks, vs) = match &s.ty {
+                    Type::Map(k, v) => (k.as_ref().clone(), v.as_ref().clone()),
+                    _ => (Schema::new(Type::String), Schema::new(Type::String)),
+                };
+                if ks.ty == Type::String {
+                    Json::Object(
+                        entries
+                            .iter()
+                            .map(|(k, v)| match k {
+                                Datum::Str(k) => (k.clone(), v.to_connect_json(&vs)),
+                                k => (k.to_connect_json(&ks).to_string(), v.to_connect_json(&vs)),
+                            })
+                            .collect(),
+                    )
+                } else {
+                    Json::Array(
+                        entries
+                            .iter()
+                            .map(|(k, v)| json!([k.to_connect_json(&ks), v.to_connect_json(&vs)]))
+                            .collect(),
+                    )
+                }
+            }
+            Datum::Struct(values) => Json::Object(
+                s.fields()
+                    .iter()
+                    .zip(values)
+                    .map(|(f, v)| (f.name.clone(), v.to_connect_json(&f.schema)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// A float as JSON: the shortest text that reads back as the same value (as Jackson writes a
+/// `float` or `double`), or Jackson's quoted form for NaN and the infinities.
+fn float_json(finite: Option<String>, f: f64) -> Json {
+    match finite.and_then(|t| t.parse::<f64>().ok()) {
+        Some(v) => serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number),
+        None if f.is_nan() => Json::from("NaN"),
+        None if f > 0.0 => Json::from("Infinity"),
+        None => Json::from("-Infinity"),
     }
 }
 

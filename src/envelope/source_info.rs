@@ -22,7 +22,7 @@ pub fn source_schema(flavor: Flavor) -> Schema {
         .named(super::convert::ENUM)
         .version(1)
         .param("allowed", SNAPSHOT_ALLOWED)
-        .default_value(serde_json::Value::from("false"))
+        .default_value(Datum::str("false"))
         .optional();
     Schema::strukt(
         source_schema_name(flavor),

@@ -1,11 +1,12 @@
-//! Reading table structures from `information_schema`: the catalog's starting point when
-//! the server does not log FULL table metadata, the source of `rowtide schema`, and the
-//! table list for snapshots.
+//! Reading table structures from `information_schema`: the catalog's starting point (and,
+//! with FULL table metadata, the source of what the binlog lacks, such as column defaults),
+//! the source of `rowtide schema`, and the table list for snapshots.
 
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
-use crate::catalog::{ColumnDesc, ColumnKind, TableDesc};
+use crate::catalog::ddl_parse::{bit_bytes, hex_bytes};
+use crate::catalog::{ColumnDefault, ColumnDesc, ColumnKind, TableDesc};
 use crate::change::charset::Charset;
 use crate::error::{classify_mysql, Result};
 use crate::source::Filter;
@@ -139,7 +140,99 @@ pub fn column_from_info(
         unsigned,
         nullable,
         charset: cs,
+        default: None,
     }
+}
+
+/// Reads `information_schema.COLUMNS.COLUMN_DEFAULT` (with `EXTRA`). The two servers write it
+/// differently: MariaDB (10.2.7+) quotes string literals (`'abc'`, `'it''s'`), writes
+/// `DEFAULT NULL` as the text `NULL` and expressions as SQL (`current_timestamp()`,
+/// `uuid()`); MySQL writes literals raw (`abc`), `DEFAULT NULL` as SQL NULL, and marks
+/// expression defaults (8.0.13+, and CURRENT_TIMESTAMP) with `DEFAULT_GENERATED` in `EXTRA`.
+/// Both write bit literals as `b'101'`; MySQL writes binary-column literals as `0x6162`.
+pub fn default_from_info(
+    column_default: Option<&str>,
+    extra: &str,
+    mariadb: bool,
+    col: &ColumnDesc,
+) -> Option<ColumnDefault> {
+    let text = column_default?;
+    let t = text.trim();
+    let generated = extra.to_ascii_uppercase().contains("DEFAULT_GENERATED");
+    if let Some(bits) = t.strip_prefix("b'").and_then(|r| r.strip_suffix('\'')) {
+        if let Some(b) = bit_bytes(bits) {
+            return Some(ColumnDefault::Bytes(b));
+        }
+    }
+    // MySQL 5.7 marks nothing, but allows CURRENT_TIMESTAMP only on temporal columns (where
+    // it cannot be a string literal).
+    let temporal = matches!(
+        col.kind,
+        ColumnKind::Timestamp { .. } | ColumnKind::DateTime { .. }
+    );
+    if ColumnDefault::is_now_function(t) && (mariadb || generated || temporal) {
+        return Some(ColumnDefault::CurrentTimestamp);
+    }
+    if mariadb {
+        if t == "NULL" {
+            return Some(ColumnDefault::Null);
+        }
+        if let Some(body) = t.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
+            return Some(ColumnDefault::Literal(unquote_sql(body)));
+        }
+        if is_number(t) {
+            return Some(ColumnDefault::Literal(t.to_string()));
+        }
+        return Some(ColumnDefault::Expression(t.to_string()));
+    }
+    if generated {
+        return Some(ColumnDefault::Expression(text.to_string()));
+    }
+    if col.is_binary() {
+        if let Some(b) = t
+            .strip_prefix("0x")
+            .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))
+            .and_then(hex_bytes)
+        {
+            return Some(ColumnDefault::Bytes(b));
+        }
+    }
+    Some(ColumnDefault::Literal(text.to_string()))
+}
+
+fn is_number(t: &str) -> bool {
+    let t = t.strip_prefix(['-', '+']).unwrap_or(t);
+    !t.is_empty()
+        && t.parse::<f64>().is_ok()
+        && t.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'.')
+}
+
+/// The body of a single-quoted SQL string as the server quotes it: `''` for a quote and
+/// backslash escapes (`\\`, `\'`, `\n`, `\t`, `\r`, `\0`, `\Z`).
+fn unquote_sql(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut it = body.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '\'' if it.peek() == Some(&'\'') => {
+                it.next();
+                out.push('\'');
+            }
+            '\\' => match it.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('r') => out.push('\r'),
+                Some('0') => out.push('\0'),
+                Some('Z') => out.push('\u{1a}'),
+                Some(o) => out.push(o),
+                None => out.push('\\'),
+            },
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Reads the captured tables' structures (base tables only), sorted by name.
@@ -153,11 +246,19 @@ pub async fn load_tables(conn: &mut Conn, filter: &Filter) -> Result<Vec<TableDe
         Option<String>,
         String,
         Option<u64>,
+        Option<String>,
+        String,
     );
+    let version: Option<String> = conn
+        .query_first("SELECT VERSION()")
+        .await
+        .map_err(|e| classify_mysql(e, ""))?;
+    let mariadb = version.is_some_and(|v| v.to_ascii_lowercase().contains("mariadb"));
     let cols: Vec<ColRow> = conn
         .query(
             "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, \
-             c.CHARACTER_SET_NAME, c.IS_NULLABLE, c.CHARACTER_OCTET_LENGTH \
+             c.CHARACTER_SET_NAME, c.IS_NULLABLE, c.CHARACTER_OCTET_LENGTH, \
+             c.COLUMN_DEFAULT, c.EXTRA \
              FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
              ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
              WHERE t.TABLE_TYPE = 'BASE TABLE' \
@@ -176,7 +277,7 @@ pub async fn load_tables(conn: &mut Conn, filter: &Filter) -> Result<Vec<TableDe
         .await
         .map_err(|e| classify_mysql(e, ""))?;
     let mut tables: Vec<TableDesc> = Vec::new();
-    for (db, table, col, dt, ct, cs, nullable, octets) in cols {
+    for (db, table, col, dt, ct, cs, nullable, octets, default, extra) in cols {
         if !filter.captures(&db, &table) {
             continue;
         }
@@ -184,7 +285,7 @@ pub async fn load_tables(conn: &mut Conn, filter: &Filter) -> Result<Vec<TableDe
             dt.to_ascii_lowercase().as_str(),
             "char" | "binary" | "varchar" | "varbinary"
         );
-        let c = column_from_info(
+        let mut c = column_from_info(
             &col,
             &dt,
             &ct,
@@ -192,6 +293,7 @@ pub async fn load_tables(conn: &mut Conn, filter: &Filter) -> Result<Vec<TableDe
             nullable == "YES",
             if fixed_len { octets } else { None },
         );
+        c.default = default_from_info(default.as_deref(), &extra, mariadb, &c);
         match tables.last_mut() {
             Some(t) if t.db == db && t.name == table => t.columns.push(c),
             _ => tables.push(TableDesc {
@@ -245,5 +347,63 @@ mod tests {
         assert_eq!(c.kind, ColumnKind::DateTime { fsp: 6 });
         let c = column_from_info("b", "varbinary", "varbinary(16)", None, true, Some(16));
         assert!(c.is_binary());
+    }
+
+    #[test]
+    fn reads_column_defaults() {
+        let int = column_from_info("a", "int", "int(11)", None, false, None);
+        let vc = column_from_info("s", "varchar", "varchar(10)", Some("utf8mb4"), true, None);
+        let ts = column_from_info("t", "timestamp", "timestamp(3)", None, false, None);
+        let bin = column_from_info("b", "varbinary", "varbinary(4)", None, true, Some(4));
+        let lit = |s: &str| Some(ColumnDefault::Literal(s.into()));
+        // MariaDB 10.11, as its information_schema shows them.
+        let maria = |text: Option<&str>, c: &ColumnDesc| default_from_info(text, "", true, c);
+        assert_eq!(maria(Some("1"), &int), lit("1"));
+        assert_eq!(maria(Some("-1.50"), &int), lit("-1.50"));
+        assert_eq!(maria(Some("'it''s \\\\ x'"), &vc), lit("it's \\ x"));
+        assert_eq!(maria(Some("'NULL'"), &vc), lit("NULL"));
+        assert_eq!(maria(Some("NULL"), &vc), Some(ColumnDefault::Null));
+        assert_eq!(maria(None, &int), None);
+        assert_eq!(
+            maria(Some("current_timestamp(3)"), &ts),
+            Some(ColumnDefault::CurrentTimestamp)
+        );
+        assert_eq!(
+            maria(Some("uuid()"), &vc),
+            Some(ColumnDefault::Expression("uuid()".into()))
+        );
+        assert_eq!(
+            maria(Some("b'101'"), &int),
+            Some(ColumnDefault::Bytes(vec![5]))
+        );
+        // MySQL 8: raw literals, DEFAULT_GENERATED on expressions, hex for binary columns.
+        let mysql = |text: Option<&str>, extra: &str, c: &ColumnDesc| {
+            default_from_info(text, extra, false, c)
+        };
+        assert_eq!(mysql(Some("NULL"), "", &vc), lit("NULL"));
+        assert_eq!(mysql(Some("it's"), "", &vc), lit("it's"));
+        assert_eq!(mysql(None, "", &vc), None);
+        assert_eq!(
+            mysql(Some("CURRENT_TIMESTAMP(3)"), "DEFAULT_GENERATED", &ts),
+            Some(ColumnDefault::CurrentTimestamp)
+        );
+        // MySQL 5.7 marks nothing.
+        assert_eq!(
+            mysql(Some("CURRENT_TIMESTAMP"), "", &ts),
+            Some(ColumnDefault::CurrentTimestamp)
+        );
+        assert_eq!(
+            mysql(Some("CURRENT_TIMESTAMP"), "", &vc),
+            lit("CURRENT_TIMESTAMP")
+        );
+        assert_eq!(
+            mysql(Some("uuid()"), "DEFAULT_GENERATED", &vc),
+            Some(ColumnDefault::Expression("uuid()".into()))
+        );
+        assert_eq!(
+            mysql(Some("0x6162"), "", &bin),
+            Some(ColumnDefault::Bytes(b"ab".to_vec()))
+        );
+        assert_eq!(mysql(Some("0x6162"), "", &vc), lit("0x6162"));
     }
 }

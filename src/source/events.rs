@@ -602,17 +602,10 @@ impl EventHandler {
         {
             Some(mut desc) => {
                 // The catalog may know more than the table map (MariaDB JSON columns are
-                // LONGTEXT in the log; their JSON-ness comes from DDL or information_schema).
+                // LONGTEXT in the log; column defaults are not in the log at all): they come
+                // from DDL or information_schema.
                 if let Some(known) = self.catalog.get(&db, &name) {
-                    if known.columns.len() == desc.columns.len() {
-                        for (c, k) in desc.columns.iter_mut().zip(&known.columns) {
-                            if k.kind == crate::catalog::ColumnKind::Json
-                                && matches!(c.kind, crate::catalog::ColumnKind::Blob { .. })
-                            {
-                                c.kind = crate::catalog::ColumnKind::Json;
-                            }
-                        }
-                    }
+                    table_map::carry_over(&mut desc, known);
                 }
                 self.catalog.put(desc.clone());
                 desc
