@@ -87,6 +87,23 @@ pub struct Change {
     pub server_id: u32,
 }
 
+impl Change {
+    /// True for an update that changes the primary key: it is sent as a delete of the old
+    /// key and a create of the new one, as Debezium does.
+    pub fn moves_key(&self) -> bool {
+        if self.op != Op::Update || self.table.primary_key.is_empty() {
+            return false;
+        }
+        let (Some(before), Some(after)) = (&self.before, &self.after) else {
+            return false;
+        };
+        self.table
+            .primary_key
+            .iter()
+            .any(|&i| before.get(i) != after.get(i))
+    }
+}
+
 /// A DDL statement seen in the log that touches a captured table (or a database).
 #[derive(Debug, Clone)]
 pub struct SchemaChange {
@@ -109,6 +126,10 @@ pub struct SchemaChange {
 #[derive(Debug, Clone)]
 pub enum SourceEvent {
     Change(Box<Change>),
+    /// A change of the transaction the stream resumed into that was delivered before (one
+    /// of the offset's `skip_rows`): not to be sent again, but it lets transaction metadata
+    /// continue its numbering where it stopped.
+    Skipped(Box<Change>),
     SchemaChange(Box<SchemaChange>),
     /// A transaction (or a standalone event) is complete: once everything before it has
     /// been delivered, the checkpoint may move to `offset`.

@@ -18,6 +18,7 @@ use crate::catalog::TableDesc;
 use crate::change::{Change, SchemaChange};
 use crate::config::{FormatConfig, FormatKind};
 use crate::envelope::schema::{Datum, Schema};
+use crate::envelope::transaction::{self, Boundary, TxnBlock};
 use crate::envelope::{schema_change, EnvelopeBuilder, Now, TableSchemas};
 use crate::error::{Error, Result};
 use crate::source::Flavor;
@@ -34,6 +35,10 @@ pub const SCHEMA_CHANGE_KEY_MARIADB_AVSC: &str =
     include_str!("../../schemas/mariadb-schema-change-key.avsc");
 pub const SCHEMA_CHANGE_VALUE_MARIADB_AVSC: &str =
     include_str!("../../schemas/mariadb-schema-change-value.avsc");
+/// Static Avro schemas of transaction metadata events (see `schemas/`).
+pub const TRANSACTION_KEY_AVSC: &str = include_str!("../../schemas/transaction-metadata-key.avsc");
+pub const TRANSACTION_VALUE_AVSC: &str =
+    include_str!("../../schemas/transaction-metadata-value.avsc");
 
 /// One record for the sink.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,6 +75,20 @@ pub struct Encoder {
     registry: Option<Registry>,
     schema_change: Option<(Schema, Schema)>,
     schema_change_avro: Option<Arc<AvroTable>>,
+    /// Transaction metadata key and value schemas, built on first use.
+    transaction: Option<Arc<TransactionSchemas>>,
+}
+
+/// The schemas of the transaction topic, in every form the encoders need.
+#[derive(Debug)]
+struct TransactionSchemas {
+    key: Schema,
+    value: Schema,
+    /// Connect JSON schemas (for `json_schema`).
+    key_json: Vec<u8>,
+    value_json: Vec<u8>,
+    /// Avro codecs from the static schema files (for `avro`).
+    avro: Option<AvroTable>,
 }
 
 impl Encoder {
@@ -87,6 +106,7 @@ impl Encoder {
             registry,
             schema_change: None,
             schema_change_avro: None,
+            transaction: None,
         })
     }
 
@@ -142,10 +162,21 @@ impl Encoder {
 
     /// As [`Self::encode_change`], with an explicit processing time (for reproducible tests).
     pub async fn encode_change_at(&mut self, change: &Change, now: Now) -> Result<EncodedRecord> {
+        self.encode_change_in(change, now, None).await
+    }
+
+    /// As [`Self::encode_change_at`], with the envelope's `transaction` block (transaction
+    /// metadata; `None` leaves it null).
+    pub async fn encode_change_in(
+        &mut self,
+        change: &Change,
+        now: Now,
+        txn: Option<&TxnBlock>,
+    ) -> Result<EncodedRecord> {
         let schemas = self.envelope.schemas(&change.table);
         let topic = self.envelope.stem(&change.table);
         let key = self.envelope.key_datum(change)?;
-        let value = self.envelope.envelope_datum(change, now)?;
+        let value = self.envelope.envelope_datum_in(change, now, txn)?;
         let (key, value) = match self.kind {
             FormatKind::Json => {
                 let k = key.map(|k| to_json(schemas.key.as_ref(), &k));
@@ -312,6 +343,91 @@ impl Encoder {
         };
         Ok(EncodedRecord {
             topic: prefix,
+            key: Some(k),
+            value: Some(v),
+        })
+    }
+
+    /// The transaction topic: `<prefix>.transaction`.
+    pub fn transaction_topic(&self) -> String {
+        format!("{}.{}", self.envelope.prefix(), transaction::TOPIC_SUFFIX)
+    }
+
+    fn transaction_schemas(&mut self) -> Result<Arc<TransactionSchemas>> {
+        if let Some(t) = &self.transaction {
+            return Ok(t.clone());
+        }
+        let key = crate::envelope::transaction_key_schema();
+        let value = crate::envelope::transaction_value_schema();
+        let avro = match self.kind {
+            FormatKind::Avro => Some(AvroTable {
+                key: Some(AvroCodec::from_json(&key, compact(TRANSACTION_KEY_AVSC))?),
+                value: AvroCodec::from_json(&value, compact(TRANSACTION_VALUE_AVSC))?,
+                ids: std::sync::OnceLock::new(),
+            }),
+            _ => None,
+        };
+        let t = Arc::new(TransactionSchemas {
+            key_json: key.to_connect_json().to_string().into_bytes(),
+            value_json: value.to_connect_json().to_string().into_bytes(),
+            key,
+            value,
+            avro,
+        });
+        self.transaction = Some(t.clone());
+        Ok(t)
+    }
+
+    /// Encodes a transaction `BEGIN`/`END` event for topic `<prefix>.transaction` with key
+    /// `{id}` (Debezium's `TransactionMetadataKey`/`TransactionMetadataValue`).
+    pub async fn encode_transaction(&mut self, b: &Boundary) -> Result<EncodedRecord> {
+        let t = self.transaction_schemas()?;
+        let topic = self.transaction_topic();
+        let key = b.key_datum();
+        let value = b.value_datum();
+        let (k, v) = match self.kind {
+            FormatKind::Json => (to_json(Some(&t.key), &key), to_json(Some(&t.value), &value)),
+            FormatKind::JsonSchema => {
+                let mut k = Vec::with_capacity(128);
+                json::write_with_schema(&t.key_json, &t.key, &key, &mut k);
+                let mut v = Vec::with_capacity(512);
+                json::write_with_schema(&t.value_json, &t.value, &value, &mut v);
+                (k, v)
+            }
+            FormatKind::Avro => {
+                let (Some(a), Some(reg)) = (&t.avro, self.registry.as_mut()) else {
+                    return Err(Error::Config(
+                        "format.registry_url is required for avro".into(),
+                    ));
+                };
+                let (kid, vid) = match a.ids.get() {
+                    Some((Some(k), v)) => (*k, *v),
+                    _ => {
+                        let kc = a.key.as_ref().map_or("", |c| c.schema_json.as_str());
+                        let kid = reg.id_for(&format!("{topic}-key"), kc).await?;
+                        let vid = reg
+                            .id_for(&format!("{topic}-value"), &a.value.schema_json)
+                            .await?;
+                        let _ = a.ids.set((Some(kid), vid));
+                        (kid, vid)
+                    }
+                };
+                let err = |reason: String| Error::Encode {
+                    table: topic.clone(),
+                    position: b.id().to_string(),
+                    reason,
+                };
+                let mut k = Vec::with_capacity(64);
+                if let Some(kc) = &a.key {
+                    kc.encode(kid, &key, &mut k).map_err(err)?;
+                }
+                let mut v = Vec::with_capacity(256);
+                a.value.encode(vid, &value, &mut v).map_err(err)?;
+                (k, v)
+            }
+        };
+        Ok(EncodedRecord {
+            topic,
             key: Some(k),
             value: Some(v),
         })

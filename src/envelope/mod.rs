@@ -9,6 +9,7 @@ pub mod convert;
 pub mod schema;
 pub mod schema_change;
 pub mod source_info;
+pub mod transaction;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -211,6 +212,16 @@ impl EnvelopeBuilder {
 
     /// The envelope datum; `now` is the processing time.
     pub fn envelope_datum(&self, c: &Change, now: Now) -> Result<Datum> {
+        self.envelope_datum_in(c, now, None)
+    }
+
+    /// The envelope datum with its `transaction` block (null when `txn` is `None`).
+    pub fn envelope_datum_in(
+        &self,
+        c: &Change,
+        now: Now,
+        txn: Option<&transaction::TxnBlock>,
+    ) -> Result<Datum> {
         let before = match &c.before {
             Some(r) => self.row_datum(c, r)?,
             None => Datum::Null,
@@ -238,7 +249,7 @@ impl EnvelopeBuilder {
             before,
             after,
             source,
-            Datum::Null,
+            txn.map_or(Datum::Null, transaction::TxnBlock::datum),
             Datum::str(c.op.code()),
             Datum::Int(now.nanos.div_euclid(1_000_000)),
             Datum::Int(now.nanos.div_euclid(1_000)),

@@ -7,7 +7,8 @@
 //!
 //! Invariants: every row of a captured table produces a change or a definite error naming
 //! its position, table and column; the first `skip_rows` changes of the transaction the
-//! stream resumes into are dropped (they were delivered before the restart).
+//! stream resumes into are not sent again (they were delivered before the restart): they
+//! go out as `SourceEvent::Skipped`, which only transaction metadata counts.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -788,13 +789,7 @@ impl EventHandler {
             row_idx += 1;
             let txn = self.txn.as_mut().expect("a transaction was opened above");
             txn.rows += 1;
-            if self.skip_armed && self.skip_rows > 0 {
-                self.skip_rows -= 1;
-                self.stats.skipped_rows += 1;
-                continue;
-            }
-            self.stats.changes += 1;
-            out.push(SourceEvent::Change(Box::new(Change {
+            let change = Box::new(Change {
                 table: dec.table.clone(),
                 op,
                 before,
@@ -805,7 +800,15 @@ impl EventHandler {
                 thread: txn.thread,
                 query: self.query.clone(),
                 server_id,
-            })));
+            });
+            if self.skip_armed && self.skip_rows > 0 {
+                self.skip_rows -= 1;
+                self.stats.skipped_rows += 1;
+                out.push(SourceEvent::Skipped(change));
+                continue;
+            }
+            self.stats.changes += 1;
+            out.push(SourceEvent::Change(change));
         }
         // A statement outside any BEGIN (MyISAM on old servers) ends with its last rows event.
         let stmt_end = rows.flags().bits() & 1 != 0;

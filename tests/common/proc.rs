@@ -22,6 +22,8 @@ pub struct Setup {
     pub extra: String,
     pub partitions: i32,
     pub snapshot_parallelism: usize,
+    /// Extra TOML lines in the `[format]` section (e.g. `provide_transaction_metadata = true`).
+    pub format_extra: String,
 }
 
 impl Setup {
@@ -38,6 +40,7 @@ impl Setup {
             extra: String::new(),
             partitions: 3,
             snapshot_parallelism: 1,
+            format_extra: String::new(),
         }
     }
 
@@ -73,7 +76,7 @@ topic_partitions = {partitions}
 
 [format]
 kind = "{format}"
-{registry}
+{registry}{format_extra}
 [checkpoint]
 path = "{state}"
 flush_interval_ms = 100
@@ -99,6 +102,7 @@ shutdown_timeout_secs = 20
             partitions = self.partitions,
             format = self.format,
             registry = registry,
+            format_extra = self.format_extra,
             state = self.state_dir.display(),
             metrics = self.metrics_listen,
             extra = self.extra,
