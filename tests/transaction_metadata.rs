@@ -188,7 +188,7 @@ async fn exec(c: &mut mysql_async::Conn, sql: &str) {
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
-fn values<'a>(recs: &'a [Record], topic: &str) -> Vec<Json> {
+fn values(recs: &[Record], topic: &str) -> Vec<Json> {
     recs.iter()
         .filter(|r| r.topic == topic && r.value.is_some())
         .map(Record::value_json)
