@@ -6,10 +6,12 @@
 //! - BVC  = debezium-connector-binlog/src/main/java/io/debezium/connector/binlog/jdbc/BinlogValueConverters.java
 //! - JVC  = debezium-connector-common/src/main/java/io/debezium/jdbc/JdbcValueConverters.java
 //! - *IT  = debezium-connector-binlog/src/test/java/io/debezium/connector/binlog/Binlog*IT.java
+//! - BinlogDefaultValueTest (column defaults) in the same directory; AvroData is
+//!   confluentinc/schema-registry's avro-data/src/main/java/io/confluent/connect/avro/AvroData.java
 
 use std::sync::Arc;
 
-use rowtide::catalog::{ColumnDesc, ColumnKind, TableDesc};
+use rowtide::catalog::{ColumnDefault, ColumnDesc, ColumnKind, TableDesc};
 use rowtide::change::charset::Charset;
 use rowtide::change::{Change, DateTime, Op, SnapshotMarker, Value};
 use rowtide::config::{
@@ -443,6 +445,161 @@ fn zero_dates() {
     assert_eq!(a["dn"], json!(0));
     assert_eq!(a["dtn"], json!(0));
     assert_eq!(a["tsn"], json!("1970-01-01T00:00:00Z"));
+}
+
+fn with_default(mut c: ColumnDesc, d: ColumnDefault) -> ColumnDesc {
+    c.default = Some(d);
+    c
+}
+
+fn lit(s: &str) -> ColumnDefault {
+    ColumnDefault::Literal(s.into())
+}
+
+/// Column defaults in field schemas. Debezium's TableSchemaBuilder.addField sets the field's
+/// default to the column's DEFAULT converted by BinlogDefaultValueConverter and then by the
+/// column's own value converter (BinlogDefaultValueTest asserts the converted values);
+/// JsonConverter writes it as `default`, AvroData as the field `default` plus
+/// `connect.default`, with the union `[T, "null"]` for an optional field that has one
+/// (AvroData.maybeMakeOptional).
+#[test]
+fn column_defaults_in_field_schemas() {
+    let cols = || {
+        vec![
+            not_null(with_default(col("size", ColumnKind::Int), lit("1"))),
+            with_default(
+                col("name", ColumnKind::VarChar { max_bytes: 64 }),
+                lit("abc"),
+            ),
+            with_default(
+                col(
+                    "price",
+                    ColumnKind::Decimal {
+                        precision: 5,
+                        scale: 2,
+                    },
+                ),
+                lit("12.678"),
+            ),
+            not_null(with_default(
+                col("ts", ColumnKind::Timestamp { fsp: 0 }),
+                ColumnDefault::CurrentTimestamp,
+            )),
+            with_default(
+                col("tsn", ColumnKind::Timestamp { fsp: 0 }),
+                ColumnDefault::CurrentTimestamp,
+            ),
+            with_default(
+                col("dt", ColumnKind::DateTime { fsp: 0 }),
+                lit("2018-06-26 12:34:56"),
+            ),
+            with_default(
+                col("b", ColumnKind::Bit { bits: 10 }),
+                ColumnDefault::Bytes(vec![0x01, 0x42]),
+            ),
+            with_default(
+                col("e", ColumnKind::Int),
+                ColumnDefault::Expression("rand()".into()),
+            ),
+            with_default(col("n", ColumnKind::Int), ColumnDefault::Null),
+        ]
+    };
+    let f = |name: &str| field_schema(&d(), cols(), name);
+    // The JDBC sink needs this one to add a NOT NULL column (tests/jdbc_sink.rs).
+    assert_eq!(
+        f("size"),
+        json!({"type": "int32", "optional": false, "default": 1, "field": "size"})
+    );
+    assert_eq!(
+        f("name"),
+        json!({"type": "string", "optional": true, "default": "abc", "field": "name"})
+    );
+    // DECIMAL(5,2) DEFAULT '12.678' → 12.68 (BinlogDefaultValueTest D, HALF_UP to the scale);
+    // precise mode: unscaled 1268 as bytes, base64 in JSON.
+    assert_eq!(f("price")["default"], json!("BPQ="));
+    // DOC temporal types: CURRENT_TIMESTAMP reads as 1970-01-01 00:00:00; a NOT NULL
+    // TIMESTAMP gets the epoch (BinlogDefaultValueTest TIME_TABLE A), a nullable one none.
+    assert_eq!(f("ts")["default"], json!("1970-01-01T00:00:00Z"));
+    assert!(f("tsn").get("default").is_none());
+    // DATETIME '2018-06-26 12:34:56' → epoch millis (BinlogDefaultValueTest TIME_TABLE J).
+    assert_eq!(f("dt")["default"], json!(1_530_016_496_000i64));
+    // BIT(10) b'101000010' → {66, 1} (BinlogDefaultValueTest parseBitDefaultValue H).
+    assert_eq!(f("b")["default"], json!("QgE="));
+    // Expressions and DEFAULT NULL give no default.
+    assert!(f("e").get("default").is_none());
+    assert!(f("n").get("default").is_none());
+
+    // JsonConverter writes a field's default in place of a null value.
+    let a = after(
+        &d(),
+        cols(),
+        vec![
+            Value::Int(5),
+            Value::Null,
+            Value::Null,
+            Value::Timestamp {
+                secs: 1_529_501_823,
+                micros: 0,
+            },
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+        ],
+    );
+    assert_eq!(a["size"], json!(5));
+    assert_eq!(a["name"], json!("abc"));
+    assert_eq!(a["tsn"], Json::Null);
+    assert_eq!(a["e"], Json::Null);
+
+    // Avro (AvroData.fromConnectSchema with connect metadata).
+    let t = table(cols());
+    let avro = Encoder::new(
+        &cfg(|c| {
+            c.kind = FormatKind::Avro;
+            // Only describes schemas: nothing is registered.
+            c.registry_url = Some("http://127.0.0.1:9".into());
+        }),
+        "dbserver1",
+        Flavor::Mysql,
+    )
+    .unwrap()
+    .describe_schemas(&t)
+    .unwrap();
+    let row = &avro["value"]["fields"][0]["type"][1];
+    assert_eq!(row["name"], json!("Value"));
+    let field = |name: &str| {
+        row["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        field("size"),
+        json!({"name": "size", "type": {"type": "int", "connect.default": 1}, "default": 1})
+    );
+    assert_eq!(
+        field("name"),
+        json!({"name": "name", "type": [{"type": "string", "connect.default": "abc"}, "null"],
+               "default": "abc"})
+    );
+    // Bytes defaults: one ISO-8859-1 character per byte (defaultValueFromConnect).
+    assert_eq!(field("price")["default"], json!("\u{4}\u{f4}"));
+    assert_eq!(
+        field("price")["type"][0]["connect.default"],
+        json!("\u{4}\u{f4}")
+    );
+    assert_eq!(field("price")["type"][1], json!("null"));
+    assert_eq!(
+        field("tsn"),
+        json!({"name": "tsn", "type": ["null", {"type": "string",
+               "connect.version": 1, "connect.name": "io.debezium.time.ZonedTimestamp"}],
+               "default": null})
+    );
 }
 
 #[test]

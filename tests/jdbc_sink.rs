@@ -6,9 +6,9 @@
 //! `ALTER TABLE … ADD COLUMN` followed by writes that use the new column, every target table
 //! must equal its source table (full `SELECT … ORDER BY pk`, typed values).
 //!
-//! A primary-key change arrives as delete + tombstone + create, as with Debezium. One
-//! ignored test pins what rowtide still gets wrong against this sink (a NOT NULL column with
-//! a default); remove the `#[ignore]` when fixed.
+//! A primary-key change arrives as delete + tombstone + create, as with Debezium; an
+//! `ADD COLUMN … NOT NULL DEFAULT …` reaches the sink with the default in the field schema,
+//! as with Debezium, so the sink can add the column.
 //!
 //! Needs the servers of `scripts/env up`, Java and Maven (the test installs the Connect
 //! runtime and the connector plugin through `scripts/connect`, cached after the first run).
@@ -460,11 +460,9 @@ async fn debezium_jdbc_sink_follows_a_primary_key_change() {
 
 /// `ADD COLUMN size INT NOT NULL DEFAULT 1`: Debezium puts `"default": 1` in the field's
 /// schema and the sink adds the column with that default (older rows get it, as in the
-/// source). rowtide's schemas carry no column defaults (the catalog does not track them), and
-/// the sink refuses: "Cannot ALTER table 'items' because field 'size' is not optional but has
-/// no default value".
+/// source). Without it the sink refuses: "Cannot ALTER table 'items' because field 'size' is
+/// not optional but has no default value".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "rowtide bug: field schemas lack column defaults, the sink cannot add a NOT NULL column"]
 async fn debezium_jdbc_sink_adds_a_not_null_column_with_its_default() {
     scenario(Extra::NotNullDefault).await;
 }
