@@ -390,3 +390,59 @@ async fn begin_data_events_and_end_reach_kafka() {
         assert_eq!(end["event_count"], 1);
     }
 }
+
+/// Avro: registered under `<prefix>.transaction-key/-value` and readable with the static
+/// schemas of `schemas/` (Debezium's Avro form of the transaction structs).
+#[tokio::test]
+async fn begin_and_end_in_avro_read_back_with_the_static_schemas() {
+    use apache_avro::types::Value as Avro;
+    let Some(env) = common::servers() else { return };
+    let cfg = FormatConfig {
+        kind: FormatKind::Avro,
+        registry_url: Some(env.registry_url.clone()),
+        provide_transaction_metadata: true,
+        ..FormatConfig::default()
+    };
+    let prefix = common::unique("txa");
+    let mut e = Encoder::new(&cfg, &prefix, Flavor::Mariadb).unwrap();
+    let r = e.encode_transaction(&end()).await.unwrap();
+    assert_eq!(r.topic, format!("{prefix}.transaction"));
+    let read = |bytes: &[u8], avsc: &str| -> Vec<(String, Avro)> {
+        assert_eq!(bytes[0], 0, "Confluent magic byte");
+        let schema = apache_avro::Schema::parse_str(avsc).unwrap();
+        match apache_avro::from_avro_datum(&schema, &mut &bytes[5..], None).unwrap() {
+            Avro::Record(fields) => fields,
+            other => panic!("not a record: {other:?}"),
+        }
+    };
+    let key = read(
+        &r.key.unwrap(),
+        include_str!("../schemas/transaction-metadata-key.avsc"),
+    );
+    assert_eq!(key, [("id".to_string(), Avro::String("0-1-42".into()))]);
+    let value = read(
+        &r.value.unwrap(),
+        include_str!("../schemas/transaction-metadata-value.avsc"),
+    );
+    assert_eq!(value[0].1, Avro::String("END".into()));
+    assert_eq!(value[2].1, Avro::Union(1, Box::new(Avro::Long(3))));
+    let Avro::Union(1, arr) = &value[3].1 else {
+        panic!("data_collections: {:?}", value[3].1)
+    };
+    let Avro::Array(items) = &**arr else {
+        panic!("an array: {arr:?}")
+    };
+    assert_eq!(items.len(), 2);
+    assert_eq!(value[4].1, Avro::Long(1_700_000_000_999));
+    let begin = Boundary::Begin {
+        id: "0-1-43".into(),
+        ts_ms: 1,
+    };
+    let r = e.encode_transaction(&begin).await.unwrap();
+    let value = read(
+        &r.value.unwrap(),
+        include_str!("../schemas/transaction-metadata-value.avsc"),
+    );
+    assert_eq!(value[2].1, Avro::Union(0, Box::new(Avro::Null)));
+    assert_eq!(value[3].1, Avro::Union(0, Box::new(Avro::Null)));
+}
