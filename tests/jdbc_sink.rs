@@ -451,8 +451,8 @@ async fn debezium_jdbc_sink_replicates_rowtide_json_schema_topics() {
 
 /// Debezium turns an UPDATE that changes the primary key into a delete of the old key (with
 /// its tombstone) and a create of the new one (headers `__debezium.newkey` / `.oldkey`); an
-/// upserting sink relies on that to remove the old row. rowtide emits one `u` event keyed by
-/// the new key, so the old row stays in the target.
+/// upserting sink relies on that to remove the old row. rowtide does the same (without the
+/// headers), so the old row disappears from the target.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debezium_jdbc_sink_follows_a_primary_key_change() {
     scenario(Extra::PrimaryKeyChange).await;
