@@ -319,20 +319,17 @@ async fn replay(
         });
         let mut stdout = std::io::stdout().lock();
         while let Some(ev) = rx.recv().await {
-            let rec = match &ev {
-                crate::change::SourceEvent::Change(c) => encoder.encode_change(c).await?,
-                crate::change::SourceEvent::SchemaChange(s) => {
-                    encoder.encode_schema_change(s).await?
-                }
-                _ => continue,
-            };
-            let embed = |b: &Option<Vec<u8>>| -> serde_json::Value {
-                b.as_ref()
-                    .and_then(|b| serde_json::from_slice(b).ok())
-                    .unwrap_or(serde_json::Value::Null)
-            };
-            let line = serde_json::json!({"topic": rec.topic, "key": embed(&rec.key), "value": embed(&rec.value)});
-            writeln!(stdout, "{line}").map_err(|e| Error::io("writing to stdout", e))?;
+            // The same records `run` would send (a primary-key change as delete +
+            // tombstone + create, tombstones after deletes), as JSON lines.
+            for rec in crate::pipeline::records_for(&mut encoder, ev).await? {
+                let embed = |b: &Option<Vec<u8>>| -> serde_json::Value {
+                    b.as_ref()
+                        .and_then(|b| serde_json::from_slice(b).ok())
+                        .unwrap_or(serde_json::Value::Null)
+                };
+                let line = serde_json::json!({"topic": rec.topic, "key": embed(&rec.key), "value": embed(&rec.value)});
+                writeln!(stdout, "{line}").map_err(|e| Error::io("writing to stdout", e))?;
+            }
         }
         reader
             .await

@@ -457,6 +457,12 @@ async fn source_side(
 
 /// Encodes one source event into the items the sink loop handles, in order.
 /// `meta` is what transaction metadata adds around it (empty when that is off).
+/// The records `run` would send for one event, without checkpoint marks (for `replay`).
+pub(crate) async fn records_for(encoder: &mut Encoder, ev: SourceEvent) -> Result<Vec<OutRecord>> {
+    let items = encode_event(encoder, ev, TxnMeta::default(), true, true).await?;
+    Ok(items.into_iter().filter_map(|i| i.record).collect())
+}
+
 async fn encode_event(
     encoder: &mut Encoder,
     ev: SourceEvent,
