@@ -866,12 +866,29 @@ fn no_primary_key_means_null_key_and_delete_uses_before() {
 #[test]
 fn schema_change_event_shape() {
     use rowtide::change::SchemaChange;
-    let t = table(vec![col(
-        "e",
-        ColumnKind::Enum {
-            values: vec!["a".into()],
-        },
-    )]);
+    let t = table(vec![
+        with_default(
+            col(
+                "e",
+                ColumnKind::Enum {
+                    values: vec!["a".into()],
+                },
+            ),
+            lit("a"),
+        ),
+        not_null(with_default(
+            col("ts", ColumnKind::Timestamp { fsp: 0 }),
+            ColumnDefault::CurrentTimestamp,
+        )),
+        with_default(
+            col("b", ColumnKind::Bit { bits: 10 }),
+            ColumnDefault::Bytes(vec![0x01, 0x42]),
+        ),
+        with_default(
+            col("u", ColumnKind::VarChar { max_bytes: 144 }),
+            ColumnDefault::Expression("uuid()".into()),
+        ),
+    ]);
     let sc = SchemaChange {
         database: "inventory".into(),
         ddl: "ALTER TABLE golden ADD e ENUM('a')".into(),
@@ -914,4 +931,14 @@ fn schema_change_event_shape() {
     assert_eq!(c1["position"], json!(2));
     assert_eq!(c1["optional"], json!(true));
     assert_eq!(c1["jdbcType"], json!(1));
+    // defaultValueExpression as Debezium's DefaultValueParserListener records it.
+    let cols = &tc["table"]["columns"];
+    assert_eq!(cols[0]["defaultValueExpression"], Json::Null);
+    assert_eq!(c1["defaultValueExpression"], json!("a"));
+    assert_eq!(
+        cols[2]["defaultValueExpression"],
+        json!("1970-01-01 00:00:00")
+    );
+    assert_eq!(cols[3]["defaultValueExpression"], json!("101000010"));
+    assert_eq!(cols[4]["defaultValueExpression"], Json::Null);
 }

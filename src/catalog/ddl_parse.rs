@@ -249,7 +249,8 @@ fn default_of(e: &Expr) -> ColumnDefault {
         Expr::Value(v) => match &v.value {
             Value::Null => ColumnDefault::Null,
             Value::Number(n, _) => ColumnDefault::Literal(n.to_string()),
-            Value::Boolean(b) => ColumnDefault::Literal(b.to_string()),
+            // Debezium records the keyword as written; upper case is SHOW CREATE TABLE's.
+            Value::Boolean(b) => ColumnDefault::Literal(if *b { "TRUE" } else { "FALSE" }.into()),
             Value::SingleQuotedString(s)
             | Value::DoubleQuotedString(s)
             | Value::NationalStringLiteral(s) => ColumnDefault::Literal(s.clone()),
@@ -970,7 +971,7 @@ mod tests {
         assert_eq!(d("i"), Some(ColumnDefault::Bytes(b"AB".to_vec())));
         assert!(matches!(d("j"), Some(ColumnDefault::Expression(_))));
         assert_eq!(d("k"), lit("x"));
-        assert_eq!(d("l"), lit("true"));
+        assert_eq!(d("l"), lit("TRUE"));
         assert_eq!(d("m"), lit("2020-01-02"));
         assert_eq!(d("n"), lit("3"));
 

@@ -5,7 +5,7 @@
 //!
 //! Invariant: field order and optionality are those of `SchemaFactory.schemaHistory*`.
 
-use crate::catalog::{ColumnDesc, ColumnKind, TableDesc};
+use crate::catalog::{ColumnDefault, ColumnDesc, ColumnKind, TableDesc};
 use crate::change::charset::Charset;
 use crate::change::SchemaChange;
 use crate::envelope::schema::{array, boolean, int32, int64, string, Datum, Field, Schema};
@@ -186,9 +186,26 @@ fn column_datum(c: &ColumnDesc, position: usize) -> Datum {
         Datum::Bool(false),
         Datum::Bool(false),
         Datum::Null,
-        Datum::Null,
+        default_expression(c).map_or(Datum::Null, Datum::Str),
         enum_values,
     ])
+}
+
+/// `defaultValueExpression` as Debezium's DDL parser records it (`DefaultValueParserListener`):
+/// a literal's text unquoted, `CURRENT_TIMESTAMP`/`NOW()` as `1970-01-01 00:00:00`, a bit or
+/// hex literal as its digits; none for `DEFAULT NULL` and for expressions.
+fn default_expression(c: &ColumnDesc) -> Option<String> {
+    match c.default.as_ref()? {
+        ColumnDefault::Literal(s) => Some(s.clone()),
+        ColumnDefault::CurrentTimestamp => Some("1970-01-01 00:00:00".into()),
+        ColumnDefault::Bytes(b) if matches!(c.kind, ColumnKind::Bit { .. }) => {
+            let bits: String = b.iter().map(|x| format!("{x:08b}")).collect();
+            let bits = bits.trim_start_matches('0');
+            Some(if bits.is_empty() { "0" } else { bits }.to_string())
+        }
+        ColumnDefault::Bytes(b) => Some(hex::encode_upper(b)),
+        ColumnDefault::Null | ColumnDefault::Expression(_) => None,
+    }
 }
 
 fn table_datum(t: &TableDesc) -> Datum {
