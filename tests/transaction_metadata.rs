@@ -410,7 +410,10 @@ async fn begin_and_end_in_avro_read_back_with_the_static_schemas() {
     let read = |bytes: &[u8], avsc: &str| -> Vec<(String, Avro)> {
         assert_eq!(bytes[0], 0, "Confluent magic byte");
         let schema = apache_avro::Schema::parse_str(avsc).unwrap();
-        match apache_avro::from_avro_datum(&schema, &mut &bytes[5..], None).unwrap() {
+        let reader = apache_avro::reader::datum::GenericDatumReader::builder(&schema)
+            .build()
+            .unwrap();
+        match reader.read_value(&mut &bytes[5..]).unwrap() {
             Avro::Record(fields) => fields,
             other => panic!("not a record: {other:?}"),
         }
