@@ -46,6 +46,12 @@ enum Mark {
     SnapshotDone(SourceOffset),
     /// A DDL statement changed the catalog: persist it with the checkpoint.
     Catalog(Catalog),
+    /// A snapshot begins from this offset (some tables maybe already done).
+    SnapshotStarted {
+        offset: SourceOffset,
+        done: Vec<String>,
+        catalog: Catalog,
+    },
 }
 
 /// One item between the encoder and the sink: a record to deliver and/or what the
@@ -221,6 +227,14 @@ async fn plan(
     let existing = tokio::task::spawn_blocking(move || s.load())
         .await
         .map_err(|e| Error::Source(format!("checkpoint task: {e}")))??;
+    // A checkpoint that names no position at all is as good as none.
+    let existing = existing.filter(|cp| {
+        let empty = cp.offset.binlog.file.is_empty() && cp.offset.gtid_set.is_none();
+        if empty {
+            warn!(checkpoint = ?cp, "The checkpoint names no position; starting as if there were none.");
+        }
+        !empty
+    });
     let mode = cfg.source.snapshot_mode;
     let then_stream = mode != SnapshotMode::InitialOnly;
     match existing {
@@ -318,6 +332,15 @@ impl CheckpointState {
                 self.current.snapshot = SnapshotState::Completed;
             }
             Mark::Catalog(c) => self.catalog = Some(c),
+            Mark::SnapshotStarted {
+                offset,
+                done,
+                catalog,
+            } => {
+                self.current.offset = offset.clone();
+                self.current.snapshot = SnapshotState::Running { offset, done };
+                self.catalog = Some(catalog);
+            }
         }
         self.dirty = true;
     }
@@ -395,21 +418,19 @@ async fn source_side(
             let stream_from = resume_from.unwrap_or_else(|| point.offset.clone());
             let mut done_list: Vec<String> = done.iter().cloned().collect();
             done_list.sort();
-            save_with_catalog(
-                &store,
-                Checkpoint {
+            // Recorded through the sink loop, which owns the checkpoint from here on; it is
+            // saved as soon as it reaches the front of the queue (before any row).
+            if tx
+                .send(SourceEvent::SnapshotStarted {
                     offset: stream_from.clone(),
-                    snapshot: SnapshotState::Running {
-                        offset: stream_from.clone(),
-                        done: done_list,
-                    },
-                    flavor: Some(info.flavor),
-                    updated_at_ms: now_ms(),
-                    reason: "snapshot started".into(),
-                },
-                &catalog,
-            )
-            .await?;
+                    done: done_list,
+                    catalog: catalog.clone(),
+                })
+                .await
+                .is_err()
+            {
+                return Ok(false);
+            }
             health.set(
                 HealthState::Snapshotting,
                 format!(
@@ -573,6 +594,20 @@ async fn encode_event(
             vec![Item {
                 record: None,
                 mark: Some(Mark::SnapshotTable(table)),
+            }]
+        }
+        SourceEvent::SnapshotStarted {
+            offset,
+            done,
+            catalog,
+        } => {
+            vec![Item {
+                record: None,
+                mark: Some(Mark::SnapshotStarted {
+                    offset,
+                    done,
+                    catalog,
+                }),
             }]
         }
         SourceEvent::SnapshotCompleted { offset } => {

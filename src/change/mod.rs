@@ -147,4 +147,11 @@ pub enum SourceEvent {
     SnapshotCompleted {
         offset: SourceOffset,
     },
+    /// A snapshot begins: the checkpoint records it as running from `offset` (tables in
+    /// `done` already finished by an interrupted earlier attempt), with the catalog.
+    SnapshotStarted {
+        offset: SourceOffset,
+        done: Vec<String>,
+        catalog: crate::catalog::Catalog,
+    },
 }

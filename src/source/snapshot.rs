@@ -313,6 +313,7 @@ async fn copy_table(
     metrics::snapshot_estimate(&name, estimate.unwrap_or(0));
     info!(table = %name, estimated_rows = estimate.unwrap_or(0), "Snapshot of table started.");
     let started = Instant::now();
+    let progress = Progress::new(&name, estimate.unwrap_or(0));
     let cols: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
     let order = if table.primary_key.is_empty() {
         String::new()
@@ -387,6 +388,7 @@ async fn copy_table(
             }
             if since_report as usize >= fetch_size {
                 metrics::snapshot_rows(&name, since_report);
+                progress.update(rows);
                 since_report = 0;
             }
         }
@@ -408,6 +410,7 @@ async fn copy_table(
     }
     drop(result);
     metrics::snapshot_rows(&name, since_report);
+    progress.finish(rows);
     let secs = started.elapsed().as_secs_f64();
     info!(table = %name, rows, seconds = format!("{secs:.1}"), rows_per_sec = (rows as f64 / secs.max(1e-9)) as u64, "Snapshot of table finished.");
     if tx
@@ -418,6 +421,60 @@ async fn copy_table(
         return Err(Error::Shutdown);
     }
     Ok(rows)
+}
+
+/// Progress of one table's copy: a bar on a terminal (stderr), a log line every 10 s
+/// otherwise (rows done / estimated); the metrics are updated by the caller.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    table: String,
+    estimate: u64,
+    last_log: std::sync::Mutex<Instant>,
+}
+
+impl Progress {
+    fn new(table: &str, estimate: u64) -> Self {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = indicatif::ProgressBar::new(estimate.max(1));
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} {bar:40} {pos}/~{len} rows {per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b.set_message(format!("snapshot {table}"));
+            b
+        });
+        Self {
+            bar,
+            table: table.to_string(),
+            estimate,
+            last_log: std::sync::Mutex::new(Instant::now()),
+        }
+    }
+
+    fn update(&self, rows: u64) {
+        if let Some(b) = &self.bar {
+            if rows > b.length().unwrap_or(0) {
+                b.set_length(rows);
+            }
+            b.set_position(rows);
+        }
+        if let Ok(mut last) = self.last_log.lock() {
+            if last.elapsed() >= std::time::Duration::from_secs(10) {
+                *last = Instant::now();
+                info!(table = %self.table, rows_done = rows, rows_estimated = self.estimate, "Snapshot in progress.");
+            }
+        }
+    }
+
+    fn finish(&self, rows: u64) {
+        if let Some(b) = &self.bar {
+            b.set_length(rows.max(1));
+            b.finish_and_clear();
+        }
+    }
 }
 
 /// Converts one binary-protocol row to `Value`s, by the table's column kinds.
