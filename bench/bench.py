@@ -1216,7 +1216,7 @@ def main():
         "Debezium runs with its defaults (max.batch.size 2048, max.queue.size 8192, poll.interval.ms 500, "
         "which bounds its latency when the queue runs empty) and Kafka "
         "Connect standalone (offset.flush.interval.ms=1000); rowtide with its defaults "
-        "(pipeline queues 4096, max_in_flight 100000)",
+        "(pipeline queues 4096, max_in_flight 20000, 2 encoder workers)",
         "the MariaDB server is shared with other test runs on this machine; the raw binlog read "
         "covers everything written in the range, the engines filter to the bench tables",
     ]
