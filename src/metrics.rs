@@ -62,6 +62,7 @@ pub fn binlog_position(file: &str, pos: u64) {
     gauge!(BINLOG_POSITION).set(pos as f64);
 }
 
+/// The last committed GTID sequence number per MariaDB domain (or per MySQL server UUID).
 pub fn gtid_sequence(domain: &str, seq: u64) {
     gauge!(GTID_SEQUENCE, "domain" => domain.to_string()).set(seq as f64);
 }

@@ -581,6 +581,26 @@ async fn encode_event(
         SourceEvent::Skipped(_) => vec![],
         // The END of a transaction carries its commit's mark.
         SourceEvent::Commit { offset, .. } => {
+            match &offset.gtid_set {
+                Some(crate::position::GtidSet::Mariadb(list)) => {
+                    for g in list.iter() {
+                        metrics::gtid_sequence(&g.domain.to_string(), g.seq);
+                    }
+                }
+                Some(crate::position::GtidSet::Mysql(set)) => {
+                    for (uuid, tag, ivs) in set.iter() {
+                        if let Some(&(_, last)) = ivs.last() {
+                            let label = if tag.is_empty() {
+                                uuid.to_string()
+                            } else {
+                                format!("{uuid}:{tag}")
+                            };
+                            metrics::gtid_sequence(&label, last);
+                        }
+                    }
+                }
+                None => {}
+            }
             let record = match &meta.end {
                 Some(end) => Some(boundary_record(encoder, end, offset.to_string()).await?),
                 None => None,

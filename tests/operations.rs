@@ -392,6 +392,7 @@ async fn offsets_set_then_run_resumes_exactly_there_and_metrics_count_events() {
         "rowtide_source_binlog_position_bytes",
         "rowtide_sink_delivery_latency_seconds",
         "rowtide_checkpoint_writes_total",
+        "rowtide_source_gtid_sequence{domain=\"0\"}",
     ] {
         assert!(
             metrics.contains(name),
