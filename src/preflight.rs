@@ -1,6 +1,7 @@
 //! `rowtide check`: everything `run` needs, checked one line at a time, each failure with
 //! the exact fix. Returns true only if `run` would work.
 
+use std::io::Write;
 use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
@@ -35,7 +36,8 @@ impl Report {
             Outcome::Warn(t) => ("[WARN]", t),
             Outcome::Fail(t) => ("[FAIL]", t),
         };
-        println!("{tag} {name}: {text}");
+        // A closed pipe (`rowtide check | head`) must not panic: the checks still count.
+        let _ = writeln!(std::io::stdout(), "{tag} {name}: {text}");
         self.lines.push((name.to_string(), outcome));
     }
 
@@ -59,7 +61,8 @@ pub async fn run(cfg: &Config) -> bool {
         check_registry(cfg, &mut r).await;
     }
     let ok = r.passed();
-    println!(
+    let _ = writeln!(
+        std::io::stdout(),
         "{}",
         if ok {
             "All checks passed: `rowtide run` can start."
