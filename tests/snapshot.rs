@@ -479,18 +479,25 @@ async fn a_crash_during_the_snapshot_resumes_table_by_table_without_a_gap() {
         .map(|t| setup.topic(t))
         .collect();
     let mut rt = Rowtide::start(&env, &setup, dir.path());
-    // Crash while the second (large) table is being copied.
+    // Crash while the second (large) table is being copied, once the first table's rows
+    // are all in Kafka (only then may the checkpoint record it as done).
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let log = rt.log_text();
-        if log.contains(&format!("{db}.t2_second"))
-            && log.contains("Snapshot of table started")
-            && log.matches("Snapshot of table finished").count() == 1
-        {
-            break;
+        let started_second =
+            log.contains(&format!("{db}.t2_second")) && log.contains("Snapshot of table started");
+        if started_second {
+            let b = env.kafka_brokers.clone();
+            let t = vec![topics[0].clone()];
+            let n = tokio::task::spawn_blocking(move || read_all(&b, &t).len())
+                .await
+                .unwrap();
+            if n >= 20_000 {
+                break;
+            }
         }
         assert!(Instant::now() < deadline, "{log}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     rt.kill9();
