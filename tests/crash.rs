@@ -142,20 +142,6 @@ fn analyse(recs: &[Record]) -> (Vec<Committed>, HashMap<i64, Option<i64>>) {
     (events, last)
 }
 
-/// Waits until the first run has finished its (empty) snapshot and is streaming, so that
-/// every later write must arrive as a streamed change.
-async fn wait_streaming(rt: &Rowtide) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !rt.log_text().contains("Connected to the binlog stream") {
-        assert!(
-            Instant::now() < deadline,
-            "rowtide did not start streaming:\n{}",
-            rt.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 fn seed() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -198,7 +184,7 @@ async fn kill_9_under_load_loses_nothing() {
     let setup = Setup::new(&db, dir.path());
     let topic = setup.topic("items");
     let mut rt = Rowtide::start(&env, &setup, dir.path());
-    wait_streaming(&rt).await;
+    rt.wait_streaming(1).await;
     let s = seed();
     eprintln!("crash test seed {s}, {kills} kills");
     let stop = Arc::new(AtomicBool::new(false));
@@ -275,7 +261,7 @@ async fn graceful_restarts_under_load_repeat_nothing() {
     let setup = Setup::new(&db, dir.path());
     let topic = setup.topic("items");
     let mut rt = Rowtide::start(&env, &setup, dir.path());
-    wait_streaming(&rt).await;
+    rt.wait_streaming(1).await;
     let s = seed();
     let stop = Arc::new(AtomicBool::new(false));
     let w = tokio::spawn(writer(env.clone(), db.clone(), stop.clone(), s));

@@ -53,18 +53,6 @@ async fn insert(env: &common::TestEnv, db: &str, from: i32, to: i32) {
     }
 }
 
-async fn wait_streaming(rt: &Rowtide) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !rt.log_text().contains("Connected to the binlog stream") {
-        assert!(
-            Instant::now() < deadline,
-            "rowtide did not start streaming:\n{}",
-            rt.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn ids_in_kafka(
     env: &common::TestEnv,
     topic: &str,
@@ -95,7 +83,7 @@ async fn kafka_down_for_a_while_loses_nothing() {
     let setup = Setup::new(&db, dir.path());
     let topic = setup.topic("t");
     let mut rt = Rowtide::start(&env, &setup, dir.path());
-    wait_streaming(&rt).await;
+    rt.wait_streaming(1).await;
     insert(&env, &db, 0, 100).await;
     assert_eq!(ids_in_kafka(&env, &topic, 100).await.len(), 100);
 
@@ -130,7 +118,7 @@ async fn mariadb_restart_mid_stream_loses_nothing() {
     let setup = Setup::new(&db, dir.path());
     let topic = setup.topic("t");
     let mut rt = Rowtide::start(&env, &setup, dir.path());
-    wait_streaming(&rt).await;
+    rt.wait_streaming(1).await;
     insert(&env, &db, 0, 100).await;
     assert_eq!(ids_in_kafka(&env, &topic, 100).await.len(), 100);
     env_script(&["restart", "mariadb"]);
@@ -159,7 +147,7 @@ async fn purged_binlog_is_a_clear_error_with_the_choices() {
     let dir = tempfile::tempdir().unwrap();
     let setup = Setup::new(&db, dir.path());
     let mut rt = Rowtide::start(&env, &setup, dir.path());
-    wait_streaming(&rt).await;
+    rt.wait_streaming(1).await;
     insert(&env, &db, 0, 10).await;
     ids_in_kafka(&env, &setup.topic("t"), 10).await;
     assert!(rt.stop().success());
@@ -211,7 +199,7 @@ async fn purged_binlog_is_a_clear_error_with_the_choices() {
         String::from_utf8_lossy(&out.stderr)
     );
     rt.spawn();
-    wait_streaming_again(&rt).await;
+    rt.wait_streaming(2).await;
     insert(&env, &db, 20, 25).await;
     let b = env.kafka_brokers.clone();
     let topic = setup.topic("t");
@@ -227,21 +215,4 @@ async fn purged_binlog_is_a_clear_error_with_the_choices() {
     .unwrap();
     assert!(recs.iter().any(|r| r.key_json()["id"] == 24));
     assert!(rt.stop().success());
-}
-
-async fn wait_streaming_again(rt: &Rowtide) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while rt
-        .log_text()
-        .matches("Connected to the binlog stream")
-        .count()
-        < 2
-    {
-        assert!(
-            Instant::now() < deadline,
-            "rowtide did not resume:\n{}",
-            rt.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }

@@ -215,6 +215,25 @@ impl Rowtide {
         }
     }
 
+    /// Waits (up to 60 s) until the log shows `n` connections to the binlog stream, i.e.
+    /// until the `n`-th start of this process has finished its snapshot and is streaming.
+    pub async fn wait_streaming(&self, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self
+            .log_text()
+            .matches("Connected to the binlog stream")
+            .count()
+            < n
+        {
+            assert!(
+                Instant::now() < deadline,
+                "rowtide did not start streaming:\n{}",
+                self.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
