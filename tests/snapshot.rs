@@ -166,14 +166,15 @@ async fn snapshot_then_stream_gives_the_final_state_without_gaps_or_repeats() {
         c.query("SELECT a, b FROM nopk").await.unwrap();
     c.disconnect().await.ok();
 
-    // Wait until Kafka has the last write (the all-types row 2), then stop gracefully.
+    // Wait until Kafka has the last write (the all-types row 2): everything before it has
+    // then been read. A graceful stop delivers whatever is still in flight (other topics
+    // and partitions are acknowledged independently), and only then is Kafka read back.
     let b = env.kafka_brokers.clone();
     let t = topics.clone();
-    let recs: Vec<Record> = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         common::kafka::wait_for(&b, &t[2..], Duration::from_secs(300), |r| {
             r.iter().any(|r| r.key_json()["id"] == 2)
-        });
-        read_all(&b, &t)
+        })
     })
     .await
     .unwrap();
@@ -187,6 +188,11 @@ async fn snapshot_then_stream_gives_the_final_state_without_gaps_or_repeats() {
             .collect::<Vec<_>>()
             .join("\n")
     );
+    let b = env.kafka_brokers.clone();
+    let t = topics.clone();
+    let recs: Vec<Record> = tokio::task::spawn_blocking(move || read_all(&b, &t))
+        .await
+        .unwrap();
 
     let snap_point: String = rt
         .log_text()
@@ -414,6 +420,9 @@ async fn parallel_snapshot_reads_every_table_at_one_point() {
     stop.store(true, Ordering::Relaxed);
     writer.await.unwrap();
     let mut c = common::admin(&env).await;
+    c.query_drop(format!("INSERT INTO `{db}`.d VALUES (999999, 0)"))
+        .await
+        .unwrap();
     let mut want: HashMap<String, HashMap<i64, i64>> = HashMap::new();
     for t in ["a", "b", "c", "d"] {
         let rows: Vec<(i64, i64)> = c
@@ -423,17 +432,23 @@ async fn parallel_snapshot_reads_every_table_at_one_point() {
         want.insert(t.to_string(), rows.into_iter().collect());
     }
     c.disconnect().await.ok();
-    let total: usize = want.values().map(|m| m.len()).sum();
+    // The fence (the last write) in Kafka means every earlier write was read; a graceful
+    // stop delivers what is still in flight; then Kafka is read back.
     let b = env.kafka_brokers.clone();
-    let t2 = topics.clone();
-    let recs = tokio::task::spawn_blocking(move || {
-        // Wait until every table's final state is reached.
-        common::kafka::wait_for(&b, &t2, Duration::from_secs(300), |r| r.len() >= total);
-        read_all(&b, &t2)
+    let fence_topic = vec![topics[3].clone()];
+    tokio::task::spawn_blocking(move || {
+        common::kafka::wait_for(&b, &fence_topic, Duration::from_secs(300), |r| {
+            r.iter().any(|r| r.key_json()["id"] == 999_999)
+        })
     })
     .await
     .unwrap();
     assert!(rt.stop().success());
+    let b = env.kafka_brokers.clone();
+    let t2 = topics.clone();
+    let recs = tokio::task::spawn_blocking(move || read_all(&b, &t2))
+        .await
+        .unwrap();
     let log = rt.log_text();
     assert!(
         log.contains("Parallel snapshot transactions open"),
