@@ -317,20 +317,27 @@ async fn replay(
             })
             .map(|_| ())
         });
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        let mut line = Vec::with_capacity(4096);
         while let Some(ev) = rx.recv().await {
             // The same records `run` would send (a primary-key change as delete +
             // tombstone + create, tombstones after deletes), as JSON lines.
             for rec in crate::pipeline::records_for(&mut encoder, ev).await? {
-                let embed = |b: &Option<Vec<u8>>| -> serde_json::Value {
-                    b.as_ref()
-                        .and_then(|b| serde_json::from_slice(b).ok())
-                        .unwrap_or(serde_json::Value::Null)
-                };
-                let line = serde_json::json!({"topic": rec.topic, "key": embed(&rec.key), "value": embed(&rec.value)});
-                writeln!(stdout, "{line}").map_err(|e| Error::io("writing to stdout", e))?;
+                line.clear();
+                crate::sink::stdout::json_line(
+                    &rec.topic,
+                    rec.key.as_deref(),
+                    rec.value.as_deref(),
+                    &mut line,
+                );
+                stdout
+                    .write_all(&line)
+                    .map_err(|e| Error::io("writing to stdout", e))?;
             }
         }
+        stdout
+            .flush()
+            .map_err(|e| Error::io("writing to stdout", e))?;
         reader
             .await
             .map_err(|e| Error::Source(format!("replay task: {e}")))??;

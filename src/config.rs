@@ -374,9 +374,9 @@ pub struct PipelineConfig {
 impl Default for PipelineConfig {
     fn default() -> Self {
         Self {
-            source_queue: 4096,
-            sink_queue: 4096,
-            max_in_flight: 20_000,
+            source_queue: 2048,
+            sink_queue: 2048,
+            max_in_flight: 10_000,
             encoders: 2,
             shutdown_timeout_secs: 30,
         }

@@ -2,7 +2,9 @@
 //! `rowtide_<stage>_<noun>_<unit|total>` per Prometheus conventions. The recorder is a
 //! Prometheus exporter whose text `GET /metrics` serves (see `http.rs`).
 
-use std::sync::OnceLock;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, Weak};
 
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -25,6 +27,22 @@ pub const SNAPSHOT_ROWS_ESTIMATED: &str = "rowtide_snapshot_rows_estimated";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
+/// Handles of the unlabelled metrics updated per event or per record, registered once
+/// (a macro call hashes the metric's key on every update).
+struct Hot {
+    sink_records: metrics::Counter,
+    sink_bytes: metrics::Counter,
+    delivery_latency: metrics::Histogram,
+    in_flight: metrics::Gauge,
+    queue_source: metrics::Gauge,
+    queue_sink: metrics::Gauge,
+    binlog_file_index: metrics::Gauge,
+    binlog_position: metrics::Gauge,
+    lag: metrics::Gauge,
+}
+
+static HOT: OnceLock<Hot> = OnceLock::new();
+
 /// Installs the Prometheus recorder once per process and returns its handle.
 pub fn install() -> PrometheusHandle {
     HANDLE
@@ -40,8 +58,28 @@ pub fn install() -> PrometheusHandle {
                 .unwrap_or_else(|_| PrometheusBuilder::new());
             let recorder = builder.build_recorder();
             let handle = recorder.handle();
+            // Histogram samples are kept until upkeep folds them into the buckets: without
+            // it they would pile up between scrapes (or forever with nobody scraping).
+            let upkeep = handle.clone();
+            let _ = std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || loop {
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                    upkeep.run_upkeep();
+                });
             // A second install (tests) keeps the first recorder; the handle still renders it.
             let _ = metrics::set_global_recorder(recorder);
+            let _ = HOT.set(Hot {
+                sink_records: counter!(SINK_RECORDS),
+                sink_bytes: counter!(SINK_BYTES),
+                delivery_latency: histogram!(DELIVERY_LATENCY),
+                in_flight: gauge!(IN_FLIGHT),
+                queue_source: gauge!(QUEUE_DEPTH, "queue" => "source"),
+                queue_sink: gauge!(QUEUE_DEPTH, "queue" => "sink"),
+                binlog_file_index: gauge!(BINLOG_FILE_INDEX),
+                binlog_position: gauge!(BINLOG_POSITION),
+                lag: gauge!(LAG),
+            });
             handle
         })
         .clone()
@@ -51,15 +89,59 @@ pub fn event(table: &str, op: &'static str) {
     counter!(EVENTS, "table" => table.to_string(), "op" => op).increment(1);
 }
 
+type EventCounters =
+    HashMap<(usize, &'static str), (Weak<crate::catalog::TableDesc>, metrics::Counter)>;
+
+thread_local! {
+    /// Counter handles by table description address and op: registering a labelled
+    /// counter formats and hashes its labels, too much for every event. The `Weak` keeps
+    /// the address from being reused while cached.
+    static EVENT_COUNTERS: RefCell<EventCounters> = RefCell::new(HashMap::new());
+}
+
+/// As [`event`] for a shared table description, without re-registering the counter.
+pub fn table_event(table: &Arc<crate::catalog::TableDesc>, op: &'static str) {
+    EVENT_COUNTERS.with(|c| {
+        let mut c = c.borrow_mut();
+        let key = (Arc::as_ptr(table) as usize, op);
+        if let Some((w, counter)) = c.get(&key) {
+            if w.strong_count() > 0 {
+                counter.increment(1);
+                return;
+            }
+        }
+        let counter = counter!(EVENTS, "table" => table.full_name(), "op" => op);
+        counter.increment(1);
+        if c.len() >= 4096 {
+            c.retain(|_, (w, _)| w.strong_count() > 0);
+        }
+        c.insert(key, (Arc::downgrade(table), counter));
+    });
+}
+
 pub fn lag_seconds(secs: f64) {
-    gauge!(LAG).set(secs);
+    match HOT.get() {
+        Some(h) => h.lag.set(secs),
+        None => gauge!(LAG).set(secs),
+    }
 }
 
 pub fn binlog_position(file: &str, pos: u64) {
-    if let Some(idx) = file.rsplit('.').next().and_then(|s| s.parse::<u64>().ok()) {
-        gauge!(BINLOG_FILE_INDEX).set(idx as f64);
+    let idx = file.rsplit('.').next().and_then(|s| s.parse::<u64>().ok());
+    match HOT.get() {
+        Some(h) => {
+            if let Some(idx) = idx {
+                h.binlog_file_index.set(idx as f64);
+            }
+            h.binlog_position.set(pos as f64);
+        }
+        None => {
+            if let Some(idx) = idx {
+                gauge!(BINLOG_FILE_INDEX).set(idx as f64);
+            }
+            gauge!(BINLOG_POSITION).set(pos as f64);
+        }
     }
-    gauge!(BINLOG_POSITION).set(pos as f64);
 }
 
 /// The last committed GTID sequence number per MariaDB domain (or per MySQL server UUID).
@@ -72,12 +154,23 @@ pub fn reconnect() {
 }
 
 pub fn record_sent(bytes: usize) {
-    counter!(SINK_RECORDS).increment(1);
-    counter!(SINK_BYTES).increment(bytes as u64);
+    match HOT.get() {
+        Some(h) => {
+            h.sink_records.increment(1);
+            h.sink_bytes.increment(bytes as u64);
+        }
+        None => {
+            counter!(SINK_RECORDS).increment(1);
+            counter!(SINK_BYTES).increment(bytes as u64);
+        }
+    }
 }
 
 pub fn delivered(latency_secs: f64) {
-    histogram!(DELIVERY_LATENCY).record(latency_secs);
+    match HOT.get() {
+        Some(h) => h.delivery_latency.record(latency_secs),
+        None => histogram!(DELIVERY_LATENCY).record(latency_secs),
+    }
 }
 
 pub fn delivery_error() {
@@ -85,11 +178,18 @@ pub fn delivery_error() {
 }
 
 pub fn in_flight(n: usize) {
-    gauge!(IN_FLIGHT).set(n as f64);
+    match HOT.get() {
+        Some(h) => h.in_flight.set(n as f64),
+        None => gauge!(IN_FLIGHT).set(n as f64),
+    }
 }
 
 pub fn queue_depth(queue: &'static str, n: usize) {
-    gauge!(QUEUE_DEPTH, "queue" => queue).set(n as f64);
+    match (HOT.get(), queue) {
+        (Some(h), "source") => h.queue_source.set(n as f64),
+        (Some(h), "sink") => h.queue_sink.set(n as f64),
+        _ => gauge!(QUEUE_DEPTH, "queue" => queue).set(n as f64),
+    }
 }
 
 pub fn checkpoint_written() {

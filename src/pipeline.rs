@@ -10,7 +10,7 @@
 //! - on SIGINT/SIGTERM the source stops, everything already read is delivered, the exact
 //!   offset (including how far into a transaction) is saved, and `run` returns `Ok`.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,21 +38,52 @@ use crate::source::{snapshot, Filter, Flavor};
 /// What the checkpoint learns once an item (and everything before it) is delivered.
 #[derive(Debug, Clone)]
 enum Mark {
+    /// Streaming may resume inside a transaction: after this change. Shares the position's
+    /// parts instead of copying them (one of these is made per change); it becomes a
+    /// [`SourceOffset`] only when the checkpoint is written.
+    Row(RowMark),
     /// Streaming may resume here.
-    Offset(SourceOffset),
+    Offset(Box<SourceOffset>),
     /// A snapshot finished this table.
     SnapshotTable(String),
     /// The snapshot is complete; streaming continues from this offset.
-    SnapshotDone(SourceOffset),
+    SnapshotDone(Box<SourceOffset>),
     /// A DDL statement changed the catalog: persist it with the checkpoint.
-    Catalog(Catalog),
+    Catalog(Box<Catalog>),
     /// A snapshot begins from this offset (some tables maybe already done).
     SnapshotStarted {
-        offset: SourceOffset,
+        offset: Box<SourceOffset>,
         done: Vec<String>,
-        catalog: Catalog,
+        catalog: Box<Catalog>,
     },
 }
+
+/// Resume by replaying the transaction that begins at `file:pos` (with `gtid_before`
+/// executed before it) and skipping its first `skip_rows` changes.
+#[derive(Debug, Clone)]
+struct RowMark {
+    file: Arc<str>,
+    pos: u64,
+    gtid_before: Option<Arc<crate::position::GtidSet>>,
+    skip_rows: u64,
+}
+
+impl RowMark {
+    fn offset(&self) -> SourceOffset {
+        SourceOffset {
+            binlog: crate::position::BinlogPosition::new(self.file.to_string(), self.pos),
+            gtid_set: self.gtid_before.as_deref().cloned(),
+            skip_rows: self.skip_rows,
+        }
+    }
+}
+
+/// Records handed to the sink per turn of the sink loop before it looks at deliveries,
+/// the checkpoint timer and shutdown again.
+const SINK_BATCH: usize = 1024;
+
+/// Source events per batch between the dispatcher, the encoder workers and the sink loop.
+const ENCODE_BATCH: usize = 64;
 
 /// One item between the encoder and the sink: a record to deliver and/or what the
 /// checkpoint may record once it is delivered.
@@ -314,13 +345,30 @@ struct CheckpointState {
     dirty: bool,
     /// A catalog to store together with the next checkpoint write.
     catalog: Option<Catalog>,
+    /// The latest delivered change inside a transaction, when it is newer than
+    /// `current.offset` (turned into the offset lazily: there is one per change).
+    row: Option<RowMark>,
 }
 
 impl CheckpointState {
+    /// Folds a pending row mark into `current.offset`.
+    fn settle(&mut self) {
+        if let Some(r) = self.row.take() {
+            self.current.offset = r.offset();
+        }
+    }
+
     fn apply(&mut self, mark: Mark) {
+        if let Mark::Row(r) = mark {
+            self.row = Some(r);
+            self.dirty = true;
+            return;
+        }
+        self.settle();
         match mark {
+            Mark::Row(_) => {}
             Mark::Offset(o) => {
-                self.current.offset = o;
+                self.current.offset = *o;
             }
             Mark::SnapshotTable(t) => {
                 if let SnapshotState::Running { done, .. } = &mut self.current.snapshot {
@@ -328,18 +376,21 @@ impl CheckpointState {
                 }
             }
             Mark::SnapshotDone(o) => {
-                self.current.offset = o;
+                self.current.offset = *o;
                 self.current.snapshot = SnapshotState::Completed;
             }
-            Mark::Catalog(c) => self.catalog = Some(c),
+            Mark::Catalog(c) => self.catalog = Some(*c),
             Mark::SnapshotStarted {
                 offset,
                 done,
                 catalog,
             } => {
-                self.current.offset = offset.clone();
-                self.current.snapshot = SnapshotState::Running { offset, done };
-                self.catalog = Some(catalog);
+                self.current.offset = (*offset).clone();
+                self.current.snapshot = SnapshotState::Running {
+                    offset: *offset,
+                    done,
+                };
+                self.catalog = Some(*catalog);
             }
         }
         self.dirty = true;
@@ -349,6 +400,7 @@ impl CheckpointState {
         if !self.dirty {
             return Ok(());
         }
+        self.settle();
         self.current.updated_at_ms = now_ms();
         self.current.reason = reason.to_string();
         match self.catalog.take() {
@@ -480,11 +532,44 @@ async fn source_side(
 /// `meta` is what transaction metadata adds around it (empty when that is off).
 /// The records `run` would send for one event, without checkpoint marks (for `replay`).
 pub(crate) async fn records_for(encoder: &mut Encoder, ev: SourceEvent) -> Result<Vec<OutRecord>> {
-    let items = encode_event(encoder, ev, TxnMeta::default(), true, true).await?;
+    let meta = TxnMeta::default();
+    prepare_event(encoder, &ev, &meta, true).await?;
+    let items = encode_event(encoder, ev, meta, true, true)?;
     Ok(items.into_iter().filter_map(|i| i.record).collect())
 }
 
-async fn encode_event(
+/// True when [`encode_event`] can run without registering a schema first: always for the
+/// JSON formats, and for Avro once the event's schemas have ids.
+fn event_ready(encoder: &mut Encoder, ev: &SourceEvent, meta: &TxnMeta) -> bool {
+    let boundaries = meta.before.is_empty() && meta.end.is_none();
+    let own = match ev {
+        SourceEvent::Change(c) => encoder.change_ready(c),
+        SourceEvent::SchemaChange(_) => encoder.schema_change_ready(),
+        _ => true,
+    };
+    own && (boundaries || encoder.transaction_ready())
+}
+
+/// Registers whatever schemas [`encode_event`] will need for this event (Avro only). The
+/// only asynchronous step of encoding: the per-event path stays synchronous.
+async fn prepare_event(
+    encoder: &mut Encoder,
+    ev: &SourceEvent,
+    meta: &TxnMeta,
+    schema_changes: bool,
+) -> Result<()> {
+    match ev {
+        SourceEvent::Change(c) => encoder.prepare_change(c).await?,
+        SourceEvent::SchemaChange(_) if schema_changes => encoder.prepare_schema_change().await?,
+        _ => {}
+    }
+    if !meta.before.is_empty() || meta.end.is_some() {
+        encoder.prepare_transaction().await?;
+    }
+    Ok(())
+}
+
+fn encode_event(
     encoder: &mut Encoder,
     ev: SourceEvent,
     meta: TxnMeta,
@@ -493,30 +578,27 @@ async fn encode_event(
 ) -> Result<Vec<Item>> {
     let items: Vec<Item> = match ev {
         SourceEvent::Change(change) => {
-            metrics::event(&change.table.full_name(), change.op.code());
+            metrics::table_event(&change.table, change.op.code());
             let p = &change.position;
             // Snapshot rows are not resumable one by one: their table's mark is.
-            let after = (change.op != Op::Read).then(|| SourceOffset {
-                binlog: crate::position::BinlogPosition::new(p.txn_file.to_string(), p.txn_pos),
-                gtid_set: p.gtid_before.as_deref().cloned(),
+            let after = (change.op != Op::Read).then(|| RowMark {
+                file: p.txn_file.clone(),
+                pos: p.txn_pos,
+                gtid_before: p.gtid_before.clone(),
                 skip_rows: p.txn_row + 1,
             });
-            let position = p.to_string();
+            let position: Arc<str> = p.to_string().into();
             let mut out: Vec<OutRecord> = Vec::with_capacity(3 + meta.before.len());
             for b in &meta.before {
-                out.push(boundary_record(encoder, b, position.clone()).await?);
+                out.push(boundary_record(encoder, b, position.clone())?);
             }
             let mut blocks = meta.blocks.into_iter();
             let now = Now::system();
             if let Some((delete, create)) = split_key_change(&change) {
                 // As Debezium does: the old key is deleted (and tombstoned), then
                 // the new key created.
-                let d = encoder
-                    .encode_change_in(&delete, now, blocks.next().as_ref())
-                    .await?;
-                let c = encoder
-                    .encode_change_in(&create, now, blocks.next().as_ref())
-                    .await?;
+                let d = encoder.encode_change_now(&delete, now, blocks.next().as_ref())?;
+                let c = encoder.encode_change_now(&create, now, blocks.next().as_ref())?;
                 out.push(OutRecord {
                     topic: d.topic.clone(),
                     key: d.key.clone(),
@@ -533,23 +615,22 @@ async fn encode_event(
                     position,
                 });
             } else {
-                let rec = encoder
-                    .encode_change_in(&change, now, blocks.next().as_ref())
-                    .await?;
+                let rec = encoder.encode_change_now(&change, now, blocks.next().as_ref())?;
                 let tomb = tombstones && change.op == Op::Delete && rec.key.is_some();
+                let tomb_key = if tomb { rec.key.clone() } else { None };
                 out.push(OutRecord {
                     topic: rec.topic.clone(),
-                    key: rec.key.clone(),
+                    key: rec.key,
                     value: rec.value,
                     position: position.clone(),
                 });
                 if tomb {
-                    out.push(OutRecord::tombstone(rec.topic, rec.key, position));
+                    out.push(OutRecord::tombstone(rec.topic, tomb_key, position));
                 }
             }
             // Only the last record of the change carries the offset.
             let n = out.len();
-            let mut mark = after.map(Mark::Offset);
+            let mut mark = after.map(Mark::Row);
             out.into_iter()
                 .enumerate()
                 .map(|(i, r)| Item {
@@ -560,17 +641,17 @@ async fn encode_event(
         }
         SourceEvent::SchemaChange(sc) => {
             let record = if schema_changes {
-                let rec = encoder.encode_schema_change(&sc).await?;
+                let rec = encoder.encode_schema_change_now(&sc)?;
                 Some(OutRecord {
                     topic: rec.topic,
                     key: rec.key,
                     value: rec.value,
-                    position: sc.position.to_string(),
+                    position: sc.position.to_string().into(),
                 })
             } else {
                 None
             };
-            let mark = sc.catalog_after.clone().map(Mark::Catalog);
+            let mark = sc.catalog_after.clone().map(|c| Mark::Catalog(Box::new(c)));
             if record.is_some() || mark.is_some() {
                 vec![Item { record, mark }]
             } else {
@@ -602,12 +683,12 @@ async fn encode_event(
                 None => {}
             }
             let record = match &meta.end {
-                Some(end) => Some(boundary_record(encoder, end, offset.to_string()).await?),
+                Some(end) => Some(boundary_record(encoder, end, offset.to_string().into())?),
                 None => None,
             };
             vec![Item {
                 record,
-                mark: Some(Mark::Offset(offset)),
+                mark: Some(Mark::Offset(Box::new(offset))),
             }]
         }
         SourceEvent::SnapshotTableDone { table, .. } => {
@@ -624,16 +705,16 @@ async fn encode_event(
             vec![Item {
                 record: None,
                 mark: Some(Mark::SnapshotStarted {
-                    offset,
+                    offset: Box::new(offset),
                     done,
-                    catalog,
+                    catalog: Box::new(catalog),
                 }),
             }]
         }
         SourceEvent::SnapshotCompleted { offset } => {
             vec![Item {
                 record: None,
-                mark: Some(Mark::SnapshotDone(offset)),
+                mark: Some(Mark::SnapshotDone(Box::new(offset))),
             }]
         }
     };
@@ -641,12 +722,8 @@ async fn encode_event(
 }
 
 /// The record of a transaction `BEGIN`/`END` event.
-async fn boundary_record(
-    encoder: &mut Encoder,
-    b: &Boundary,
-    position: String,
-) -> Result<OutRecord> {
-    let rec = encoder.encode_transaction(b).await?;
+fn boundary_record(encoder: &mut Encoder, b: &Boundary, position: Arc<str>) -> Result<OutRecord> {
+    let rec = encoder.encode_transaction_now(b)?;
     Ok(OutRecord {
         topic: rec.topic,
         key: rec.key,
@@ -678,13 +755,17 @@ async fn run_once(
 
     let sink = Arc::new(match cfg.sink.kind {
         SinkKind::Kafka => Sink::Kafka(Box::new(KafkaSink::new(&cfg.sink)?)),
-        SinkKind::Stdout => Sink::Stdout(StdoutSink),
+        SinkKind::Stdout => Sink::Stdout(StdoutSink::new()),
     });
 
     // The source stops first on shutdown; the rest drains.
     let source_stop = shutdown.child_token();
     let (src_tx, mut src_rx) = mpsc::channel::<SourceEvent>(cfg.pipeline.source_queue);
-    let (rec_tx, mut rec_rx) = mpsc::channel::<Item>(cfg.pipeline.sink_queue);
+    // Events travel to the encoders, and items to the sink loop, in batches of up to
+    // ENCODE_BATCH events: one channel operation and one wake-up per batch, not per event.
+    // The queues' capacities stay what the configuration says, in events.
+    let (rec_tx, mut rec_rx) =
+        mpsc::channel::<Vec<Item>>((cfg.pipeline.sink_queue / ENCODE_BATCH).max(2));
 
     let mut source_task = tokio::spawn(source_side(
         cfg.clone(),
@@ -703,21 +784,37 @@ async fn run_once(
     let enc_sink = sink.clone();
     let workers = cfg.pipeline.encoders.max(1);
     let (order_tx, mut order_rx) = mpsc::channel::<tokio::sync::oneshot::Receiver<Result<Vec<Item>>>>(
-        cfg.pipeline.source_queue,
+        (cfg.pipeline.source_queue / ENCODE_BATCH).max(2),
     );
     let mut worker_txs = Vec::with_capacity(workers);
     let mut worker_tasks = Vec::with_capacity(workers);
     for _ in 0..workers {
         let (wtx, mut wrx) = mpsc::channel::<(
-            SourceEvent,
-            TxnMeta,
+            Vec<(SourceEvent, TxnMeta)>,
             tokio::sync::oneshot::Sender<Result<Vec<Item>>>,
-        )>(64);
+        )>(2);
         let mut encoder = Encoder::new(&cfg.format, &cfg.sink.topic_prefix, flavor)?;
         worker_tasks.push(tokio::spawn(async move {
-            while let Some((ev, meta, reply)) = wrx.recv().await {
-                let r = encode_event(&mut encoder, ev, meta, tombstones, schema_changes).await;
-                let _ = reply.send(r);
+            'batches: while let Some((batch, reply)) = wrx.recv().await {
+                let mut items = Vec::with_capacity(batch.len() + batch.len() / 4);
+                for (ev, meta) in batch {
+                    if !event_ready(&mut encoder, &ev, &meta) {
+                        if let Err(e) =
+                            prepare_event(&mut encoder, &ev, &meta, schema_changes).await
+                        {
+                            let _ = reply.send(Err(e));
+                            continue 'batches;
+                        }
+                    }
+                    match encode_event(&mut encoder, ev, meta, tombstones, schema_changes) {
+                        Ok(mut more) => items.append(&mut more),
+                        Err(e) => {
+                            let _ = reply.send(Err(e));
+                            continue 'batches;
+                        }
+                    }
+                }
+                let _ = reply.send(Ok(items));
             }
         }));
         worker_txs.push(wtx);
@@ -730,19 +827,26 @@ async fn run_once(
         .then(TransactionMonitor::new);
     let dispatcher = tokio::spawn(async move {
         let mut next = 0usize;
-        while let Some(ev) = src_rx.recv().await {
+        while let Some(first) = src_rx.recv().await {
             metrics::queue_depth("source", src_rx.len());
-            let meta = monitor
-                .as_mut()
-                .map(|m| m.annotate(&ev))
-                .unwrap_or_default();
+            // A batch is whatever is already queued, up to ENCODE_BATCH events: a slow
+            // trickle of events is never held back waiting for a batch to fill.
+            let mut batch = Vec::with_capacity(ENCODE_BATCH.min(src_rx.len() + 1));
+            let mut ev = Some(first);
+            while let Some(e) = ev.take() {
+                let meta = monitor.as_mut().map(|m| m.annotate(&e)).unwrap_or_default();
+                batch.push((e, meta));
+                if batch.len() < ENCODE_BATCH {
+                    ev = src_rx.try_recv().ok();
+                }
+            }
             let (reply_tx, reply_rx) = tokio::sync::oneshot::channel();
             if order_tx.send(reply_rx).await.is_err() {
                 return;
             }
             // Events of a transaction may go to different workers: order is restored by
             // the collector, and each worker's own caches are only an optimisation.
-            if worker_txs[next].send((ev, meta, reply_tx)).await.is_err() {
+            if worker_txs[next].send((batch, reply_tx)).await.is_err() {
                 return;
             }
             next = (next + 1) % worker_txs.len();
@@ -751,20 +855,22 @@ async fn run_once(
     let mut encoder_task = tokio::spawn(async move {
         let _workers = worker_tasks;
         let _dispatcher = dispatcher;
-        let mut topics: HashSet<String> = HashSet::new();
+        let mut topics: HashSet<Arc<str>> = HashSet::new();
         while let Some(reply) = order_rx.recv().await {
             let Ok(items) = reply.await else {
                 return Ok(()); // a worker stopped: the pipeline is shutting down
             };
-            for item in items? {
+            let items = items?;
+            for item in &items {
                 if let Some(r) = &item.record {
-                    if topics.insert(r.topic.clone()) {
+                    if !topics.contains(&r.topic) {
+                        topics.insert(r.topic.clone());
                         enc_sink.ensure_topic(&r.topic).await?;
                     }
                 }
-                if rec_tx.send(item).await.is_err() {
-                    return Ok(());
-                }
+            }
+            if !items.is_empty() && rec_tx.send(items).await.is_err() {
+                return Ok(());
             }
         }
         Ok::<(), Error>(())
@@ -789,6 +895,7 @@ async fn run_once(
         }),
         dirty: false,
         catalog: None,
+        row: None,
     };
     let mut tick = tokio::time::interval(Duration::from_millis(
         cfg.checkpoint.flush_interval_ms.max(10),
@@ -799,7 +906,8 @@ async fn run_once(
     let mut encoder_done = false;
     let mut rec_closed = false;
     let mut failure: Option<Error> = None;
-    let mut stalled: Option<Item> = None;
+    // Items received from the encoders and not yet handed to the sink (at most one batch).
+    let mut pending: VecDeque<Item> = VecDeque::new();
     let max_in_flight = cfg.pipeline.max_in_flight;
     let mut drain_deadline: Option<tokio::time::Instant> = None;
 
@@ -819,10 +927,10 @@ async fn run_once(
                 "Shutdown requested: stopping the source and delivering what is in flight."
             );
         }
-        if rec_closed && inflight.is_empty() && stalled.is_none() {
+        if rec_closed && inflight.is_empty() && pending.is_empty() {
             break;
         }
-        let can_take = stalled.is_none() && !rec_closed && inflight.len() < max_in_flight;
+        let can_take = pending.is_empty() && !rec_closed && inflight.len() < max_in_flight;
         tokio::select! {
             biased;
             r = inflight.next(), if !inflight.is_empty() => {
@@ -833,7 +941,7 @@ async fn run_once(
                                 metrics::delivered(t.elapsed().as_secs_f64());
                             }
                             if let Some(m) = mark {
-                                let snapshot_mark = !matches!(m, Mark::Offset(_));
+                                let snapshot_mark = !matches!(m, Mark::Offset(_) | Mark::Row(_));
                                 state.apply(m);
                                 if snapshot_mark {
                                     // Snapshot progress is rare and precious: save at once.
@@ -866,12 +974,12 @@ async fn run_once(
                     Err(e) => { failure = Some(Error::Source(format!("encoder task failed: {e}"))); break; }
                 }
             }
-            item = rec_rx.recv(), if can_take => {
-                match item {
+            batch = rec_rx.recv(), if can_take => {
+                match batch {
                     None => rec_closed = true,
-                    Some(item) => {
-                        metrics::queue_depth("sink", rec_rx.len());
-                        stalled = Some(item);
+                    Some(batch) => {
+                        metrics::queue_depth("sink", rec_rx.len() * ENCODE_BATCH);
+                        pending.extend(batch);
                     }
                 }
             }
@@ -886,8 +994,13 @@ async fn run_once(
                 continue;
             }
         }
-        // Hand a received item to the sink (waiting for room when its queue is full).
-        if let Some(item) = stalled.take() {
+        // Hand the received item, and whatever else is already queued (up to a batch), to
+        // the sink; wait for room when its queue is full.
+        let mut budget = SINK_BATCH;
+        let mut failed = false;
+        // One clock read per batch: the records of a batch are sent within microseconds.
+        let sent_at = Instant::now();
+        while let Some(item) = pending.pop_front() {
             match item.record {
                 None => {
                     let mark = item.mark;
@@ -900,26 +1013,42 @@ async fn run_once(
                         Ok(fut) => {
                             metrics::record_sent(bytes);
                             let mark = item.mark;
-                            let now = Instant::now();
-                            inflight
-                                .push_back(Box::pin(async move { (fut.await, mark, Some(now)) }));
+                            inflight.push_back(Box::pin(async move {
+                                (fut.await, mark, Some(sent_at))
+                            }));
                         }
                         Err(SendError::QueueFull(rec)) => {
-                            stalled = Some(Item {
+                            pending.push_front(Item {
                                 record: Some(rec),
                                 mark: item.mark,
                             });
                             if inflight.is_empty() {
                                 tokio::time::sleep(Duration::from_millis(10)).await;
                             }
+                            break;
                         }
                         Err(SendError::Failed(e)) => {
                             failure = Some(e);
+                            failed = true;
                             break;
                         }
                     }
                 }
             }
+            budget -= 1;
+            if budget == 0 || inflight.len() >= max_in_flight {
+                break;
+            }
+            if pending.is_empty() {
+                match rec_rx.try_recv() {
+                    Ok(next) => pending.extend(next),
+                    Err(mpsc::error::TryRecvError::Empty) => {}
+                    Err(mpsc::error::TryRecvError::Disconnected) => rec_closed = true,
+                }
+            }
+        }
+        if failed {
+            break;
         }
     }
     source_stop.cancel();

@@ -95,7 +95,7 @@ fn encode_with(c: &FormatConfig, ch: &Change, flavor: Flavor) -> (Option<Json>, 
         .build()
         .unwrap();
     let r = rt.block_on(e.encode_change_at(ch, NOW)).unwrap();
-    assert_eq!(r.topic, "dbserver1.inventory.golden");
+    assert_eq!(&*r.topic, "dbserver1.inventory.golden");
     let key = r.key.map(|k| serde_json::from_slice(&k).unwrap());
     (key, serde_json::from_slice(&r.value.unwrap()).unwrap())
 }
@@ -904,7 +904,7 @@ fn schema_change_event_shape() {
         .build()
         .unwrap();
     let r = rt.block_on(e.encode_schema_change(&sc)).unwrap();
-    assert_eq!(r.topic, "dbserver1");
+    assert_eq!(&*r.topic, "dbserver1");
     let k: Json = serde_json::from_slice(&r.key.unwrap()).unwrap();
     assert_eq!(k, json!({"databaseName": "inventory"}));
     let v: Json = serde_json::from_slice(&r.value.unwrap()).unwrap();

@@ -68,7 +68,7 @@ fn begin_and_end_in_json() {
     };
     let r = block_on(e.encode_transaction(&begin)).unwrap();
     // DOC: `<topic.prefix>.transaction` (topic.transaction defaults to `transaction`).
-    assert_eq!(r.topic, "dbserver1.transaction");
+    assert_eq!(&*r.topic, "dbserver1.transaction");
     let key: Json = serde_json::from_slice(&r.key.unwrap()).unwrap();
     assert_eq!(key, json!({"id": "0-1-42"}));
     let value: Json = serde_json::from_slice(&r.value.unwrap()).unwrap();
@@ -406,7 +406,7 @@ async fn begin_and_end_in_avro_read_back_with_the_static_schemas() {
     let prefix = common::unique("txa");
     let mut e = Encoder::new(&cfg, &prefix, Flavor::Mariadb).unwrap();
     let r = e.encode_transaction(&end()).await.unwrap();
-    assert_eq!(r.topic, format!("{prefix}.transaction"));
+    assert_eq!(r.topic.to_string(), format!("{prefix}.transaction"));
     let read = |bytes: &[u8], avsc: &str| -> Vec<(String, Avro)> {
         assert_eq!(bytes[0], 0, "Confluent magic byte");
         let schema = apache_avro::Schema::parse_str(avsc).unwrap();

@@ -39,6 +39,9 @@ impl SledStore {
         let db = sled::Config::new()
             .path(path)
             .flush_every_ms(None)
+            // The store holds a few small keys: sled's default 1 GiB page cache and
+            // 512 KiB segments are sized for databases, not for a checkpoint.
+            .cache_capacity(4 << 20)
             .open()
             .map_err(|e| Error::Checkpoint {
                 path: path.display().to_string(),

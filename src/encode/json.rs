@@ -20,7 +20,7 @@ pub fn write_json(s: &Schema, d: &Datum, out: &mut Vec<u8>) {
             _ => out.extend_from_slice(b"null"),
         },
         Datum::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Datum::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Datum::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
         Datum::F32(f) => write_float(*f as f64, f.is_finite().then(|| f.to_string()), out),
         Datum::F64(f) => write_float(*f, f.is_finite().then(|| f.to_string()), out),
         Datum::Str(st) => write_str(st, out),
@@ -34,23 +34,31 @@ pub fn write_json(s: &Schema, d: &Datum, out: &mut Vec<u8>) {
             out.push(b'"');
         }
         Datum::Array(items) => {
+            let fallback;
             let item_schema = match &s.ty {
-                Type::Array(i) => i.as_ref().clone(),
-                _ => Schema::new(Type::String),
+                Type::Array(i) => i.as_ref(),
+                _ => {
+                    fallback = Schema::new(Type::String);
+                    &fallback
+                }
             };
             out.push(b'[');
             for (i, it) in items.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_json(&item_schema, it, out);
+                write_json(item_schema, it, out);
             }
             out.push(b']');
         }
         Datum::Map(entries) => {
+            let fallback;
             let (ks, vs) = match &s.ty {
-                Type::Map(k, v) => (k.as_ref().clone(), v.as_ref().clone()),
-                _ => (Schema::new(Type::String), Schema::new(Type::String)),
+                Type::Map(k, v) => (k.as_ref(), v.as_ref()),
+                _ => {
+                    fallback = Schema::new(Type::String);
+                    (&fallback, &fallback)
+                }
             };
             if ks.ty == Type::String {
                 out.push(b'{');
@@ -58,9 +66,9 @@ pub fn write_json(s: &Schema, d: &Datum, out: &mut Vec<u8>) {
                     if i > 0 {
                         out.push(b',');
                     }
-                    write_json(&ks, k, out);
+                    write_json(ks, k, out);
                     out.push(b':');
-                    write_json(&vs, v, out);
+                    write_json(vs, v, out);
                 }
                 out.push(b'}');
             } else {
@@ -70,9 +78,9 @@ pub fn write_json(s: &Schema, d: &Datum, out: &mut Vec<u8>) {
                         out.push(b',');
                     }
                     out.push(b'[');
-                    write_json(&ks, k, out);
+                    write_json(ks, k, out);
                     out.push(b',');
-                    write_json(&vs, v, out);
+                    write_json(vs, v, out);
                     out.push(b']');
                 }
                 out.push(b']');
@@ -84,8 +92,7 @@ pub fn write_json(s: &Schema, d: &Datum, out: &mut Vec<u8>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_str(&f.name, out);
-                out.push(b':');
+                out.extend_from_slice(f.json_key());
                 write_json(&f.schema, v, out);
             }
             out.push(b'}');

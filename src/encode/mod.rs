@@ -43,7 +43,7 @@ pub const TRANSACTION_VALUE_AVSC: &str =
 /// One record for the sink.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncodedRecord {
-    pub topic: String,
+    pub topic: Arc<str>,
     pub key: Option<Vec<u8>>,
     pub value: Option<Vec<u8>>,
 }
@@ -173,15 +173,68 @@ impl Encoder {
         now: Now,
         txn: Option<&TxnBlock>,
     ) -> Result<EncodedRecord> {
-        let schemas = self.envelope.schemas(&change.table);
-        let topic = self.envelope.stem(&change.table);
+        self.prepare_change(change).await?;
+        self.encode_change_now(change, now, txn)
+    }
+
+    /// True when [`Self::encode_change_now`] can encode this change without first
+    /// registering a schema (always for the JSON formats).
+    pub fn change_ready(&mut self, change: &Change) -> bool {
+        if self.kind != FormatKind::Avro {
+            return true;
+        }
+        let schemas = self.envelope.schemas_of(&change.table);
+        self.avro
+            .get(&schemas.fingerprint)
+            .is_some_and(|a| a.ids.get().is_some())
+    }
+
+    /// Registers the change's table schemas at the registry (avro; a no-op once done and
+    /// for the JSON formats).
+    pub async fn prepare_change(&mut self, change: &Change) -> Result<()> {
+        if self.change_ready(change) {
+            return Ok(());
+        }
+        let schemas = self.envelope.schemas_of(&change.table);
+        let a = self.avro_table(&schemas)?;
+        let Some(reg) = self.registry.as_mut() else {
+            return Err(Error::Config(
+                "format.registry_url is required for avro".into(),
+            ));
+        };
+        let topic = &schemas.topic;
+        let kid = match &a.key {
+            Some(codec) => Some(
+                reg.id_for(&format!("{topic}-key"), &codec.schema_json)
+                    .await?,
+            ),
+            None => None,
+        };
+        let vid = reg
+            .id_for(&format!("{topic}-value"), &a.value.schema_json)
+            .await?;
+        let _ = a.ids.set((kid, vid));
+        Ok(())
+    }
+
+    /// Encodes a change whose schemas are ready (see [`Self::prepare_change`]). Synchronous:
+    /// the per-event path never builds the registry client's futures.
+    pub fn encode_change_now(
+        &mut self,
+        change: &Change,
+        now: Now,
+        txn: Option<&TxnBlock>,
+    ) -> Result<EncodedRecord> {
+        let schemas = self.envelope.schemas_of(&change.table);
+        let topic = schemas.topic.clone();
         let key = self.envelope.key_datum(change)?;
         let value = self.envelope.envelope_datum_in(change, now, txn)?;
         let (key, value) = match self.kind {
             FormatKind::Json => {
                 let k = key.map(|k| to_json(schemas.key.as_ref(), &k));
-                let mut v = Vec::with_capacity(512);
+                let mut v = Vec::with_capacity(schemas.value_capacity());
                 json::write_json(&schemas.envelope, &value, &mut v);
+                schemas.saw_value_size(v.len());
                 (k, v)
             }
             FormatKind::JsonSchema => {
@@ -194,32 +247,18 @@ impl Encoder {
                     }
                     _ => None,
                 };
-                let mut v = Vec::with_capacity(2048);
+                let mut v = Vec::with_capacity(schemas.value_capacity());
                 json::write_with_schema(&js.value, &schemas.envelope, &value, &mut v);
+                schemas.saw_value_size(v.len());
                 (k, v)
             }
             FormatKind::Avro => {
                 let a = self.avro_table(&schemas)?;
-                let (key_id, value_id) = match a.ids.get() {
-                    Some(ids) => *ids,
-                    None => {
-                        let Some(reg) = self.registry.as_mut() else {
-                            return Err(Error::Config(
-                                "format.registry_url is required for avro".into(),
-                            ));
-                        };
-                        let kid = match &a.key {
-                            Some(codec) => Some(
-                                reg.id_for(&format!("{topic}-key"), &codec.schema_json)
-                                    .await?,
-                            ),
-                            None => None,
-                        };
-                        let vid = reg
-                            .id_for(&format!("{topic}-value"), &a.value.schema_json)
-                            .await?;
-                        *a.ids.get_or_init(|| (kid, vid))
-                    }
+                let Some(&(key_id, value_id)) = a.ids.get() else {
+                    return Err(Self::encode_err(
+                        change,
+                        format!("the schemas of {topic} are not registered yet"),
+                    ));
                 };
                 let k = match (key, &a.key, key_id) {
                     (Some(k), Some(codec), Some(id)) => {
@@ -231,10 +270,11 @@ impl Encoder {
                     }
                     _ => None,
                 };
-                let mut v = Vec::with_capacity(512);
+                let mut v = Vec::with_capacity(schemas.value_capacity());
                 a.value
                     .encode(value_id, &value, &mut v)
                     .map_err(|r| Self::encode_err(change, r))?;
+                schemas.saw_value_size(v.len());
                 (k, v)
             }
         };
@@ -260,21 +300,92 @@ impl Encoder {
         j
     }
 
-    /// Encodes a schema change for topic `<prefix>` with key `{databaseName}`.
-    pub async fn encode_schema_change(&mut self, sc: &SchemaChange) -> Result<EncodedRecord> {
+    fn schema_change_schemas(&mut self) -> (Schema, Schema) {
         let flavor = self.envelope.flavor();
-        let prefix = self.envelope.prefix().to_string();
-        let (ks, vs) = self
-            .schema_change
+        self.schema_change
             .get_or_insert_with(|| {
                 (
                     schema_change::key_schema(flavor),
                     schema_change::value_schema(flavor),
                 )
             })
-            .clone();
+            .clone()
+    }
+
+    fn schema_change_codecs(&mut self) -> Result<Arc<AvroTable>> {
+        if let Some(c) = &self.schema_change_avro {
+            return Ok(c.clone());
+        }
+        let (ks, vs) = self.schema_change_schemas();
+        let (kj, vj) = match self.envelope.flavor() {
+            Flavor::Mysql => (SCHEMA_CHANGE_KEY_MYSQL_AVSC, SCHEMA_CHANGE_VALUE_MYSQL_AVSC),
+            Flavor::Mariadb => (
+                SCHEMA_CHANGE_KEY_MARIADB_AVSC,
+                SCHEMA_CHANGE_VALUE_MARIADB_AVSC,
+            ),
+        };
+        let c = Arc::new(AvroTable {
+            key: Some(AvroCodec::from_json(&ks, compact(kj))?),
+            value: AvroCodec::from_json(&vs, compact(vj))?,
+            ids: std::sync::OnceLock::new(),
+        });
+        self.schema_change_avro = Some(c.clone());
+        Ok(c)
+    }
+
+    /// True when [`Self::encode_schema_change_now`] needs no registration first.
+    pub fn schema_change_ready(&self) -> bool {
+        self.kind != FormatKind::Avro
+            || self
+                .schema_change_avro
+                .as_ref()
+                .is_some_and(|c| c.ids.get().is_some())
+    }
+
+    /// Registers the schema-change topic's schemas (avro only; once).
+    pub async fn prepare_schema_change(&mut self) -> Result<()> {
+        if self.schema_change_ready() {
+            return Ok(());
+        }
+        let codecs = self.schema_change_codecs()?;
+        let prefix = self.envelope.prefix().to_string();
+        let Some(reg) = self.registry.as_mut() else {
+            return Err(Error::Config(
+                "format.registry_url is required for avro".into(),
+            ));
+        };
+        let kid = match &codecs.key {
+            Some(kc) => Some(
+                reg.id_for(&format!("{prefix}-key"), &kc.schema_json)
+                    .await?,
+            ),
+            None => None,
+        };
+        let vid = reg
+            .id_for(&format!("{prefix}-value"), &codecs.value.schema_json)
+            .await?;
+        let _ = codecs.ids.set((kid, vid));
+        Ok(())
+    }
+
+    /// Encodes a schema change for topic `<prefix>` with key `{databaseName}`.
+    pub async fn encode_schema_change(&mut self, sc: &SchemaChange) -> Result<EncodedRecord> {
+        self.prepare_schema_change().await?;
+        self.encode_schema_change_now(sc)
+    }
+
+    /// As [`Self::encode_schema_change`] once [`Self::prepare_schema_change`] is done.
+    pub fn encode_schema_change_now(&mut self, sc: &SchemaChange) -> Result<EncodedRecord> {
+        let flavor = self.envelope.flavor();
+        let prefix = self.envelope.prefix().to_string();
+        let (ks, vs) = self.schema_change_schemas();
         let key = schema_change::key_datum(sc);
         let value = schema_change::value_datum(sc, flavor, &prefix);
+        let sc_err = |r: String| Error::Encode {
+            table: sc.database.clone(),
+            position: sc.position.to_string(),
+            reason: r,
+        };
         let (k, v) = match self.kind {
             FormatKind::Json => (to_json(Some(&ks), &key), to_json(Some(&vs), &value)),
             FormatKind::JsonSchema => {
@@ -295,54 +406,23 @@ impl Encoder {
                 (k, v)
             }
             FormatKind::Avro => {
-                let codecs = match &self.schema_change_avro {
-                    Some(c) => c.clone(),
-                    None => {
-                        let (kj, vj) = match flavor {
-                            Flavor::Mysql => {
-                                (SCHEMA_CHANGE_KEY_MYSQL_AVSC, SCHEMA_CHANGE_VALUE_MYSQL_AVSC)
-                            }
-                            Flavor::Mariadb => (
-                                SCHEMA_CHANGE_KEY_MARIADB_AVSC,
-                                SCHEMA_CHANGE_VALUE_MARIADB_AVSC,
-                            ),
-                        };
-                        let c = Arc::new(AvroTable {
-                            key: Some(AvroCodec::from_json(&ks, compact(kj))?),
-                            value: AvroCodec::from_json(&vs, compact(vj))?,
-                            ids: std::sync::OnceLock::new(),
-                        });
-                        self.schema_change_avro = Some(c.clone());
-                        c
-                    }
-                };
-                let Some(reg) = self.registry.as_mut() else {
-                    return Err(Error::Config(
-                        "format.registry_url is required for avro".into(),
+                let codecs = self.schema_change_codecs()?;
+                let Some(&(kid, vid)) = codecs.ids.get() else {
+                    return Err(sc_err(
+                        "the schema-change topic's schemas are not registered yet".into(),
                     ));
                 };
-                let sc_err = |r: String| Error::Encode {
-                    table: sc.database.clone(),
-                    position: sc.position.to_string(),
-                    reason: r,
-                };
                 let mut k = Vec::new();
-                if let Some(kc) = &codecs.key {
-                    let kid = reg
-                        .id_for(&format!("{prefix}-key"), &kc.schema_json)
-                        .await?;
+                if let (Some(kc), Some(kid)) = (&codecs.key, kid) {
                     kc.encode(kid, &key, &mut k).map_err(sc_err)?;
                 }
-                let vid = reg
-                    .id_for(&format!("{prefix}-value"), &codecs.value.schema_json)
-                    .await?;
                 let mut v = Vec::new();
                 codecs.value.encode(vid, &value, &mut v).map_err(sc_err)?;
                 (k, v)
             }
         };
         Ok(EncodedRecord {
-            topic: prefix,
+            topic: prefix.into(),
             key: Some(k),
             value: Some(v),
         })
@@ -378,13 +458,55 @@ impl Encoder {
         Ok(t)
     }
 
+    /// True when [`Self::encode_transaction_now`] needs no registration first.
+    pub fn transaction_ready(&self) -> bool {
+        self.kind != FormatKind::Avro
+            || self
+                .transaction
+                .as_ref()
+                .and_then(|t| t.avro.as_ref())
+                .is_some_and(|a| a.ids.get().is_some())
+    }
+
+    /// Registers the transaction topic's schemas (avro only; once).
+    pub async fn prepare_transaction(&mut self) -> Result<()> {
+        if self.transaction_ready() {
+            return Ok(());
+        }
+        let t = self.transaction_schemas()?;
+        let topic = self.transaction_topic();
+        let (Some(a), Some(reg)) = (&t.avro, self.registry.as_mut()) else {
+            return Err(Error::Config(
+                "format.registry_url is required for avro".into(),
+            ));
+        };
+        let kc = a.key.as_ref().map_or("", |c| c.schema_json.as_str());
+        let kid = reg.id_for(&format!("{topic}-key"), kc).await?;
+        let vid = reg
+            .id_for(&format!("{topic}-value"), &a.value.schema_json)
+            .await?;
+        let _ = a.ids.set((Some(kid), vid));
+        Ok(())
+    }
+
     /// Encodes a transaction `BEGIN`/`END` event for topic `<prefix>.transaction` with key
     /// `{id}` (Debezium's `TransactionMetadataKey`/`TransactionMetadataValue`).
     pub async fn encode_transaction(&mut self, b: &Boundary) -> Result<EncodedRecord> {
+        self.prepare_transaction().await?;
+        self.encode_transaction_now(b)
+    }
+
+    /// As [`Self::encode_transaction`] once [`Self::prepare_transaction`] is done.
+    pub fn encode_transaction_now(&mut self, b: &Boundary) -> Result<EncodedRecord> {
         let t = self.transaction_schemas()?;
         let topic = self.transaction_topic();
         let key = b.key_datum();
         let value = b.value_datum();
+        let err = |reason: String| Error::Encode {
+            table: topic.clone(),
+            position: b.id().to_string(),
+            reason,
+        };
         let (k, v) = match self.kind {
             FormatKind::Json => (to_json(Some(&t.key), &key), to_json(Some(&t.value), &value)),
             FormatKind::JsonSchema => {
@@ -395,27 +517,11 @@ impl Encoder {
                 (k, v)
             }
             FormatKind::Avro => {
-                let (Some(a), Some(reg)) = (&t.avro, self.registry.as_mut()) else {
-                    return Err(Error::Config(
-                        "format.registry_url is required for avro".into(),
+                let Some((a, Some(&(Some(kid), vid)))) = t.avro.as_ref().map(|a| (a, a.ids.get()))
+                else {
+                    return Err(err(
+                        "the transaction topic's schemas are not registered yet".into(),
                     ));
-                };
-                let (kid, vid) = match a.ids.get() {
-                    Some((Some(k), v)) => (*k, *v),
-                    _ => {
-                        let kc = a.key.as_ref().map_or("", |c| c.schema_json.as_str());
-                        let kid = reg.id_for(&format!("{topic}-key"), kc).await?;
-                        let vid = reg
-                            .id_for(&format!("{topic}-value"), &a.value.schema_json)
-                            .await?;
-                        let _ = a.ids.set((Some(kid), vid));
-                        (kid, vid)
-                    }
-                };
-                let err = |reason: String| Error::Encode {
-                    table: topic.clone(),
-                    position: b.id().to_string(),
-                    reason,
                 };
                 let mut k = Vec::with_capacity(64);
                 if let Some(kc) = &a.key {
@@ -427,7 +533,7 @@ impl Encoder {
             }
         };
         Ok(EncodedRecord {
-            topic,
+            topic: topic.into(),
             key: Some(k),
             value: Some(v),
         })

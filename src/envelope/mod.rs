@@ -12,7 +12,8 @@ pub mod source_info;
 pub mod transaction;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 
 use crate::catalog::TableDesc;
 use crate::change::{Change, Row};
@@ -40,7 +41,7 @@ pub fn transaction_schema() -> Schema {
 }
 
 /// The schemas of one table structure.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct TableSchemas {
     /// `<prefix>.<db>.<table>.Key`, or `None` for a table without a primary key.
     pub key: Option<Schema>,
@@ -48,6 +49,26 @@ pub struct TableSchemas {
     pub envelope: Schema,
     /// The fingerprint of the table structure these schemas were derived from.
     pub fingerprint: u64,
+    /// The table's topic, `<prefix>.<db>.<table>` (shared by every record of the table).
+    pub topic: Arc<str>,
+    /// The largest encoded value seen so far, so encoders allocate once per record.
+    value_size: AtomicUsize,
+}
+
+impl TableSchemas {
+    /// A buffer capacity for this table's next encoded value.
+    pub fn value_capacity(&self) -> usize {
+        self.value_size.load(Ordering::Relaxed).max(256)
+    }
+
+    /// Records the size of an encoded value (kept as a running maximum, capped at 1 MiB so a
+    /// single huge row does not make every later buffer huge).
+    pub fn saw_value_size(&self, n: usize) {
+        let n = n.min(1 << 20);
+        if n > self.value_size.load(Ordering::Relaxed) {
+            self.value_size.store(n, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Builds envelopes and caches per-table schemas.
@@ -58,6 +79,10 @@ pub struct EnvelopeBuilder {
     modes: Modes,
     source: Schema,
     cache: HashMap<u64, Arc<TableSchemas>>,
+    /// Schemas by the address of the shared table description, so the per-event lookup
+    /// does not hash the whole description. The `Weak` keeps the allocation (not the
+    /// description) alive, so an address cannot be reused by another table while cached.
+    by_table: HashMap<usize, (Weak<TableDesc>, Arc<TableSchemas>)>,
 }
 
 /// Processing time (now) for the envelope's `ts_ms/ts_us/ts_ns`.
@@ -84,6 +109,7 @@ impl EnvelopeBuilder {
             modes,
             source: source_schema(flavor),
             cache: HashMap::new(),
+            by_table: HashMap::new(),
         }
     }
 
@@ -112,6 +138,22 @@ impl EnvelopeBuilder {
         }
         let s = Arc::new(self.derive(t, fp));
         self.cache.insert(fp, s.clone());
+        s
+    }
+
+    /// As [`Self::schemas`] for a shared description: a pointer lookup after the first call.
+    pub fn schemas_of(&mut self, t: &Arc<TableDesc>) -> Arc<TableSchemas> {
+        let addr = Arc::as_ptr(t) as usize;
+        if let Some((w, s)) = self.by_table.get(&addr) {
+            if w.strong_count() > 0 {
+                return s.clone();
+            }
+        }
+        let s = self.schemas(t);
+        if self.by_table.len() >= 4096 {
+            self.by_table.retain(|_, (w, _)| w.strong_count() > 0);
+        }
+        self.by_table.insert(addr, (Arc::downgrade(t), s.clone()));
         s
     }
 
@@ -151,6 +193,8 @@ impl EnvelopeBuilder {
             key,
             envelope,
             fingerprint,
+            topic: stem.into(),
+            value_size: AtomicUsize::new(0),
         }
     }
 

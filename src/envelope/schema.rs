@@ -51,6 +51,8 @@ impl Type {
 pub struct Field {
     pub name: String,
     pub schema: Schema,
+    /// `"<name>":` as JSON (escaped once, written for every value of the field).
+    json_key: Box<[u8]>,
 }
 
 /// A Connect schema.
@@ -197,10 +199,19 @@ impl Schema {
 
 impl Field {
     pub fn new(name: impl Into<String>, schema: Schema) -> Self {
+        let name = name.into();
+        let mut json_key = serde_json::to_vec(&name).unwrap_or_else(|_| b"\"\"".to_vec());
+        json_key.push(b':');
         Field {
-            name: name.into(),
+            name,
             schema,
+            json_key: json_key.into_boxed_slice(),
         }
+    }
+
+    /// The field's name as a JSON object key, colon included.
+    pub fn json_key(&self) -> &[u8] {
+        &self.json_key
     }
 }
 

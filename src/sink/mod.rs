@@ -6,23 +6,24 @@ pub mod stdout;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
 /// One record to deliver.
 #[derive(Debug, Clone)]
 pub struct OutRecord {
-    pub topic: String,
+    pub topic: Arc<str>,
     pub key: Option<Vec<u8>>,
     /// `None` is a tombstone.
     pub value: Option<Vec<u8>>,
-    /// The change's position, for error messages.
-    pub position: String,
+    /// The change's position, for error messages (shared by the records of one change).
+    pub position: Arc<str>,
 }
 
 impl OutRecord {
     /// A tombstone: the same key, no value.
-    pub fn tombstone(topic: String, key: Option<Vec<u8>>, position: String) -> Self {
+    pub fn tombstone(topic: Arc<str>, key: Option<Vec<u8>>, position: Arc<str>) -> Self {
         Self {
             topic,
             key,
