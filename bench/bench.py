@@ -82,6 +82,14 @@ def proc_status_kb(pid, key):
     return None
 
 
+def child_pids(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -443,16 +451,25 @@ listen = "127.0.0.1:{self.metrics_port}"
             f.write(text)
         return path
 
-    def start(self, tag, prefix, include, snapshot_mode, state, sink="kafka"):
+    def start(self, tag, prefix, include, snapshot_mode, state, sink="kafka", wrap=None):
         cfg = self.config(tag, prefix, include, snapshot_mode, state, sink)
         logf = open(os.path.join(self.workdir, f"rowtide-{tag}.log"), "w")
         out = subprocess.DEVNULL if sink == "stdout" else logf
         env = {k: v for k, v in os.environ.items() if not k.startswith("ROWTIDE_") or "__" not in k}
         env.setdefault("RUST_LOG", "info")
         self.started = time.time()
-        self.proc = subprocess.Popen([self.bin, "run", "-c", cfg], stdout=out, stderr=logf,
-                                     stdin=subprocess.DEVNULL, env=env)
+        self.proc = subprocess.Popen((wrap or []) + [self.bin, "run", "-c", cfg], stdout=out,
+                                     stderr=logf, stdin=subprocess.DEVNULL, env=env)
         self.pid = self.proc.pid
+        self.wrapped = bool(wrap)
+        if wrap:
+            # The engine is the wrapper's child: signals and /proc samples go to it.
+            for _ in range(100):
+                kids = child_pids(self.proc.pid)
+                if kids:
+                    self.pid = kids[0]
+                    break
+                time.sleep(0.05)
         self.log_path = logf.name
         return self.started
 
@@ -480,7 +497,13 @@ listen = "127.0.0.1:{self.metrics_port}"
         if self.proc is None:
             return
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            if getattr(self, "wrapped", False) and self.pid != self.proc.pid:
+                try:
+                    os.kill(self.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+            else:
+                self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(60)
             except subprocess.TimeoutExpired:
@@ -820,6 +843,80 @@ def decode(rt, state, expected, timeout):
             "peak_rss_mb": round(st["vm_hwm_kb"] / 1024, 1) if st["vm_hwm_kb"] else None}
 
 
+# Where each stage's CPU goes: perf's inclusive ("children") share of the function at the
+# root of each stage, over every thread of the process.
+PROFILE_STAGES = [
+    ("source: binlog reader + row decoder", "rowtide::source::binlog::run_once"),
+    ("encoders: row conversion + envelope + JSON", "rowtide::pipeline::encode_event"),
+    ("sink loop: hand-off to librdkafka, deliveries, checkpoint", "rowtide::pipeline::run_once::{{closure}}"),
+    ("  of which librdkafka enqueue (KafkaSink::send)", "rowtide::sink::kafka::KafkaSink::send"),
+]
+# Threads that run no rowtide code, by name (perf's comm).
+PROFILE_THREADS = [
+    ("librdkafka broker threads: batching, LZ4, protocol", "rdk:"),
+    ("producer polling thread: delivery reports", "producer pollin"),
+]
+
+
+def perf_report(data, children, sort="symbol"):
+    cmd = ["perf", "report", "-i", data, "--stdio", "-g", "none", "--sort", sort,
+           "--percent-limit", "0.1", "--children" if children else "--no-children"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    rows = []
+    for line in r.stdout.splitlines():
+        if sort == "comm":
+            m = re.match(r"\s+([\d.]+)%\s+(.*?)\s*$", line)
+            if m:
+                rows.append((float(m.group(1)), "", m.group(2)))
+            continue
+        m = re.match(r"\s+([\d.]+)%\s+(?:([\d.]+)%\s+)?\[(.)\]\s+(.*?)\s*$", line)
+        if m:
+            rows.append((float(m.group(1)), m.group(3), re.sub(r"[\s-]+$", "", m.group(4))))
+    return rows
+
+
+def profile(rt, state, expected, prefix, workdir, timeout):
+    """rowtide's catch-up once more under `perf record` (a separate run, so the profiler never
+    distorts the measured figures): CPU share per stage and the hottest functions."""
+    if not shutil.which("perf"):
+        return {"skipped": "perf is not installed (apt-get install linux-perf or linux-tools)"}
+    data = os.path.join(workdir, "rowtide-catchup.perf.data")
+    t0 = rt.start("profile", prefix, [r"bench_cdc\..*"], "no_data", state,
+                  wrap=["perf", "record", "-q", "-F", "199", "--call-graph", "dwarf,16384", "-o", data, "--"])
+    n = 0
+    try:
+        while True:
+            n = rt.metric("rowtide_sink_records_total") or 0
+            if n >= expected:
+                break
+            rt.check_alive()
+            if time.time() - t0 > timeout:
+                raise StepFailed(f"profile: {n} of {expected} records after {timeout:.0f} s")
+            time.sleep(0.1)
+        secs = time.time() - t0
+    finally:
+        rt.stop()
+    children = {sym: pct for pct, _, sym in perf_report(data, True)}
+    stages = []
+    for label, root in PROFILE_STAGES:
+        pct = max((v for k, v in children.items() if k == root or k.startswith(root + " ")
+                   or (root.endswith("}}") is False and k.startswith(root + "::{{closure}}"))), default=0.0)
+        stages.append({"stage": label, "root": root, "cpu_share_pct": round(pct, 1)})
+    comms = perf_report(data, False, sort="comm")
+    for label, prefix in PROFILE_THREADS:
+        pct = sum(p for p, _, comm in comms if comm.startswith(prefix))
+        stages.append({"stage": label, "root": f"threads {prefix}*", "cpu_share_pct": round(pct, 1)})
+    flat = perf_report(data, False)
+    alloc = sum(p for p, _, sym in flat if re.match(r"_?mi_|malloc|free|realloc|cfree", sym))
+    kernel = sum(p for p, kind, _ in flat if kind == "k")
+    copy = sum(p for p, _, sym in flat if "memmove" in sym or "memcpy" in sym)
+    top = [{"self_pct": p, "symbol": sym[:110]} for p, kind, sym in flat[:15]]
+    return {"records": int(n), "seconds": round(secs, 2), "stages": stages, "perf_data": data,
+            "allocator_self_pct": round(alloc, 1), "kernel_self_pct": round(kernel, 1),
+            "memcpy_self_pct": round(copy, 1), "top_self": top,
+            "command": "perf record -F 199 --call-graph dwarf,16384 -- rowtide run (separate run)"}
+
+
 def producer_perf(env, kafka, topic, records, size, timeout):
     libs = os.path.join(env["ROWTIDE_DEV_CACHE"], "kafka-4.3.1", "libs", "*")
     kafka.create_topics([topic])
@@ -969,6 +1066,22 @@ def render_md(R):
               + json.dumps(rt["catchup_queues"])]
     if R.get("bottleneck"):
         L += ["", "**Bottleneck:** " + R["bottleneck"]]
+    prof = lim.get("profile") or {}
+    if prof.get("stages"):
+        L += ["", "## CPU profile of rowtide's catch-up", "",
+              f"`{prof['command']}`: {prof['records']:,} records in {prof['seconds']} s (slower than the "
+              "measured run: perf samples the stacks). Inclusive share of all samples, every thread:", "",
+              "| stage | root function | share of CPU samples |", "|---|---|---|"]
+        for st in prof["stages"]:
+            L.append(f"| {st['stage']} | `{st['root']}` | {st['cpu_share_pct']} % |")
+        L += ["", "The rest is the tokio runtime itself (scheduling, channels between the stages)."]
+        L += ["", f"Cross-cutting (self time): allocator {prof['allocator_self_pct']} %, memcpy/memmove "
+              f"{prof['memcpy_self_pct']} %, kernel (scheduling, syscalls) {prof['kernel_self_pct']} %.", "",
+              "Hottest functions (self time):", "", "| self % | function |", "|---|---|"]
+        for t in prof["top_self"]:
+            L.append(f"| {t['self_pct']} | `{t['symbol']}` |")
+    elif prof.get("skipped"):
+        L += ["", f"CPU profile: skipped ({prof['skipped']})."]
     L += ["", "## Notes", "", *[f"- {n}" for n in R["notes"]], ""]
     return "\n".join(L)
 
@@ -1012,10 +1125,9 @@ def bottleneck(R):
              f"({'within' if e2e <= 2 * raw else 'not within'} the 2× goal)."]
     if dec.get("seconds_from_start") and dec["seconds_from_start"] > e2e:
         d = dec["seconds_from_start"]
-        parts.append(f"The stdout-sink run took {d:.1f} s, longer than the Kafka run: the stdout sink "
-                     f"(JSON re-parsed and re-serialised per record, one write+flush per record) is "
-                     f"slower than the Kafka sink, so it does not isolate the decoder; the queue depths "
-                     f"below are the better witness.")
+        parts.append(f"The stdout-sink run took {d:.1f} s, longer than the Kafka run, so it does not "
+                     f"isolate the decoder; the queue depths and the CPU profile below are the better "
+                     f"witnesses.")
     elif dec.get("seconds_from_start"):
         d = dec["seconds_from_start"]
         parts.append(f"Decoding and encoding alone (stdout sink) take {d:.2f} s = {d / raw:.1f}× the raw read,"
@@ -1032,6 +1144,13 @@ def bottleneck(R):
     elif q.get("samples"):
         parts.append("No queue was near capacity: the binlog reader/decoder (a single task) is the "
                      "limiting stage.")
+    prof = lim.get("profile") or {}
+    stages = [st for st in prof.get("stages", []) if not st["stage"].startswith(" ")]
+    if stages:
+        top = max(stages, key=lambda st: st["cpu_share_pct"])
+        parts.append("CPU profile (perf, separate run): " + ", ".join(
+            f"{st['stage'].split(':')[0]} {st['cpu_share_pct']} %" for st in stages)
+            + f" of the samples; the largest is the {top['stage'].split(':')[0]} stage.")
     return " ".join(parts)
 
 
@@ -1120,6 +1239,7 @@ def main():
                 primed[e] = step(f"prime {e}", lambda: prime(eng, kafka, db, pfx[e], kw, 180) or True)
             if primed.get("rowtide"):
                 shutil.copytree(rt_state, rt_state + "-decode")
+                shutil.copytree(rt_state, rt_state + "-profile")
             start = db.master_status()
             R["workload"] = step("workload", lambda: workload(db, a.rows)) or {}
             R["workload"]["binlog_start"] = f"{start[0]}:{start[1]}"
@@ -1144,7 +1264,7 @@ def main():
                         f"{e} catch-up", lambda: catchup(eng, kafka, pfx[e], expected, kw, long_timeout, sampler))
                     if sampler:
                         R["engines"][e]["catchup_queues"] = sampler.summary(
-                            {"queue_source": 4096, "queue_sink": 4096, "in_flight": 100_000})
+                            {"queue_source": 2048, "queue_sink": 2048, "in_flight": 10_000})
         if "steady" in steps and rates:
             for e in engines:
                 eng, _ = runs[e]
@@ -1183,6 +1303,11 @@ def main():
             R["limits"]["producer_perf"] = step(
                 "Kafka ProducerPerformance",
                 lambda: producer_perf(env, kafka, f"rt{run_id}perf", max(a.rows, 10_000), size, 600))
+        if "limits" in steps and "rowtide" in engines and primed.get("rowtide") and expected:
+            live[:] = [rt]
+            R["limits"]["profile"] = step(
+                "rowtide CPU profile (perf, separate run)",
+                lambda: profile(rt, rt_state + "-profile", expected, f"rtprof{run_id}", workdir, long_timeout))
     except KeyboardInterrupt:
         if not R["failures"]:
             R["failures"].append("interrupted")
