@@ -14,7 +14,6 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::stream::{FuturesOrdered, StreamExt};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
@@ -90,6 +89,38 @@ const ENCODE_BATCH: usize = 64;
 struct Item {
     record: Option<OutRecord>,
     mark: Option<Mark>,
+}
+
+/// One record (or mark-only item) handed to the sink and not yet part of the acknowledged
+/// prefix.
+struct InFlight {
+    seq: u64,
+    mark: Option<Mark>,
+    sent_at: Option<Instant>,
+    /// For the error message if its delivery fails.
+    topic: Arc<str>,
+    position: Arc<str>,
+    done: bool,
+}
+
+/// Applies the marks of the acknowledged prefix of `window`, in order.
+async fn advance(
+    window: &mut VecDeque<InFlight>,
+    state: &mut CheckpointState,
+    store: &Arc<dyn CheckpointStore>,
+) -> Result<()> {
+    while window.front().is_some_and(|f| f.done) {
+        let Some(f) = window.pop_front() else { break };
+        if let Some(m) = f.mark {
+            let snapshot_mark = !matches!(m, Mark::Offset(_) | Mark::Row(_));
+            state.apply(m);
+            if snapshot_mark {
+                // Snapshot progress is rare and precious: save at once.
+                state.save(store, "snapshot progress").await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// How this run begins.
@@ -876,11 +907,13 @@ async fn run_once(
         Ok::<(), Error>(())
     });
 
-    // The sink loop: enqueue, await deliveries in order, checkpoint the delivered prefix.
-    type Pending = std::pin::Pin<
-        Box<dyn std::future::Future<Output = (Result<()>, Option<Mark>, Option<Instant>)> + Send>,
-    >;
-    let mut inflight: FuturesOrdered<Pending> = FuturesOrdered::new();
+    // The sink loop: enqueue, collect acknowledgements, checkpoint the delivered prefix.
+    // Every record (and every mark-only item) gets the next sequence number and a slot in
+    // `window`, in source order; acknowledgements arrive in any order and mark their slot;
+    // the marks of the acknowledged prefix are applied in order.
+    let mut window: VecDeque<InFlight> = VecDeque::new();
+    let mut next_seq: u64 = 0;
+    let mut acks: Vec<crate::sink::Ack> = Vec::new();
     let mut state = CheckpointState {
         current: initial.unwrap_or(Checkpoint {
             offset: SourceOffset {
@@ -923,40 +956,43 @@ async fn run_once(
                 "shutting down: delivering in-flight events",
             );
             info!(
-                in_flight = inflight.len(),
+                in_flight = window.len(),
                 "Shutdown requested: stopping the source and delivering what is in flight."
             );
         }
-        if rec_closed && inflight.is_empty() && pending.is_empty() {
+        if rec_closed && window.is_empty() && pending.is_empty() {
             break;
         }
-        let can_take = pending.is_empty() && !rec_closed && inflight.len() < max_in_flight;
+        let can_take = pending.is_empty() && !rec_closed && window.len() < max_in_flight;
         tokio::select! {
             biased;
-            r = inflight.next(), if !inflight.is_empty() => {
-                if let Some((res, mark, sent_at)) = r {
-                    match res {
+            _ = sink.acks().arrived(), if !window.is_empty() => {
+                sink.acks().take(&mut acks);
+                let now = Instant::now();
+                let base = window.front().map_or(0, |f| f.seq);
+                for (seq, outcome) in acks.drain(..) {
+                    let Some(slot) = seq.checked_sub(base).and_then(|i| window.get_mut(i as usize)) else {
+                        continue; // not in the window: a report from before a restart
+                    };
+                    match outcome {
                         Ok(()) => {
-                            if let Some(t) = sent_at {
-                                metrics::delivered(t.elapsed().as_secs_f64());
-                            }
-                            if let Some(m) = mark {
-                                let snapshot_mark = !matches!(m, Mark::Offset(_) | Mark::Row(_));
-                                state.apply(m);
-                                if snapshot_mark {
-                                    // Snapshot progress is rare and precious: save at once.
-                                    state.save(&store, "snapshot progress").await?;
-                                }
+                            slot.done = true;
+                            if let Some(t) = slot.sent_at {
+                                metrics::delivered(now.duration_since(t).as_secs_f64());
                             }
                         }
-                        Err(e) => {
+                        Err(f) => {
                             metrics::delivery_error();
-                            failure = Some(e);
+                            failure = Some(f.into_error(&slot.topic, &slot.position));
                             break;
                         }
                     }
                 }
-                metrics::in_flight(inflight.len());
+                if failure.is_some() {
+                    break;
+                }
+                advance(&mut window, &mut state, &store).await?;
+                metrics::in_flight(window.len());
             }
             r = &mut source_task, if !source_done => {
                 source_done = true;
@@ -986,7 +1022,7 @@ async fn run_once(
             _ = tick.tick() => {
                 state.save(&store, "delivered").await?;
                 if drain_deadline.is_some_and(|d| tokio::time::Instant::now() > d) {
-                    warn!(in_flight = inflight.len(), "Shutdown timeout reached with records still in flight; they will be sent again on the next start.");
+                    warn!(in_flight = window.len(), "Shutdown timeout reached with records still in flight; they will be sent again on the next start.");
                     break;
                 }
             }
@@ -994,35 +1030,46 @@ async fn run_once(
                 continue;
             }
         }
-        // Hand the received item, and whatever else is already queued (up to a batch), to
+        // Hand the received items, and whatever else is already queued (up to a batch), to
         // the sink; wait for room when its queue is full.
         let mut budget = SINK_BATCH;
         let mut failed = false;
+        let mut handed = false;
         // One clock read per batch: the records of a batch are sent within microseconds.
         let sent_at = Instant::now();
         while let Some(item) = pending.pop_front() {
+            let seq = next_seq;
             match item.record {
-                None => {
-                    let mark = item.mark;
-                    inflight.push_back(Box::pin(async move { (Ok(()), mark, None) }));
-                }
+                None => window.push_back(InFlight {
+                    seq,
+                    mark: item.mark,
+                    sent_at: None,
+                    topic: Arc::from(""),
+                    position: Arc::from(""),
+                    done: true,
+                }),
                 Some(rec) => {
                     let bytes = rec.value.as_ref().map_or(0, |v| v.len())
                         + rec.key.as_ref().map_or(0, |k| k.len());
-                    match sink.send(rec) {
-                        Ok(fut) => {
+                    let (topic, position) = (rec.topic.clone(), rec.position.clone());
+                    match sink.send(rec, seq) {
+                        Ok(()) => {
                             metrics::record_sent(bytes);
-                            let mark = item.mark;
-                            inflight.push_back(Box::pin(async move {
-                                (fut.await, mark, Some(sent_at))
-                            }));
+                            window.push_back(InFlight {
+                                seq,
+                                mark: item.mark,
+                                sent_at: Some(sent_at),
+                                topic,
+                                position,
+                                done: false,
+                            });
                         }
                         Err(SendError::QueueFull(rec)) => {
                             pending.push_front(Item {
                                 record: Some(rec),
                                 mark: item.mark,
                             });
-                            if inflight.is_empty() {
+                            if window.is_empty() {
                                 tokio::time::sleep(Duration::from_millis(10)).await;
                             }
                             break;
@@ -1035,8 +1082,10 @@ async fn run_once(
                     }
                 }
             }
+            next_seq += 1;
+            handed = true;
             budget -= 1;
-            if budget == 0 || inflight.len() >= max_in_flight {
+            if budget == 0 || window.len() >= max_in_flight {
                 break;
             }
             if pending.is_empty() {
@@ -1049,6 +1098,12 @@ async fn run_once(
         }
         if failed {
             break;
+        }
+        if handed {
+            sink.end_batch();
+            // Mark-only items at the front need no acknowledgement.
+            advance(&mut window, &mut state, &store).await?;
+            metrics::in_flight(window.len());
         }
     }
     source_stop.cancel();

@@ -38,19 +38,39 @@ impl PrivateMariadb {
     fn start(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        let st = Command::new("mariadb-install-db")
-            .args([
-                "--no-defaults",
-                "--user=root",
-                "--auth-root-authentication-method=normal",
-                "--skip-test-db",
-            ])
-            .arg(format!("--datadir={}", data.display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("mariadb-install-db");
-        assert!(st.success());
+        // Several tests install their own instance at once; an install that fails (seen
+        // once in CI, without a message) is retried on a clean directory.
+        let mut last = String::new();
+        let mut installed = false;
+        for attempt in 0..3 {
+            if attempt > 0 {
+                let _ = std::fs::remove_dir_all(&data);
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+            let out = Command::new("mariadb-install-db")
+                .args([
+                    "--no-defaults",
+                    "--user=root",
+                    "--auth-root-authentication-method=normal",
+                    "--skip-test-db",
+                ])
+                .arg(format!("--datadir={}", data.display()))
+                .output()
+                .expect("mariadb-install-db");
+            if out.status.success() {
+                installed = true;
+                break;
+            }
+            last = format!(
+                "{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert!(
+            installed,
+            "mariadb-install-db failed 3 times; last output:\n{last}"
+        );
         let port = free_port();
         let socket = dir.path().join("s.sock");
         let child = Command::new("mariadbd")

@@ -10,18 +10,39 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
+use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::util::Timeout;
 
-use super::{Delivery, OutRecord, SendError};
+use super::{Acks, Failure, OutRecord, SendError};
 use crate::config::SinkConfig;
 use crate::error::{Error, Result};
 
+/// Receives librdkafka's delivery reports (on the producer's polling thread) and files them
+/// by the sequence number each record was sent with: no future or channel per record.
+#[derive(Default)]
+pub struct AckContext {
+    acks: Acks,
+}
+
+impl ClientContext for AckContext {}
+
+impl ProducerContext for AckContext {
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, seq: usize) {
+        let outcome = match result {
+            Ok(_) => Ok(()),
+            Err((e, _)) => Err(Failure::Kafka(e.clone())),
+        };
+        self.acks.push((seq as u64, outcome));
+    }
+}
+
 pub struct KafkaSink {
-    producer: FutureProducer,
+    producer: std::sync::Arc<ThreadedProducer<AckContext>>,
     admin: AdminClient<DefaultClientContext>,
     cfg: SinkConfig,
     known_topics: Mutex<HashSet<String>>,
@@ -51,8 +72,8 @@ pub fn producer_config(cfg: &SinkConfig) -> ClientConfig {
 impl KafkaSink {
     pub fn new(cfg: &SinkConfig) -> Result<Self> {
         let conf = producer_config(cfg);
-        let producer: FutureProducer = conf
-            .create()
+        let producer: ThreadedProducer<AckContext> = conf
+            .create_with_context(AckContext::default())
             .map_err(|e| Error::Config(format!("sink.kafka: invalid producer setting: {e}")))?;
         let mut admin_conf = ClientConfig::new();
         admin_conf.set("bootstrap.servers", &cfg.brokers);
@@ -66,7 +87,7 @@ impl KafkaSink {
             .create()
             .map_err(|e| Error::Config(format!("sink.kafka: invalid admin setting: {e}")))?;
         Ok(Self {
-            producer,
+            producer: std::sync::Arc::new(producer),
             admin,
             cfg: cfg.clone(),
             known_topics: Mutex::new(HashSet::new()),
@@ -121,34 +142,27 @@ impl KafkaSink {
         Ok(())
     }
 
-    pub fn send(&self, rec: OutRecord) -> std::result::Result<Delivery, SendError> {
-        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&rec.topic);
+    /// Enqueues `rec`; its delivery report arrives in [`Self::acks`] under `seq`.
+    pub fn send(&self, rec: OutRecord, seq: u64) -> std::result::Result<(), SendError> {
+        let mut record: BaseRecord<'_, [u8], [u8], usize> =
+            BaseRecord::with_opaque_to(&rec.topic, seq as usize);
         if let Some(k) = &rec.key {
             record = record.key(k.as_slice());
         }
         if let Some(v) = &rec.value {
             record = record.payload(v.as_slice());
         }
-
-        match self.producer.send_result(record) {
-            Ok(fut) => {
-                let topic = rec.topic.clone();
-                let position = rec.position.clone();
-                Ok(Box::pin(async move {
-                    match fut.await {
-                        Ok(Ok(_)) => Ok(()),
-                        Ok(Err((e, _))) => Err(classify(e, &topic, &position)),
-                        Err(_) => Err(Error::Kafka(format!(
-                            "the producer was dropped before {topic} acknowledged the record at {position}"
-                        ))),
-                    }
-                }))
-            }
+        match self.producer.send(record) {
+            Ok(()) => Ok(()),
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
                 Err(SendError::QueueFull(rec))
             }
             Err((e, _)) => Err(SendError::Failed(classify(e, &rec.topic, &rec.position))),
         }
+    }
+
+    pub fn acks(&self) -> &Acks {
+        &self.producer.context().acks
     }
 
     pub async fn flush(&self, timeout: Duration) -> Result<()> {
@@ -161,7 +175,7 @@ impl KafkaSink {
 }
 
 /// Permanent errors stop the engine with a definite message; the rest are transient.
-fn classify(e: KafkaError, topic: &str, position: &str) -> Error {
+pub(crate) fn classify(e: KafkaError, topic: &str, position: &str) -> Error {
     let code = e.rdkafka_error_code();
     let permanent = matches!(
         code,

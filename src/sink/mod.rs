@@ -4,8 +4,6 @@
 pub mod kafka;
 pub mod stdout;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
@@ -33,8 +31,76 @@ impl OutRecord {
     }
 }
 
-/// Resolves when the record is acknowledged (or failed).
-pub type Delivery = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
+/// Why a delivery failed; turned into an [`Error`] naming the record's topic and position
+/// by the pipeline, which keeps those.
+#[derive(Debug)]
+pub enum Failure {
+    Kafka(rdkafka::error::KafkaError),
+    Io(String),
+}
+
+impl Failure {
+    pub fn into_error(self, topic: &str, position: &str) -> Error {
+        match self {
+            Failure::Kafka(e) => kafka::classify(e, topic, position),
+            Failure::Io(reason) => Error::Delivery {
+                topic: topic.to_string(),
+                position: position.to_string(),
+                reason,
+            },
+        }
+    }
+}
+
+/// The outcome of one record, by the sequence number it was sent with.
+pub type Ack = (u64, std::result::Result<(), Failure>);
+
+/// Acknowledgements as the sink learns of them (from librdkafka's delivery reports or a
+/// flushed stdout buffer): the sink loop takes them in bulk and is woken when there are new
+/// ones (a permit is kept when it is not waiting, so none is missed).
+#[derive(Default)]
+pub struct Acks {
+    done: std::sync::Mutex<Vec<Ack>>,
+    notify: tokio::sync::Notify,
+}
+
+impl Acks {
+    pub fn push(&self, ack: Ack) {
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        let wake = done.is_empty();
+        done.push(ack);
+        drop(done);
+        if wake {
+            self.notify.notify_one();
+        }
+    }
+
+    pub fn extend(&self, acks: impl IntoIterator<Item = Ack>) {
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        let before = done.len();
+        done.extend(acks);
+        let wake = before == 0 && !done.is_empty();
+        drop(done);
+        if wake {
+            self.notify.notify_one();
+        }
+    }
+
+    /// Moves every acknowledgement received so far into `out`.
+    pub fn take(&self, out: &mut Vec<Ack>) {
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        if out.is_empty() {
+            std::mem::swap(&mut *done, out);
+        } else {
+            out.append(&mut done);
+        }
+    }
+
+    /// Resolves when acknowledgements may be waiting.
+    pub fn arrived(&self) -> tokio::sync::futures::Notified<'_> {
+        self.notify.notified()
+    }
+}
 
 /// Why a record could not be enqueued.
 pub enum SendError {
@@ -58,11 +124,28 @@ impl Sink {
         }
     }
 
-    /// Enqueues a record without waiting for its acknowledgement.
-    pub fn send(&self, rec: OutRecord) -> std::result::Result<Delivery, SendError> {
+    /// Enqueues a record without waiting for its acknowledgement, which arrives later in
+    /// [`Self::acks`] under `seq`.
+    pub fn send(&self, rec: OutRecord, seq: u64) -> std::result::Result<(), SendError> {
         match self {
-            Sink::Kafka(k) => k.send(rec),
-            Sink::Stdout(s) => s.send(rec),
+            Sink::Kafka(k) => k.send(rec, seq),
+            Sink::Stdout(s) => s.send(rec, seq),
+        }
+    }
+
+    /// Called after each batch of sends: the stdout sink writes out and acknowledges what
+    /// it buffered (Kafka batches by itself).
+    pub fn end_batch(&self) {
+        if let Sink::Stdout(s) = self {
+            s.write_out();
+        }
+    }
+
+    /// Where acknowledgements arrive.
+    pub fn acks(&self) -> &Acks {
+        match self {
+            Sink::Kafka(k) => k.acks(),
+            Sink::Stdout(s) => s.acks(),
         }
     }
 
@@ -70,7 +153,10 @@ impl Sink {
     pub async fn flush(&self, timeout: std::time::Duration) -> Result<()> {
         match self {
             Sink::Kafka(k) => k.flush(timeout).await,
-            Sink::Stdout(s) => s.flush(),
+            Sink::Stdout(s) => {
+                s.write_out();
+                Ok(())
+            }
         }
     }
 }

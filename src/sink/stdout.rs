@@ -1,51 +1,31 @@
 //! The stdout sink: one JSON line per record (`{"topic", "key", "value"}`), for debugging
 //! and demos. JSON keys and values are embedded as they were encoded (same bytes, same
 //! field order as in Kafka); other bytes (Avro) as a base64 string.
-//! Records are buffered; a record counts as delivered once the buffer holding it has been
-//! written and flushed, which the sink loop asks for once per batch of records.
+//! Lines are buffered; a record is acknowledged once the buffer holding it has been written
+//! and flushed, which happens when the buffer is full and after every batch the sink loop
+//! hands over.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use base64::Engine;
 
-use super::{Delivery, OutRecord, SendError};
-use crate::error::{Error, Result};
+use super::{Acks, Failure, OutRecord, SendError};
 
-/// Lines are written out when this much is buffered, and when a delivery is awaited.
+/// Lines are written out when this much is buffered (and after every batch).
 const BUFFER: usize = 256 * 1024;
 
 #[derive(Default)]
 pub struct StdoutSink {
-    state: Arc<Mutex<Buffered>>,
+    state: Mutex<Buffered>,
+    acks: Acks,
 }
 
 #[derive(Default)]
 struct Buffered {
     buf: Vec<u8>,
-    /// Records appended so far, and how many of them are written and flushed.
-    sent: u64,
-    flushed: u64,
-}
-
-impl Buffered {
-    fn write_out(&mut self) -> Result<()> {
-        let mut out = std::io::stdout().lock();
-        let r = out
-            .write_all(&self.buf)
-            .and_then(|_| out.flush())
-            .map_err(|e| Error::io("writing to stdout", e));
-        self.buf.clear();
-        if r.is_ok() {
-            self.flushed = self.sent;
-        }
-        r
-    }
-}
-
-fn lock(m: &Mutex<Buffered>) -> std::sync::MutexGuard<'_, Buffered> {
-    // A panic while holding the lock leaves at worst a partly appended line in the buffer.
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    /// Sequence numbers of the records in `buf`.
+    seqs: Vec<u64>,
 }
 
 /// Appends `{"topic":…,"key":…,"value":…}` and a newline to `out`. JSON payloads are
@@ -96,42 +76,58 @@ impl StdoutSink {
         Self::default()
     }
 
-    /// Appends the record's line; its delivery resolves once the line is flushed (the first
-    /// delivery awaited flushes everything buffered before it).
-    pub fn send(&self, rec: OutRecord) -> std::result::Result<Delivery, SendError> {
-        let seq = {
-            let mut st = lock(&self.state);
+    /// Appends the record's line; it is acknowledged under `seq` once written out.
+    pub fn send(&self, rec: OutRecord, seq: u64) -> std::result::Result<(), SendError> {
+        let full = {
+            let mut st = self.lock();
             json_line(
                 &rec.topic,
                 rec.key.as_deref(),
                 rec.value.as_deref(),
                 &mut st.buf,
             );
-            st.sent += 1;
-            if st.buf.len() >= BUFFER {
-                st.write_out()?;
-            }
-            st.sent
+            st.seqs.push(seq);
+            st.buf.len() >= BUFFER
         };
-        let state = self.state.clone();
-        Ok(Box::pin(async move {
-            let mut st = lock(&state);
-            if st.flushed >= seq {
-                Ok(())
-            } else {
-                st.write_out()
-            }
-        }))
+        if full {
+            self.write_out();
+        }
+        Ok(())
     }
 
-    /// Writes and flushes what is buffered: every record sent so far is then delivered.
-    pub fn flush(&self) -> Result<()> {
-        lock(&self.state).write_out()
+    /// Writes and flushes what is buffered, then acknowledges those records (or reports
+    /// the write error for each of them).
+    pub fn write_out(&self) {
+        let mut st = self.lock();
+        if st.seqs.is_empty() {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        let r = out
+            .write_all(&st.buf)
+            .and_then(|_| out.flush())
+            .map_err(|e| format!("writing to stdout: {e}"));
+        st.buf.clear();
+        let seqs = std::mem::take(&mut st.seqs);
+        drop(st);
+        self.acks.extend(
+            seqs.into_iter()
+                .map(|seq| (seq, r.clone().map_err(Failure::Io))),
+        );
+    }
+
+    pub fn acks(&self) -> &Acks {
+        &self.acks
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Buffered> {
+        // A panic while holding the lock leaves at worst a partly appended line.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-impl From<Error> for SendError {
-    fn from(e: Error) -> Self {
+impl From<crate::error::Error> for SendError {
+    fn from(e: crate::error::Error) -> Self {
         SendError::Failed(e)
     }
 }
