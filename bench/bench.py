@@ -1123,11 +1123,11 @@ def bottleneck(R):
     e2e, raw = rc["seconds_from_start"], rr["seconds"]
     parts = [f"rowtide end-to-end catch-up takes {e2e / raw:.1f}× the raw binlog read "
              f"({'within' if e2e <= 2 * raw else 'not within'} the 2× goal)."]
-    if dec.get("seconds_from_start") and dec["seconds_from_start"] > e2e:
+    if dec.get("seconds_from_start") and dec["seconds_from_start"] >= 0.9 * e2e:
         d = dec["seconds_from_start"]
-        parts.append(f"The stdout-sink run took {d:.1f} s, longer than the Kafka run, so it does not "
-                     f"isolate the decoder; the queue depths and the CPU profile below are the better "
-                     f"witnesses.")
+        parts.append(f"Decoding and encoding alone (stdout sink to /dev/null) take {d:.2f} s, as long as "
+                     f"the end-to-end run ({e2e:.2f} s): delivering to Kafka adds nothing, the rate is set "
+                     f"by the source and encoder stages.")
     elif dec.get("seconds_from_start"):
         d = dec["seconds_from_start"]
         parts.append(f"Decoding and encoding alone (stdout sink) take {d:.2f} s = {d / raw:.1f}× the raw read,"
@@ -1142,8 +1142,8 @@ def bottleneck(R):
         parts.append("The queue between the binlog reader and the encoder was full most of the time: "
                      "the encoder stage (row conversion + JSON) is the saturated stage.")
     elif q.get("samples"):
-        parts.append("No queue was near capacity: the binlog reader/decoder (a single task) is the "
-                     "limiting stage.")
+        parts.append("No queue was near capacity: no stage waits on a full queue; the stages share "
+                     "the machine's CPUs (with MariaDB and Kafka), so CPU time is what limits them.")
     prof = lim.get("profile") or {}
     stages = [st for st in prof.get("stages", []) if not st["stage"].startswith(" ")]
     if stages:
@@ -1341,7 +1341,7 @@ def main():
         "Debezium runs with its defaults (max.batch.size 2048, max.queue.size 8192, poll.interval.ms 500, "
         "which bounds its latency when the queue runs empty) and Kafka "
         "Connect standalone (offset.flush.interval.ms=1000); rowtide with its defaults "
-        "(pipeline queues 4096, max_in_flight 20000, 2 encoder workers)",
+        "(pipeline queues 2048, max_in_flight 10000, 2 encoder workers)",
         "the MariaDB server is shared with other test runs on this machine; the raw binlog read "
         "covers everything written in the range, the engines filter to the bench tables",
     ]

@@ -1129,3 +1129,109 @@ async fn run_once(
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> CheckpointState {
+        CheckpointState {
+            current: Checkpoint {
+                offset: SourceOffset {
+                    binlog: crate::position::BinlogPosition::new("bin.000001", 4),
+                    gtid_set: None,
+                    skip_rows: 0,
+                },
+                snapshot: SnapshotState::NotStarted,
+                flavor: Some(Flavor::Mariadb),
+                updated_at_ms: 0,
+                reason: String::new(),
+            },
+            dirty: false,
+            catalog: None,
+            row: None,
+        }
+    }
+
+    fn slot(seq: u64, mark: Option<Mark>, done: bool) -> InFlight {
+        InFlight {
+            seq,
+            mark,
+            sent_at: None,
+            topic: Arc::from("t"),
+            position: Arc::from("p"),
+            done,
+        }
+    }
+
+    fn row(pos: u64, skip_rows: u64) -> Mark {
+        Mark::Row(RowMark {
+            file: Arc::from("bin.000001"),
+            pos,
+            gtid_before: None,
+            skip_rows,
+        })
+    }
+
+    /// Acknowledgements arriving out of order move the checkpoint only over the
+    /// acknowledged prefix, in submission order, and what is stored names exactly that.
+    #[tokio::test]
+    async fn only_the_acknowledged_prefix_moves_the_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn CheckpointStore> = Arc::new(SledStore::open(dir.path()).unwrap());
+        let mut st = state();
+        let mut window: VecDeque<InFlight> = VecDeque::new();
+        window.push_back(slot(0, Some(row(100, 1)), false));
+        window.push_back(slot(1, None, false)); // a tombstone: no mark of its own
+        window.push_back(slot(2, Some(row(100, 2)), false));
+        let commit = SourceOffset {
+            binlog: crate::position::BinlogPosition::new("bin.000001", 500),
+            gtid_set: None,
+            skip_rows: 0,
+        };
+        window.push_back(slot(3, Some(Mark::Offset(Box::new(commit.clone()))), false));
+
+        // The last two are acknowledged first: nothing may move.
+        window[2].done = true;
+        window[3].done = true;
+        advance(&mut window, &mut st, &store).await.unwrap();
+        assert_eq!(window.len(), 4);
+        st.save(&store, "test").await.unwrap();
+        assert!(store.load().unwrap().is_none(), "nothing is delivered yet");
+
+        // The first one: the checkpoint may resume after its change, inside the transaction.
+        window[0].done = true;
+        advance(&mut window, &mut st, &store).await.unwrap();
+        assert_eq!(window.len(), 3);
+        st.save(&store, "test").await.unwrap();
+        let saved = store.load().unwrap().unwrap().offset;
+        assert_eq!((saved.binlog.pos, saved.skip_rows), (100, 1));
+
+        // The gap closes: everything up to the commit is delivered.
+        window[0].done = true;
+        advance(&mut window, &mut st, &store).await.unwrap();
+        assert!(window.is_empty());
+        st.save(&store, "test").await.unwrap();
+        assert_eq!(store.load().unwrap().unwrap().offset, commit);
+    }
+
+    /// A row mark followed by a catalog mark: the catalog is stored with the row's offset
+    /// (the pending row is folded in before any other mark applies).
+    #[tokio::test]
+    async fn a_pending_row_mark_settles_before_other_marks() {
+        let mut st = state();
+        st.apply(row(200, 3));
+        st.apply(Mark::SnapshotTable("db.t".into()));
+        assert!(st.row.is_none());
+        assert_eq!(
+            (st.current.offset.binlog.pos, st.current.offset.skip_rows),
+            (200, 3)
+        );
+        st.apply(row(300, 1));
+        st.settle();
+        assert_eq!(
+            (st.current.offset.binlog.pos, st.current.offset.skip_rows),
+            (300, 1)
+        );
+    }
+}
