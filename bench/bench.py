@@ -820,21 +820,25 @@ def raw_read(env, start, workdir, timeout):
     return {"seconds": round(secs, 3), "bytes": size, "mb_per_s": round(size / secs / 1e6, 1)}
 
 
+def wait_sent(rt, expected, t0, timeout, what, poll):
+    """Polls rowtide's /metrics until it has handed `expected` records to its sink.
+    Returns (records, seconds since t0)."""
+    while True:
+        n = rt.metric("rowtide_sink_records_total") or 0
+        if n >= expected:
+            return n, time.time() - t0
+        rt.check_alive()
+        if time.time() - t0 > timeout:
+            raise StepFailed(f"{what}: {n} of {expected} records after {timeout:.0f} s")
+        time.sleep(poll)
+
+
 def decode(rt, state, expected, timeout):
     """rowtide with the stdout sink (to /dev/null) from the primed offset."""
     t0 = rt.start("decode", "rtdecode", [r"bench_cdc\.(t_num|t_str|t_time|t_mix)"], "no_data", state,
                   sink="stdout")
-    n = 0
     try:
-        while True:
-            n = rt.metric("rowtide_sink_records_total") or 0
-            if n >= expected:
-                break
-            rt.check_alive()
-            if time.time() - t0 > timeout:
-                raise StepFailed(f"decode: {n} of {expected} records after {timeout:.0f} s")
-            time.sleep(0.05)
-        secs = time.time() - t0
+        n, secs = wait_sent(rt, expected, t0, timeout, "decode", 0.05)
         st = rt.sample()
     finally:
         rt.stop()
@@ -883,24 +887,17 @@ def profile(rt, state, expected, prefix, workdir, timeout):
     data = os.path.join(workdir, "rowtide-catchup.perf.data")
     t0 = rt.start("profile", prefix, [r"bench_cdc\..*"], "no_data", state,
                   wrap=["perf", "record", "-q", "-F", "199", "--call-graph", "dwarf,16384", "-o", data, "--"])
-    n = 0
     try:
-        while True:
-            n = rt.metric("rowtide_sink_records_total") or 0
-            if n >= expected:
-                break
-            rt.check_alive()
-            if time.time() - t0 > timeout:
-                raise StepFailed(f"profile: {n} of {expected} records after {timeout:.0f} s")
-            time.sleep(0.1)
-        secs = time.time() - t0
+        n, secs = wait_sent(rt, expected, t0, timeout, "profile", 0.1)
     finally:
         rt.stop()
     children = {sym: pct for pct, _, sym in perf_report(data, True)}
     stages = []
     for label, root in PROFILE_STAGES:
-        pct = max((v for k, v in children.items() if k == root or k.startswith(root + " ")
-                   or (root.endswith("}}") is False and k.startswith(root + "::{{closure}}"))), default=0.0)
+        # An async fn shows up as its `{{closure}}`; a root that names a closure itself must
+        # not also count the closures nested in it (other tasks).
+        names = {root} if root.endswith("}}") else {root, root + "::{{closure}}"}
+        pct = max((v for k, v in children.items() if k in names), default=0.0)
         stages.append({"stage": label, "root": root, "cpu_share_pct": round(pct, 1)})
     comms = perf_report(data, False, sort="comm")
     for label, prefix in PROFILE_THREADS:

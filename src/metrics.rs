@@ -3,8 +3,9 @@
 //! Prometheus exporter whose text `GET /metrics` serves (see `http.rs`).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, OnceLock};
+
+use crate::catalog::{ByTable, TableDesc};
 
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -85,37 +86,26 @@ pub fn install() -> PrometheusHandle {
         .clone()
 }
 
-pub fn event(table: &str, op: &'static str) {
-    counter!(EVENTS, "table" => table.to_string(), "op" => op).increment(1);
-}
-
-type EventCounters =
-    HashMap<(usize, &'static str), (Weak<crate::catalog::TableDesc>, metrics::Counter)>;
-
 thread_local! {
-    /// Counter handles by table description address and op: registering a labelled
-    /// counter formats and hashes its labels, too much for every event. The `Weak` keeps
-    /// the address from being reused while cached.
-    static EVENT_COUNTERS: RefCell<EventCounters> = RefCell::new(HashMap::new());
+    /// Event counter handles per table description and op: registering a labelled counter
+    /// formats and hashes its labels, too much for every event.
+    static EVENT_COUNTERS: RefCell<ByTable<Vec<(&'static str, metrics::Counter)>>> =
+        RefCell::new(ByTable::default());
 }
 
-/// As [`event`] for a shared table description, without re-registering the counter.
-pub fn table_event(table: &Arc<crate::catalog::TableDesc>, op: &'static str) {
+/// Counts one change event of `table` (`rowtide_source_events_total{table, op}`).
+pub fn table_event(table: &Arc<TableDesc>, op: &'static str) {
     EVENT_COUNTERS.with(|c| {
         let mut c = c.borrow_mut();
-        let key = (Arc::as_ptr(table) as usize, op);
-        if let Some((w, counter)) = c.get(&key) {
-            if w.strong_count() > 0 {
+        let ops = c.get_or_insert_with(table, Vec::new);
+        match ops.iter().find(|(o, _)| *o == op) {
+            Some((_, counter)) => counter.increment(1),
+            None => {
+                let counter = counter!(EVENTS, "table" => table.full_name(), "op" => op);
                 counter.increment(1);
-                return;
+                ops.push((op, counter));
             }
         }
-        let counter = counter!(EVENTS, "table" => table.full_name(), "op" => op);
-        counter.increment(1);
-        if c.len() >= 4096 {
-            c.retain(|_, (w, _)| w.strong_count() > 0);
-        }
-        c.insert(key, (Arc::downgrade(table), counter));
     });
 }
 

@@ -24,15 +24,7 @@ pub fn write_json(s: &Schema, d: &Datum, out: &mut Vec<u8>) {
         Datum::F32(f) => write_float(*f as f64, f.is_finite().then(|| f.to_string()), out),
         Datum::F64(f) => write_float(*f, f.is_finite().then(|| f.to_string()), out),
         Datum::Str(st) => write_str(st, out),
-        Datum::Bytes(b) => {
-            out.push(b'"');
-            out.extend_from_slice(
-                base64::engine::general_purpose::STANDARD
-                    .encode(b)
-                    .as_bytes(),
-            );
-            out.push(b'"');
-        }
+        Datum::Bytes(b) => write_base64(b, out),
         Datum::Array(items) => {
             let fallback;
             let item_schema = match &s.ty {
@@ -115,7 +107,19 @@ fn write_float(f: f64, finite: Option<String>, out: &mut Vec<u8>) {
     }
 }
 
-fn write_str(s: &str, out: &mut Vec<u8>) {
+/// `b` as a JSON string of its standard base64 (padded), as JsonConverter writes bytes.
+pub fn write_base64(b: &[u8], out: &mut Vec<u8>) {
+    out.push(b'"');
+    out.extend_from_slice(
+        base64::engine::general_purpose::STANDARD
+            .encode(b)
+            .as_bytes(),
+    );
+    out.push(b'"');
+}
+
+/// `s` as an escaped JSON string.
+pub fn write_str(s: &str, out: &mut Vec<u8>) {
     // serde_json's escaping of a &str cannot fail when writing into a Vec.
     if serde_json::to_writer(&mut *out, s).is_err() {
         out.extend_from_slice(b"null");

@@ -13,9 +13,9 @@ pub mod transaction;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
-use crate::catalog::TableDesc;
+use crate::catalog::{ByTable, TableDesc};
 use crate::change::{Change, Row};
 use crate::envelope::convert::{column_datum, Modes};
 use crate::envelope::schema::{int64, string, Datum, Field, Schema};
@@ -79,10 +79,8 @@ pub struct EnvelopeBuilder {
     modes: Modes,
     source: Schema,
     cache: HashMap<u64, Arc<TableSchemas>>,
-    /// Schemas by the address of the shared table description, so the per-event lookup
-    /// does not hash the whole description. The `Weak` keeps the allocation (not the
-    /// description) alive, so an address cannot be reused by another table while cached.
-    by_table: HashMap<usize, (Weak<TableDesc>, Arc<TableSchemas>)>,
+    /// Schemas by shared table description (the per-event lookup).
+    by_table: ByTable<Arc<TableSchemas>>,
 }
 
 /// Processing time (now) for the envelope's `ts_ms/ts_us/ts_ns`.
@@ -109,7 +107,7 @@ impl EnvelopeBuilder {
             modes,
             source: source_schema(flavor),
             cache: HashMap::new(),
-            by_table: HashMap::new(),
+            by_table: ByTable::default(),
         }
     }
 
@@ -143,17 +141,11 @@ impl EnvelopeBuilder {
 
     /// As [`Self::schemas`] for a shared description: a pointer lookup after the first call.
     pub fn schemas_of(&mut self, t: &Arc<TableDesc>) -> Arc<TableSchemas> {
-        let addr = Arc::as_ptr(t) as usize;
-        if let Some((w, s)) = self.by_table.get(&addr) {
-            if w.strong_count() > 0 {
-                return s.clone();
-            }
+        if let Some(s) = self.by_table.get(t) {
+            return s.clone();
         }
         let s = self.schemas(t);
-        if self.by_table.len() >= 4096 {
-            self.by_table.retain(|_, (w, _)| w.strong_count() > 0);
-        }
-        self.by_table.insert(addr, (Arc::downgrade(t), s.clone()));
+        self.by_table.get_or_insert_with(t, || s.clone());
         s
     }
 

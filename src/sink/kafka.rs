@@ -14,7 +14,6 @@ use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
-use rdkafka::util::Timeout;
 
 use super::{Acks, Failure, OutRecord, SendError};
 use crate::config::SinkConfig;
@@ -42,7 +41,7 @@ impl ProducerContext for AckContext {
 }
 
 pub struct KafkaSink {
-    producer: std::sync::Arc<ThreadedProducer<AckContext>>,
+    producer: ThreadedProducer<AckContext>,
     admin: AdminClient<DefaultClientContext>,
     cfg: SinkConfig,
     known_topics: Mutex<HashSet<String>>,
@@ -87,7 +86,7 @@ impl KafkaSink {
             .create()
             .map_err(|e| Error::Config(format!("sink.kafka: invalid admin setting: {e}")))?;
         Ok(Self {
-            producer: std::sync::Arc::new(producer),
+            producer,
             admin,
             cfg: cfg.clone(),
             known_topics: Mutex::new(HashSet::new()),
@@ -163,14 +162,6 @@ impl KafkaSink {
 
     pub fn acks(&self) -> &Acks {
         &self.producer.context().acks
-    }
-
-    pub async fn flush(&self, timeout: Duration) -> Result<()> {
-        let producer = self.producer.clone();
-        tokio::task::spawn_blocking(move || producer.flush(Timeout::After(timeout)))
-            .await
-            .map_err(|e| Error::Kafka(format!("flush task: {e}")))?
-            .map_err(|e| Error::Kafka(format!("flush: {e}")))
     }
 }
 

@@ -148,15 +148,4 @@ impl Sink {
             Sink::Stdout(s) => s.acks(),
         }
     }
-
-    /// Waits (bounded) for everything enqueued to be delivered.
-    pub async fn flush(&self, timeout: std::time::Duration) -> Result<()> {
-        match self {
-            Sink::Kafka(k) => k.flush(timeout).await,
-            Sink::Stdout(s) => {
-                s.write_out();
-                Ok(())
-            }
-        }
-    }
 }

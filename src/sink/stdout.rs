@@ -8,9 +8,8 @@
 use std::io::Write;
 use std::sync::Mutex;
 
-use base64::Engine;
-
 use super::{Acks, Failure, OutRecord, SendError};
+use crate::encode::json::{write_base64, write_str};
 
 /// Lines are written out when this much is buffered (and after every batch).
 const BUFFER: usize = 256 * 1024;
@@ -33,19 +32,12 @@ struct Buffered {
 /// keyless table's key) as `null`.
 pub fn json_line(topic: &str, key: Option<&[u8]>, value: Option<&[u8]>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"topic\":");
-    write_json_str(topic, out);
+    write_str(topic, out);
     out.extend_from_slice(b",\"key\":");
     embed(key, out);
     out.extend_from_slice(b",\"value\":");
     embed(value, out);
     out.extend_from_slice(b"}\n");
-}
-
-fn write_json_str(s: &str, out: &mut Vec<u8>) {
-    // Escaping a &str into a Vec cannot fail.
-    if serde_json::to_writer(&mut *out, s).is_err() {
-        out.extend_from_slice(b"null");
-    }
 }
 
 fn embed(bytes: Option<&[u8]>, out: &mut Vec<u8>) {
@@ -59,15 +51,7 @@ fn embed(bytes: Option<&[u8]>, out: &mut Vec<u8>) {
         {
             out.extend_from_slice(b)
         }
-        Some(b) => {
-            out.push(b'"');
-            out.extend_from_slice(
-                base64::engine::general_purpose::STANDARD
-                    .encode(b)
-                    .as_bytes(),
-            );
-            out.push(b'"');
-        }
+        Some(b) => write_base64(b, out),
     }
 }
 
