@@ -17,9 +17,8 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rowtide::catalog::table_map::Wire;
-use rowtide::catalog::{ColumnDesc, ColumnKind, TableDesc};
-use rowtide::change::decode::{Bitmap, Cursor, RowDecoder};
-use rowtide::change::{DateTime, Row, Value};
+use rowtide::decode::{Bitmap, Cursor, RowDecoder};
+use rowtide::model::{ColumnDesc, ColumnKind, DateTime, Row, TableDesc, Value};
 
 /// Rows per batch (a rows event's worth).
 const ROWS: usize = 1000;

@@ -5,12 +5,12 @@
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use rowtide::catalog::{ColumnDesc, ColumnKind, TableDesc};
-use rowtide::change::{Change, DateTime, Op, SnapshotMarker, Value};
 use rowtide::config::{FormatConfig, FormatKind};
 use rowtide::encode::Encoder;
-use rowtide::position::Position;
-use rowtide::source::Flavor;
+use rowtide::model::{
+    Change, ColumnDesc, ColumnKind, DateTime, Flavor, Op, Position, SnapshotMarker, TableDesc,
+    Value,
+};
 
 fn table() -> Arc<TableDesc> {
     let mut id = ColumnDesc::new("id", ColumnKind::BigInt);

@@ -8,11 +8,11 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-use crate::checkpoint::{now_ms, Checkpoint, CheckpointStore, SledStore, SnapshotState};
+use crate::checkpoint::{Checkpoint, CheckpointStore, SledStore, SnapshotState};
 use crate::config::Config;
+use crate::encode::records::{records_for, RecordRules};
 use crate::error::{Error, Result};
-use crate::position::{BinlogPosition, GtidSet, SourceOffset};
-use crate::source::{Filter, Flavor};
+use crate::model::{now_ms, BinlogPosition, Filter, Flavor, GtidSet, SourceOffset};
 use crate::telemetry::LogFormat;
 
 #[derive(Debug, Parser)]
@@ -268,28 +268,11 @@ async fn schema(cfg: &Config, table: Option<&str>) -> Result<i32> {
     Ok(0)
 }
 
-/// Reads the server version from a binlog file's format description event.
-fn file_flavor(path: &Path) -> Flavor {
-    use std::io::Read;
-    let Ok(f) = std::fs::File::open(path) else {
-        return Flavor::Mysql;
-    };
-    let mut r: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(flate2::read::GzDecoder::new(f))
-    } else {
-        Box::new(f)
-    };
-    let mut buf = [0u8; 4 + 19 + 2 + 50];
-    if r.read_exact(&mut buf).is_err() {
-        return Flavor::Mysql;
-    }
-    let version = String::from_utf8_lossy(&buf[25..]).to_ascii_lowercase();
-    if version.contains("mariadb") {
-        Flavor::Mariadb
-    } else {
-        Flavor::Mysql
-    }
-}
+/// `replay` prints what `run` would send with the default sink settings.
+const RULES: RecordRules = RecordRules {
+    tombstones: true,
+    schema_changes: true,
+};
 
 async fn replay(
     files: &[PathBuf],
@@ -301,9 +284,9 @@ async fn replay(
     let filter = Filter::new(include, &[])?;
     let cfg = crate::config::FormatConfig::default();
     for path in files {
-        let flavor = file_flavor(path);
+        let flavor = crate::source::file::file_flavor(path);
         let mut encoder = crate::encode::Encoder::new(&cfg, "replay", flavor)?;
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<crate::change::SourceEvent>(1024);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<crate::model::SourceEvent>(1024);
         let p = path.clone();
         let f = filter.clone();
         let reader = tokio::task::spawn_blocking(move || {
@@ -322,7 +305,7 @@ async fn replay(
         while let Some(ev) = rx.recv().await {
             // The same records `run` would send (a primary-key change as delete +
             // tombstone + create, tombstones after deletes), as JSON lines.
-            for rec in crate::pipeline::records_for(&mut encoder, ev).await? {
+            for rec in records_for(&mut encoder, RULES, ev).await? {
                 line.clear();
                 crate::sink::stdout::json_line(
                     &rec.topic,
@@ -338,9 +321,10 @@ async fn replay(
         stdout
             .flush()
             .map_err(|e| Error::io("writing to stdout", e))?;
-        reader
-            .await
-            .map_err(|e| Error::Source(format!("replay task: {e}")))??;
+        reader.await.map_err(|source| Error::Task {
+            task: "replay file reader",
+            source,
+        })??;
     }
     Ok(0)
 }

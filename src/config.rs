@@ -483,7 +483,7 @@ impl Config {
                     .into(),
             );
         }
-        crate::source::Filter::new(&self.source.include, &self.source.exclude)?;
+        crate::model::Filter::new(&self.source.include, &self.source.exclude)?;
         Ok(())
     }
 

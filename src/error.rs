@@ -5,7 +5,7 @@
 //! Server errors are classified in one place, [`classify_mysql`], so that error 1236 (binlog
 //! position purged or missing) always becomes [`Error::BinlogNotAvailable`].
 
-use crate::position::Position;
+use crate::model::Position;
 
 /// Result alias used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -104,9 +104,31 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// An internal task of the engine panicked or was cancelled (a bug: please report it).
+    #[error("internal error: the {task} task failed: {source}")]
+    Task {
+        task: &'static str,
+        #[source]
+        source: tokio::task::JoinError,
+    },
+
+    /// A transient failure persisted through `source.max_reconnect_attempts` attempts.
+    #[error("gave up after {attempts} consecutive attempts: {last}")]
+    GaveUp {
+        attempts: u32,
+        #[source]
+        last: Box<Error>,
+    },
+
     /// The engine was asked to stop.
     #[error("shutting down")]
     Shutdown,
+}
+
+impl From<crate::model::FilterError> for Error {
+    fn from(e: crate::model::FilterError) -> Self {
+        Error::Config(e.to_string())
+    }
 }
 
 impl Error {
@@ -124,6 +146,14 @@ impl Error {
         match self {
             Error::Config(_) => 2,
             _ => 1,
+        }
+    }
+
+    /// `last` persisted through `attempts` consecutive attempts.
+    pub(crate) fn gave_up(attempts: u32, last: Error) -> Self {
+        Error::GaveUp {
+            attempts,
+            last: Box::new(last),
         }
     }
 

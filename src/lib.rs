@@ -14,19 +14,20 @@
 //! [`position`] holds the position types, [`config`] the configuration and [`error`] the
 //! error classification (transient vs definite).
 
+pub mod backoff;
 pub mod catalog;
-pub mod change;
 pub mod checkpoint;
 pub mod cli;
 pub mod config;
+pub mod decode;
 pub mod encode;
 pub mod envelope;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod model;
 pub mod mysql;
 pub mod pipeline;
-pub mod position;
 pub mod preflight;
 pub mod sink;
 pub mod source;

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::sync::{Arc, OnceLock};
 
-use crate::catalog::{ByTable, TableDesc};
+use crate::model::{ByTable, GtidSet, TableDesc};
 
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -137,6 +137,29 @@ pub fn binlog_position(file: &str, pos: u64) {
 /// The last committed GTID sequence number per MariaDB domain (or per MySQL server UUID).
 pub fn gtid_sequence(domain: &str, seq: u64) {
     gauge!(GTID_SEQUENCE, "domain" => domain.to_string()).set(seq as f64);
+}
+
+/// The last committed GTID of every domain (MariaDB) or server UUID (MySQL) in `set`.
+pub fn gtid_set(set: &GtidSet) {
+    match set {
+        GtidSet::Mariadb(list) => {
+            for g in list.iter() {
+                gtid_sequence(&g.domain.to_string(), g.seq);
+            }
+        }
+        GtidSet::Mysql(set) => {
+            for (uuid, tag, ivs) in set.iter() {
+                if let Some(&(_, last)) = ivs.last() {
+                    let label = if tag.is_empty() {
+                        uuid.to_string()
+                    } else {
+                        format!("{uuid}:{tag}")
+                    };
+                    gtid_sequence(&label, last);
+                }
+            }
+        }
+    }
 }
 
 pub fn reconnect() {

@@ -12,8 +12,8 @@ use rdkafka::producer::Producer;
 
 use crate::checkpoint::{CheckpointStore, SledStore};
 use crate::config::{Config, FormatKind, SinkKind, TlsMode};
+use crate::model::Flavor;
 use crate::mysql;
-use crate::source::Flavor;
 
 /// The outcome of one check.
 #[derive(Debug, Clone, PartialEq, Eq)]

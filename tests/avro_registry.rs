@@ -9,15 +9,14 @@ mod common;
 use std::io::Write as _;
 use std::sync::Arc;
 
-use rowtide::catalog::{ColumnDesc, ColumnKind, TableDesc};
-use rowtide::change::charset::Charset;
-use rowtide::change::{Change, DateTime, Op, SnapshotMarker, Value};
 use rowtide::config::{FormatConfig, FormatKind};
 use rowtide::encode::registry::Registry;
 use rowtide::encode::Encoder;
 use rowtide::envelope::Now;
-use rowtide::position::Position;
-use rowtide::source::Flavor;
+use rowtide::model::{
+    charset::Charset, position::Position, Change, ColumnDesc, ColumnKind, DateTime, Flavor, Op,
+    SnapshotMarker, TableDesc, Value,
+};
 use rowtide::Error;
 use serde_json::Value as Json;
 

@@ -11,16 +11,16 @@
 
 use std::sync::Arc;
 
-use rowtide::catalog::{ColumnDefault, ColumnDesc, ColumnKind, TableDesc};
-use rowtide::change::charset::Charset;
-use rowtide::change::{Change, DateTime, Op, SnapshotMarker, Value};
 use rowtide::config::{
     BigintUnsignedMode, BinaryMode, DecimalMode, FormatConfig, FormatKind, TimePrecisionMode,
 };
 use rowtide::encode::Encoder;
 use rowtide::envelope::Now;
-use rowtide::position::Position;
-use rowtide::source::Flavor;
+use rowtide::model::{
+    charset::Charset, Change, ColumnDefault, ColumnDesc, ColumnKind, DateTime, Op, SnapshotMarker,
+    TableDesc, Value,
+};
+use rowtide::model::{Flavor, Position};
 use serde_json::{json, Value as Json};
 
 fn col(name: &str, kind: ColumnKind) -> ColumnDesc {
@@ -865,7 +865,7 @@ fn no_primary_key_means_null_key_and_delete_uses_before() {
 
 #[test]
 fn schema_change_event_shape() {
-    use rowtide::change::SchemaChange;
+    use rowtide::model::SchemaChange;
     let t = table(vec![
         with_default(
             col(

@@ -11,11 +11,9 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use rowtide::catalog::Catalog;
-use rowtide::change::{Change, Op, SourceEvent, Value};
 use rowtide::error::Error;
+use rowtide::model::{filter::Filter, Catalog, Change, Op, SourceEvent, Value};
 use rowtide::source::file::{replay_file, replay_file_with, ReplayOptions};
-use rowtide::source::filter::Filter;
 
 struct Replayed {
     changes: Vec<Change>,
@@ -42,7 +40,7 @@ fn run(name: &str, opts: ReplayOptions) -> Option<Replayed> {
         }
         Ok(())
     })
-    .map(|h| h.catalog);
+    .map(|h| h.into_catalog());
     Some(Replayed {
         changes,
         ddl,
@@ -345,7 +343,7 @@ fn json_documents_and_partial_update() {
         0x00, 0x05, b'$', b'.', b'a', b'g', b'e', 0x03, 0x05, 0x1a, 0x00,
     ];
     let doc =
-        rowtide::change::json::apply_diffs(r#"{"age":25,"data":"xxxxxxxxxx","name":"Joe"}"#, &diff)
+        rowtide::decode::json::apply_diffs(r#"{"age":25,"data":"xxxxxxxxxx","name":"Joe"}"#, &diff)
             .expect("diff applies");
     assert_eq!(doc, r#"{"age":26,"data":"xxxxxxxxxx","name":"Joe"}"#);
 }

@@ -16,10 +16,12 @@ mod stream_harness;
 use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
-use rowtide::change::{DateTime, Op, SourceEvent, Value};
 use rowtide::config::TlsMode;
 use rowtide::error::Error;
-use rowtide::position::{BinlogPosition, GtidSet, SourceOffset};
+use rowtide::model::{
+    position::BinlogPosition, position::GtidSet, position::SourceOffset, DateTime, Op, SourceEvent,
+    Value,
+};
 
 use stream_harness::{changes, column_names, here, Stream};
 
@@ -410,8 +412,8 @@ async fn transactions_commit_with_one_gtid_and_row_indexes() {
 
     // Split the events into our transactions: each run of changes must be followed
     // directly by its Commit (other databases' transactions only add Commits).
-    let mut txns: Vec<(Vec<&rowtide::change::Change>, SourceOffset)> = Vec::new();
-    let mut open: Vec<&rowtide::change::Change> = Vec::new();
+    let mut txns: Vec<(Vec<&rowtide::model::Change>, SourceOffset)> = Vec::new();
+    let mut open: Vec<&rowtide::model::Change> = Vec::new();
     let mut last_commit: Option<BinlogPosition> = None;
     for ev in &events {
         match ev {

@@ -14,8 +14,9 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
-use rowtide::change::{Change, SourceEvent, Value};
-use rowtide::position::{BinlogPosition, GtidSet, SourceOffset};
+use rowtide::model::{
+    position::BinlogPosition, position::GtidSet, position::SourceOffset, Change, SourceEvent, Value,
+};
 
 use stream_harness::{changes, here, Stream};
 

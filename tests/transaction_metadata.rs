@@ -20,14 +20,14 @@ use std::time::Duration;
 use common::kafka::{wait_for, Record};
 use common::proc::{Rowtide, Setup};
 use mysql_async::prelude::Queryable;
-use rowtide::catalog::{ColumnDesc, ColumnKind, TableDesc};
-use rowtide::change::{Change, Op, SnapshotMarker, Value};
 use rowtide::config::{FormatConfig, FormatKind};
 use rowtide::encode::Encoder;
 use rowtide::envelope::transaction::{Boundary, TxnBlock};
 use rowtide::envelope::Now;
-use rowtide::position::Position;
-use rowtide::source::Flavor;
+use rowtide::model::{
+    position::Position, Change, ColumnDesc, ColumnKind, Flavor, Op, SnapshotMarker, TableDesc,
+    Value,
+};
 use serde_json::{json, Value as Json};
 
 const NOW: Now = Now {

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::{Catalog, TableDesc};
+use crate::model::{Catalog, TableDesc};
 
 /// The statement kinds the engine reacts to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,8 +23,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
 
-use super::{Catalog, ColumnDefault, ColumnDesc, ColumnKind, TableDesc};
-use crate::change::charset::Charset;
+use crate::model::{Catalog, Charset, ColumnDefault, ColumnDesc, ColumnKind, TableDesc};
 
 /// Parses `sql` and applies it to `catalog`; returns the tables it defined or changed.
 pub fn apply_statement(

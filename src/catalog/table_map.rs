@@ -6,8 +6,7 @@
 use mysql_common::binlog::events::{OptionalMetaExtractor, OptionalMetadataField, TableMapEvent};
 use mysql_common::constants::ColumnType as T;
 
-use super::table::{ColumnDesc, ColumnKind, TableDesc};
-use crate::change::charset::Charset;
+use crate::model::{Charset, ColumnDesc, ColumnKind, TableDesc};
 
 /// How one column's value is laid out in a row image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -453,7 +452,7 @@ pub fn check_fits(desc: &TableDesc, wires: &[Wire]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::ColumnDefault;
+    use crate::model::ColumnDefault;
 
     #[test]
     fn carry_over_takes_defaults_by_name_and_kind() {

@@ -1,15 +1,25 @@
 //! The checkpoint: where the engine resumes after a stop or a crash. It names only positions
-//! whose events Kafka acknowledged (the pipeline awaits deliveries in submission order, so
-//! the offset it saves is always that of a contiguous delivered prefix), and a save counts
-//! only once the store has flushed it to disk.
+//! whose events Kafka acknowledged, and a save counts only once the store has flushed it to
+//! disk.
+//!
+//! - [`marks`]: what a delivered item tells the checkpoint, and the state the sink loop keeps;
+//! - [`window`]: the records in flight; only the acknowledged prefix releases its marks;
+//! - [`handle`]: the store from async code (blocking calls on the blocking pool);
+//! - [`store`]: the store trait and its sled implementation.
 
+pub mod handle;
+pub mod marks;
 pub mod store;
+pub mod window;
 
 use serde::{Deserialize, Serialize};
 
+pub use handle::{StoreHandle, Stored};
+pub use marks::{CheckpointState, Mark};
 pub use store::{CheckpointStore, SledStore};
+pub use window::AckWindow;
 
-use crate::position::SourceOffset;
+use crate::model::SourceOffset;
 
 /// Progress of the initial snapshot.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,18 +48,11 @@ pub struct Checkpoint {
     pub snapshot: SnapshotState,
     /// `mysql` or `mariadb`, as detected when the checkpoint was written.
     #[serde(default)]
-    pub flavor: Option<crate::source::Flavor>,
+    pub flavor: Option<crate::model::Flavor>,
     /// Milliseconds since the epoch when it was written.
     #[serde(default)]
     pub updated_at_ms: i64,
     /// Why it was written (`delivered`, `shutdown`, `offsets set`, …).
     #[serde(default)]
     pub reason: String,
-}
-
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

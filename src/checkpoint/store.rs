@@ -17,13 +17,9 @@ pub trait CheckpointStore: Send + Sync {
     /// Forgets the checkpoint (the next run starts per the snapshot mode).
     fn clear(&self) -> Result<()>;
     /// The catalog (table structures) as of the checkpoint.
-    fn load_catalog(&self) -> Result<Option<Vec<crate::catalog::TableDesc>>>;
+    fn load_catalog(&self) -> Result<Option<Vec<crate::model::TableDesc>>>;
     /// Writes the checkpoint and the catalog together, atomically, and flushes.
-    fn save_with_catalog(
-        &self,
-        cp: &Checkpoint,
-        tables: &[crate::catalog::TableDesc],
-    ) -> Result<()>;
+    fn save_with_catalog(&self, cp: &Checkpoint, tables: &[crate::model::TableDesc]) -> Result<()>;
 }
 
 /// The sled-backed store.
@@ -90,7 +86,7 @@ impl CheckpointStore for SledStore {
         Ok(())
     }
 
-    fn load_catalog(&self) -> Result<Option<Vec<crate::catalog::TableDesc>>> {
+    fn load_catalog(&self) -> Result<Option<Vec<crate::model::TableDesc>>> {
         match self.db.get(CATALOG_KEY).map_err(|e| self.err(e))? {
             None => Ok(None),
             Some(v) => serde_json::from_slice(&v)
@@ -99,11 +95,7 @@ impl CheckpointStore for SledStore {
         }
     }
 
-    fn save_with_catalog(
-        &self,
-        cp: &Checkpoint,
-        tables: &[crate::catalog::TableDesc],
-    ) -> Result<()> {
+    fn save_with_catalog(&self, cp: &Checkpoint, tables: &[crate::model::TableDesc]) -> Result<()> {
         let cp_bytes = serde_json::to_vec(cp).map_err(|e| self.err(e))?;
         let cat_bytes = serde_json::to_vec(tables).map_err(|e| self.err(e))?;
         self.db
@@ -122,7 +114,7 @@ impl CheckpointStore for SledStore {
 mod tests {
     use super::*;
     use crate::checkpoint::SnapshotState;
-    use crate::position::{BinlogPosition, SourceOffset};
+    use crate::model::{BinlogPosition, SourceOffset};
 
     #[test]
     fn save_load_clear_round_trip() {
@@ -136,7 +128,7 @@ mod tests {
                 skip_rows: 3,
             },
             snapshot: SnapshotState::Completed,
-            flavor: Some(crate::source::Flavor::Mariadb),
+            flavor: Some(crate::model::Flavor::Mariadb),
             updated_at_ms: 1,
             reason: "test".into(),
         };

@@ -8,20 +8,20 @@
 
 pub mod avro;
 pub mod json;
+pub mod records;
 pub mod registry;
 pub mod static_schemas;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::catalog::TableDesc;
-use crate::change::{Change, SchemaChange};
 use crate::config::{FormatConfig, FormatKind};
 use crate::envelope::schema::{Datum, Schema};
 use crate::envelope::transaction::{self, Boundary, TxnBlock};
 use crate::envelope::{schema_change, EnvelopeBuilder, Now, TableSchemas};
 use crate::error::{Error, Result};
-use crate::source::Flavor;
+use crate::model::{Change, Flavor, SchemaChange, TableDesc};
+use crate::sink::OutRecord;
 
 use self::avro::AvroCodec;
 use self::registry::Registry;
@@ -46,6 +46,18 @@ pub struct EncodedRecord {
     pub topic: Arc<str>,
     pub key: Option<Vec<u8>>,
     pub value: Option<Vec<u8>>,
+}
+
+impl EncodedRecord {
+    /// The record to deliver, with the position of the change it belongs to.
+    pub fn at(self, position: Arc<str>) -> OutRecord {
+        OutRecord {
+            topic: self.topic,
+            key: self.key,
+            value: self.value,
+            position,
+        }
+    }
 }
 
 /// Rendered JSON schemas of one table structure (for `json_schema`).

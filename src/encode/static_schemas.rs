@@ -5,7 +5,7 @@
 
 use crate::envelope::schema::Schema;
 use crate::envelope::{self, schema_change, source_info};
-use crate::source::Flavor;
+use crate::model::Flavor;
 
 /// `(file name in schemas/, Connect schema)` of every static schema.
 pub fn static_schemas() -> Vec<(&'static str, Schema)> {

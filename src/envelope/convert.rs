@@ -16,10 +16,10 @@
 
 use base64::Engine as _;
 
-use crate::catalog::{ColumnDefault, ColumnDesc, ColumnKind};
-use crate::change::value::{days_from_civil, DateTime, Value};
 use crate::config::{BigintUnsignedMode, BinaryMode, DecimalMode, FormatConfig, TimePrecisionMode};
 use crate::envelope::schema::{Datum, Field, Schema, Type};
+use crate::model::value::days_from_civil;
+use crate::model::{ColumnDefault, ColumnDesc, ColumnKind, DateTime, Value};
 
 /// The handling modes that change the mapping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -308,7 +308,7 @@ fn binary_datum(b: Vec<u8>, mode: BinaryMode) -> Datum {
 pub fn zoned_timestamp(secs: i64, micros: u32, fsp: u8) -> String {
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
-    let (y, mo, d) = crate::change::value::civil_from_days(days);
+    let (y, mo, d) = crate::model::value::civil_from_days(days);
     let mut s = format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
         y,
@@ -1097,7 +1097,7 @@ mod tests {
         // Binary: the literal's bytes, not padded to BINARY(n) (JdbcValueConverters
         // converts a String default with `toByteBuffer(String)`).
         let mut bin = with_default(ColumnKind::Char { max_bytes: 4 }, true, lit("ab"));
-        bin.charset = crate::change::charset::Charset::Binary;
+        bin.charset = crate::model::Charset::Binary;
         assert_eq!(
             default_datum(&bin, &Modes::default()),
             Some(Datum::Bytes(b"ab".to_vec()))

@@ -15,13 +15,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crate::catalog::{ByTable, TableDesc};
-use crate::change::{Change, Row};
 use crate::envelope::convert::{column_datum, Modes};
 use crate::envelope::schema::{int64, string, Datum, Field, Schema};
 use crate::envelope::source_info::{source_datum, source_schema, SourceFields};
 use crate::error::{Error, Result};
-use crate::source::Flavor;
+use crate::model::{ByTable, Change, Flavor, Row, TableDesc};
 
 pub use schema::Type;
 

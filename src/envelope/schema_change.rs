@@ -5,12 +5,11 @@
 //!
 //! Invariant: field order and optionality are those of `SchemaFactory.schemaHistory*`.
 
-use crate::catalog::{ColumnDefault, ColumnDesc, ColumnKind, TableDesc};
-use crate::change::charset::Charset;
-use crate::change::SchemaChange;
 use crate::envelope::schema::{array, boolean, int32, int64, string, Datum, Field, Schema};
 use crate::envelope::source_info::{source_datum, source_schema, SourceFields};
-use crate::source::Flavor;
+use crate::model::{
+    Charset, ColumnDefault, ColumnDesc, ColumnKind, Flavor, SchemaChange, TableDesc,
+};
 
 pub fn key_schema(flavor: Flavor) -> Schema {
     Schema::strukt(

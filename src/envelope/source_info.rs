@@ -5,7 +5,7 @@
 //! sourceInfoSchemaBuilder` (version … ts_ns) followed by the binlog fields (table … query).
 
 use crate::envelope::schema::{int32, int64, string, Datum, Field, Schema, Type};
-use crate::source::Flavor;
+use crate::model::Flavor;
 
 /// Debezium's `SnapshotRecord` values, lowercased, in declaration order.
 pub const SNAPSHOT_ALLOWED: &str =

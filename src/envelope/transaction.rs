@@ -24,10 +24,8 @@
 
 use std::sync::Arc;
 
-use crate::catalog::TableDesc;
-use crate::change::Change;
 use crate::envelope::schema::Datum;
-use crate::position::Position;
+use crate::model::{Change, Position, TableDesc};
 
 /// The suffix of the transaction topic: `<topic_prefix>.transaction` (Debezium's default
 /// `topic.transaction`).
@@ -266,12 +264,11 @@ pub struct TxnMeta {
 
 impl TransactionMonitor {
     /// The metadata of one source event; must see every event, in source order.
-    pub fn annotate(&mut self, ev: &crate::change::SourceEvent) -> TxnMeta {
-        use crate::change::{Op, SourceEvent};
-        let events = |c: &Change| if c.moves_key() { 2 } else { 1 };
+    pub fn annotate(&mut self, ev: &crate::model::SourceEvent) -> TxnMeta {
+        use crate::model::{Op, SourceEvent};
         match ev {
             SourceEvent::Change(c) if c.op != Op::Read => {
-                let (before, blocks) = self.data_event(c, events(c));
+                let (before, blocks) = self.data_event(c, c.event_count() as u64);
                 TxnMeta {
                     before,
                     blocks,
@@ -279,7 +276,7 @@ impl TransactionMonitor {
                 }
             }
             SourceEvent::Skipped(c) => {
-                self.skipped(c, events(c));
+                self.skipped(c, c.event_count() as u64);
                 TxnMeta::default()
             }
             SourceEvent::Commit { ts_ms, .. } => TxnMeta {
@@ -294,9 +291,9 @@ impl TransactionMonitor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{ColumnDesc, ColumnKind};
-    use crate::change::{Op, SnapshotMarker, SourceEvent, Value};
-    use crate::position::SourceOffset;
+    use crate::model::{
+        ColumnDesc, ColumnKind, Op, SnapshotMarker, SourceEvent, SourceOffset, Value,
+    };
 
     fn table(name: &str) -> Arc<TableDesc> {
         Arc::new(TableDesc {
@@ -336,7 +333,7 @@ mod tests {
     fn commit(ts_ms: i64) -> SourceEvent {
         SourceEvent::Commit {
             offset: SourceOffset {
-                binlog: crate::position::BinlogPosition::new("mariadb-bin.000002", 2000),
+                binlog: crate::model::BinlogPosition::new("mariadb-bin.000002", 2000),
                 gtid_set: None,
                 skip_rows: 0,
             },

@@ -10,8 +10,7 @@ use mysql_async::{Conn, OptsBuilder, SslOpts};
 
 use crate::config::{FlavorSetting, SourceConfig, TlsMode};
 use crate::error::{classify_mysql, Error, Result};
-use crate::position::{BinlogPosition, GtidSet};
-use crate::source::Flavor;
+use crate::model::{BinlogPosition, Flavor, GtidSet};
 
 /// Builds connection options; `tls` false forces a plain connection (for `preferred`).
 fn opts(cfg: &SourceConfig, password: &str, tls: bool) -> Result<OptsBuilder> {

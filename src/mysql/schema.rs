@@ -6,10 +6,8 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use crate::catalog::ddl_parse::{bit_bytes, hex_bytes};
-use crate::catalog::{ColumnDefault, ColumnDesc, ColumnKind, TableDesc};
-use crate::change::charset::Charset;
 use crate::error::{classify_mysql, Result};
-use crate::source::Filter;
+use crate::model::{Charset, ColumnDefault, ColumnDesc, ColumnKind, Filter, TableDesc};
 
 /// Parses `enum('a','b''c')` / `set(...)` labels.
 fn labels(column_type: &str) -> Vec<String> {

@@ -6,6 +6,7 @@ pub mod stdout;
 
 use std::sync::Arc;
 
+use crate::config::{SinkConfig, SinkKind};
 use crate::error::{Error, Result};
 
 /// One record to deliver.
@@ -116,6 +117,14 @@ pub enum Sink {
 }
 
 impl Sink {
+    /// The sink `sink.kind` names.
+    pub fn new(cfg: &SinkConfig) -> Result<Self> {
+        Ok(match cfg.kind {
+            SinkKind::Kafka => Sink::Kafka(Box::new(kafka::KafkaSink::new(cfg)?)),
+            SinkKind::Stdout => Sink::Stdout(stdout::StdoutSink::new()),
+        })
+    }
+
     /// Makes sure `topic` exists (creating it when configured to).
     pub async fn ensure_topic(&self, topic: &str) -> Result<()> {
         match self {

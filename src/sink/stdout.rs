@@ -9,7 +9,7 @@ use std::io::Write;
 use std::sync::Mutex;
 
 use super::{Acks, Failure, OutRecord, SendError};
-use crate::encode::json::{write_base64, write_str};
+use base64::Engine;
 
 /// Lines are written out when this much is buffered (and after every batch).
 const BUFFER: usize = 256 * 1024;
@@ -32,7 +32,8 @@ struct Buffered {
 /// keyless table's key) as `null`.
 pub fn json_line(topic: &str, key: Option<&[u8]>, value: Option<&[u8]>, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"topic\":");
-    write_str(topic, out);
+    // Escaping a &str into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, topic);
     out.extend_from_slice(b",\"key\":");
     embed(key, out);
     out.extend_from_slice(b",\"value\":");
@@ -51,7 +52,15 @@ fn embed(bytes: Option<&[u8]>, out: &mut Vec<u8>) {
         {
             out.extend_from_slice(b)
         }
-        Some(b) => write_base64(b, out),
+        Some(b) => {
+            out.push(b'"');
+            out.extend_from_slice(
+                base64::engine::general_purpose::STANDARD
+                    .encode(b)
+                    .as_bytes(),
+            );
+            out.push(b'"');
+        }
     }
 }
 

@@ -16,32 +16,14 @@ use std::sync::Arc;
 use mysql_common::binlog::consts::EventType;
 use mysql_common::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
 
+use crate::catalog::ddl;
 use crate::catalog::table_map::{self, Wire};
-use crate::catalog::{ddl, Catalog, TableDesc};
-use crate::change::decode::{Bitmap, Cursor, RowDecoder};
-use crate::change::{Change, Op, SchemaChange, SnapshotMarker, SourceEvent};
+use crate::decode::{Bitmap, Cursor, RowDecoder};
 use crate::error::{Error, Result};
-use crate::position::{
-    BinlogPosition, GtidSet, MariadbGtid, MariadbGtidList, MysqlGtidSet, Position, SourceOffset,
+use crate::model::{
+    BinlogPosition, Catalog, Change, Filter, Flavor, GtidSet, MariadbGtid, MariadbGtidList,
+    MysqlGtidSet, Op, Position, SchemaChange, SnapshotMarker, SourceEvent, SourceOffset, TableDesc,
 };
-use crate::source::filter::Filter;
-
-/// The server family, which decides GTID formats and a few type rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Flavor {
-    Mysql,
-    Mariadb,
-}
-
-impl Flavor {
-    pub fn connector(self) -> &'static str {
-        match self {
-            Flavor::Mysql => "mysql",
-            Flavor::Mariadb => "mariadb",
-        }
-    }
-}
 
 // MariaDB-specific event types (not in mysql_common's EventType).
 const MARIADB_ANNOTATE_ROWS: u8 = 160;
@@ -80,13 +62,23 @@ enum PendingGtid {
     Mariadb(MariadbGtid),
 }
 
-/// Counts of what the handler saw, for logs and tests.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct HandlerStats {
-    pub events: u64,
-    pub changes: u64,
-    pub skipped_rows: u64,
-    pub transactions: u64,
+/// How an [`EventHandler`] starts, beyond its filter and position.
+#[derive(Debug, Clone, Default)]
+pub struct HandlerOptions {
+    /// Table structures known at the start (from the checkpoint, `information_schema` or
+    /// the caller).
+    pub catalog: Catalog,
+    /// The server family, when known; otherwise taken from the start's GTID set or from the
+    /// stream's events.
+    pub flavor: Option<Flavor>,
+    /// Whether to keep the statement text (`source.query`).
+    pub include_query: bool,
+    /// Replay only: decode tables whose schema is unknown (MINIMAL metadata and no DDL seen)
+    /// with positional names `@1`, `@2`, … taken from the table map's layout, instead of
+    /// stopping. See [`crate::source::file`].
+    pub allow_positional_names: bool,
+    /// Replay only: capture tables in the server's system schemas (`mysql`, …) too.
+    pub capture_system_schemas: bool,
 }
 
 /// The event-to-change state machine shared by the live stream and recorded files.
@@ -94,7 +86,7 @@ pub struct EventHandler {
     flavor: Option<Flavor>,
     filter: Filter,
     /// Table structures from DDL / information_schema (used without FULL metadata).
-    pub catalog: Catalog,
+    catalog: Catalog,
     tables: HashMap<u64, TableSlot>,
     /// Decoders by table-map bytes, reused across transactions.
     decoder_cache: HashMap<u64, (Vec<u8>, Arc<RowDecoder>)>,
@@ -107,33 +99,31 @@ pub struct EventHandler {
     query: Option<Arc<str>>,
     /// Start of the current outer event (events inside a compressed payload have none).
     outer_pos: u64,
-    pub stats: HandlerStats,
-    /// Whether to keep the statement text (`source.query`).
-    pub include_query: bool,
-    /// Replay only: decode tables whose schema is unknown (MINIMAL metadata and no DDL seen)
-    /// with positional names `@1`, `@2`, … taken from the table map's layout, instead of
-    /// stopping. See [`crate::source::file`].
-    pub allow_positional_names: bool,
-    /// Replay only: capture tables in the server's system schemas (`mysql`, …) too.
-    pub capture_system_schemas: bool,
+    include_query: bool,
+    allow_positional_names: bool,
+    capture_system_schemas: bool,
 }
 
 impl EventHandler {
     /// A handler that starts at `file` (the first ROTATE may rename it) and drops the first
     /// `skip_rows` changes of the first transaction.
-    pub fn new(filter: Filter, file: &str, executed: Option<GtidSet>, skip_rows: u64) -> Self {
-        let flavor = match &executed {
+    /// A handler that reads the log from `start` (the start of a file, or the beginning of
+    /// the transaction to resume, skipping its first `start.skip_rows` changes).
+    pub fn new(filter: Filter, start: &SourceOffset, options: HandlerOptions) -> Self {
+        let executed = start.gtid_set.clone();
+        let flavor = options.flavor.or(match &executed {
             Some(GtidSet::Mysql(_)) => Some(Flavor::Mysql),
             Some(GtidSet::Mariadb(_)) => Some(Flavor::Mariadb),
             None => None,
-        };
+        });
+        let skip_rows = start.skip_rows;
         Self {
             flavor,
             filter,
-            catalog: Catalog::default(),
+            catalog: options.catalog,
             tables: HashMap::new(),
             decoder_cache: HashMap::new(),
-            file: Arc::from(file),
+            file: Arc::from(start.binlog.file.as_str()),
             executed_arc: executed.clone().map(Arc::new),
             executed,
             txn: None,
@@ -141,17 +131,38 @@ impl EventHandler {
             skip_armed: skip_rows > 0,
             query: None,
             outer_pos: 4,
-            stats: HandlerStats::default(),
-            include_query: true,
-            allow_positional_names: false,
-            capture_system_schemas: false,
+            include_query: options.include_query,
+            allow_positional_names: options.allow_positional_names,
+            capture_system_schemas: options.capture_system_schemas,
         }
+    }
+
+    /// The same options again, with the catalog and flavour as they are now (for a handler
+    /// that resumes where this one stopped).
+    pub fn options_now(&self) -> HandlerOptions {
+        HandlerOptions {
+            catalog: self.catalog.clone(),
+            flavor: self.flavor,
+            include_query: self.include_query,
+            allow_positional_names: self.allow_positional_names,
+            capture_system_schemas: self.capture_system_schemas,
+        }
+    }
+
+    /// The table structures known now.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Takes the table structures known now.
+    pub fn into_catalog(self) -> Catalog {
+        self.catalog
     }
 
     /// Whether `db.table` is captured (the filter, plus system schemas when asked to).
     fn captures(&self, db: &str, table: &str) -> bool {
         if self.capture_system_schemas
-            && crate::source::filter::SYSTEM_SCHEMAS
+            && crate::model::filter::SYSTEM_SCHEMAS
                 .iter()
                 .any(|s| s.eq_ignore_ascii_case(db))
         {
@@ -216,7 +227,6 @@ impl EventHandler {
 
     /// Handles one event, appending what it produces to `out`.
     pub fn handle(&mut self, event: &Event, out: &mut Vec<SourceEvent>) -> Result<()> {
-        self.stats.events += 1;
         let header = event.header();
         let ty = header.event_type_raw();
         if header.log_pos() != 0 && ty != EventType::ROTATE_EVENT as u8 {
@@ -568,7 +578,6 @@ impl EventHandler {
         self.skip_armed = false;
         self.skip_rows = 0;
         self.query = None;
-        self.stats.transactions += 1;
         let end = event.header().log_pos() as u64;
         let end = if end == 0 { self.outer_pos } else { end };
         out.push(SourceEvent::Commit {
@@ -721,7 +730,7 @@ impl EventHandler {
         let mut row_idx: u32 = 0;
         while !cur.is_empty() {
             let position = self.position_for(event, row_idx);
-            let decode_err = |e: crate::change::decode::DecodeError| {
+            let decode_err = |e: crate::decode::DecodeError| {
                 let col = dec
                     .table
                     .columns
@@ -764,7 +773,7 @@ impl EventHandler {
                     let mut partial_bytes = None;
                     if partial_event {
                         let opts = cur.lenenc().map_err(|r| {
-                            decode_err(crate::change::decode::DecodeError {
+                            decode_err(crate::decode::DecodeError {
                                 column: 0,
                                 reason: r,
                             })
@@ -772,7 +781,7 @@ impl EventHandler {
                         if opts & 1 != 0 {
                             let nbytes = dec.json_column_count().div_ceil(8);
                             partial_bytes = Some(cur.take(nbytes).map_err(|r| {
-                                decode_err(crate::change::decode::DecodeError {
+                                decode_err(crate::decode::DecodeError {
                                     column: 0,
                                     reason: r,
                                 })
@@ -803,11 +812,9 @@ impl EventHandler {
             });
             if self.skip_armed && self.skip_rows > 0 {
                 self.skip_rows -= 1;
-                self.stats.skipped_rows += 1;
                 out.push(SourceEvent::Skipped(change));
                 continue;
             }
-            self.stats.changes += 1;
             out.push(SourceEvent::Change(change));
         }
         // A statement outside any BEGIN (MyISAM on old servers) ends with its last rows event.

@@ -12,20 +12,20 @@
 //! values are their index/bitmask). Values are never read under the wrong column either way.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use mysql_common::binlog::consts::{BinlogVersion, EventType};
 use mysql_common::binlog::events::TransactionPayloadEvent;
 use mysql_common::binlog::EventStreamReader;
 
-use crate::change::SourceEvent;
 use crate::error::{Error, Result};
-use crate::source::events::EventHandler;
-use crate::source::filter::Filter;
+use crate::model::{BinlogPosition, Filter, Flavor, SourceEvent, SourceOffset};
+use crate::source::events::{EventHandler, HandlerOptions};
 
 const MAGIC: [u8; 4] = [0xfe, b'b', b'i', b'n'];
 const HEADER_LEN: usize = 19;
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// How a recorded file is replayed; the default is the live stream's strictness.
 #[derive(Debug, Clone, Default)]
@@ -35,7 +35,42 @@ pub struct ReplayOptions {
     /// Also capture tables in the system schemas (`mysql`, …), which filters always exclude.
     pub capture_system_schemas: bool,
     /// Table structures known before the file starts (e.g. from `information_schema`).
-    pub catalog: Option<crate::catalog::Catalog>,
+    pub catalog: Option<crate::model::Catalog>,
+}
+
+/// Opens a recorded binlog file for reading, decompressing it when it is gzip (recognised by
+/// its content, whatever its name).
+pub fn open(path: &Path) -> Result<Box<dyn Read>> {
+    let name = path.display().to_string();
+    let file = File::open(path).map_err(|e| Error::io(format!("cannot open {name}"), e))?;
+    let mut input = BufReader::new(file);
+    let head = input
+        .fill_buf()
+        .map_err(|e| Error::io(format!("cannot read {name}"), e))?;
+    Ok(if head.starts_with(&GZIP_MAGIC) {
+        Box::new(BufReader::new(flate2::read::GzDecoder::new(input)))
+    } else {
+        Box::new(input)
+    })
+}
+
+/// The server family that wrote a recorded file, from the server version in its format
+/// description event (MySQL when it cannot be read).
+pub fn file_flavor(path: &Path) -> Flavor {
+    let Ok(mut r) = open(path) else {
+        return Flavor::Mysql;
+    };
+    // Magic, the event header, the binlog version, then the server version (50 bytes).
+    let mut buf = [0u8; 4 + HEADER_LEN + 2 + 50];
+    if r.read_exact(&mut buf).is_err() {
+        return Flavor::Mysql;
+    }
+    let version = String::from_utf8_lossy(&buf[4 + HEADER_LEN + 2..]).to_ascii_lowercase();
+    if version.contains("mariadb") {
+        Flavor::Mariadb
+    } else {
+        Flavor::Mysql
+    }
 }
 
 /// Reads a binlog file and calls `emit` for every source event, in order.
@@ -55,12 +90,7 @@ pub fn replay_file_with(
     emit: &mut dyn FnMut(SourceEvent) -> Result<()>,
 ) -> Result<EventHandler> {
     let name = path.display().to_string();
-    let file = File::open(path).map_err(|e| Error::io(format!("cannot open {name}"), e))?;
-    let mut input: Box<dyn Read> = if name.ends_with(".gz") {
-        Box::new(BufReader::new(flate2::read::GzDecoder::new(file)))
-    } else {
-        Box::new(BufReader::new(file))
-    };
+    let mut input = open(path)?;
     let file_err = |offset: u64, reason: String| Error::File {
         file: name.clone(),
         offset,
@@ -78,12 +108,19 @@ pub fn replay_file_with(
         .file_name()
         .map(|f| f.to_string_lossy().trim_end_matches(".gz").to_string())
         .unwrap_or_default();
-    let mut handler = EventHandler::new(filter, &base, None, 0);
-    handler.allow_positional_names = options.allow_positional_names;
-    handler.capture_system_schemas = options.capture_system_schemas;
-    if let Some(catalog) = options.catalog {
-        handler.catalog = catalog;
-    }
+    let start = SourceOffset {
+        binlog: BinlogPosition::new(base, 4),
+        gtid_set: None,
+        skip_rows: 0,
+    };
+    let handler_options = HandlerOptions {
+        catalog: options.catalog.unwrap_or_default(),
+        include_query: true,
+        allow_positional_names: options.allow_positional_names,
+        capture_system_schemas: options.capture_system_schemas,
+        flavor: None,
+    };
+    let mut handler = EventHandler::new(filter, &start, handler_options);
     let mut esr = EventStreamReader::new(BinlogVersion::Version4);
     let mut offset: u64 = 4;
     let mut buf = Vec::with_capacity(64 * 1024);

@@ -1,11 +1,9 @@
 //! The source: reads row changes from the binlog stream or a recorded binlog file and
-//! hands them on as [`crate::change::SourceEvent`]s, in log order.
+//! hands them on as [`crate::model::SourceEvent`]s, in log order.
 
 pub mod binlog;
 pub mod events;
 pub mod file;
-pub mod filter;
 pub mod snapshot;
 
-pub use events::{EventHandler, Flavor};
-pub use filter::Filter;
+pub use events::EventHandler;

@@ -25,15 +25,15 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::catalog::{ColumnKind, TableDesc};
-use crate::change::value::{days_from_civil, DateTime};
-use crate::change::{Change, Op, Row, SnapshotMarker, SourceEvent, Value};
 use crate::config::SourceConfig;
 use crate::error::{classify_mysql, Error, Result};
 use crate::metrics;
+use crate::model::value::days_from_civil;
+use crate::model::{
+    BinlogPosition, Change, ColumnKind, DateTime, Flavor, GtidSet, Op, Position, Row,
+    SnapshotMarker, SourceEvent, SourceOffset, TableDesc, Value,
+};
 use crate::mysql::{self, ServerInfo};
-use crate::position::{BinlogPosition, GtidSet, Position, SourceOffset};
-use crate::source::Flavor;
 
 /// The consistent point and the open snapshot transaction.
 pub struct SnapshotPoint {
@@ -242,7 +242,7 @@ pub async fn copy(
         .filter(|t| !done.contains(&t.full_name()))
         .collect();
     let ctx = CopyContext {
-        ts_ms: crate::checkpoint::now_ms(),
+        ts_ms: crate::model::now_ms(),
         file: Arc::from(offset.binlog.file.as_str()),
         offset,
         n_tables: todo.len(),
@@ -500,7 +500,7 @@ fn convert_row(
         .collect()
 }
 
-fn convert(col: &crate::catalog::ColumnDesc, v: MyValue) -> std::result::Result<Value, String> {
+fn convert(col: &crate::model::ColumnDesc, v: MyValue) -> std::result::Result<Value, String> {
     use ColumnKind as K;
     if v == MyValue::NULL {
         return Ok(Value::Null);
@@ -613,7 +613,7 @@ fn convert(col: &crate::catalog::ColumnDesc, v: MyValue) -> std::result::Result<
         K::Enum { .. } | K::Set { .. } => {
             let b = bytes(v)?;
             let cs = if col.charset.is_binary() {
-                crate::change::charset::Charset::Utf8
+                crate::model::Charset::Utf8
             } else {
                 col.charset
             };

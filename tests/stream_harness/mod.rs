@@ -7,12 +7,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rowtide::catalog::Catalog;
-use rowtide::change::{Change, SourceEvent};
 use rowtide::config::{FlavorSetting, SourceConfig};
-use rowtide::position::SourceOffset;
+use rowtide::model::{Catalog, Change, Filter, SourceEvent, SourceOffset};
 use rowtide::source::binlog::{self, StreamObserver};
-use rowtide::source::Filter;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;

@@ -4,7 +4,16 @@
 
 use regex::Regex;
 
-use crate::error::{Error, Result};
+/// A pattern in `source.include` / `source.exclude` that is not a valid regex.
+#[derive(Debug, thiserror::Error)]
+#[error("source.{key}: `{pattern}` is not a valid regex: {source}")]
+pub struct FilterError {
+    /// `include` or `exclude`.
+    pub key: &'static str,
+    pub pattern: String,
+    #[source]
+    pub source: regex::Error,
+}
 
 /// Schemas that belong to the server, never captured.
 pub const SYSTEM_SCHEMAS: &[&str] = &["mysql", "information_schema", "performance_schema", "sys"];
@@ -18,12 +27,14 @@ pub struct Filter {
 
 impl Filter {
     /// Compiles the patterns; an invalid regex is a configuration error naming the key.
-    pub fn new(include: &[String], exclude: &[String]) -> Result<Self> {
-        let compile = |key: &str, pats: &[String]| -> Result<Vec<Regex>> {
+    pub fn new(include: &[String], exclude: &[String]) -> Result<Self, FilterError> {
+        let compile = |key: &'static str, pats: &[String]| -> Result<Vec<Regex>, FilterError> {
             pats.iter()
                 .map(|p| {
-                    Regex::new(&format!("^(?:{p})$")).map_err(|e| {
-                        Error::Config(format!("source.{key}: `{p}` is not a valid regex: {e}"))
+                    Regex::new(&format!("^(?:{p})$")).map_err(|source| FilterError {
+                        key,
+                        pattern: p.clone(),
+                        source,
                     })
                 })
                 .collect()

@@ -119,7 +119,7 @@ fn write_opaque(o: &jsonb::OpaqueValue<'_>, out: &mut String) -> Result<(), Stri
                 return Err("binary JSON decimal too short".into());
             }
             let (precision, scale) = (data[0], data[1]);
-            let (text, _) = super::decode::read_decimal(&data[2..], precision, scale)?;
+            let (text, _) = super::read_decimal(&data[2..], precision, scale)?;
             out.push_str(&text);
         }
         t @ (ColumnType::MYSQL_TYPE_DATE
@@ -131,7 +131,7 @@ fn write_opaque(o: &jsonb::OpaqueValue<'_>, out: &mut String) -> Result<(), Stri
             }
             let packed = i64::from_le_bytes(data[..8].try_into().unwrap_or([0; 8]));
             let text = if t == ColumnType::MYSQL_TYPE_TIME {
-                super::value::format_time(time_from_packed(packed))
+                crate::model::value::format_time(time_from_packed(packed))
             } else {
                 let dt = datetime_from_packed(packed);
                 if t == ColumnType::MYSQL_TYPE_DATE {
@@ -178,14 +178,14 @@ pub(crate) fn time_from_packed(packed: i64) -> i64 {
 }
 
 /// Unpacks MySQL's packed DATETIME (ymd << 17 | hms) << 24 | micros.
-pub(crate) fn datetime_from_packed(packed: i64) -> super::value::DateTime {
+pub(crate) fn datetime_from_packed(packed: i64) -> crate::model::DateTime {
     let p = packed.unsigned_abs();
     let micros = (p % (1 << 24)) as u32;
     let ymdhms = p >> 24;
     let ymd = ymdhms >> 17;
     let ym = ymd >> 5;
     let hms = ymdhms % (1 << 17);
-    super::value::DateTime {
+    crate::model::DateTime {
         year: (ym / 13) as u16,
         month: (ym % 13) as u8,
         day: (ymd % (1 << 5)) as u8,

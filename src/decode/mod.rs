@@ -5,12 +5,10 @@
 
 use std::sync::Arc;
 
-use super::charset::Charset;
-use super::json;
-use super::value::{DateTime, Value};
-use super::Row;
+pub mod json;
+
 use crate::catalog::table_map::Wire;
-use crate::catalog::{ColumnKind, TableDesc};
+use crate::model::{Charset, ColumnKind, DateTime, Row, TableDesc, Value};
 
 /// Why a value could not be decoded: the column index and a reason.
 #[derive(Debug, Clone, PartialEq)]

@@ -432,6 +432,40 @@ impl fmt::Display for SourceOffset {
     }
 }
 
+/// Where streaming may resume after one delivered change inside a transaction: replay the
+/// transaction that begins at `file:pos` (with `gtid_before` executed before it) and skip
+/// its first `skip_rows` changes. One is made per change, so it shares the position's parts
+/// instead of copying them; it becomes a [`SourceOffset`] only when the checkpoint is
+/// written.
+#[derive(Debug, Clone)]
+pub struct RowMark {
+    pub file: Arc<str>,
+    pub pos: u64,
+    pub gtid_before: Option<Arc<GtidSet>>,
+    pub skip_rows: u64,
+}
+
+impl RowMark {
+    /// The mark that resumes right after the change at `p`.
+    pub fn after(p: &Position) -> Self {
+        RowMark {
+            file: p.txn_file.clone(),
+            pos: p.txn_pos,
+            gtid_before: p.gtid_before.clone(),
+            skip_rows: p.txn_row + 1,
+        }
+    }
+
+    /// The offset this mark stands for.
+    pub fn offset(&self) -> SourceOffset {
+        SourceOffset {
+            binlog: BinlogPosition::new(self.file.to_string(), self.pos),
+            gtid_set: self.gtid_before.as_deref().cloned(),
+            skip_rows: self.skip_rows,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,17 +3,11 @@
 //! A [`Change`] is one row change (or one snapshot row) with the table schema that was in
 //! force when it was written, its position in the log and its commit time.
 
-pub mod charset;
-pub mod decode;
-pub mod json;
-pub mod value;
-
 use std::sync::Arc;
 
-pub use value::{DateTime, Value};
-
-use crate::catalog::TableDesc;
-use crate::position::{Position, SourceOffset};
+use super::position::{Position, SourceOffset};
+use super::table::{Catalog, TableDesc};
+use super::value::Value;
 
 /// One row image: a value per column of the table, in column order.
 pub type Row = Vec<Value>;
@@ -88,8 +82,8 @@ pub struct Change {
 }
 
 impl Change {
-    /// True for an update that changes the primary key: it is sent as a delete of the old
-    /// key and a create of the new one, as Debezium does.
+    /// True for an update that changes the primary key. Such an update is sent as a delete
+    /// of the old key and a create of the new one ([`Change::split`]), as Debezium does.
     pub fn moves_key(&self) -> bool {
         if self.op != Op::Update || self.table.primary_key.is_empty() {
             return false;
@@ -101,6 +95,31 @@ impl Change {
             .primary_key
             .iter()
             .any(|&i| before.get(i) != after.get(i))
+    }
+
+    /// An update that changes the primary key as the delete of the old key and the create
+    /// of the new one (Debezium's behaviour, which keyed consumers such as compacted topics
+    /// and JDBC sinks rely on); `None` for every other change.
+    pub fn split(&self) -> Option<(Change, Change)> {
+        if !self.moves_key() {
+            return None;
+        }
+        let mut delete = self.clone();
+        delete.op = Op::Delete;
+        delete.after = None;
+        let mut create = self.clone();
+        create.op = Op::Create;
+        create.before = None;
+        Some((delete, create))
+    }
+
+    /// How many change events this change becomes: 2 when [`Change::split`] splits it.
+    pub fn event_count(&self) -> usize {
+        if self.moves_key() {
+            2
+        } else {
+            1
+        }
     }
 }
 
@@ -119,7 +138,7 @@ pub struct SchemaChange {
     /// Every known table structure right after the statement: persisted with the
     /// checkpoint once this event is delivered, so that after a restart older events decode
     /// with the structure they were written under.
-    pub catalog_after: Option<crate::catalog::Catalog>,
+    pub catalog_after: Option<Catalog>,
 }
 
 /// What the source hands to the pipeline, in log order.
@@ -152,6 +171,6 @@ pub enum SourceEvent {
     SnapshotStarted {
         offset: SourceOffset,
         done: Vec<String>,
-        catalog: crate::catalog::Catalog,
+        catalog: Catalog,
     },
 }

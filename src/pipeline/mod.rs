@@ -1,0 +1,162 @@
+//! The main job, wired: source → encoders → sink loop, joined by bounded channels, with a
+//! supervisor that restarts the run from the checkpoint after transient failures.
+//!
+//! # Stages (one file each; each states its invariant)
+//! - [`plan`]: what a run does first (stream, snapshot, resume a snapshot, nothing);
+//! - [`source_task`]: the snapshot, then the binlog stream, into the source queue in log
+//!   order;
+//! - [`encoders`]: a pool of encoder workers whose items leave in source order;
+//! - [`sink_loop`]: hands records to the sink, files acknowledgements, moves the checkpoint
+//!   over the acknowledged prefix, and applies backpressure.
+//!
+//! This file only connects them ([`run_once`]) and restarts them ([`run`]): it holds no
+//! rule of its own.
+
+mod encoders;
+mod plan;
+mod sink_loop;
+mod source_task;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use crate::backoff::Backoff;
+use crate::checkpoint::{CheckpointState, StoreHandle};
+use crate::config::Config;
+use crate::encode::records::Item;
+use crate::error::{Error, Result};
+use crate::http::{Health, HealthState};
+use crate::metrics;
+use crate::model::SourceEvent;
+use crate::mysql;
+use crate::sink::Sink;
+
+use self::encoders::ENCODE_BATCH;
+use self::plan::Plan;
+use self::sink_loop::{SinkLoop, Tasks};
+use self::source_task::SourceStart;
+
+/// A run that lasted this long without failing was healthy: the next failure starts the
+/// backoff from its first delay again.
+const HEALTHY_RUN: Duration = Duration::from_secs(60);
+
+/// Runs until `shutdown` fires (Ok) or a definite error (Err). Transient failures restart
+/// the pipeline from the stored checkpoint with backoff, giving up after
+/// `source.max_reconnect_attempts` consecutive failures when that is set.
+pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
+    let handle = metrics::install();
+    let health = Arc::new(Health::default());
+    if !cfg.metrics.listen.is_empty() {
+        let addr = crate::http::serve(
+            &cfg.metrics.listen,
+            handle,
+            health.clone(),
+            shutdown.clone(),
+        )
+        .await?;
+        info!(%addr, "Serving /metrics and /healthz.");
+    }
+    let store = StoreHandle::open_sled(&cfg.checkpoint.path).await?;
+    // At least 100 ms between restarts of the whole pipeline, whatever the source's setting.
+    let mut backoff = Backoff::new(
+        Duration::from_millis(cfg.source.reconnect_backoff_ms.max(100)),
+        Duration::from_millis(cfg.source.reconnect_backoff_max_ms.max(100)),
+        cfg.source.max_reconnect_attempts,
+    );
+    loop {
+        let started = Instant::now();
+        let e = match run_once(&cfg, &store, &health, &shutdown).await {
+            Ok(()) => {
+                health.set(HealthState::Stopping, "stopped");
+                info!("Stopped.");
+                return Ok(());
+            }
+            Err(e) if shutdown.is_cancelled() && e.is_transient() => return Ok(()),
+            Err(e) => e,
+        };
+        if started.elapsed() > HEALTHY_RUN {
+            backoff.reset();
+        }
+        let delay = match e.is_transient() {
+            true => backoff.fail(),
+            false => None,
+        };
+        let Some(delay) = delay else {
+            let e = match e.is_transient() {
+                true => Error::gave_up(backoff.limit(), e),
+                false => e,
+            };
+            health.set(HealthState::Failed, e.to_string());
+            error!(error = %e, "Stopped on a definite error.");
+            return Err(e);
+        };
+        health.set(HealthState::Reconnecting, e.to_string());
+        warn!(error = %e, delay_ms = delay.as_millis() as u64, attempt = backoff.failures(), "Pipeline interrupted; restarting from the checkpoint.");
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(delay) => {}
+        }
+    }
+}
+
+/// One run: plan, then start the source, the encoder pool and the sink loop, and wait for
+/// the sink loop (which watches the other two).
+async fn run_once(
+    cfg: &Config,
+    store: &StoreHandle,
+    health: &Arc<Health>,
+    shutdown: &CancellationToken,
+) -> Result<()> {
+    health.set(HealthState::Starting, "connecting to the source");
+    let stored = store.load().await?;
+    let mut conn = mysql::connect(&cfg.source).await?;
+    let info = mysql::server_info(&mut conn, cfg.source.flavor).await?;
+    crate::preflight::require_server_settings(&mut conn).await?;
+    let flavor = info.flavor;
+    let start = plan::plan(cfg, store, stored.checkpoint, flavor, &mut conn, &info).await?;
+    let _ = conn.disconnect().await;
+    if matches!(start.plan, Plan::Done) {
+        return Ok(());
+    }
+    let sink = Arc::new(Sink::new(&cfg.sink)?);
+    // The source stops first on shutdown; the rest drains.
+    let source_stop = shutdown.child_token();
+    let (src_tx, src_rx) = mpsc::channel::<SourceEvent>(cfg.pipeline.source_queue);
+    // Items travel in batches of up to ENCODE_BATCH events; the queue's capacity stays what
+    // the configuration says, in events.
+    let (rec_tx, rec_rx) =
+        mpsc::channel::<Vec<Item>>((cfg.pipeline.sink_queue / ENCODE_BATCH).max(2));
+    let state = CheckpointState::new(start.checkpoint.clone(), flavor);
+    let source_start = SourceStart {
+        plan: start.plan,
+        info,
+        checkpoint: start.checkpoint,
+        catalog: stored.catalog,
+    };
+    let encoders = encoders::spawn(cfg, flavor, sink.clone(), src_rx, rec_tx)?;
+    let tasks = Tasks {
+        source: tokio::spawn(source_task::run(
+            cfg.clone(),
+            source_start,
+            store.clone(),
+            health.clone(),
+            src_tx,
+            source_stop.clone(),
+        )),
+        encoders,
+    };
+    let sink_loop = SinkLoop::new(
+        cfg,
+        sink,
+        store.clone(),
+        state,
+        health.clone(),
+        shutdown.clone(),
+        source_stop,
+    );
+    sink_loop.run(tasks, rec_rx).await
+}

@@ -1,0 +1,190 @@
+//! The source task: loads the catalog the run starts with, takes the planned snapshot (if
+//! any) and then streams the binlog, sending every event into the source queue in log
+//! order.
+//!
+//! Invariant: events are decoded with the structure in force when they were written — the
+//! catalog stored with the checkpoint when streaming resumes, today's `information_schema`
+//! only when a snapshot starts (or on the first start from a hand-set offset, when nothing
+//! older is known). The checkpoint itself belongs to the sink loop: the source only sends
+//! what it should record (`SnapshotStarted`, table done, `SnapshotCompleted`) as events.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+use super::plan::Plan;
+use crate::checkpoint::{Checkpoint, StoreHandle};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::http::{Health, HealthState};
+use crate::metrics;
+use crate::model::{now_ms, Catalog, Filter, SourceEvent, SourceOffset, TableDesc};
+use crate::mysql;
+use crate::source::binlog::{self, StreamObserver};
+use crate::source::snapshot;
+
+/// What the source task starts from.
+pub struct SourceStart {
+    pub plan: Plan,
+    pub info: mysql::ServerInfo,
+    /// The checkpoint as stored after planning.
+    pub checkpoint: Option<Checkpoint>,
+    /// The catalog stored with the checkpoint.
+    pub catalog: Option<Vec<TableDesc>>,
+}
+
+/// Runs the source side of one run. Returns `Ok(true)` when it finished on purpose
+/// (`initial_only`, or nothing to do), `Ok(false)` on shutdown.
+pub async fn run(
+    cfg: Config,
+    start: SourceStart,
+    store: StoreHandle,
+    health: Arc<Health>,
+    tx: mpsc::Sender<SourceEvent>,
+    stop: CancellationToken,
+) -> Result<bool> {
+    let filter = Filter::new(&cfg.source.include, &cfg.source.exclude)?;
+    let mut conn = mysql::connect(&cfg.source).await?;
+    let tables = mysql::schema::load_tables(&mut conn, &filter).await?;
+    let _ = conn.disconnect().await;
+    let snapshotting = matches!(start.plan, Plan::Snapshot { .. });
+    let catalog = match start.catalog {
+        Some(saved) if !snapshotting => catalog_of(saved),
+        _ => {
+            let catalog = catalog_of(tables.clone());
+            // First start from a hand-set offset: today's structures are the best known.
+            if let (false, Some(cp)) = (snapshotting, start.checkpoint) {
+                store.save_with_catalog(cp, &catalog).await?;
+            }
+            catalog
+        }
+    };
+    let from = match start.plan {
+        Plan::Done => return Ok(true),
+        Plan::Stream(offset) => offset,
+        Plan::Snapshot {
+            done,
+            resume_from,
+            then_stream,
+        } => {
+            let snap = Snapshot {
+                cfg: &cfg,
+                info: &start.info,
+                tables,
+                catalog: &catalog,
+                health: &health,
+                tx: &tx,
+                stop: &stop,
+            };
+            match snap.take(done, resume_from).await? {
+                Some(from) if then_stream => from,
+                Some(_) => return Ok(true),
+                None => return Ok(false),
+            }
+        }
+    };
+    let observer = Observer { health };
+    binlog::stream(&cfg.source, filter, from, catalog, tx, stop, &observer).await?;
+    Ok(false)
+}
+
+fn catalog_of(tables: Vec<TableDesc>) -> Catalog {
+    let mut catalog = Catalog::default();
+    for t in tables {
+        catalog.put(t);
+    }
+    catalog
+}
+
+/// The initial snapshot of one run.
+struct Snapshot<'a> {
+    cfg: &'a Config,
+    info: &'a mysql::ServerInfo,
+    tables: Vec<TableDesc>,
+    catalog: &'a Catalog,
+    health: &'a Health,
+    tx: &'a mpsc::Sender<SourceEvent>,
+    stop: &'a CancellationToken,
+}
+
+impl Snapshot<'_> {
+    /// Copies every table not in `done` at one consistent point. Returns where streaming
+    /// continues, or `None` on shutdown.
+    async fn take(
+        self,
+        done: HashSet<String>,
+        resume_from: Option<SourceOffset>,
+    ) -> Result<Option<SourceOffset>> {
+        let source = &self.cfg.source;
+        let point =
+            snapshot::open(source, self.info, &self.tables, source.snapshot_parallelism).await?;
+        let stream_from = resume_from.unwrap_or_else(|| point.offset.clone());
+        let mut done_list: Vec<String> = done.iter().cloned().collect();
+        done_list.sort();
+        // Recorded through the sink loop, which owns the checkpoint; it is saved as soon as
+        // it reaches the front of the queue (before any row).
+        let started = SourceEvent::SnapshotStarted {
+            offset: stream_from.clone(),
+            done: done_list,
+            catalog: self.catalog.clone(),
+        };
+        if self.tx.send(started).await.is_err() {
+            return Ok(None);
+        }
+        let n = self.tables.len();
+        self.health.set(
+            HealthState::Snapshotting,
+            format!("snapshot of {n} table(s) at {}", point.offset.binlog),
+        );
+        info!(tables = n, already_done = done.len(), point = %point.offset, "Snapshot started.");
+        let arcs: Vec<Arc<TableDesc>> = self.tables.into_iter().map(Arc::new).collect();
+        let fetch = source.snapshot_fetch_size;
+        let rows = match snapshot::copy(point, arcs, &done, fetch, self.tx, self.stop).await {
+            Ok(n) => n,
+            Err(Error::Shutdown) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        info!(rows, "Snapshot finished.");
+        let completed = SourceEvent::SnapshotCompleted {
+            offset: stream_from.clone(),
+        };
+        if self.tx.send(completed).await.is_err() {
+            return Ok(None);
+        }
+        Ok(Some(stream_from))
+    }
+}
+
+/// Reports the stream's progress to metrics and `/healthz`.
+struct Observer {
+    health: Arc<Health>,
+}
+
+impl StreamObserver for Observer {
+    fn connected(&self, file: &str, pos: u64) {
+        self.health.set(
+            HealthState::Streaming,
+            format!("streaming from {file}:{pos}"),
+        );
+    }
+    fn disconnected(&self, reason: &str) {
+        metrics::reconnect();
+        self.health.set(
+            HealthState::Reconnecting,
+            format!("source connection lost: {reason}"),
+        );
+    }
+    fn event(&self, file: &str, end_pos: u64, ts_secs: u32) {
+        metrics::binlog_position(file, end_pos);
+        if ts_secs > 0 {
+            let now = now_ms() as f64 / 1000.0;
+            metrics::lag_seconds((now - ts_secs as f64).max(0.0));
+        } else {
+            // Heartbeats (timestamp 0) come only when the server has nothing newer.
+            metrics::lag_seconds(0.0);
+        }
+    }
+}
