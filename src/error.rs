@@ -1,11 +1,25 @@
-//! The crate's top-level error and its one classification: *transient* errors are retried
-//! from the last checkpoint (a dropped connection, a broker that is down), *definite* errors
-//! stop the engine and tell the operator what is wrong and how to fix it.
+//! The crate's top-level error and its one classification ([`Error::kind`]): *transient*
+//! errors are retried from the last checkpoint (a dropped connection, a broker that is
+//! down), *definite* errors stop the engine and tell the operator what is wrong and how to
+//! fix it. Variants that wrap a library's error keep it as their `source()`, so logs can
+//! show the whole chain; variants about data name the position, table and column.
 //!
 //! Server errors are classified in one place, [`classify_mysql`], so that error 1236 (binlog
 //! position purged or missing) always becomes [`Error::BinlogNotAvailable`].
 
 use crate::model::Position;
+
+/// The underlying error of a variant that can have several kinds of cause.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What the engine does about an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Retried: the pipeline restarts from the checkpoint with backoff.
+    Transient,
+    /// Stops the engine with a message for the operator.
+    Definite,
+}
 
 /// Result alias used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -56,13 +70,32 @@ pub enum Error {
     #[error("the source server is not set up for CDC: {0}")]
     ServerSetup(String),
 
-    /// A transient failure talking to the source (retried with backoff).
+    /// The connection to the source failed or broke (retried with backoff).
+    #[error(
+        "source connection: {}{source}",
+        context.as_deref().map(|c| format!("{c}: ")).unwrap_or_default()
+    )]
+    SourceConnection {
+        /// Where or what, when known (`cannot connect to host:port`).
+        context: Option<String>,
+        #[source]
+        source: mysql_async::Error,
+    },
+
+    /// The source stream stalled or ended (retried with backoff).
     #[error("source connection: {0}")]
     SourceTransient(String),
 
     /// A definite failure reported by the source server.
-    #[error("source server error: {0}")]
-    Source(String),
+    #[error("source server error: {message} (error {code})")]
+    SourceServer { code: u16, message: String },
+
+    /// The MySQL client library refused something (a bad URL, an unsupported reply).
+    #[error("source client error: {source}")]
+    SourceClient {
+        #[source]
+        source: mysql_async::Error,
+    },
 
     /// A permanent Kafka delivery error.
     #[error("kafka delivery to topic {topic} failed at {position}: {reason}")]
@@ -73,12 +106,20 @@ pub enum Error {
     },
 
     /// Kafka is unreachable or misbehaving in a way that may pass.
-    #[error("kafka: {0}")]
-    Kafka(String),
+    #[error("kafka: {context}: {source}")]
+    Kafka {
+        context: String,
+        #[source]
+        source: rdkafka::error::KafkaError,
+    },
 
-    /// Schema registry failures.
-    #[error("schema registry: {0}")]
-    Registry(String),
+    /// Schema registry failures that may pass (unreachable, 5xx).
+    #[error("schema registry: {message}")]
+    Registry {
+        message: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// The registry rejected a schema as incompatible (definite).
     #[error("schema registry rejected the schema for subject {subject}: {message}")]
@@ -94,7 +135,12 @@ pub enum Error {
 
     /// The checkpoint store failed.
     #[error("checkpoint store at {path}: {reason}")]
-    Checkpoint { path: String, reason: String },
+    Checkpoint {
+        path: String,
+        reason: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// Something else that is I/O bound.
     #[error("{context}: {source}")]
@@ -134,11 +180,19 @@ impl From<crate::model::FilterError> for Error {
 impl Error {
     /// Transient errors are retried (reconnect and resume from the checkpoint); every other
     /// error is definite and stops the engine.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::SourceConnection { .. }
+            | Error::SourceTransient(_)
+            | Error::Kafka { .. }
+            | Error::Registry { .. } => ErrorKind::Transient,
+            _ => ErrorKind::Definite,
+        }
+    }
+
+    /// `self.kind() == ErrorKind::Transient`.
     pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            Error::SourceTransient(_) | Error::Kafka(_) | Error::Registry(_)
-        )
+        self.kind() == ErrorKind::Transient
     }
 
     /// Process exit code for this error: 2 for configuration, 1 otherwise.
@@ -154,6 +208,14 @@ impl Error {
         Error::GaveUp {
             attempts,
             last: Box::new(last),
+        }
+    }
+
+    /// A transient registry failure with no underlying error.
+    pub(crate) fn registry(message: impl Into<String>) -> Self {
+        Error::Registry {
+            message: message.into(),
+            source: None,
         }
     }
 
@@ -237,13 +299,19 @@ pub fn classify_mysql(err: mysql_async::Error, wanted: &str) -> Error {
                  an id no other replica of this server uses (see `SHOW SLAVE HOSTS`)",
                 se.message
             )),
-            codes::SERVER_SHUTDOWN | codes::CONN_KILLED => {
-                Error::SourceTransient(format!("{} (error {})", se.message, se.code))
-            }
-            _ => Error::Source(format!("{} (error {})", se.message, se.code)),
+            codes::SERVER_SHUTDOWN | codes::CONN_KILLED => Error::SourceConnection {
+                context: None,
+                source: E::Server(se),
+            },
+            _ => Error::SourceServer {
+                code: se.code,
+                message: se.message,
+            },
         },
-        E::Io(e) => Error::SourceTransient(e.to_string()),
-        E::Driver(e) => Error::SourceTransient(e.to_string()),
-        other => Error::Source(other.to_string()),
+        e @ (E::Io(_) | E::Driver(_)) => Error::SourceConnection {
+            context: None,
+            source: e,
+        },
+        other => Error::SourceClient { source: other },
     }
 }

@@ -45,8 +45,9 @@ impl SledStore {
                     sled::Error::Io(ref io) if io.kind() == std::io::ErrorKind::WouldBlock => {
                         "the store is locked by another rowtide process (one process per checkpoint.path)".into()
                     }
-                    other => other.to_string(),
+                    ref other => other.to_string(),
                 },
+                source: Some(Box::new(e)),
             })?;
         Ok(Self {
             db,
@@ -54,58 +55,65 @@ impl SledStore {
         })
     }
 
-    fn err(&self, reason: impl ToString) -> Error {
+    /// A store error caused by `e`, described as `what: e`.
+    fn err(&self, what: &str, e: impl std::error::Error + Send + Sync + 'static) -> Error {
         Error::Checkpoint {
             path: self.path.display().to_string(),
-            reason: reason.to_string(),
+            reason: format!("{what}: {e}"),
+            source: Some(Box::new(e)),
         }
     }
 }
 
 impl CheckpointStore for SledStore {
     fn load(&self) -> Result<Option<Checkpoint>> {
-        match self.db.get(KEY).map_err(|e| self.err(e))? {
+        match self.db.get(KEY).map_err(|e| self.err("read", e))? {
             None => Ok(None),
             Some(v) => serde_json::from_slice(&v)
                 .map(Some)
-                .map_err(|e| self.err(format!("stored checkpoint is unreadable: {e}"))),
+                .map_err(|e| self.err("stored checkpoint is unreadable", e)),
         }
     }
 
     fn save(&self, cp: &Checkpoint) -> Result<()> {
-        let bytes = serde_json::to_vec(cp).map_err(|e| self.err(e))?;
-        self.db.insert(KEY, bytes).map_err(|e| self.err(e))?;
-        self.db.flush().map_err(|e| self.err(e))?;
+        let bytes = serde_json::to_vec(cp).map_err(|e| self.err("serialize", e))?;
+        self.db.insert(KEY, bytes).map_err(|e| self.err("write", e))?;
+        self.db.flush().map_err(|e| self.err("flush", e))?;
         Ok(())
     }
 
     fn clear(&self) -> Result<()> {
-        self.db.remove(KEY).map_err(|e| self.err(e))?;
-        self.db.remove(CATALOG_KEY).map_err(|e| self.err(e))?;
-        self.db.flush().map_err(|e| self.err(e))?;
+        self.db.remove(KEY).map_err(|e| self.err("write", e))?;
+        self.db.remove(CATALOG_KEY).map_err(|e| self.err("write", e))?;
+        self.db.flush().map_err(|e| self.err("flush", e))?;
         Ok(())
     }
 
     fn load_catalog(&self) -> Result<Option<Vec<crate::model::TableDesc>>> {
-        match self.db.get(CATALOG_KEY).map_err(|e| self.err(e))? {
+        match self.db.get(CATALOG_KEY).map_err(|e| self.err("read", e))? {
             None => Ok(None),
             Some(v) => serde_json::from_slice(&v)
                 .map(Some)
-                .map_err(|e| self.err(format!("stored catalog is unreadable: {e}"))),
+                .map_err(|e| self.err("stored catalog is unreadable", e)),
         }
     }
 
     fn save_with_catalog(&self, cp: &Checkpoint, tables: &[crate::model::TableDesc]) -> Result<()> {
-        let cp_bytes = serde_json::to_vec(cp).map_err(|e| self.err(e))?;
-        let cat_bytes = serde_json::to_vec(tables).map_err(|e| self.err(e))?;
+        let cp_bytes = serde_json::to_vec(cp).map_err(|e| self.err("serialize", e))?;
+        let cat_bytes = serde_json::to_vec(tables).map_err(|e| self.err("serialize", e))?;
         self.db
             .transaction(|tx| {
                 tx.insert(KEY, cp_bytes.as_slice())?;
                 tx.insert(CATALOG_KEY, cat_bytes.as_slice())?;
                 Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
             })
-            .map_err(|e| self.err(format!("{e:?}")))?;
-        self.db.flush().map_err(|e| self.err(e))?;
+            .map_err(|e| match e {
+                sled::transaction::TransactionError::Storage(e) => self.err("write", e),
+                sled::transaction::TransactionError::Abort(()) => {
+                    self.err("write", std::io::Error::other("transaction aborted"))
+                }
+            })?;
+        self.db.flush().map_err(|e| self.err("flush", e))?;
         Ok(())
     }
 }

@@ -12,8 +12,14 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::backoff::Backoff;
 use crate::config::FormatConfig;
-use crate::error::{Error, Result};
+use crate::error::{Cause, Error, Result};
+
+/// Attempts a request gets when the registry is unreachable or answers 429/5xx.
+const REQUEST_ATTEMPTS: u32 = 6;
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(200);
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
 
 const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 
@@ -24,8 +30,6 @@ pub struct Registry {
     client: reqwest::Client,
     auth: Option<(String, String)>,
     ids: HashMap<(String, u64), u32>,
-    attempts: u32,
-    backoff: Duration,
 }
 
 /// FNV-1a of the schema text: the cache key of a schema within a subject.
@@ -87,16 +91,7 @@ impl Registry {
             client,
             auth,
             ids: HashMap::new(),
-            attempts: 6,
-            backoff: Duration::from_millis(200),
         })
-    }
-
-    /// Sets how many attempts a request gets and the first backoff (doubling, max 5 s).
-    pub fn with_retry(mut self, attempts: u32, backoff: Duration) -> Self {
-        self.attempts = attempts.max(1);
-        self.backoff = backoff;
-        self
     }
 
     /// Seeds the cache with a known id (for benchmarks and tests that must not hit the network).
@@ -127,7 +122,7 @@ impl Registry {
             .and_then(|i| i.as_u64())
             .and_then(|i| u32::try_from(i).ok())
             .ok_or_else(|| {
-                Error::Registry(format!(
+                Error::registry(format!(
                     "registry answered without an id for {subject}: {v}"
                 ))
             })
@@ -141,7 +136,7 @@ impl Registry {
             .and_then(|s| s.as_str())
             .map(str::to_string)
             .ok_or_else(|| {
-                Error::Registry(format!("registry answered without a schema for id {id}"))
+                Error::registry(format!("registry answered without a schema for id {id}"))
             })
     }
 
@@ -154,70 +149,76 @@ impl Registry {
             .unwrap_or_default())
     }
 
+    /// Sends a request made by `make`, retrying an unreachable registry, 429 and 5xx with
+    /// backoff ([`REQUEST_ATTEMPTS`] attempts in all); other answers are final.
     async fn send(
         &self,
         subject: &str,
         make: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<serde_json::Value> {
-        let mut delay = self.backoff;
-        let mut last = String::new();
-        for attempt in 1..=self.attempts {
+        let mut backoff = Backoff::new(FIRST_RETRY_DELAY, MAX_RETRY_DELAY, REQUEST_ATTEMPTS - 1);
+        loop {
             let mut req = make()
                 .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
                 .header(reqwest::header::ACCEPT, CONTENT_TYPE);
             if let Some((u, p)) = &self.auth {
                 req = req.basic_auth(u, Some(p));
             }
-            match req.send().await {
-                Ok(resp) => {
-                    let status = resp.status();
-                    let text = resp.text().await.unwrap_or_default();
-                    if status.is_success() {
-                        return serde_json::from_str(&text).map_err(|e| {
-                            Error::Registry(format!("registry sent invalid JSON ({e}): {text}"))
-                        });
-                    }
-                    let message = serde_json::from_str::<serde_json::Value>(&text)
-                        .ok()
-                        .and_then(|v| {
-                            v.get("message")
-                                .and_then(|m| m.as_str())
-                                .map(str::to_string)
-                        })
-                        .unwrap_or(text);
-                    match status.as_u16() {
-                        409 | 422 => {
-                            return Err(Error::IncompatibleSchema {
-                                subject: subject.to_string(),
-                                message: format!("{message} (HTTP {status})"),
-                            })
-                        }
-                        401 | 403 => {
-                            return Err(Error::Config(format!(
-                                "the schema registry refused access (HTTP {status}): {message}; \
-                                 check format.registry_username / registry_password"
-                            )))
-                        }
-                        s if s >= 500 || s == 429 => last = format!("HTTP {status}: {message}"),
-                        _ => {
-                            return Err(Error::Registry(format!(
-                                "{subject}: HTTP {status}: {message}"
-                            )))
-                        }
-                    }
-                }
-                Err(e) => last = e.to_string(),
-            }
-            if attempt < self.attempts {
-                tracing::warn!(subject, attempt, error = %last, "Schema registry request failed; retrying.");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
+            let last: Cause = match req.send().await {
+                Ok(resp) => match answer(subject, resp).await? {
+                    Ok(v) => return Ok(v),
+                    Err(retriable) => retriable.into(),
+                },
+                Err(e) => Box::new(e),
+            };
+            let Some(delay) = backoff.fail() else {
+                return Err(Error::Registry {
+                    message: format!(
+                        "{} unreachable after {REQUEST_ATTEMPTS} attempts ({subject}): {last}",
+                        self.base
+                    ),
+                    source: Some(last),
+                });
+            };
+            tracing::warn!(subject, attempt = backoff.failures(), error = %last, "Schema registry request failed; retrying.");
+            tokio::time::sleep(delay).await;
         }
-        Err(Error::Registry(format!(
-            "{} unreachable after {} attempts ({subject}): {last}",
-            self.base, self.attempts
-        )))
+    }
+}
+
+/// Reads the registry's answer: the JSON body of a success (`Ok(Ok)`), a retriable failure
+/// (`Ok(Err)`: 429 or 5xx), or a definite error.
+async fn answer(
+    subject: &str,
+    resp: reqwest::Response,
+) -> Result<std::result::Result<serde_json::Value, String>> {
+    let status = resp.status();
+    let text = resp.text().await.unwrap_or_default();
+    if status.is_success() {
+        return serde_json::from_str(&text)
+            .map(Ok)
+            .map_err(|e| Error::Registry {
+                message: format!("registry sent invalid JSON ({e}): {text}"),
+                source: Some(Box::new(e)),
+            });
+    }
+    let message = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
+        .unwrap_or(text);
+    match status.as_u16() {
+        409 | 422 => Err(Error::IncompatibleSchema {
+            subject: subject.to_string(),
+            message: format!("{message} (HTTP {status})"),
+        }),
+        401 | 403 => Err(Error::Config(format!(
+            "the schema registry refused access (HTTP {status}): {message}; \
+             check format.registry_username / registry_password"
+        ))),
+        s if s >= 500 || s == 429 => Ok(Err(format!("HTTP {status}: {message}"))),
+        _ => Err(Error::registry(format!(
+            "{subject}: HTTP {status}: {message}"
+        ))),
     }
 }
 

@@ -113,9 +113,10 @@ fn tls_rejected(e: &mysql_async::Error) -> bool {
 
 fn wrap_connect(e: Error, where_: &str) -> Error {
     match e {
-        Error::SourceTransient(m) => {
-            Error::SourceTransient(format!("cannot connect to {where_}: {m}"))
-        }
+        Error::SourceConnection { source, .. } => Error::SourceConnection {
+            context: Some(format!("cannot connect to {where_}")),
+            source,
+        },
         other => other,
     }
 }

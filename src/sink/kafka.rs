@@ -116,7 +116,10 @@ impl KafkaSink {
             .admin
             .create_topics([&new], &opts)
             .await
-            .map_err(|e| Error::Kafka(format!("cannot create topic {topic}: {e}")))?;
+            .map_err(|source| Error::Kafka {
+                context: format!("cannot create topic {topic}"),
+                source,
+            })?;
         for r in results {
             match r {
                 Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
@@ -131,7 +134,10 @@ impl KafkaSink {
                     })
                 }
                 Err((t, code)) => {
-                    return Err(Error::Kafka(format!("cannot create topic {t}: {code}")))
+                    return Err(Error::Kafka {
+                        context: format!("cannot create topic {t}"),
+                        source: KafkaError::AdminOp(code),
+                    })
                 }
             }
         }
@@ -196,6 +202,9 @@ pub(crate) fn classify(e: KafkaError, topic: &str, position: &str) -> Error {
             reason: format!("{e}{hint}"),
         }
     } else {
-        Error::Kafka(format!("delivery to {topic} failed at {position}: {e}"))
+        Error::Kafka {
+            context: format!("delivery to {topic} failed at {position}"),
+            source: e,
+        }
     }
 }
