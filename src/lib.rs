@@ -14,22 +14,22 @@
 //! [`position`] holds the position types, [`config`] the configuration and [`error`] the
 //! error classification (transient vs definite).
 
-pub mod backoff;
+pub(crate) mod backoff;
 pub mod catalog;
-pub mod checkpoint;
+pub(crate) mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod encode;
 pub mod envelope;
 pub mod error;
-pub mod http;
-pub mod metrics;
+pub(crate) mod http;
+pub(crate) mod metrics;
 pub mod model;
 pub mod mysql;
-pub mod pipeline;
-pub mod preflight;
-pub mod sink;
+pub(crate) mod pipeline;
+pub(crate) mod preflight;
+pub(crate) mod sink;
 pub mod source;
 pub mod telemetry;
 

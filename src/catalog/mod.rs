@@ -6,6 +6,6 @@
 //! and follows CREATE/ALTER/RENAME/DROP statements from QUERY events ([`ddl`]). Its
 //! history is kept so that an old event decodes with the schema it was written under.
 
-pub mod ddl;
-pub mod ddl_parse;
+pub(crate) mod ddl;
+pub(crate) mod ddl_parse;
 pub mod table_map;

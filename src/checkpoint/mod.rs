@@ -14,7 +14,7 @@ pub mod window;
 
 use serde::{Deserialize, Serialize};
 
-pub use handle::{StoreHandle, Stored};
+pub use handle::StoreHandle;
 pub use marks::{CheckpointState, Mark};
 pub use store::{CheckpointStore, SledStore};
 pub use window::AckWindow;

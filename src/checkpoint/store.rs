@@ -77,14 +77,18 @@ impl CheckpointStore for SledStore {
 
     fn save(&self, cp: &Checkpoint) -> Result<()> {
         let bytes = serde_json::to_vec(cp).map_err(|e| self.err("serialize", e))?;
-        self.db.insert(KEY, bytes).map_err(|e| self.err("write", e))?;
+        self.db
+            .insert(KEY, bytes)
+            .map_err(|e| self.err("write", e))?;
         self.db.flush().map_err(|e| self.err("flush", e))?;
         Ok(())
     }
 
     fn clear(&self) -> Result<()> {
         self.db.remove(KEY).map_err(|e| self.err("write", e))?;
-        self.db.remove(CATALOG_KEY).map_err(|e| self.err("write", e))?;
+        self.db
+            .remove(CATALOG_KEY)
+            .map_err(|e| self.err("write", e))?;
         self.db.flush().map_err(|e| self.err("flush", e))?;
         Ok(())
     }

@@ -7,8 +7,8 @@
 //! and an Avro record is only produced after its schema has an id under its subject.
 
 pub mod avro;
-pub mod json;
-pub mod records;
+pub(crate) mod json;
+pub(crate) mod records;
 pub mod registry;
 pub mod static_schemas;
 
@@ -240,7 +240,7 @@ impl Encoder {
         let schemas = self.envelope.schemas_of(&change.table);
         let topic = schemas.topic.clone();
         let key = self.envelope.key_datum(change)?;
-        let value = self.envelope.envelope_datum_in(change, now, txn)?;
+        let value = self.envelope.envelope_datum(change, now, txn)?;
         let (key, value) = match self.kind {
             FormatKind::Json => {
                 let k = key.map(|k| to_json(schemas.key.as_ref(), &k));

@@ -204,7 +204,11 @@ async fn answer(
     }
     let message = serde_json::from_str::<serde_json::Value>(&text)
         .ok()
-        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
+        .and_then(|v| {
+            v.get("message")
+                .and_then(|m| m.as_str())
+                .map(str::to_string)
+        })
         .unwrap_or(text);
     match status.as_u16() {
         409 | 422 => Err(Error::IncompatibleSchema {

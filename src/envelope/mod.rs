@@ -7,8 +7,8 @@
 
 pub mod convert;
 pub mod schema;
-pub mod schema_change;
-pub mod source_info;
+pub(crate) mod schema_change;
+pub(crate) mod source_info;
 pub mod transaction;
 
 use std::collections::HashMap;
@@ -244,13 +244,9 @@ impl EnvelopeBuilder {
         Ok(Some(Datum::Struct(out)))
     }
 
-    /// The envelope datum; `now` is the processing time.
-    pub fn envelope_datum(&self, c: &Change, now: Now) -> Result<Datum> {
-        self.envelope_datum_in(c, now, None)
-    }
-
-    /// The envelope datum with its `transaction` block (null when `txn` is `None`).
-    pub fn envelope_datum_in(
+    /// The envelope datum with its `transaction` block (null when `txn` is `None`); `now`
+    /// is the processing time.
+    pub fn envelope_datum(
         &self,
         c: &Change,
         now: Now,

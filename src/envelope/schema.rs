@@ -306,9 +306,6 @@ fn float_json(finite: Option<String>, f: f64) -> Json {
 }
 
 // Common primitive schemas.
-pub fn int16() -> Schema {
-    Schema::new(Type::Int16)
-}
 pub fn int32() -> Schema {
     Schema::new(Type::Int32)
 }

@@ -20,7 +20,6 @@ pub enum Op {
     Delete,
     /// A snapshot read.
     Read,
-    Truncate,
 }
 
 impl Op {
@@ -30,7 +29,6 @@ impl Op {
             Op::Update => "u",
             Op::Delete => "d",
             Op::Read => "r",
-            Op::Truncate => "t",
         }
     }
 }

@@ -332,14 +332,6 @@ impl Catalog {
     pub fn tables(&self) -> impl Iterator<Item = &Arc<TableDesc>> {
         self.tables.values()
     }
-
-    pub fn len(&self) -> usize {
-        self.tables.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.tables.is_empty()
-    }
 }
 
 /// Values kept per shared table description and found by its address, so a per-event

@@ -2,8 +2,6 @@
 //! hands them on as [`crate::model::SourceEvent`]s, in log order.
 
 pub mod binlog;
-pub mod events;
+pub(crate) mod events;
 pub mod file;
-pub mod snapshot;
-
-pub use events::EventHandler;
+pub(crate) mod snapshot;
