@@ -1,7 +1,7 @@
 //! Talking SQL to the source: connecting (with the configured TLS mode), reading what the
 //! server is and how it is set up, and asking where its binlog stands.
 
-pub(crate) mod schema;
+pub mod schema;
 
 use std::time::Duration;
 

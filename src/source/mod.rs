@@ -4,4 +4,4 @@
 pub mod binlog;
 pub(crate) mod events;
 pub mod file;
-pub(crate) mod snapshot;
+pub mod snapshot;
