@@ -1,5 +1,5 @@
-//! The command line: `run`, `check`, `offsets`, `schema`, `replay` (see
-//! `../shared/design/interface.md`). Each command returns an exit code; errors carry
+//! The command line: `run`, `check`, `offsets`, `schema`, `replay` (documented for users in
+//! `README.md` and `docs/operations.md`). Each command returns an exit code; errors carry
 //! their own (2 for usage and configuration, 1 for runtime failures).
 
 use std::path::{Path, PathBuf};

@@ -249,13 +249,16 @@ pub mod codes {
     pub const SPECIFIC_ACCESS_DENIED: u16 = 1227;
     /// ER_ACCESS_DENIED_ERROR: wrong user or password.
     pub const ACCESS_DENIED: u16 = 1045;
-    /// ER_DBACCESS_DENIED_ERROR / table access denied.
+    /// ER_DBACCESS_DENIED_ERROR: no access to a database.
     pub const DB_ACCESS_DENIED: u16 = 1044;
+    /// ER_TABLEACCESS_DENIED_ERROR: no access to a table.
     pub const TABLE_ACCESS_DENIED: u16 = 1142;
-    /// ER_SLAVE_SAME_ID / duplicate server id (MariaDB uses 1236 with a message too).
+    /// ER_SERVER_SHUTDOWN: the server is shutting down.
     pub const SERVER_SHUTDOWN: u16 = 1053;
+    /// ER_CONNECTION_KILLED (MariaDB): the connection was killed.
     pub const CONN_KILLED: u16 = 1927;
-    /// MariaDB: a replica with the same server_id is already connected.
+    /// MariaDB: a replica with the same server_id is already connected (a duplicate
+    /// server id can also come as 1236 with a message that says so).
     pub const SAME_SERVER_ID: u16 = 4052;
 }
 
