@@ -2,17 +2,37 @@
 //! Debezium-compatible events.
 //!
 //! # Layout
-//! A change flows one way, and each module owns one step of that flow:
-//! - [`source`] reads the binlog (live or recorded) and decodes rows into [`change::Change`]s;
-//! - [`catalog`] knows each table's structure at every point of the log;
-//! - [`envelope`] turns a change into a Debezium envelope and derives its schema;
-//! - [`encode`] serializes keys and envelopes (JSON, JSON with schema, Avro + registry);
-//! - [`sink`] delivers records (Kafka, stdout) and reports each delivery;
-//! - [`checkpoint`] moves the stored position only past acknowledged events;
-//! - [`pipeline`] wires the stages with bounded channels and owns shutdown.
+//! The house has three floors; every module depends only on the floors below it (checked
+//! by `tests/architecture.rs`: no cycle between top-level modules, nothing above the model
+//! imported by the model).
 //!
-//! [`position`] holds the position types, [`config`] the configuration and [`error`] the
-//! error classification (transient vs definite).
+//! **The model** — [`model`]: the shared vocabulary (flavour, positions and the row mark,
+//! charsets, values, table descriptions, the filter, the change and the source events).
+//! It imports nothing from the crate.
+//!
+//! **The rooms**, one step of the flow each, in flow order:
+//! - [`mysql`] talks SQL to the server: connections, server facts, `information_schema`;
+//! - [`catalog`] knows each table's structure at every point of the log (table maps, DDL);
+//! - [`decode`] turns row-image bytes into values;
+//! - [`source`] reads rows: the snapshot, the live binlog stream, recorded files;
+//! - [`envelope`] turns a change into a Debezium envelope and derives its schema;
+//! - [`encode`] serializes keys and envelopes (JSON, JSON with schema, Avro + registry) and
+//!   owns the record rules (tombstones, key changes, transaction boundaries);
+//! - `sink` delivers records (Kafka, stdout) and reports each delivery;
+//! - `checkpoint` owns the marks, the acknowledgement window and the store;
+//!
+//! beside them [`config`], [`error`] (transient vs definite), `backoff` (the one retry
+//! policy), `metrics`, `http` (`/metrics`, `/healthz`) and [`telemetry`] (logs).
+//!
+//! **The wiring** — `pipeline` connects the rooms into stages (plan, source task, encoder
+//! pool, sink loop) and restarts them after transient errors; `preflight` checks a setup
+//! (`rowtide check`); [`cli`] is the command line.
+//!
+//! The data path: binlog event → [`source`] (`EventHandler`, decoded with the [`catalog`]'s
+//! structure) → [`model::SourceEvent`] → encoder pool (`encode::records`: envelope, bytes,
+//! checkpoint mark on the last record of a change) → sink loop (sent with a sequence
+//! number; its slot in the acknowledgement window) → delivery report → the acknowledged
+//! prefix's marks move the checkpoint → saved (flushed) by the store.
 
 pub(crate) mod backoff;
 pub mod catalog;

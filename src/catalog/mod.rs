@@ -3,7 +3,7 @@
 //! With `binlog_row_metadata=FULL` every TABLE_MAP event describes its table completely and
 //! [`table_map::describe`] builds the `TableDesc` from it. Without it (MINIMAL metadata), the
 //! catalog starts from `information_schema` (or, for recorded files, from the DDL it sees)
-//! and follows CREATE/ALTER/RENAME/DROP statements from QUERY events ([`ddl`]). Its
+//! and follows CREATE/ALTER/RENAME/DROP statements from QUERY events (`ddl`). Its
 //! history is kept so that an old event decodes with the schema it was written under.
 
 pub(crate) mod ddl;
