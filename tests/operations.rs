@@ -356,13 +356,14 @@ async fn offsets_set_then_run_resumes_exactly_there_and_metrics_count_events() {
 
     let mut rt = Rowtide::start(&env, &setup, dir.path());
     let topic = setup.topic("t");
-    let b = env.kafka_brokers.clone();
-    let t2 = vec![topic.clone()];
-    let recs = tokio::task::spawn_blocking(move || {
-        common::kafka::wait_for(&b, &t2, Duration::from_secs(60), |r| r.len() >= 10)
-    })
-    .await
-    .unwrap();
+    let recs = common::kafka::wait_for_async(
+        &env.kafka_brokers,
+        &[topic],
+        Duration::from_secs(60),
+        "the 10 changes after the position",
+        |r| r.len() >= 10,
+    )
+    .await;
     let addr = format!("127.0.0.1:{port}");
     let metrics = tokio::task::spawn_blocking(move || http_get(&addr, "/metrics").1)
         .await
@@ -549,9 +550,13 @@ fn minimal_metadata_restart_decodes_old_events_with_their_old_schema() {
     let wait_id = |id: i64| {
         let b = env.kafka_brokers.clone();
         let t = vec![topic.clone()];
-        common::kafka::wait_for(&b, &t, Duration::from_secs(60), move |r| {
-            r.iter().any(|r| r.key_json()["id"] == id)
-        })
+        common::kafka::wait_for(
+            &b,
+            &t,
+            Duration::from_secs(60),
+            &format!("id {id} in Kafka"),
+            move |r| r.iter().any(|r| r.key_json()["id"] == id),
+        )
     };
 
     let child = start();

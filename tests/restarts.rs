@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::kafka::wait_for;
+use common::kafka::wait_for_async;
 use common::proc::{env_script, Rowtide, Setup};
 use mysql_async::prelude::Queryable;
 
@@ -58,15 +58,14 @@ async fn ids_in_kafka(
     topic: &str,
     want: usize,
 ) -> std::collections::BTreeSet<i64> {
-    let b = env.kafka_brokers.clone();
-    let t = vec![topic.to_string()];
-    let recs = tokio::task::spawn_blocking(move || {
-        wait_for(&b, &t, Duration::from_secs(120), |r| {
-            r.iter().filter_map(|r| r.value.as_ref()).count() >= want
-        })
-    })
-    .await
-    .unwrap();
+    let recs = wait_for_async(
+        &env.kafka_brokers,
+        &[topic.to_string()],
+        Duration::from_secs(120),
+        &format!("{want} rows in Kafka"),
+        move |r| r.iter().filter_map(|r| r.value.as_ref()).count() >= want,
+    )
+    .await;
     recs.iter()
         .filter(|r| r.value.is_some())
         .map(|r| r.key_json()["id"].as_i64().unwrap())
@@ -201,18 +200,13 @@ async fn purged_binlog_is_a_clear_error_with_the_choices() {
     rt.spawn();
     rt.wait_streaming(2).await;
     insert(&env, &db, 20, 25).await;
-    let b = env.kafka_brokers.clone();
-    let topic = setup.topic("t");
-    let recs = tokio::task::spawn_blocking(move || {
-        wait_for(
-            &b,
-            std::slice::from_ref(&topic),
-            Duration::from_secs(60),
-            |r| r.iter().any(|r| r.key_json()["id"] == 24),
-        )
-    })
-    .await
-    .unwrap();
-    assert!(recs.iter().any(|r| r.key_json()["id"] == 24));
+    wait_for_async(
+        &env.kafka_brokers,
+        &[setup.topic("t")],
+        Duration::from_secs(60),
+        "id 24, written after the new position",
+        |r| r.iter().any(|r| r.key_json()["id"] == 24),
+    )
+    .await;
     assert!(rt.stop().success());
 }

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::kafka::{read_all, Record};
+use common::kafka::{read_all, wait_for_async, Record};
 use common::proc::{Rowtide, Setup};
 use mysql_async::prelude::Queryable;
 use serde_json::Value;
@@ -169,15 +169,14 @@ async fn snapshot_then_stream_gives_the_final_state_without_gaps_or_repeats() {
     // Wait until Kafka has the last write (the all-types row 2): everything before it has
     // then been read. A graceful stop delivers whatever is still in flight (other topics
     // and partitions are acknowledged independently), and only then is Kafka read back.
-    let b = env.kafka_brokers.clone();
-    let t = topics.clone();
-    tokio::task::spawn_blocking(move || {
-        common::kafka::wait_for(&b, &t[2..], Duration::from_secs(300), |r| {
-            r.iter().any(|r| r.key_json()["id"] == 2)
-        })
-    })
-    .await
-    .unwrap();
+    wait_for_async(
+        &env.kafka_brokers,
+        &topics[2..],
+        Duration::from_secs(300),
+        "the all-types row 2, the last write",
+        |r| r.iter().any(|r| r.key_json()["id"] == 2),
+    )
+    .await;
     assert!(
         rt.stop().success(),
         "{}",
@@ -434,15 +433,14 @@ async fn parallel_snapshot_reads_every_table_at_one_point() {
     c.disconnect().await.ok();
     // The fence (the last write) in Kafka means every earlier write was read; a graceful
     // stop delivers what is still in flight; then Kafka is read back.
-    let b = env.kafka_brokers.clone();
-    let fence_topic = vec![topics[3].clone()];
-    tokio::task::spawn_blocking(move || {
-        common::kafka::wait_for(&b, &fence_topic, Duration::from_secs(300), |r| {
-            r.iter().any(|r| r.key_json()["id"] == 999_999)
-        })
-    })
-    .await
-    .unwrap();
+    wait_for_async(
+        &env.kafka_brokers,
+        &topics[3..],
+        Duration::from_secs(300),
+        "the fence row 999999, the last write",
+        |r| r.iter().any(|r| r.key_json()["id"] == 999_999),
+    )
+    .await;
     assert!(rt.stop().success());
     let b = env.kafka_brokers.clone();
     let t2 = topics.clone();
@@ -537,35 +535,23 @@ async fn a_crash_during_the_snapshot_resumes_table_by_table_without_a_gap() {
         want.insert(t.to_string(), rows.into_iter().collect());
     }
     c.disconnect().await.ok();
-    let b = env.kafka_brokers.clone();
     let t2 = topics.clone();
-    let want2 = want.clone();
-    let recs = tokio::task::spawn_blocking(move || {
-        let deadline = Instant::now() + Duration::from_secs(300);
-        loop {
-            let recs = read_all(&b, &t2);
-            let ok = ["t1_first", "t2_second", "t3_third"]
+    let recs = wait_for_async(
+        &env.kafka_brokers,
+        &topics,
+        Duration::from_secs(300),
+        "the final state of every table after the crash",
+        move |recs| {
+            ["t1_first", "t2_second", "t3_third"]
                 .iter()
                 .zip(&t2)
-                .all(|(t, topic)| final_state(&recs, topic) == want2[*t]);
-            if ok || Instant::now() > deadline {
-                return recs;
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
-    })
-    .await
-    .unwrap();
+                .all(|(t, topic)| final_state(recs, topic) == want[*t])
+        },
+    )
+    .await;
     assert!(rt.stop().success());
     let log = rt.log_text();
     assert!(log.contains("Resuming an interrupted snapshot"), "{log}");
-    for (t, topic) in ["t1_first", "t2_second", "t3_third"].iter().zip(&topics) {
-        assert_eq!(
-            final_state(&recs, topic),
-            want[*t],
-            "final state of {t} after the crash"
-        );
-    }
     // The finished table was not read again: exactly one snapshot read per row.
     let reads = recs
         .iter()

@@ -160,4 +160,5 @@ pub fn fixtures_dir() -> Option<std::path::PathBuf> {
 }
 
 pub mod kafka;
+pub mod poll;
 pub mod proc;
