@@ -12,10 +12,10 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::proc::{binary, Rowtide, Setup};
+use common::proc::{binary, rowtide_command, Process, Rowtide, Setup};
 use mysql_async::prelude::Queryable;
 
 fn free_port() -> u16 {
@@ -28,7 +28,7 @@ fn free_port() -> u16 {
 
 /// A throwaway MariaDB with its own settings, stopped on drop.
 struct PrivateMariadb {
-    child: Option<Child>,
+    server: Process,
     port: u16,
     socket: PathBuf,
     _dir: tempfile::TempDir,
@@ -73,29 +73,23 @@ impl PrivateMariadb {
         );
         let port = free_port();
         let socket = dir.path().join("s.sock");
-        let child = Command::new("mariadbd")
-            .args([
-                "--no-defaults",
-                "--user=root",
-                "--bind-address=127.0.0.1",
-                "--skip-name-resolve",
-                "--server-id=9",
-            ])
-            .arg(format!("--datadir={}", data.display()))
-            .arg(format!("--port={port}"))
-            .arg(format!("--socket={}", socket.display()))
-            .arg(format!(
-                "--log-error={}",
-                dir.path().join("error.log").display()
-            ))
-            .arg(format!("--log-bin={}", dir.path().join("bin").display()))
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("mariadbd");
+        let mut args = vec![
+            "--no-defaults".to_string(),
+            "--user=root".into(),
+            "--bind-address=127.0.0.1".into(),
+            "--skip-name-resolve".into(),
+            "--server-id=9".into(),
+            format!("--datadir={}", data.display()),
+            format!("--port={port}"),
+            format!("--socket={}", socket.display()),
+            format!("--log-error={}", dir.path().join("error.log").display()),
+            format!("--log-bin={}", dir.path().join("bin").display()),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let mut server = Process::new("mariadbd", "mariadbd", args, dir.path());
+        server.spawn();
         let m = PrivateMariadb {
-            child: Some(child),
+            server,
             port,
             socket,
             _dir: dir,
@@ -130,16 +124,7 @@ impl PrivateMariadb {
     }
 
     fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for PrivateMariadb {
-    fn drop(&mut self) {
-        self.kill();
+        self.server.kill9();
     }
 }
 
@@ -150,12 +135,7 @@ fn write_config(dir: &Path, body: &str) -> PathBuf {
 }
 
 fn run(args: &[&str], config: &Path) -> (i32, String, String) {
-    let out = Command::new(binary())
-        .args(args)
-        .arg("-c")
-        .arg(config)
-        .output()
-        .unwrap();
+    let out = rowtide_command(args, config);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).to_string(),
@@ -288,13 +268,7 @@ fn healthz_turns_503_when_the_source_goes_away() {
         .unwrap()
         .replace("listen = \"\"", &format!("listen = \"127.0.0.1:{port}\""));
     std::fs::write(&cfg, text).unwrap();
-    let mut child = Command::new(binary())
-        .args(["run", "-c"])
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut rt = Rowtide::with_config(&cfg, dir.path());
     let addr = format!("127.0.0.1:{port}");
     let (code, body) = wait_http(&addr, "/healthz", 200, Duration::from_secs(30));
     assert_eq!(code, 200, "healthy while streaming: {body}");
@@ -307,8 +281,7 @@ fn healthz_turns_503_when_the_source_goes_away() {
         metrics.contains("rowtide_source_reconnects_total"),
         "{metrics}"
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    rt.kill9();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -524,28 +497,9 @@ fn minimal_metadata_restart_decodes_old_events_with_their_old_schema() {
         ),
     );
     let topic = format!("{prefix}.hist.t");
-    let start = || {
-        Command::new(binary())
-            .args(["run", "-c"])
-            .arg(&cfg)
-            .stdout(Stdio::null())
-            .stderr(
-                std::fs::File::create(
-                    dir.path()
-                        .join(format!("log{}", Instant::now().elapsed().as_nanos())),
-                )
-                .unwrap(),
-            )
-            .spawn()
-            .unwrap()
-    };
-    let stop = |mut c: Child| {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(c.id().to_string())
-            .status();
-        let st = c.wait().unwrap();
-        assert!(st.success(), "graceful stop: {st:?}");
+    let stop = |rt: &mut Rowtide| {
+        let st = rt.stop();
+        assert!(st.success(), "graceful stop: {st:?}\n{}", rt.log_text());
     };
     let wait_id = |id: i64| {
         let b = env.kafka_brokers.clone();
@@ -559,15 +513,11 @@ fn minimal_metadata_restart_decodes_old_events_with_their_old_schema() {
         )
     };
 
-    let child = start();
+    let mut rt = Rowtide::with_config(&cfg, dir.path());
     std::thread::sleep(Duration::from_secs(2));
     m.sql("INSERT INTO hist.t VALUES (1, 1)").unwrap();
-    let recs = wait_id(1);
-    assert!(
-        recs.iter().any(|r| r.key_json()["id"] == 1),
-        "first row arrives"
-    );
-    stop(child);
+    wait_id(1);
+    stop(&mut rt);
 
     // While rowtide is stopped: a row under the old structure, then a column inserted in
     // the middle, then a row under the new structure.
@@ -576,9 +526,20 @@ fn minimal_metadata_restart_decodes_old_events_with_their_old_schema() {
            INSERT INTO hist.t VALUES (3, 'x', 3)",
     )
     .unwrap();
-    let child = start();
+    rt.spawn();
     let recs = wait_id(3);
-    stop(child);
+    stop(&mut rt);
+    // Each start kept its own log: the second did not overwrite the first's.
+    let first = std::fs::read_to_string(rt.log_path(1)).unwrap();
+    let second = std::fs::read_to_string(rt.log_path(2)).unwrap();
+    assert!(
+        first.contains("Snapshot finished") && !first.contains("Resuming from the checkpoint"),
+        "the first start's log is its own:\n{first}"
+    );
+    assert!(
+        second.contains("Resuming from the checkpoint"),
+        "the second start's log:\n{second}"
+    );
     let after = |id: i64| {
         recs.iter()
             .find(|r| r.key_json()["id"] == id && r.value.is_some())
