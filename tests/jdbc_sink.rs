@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Row, Value};
 
+use common::poll::poll_until_async;
 use common::proc::{last_lines, Rowtide, Setup};
 use common::TestEnv;
 
@@ -278,6 +279,21 @@ const TABLES: &[Table] = &[
     },
 ];
 
+/// The first table whose target differs from its source, with the difference; `None` when
+/// every target table equals its source table.
+async fn table_diff(c: &mut mysql_async::Conn, src: &str, dst: &str) -> Option<String> {
+    for t in TABLES {
+        let cols = columns(c, src, t.name).await;
+        let want = rows(c, src, t.name, &cols, t.order_by).await.unwrap();
+        match rows(c, dst, t.name, &cols, t.order_by).await {
+            Ok(got) if got == want => {}
+            Ok(got) => return Some(format!("{}: {cols:?}\n{}", t.name, row_diff(&want, &got))),
+            Err(e) => return Some(format!("{}: target not readable: {e}", t.name)),
+        }
+    }
+    None
+}
+
 /// Polls until every target table equals its source table; panics with the difference, the
 /// connector's failure and both logs otherwise.
 async fn wait_in_sync(
@@ -289,46 +305,36 @@ async fn wait_in_sync(
     step: &str,
 ) {
     let t0 = Instant::now();
-    loop {
-        let mut diff = None;
-        for t in TABLES {
-            let cols = columns(c, src, t.name).await;
-            let want = rows(c, src, t.name, &cols, t.order_by).await.unwrap();
-            match rows(c, dst, t.name, &cols, t.order_by).await {
-                Ok(got) if got == want => {}
-                Ok(got) => diff = Some(format!("{}: {cols:?}\n{}", t.name, row_diff(&want, &got))),
-                Err(e) => diff = Some(format!("{}: target not readable: {e}", t.name)),
+    let what = format!("{step}: every target table equal to its source");
+    poll_until_async(
+        &what,
+        SYNC_TIMEOUT,
+        Duration::from_millis(300),
+        async || {
+            let Some(diff) = table_diff(c, src, dst).await else {
+                return Ok(());
+            };
+            if let Some(trace) = worker.failure().await {
+                panic!(
+                    "{step}: the JDBC sink failed:\n{trace}\nlast lines of {}:\n{}",
+                    worker.log().display(),
+                    tail(&worker.log(), 30)
+                );
             }
-            if diff.is_some() {
-                break;
-            }
-        }
-        let Some(diff) = diff else {
-            eprintln!(
-                "{step}: target equals source after {:.1} s",
-                t0.elapsed().as_secs_f64()
-            );
-            return;
-        };
-        if let Some(trace) = worker.failure().await {
-            panic!(
-                "{step}: the JDBC sink failed:\n{trace}\nlast lines of {}:\n{}",
-                worker.log().display(),
-                tail(&worker.log(), 30)
-            );
-        }
-        rowtide.assert_alive(&format!("during {step}"));
-        if t0.elapsed() > SYNC_TIMEOUT {
-            panic!(
-                "{step}: target != source after {} s\n{diff}\nlast lines of {}:\n{}\nrowtide log:\n{}",
-                SYNC_TIMEOUT.as_secs(),
+            rowtide.assert_alive(&format!("during {step}"));
+            Err(format!(
+                "{diff}\nlast lines of {}:\n{}\nrowtide log:\n{}",
                 worker.log().display(),
                 tail(&worker.log(), 30),
                 rowtide.log_tail(40)
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+            ))
+        },
+    )
+    .await;
+    eprintln!(
+        "{step}: target equals source after {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
 }
 
 /// What a scenario adds to the common steps: nothing, or one case rowtide gets wrong today.

@@ -5,9 +5,10 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::kafka::wait_for_async;
+use common::poll::poll_until_async;
 use common::proc::{env_script, Rowtide, Setup};
 use mysql_async::prelude::Queryable;
 
@@ -21,35 +22,32 @@ async fn create(env: &common::TestEnv, db: &str) {
     c.disconnect().await.ok();
 }
 
-/// Inserts ids `from..to`, retrying while the server is (re)starting.
+/// Inserts ids `from..to`, reconnecting while the server is (re)starting.
 async fn insert(env: &common::TestEnv, db: &str, from: i32, to: i32) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let opts = common::admin_opts(env);
     let mut id = from;
     while id < to {
-        let opts = mysql_async::OptsBuilder::default()
-            .ip_or_hostname(env.mysql_host.clone())
-            .tcp_port(env.mysql_port)
-            .user(Some(env.admin_user.clone()))
-            .pass(Some(env.admin_password.clone()))
-            .prefer_socket(false);
-        match mysql_async::Conn::new(opts).await {
-            Ok(mut c) => {
-                while id < to {
-                    if c.query_drop(format!("INSERT INTO `{db}`.t VALUES ({id}, {id})"))
-                        .await
-                        .is_err()
-                    {
-                        break;
-                    }
-                    id += 1;
-                }
-                c.disconnect().await.ok();
+        let mut c = poll_until_async(
+            "MariaDB to accept connections",
+            Duration::from_secs(60),
+            Duration::from_millis(200),
+            async || {
+                mysql_async::Conn::new(opts.clone())
+                    .await
+                    .map_err(|e| e.to_string())
+            },
+        )
+        .await;
+        while id < to {
+            if c.query_drop(format!("INSERT INTO `{db}`.t VALUES ({id}, {id})"))
+                .await
+                .is_err()
+            {
+                break;
             }
-            Err(e) => {
-                assert!(Instant::now() < deadline, "MariaDB did not come back: {e}");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+            id += 1;
         }
+        c.disconnect().await.ok();
     }
 }
 

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::kafka::{read_all, wait_for_async, Record};
+use common::poll::poll_until_async;
 use common::proc::{Rowtide, Setup};
 use mysql_async::prelude::Queryable;
 use serde_json::Value;
@@ -134,16 +135,20 @@ async fn snapshot_then_stream_gives_the_final_state_without_gaps_or_repeats() {
 
     // Sample memory while the snapshot runs.
     let mut samples = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while !rt.log_text().contains("Snapshot finished") {
-        assert!(
-            Instant::now() < deadline,
-            "snapshot did not finish:\n{}",
-            rt.log_text()
-        );
-        samples.push(rss_kb(pid, "VmRSS:"));
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    poll_until_async(
+        "the snapshot to finish",
+        Duration::from_secs(600),
+        Duration::from_millis(200),
+        async || {
+            let log = rt.log_text();
+            if log.contains("Snapshot finished") {
+                return Ok(());
+            }
+            samples.push(rss_kb(pid, "VmRSS:"));
+            Err(format!("log:\n{log}"))
+        },
+    )
+    .await;
     let snapshot_secs = started.elapsed().as_secs_f64();
     let peak_kb = rss_kb(pid, "VmHWM:");
     // Keep writing a little after the snapshot, then stop the writers.
@@ -411,11 +416,8 @@ async fn parallel_snapshot_reads_every_table_at_one_point() {
         })
     };
     let mut rt = Rowtide::start(&env, &setup, dir.path());
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while !rt.log_text().contains("Snapshot finished") {
-        assert!(Instant::now() < deadline, "{}", rt.log_text());
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    rt.wait_log("Snapshot finished", 1, Duration::from_secs(300))
+        .await;
     stop.store(true, Ordering::Relaxed);
     writer.await.unwrap();
     let mut c = common::admin(&env).await;
@@ -494,24 +496,30 @@ async fn a_crash_during_the_snapshot_resumes_table_by_table_without_a_gap() {
     let mut rt = Rowtide::start(&env, &setup, dir.path());
     // Crash while the second (large) table is being copied, once the first table's rows
     // are all in Kafka (only then may the checkpoint record it as done).
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let log = rt.log_text();
-        let started_second =
-            log.contains(&format!("{db}.t2_second")) && log.contains("Snapshot of table started");
-        if started_second {
+    poll_until_async(
+        "the copy of t2_second, with all of t1_first in Kafka",
+        Duration::from_secs(120),
+        Duration::from_millis(50),
+        async || {
+            let log = rt.log_text();
+            let started_second = log.contains(&format!("{db}.t2_second"))
+                && log.contains("Snapshot of table started");
+            if !started_second {
+                return Err(format!("log:\n{log}"));
+            }
             let b = env.kafka_brokers.clone();
             let t = vec![topics[0].clone()];
             let n = tokio::task::spawn_blocking(move || read_all(&b, &t).len())
                 .await
                 .unwrap();
             if n >= 20_000 {
-                break;
+                Ok(())
+            } else {
+                Err(format!("{n} records of t1_first in Kafka; log:\n{log}"))
             }
-        }
-        assert!(Instant::now() < deadline, "{log}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        },
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     rt.kill9();
     // Changes while rowtide is down, to every table.
@@ -524,11 +532,8 @@ async fn a_crash_during_the_snapshot_resumes_table_by_table_without_a_gap() {
             .unwrap();
     }
     rt.spawn();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while rt.log_text().matches("Snapshot finished").count() < 1 {
-        assert!(Instant::now() < deadline, "{}", rt.log_text());
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    rt.wait_log("Snapshot finished", 1, Duration::from_secs(300))
+        .await;
     let mut want: HashMap<String, HashMap<i64, i64>> = HashMap::new();
     for t in ["t1_first", "t2_second", "t3_third"] {
         let rows: Vec<(i64, i64)> = c.query(format!("SELECT id, v FROM {t}")).await.unwrap();

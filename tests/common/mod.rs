@@ -91,15 +91,19 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
-/// An admin connection (all privileges) for creating databases and writing data.
-pub async fn admin(env: &TestEnv) -> mysql_async::Conn {
-    let opts = mysql_async::OptsBuilder::default()
+/// Connection options of the admin user (all privileges), over TCP.
+pub fn admin_opts(env: &TestEnv) -> mysql_async::OptsBuilder {
+    mysql_async::OptsBuilder::default()
         .ip_or_hostname(env.mysql_host.clone())
         .tcp_port(env.mysql_port)
         .user(Some(env.admin_user.clone()))
         .pass(Some(env.admin_password.clone()))
-        .prefer_socket(false);
-    mysql_async::Conn::new(opts)
+        .prefer_socket(false)
+}
+
+/// An admin connection for creating databases and writing data.
+pub async fn admin(env: &TestEnv) -> mysql_async::Conn {
+    mysql_async::Conn::new(admin_opts(env))
         .await
         .expect("admin connection to MariaDB")
 }
