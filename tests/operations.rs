@@ -149,11 +149,12 @@ fn private_config(dir: &Path, port: u16, user: &str, env: &common::TestEnv) -> P
     write_config(
         dir,
         &format!(
-            "[source]\nhost = \"127.0.0.1\"\nport = {port}\nuser = \"{user}\"\npassword = \"pw\"\nserver_id = 4242\n\
+            "[source]\nhost = \"127.0.0.1\"\nport = {port}\nuser = \"{user}\"\npassword = \"pw\"\nserver_id = {server_id}\n\
              heartbeat_interval_ms = 500\nread_timeout_ms = 2000\nreconnect_backoff_ms = 200\n\
              [sink]\nbrokers = \"{}\"\ntopic_prefix = \"ops\"\n[checkpoint]\npath = \"{}\"\n[metrics]\nlisten = \"\"\n",
             env.kafka_brokers,
-            dir.join("state").display()
+            dir.join("state").display(),
+            server_id = common::server_id(),
         ),
     )
 }
@@ -495,11 +496,12 @@ fn minimal_metadata_restart_decodes_old_events_with_their_old_schema() {
     let cfg = write_config(
         dir.path(),
         &format!(
-            "[source]\nhost = \"127.0.0.1\"\nport = {}\nuser = \"cdc\"\npassword = \"pw\"\nserver_id = 4343\n\
+            "[source]\nhost = \"127.0.0.1\"\nport = {}\nuser = \"cdc\"\npassword = \"pw\"\nserver_id = {}\n\
              include = [\"hist\\\\..*\"]\nheartbeat_interval_ms = 500\nread_timeout_ms = 2000\n\
              [sink]\nbrokers = \"{}\"\ntopic_prefix = \"{prefix}\"\n[checkpoint]\npath = \"{}\"\nflush_interval_ms = 100\n\
              [metrics]\nlisten = \"\"\n",
             m.port,
+            common::server_id(),
             env.kafka_brokers,
             dir.path().join("state").display()
         ),

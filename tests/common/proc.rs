@@ -36,7 +36,7 @@ impl Setup {
             topic_prefix: format!("t{}", db.replace('_', "")),
             format: "json",
             state_dir: dir.join("state"),
-            server_id: 20_000 + (std::process::id() % 10_000) + super_unique(),
+            server_id: super::server_id(),
             snapshot_mode: "initial",
             sink: "kafka",
             metrics_listen: String::new(),
@@ -115,12 +115,6 @@ shutdown_timeout_secs = 20
     pub fn topic(&self, table: &str) -> String {
         format!("{}.{}.{}", self.topic_prefix, self.db, table)
     }
-}
-
-fn super_unique() -> u32 {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    N.fetch_add(1, Ordering::Relaxed) * 10
 }
 
 /// A child process (the `rowtide` binary, a private `mariadbd`) started from a fixed command
