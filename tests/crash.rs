@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::kafka::{read_all, Record};
+use common::poll::poll_until_async;
 use common::proc::{Rowtide, Setup};
 use mysql_async::prelude::Queryable;
 
@@ -149,26 +150,38 @@ fn seed() -> u64 {
         .as_nanos() as u64
 }
 
+/// Waits until every committed change is in Kafka and returns the records.
 async fn wait_caught_up(
     env: &common::TestEnv,
     topic: &str,
     committed: &[Committed],
+    seed: u64,
+    rt: &Rowtide,
 ) -> Vec<Record> {
-    let want: HashSet<Committed> = committed.iter().copied().collect();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let b = env.kafka_brokers.clone();
-        let t = vec![topic.to_string()];
-        let recs = tokio::task::spawn_blocking(move || read_all(&b, &t))
-            .await
-            .unwrap();
-        let (events, _) = analyse(&recs);
-        let have: HashSet<Committed> = events.into_iter().collect();
-        if want.is_subset(&have) || Instant::now() > deadline {
-            return recs;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    poll_until_async(
+        &format!("every committed change in Kafka (seed {seed})"),
+        Duration::from_secs(120),
+        Duration::from_millis(500),
+        async || {
+            let (b, t) = (env.kafka_brokers.clone(), vec![topic.to_string()]);
+            let recs = tokio::task::spawn_blocking(move || read_all(&b, &t))
+                .await
+                .unwrap();
+            let have: HashSet<Committed> = analyse(&recs).0.into_iter().collect();
+            let missing: Vec<&Committed> = committed.iter().filter(|c| !have.contains(c)).collect();
+            if missing.is_empty() {
+                return Ok(recs);
+            }
+            Err(format!(
+                "{} of {} committed changes missing, e.g. {:?}\nrowtide log:\n{}",
+                missing.len(),
+                committed.len(),
+                &missing[..missing.len().min(5)],
+                rt.log_tail(30)
+            ))
+        },
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -203,7 +216,7 @@ async fn kill_9_under_load_loses_nothing() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.store(true, Ordering::Relaxed);
     let committed = w.await.unwrap();
-    let recs = wait_caught_up(&env, &topic, &committed).await;
+    let recs = wait_caught_up(&env, &topic, &committed, s, &rt).await;
     let status = rt.stop();
     assert!(
         status.success(),
@@ -291,7 +304,7 @@ async fn graceful_restarts_under_load_repeat_nothing() {
     stop.store(true, Ordering::Relaxed);
     let mut committed = w.await.unwrap();
     committed.extend((1..=200_000).map(|i| (i + 1_000_000_000, 1, 'c')));
-    let recs = wait_caught_up(&env, &topic, &committed).await;
+    let recs = wait_caught_up(&env, &topic, &committed, s, &rt).await;
     assert!(rt.stop().success());
     let (events, _) = analyse(&recs);
     let mut counts: HashMap<Committed, u32> = HashMap::new();

@@ -17,12 +17,14 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
 use mysql_async::{Row, Value};
 
+use common::poll::poll_until_async;
+use common::proc::{last_lines, Rowtide, Setup};
 use common::TestEnv;
 
 /// The newest Debezium JDBC sink on the reachable Maven Central (3.6.3.Final is not published
@@ -59,125 +61,19 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// The rowtide child process: SIGTERM on `stop`, SIGKILL on drop as a safety net.
-struct Rowtide {
-    child: Option<Child>,
-    log: PathBuf,
+/// Starts `rowtide run` on `db` with `json_schema` topics named `<prefix>.<db>.<table>`, one
+/// partition each.
+fn start_rowtide(env: &TestEnv, db: &str, prefix: &str, dir: &Path) -> Rowtide {
+    let mut setup = Setup::new(db, dir);
+    setup.topic_prefix = prefix.to_string();
+    setup.format = "json_schema";
+    setup.partitions = 1;
+    Rowtide::start(env, &setup, dir)
 }
 
-impl Rowtide {
-    fn start(env: &TestEnv, db: &str, prefix: &str, dir: &Path) -> Self {
-        let config = dir.join("rowtide.toml");
-        let toml = format!(
-            r#"# rowtide config for tests/jdbc_sink.rs
-[source]
-host = "{host}"
-port = {port}
-user = "{user}"
-password = "{password}"
-server_id = {server_id}
-include = ["{db}\\..*"]
-snapshot_mode = "initial"
-heartbeat_interval_ms = 1000
-
-[sink]
-kind = "kafka"
-brokers = "{brokers}"
-topic_prefix = "{prefix}"
-
-[sink.kafka]
-"linger.ms" = "5"
-
-[format]
-kind = "json_schema"
-
-[checkpoint]
-path = "{state}"
-
-[metrics]
-listen = ""
-"#,
-            host = env.mysql_host,
-            port = env.mysql_port,
-            user = env.mysql_user,
-            password = env.mysql_password,
-            // Unique per test: the tests of this file run in parallel.
-            server_id = 40_000 + std::process::id() % 10_000 + next_server_offset(),
-            brokers = env.kafka_brokers,
-            state = dir.join("state").display(),
-        );
-        std::fs::write(&config, toml).unwrap();
-        let log = dir.join("rowtide.log");
-        let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_rowtide"))
-            .args(["run", "-c"])
-            .arg(&config)
-            .env("RUST_LOG", "rowtide=info")
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .expect("start rowtide");
-        Rowtide {
-            child: Some(child),
-            log,
-        }
-    }
-
-    fn log_tail(&self) -> String {
-        tail(&self.log, 40)
-    }
-
-    /// Panics (with the log) if rowtide has exited.
-    fn assert_alive(&mut self) {
-        if let Some(c) = self.child.as_mut() {
-            if let Some(st) = c.try_wait().unwrap() {
-                panic!("rowtide exited early ({st}); log:\n{}", self.log_tail());
-            }
-        }
-    }
-
-    /// SIGTERM and a bounded wait for a clean exit.
-    fn stop(&mut self) {
-        let mut child = self.child.take().expect("rowtide running");
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(40);
-        loop {
-            if let Some(st) = child.try_wait().unwrap() {
-                assert!(
-                    st.success(),
-                    "rowtide exited with {st} after SIGTERM; log:\n{}",
-                    self.log_tail()
-                );
-                return;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!(
-                    "rowtide did not stop within 40 s of SIGTERM; log:\n{}",
-                    self.log_tail()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Rowtide {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
+/// The last `lines` lines of the file at `path`.
 fn tail(path: &Path, lines: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
+    last_lines(&std::fs::read_to_string(path).unwrap_or_default(), lines)
 }
 
 /// A Kafka Connect standalone worker started by `scripts/connect`; stopped on drop.
@@ -383,6 +279,21 @@ const TABLES: &[Table] = &[
     },
 ];
 
+/// The first table whose target differs from its source, with the difference; `None` when
+/// every target table equals its source table.
+async fn table_diff(c: &mut mysql_async::Conn, src: &str, dst: &str) -> Option<String> {
+    for t in TABLES {
+        let cols = columns(c, src, t.name).await;
+        let want = rows(c, src, t.name, &cols, t.order_by).await.unwrap();
+        match rows(c, dst, t.name, &cols, t.order_by).await {
+            Ok(got) if got == want => {}
+            Ok(got) => return Some(format!("{}: {cols:?}\n{}", t.name, row_diff(&want, &got))),
+            Err(e) => return Some(format!("{}: target not readable: {e}", t.name)),
+        }
+    }
+    None
+}
+
 /// Polls until every target table equals its source table; panics with the difference, the
 /// connector's failure and both logs otherwise.
 async fn wait_in_sync(
@@ -394,46 +305,36 @@ async fn wait_in_sync(
     step: &str,
 ) {
     let t0 = Instant::now();
-    loop {
-        let mut diff = None;
-        for t in TABLES {
-            let cols = columns(c, src, t.name).await;
-            let want = rows(c, src, t.name, &cols, t.order_by).await.unwrap();
-            match rows(c, dst, t.name, &cols, t.order_by).await {
-                Ok(got) if got == want => {}
-                Ok(got) => diff = Some(format!("{}: {cols:?}\n{}", t.name, row_diff(&want, &got))),
-                Err(e) => diff = Some(format!("{}: target not readable: {e}", t.name)),
+    let what = format!("{step}: every target table equal to its source");
+    poll_until_async(
+        &what,
+        SYNC_TIMEOUT,
+        Duration::from_millis(300),
+        async || {
+            let Some(diff) = table_diff(c, src, dst).await else {
+                return Ok(());
+            };
+            if let Some(trace) = worker.failure().await {
+                panic!(
+                    "{step}: the JDBC sink failed:\n{trace}\nlast lines of {}:\n{}",
+                    worker.log().display(),
+                    tail(&worker.log(), 30)
+                );
             }
-            if diff.is_some() {
-                break;
-            }
-        }
-        let Some(diff) = diff else {
-            eprintln!(
-                "{step}: target equals source after {:.1} s",
-                t0.elapsed().as_secs_f64()
-            );
-            return;
-        };
-        if let Some(trace) = worker.failure().await {
-            panic!(
-                "{step}: the JDBC sink failed:\n{trace}\nlast lines of {}:\n{}",
-                worker.log().display(),
-                tail(&worker.log(), 30)
-            );
-        }
-        rowtide.assert_alive();
-        if t0.elapsed() > SYNC_TIMEOUT {
-            panic!(
-                "{step}: target != source after {} s\n{diff}\nlast lines of {}:\n{}\nrowtide log:\n{}",
-                SYNC_TIMEOUT.as_secs(),
+            rowtide.assert_alive(&format!("during {step}"));
+            Err(format!(
+                "{diff}\nlast lines of {}:\n{}\nrowtide log:\n{}",
                 worker.log().display(),
                 tail(&worker.log(), 30),
-                rowtide.log_tail()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+                rowtide.log_tail(40)
+            ))
+        },
+    )
+    .await;
+    eprintln!(
+        "{step}: target equals source after {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
 }
 
 /// What a scenario adds to the common steps: nothing, or one case rowtide gets wrong today.
@@ -527,7 +428,7 @@ async fn scenario(extra: Extra) {
     .await;
 
     let t_rowtide = Instant::now();
-    let mut rowtide = Rowtide::start(&env, &src, &prefix, dir.path());
+    let mut rowtide = start_rowtide(&env, &src, &prefix, dir.path());
     let topics: Vec<String> = TABLES
         .iter()
         .map(|t| format!("{prefix}.{src}.{}", t.name))
@@ -640,7 +541,12 @@ async fn scenario(extra: Extra) {
     )
     .await;
 
-    rowtide.stop();
+    let status = rowtide.stop();
+    assert!(
+        status.success(),
+        "rowtide exited with {status} after SIGTERM; log:\n{}",
+        rowtide.log_tail(40)
+    );
     worker.stop();
     // keep the worker's run dir only when the test fails (for its log)
     let _ = std::fs::remove_dir_all(&worker.run_dir);
@@ -649,9 +555,4 @@ async fn scenario(extra: Extra) {
     }
     c.disconnect().await.ok();
     eprintln!("test wall time {:.1} s", t_all.elapsed().as_secs_f64());
-}
-
-fn next_server_offset() -> u32 {
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    N.fetch_add(1, std::sync::atomic::Ordering::Relaxed) * 10_000 % 40_000
 }

@@ -12,10 +12,11 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use common::proc::{binary, Rowtide, Setup};
+use common::poll::poll_until;
+use common::proc::{binary, rowtide_command, Process, Rowtide, Setup};
 use mysql_async::prelude::Queryable;
 
 fn free_port() -> u16 {
@@ -28,7 +29,7 @@ fn free_port() -> u16 {
 
 /// A throwaway MariaDB with its own settings, stopped on drop.
 struct PrivateMariadb {
-    child: Option<Child>,
+    server: Process,
     port: u16,
     socket: PathBuf,
     _dir: tempfile::TempDir,
@@ -73,38 +74,33 @@ impl PrivateMariadb {
         );
         let port = free_port();
         let socket = dir.path().join("s.sock");
-        let child = Command::new("mariadbd")
-            .args([
-                "--no-defaults",
-                "--user=root",
-                "--bind-address=127.0.0.1",
-                "--skip-name-resolve",
-                "--server-id=9",
-            ])
-            .arg(format!("--datadir={}", data.display()))
-            .arg(format!("--port={port}"))
-            .arg(format!("--socket={}", socket.display()))
-            .arg(format!(
-                "--log-error={}",
-                dir.path().join("error.log").display()
-            ))
-            .arg(format!("--log-bin={}", dir.path().join("bin").display()))
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("mariadbd");
+        let mut args = vec![
+            "--no-defaults".to_string(),
+            "--user=root".into(),
+            "--bind-address=127.0.0.1".into(),
+            "--skip-name-resolve".into(),
+            "--server-id=9".into(),
+            format!("--datadir={}", data.display()),
+            format!("--port={port}"),
+            format!("--socket={}", socket.display()),
+            format!("--log-error={}", dir.path().join("error.log").display()),
+            format!("--log-bin={}", dir.path().join("bin").display()),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let mut server = Process::new("mariadbd", "mariadbd", args, dir.path());
+        server.spawn();
         let m = PrivateMariadb {
-            child: Some(child),
+            server,
             port,
             socket,
             _dir: dir,
         };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while m.sql("SELECT 1").is_err() {
-            assert!(Instant::now() < deadline, "private MariaDB did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        poll_until(
+            "the private MariaDB to accept connections",
+            Duration::from_secs(30),
+            Duration::from_millis(100),
+            || m.sql("SELECT 1"),
+        );
         m.sql(
             "CREATE USER cdc@'127.0.0.1' IDENTIFIED BY 'pw'; \
              GRANT SELECT, RELOAD, REPLICATION SLAVE, BINLOG MONITOR ON *.* TO cdc@'127.0.0.1'; \
@@ -130,16 +126,7 @@ impl PrivateMariadb {
     }
 
     fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for PrivateMariadb {
-    fn drop(&mut self) {
-        self.kill();
+        self.server.kill9();
     }
 }
 
@@ -150,12 +137,7 @@ fn write_config(dir: &Path, body: &str) -> PathBuf {
 }
 
 fn run(args: &[&str], config: &Path) -> (i32, String, String) {
-    let out = Command::new(binary())
-        .args(args)
-        .arg("-c")
-        .arg(config)
-        .output()
-        .unwrap();
+    let out = rowtide_command(args, config);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).to_string(),
@@ -167,11 +149,12 @@ fn private_config(dir: &Path, port: u16, user: &str, env: &common::TestEnv) -> P
     write_config(
         dir,
         &format!(
-            "[source]\nhost = \"127.0.0.1\"\nport = {port}\nuser = \"{user}\"\npassword = \"pw\"\nserver_id = 4242\n\
+            "[source]\nhost = \"127.0.0.1\"\nport = {port}\nuser = \"{user}\"\npassword = \"pw\"\nserver_id = {server_id}\n\
              heartbeat_interval_ms = 500\nread_timeout_ms = 2000\nreconnect_backoff_ms = 200\n\
              [sink]\nbrokers = \"{}\"\ntopic_prefix = \"ops\"\n[checkpoint]\npath = \"{}\"\n[metrics]\nlisten = \"\"\n",
             env.kafka_brokers,
-            dir.join("state").display()
+            dir.join("state").display(),
+            server_id = common::server_id(),
         ),
     )
 }
@@ -262,15 +245,18 @@ fn http_get(addr: &str, path: &str) -> (u16, String) {
     (code, body)
 }
 
-fn wait_http(addr: &str, path: &str, want: u16, timeout: Duration) -> (u16, String) {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let r = std::panic::catch_unwind(|| http_get(addr, path)).unwrap_or((0, String::new()));
-        if r.0 == want || Instant::now() > deadline {
-            return r;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+/// Polls `path` until it answers `want`; returns the body.
+fn wait_http(addr: &str, path: &str, want: u16, what: &str) -> String {
+    poll_until(
+        what,
+        Duration::from_secs(30),
+        Duration::from_millis(200),
+        || match std::panic::catch_unwind(|| http_get(addr, path)) {
+            Ok((code, body)) if code == want => Ok(body),
+            Ok((code, body)) => Err(format!("{path} answered {code}: {body}")),
+            Err(_) => Err(format!("{path} did not answer")),
+        },
+    )
 }
 
 #[test]
@@ -288,27 +274,23 @@ fn healthz_turns_503_when_the_source_goes_away() {
         .unwrap()
         .replace("listen = \"\"", &format!("listen = \"127.0.0.1:{port}\""));
     std::fs::write(&cfg, text).unwrap();
-    let mut child = Command::new(binary())
-        .args(["run", "-c"])
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut rt = Rowtide::with_config(&cfg, dir.path());
     let addr = format!("127.0.0.1:{port}");
-    let (code, body) = wait_http(&addr, "/healthz", 200, Duration::from_secs(30));
-    assert_eq!(code, 200, "healthy while streaming: {body}");
+    wait_http(&addr, "/healthz", 200, "/healthz 200 while streaming");
     m.kill();
-    let (code, body) = wait_http(&addr, "/healthz", 503, Duration::from_secs(30));
-    assert_eq!(code, 503, "unhealthy once the source is gone: {body}");
+    let body = wait_http(
+        &addr,
+        "/healthz",
+        503,
+        "/healthz 503 once the source is gone",
+    );
     assert!(body.contains("unavailable"), "{body}");
     let (_, metrics) = http_get(&addr, "/metrics");
     assert!(
         metrics.contains("rowtide_source_reconnects_total"),
         "{metrics}"
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    rt.kill9();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -356,13 +338,14 @@ async fn offsets_set_then_run_resumes_exactly_there_and_metrics_count_events() {
 
     let mut rt = Rowtide::start(&env, &setup, dir.path());
     let topic = setup.topic("t");
-    let b = env.kafka_brokers.clone();
-    let t2 = vec![topic.clone()];
-    let recs = tokio::task::spawn_blocking(move || {
-        common::kafka::wait_for(&b, &t2, Duration::from_secs(60), |r| r.len() >= 10)
-    })
-    .await
-    .unwrap();
+    let recs = common::kafka::wait_for_async(
+        &env.kafka_brokers,
+        &[topic],
+        Duration::from_secs(60),
+        "the 10 changes after the position",
+        |r| r.len() >= 10,
+    )
+    .await;
     let addr = format!("127.0.0.1:{port}");
     let metrics = tokio::task::spawn_blocking(move || http_get(&addr, "/metrics").1)
         .await
@@ -513,56 +496,38 @@ fn minimal_metadata_restart_decodes_old_events_with_their_old_schema() {
     let cfg = write_config(
         dir.path(),
         &format!(
-            "[source]\nhost = \"127.0.0.1\"\nport = {}\nuser = \"cdc\"\npassword = \"pw\"\nserver_id = 4343\n\
+            "[source]\nhost = \"127.0.0.1\"\nport = {}\nuser = \"cdc\"\npassword = \"pw\"\nserver_id = {}\n\
              include = [\"hist\\\\..*\"]\nheartbeat_interval_ms = 500\nread_timeout_ms = 2000\n\
              [sink]\nbrokers = \"{}\"\ntopic_prefix = \"{prefix}\"\n[checkpoint]\npath = \"{}\"\nflush_interval_ms = 100\n\
              [metrics]\nlisten = \"\"\n",
             m.port,
+            common::server_id(),
             env.kafka_brokers,
             dir.path().join("state").display()
         ),
     );
     let topic = format!("{prefix}.hist.t");
-    let start = || {
-        Command::new(binary())
-            .args(["run", "-c"])
-            .arg(&cfg)
-            .stdout(Stdio::null())
-            .stderr(
-                std::fs::File::create(
-                    dir.path()
-                        .join(format!("log{}", Instant::now().elapsed().as_nanos())),
-                )
-                .unwrap(),
-            )
-            .spawn()
-            .unwrap()
-    };
-    let stop = |mut c: Child| {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(c.id().to_string())
-            .status();
-        let st = c.wait().unwrap();
-        assert!(st.success(), "graceful stop: {st:?}");
+    let stop = |rt: &mut Rowtide| {
+        let st = rt.stop();
+        assert!(st.success(), "graceful stop: {st:?}\n{}", rt.log_text());
     };
     let wait_id = |id: i64| {
         let b = env.kafka_brokers.clone();
         let t = vec![topic.clone()];
-        common::kafka::wait_for(&b, &t, Duration::from_secs(60), move |r| {
-            r.iter().any(|r| r.key_json()["id"] == id)
-        })
+        common::kafka::wait_for(
+            &b,
+            &t,
+            Duration::from_secs(60),
+            &format!("id {id} in Kafka"),
+            move |r| r.iter().any(|r| r.key_json()["id"] == id),
+        )
     };
 
-    let child = start();
+    let mut rt = Rowtide::with_config(&cfg, dir.path());
     std::thread::sleep(Duration::from_secs(2));
     m.sql("INSERT INTO hist.t VALUES (1, 1)").unwrap();
-    let recs = wait_id(1);
-    assert!(
-        recs.iter().any(|r| r.key_json()["id"] == 1),
-        "first row arrives"
-    );
-    stop(child);
+    wait_id(1);
+    stop(&mut rt);
 
     // While rowtide is stopped: a row under the old structure, then a column inserted in
     // the middle, then a row under the new structure.
@@ -571,9 +536,20 @@ fn minimal_metadata_restart_decodes_old_events_with_their_old_schema() {
            INSERT INTO hist.t VALUES (3, 'x', 3)",
     )
     .unwrap();
-    let child = start();
+    rt.spawn();
     let recs = wait_id(3);
-    stop(child);
+    stop(&mut rt);
+    // Each start kept its own log: the second did not overwrite the first's.
+    let first = std::fs::read_to_string(rt.log_path(1)).unwrap();
+    let second = std::fs::read_to_string(rt.log_path(2)).unwrap();
+    assert!(
+        first.contains("Snapshot finished") && !first.contains("Resuming from the checkpoint"),
+        "the first start's log is its own:\n{first}"
+    );
+    assert!(
+        second.contains("Resuming from the checkpoint"),
+        "the second start's log:\n{second}"
+    );
     let after = |id: i64| {
         recs.iter()
             .find(|r| r.key_json()["id"] == id && r.value.is_some())

@@ -5,9 +5,10 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::kafka::wait_for;
+use common::kafka::wait_for_async;
+use common::poll::poll_until_async;
 use common::proc::{env_script, Rowtide, Setup};
 use mysql_async::prelude::Queryable;
 
@@ -21,35 +22,49 @@ async fn create(env: &common::TestEnv, db: &str) {
     c.disconnect().await.ok();
 }
 
-/// Inserts ids `from..to`, retrying while the server is (re)starting.
+/// Inserts ids `from..to`, reconnecting while the server is (re)starting.
 async fn insert(env: &common::TestEnv, db: &str, from: i32, to: i32) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let opts = common::admin_opts(env);
     let mut id = from;
     while id < to {
-        let opts = mysql_async::OptsBuilder::default()
-            .ip_or_hostname(env.mysql_host.clone())
-            .tcp_port(env.mysql_port)
-            .user(Some(env.admin_user.clone()))
-            .pass(Some(env.admin_password.clone()))
-            .prefer_socket(false);
-        match mysql_async::Conn::new(opts).await {
-            Ok(mut c) => {
-                while id < to {
-                    if c.query_drop(format!("INSERT INTO `{db}`.t VALUES ({id}, {id})"))
-                        .await
-                        .is_err()
-                    {
-                        break;
-                    }
-                    id += 1;
-                }
-                c.disconnect().await.ok();
+        let mut c = poll_until_async(
+            "MariaDB to accept connections",
+            Duration::from_secs(60),
+            Duration::from_millis(200),
+            async || {
+                mysql_async::Conn::new(opts.clone())
+                    .await
+                    .map_err(|e| e.to_string())
+            },
+        )
+        .await;
+        while id < to {
+            if c.query_drop(format!("INSERT INTO `{db}`.t VALUES ({id}, {id})"))
+                .await
+                .is_err()
+            {
+                break;
             }
-            Err(e) => {
-                assert!(Instant::now() < deadline, "MariaDB did not come back: {e}");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+            id += 1;
         }
+        c.disconnect().await.ok();
+    }
+}
+
+/// A test server stopped until this is dropped: it is started again even when the test
+/// fails while it is stopped, so the tests after it find it running.
+struct Stopped(&'static str);
+
+impl Stopped {
+    fn new(component: &'static str) -> Self {
+        env_script(&["stop", component]);
+        Stopped(component)
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        env_script(&["start", self.0]);
     }
 }
 
@@ -58,15 +73,14 @@ async fn ids_in_kafka(
     topic: &str,
     want: usize,
 ) -> std::collections::BTreeSet<i64> {
-    let b = env.kafka_brokers.clone();
-    let t = vec![topic.to_string()];
-    let recs = tokio::task::spawn_blocking(move || {
-        wait_for(&b, &t, Duration::from_secs(120), |r| {
-            r.iter().filter_map(|r| r.value.as_ref()).count() >= want
-        })
-    })
-    .await
-    .unwrap();
+    let recs = wait_for_async(
+        &env.kafka_brokers,
+        &[topic.to_string()],
+        Duration::from_secs(120),
+        &format!("{want} rows in Kafka"),
+        move |r| r.iter().filter_map(|r| r.value.as_ref()).count() >= want,
+    )
+    .await;
     recs.iter()
         .filter(|r| r.value.is_some())
         .map(|r| r.key_json()["id"].as_i64().unwrap())
@@ -87,14 +101,11 @@ async fn kafka_down_for_a_while_loses_nothing() {
     insert(&env, &db, 0, 100).await;
     assert_eq!(ids_in_kafka(&env, &topic, 100).await.len(), 100);
 
-    env_script(&["stop", "kafka"]);
+    let kafka_down = Stopped::new("kafka");
     insert(&env, &db, 100, 300).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert!(
-        rt.pid().is_some(),
-        "rowtide keeps running while Kafka is down"
-    );
-    env_script(&["start", "kafka"]);
+    rt.assert_alive("while Kafka is down");
+    drop(kafka_down);
     insert(&env, &db, 300, 400).await;
 
     let ids = ids_in_kafka(&env, &topic, 400).await;
@@ -176,9 +187,7 @@ async fn purged_binlog_is_a_clear_error_with_the_choices() {
 
     // `run` stops with a definite error naming the position and the choices.
     rt.spawn();
-    let status = rt
-        .wait_exit(Duration::from_secs(60))
-        .expect("rowtide exits on its own");
+    let status = rt.wait_exit(Duration::from_secs(60));
     assert_eq!(status.code(), Some(1));
     let log = rt.log_text();
     assert!(log.contains("is not available on the source"), "{log}");
@@ -201,18 +210,13 @@ async fn purged_binlog_is_a_clear_error_with_the_choices() {
     rt.spawn();
     rt.wait_streaming(2).await;
     insert(&env, &db, 20, 25).await;
-    let b = env.kafka_brokers.clone();
-    let topic = setup.topic("t");
-    let recs = tokio::task::spawn_blocking(move || {
-        wait_for(
-            &b,
-            std::slice::from_ref(&topic),
-            Duration::from_secs(60),
-            |r| r.iter().any(|r| r.key_json()["id"] == 24),
-        )
-    })
-    .await
-    .unwrap();
-    assert!(recs.iter().any(|r| r.key_json()["id"] == 24));
+    wait_for_async(
+        &env.kafka_brokers,
+        &[setup.topic("t")],
+        Duration::from_secs(60),
+        "id 24, written after the new position",
+        |r| r.iter().any(|r| r.key_json()["id"] == 24),
+    )
+    .await;
     assert!(rt.stop().success());
 }

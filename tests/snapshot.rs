@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::kafka::{read_all, Record};
+use common::kafka::{read_all, wait_for_async, Record};
+use common::poll::poll_until_async;
 use common::proc::{Rowtide, Setup};
 use mysql_async::prelude::Queryable;
 use serde_json::Value;
@@ -134,16 +135,20 @@ async fn snapshot_then_stream_gives_the_final_state_without_gaps_or_repeats() {
 
     // Sample memory while the snapshot runs.
     let mut samples = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while !rt.log_text().contains("Snapshot finished") {
-        assert!(
-            Instant::now() < deadline,
-            "snapshot did not finish:\n{}",
-            rt.log_text()
-        );
-        samples.push(rss_kb(pid, "VmRSS:"));
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    poll_until_async(
+        "the snapshot to finish",
+        Duration::from_secs(600),
+        Duration::from_millis(200),
+        async || {
+            let log = rt.log_text();
+            if log.contains("Snapshot finished") {
+                return Ok(());
+            }
+            samples.push(rss_kb(pid, "VmRSS:"));
+            Err(format!("log:\n{log}"))
+        },
+    )
+    .await;
     let snapshot_secs = started.elapsed().as_secs_f64();
     let peak_kb = rss_kb(pid, "VmHWM:");
     // Keep writing a little after the snapshot, then stop the writers.
@@ -169,15 +174,14 @@ async fn snapshot_then_stream_gives_the_final_state_without_gaps_or_repeats() {
     // Wait until Kafka has the last write (the all-types row 2): everything before it has
     // then been read. A graceful stop delivers whatever is still in flight (other topics
     // and partitions are acknowledged independently), and only then is Kafka read back.
-    let b = env.kafka_brokers.clone();
-    let t = topics.clone();
-    tokio::task::spawn_blocking(move || {
-        common::kafka::wait_for(&b, &t[2..], Duration::from_secs(300), |r| {
-            r.iter().any(|r| r.key_json()["id"] == 2)
-        })
-    })
-    .await
-    .unwrap();
+    wait_for_async(
+        &env.kafka_brokers,
+        &topics[2..],
+        Duration::from_secs(300),
+        "the all-types row 2, the last write",
+        |r| r.iter().any(|r| r.key_json()["id"] == 2),
+    )
+    .await;
     assert!(
         rt.stop().success(),
         "{}",
@@ -412,11 +416,8 @@ async fn parallel_snapshot_reads_every_table_at_one_point() {
         })
     };
     let mut rt = Rowtide::start(&env, &setup, dir.path());
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while !rt.log_text().contains("Snapshot finished") {
-        assert!(Instant::now() < deadline, "{}", rt.log_text());
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    rt.wait_log("Snapshot finished", 1, Duration::from_secs(300))
+        .await;
     stop.store(true, Ordering::Relaxed);
     writer.await.unwrap();
     let mut c = common::admin(&env).await;
@@ -434,15 +435,14 @@ async fn parallel_snapshot_reads_every_table_at_one_point() {
     c.disconnect().await.ok();
     // The fence (the last write) in Kafka means every earlier write was read; a graceful
     // stop delivers what is still in flight; then Kafka is read back.
-    let b = env.kafka_brokers.clone();
-    let fence_topic = vec![topics[3].clone()];
-    tokio::task::spawn_blocking(move || {
-        common::kafka::wait_for(&b, &fence_topic, Duration::from_secs(300), |r| {
-            r.iter().any(|r| r.key_json()["id"] == 999_999)
-        })
-    })
-    .await
-    .unwrap();
+    wait_for_async(
+        &env.kafka_brokers,
+        &topics[3..],
+        Duration::from_secs(300),
+        "the fence row 999999, the last write",
+        |r| r.iter().any(|r| r.key_json()["id"] == 999_999),
+    )
+    .await;
     assert!(rt.stop().success());
     let b = env.kafka_brokers.clone();
     let t2 = topics.clone();
@@ -496,24 +496,30 @@ async fn a_crash_during_the_snapshot_resumes_table_by_table_without_a_gap() {
     let mut rt = Rowtide::start(&env, &setup, dir.path());
     // Crash while the second (large) table is being copied, once the first table's rows
     // are all in Kafka (only then may the checkpoint record it as done).
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let log = rt.log_text();
-        let started_second =
-            log.contains(&format!("{db}.t2_second")) && log.contains("Snapshot of table started");
-        if started_second {
+    poll_until_async(
+        "the copy of t2_second, with all of t1_first in Kafka",
+        Duration::from_secs(120),
+        Duration::from_millis(50),
+        async || {
+            let log = rt.log_text();
+            let started_second = log.contains(&format!("{db}.t2_second"))
+                && log.contains("Snapshot of table started");
+            if !started_second {
+                return Err(format!("log:\n{log}"));
+            }
             let b = env.kafka_brokers.clone();
             let t = vec![topics[0].clone()];
             let n = tokio::task::spawn_blocking(move || read_all(&b, &t).len())
                 .await
                 .unwrap();
             if n >= 20_000 {
-                break;
+                Ok(())
+            } else {
+                Err(format!("{n} records of t1_first in Kafka; log:\n{log}"))
             }
-        }
-        assert!(Instant::now() < deadline, "{log}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        },
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     rt.kill9();
     // Changes while rowtide is down, to every table.
@@ -526,46 +532,31 @@ async fn a_crash_during_the_snapshot_resumes_table_by_table_without_a_gap() {
             .unwrap();
     }
     rt.spawn();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while rt.log_text().matches("Snapshot finished").count() < 1 {
-        assert!(Instant::now() < deadline, "{}", rt.log_text());
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    rt.wait_log("Snapshot finished", 1, Duration::from_secs(300))
+        .await;
     let mut want: HashMap<String, HashMap<i64, i64>> = HashMap::new();
     for t in ["t1_first", "t2_second", "t3_third"] {
         let rows: Vec<(i64, i64)> = c.query(format!("SELECT id, v FROM {t}")).await.unwrap();
         want.insert(t.to_string(), rows.into_iter().collect());
     }
     c.disconnect().await.ok();
-    let b = env.kafka_brokers.clone();
     let t2 = topics.clone();
-    let want2 = want.clone();
-    let recs = tokio::task::spawn_blocking(move || {
-        let deadline = Instant::now() + Duration::from_secs(300);
-        loop {
-            let recs = read_all(&b, &t2);
-            let ok = ["t1_first", "t2_second", "t3_third"]
+    let recs = wait_for_async(
+        &env.kafka_brokers,
+        &topics,
+        Duration::from_secs(300),
+        "the final state of every table after the crash",
+        move |recs| {
+            ["t1_first", "t2_second", "t3_third"]
                 .iter()
                 .zip(&t2)
-                .all(|(t, topic)| final_state(&recs, topic) == want2[*t]);
-            if ok || Instant::now() > deadline {
-                return recs;
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
-    })
-    .await
-    .unwrap();
+                .all(|(t, topic)| final_state(recs, topic) == want[*t])
+        },
+    )
+    .await;
     assert!(rt.stop().success());
     let log = rt.log_text();
     assert!(log.contains("Resuming an interrupted snapshot"), "{log}");
-    for (t, topic) in ["t1_first", "t2_second", "t3_third"].iter().zip(&topics) {
-        assert_eq!(
-            final_state(&recs, topic),
-            want[*t],
-            "final state of {t} after the crash"
-        );
-    }
     // The finished table was not read again: exactly one snapshot read per row.
     let reads = recs
         .iter()

@@ -13,6 +13,7 @@ mod stream_harness;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use common::poll::poll_until_async;
 use mysql_async::prelude::Queryable;
 use rowtide::model::{
     position::BinlogPosition, position::GtidSet, position::SourceOffset, Change, SourceEvent, Value,
@@ -243,30 +244,33 @@ async fn create_kill_user(env: &common::TestEnv) -> KillUser {
 /// Kills every binlog dump thread of `user`; returns how many.
 async fn kill_dump_threads(env: &common::TestEnv, user: &str) -> usize {
     let mut c = common::admin(env).await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let ids: Vec<u64> = c
-            .exec(
-                "SELECT ID FROM information_schema.PROCESSLIST \
-                 WHERE USER = ? AND COMMAND LIKE 'Binlog Dump%'",
-                (user,),
-            )
-            .await
-            .unwrap();
-        if !ids.is_empty() {
-            for id in &ids {
-                // The thread may end by itself in between; that is fine.
-                let _ = c.query_drop(format!("KILL {id}")).await;
+    let ids: Vec<u64> = poll_until_async(
+        &format!("a binlog dump thread of {user} to kill"),
+        Duration::from_secs(20),
+        Duration::from_millis(50),
+        async || {
+            let ids: Vec<u64> = c
+                .exec(
+                    "SELECT ID FROM information_schema.PROCESSLIST \
+                     WHERE USER = ? AND COMMAND LIKE 'Binlog Dump%'",
+                    (user,),
+                )
+                .await
+                .unwrap();
+            if ids.is_empty() {
+                Err("none".into())
+            } else {
+                Ok(ids)
             }
-            c.disconnect().await.ok();
-            return ids.len();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no binlog dump thread of {user} to kill"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        },
+    )
+    .await;
+    for id in &ids {
+        // The thread may end by itself in between; that is fine.
+        let _ = c.query_drop(format!("KILL {id}")).await;
     }
+    c.disconnect().await.ok();
+    ids.len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

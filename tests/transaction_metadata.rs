@@ -17,7 +17,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::kafka::{wait_for, Record};
+use common::kafka::{wait_for_async, Record};
 use common::proc::{Rowtide, Setup};
 use mysql_async::prelude::Queryable;
 use rowtide::config::{FormatConfig, FormatKind};
@@ -232,13 +232,14 @@ async fn begin_data_events_and_end_reach_kafka() {
         setup.topic("items"),
         txn_topic.clone(),
     ];
-    let (b, t2) = (env.kafka_brokers.clone(), topics.clone());
-    let snap = tokio::task::spawn_blocking(move || {
-        wait_for(&b, &t2, Duration::from_secs(60), |recs| !recs.is_empty())
-    })
-    .await
-    .unwrap();
-    assert!(!snap.is_empty(), "the snapshot read\n{}", rt.log_text());
+    wait_for_async(
+        &env.kafka_brokers,
+        &topics,
+        Duration::from_secs(60),
+        "the snapshot read",
+        |recs| !recs.is_empty(),
+    )
+    .await;
 
     for sql in [
         "START TRANSACTION",
@@ -260,21 +261,23 @@ async fn begin_data_events_and_end_reach_kafka() {
     exec(&mut c, "INSERT INTO orders VALUES (12, 'last')").await;
     c.disconnect().await.ok();
 
-    let (b, t2, tt) = (env.kafka_brokers.clone(), topics.clone(), txn_topic.clone());
-    let ot = setup.topic("orders");
-    let recs = tokio::task::spawn_blocking(move || {
-        // Topics are read one after the other: wait for the last END and the last insert.
-        wait_for(&b, &t2, Duration::from_secs(60), |recs| {
+    let (tt, ot) = (txn_topic.clone(), setup.topic("orders"));
+    // Topics are read one after the other: wait for the last END and the last insert.
+    let recs = wait_for_async(
+        &env.kafka_brokers,
+        &topics,
+        Duration::from_secs(60),
+        "the last END and the last insert (id 12)",
+        move |recs| {
             values(recs, &tt)
                 .iter()
                 .filter(|v| v["status"] == "END")
                 .count()
                 >= 3
                 && values(recs, &ot).iter().any(|v| v["after"]["id"] == 12)
-        })
-    })
-    .await
-    .unwrap();
+        },
+    )
+    .await;
     let status = rt.stop();
     assert!(status.success(), "{status:?}\n{}", rt.log_text());
 

@@ -9,6 +9,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
+use super::poll::poll_until;
+
 /// One record as a consumer sees it.
 #[derive(Debug, Clone)]
 pub struct Record {
@@ -110,22 +112,36 @@ pub fn read_all(brokers: &str, topics: &[String]) -> Vec<Record> {
     out
 }
 
-/// Polls until `done(records)` holds (or panics after `timeout`), returning the records.
+/// Reads `topics` until `done(records)` holds and returns the records; panics naming `what`
+/// (and how many records there were) when `timeout` passes first.
 pub fn wait_for(
     brokers: &str,
     topics: &[String],
     timeout: Duration,
+    what: &str,
     done: impl Fn(&[Record]) -> bool,
 ) -> Vec<Record> {
-    let deadline = Instant::now() + timeout;
-    loop {
+    poll_until(what, timeout, Duration::from_millis(300), || {
         let recs = read_all(brokers, topics);
         if done(&recs) {
-            return recs;
+            Ok(recs)
+        } else {
+            Err(format!("{} records in {topics:?}", recs.len()))
         }
-        if Instant::now() > deadline {
-            return recs;
-        }
-        std::thread::sleep(Duration::from_millis(300));
+    })
+}
+
+/// [`wait_for`] from async code (on a blocking thread); its panic is the caller's.
+pub async fn wait_for_async(
+    brokers: &str,
+    topics: &[String],
+    timeout: Duration,
+    what: &str,
+    done: impl Fn(&[Record]) -> bool + Send + 'static,
+) -> Vec<Record> {
+    let (b, t, w) = (brokers.to_string(), topics.to_vec(), what.to_string());
+    match tokio::task::spawn_blocking(move || wait_for(&b, &t, timeout, &w, done)).await {
+        Ok(recs) => recs,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
 }

@@ -1,6 +1,8 @@
 //! Shared helpers for integration tests: finding the real servers that `scripts/env` started
-//! (through the variables `scripts/env print` exports), unique names per test, and admin
-//! connections. When `CI` is set and a server is missing, tests fail instead of skipping.
+//! (through the variables `scripts/env print` exports), unique names and replica server ids
+//! per test, and admin connections. When `CI` is set and a server is missing, tests fail
+//! instead of skipping. Also: `poll` (bounded waits), `proc` (child processes such as the
+//! `rowtide` binary), `kafka` (reading topics back).
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -91,15 +93,19 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
-/// An admin connection (all privileges) for creating databases and writing data.
-pub async fn admin(env: &TestEnv) -> mysql_async::Conn {
-    let opts = mysql_async::OptsBuilder::default()
+/// Connection options of the admin user (all privileges), over TCP.
+pub fn admin_opts(env: &TestEnv) -> mysql_async::OptsBuilder {
+    mysql_async::OptsBuilder::default()
         .ip_or_hostname(env.mysql_host.clone())
         .tcp_port(env.mysql_port)
         .user(Some(env.admin_user.clone()))
         .pass(Some(env.admin_password.clone()))
-        .prefer_socket(false);
-    mysql_async::Conn::new(opts)
+        .prefer_socket(false)
+}
+
+/// An admin connection for creating databases and writing data.
+pub async fn admin(env: &TestEnv) -> mysql_async::Conn {
+    mysql_async::Conn::new(admin_opts(env))
         .await
         .expect("admin connection to MariaDB")
 }
@@ -122,7 +128,7 @@ pub fn source_config(env: &TestEnv, include: &[String]) -> SourceConfig {
         port: env.mysql_port,
         user: env.mysql_user.clone(),
         password: Some(env.mysql_password.clone()),
-        server_id: 6000 + (std::process::id() % 1000) + next_id(),
+        server_id: server_id(),
         include: include.to_vec(),
         tls: TlsMode::Preferred,
         heartbeat_interval_ms: 1_000,
@@ -131,9 +137,21 @@ pub fn source_config(env: &TestEnv, include: &[String]) -> SourceConfig {
     }
 }
 
-fn next_id() -> u32 {
+/// A replica `server_id` for one rowtide (or stream) of a test: unique among the test
+/// binaries running at the same time (it contains the process id) and within one binary (a
+/// counter), and far above the test MariaDB's own id (1) and any small hand-picked id.
+pub fn server_id() -> u32 {
     static N: AtomicU32 = AtomicU32::new(0);
-    N.fetch_add(1, Ordering::Relaxed) * 1000
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    assert!(
+        n < 1000,
+        "a test binary asked for more than 1000 server ids"
+    );
+    // Linux process ids stay below 2^22 (4,194,304), so this fits in a u32.
+    std::process::id()
+        .checked_mul(1000)
+        .and_then(|id| id.checked_add(100_000_000 + n))
+        .expect("process id too large for a server id")
 }
 
 /// The fixtures directory (`ROWTIDE_FIXTURES`, default `../shared/fixtures/binlog`), or
@@ -160,4 +178,5 @@ pub fn fixtures_dir() -> Option<std::path::PathBuf> {
 }
 
 pub mod kafka;
+pub mod poll;
 pub mod proc;

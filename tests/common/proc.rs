@@ -1,10 +1,13 @@
-//! Running the real `rowtide` binary as a child process: write its config, start it, stop it
-//! with SIGTERM (graceful) or SIGKILL (crash), read its logs.
+//! Child processes in tests: `Process` (start, restart, stop with SIGTERM or SIGKILL, check
+//! that it is alive, read its logs) and `Rowtide`, the real `rowtide run` with a config
+//! written from a `Setup`.
 
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::Duration;
 
+use super::poll::{poll_until, poll_until_async};
 use super::TestEnv;
 
 /// What a test wants in its configuration.
@@ -33,7 +36,7 @@ impl Setup {
             topic_prefix: format!("t{}", db.replace('_', "")),
             format: "json",
             state_dir: dir.join("state"),
-            server_id: 20_000 + (std::process::id() % 10_000) + super_unique(),
+            server_id: super::server_id(),
             snapshot_mode: "initial",
             sink: "kafka",
             metrics_listen: String::new(),
@@ -114,151 +117,255 @@ shutdown_timeout_secs = 20
     }
 }
 
-fn super_unique() -> u32 {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    N.fetch_add(1, Ordering::Relaxed) * 10
-}
-
-/// A running `rowtide run`.
-pub struct Rowtide {
+/// A child process (the `rowtide` binary, a private `mariadbd`) started from a fixed command
+/// line. Each start writes its stdout and stderr to a new file `<dir>/<name>.<start>.log`, so
+/// a restart never truncates what an earlier start logged. `stop` sends SIGTERM (graceful),
+/// `kill9` SIGKILL (a crash); dropping it kills the process.
+pub struct Process {
+    program: OsString,
+    args: Vec<OsString>,
+    envs: Vec<(String, String)>,
+    logs: Logs,
     child: Option<Child>,
-    pub config: PathBuf,
-    pub log: PathBuf,
+    /// How many times it was started.
     pub starts: u32,
 }
 
-pub fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_rowtide")
+/// Where a process logs: `<dir>/<name>.<start>.log`.
+struct Logs {
+    dir: PathBuf,
+    name: String,
 }
 
-impl Rowtide {
-    /// Writes the config into `dir` and starts `rowtide run`.
-    pub fn start(env: &TestEnv, setup: &Setup, dir: &Path) -> Self {
-        let config = dir.join("rowtide.toml");
-        std::fs::write(&config, setup.toml(env)).unwrap();
-        let mut r = Rowtide {
-            child: None,
-            config,
-            log: dir.join("rowtide.log"),
-            starts: 0,
-        };
-        r.spawn();
-        r
+impl Logs {
+    fn path(&self, start: u32) -> PathBuf {
+        self.dir.join(format!("{}.{start}.log", self.name))
     }
 
-    /// Starts (again) with the same config; logs are appended.
+    /// What the first `starts` starts logged, in order.
+    fn text(&self, starts: u32) -> String {
+        (1..=starts)
+            .map(|n| std::fs::read_to_string(self.path(n)).unwrap_or_default())
+            .collect()
+    }
+
+    fn tail(&self, starts: u32, lines: usize) -> String {
+        last_lines(&self.text(starts), lines)
+    }
+}
+
+/// The last `n` lines of `text`.
+pub fn last_lines(text: &str, n: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(n)..].join("\n")
+}
+
+impl Process {
+    /// A process that `spawn` starts as `program args…`, logging into `dir`; not started yet.
+    pub fn new<S: AsRef<OsStr>>(
+        name: &str,
+        program: impl AsRef<OsStr>,
+        args: impl IntoIterator<Item = S>,
+        dir: &Path,
+    ) -> Self {
+        Process {
+            program: program.as_ref().to_owned(),
+            args: args.into_iter().map(|a| a.as_ref().to_owned()).collect(),
+            envs: Vec::new(),
+            logs: Logs {
+                dir: dir.to_path_buf(),
+                name: name.to_string(),
+            },
+            child: None,
+            starts: 0,
+        }
+    }
+
+    /// Sets an environment variable for every start.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.envs.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Starts (again) with the same command line, logging into a new file.
     pub fn spawn(&mut self) {
-        assert!(self.child.is_none(), "already running");
+        assert!(
+            self.child.is_none(),
+            "{} is already running",
+            self.logs.name
+        );
+        self.starts += 1;
+        let path = self.log_path(self.starts);
         let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .unwrap();
-        let child = Command::new(binary())
-            .args(["run", "-c"])
-            .arg(&self.config)
-            .env("RUST_LOG", "rowtide=info")
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("new log file {}: {e}", path.display()));
+        let child = Command::new(&self.program)
+            .args(&self.args)
+            .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
-            .expect("start rowtide");
+            .unwrap_or_else(|e| panic!("start {}: {e}", self.logs.name));
         self.child = Some(child);
-        self.starts += 1;
+    }
+
+    /// The log file of the `start`-th start (1 is the first).
+    pub fn log_path(&self, start: u32) -> PathBuf {
+        self.logs.path(start)
+    }
+
+    /// What every start logged, in order.
+    pub fn log_text(&self) -> String {
+        self.logs.text(self.starts)
+    }
+
+    /// The last `lines` lines of [`Self::log_text`].
+    pub fn log_tail(&self, lines: usize) -> String {
+        self.logs.tail(self.starts, lines)
     }
 
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(|c| c.id())
     }
 
-    /// SIGTERM, then wait (bounded) for a clean exit; returns the status.
-    pub fn stop(&mut self) -> ExitStatus {
-        let mut child = self.child.take().expect("running");
-        unsafe_kill(child.id(), "-TERM");
-        let deadline = Instant::now() + Duration::from_secs(40);
-        loop {
-            if let Some(st) = child.try_wait().unwrap() {
-                return st;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!(
-                    "rowtide did not stop within 40 s of SIGTERM; log:\n{}",
-                    self.log_text()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
+    /// Panics, with the exit status and the end of the log, unless the process is running
+    /// (started and not exited). `what` says when, e.g. "while Kafka is down".
+    pub fn assert_alive(&mut self, what: &str) {
+        let name = &self.logs.name;
+        let Some(child) = self.child.as_mut() else {
+            panic!("{name} is not running {what}: it was never started or was stopped");
+        };
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "{name} is not running {what}: it exited with {status}; last lines of its log:\n{}",
+                self.logs.tail(self.starts, 40)
+            );
         }
+    }
+
+    /// SIGTERM, then a bounded wait (40 s) for the exit; returns the exit status.
+    pub fn stop(&mut self) -> ExitStatus {
+        signal(self.pid().expect("running"), "-TERM");
+        self.wait_exit(Duration::from_secs(40))
     }
 
     /// SIGKILL: a crash at an arbitrary instant.
     pub fn kill9(&mut self) {
         let mut child = self.child.take().expect("running");
-        unsafe_kill(child.id(), "-KILL");
+        signal(child.id(), "-KILL");
         let _ = child.wait();
     }
 
-    /// Waits for the process to exit on its own (bounded).
-    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        let child = self.child.as_mut()?;
-        loop {
-            if let Some(st) = child.try_wait().unwrap() {
-                self.child = None;
-                return Some(st);
+    /// Waits (at most `timeout`, else panics with the end of the log and, on drop, kills it)
+    /// for the process to exit, and returns its status.
+    pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let (logs, starts) = (&self.logs, self.starts);
+        let child = self.child.as_mut().expect("running");
+        let what = format!("{} to exit", logs.name);
+        let status = poll_until(&what, timeout, Duration::from_millis(50), || {
+            match child.try_wait().unwrap() {
+                Some(status) => Ok(status),
+                None => Err(format!("still running; log:\n{}", logs.tail(starts, 20))),
             }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Waits (up to 60 s) until the log shows `n` connections to the binlog stream, i.e.
-    /// until the `n`-th start of this process has finished its snapshot and is streaming.
-    pub async fn wait_streaming(&self, n: usize) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while self
-            .log_text()
-            .matches("Connected to the binlog stream")
-            .count()
-            < n
-        {
-            assert!(
-                Instant::now() < deadline,
-                "rowtide did not start streaming:\n{}",
-                self.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Runs another rowtide command with the same config (e.g. `offsets show --json`).
-    pub fn command(&self, args: &[&str]) -> std::process::Output {
-        Command::new(binary())
-            .args(args)
-            .arg("-c")
-            .arg(&self.config)
-            .output()
-            .expect("run rowtide command")
+        });
+        self.child = None;
+        status
     }
 }
 
-fn unsafe_kill(pid: u32, sig: &str) {
+fn signal(pid: u32, sig: &str) {
     let _ = Command::new("kill").arg(sig).arg(pid.to_string()).status();
 }
 
-impl Drop for Rowtide {
+impl Drop for Process {
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_rowtide")
+}
+
+/// Runs a one-shot rowtide command with a config, e.g. `["offsets", "show", "--json"]`.
+pub fn rowtide_command(args: &[&str], config: &Path) -> Output {
+    Command::new(binary())
+        .args(args)
+        .arg("-c")
+        .arg(config)
+        .output()
+        .expect("run rowtide command")
+}
+
+/// A running `rowtide run` (a [`Process`] named "rowtide", logging at info level).
+pub struct Rowtide {
+    process: Process,
+    pub config: PathBuf,
+}
+
+impl Rowtide {
+    /// Writes the config of `setup` into `dir` and starts `rowtide run`.
+    pub fn start(env: &TestEnv, setup: &Setup, dir: &Path) -> Self {
+        let config = dir.join("rowtide.toml");
+        std::fs::write(&config, setup.toml(env)).unwrap();
+        Self::with_config(&config, dir)
+    }
+
+    /// Starts `rowtide run -c config`, logging into `dir`.
+    pub fn with_config(config: &Path, dir: &Path) -> Self {
+        let args = [OsStr::new("run"), OsStr::new("-c"), config.as_os_str()];
+        let mut process =
+            Process::new("rowtide", binary(), args, dir).env("RUST_LOG", "rowtide=info");
+        process.spawn();
+        Rowtide {
+            process,
+            config: config.to_path_buf(),
+        }
+    }
+
+    /// Waits (up to `timeout`) until the log holds `needle` at least `n` times.
+    pub async fn wait_log(&self, needle: &str, n: usize, timeout: Duration) {
+        let what = format!("{n} × \"{needle}\" in the rowtide log");
+        poll_until_async(&what, timeout, Duration::from_millis(100), async || {
+            let log = self.log_text();
+            if log.matches(needle).count() >= n {
+                Ok(())
+            } else {
+                Err(format!("log:\n{log}"))
+            }
+        })
+        .await
+    }
+
+    /// Waits (up to 60 s) until the log shows `n` connections to the binlog stream, i.e.
+    /// until the `n`-th start of this process has finished its snapshot and is streaming.
+    pub async fn wait_streaming(&self, n: usize) {
+        self.wait_log("Connected to the binlog stream", n, Duration::from_secs(60))
+            .await
+    }
+
+    /// Runs another rowtide command with the same config (e.g. `offsets show --json`).
+    pub fn command(&self, args: &[&str]) -> Output {
+        rowtide_command(args, &self.config)
+    }
+}
+
+impl std::ops::Deref for Rowtide {
+    type Target = Process;
+    fn deref(&self) -> &Process {
+        &self.process
+    }
+}
+
+impl std::ops::DerefMut for Rowtide {
+    fn deref_mut(&mut self) -> &mut Process {
+        &mut self.process
     }
 }
 
@@ -269,5 +376,9 @@ pub fn env_script(args: &[&str]) {
         .args(args)
         .status()
         .expect("run scripts/env");
-    assert!(st.success(), "scripts/env {args:?} failed");
+    // Not while unwinding from a failed test (a second panic would abort the test binary).
+    assert!(
+        st.success() || std::thread::panicking(),
+        "scripts/env {args:?} failed"
+    );
 }
