@@ -156,20 +156,7 @@ mod tests {
     }
 
     fn state() -> CheckpointState {
-        CheckpointState::new(
-            Some(Checkpoint {
-                offset: SourceOffset {
-                    binlog: BinlogPosition::new("bin.000001", 4),
-                    gtid_set: None,
-                    skip_rows: 0,
-                },
-                snapshot: SnapshotState::NotStarted,
-                flavor: Some(Flavor::Mariadb),
-                updated_at_ms: 0,
-                reason: String::new(),
-            }),
-            Flavor::Mariadb,
-        )
+        CheckpointState::new(Some(super::super::test_checkpoint()), Flavor::Mariadb)
     }
 
     /// A row mark followed by a catalog mark: the catalog is stored with the row's offset

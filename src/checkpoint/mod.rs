@@ -56,3 +56,19 @@ pub struct Checkpoint {
     #[serde(default)]
     pub reason: String,
 }
+
+/// A checkpoint at `bin.000001:4` of a MariaDB server, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_checkpoint() -> Checkpoint {
+    Checkpoint {
+        offset: SourceOffset {
+            binlog: crate::model::BinlogPosition::new("bin.000001", 4),
+            gtid_set: None,
+            skip_rows: 0,
+        },
+        snapshot: SnapshotState::NotStarted,
+        flavor: Some(crate::model::Flavor::Mariadb),
+        updated_at_ms: 0,
+        reason: String::new(),
+    }
+}

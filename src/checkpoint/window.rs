@@ -136,7 +136,7 @@ impl AckWindow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checkpoint::{Checkpoint, CheckpointStore, SledStore, SnapshotState};
+    use crate::checkpoint::{test_checkpoint, CheckpointStore, SledStore};
     use crate::model::{BinlogPosition, Flavor, RowMark, SourceOffset};
 
     fn row(pos: u64, skip_rows: u64) -> Option<Mark> {
@@ -161,18 +161,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let sled = Arc::new(SledStore::open(dir.path()).unwrap());
         let store = StoreHandle::new(sled.clone());
-        let start = Checkpoint {
-            offset: SourceOffset {
-                binlog: BinlogPosition::new("bin.000001", 4),
-                gtid_set: None,
-                skip_rows: 0,
-            },
-            snapshot: SnapshotState::NotStarted,
-            flavor: Some(Flavor::Mariadb),
-            updated_at_ms: 0,
-            reason: String::new(),
-        };
-        let mut st = CheckpointState::new(Some(start), Flavor::Mariadb);
+        let mut st = CheckpointState::new(Some(test_checkpoint()), Flavor::Mariadb);
         let mut w = AckWindow::default();
         let first = sent(&mut w, row(100, 1));
         let tomb = sent(&mut w, None); // a tombstone: no mark of its own

@@ -53,13 +53,9 @@ fn embed(bytes: Option<&[u8]>, out: &mut Vec<u8>) {
             out.extend_from_slice(b)
         }
         Some(b) => {
-            out.push(b'"');
-            out.extend_from_slice(
-                base64::engine::general_purpose::STANDARD
-                    .encode(b)
-                    .as_bytes(),
-            );
-            out.push(b'"');
+            let text = base64::engine::general_purpose::STANDARD.encode(b);
+            // Writing a string into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *out, &text);
         }
     }
 }
