@@ -5,6 +5,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
+use mysql_async::Conn;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
@@ -92,7 +93,36 @@ async fn check_source(cfg: &Config, r: &mut Report) {
         "source reachable",
         Outcome::Ok(format!("connected to {where_} as {}", cfg.source.user)),
     );
+    check_tls(cfg, &mut conn, r).await;
+    let info = match mysql::server_info(&mut conn, cfg.source.flavor).await {
+        Ok(i) => i,
+        Err(e) => {
+            r.add("server version", Outcome::Fail(e.to_string()));
+            return;
+        }
+    };
+    r.add(
+        "server version",
+        Outcome::Ok(format!("{} ({})", info.version, info.flavor.connector())),
+    );
+    check_legacy_event_pos(&info, &mut conn, r).await;
+    check_requirements(&mut conn, r).await;
+    check_row_metadata(&mut conn, r).await;
+    check_gtid(info.flavor, &mut conn, r).await;
+    check_grants(cfg, &mut conn, r).await;
+    check_server_id(cfg, &info, &mut conn, r).await;
+    // Can the binlog actually be read?
+    match mysql::binary_logs(&mut conn).await {
+        Ok(logs) => r.add("binlogs retained", Outcome::Ok(mysql::describe_logs(&logs))),
+        Err(e) => r.add(
+            "binlogs retained",
+            Outcome::Fail(format!("SHOW BINARY LOGS failed: {e}")),
+        ),
+    }
+    let _ = conn.disconnect().await;
+}
 
+async fn check_tls(cfg: &Config, conn: &mut Conn, r: &mut Report) {
     let cipher: Option<(String, String)> = conn
         .query_first("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
         .await
@@ -108,53 +138,42 @@ async fn check_source(cfg: &Config, r: &mut Report) {
             (_, None) => Outcome::Fail("TLS required but the session is not encrypted".into()),
         },
     );
+}
 
-    let info = match mysql::server_info(&mut conn, cfg.source.flavor).await {
-        Ok(i) => i,
-        Err(e) => {
-            r.add("server version", Outcome::Fail(e.to_string()));
-            return;
-        }
-    };
-    r.add(
-        "server version",
-        Outcome::Ok(format!("{} ({})", info.version, info.flavor.connector())),
-    );
-    if info.flavor == Flavor::Mariadb && info.version_number >= (11, 4, 0) {
-        let legacy = mysql::variable(&mut conn, "binlog_legacy_event_pos")
-            .await
-            .ok()
-            .flatten();
-        if legacy.as_deref().is_some_and(|v| v != "ON" && v != "1") {
-            r.add(
-                "binlog_legacy_event_pos",
-                Outcome::Warn(
-                    "MariaDB 11.4+: if positions look wrong, set binlog_legacy_event_pos=1".into(),
-                ),
-            );
-        }
+async fn check_legacy_event_pos(info: &mysql::ServerInfo, conn: &mut Conn, r: &mut Report) {
+    if info.flavor != Flavor::Mariadb || info.version_number < (11, 4, 0) {
+        return;
     }
-
-    let var = |name: &'static str| name;
-    let checks: [(&str, &[&str], &str); 3] = [
-        (var("log_bin"), &["ON", "1"], "start the server with log_bin (e.g. --log-bin=mysql-bin) and restart it"),
-        (var("binlog_format"), &["ROW"], "SET GLOBAL binlog_format = 'ROW'; and set binlog_format=ROW in the server's config file"),
-        (var("binlog_row_image"), &["FULL"], "SET GLOBAL binlog_row_image = 'FULL'; and set binlog_row_image=FULL in the server's config file"),
-    ];
-    for (name, want, fix) in checks {
-        match mysql::variable(&mut conn, name).await {
-            Ok(Some(v)) if want.iter().any(|w| v.eq_ignore_ascii_case(w)) => {
-                r.add(name, Outcome::Ok(v))
-            }
-            Ok(Some(v)) => r.add(
-                name,
-                Outcome::Fail(format!("is {v}, must be {}; fix: {fix}", want[0])),
+    let legacy = mysql::variable(conn, "binlog_legacy_event_pos")
+        .await
+        .ok()
+        .flatten();
+    if legacy.as_deref().is_some_and(|v| v != "ON" && v != "1") {
+        r.add(
+            "binlog_legacy_event_pos",
+            Outcome::Warn(
+                "MariaDB 11.4+: if positions look wrong, set binlog_legacy_event_pos=1".into(),
             ),
-            Ok(None) => r.add(name, Outcome::Fail(format!("not set; fix: {fix}"))),
-            Err(e) => r.add(name, Outcome::Fail(e.to_string())),
-        }
+        );
     }
-    match mysql::variable(&mut conn, "binlog_row_metadata").await {
+}
+
+/// One line per [`SERVER_REQUIREMENTS`] entry.
+async fn check_requirements(conn: &mut Conn, r: &mut Report) {
+    for req in &SERVER_REQUIREMENTS {
+        let outcome = match mysql::variable(conn, req.variable).await {
+            Ok(v) => match req.verdict(v) {
+                Ok(v) => Outcome::Ok(v),
+                Err(problem) => Outcome::Fail(problem),
+            },
+            Err(e) => Outcome::Fail(e.to_string()),
+        };
+        r.add(req.variable, outcome);
+    }
+}
+
+async fn check_row_metadata(conn: &mut Conn, r: &mut Report) {
+    match mysql::variable(conn, "binlog_row_metadata").await {
         Ok(Some(v)) if v.eq_ignore_ascii_case("FULL") => r.add("binlog_row_metadata", Outcome::Ok(v)),
         Ok(Some(v)) => r.add(
             "binlog_row_metadata",
@@ -166,9 +185,12 @@ async fn check_source(cfg: &Config, r: &mut Report) {
         ),
         Err(e) => r.add("binlog_row_metadata", Outcome::Fail(e.to_string())),
     }
-    match info.flavor {
+}
+
+async fn check_gtid(flavor: Flavor, conn: &mut Conn, r: &mut Report) {
+    match flavor {
         Flavor::Mariadb => {
-            let strict = mysql::variable(&mut conn, "gtid_strict_mode")
+            let strict = mysql::variable(conn, "gtid_strict_mode")
                 .await
                 .ok()
                 .flatten()
@@ -188,7 +210,7 @@ async fn check_source(cfg: &Config, r: &mut Report) {
             );
         }
         Flavor::Mysql => {
-            let mode = mysql::variable(&mut conn, "gtid_mode")
+            let mode = mysql::variable(conn, "gtid_mode")
                 .await
                 .ok()
                 .flatten()
@@ -203,8 +225,9 @@ async fn check_source(cfg: &Config, r: &mut Report) {
             );
         }
     }
+}
 
-    // Grants.
+async fn check_grants(cfg: &Config, conn: &mut Conn, r: &mut Report) {
     let grants: Vec<String> = conn.query("SHOW GRANTS").await.unwrap_or_default();
     let all = grants.join(" ").to_ascii_uppercase();
     let has = |p: &str| all.contains("ALL PRIVILEGES ON *.*") || all.contains(p);
@@ -240,8 +263,10 @@ async fn check_source(cfg: &Config, r: &mut Report) {
             Outcome::Warn(format!("snapshots on MySQL need RELOAD (or LOCK TABLES as a fallback): GRANT RELOAD, LOCK TABLES ON *.* TO {user};")),
         );
     }
+}
 
-    // Server id uniqueness.
+/// Server id uniqueness among the connected replicas.
+async fn check_server_id(cfg: &Config, info: &mysql::ServerInfo, conn: &mut Conn, r: &mut Report) {
     let hosts: std::result::Result<Vec<mysql_async::Row>, _> = conn
         .query(
             if info.flavor == Flavor::Mysql && info.version_number >= (8, 0, 22) {
@@ -274,16 +299,6 @@ async fn check_source(cfg: &Config, r: &mut Report) {
             )),
         ),
     }
-
-    // Can the binlog actually be read?
-    match mysql::binary_logs(&mut conn).await {
-        Ok(logs) => r.add("binlogs retained", Outcome::Ok(mysql::describe_logs(&logs))),
-        Err(e) => r.add(
-            "binlogs retained",
-            Outcome::Fail(format!("SHOW BINARY LOGS failed: {e}")),
-        ),
-    }
-    let _ = conn.disconnect().await;
 }
 
 async fn check_checkpoint(cfg: &Config, r: &mut Report) {
@@ -477,27 +492,88 @@ async fn check_registry(cfg: &Config, r: &mut Report) {
     }
 }
 
-/// The settings `run` cannot work without, checked at start: a definite error with the fix
-/// instead of a failure later on the first statement that needs them.
+/// A server setting `run` cannot work without: the one statement of each requirement, which
+/// `rowtide check` reports line by line and `run` enforces before it starts.
+struct Requirement {
+    /// The global variable that holds the setting (read with [`mysql::variable`]); also the
+    /// name `rowtide check` reports it under.
+    variable: &'static str,
+    /// The accepted values (compared case-insensitively); the first is the one to set.
+    accepted: &'static [&'static str],
+    /// How to fix the server.
+    fix: &'static str,
+}
+
+const SERVER_REQUIREMENTS: [Requirement; 3] = [
+    Requirement {
+        variable: "log_bin",
+        accepted: &["ON", "1"],
+        fix: "start the server with log_bin (e.g. --log-bin=mysql-bin) and restart it",
+    },
+    Requirement {
+        variable: "binlog_format",
+        accepted: &["ROW"],
+        fix: "SET GLOBAL binlog_format = 'ROW'; and set binlog_format=ROW in the server's config file",
+    },
+    Requirement {
+        variable: "binlog_row_image",
+        accepted: &["FULL"],
+        fix: "SET GLOBAL binlog_row_image = 'FULL'; and set binlog_row_image=FULL in the server's \
+              config file (other images lose before-image columns)",
+    },
+];
+
+impl Requirement {
+    /// The value when it meets the requirement, else what is wrong and the fix
+    /// (`is STATEMENT, must be ROW; fix: …`).
+    fn verdict(&self, value: Option<String>) -> std::result::Result<String, String> {
+        match value.filter(|v| !v.is_empty()) {
+            Some(v) if self.accepted.iter().any(|a| v.eq_ignore_ascii_case(a)) => Ok(v),
+            v => Err(format!(
+                "is {}, must be {}; fix: {}",
+                v.as_deref().unwrap_or("not set"),
+                self.accepted[0],
+                self.fix
+            )),
+        }
+    }
+}
+
+/// The settings `run` cannot work without (`SERVER_REQUIREMENTS`), checked at start: a
+/// definite error with the fix instead of a failure later on the first statement that needs
+/// them.
 pub async fn require_server_settings(conn: &mut mysql_async::Conn) -> crate::Result<()> {
-    let need: [(&str, &[&str], &str); 3] = [
-        ("log_bin", &["ON", "1"], "start the server with log_bin (e.g. --log-bin=mysql-bin)"),
-        ("binlog_format", &["ROW"], "SET GLOBAL binlog_format = 'ROW' (and in the server's config file)"),
-        (
-            "binlog_row_image",
-            &["FULL"],
-            "SET GLOBAL binlog_row_image = 'FULL' (and in the server's config file); other images lose before-image columns",
-        ),
-    ];
-    for (name, want, fix) in need {
-        let v = mysql::variable(conn, name).await?.unwrap_or_default();
-        if !want.iter().any(|w| v.eq_ignore_ascii_case(w)) {
+    for req in &SERVER_REQUIREMENTS {
+        let value = mysql::variable(conn, req.variable).await?;
+        if let Err(problem) = req.verdict(value) {
             return Err(crate::Error::ServerSetup(format!(
-                "{name} is {} but must be {}; fix: {fix}",
-                if v.is_empty() { "unset" } else { &v },
-                want[0]
+                "{} {problem}",
+                req.variable
             )));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_requirement_is_met_or_says_the_fix() {
+        let format = &SERVER_REQUIREMENTS[1];
+        assert_eq!(format.verdict(Some("row".into())), Ok("row".into()));
+        assert_eq!(
+            format.verdict(Some("STATEMENT".into())),
+            Err(format!("is STATEMENT, must be ROW; fix: {}", format.fix))
+        );
+        let log_bin = &SERVER_REQUIREMENTS[0];
+        assert_eq!(log_bin.verdict(Some("1".into())), Ok("1".into()));
+        for unset in [None, Some(String::new())] {
+            assert_eq!(
+                log_bin.verdict(unset),
+                Err(format!("is not set, must be ON; fix: {}", log_bin.fix))
+            );
+        }
+    }
 }

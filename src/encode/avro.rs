@@ -17,7 +17,7 @@ use apache_avro::writer::datum::GenericDatumWriter;
 use serde_json::{json, Map, Value as Json};
 
 use crate::envelope::convert::{CONNECT_DATE, CONNECT_TIME, CONNECT_TIMESTAMP, DECIMAL};
-use crate::envelope::schema::{Datum, Schema, Type};
+use crate::envelope::schema::{Datum, Field, Schema, Type};
 use crate::error::{Error, Result};
 
 /// Avro names allow `[A-Za-z_][A-Za-z0-9_]*`: other characters become `_` (as Debezium's
@@ -71,37 +71,9 @@ fn avro_base(s: &Schema, named: &mut HashSet<String>) -> Json {
     let mut m = Map::new();
     match &s.ty {
         Type::Struct(fields) => {
-            let (ns, name) = split_name(s.name.as_deref().unwrap_or("ConnectDefault"));
-            let full = match &ns {
-                Some(ns) => format!("{ns}.{name}"),
-                None => name.clone(),
-            };
-            if !named.insert(full.clone()) {
-                return Json::String(full);
+            if let Some(reference) = avro_record(s, fields, named, &mut m) {
+                return reference;
             }
-            m.insert("type".into(), json!("record"));
-            m.insert("name".into(), json!(name));
-            if let Some(ns) = ns {
-                m.insert("namespace".into(), json!(ns));
-            }
-            if let Some(d) = &s.doc {
-                m.insert("doc".into(), json!(d));
-            }
-            let fs: Vec<Json> = fields
-                .iter()
-                .map(|f| {
-                    let mut fm = Map::new();
-                    fm.insert("name".into(), json!(avro_name(&f.name)));
-                    fm.insert("type".into(), avro_inner(&f.schema, named));
-                    if let Some(d) = &f.schema.default {
-                        fm.insert("default".into(), avro_default(&f.schema, d));
-                    } else if f.schema.optional {
-                        fm.insert("default".into(), Json::Null);
-                    }
-                    Json::Object(fm)
-                })
-                .collect();
-            m.insert("fields".into(), Json::Array(fs));
         }
         Type::Array(items) => {
             m.insert("type".into(), json!("array"));
@@ -134,23 +106,80 @@ fn avro_base(s: &Schema, named: &mut HashSet<String>) -> Json {
         Type::String => {
             m.insert("type".into(), json!("string"));
         }
-        Type::Bytes => {
-            m.insert("type".into(), json!("bytes"));
-            if s.name.as_deref() == Some(DECIMAL) {
-                let scale: i64 = s
-                    .parameter("scale")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0);
-                let precision: i64 = s
-                    .parameter("connect.decimal.precision")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(64);
-                m.insert("scale".into(), json!(scale));
-                m.insert("precision".into(), json!(precision));
-            }
+        Type::Bytes => avro_bytes(s, &mut m),
+    }
+    connect_metadata(s, &mut m);
+    // A primitive without properties is written as its bare type name.
+    if m.len() == 1 {
+        if let Some(t) = m.remove("type") {
+            return t;
         }
     }
-    // Connect metadata, as AvroData adds it.
+    Json::Object(m)
+}
+
+/// Fills `m` with the record of a struct schema, or returns the reference to its full name
+/// when a record of that name was already written (Avro defines a name once).
+fn avro_record(
+    s: &Schema,
+    fields: &[Field],
+    named: &mut HashSet<String>,
+    m: &mut Map<String, Json>,
+) -> Option<Json> {
+    let (ns, name) = split_name(s.name.as_deref().unwrap_or("ConnectDefault"));
+    let full = match &ns {
+        Some(ns) => format!("{ns}.{name}"),
+        None => name.clone(),
+    };
+    if !named.insert(full.clone()) {
+        return Some(Json::String(full));
+    }
+    m.insert("type".into(), json!("record"));
+    m.insert("name".into(), json!(name));
+    if let Some(ns) = ns {
+        m.insert("namespace".into(), json!(ns));
+    }
+    if let Some(d) = &s.doc {
+        m.insert("doc".into(), json!(d));
+    }
+    let fs: Vec<Json> = fields.iter().map(|f| avro_field(f, named)).collect();
+    m.insert("fields".into(), Json::Array(fs));
+    None
+}
+
+/// One record field: its name, type and default (null for an optional field without one).
+fn avro_field(f: &Field, named: &mut HashSet<String>) -> Json {
+    let mut fm = Map::new();
+    fm.insert("name".into(), json!(avro_name(&f.name)));
+    fm.insert("type".into(), avro_inner(&f.schema, named));
+    if let Some(d) = &f.schema.default {
+        fm.insert("default".into(), avro_default(&f.schema, d));
+    } else if f.schema.optional {
+        fm.insert("default".into(), Json::Null);
+    }
+    Json::Object(fm)
+}
+
+/// `bytes`, with `scale` and `precision` for a Connect `Decimal`.
+fn avro_bytes(s: &Schema, m: &mut Map<String, Json>) {
+    m.insert("type".into(), json!("bytes"));
+    if s.name.as_deref() == Some(DECIMAL) {
+        let scale: i64 = s
+            .parameter("scale")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let precision: i64 = s
+            .parameter("connect.decimal.precision")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(64);
+        m.insert("scale".into(), json!(scale));
+        m.insert("precision".into(), json!(precision));
+    }
+}
+
+/// Connect metadata, as AvroData adds it: doc, version, parameters, default, name and the
+/// Avro logical type of Connect's logical types.
+fn connect_metadata(s: &Schema, m: &mut Map<String, Json>) {
     if let Some(d) = &s.doc {
         m.insert("connect.doc".into(), json!(d));
     }
@@ -181,13 +210,6 @@ fn avro_base(s: &Schema, named: &mut HashSet<String>) -> Json {
             m.insert("logicalType".into(), json!(l));
         }
     }
-    // A primitive without properties is written as its bare type name.
-    if m.len() == 1 {
-        if let Some(t) = m.remove("type") {
-            return t;
-        }
-    }
-    Json::Object(m)
 }
 
 /// A default as `AvroData.defaultValueFromConnect` writes it, for both a field's `default`
@@ -341,7 +363,6 @@ impl AvroCodec {
 mod tests {
     use super::*;
     use crate::envelope::convert::decimal_schema;
-    use crate::envelope::schema::Field;
 
     // AvroData.fromConnectSchema: a field with a default of its own gets the union
     // [T, "null"] (maybeMakeOptional), the default in the field and in `connect.default` on

@@ -1,0 +1,178 @@
+//! *Value* conversion: how a decoded row [`Value`] becomes a [`Datum`] of the column's
+//! Connect schema (`JdbcValueConverters` / `BinlogValueConverters.converter`), including the
+//! fallback for a null in a NOT NULL column and the `binary.handling.mode` encodings.
+
+use base64::Engine as _;
+
+use super::{
+    decimal_unscaled_bytes, family, unsigned_to_twos_complement, zoned_timestamp, ConvertError,
+    Family, Modes,
+};
+use crate::config::{BigintUnsignedMode, BinaryMode, DecimalMode, TimePrecisionMode};
+use crate::envelope::schema::Datum;
+use crate::model::value::days_from_civil;
+use crate::model::{ColumnDesc, ColumnKind, Value};
+
+/// Converts one column value into a datum of `column_schema(col, m)`.
+pub fn column_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Result<Datum, ConvertError> {
+    if v.is_null() {
+        return Ok(fallback(col));
+    }
+    let d = match family(&col.kind) {
+        Family::Numeric => number_datum(col, v, m)?,
+        Family::Temporal => temporal_datum(col, v, m),
+        Family::Other => other_datum(col, v, m),
+    };
+    d.ok_or_else(|| format!("unexpected value {v:?} for a {} column", col.type_name()))
+}
+
+/// JdbcValueConverters.convertValue: a null in a NOT NULL column (zero dates) becomes the
+/// fallback: epoch 0, 0, "" or the epoch as an ISO string.
+fn fallback(col: &ColumnDesc) -> Datum {
+    if is_optional(col) {
+        return Datum::Null;
+    }
+    match &col.kind {
+        ColumnKind::Timestamp { .. } => Datum::str("1970-01-01T00:00:00Z"),
+        ColumnKind::Enum { .. } | ColumnKind::Set { .. } => Datum::str(""),
+        _ => Datum::Int(0),
+    }
+}
+
+/// Whether the column's schema is optional (a geometry always is: `Geometry.builder()`).
+pub(super) fn is_optional(col: &ColumnDesc) -> bool {
+    col.nullable || matches!(col.kind, ColumnKind::Geometry)
+}
+
+/// Integers, floating point, DECIMAL, BIT and YEAR; `Ok(None)` when the value does not fit
+/// the column type.
+fn number_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Result<Option<Datum>, ConvertError> {
+    let d = match (&col.kind, v) {
+        (
+            ColumnKind::TinyInt | ColumnKind::SmallInt | ColumnKind::MediumInt | ColumnKind::Int,
+            Value::Int(i),
+        ) => Datum::Int(*i),
+        (
+            ColumnKind::TinyInt | ColumnKind::SmallInt | ColumnKind::MediumInt | ColumnKind::Int,
+            Value::UInt(u),
+        ) => match i64::try_from(*u) {
+            Ok(i) => Datum::Int(i),
+            Err(_) => return Ok(None),
+        },
+        (ColumnKind::BigInt, Value::Int(i)) => Datum::Int(*i),
+        (ColumnKind::BigInt, Value::UInt(u)) => match m.bigint_unsigned {
+            // Values above 2^63-1 wrap negative, as Debezium's `long` mode does.
+            BigintUnsignedMode::Long => Datum::Int(*u as i64),
+            BigintUnsignedMode::Precise => Datum::Bytes(unsigned_to_twos_complement(*u)),
+        },
+        (ColumnKind::Float, Value::Float(f)) => Datum::F32(*f),
+        (ColumnKind::Float, Value::Double(f)) => Datum::F32(*f as f32),
+        (ColumnKind::Double, Value::Double(f)) => Datum::F64(*f),
+        (ColumnKind::Double, Value::Float(f)) => Datum::F64(*f as f64),
+        (ColumnKind::Decimal { scale, .. }, Value::Decimal(text)) => match m.decimal {
+            DecimalMode::Precise => Datum::Bytes(decimal_unscaled_bytes(text, *scale as u32)?),
+            DecimalMode::Double => Datum::F64(
+                text.parse::<f64>()
+                    .map_err(|e| format!("invalid DECIMAL {text:?}: {e}"))?,
+            ),
+            DecimalMode::String => Datum::Str(text.clone()),
+        },
+        (ColumnKind::Bit { bits }, Value::Bit(b)) if *bits <= 1 => Datum::Bool(*b != 0),
+        (ColumnKind::Bit { bits }, Value::Bit(b)) => {
+            // Little-endian, (n+7)/8 bytes (JdbcValueConverters.convertBits / Bits).
+            let n = (*bits as usize).div_ceil(8).min(8);
+            Datum::Bytes(b.to_le_bytes()[..n].to_vec())
+        }
+        (ColumnKind::Year, Value::Year(y)) => Datum::Int(*y as i64),
+        (ColumnKind::Year, Value::Int(y)) => Datum::Int(*y),
+        (ColumnKind::Year, Value::UInt(y)) => Datum::Int(*y as i64),
+        _ => return Ok(None),
+    };
+    Ok(Some(d))
+}
+
+/// DATE, TIME, DATETIME and TIMESTAMP; zero dates become the column's fallback.
+fn temporal_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Option<Datum> {
+    let d = match (&col.kind, v) {
+        (ColumnKind::Date, Value::Date { year, month, day }) => {
+            if *month == 0 || *day == 0 {
+                fallback(col)
+            } else {
+                Datum::Int(days_from_civil(*year as i64, *month as u32, *day as u32))
+            }
+        }
+        (ColumnKind::Time { .. }, Value::Time(micros)) => match m.time {
+            TimePrecisionMode::AdaptiveTimeMicroseconds => Datum::Int(*micros),
+            TimePrecisionMode::Connect => Datum::Int(micros.div_euclid(1000)),
+        },
+        (ColumnKind::DateTime { fsp }, Value::DateTime(dt)) => match dt.epoch_micros() {
+            None => fallback(col),
+            Some(us) => match m.time {
+                TimePrecisionMode::AdaptiveTimeMicroseconds if *fsp > 3 => Datum::Int(us),
+                _ => Datum::Int(us.div_euclid(1000)),
+            },
+        },
+        (ColumnKind::Timestamp { fsp }, Value::Timestamp { secs, micros }) => {
+            // The zero TIMESTAMP is stored as epoch 0 (never a valid TIMESTAMP otherwise).
+            if *secs == 0 && *micros == 0 {
+                fallback(col)
+            } else {
+                Datum::Str(zoned_timestamp(*secs, *micros, *fsp))
+            }
+        }
+        _ => return None,
+    };
+    Some(d)
+}
+
+/// Strings, binary strings, ENUM/SET, JSON, geometries and vectors.
+fn other_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Option<Datum> {
+    let d = match (&col.kind, v) {
+        (ColumnKind::Char { max_bytes }, Value::Bytes(b)) if col.is_binary() => {
+            // DBZ-254: BINARY(n) values are right-padded with zero bytes to n.
+            let mut b = b.clone();
+            if b.len() < *max_bytes as usize {
+                b.resize(*max_bytes as usize, 0);
+            }
+            binary_datum(b, m.binary)
+        }
+        (
+            ColumnKind::Char { .. } | ColumnKind::VarChar { .. } | ColumnKind::Blob { .. },
+            Value::Bytes(b),
+        ) if col.is_binary() => binary_datum(b.clone(), m.binary),
+        (
+            ColumnKind::Char { .. } | ColumnKind::VarChar { .. } | ColumnKind::Blob { .. },
+            Value::String(s),
+        ) if !col.is_binary() => Datum::Str(s.clone()),
+        (ColumnKind::Enum { .. } | ColumnKind::Set { .. }, Value::String(s)) => {
+            Datum::Str(s.clone())
+        }
+        (ColumnKind::Json, Value::Json(s) | Value::String(s)) => Datum::Str(s.clone()),
+        (ColumnKind::Geometry, Value::Geometry { srid, wkb }) => Datum::Struct(vec![
+            Datum::Bytes(wkb.clone()),
+            // BinlogGeometry: SRID 0 means "unset" and is emitted as null.
+            if *srid == 0 {
+                Datum::Null
+            } else {
+                Datum::Int(*srid as i64)
+            },
+        ]),
+        (ColumnKind::Vector { .. }, Value::Vector(v)) => {
+            Datum::Array(v.iter().map(|f| Datum::F32(*f)).collect())
+        }
+        _ => return None,
+    };
+    Some(d)
+}
+
+pub(super) fn binary_datum(b: Vec<u8>, mode: BinaryMode) -> Datum {
+    match mode {
+        BinaryMode::Bytes => Datum::Bytes(b),
+        BinaryMode::Base64 => Datum::Str(base64::engine::general_purpose::STANDARD.encode(&b)),
+        // java.util.Base64.getUrlEncoder() keeps the padding.
+        BinaryMode::Base64UrlSafe => {
+            Datum::Str(base64::engine::general_purpose::URL_SAFE.encode(&b))
+        }
+        BinaryMode::Hex => Datum::Str(hex::encode(&b)),
+    }
+}
