@@ -79,10 +79,6 @@ fn avro_base(s: &Schema, named: &mut HashSet<String>) -> Json {
             m.insert("type".into(), json!("array"));
             m.insert("items".into(), avro_inner(items, named));
         }
-        Type::Map(_, v) => {
-            m.insert("type".into(), json!("map"));
-            m.insert("values".into(), avro_inner(v, named));
-        }
         Type::Int8 | Type::Int16 => {
             m.insert("type".into(), json!("int"));
             let t = if s.ty == Type::Int8 { "int8" } else { "int16" };
@@ -281,16 +277,6 @@ fn avro_base_value(s: &Schema, d: &Datum) -> std::result::Result<AvroValue, Stri
                 .map(|x| avro_value(items, x))
                 .collect::<std::result::Result<_, _>>()?,
         ),
-        (Type::Map(_, vs), Datum::Map(entries)) => {
-            let mut m = std::collections::HashMap::new();
-            for (k, v) in entries {
-                let Datum::Str(k) = k else {
-                    return Err("Avro maps need string keys".into());
-                };
-                m.insert(k.clone(), avro_value(vs, v)?);
-            }
-            AvroValue::Map(m)
-        }
         (Type::Struct(fields), Datum::Struct(values)) => AvroValue::Record(
             fields
                 .iter()

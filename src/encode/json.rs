@@ -43,41 +43,6 @@ pub fn write_json(s: &Schema, d: &Datum, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        Datum::Map(entries) => {
-            let fallback;
-            let (ks, vs) = match &s.ty {
-                Type::Map(k, v) => (k.as_ref(), v.as_ref()),
-                _ => {
-                    fallback = Schema::new(Type::String);
-                    (&fallback, &fallback)
-                }
-            };
-            if ks.ty == Type::String {
-                out.push(b'{');
-                for (i, (k, v)) in entries.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    write_json(ks, k, out);
-                    out.push(b':');
-                    write_json(vs, v, out);
-                }
-                out.push(b'}');
-            } else {
-                out.push(b'[');
-                for (i, (k, v)) in entries.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    out.push(b'[');
-                    write_json(ks, k, out);
-                    out.push(b',');
-                    write_json(vs, v, out);
-                    out.push(b']');
-                }
-                out.push(b']');
-            }
-        }
         Datum::Struct(values) => {
             out.push(b'{');
             for (i, (f, v)) in s.fields().iter().zip(values).enumerate() {

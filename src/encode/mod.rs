@@ -127,10 +127,6 @@ impl Encoder {
         self.registry.as_mut()
     }
 
-    pub fn envelope(&mut self) -> &mut EnvelopeBuilder {
-        &mut self.envelope
-    }
-
     /// Topic of a table: `<prefix>.<db>.<table>`.
     pub fn topic(&self, t: &TableDesc) -> String {
         self.envelope.stem(t)

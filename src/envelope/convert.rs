@@ -32,7 +32,7 @@ mod value;
 
 pub use decimal::{decimal_text, decimal_unscaled_bytes, unsigned_to_twos_complement};
 pub use default::default_datum;
-pub use schema_map::{column_schema, decimal_schema, geometry_schema, row_fields};
+pub use schema_map::{column_schema, decimal_schema, row_fields};
 pub use temporal::zoned_timestamp;
 pub use value::column_datum;
 

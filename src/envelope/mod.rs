@@ -21,8 +21,6 @@ use crate::envelope::source_info::{source_datum, source_schema, SourceFields};
 use crate::error::{Error, Result};
 use crate::model::{ByTable, Change, Flavor, Row, TableDesc};
 
-pub use schema::Type;
-
 /// Debezium's `event.block` transaction schema (optional; null while transaction metadata
 /// is not provided).
 pub fn transaction_schema() -> Schema {

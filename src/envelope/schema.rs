@@ -22,7 +22,6 @@ pub enum Type {
     String,
     Bytes,
     Array(Box<Schema>),
-    Map(Box<Schema>, Box<Schema>),
     Struct(Vec<Field>),
 }
 
@@ -40,7 +39,6 @@ impl Type {
             Type::String => "string",
             Type::Bytes => "bytes",
             Type::Array(_) => "array",
-            Type::Map(..) => "map",
             Type::Struct(_) => "struct",
         }
     }
@@ -166,10 +164,6 @@ impl Schema {
             Type::Array(items) => {
                 m.insert("items".into(), items.to_connect_json());
             }
-            Type::Map(k, v) => {
-                m.insert("keys".into(), k.to_connect_json());
-                m.insert("values".into(), v.to_connect_json());
-            }
             _ => {}
         }
         m.insert("optional".into(), Json::Bool(self.optional));
@@ -226,8 +220,6 @@ pub enum Datum {
     Str(String),
     Bytes(Vec<u8>),
     Array(Vec<Datum>),
-    /// Map entries in order (keys are datums of the key schema).
-    Map(Vec<(Datum, Datum)>),
     /// One datum per field of the struct schema, in field order.
     Struct(Vec<Datum>),
 }
@@ -258,30 +250,6 @@ impl Datum {
                     _ => Schema::new(Type::String),
                 };
                 Json::Array(items.iter().map(|d| d.to_connect_json(&item)).collect())
-            }
-            Datum::Map(entries) => {
-                let (ks, vs) = match &s.ty {
-                    Type::Map(k, v) => (k.as_ref().clone(), v.as_ref().clone()),
-                    _ => (Schema::new(Type::String), Schema::new(Type::String)),
-                };
-                if ks.ty == Type::String {
-                    Json::Object(
-                        entries
-                            .iter()
-                            .map(|(k, v)| match k {
-                                Datum::Str(k) => (k.clone(), v.to_connect_json(&vs)),
-                                k => (k.to_connect_json(&ks).to_string(), v.to_connect_json(&vs)),
-                            })
-                            .collect(),
-                    )
-                } else {
-                    Json::Array(
-                        entries
-                            .iter()
-                            .map(|(k, v)| json!([k.to_connect_json(&ks), v.to_connect_json(&vs)]))
-                            .collect(),
-                    )
-                }
             }
             Datum::Struct(values) => Json::Object(
                 s.fields()
@@ -318,9 +286,6 @@ pub fn string() -> Schema {
 pub fn boolean() -> Schema {
     Schema::new(Type::Boolean)
 }
-pub fn bytes() -> Schema {
-    Schema::new(Type::Bytes)
-}
 pub fn array(items: Schema) -> Schema {
     Schema::new(Type::Array(Box::new(items)))
 }
@@ -335,7 +300,7 @@ mod tests {
             "p.db.t.Key",
             vec![Field::new(
                 "d",
-                bytes()
+                Schema::new(Type::Bytes)
                     .named("org.apache.kafka.connect.data.Decimal")
                     .version(1)
                     .param("scale", "2")
