@@ -20,7 +20,7 @@
 
 use std::sync::Arc;
 
-use sqlparser::ast::{ObjectName, Statement};
+use sqlparser::ast::{IndexColumn, ObjectName, Statement};
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
 
@@ -101,4 +101,9 @@ fn set_primary_key(desc: &mut TableDesc, names: &[String]) -> Result<(), String>
     }
     desc.primary_key = key;
     Ok(())
+}
+
+/// The column names of a `PRIMARY KEY (…)` clause, as printed (`col(10)` for prefix keys).
+fn key_column_names(columns: &[IndexColumn]) -> Vec<String> {
+    columns.iter().map(|c| c.column.expr.to_string()).collect()
 }

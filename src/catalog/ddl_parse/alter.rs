@@ -6,15 +6,35 @@
 use std::sync::Arc;
 
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, DataType,
+    AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, DataType, Ident,
     MySQLColumnPosition, ObjectName, TableConstraint,
 };
 
 use super::charset::charset_clause;
 use super::column::column;
 use super::defaults::default_of;
-use super::{qualified, set_primary_key, unquote};
+use super::{key_column_names, qualified, set_primary_key, unquote};
 use crate::model::{Catalog, Charset, ColumnDesc, ColumnKind, TableDesc};
+
+/// The table an ALTER TABLE works on, as named in the statement (for error messages), and
+/// the charset its new text columns take.
+struct Target<'a> {
+    db: &'a str,
+    table: &'a str,
+    table_cs: Option<Charset>,
+}
+
+impl Target<'_> {
+    /// The index of column `name` in `desc`; `Err` when the table has no such column.
+    fn column(&self, desc: &TableDesc, name: &str) -> Result<usize, String> {
+        desc.column_index(name).ok_or_else(|| self.no_column(name))
+    }
+
+    /// The error for a column the table does not have.
+    fn no_column(&self, name: &str) -> String {
+        format!("no column `{name}` in {}.{}", self.db, self.table)
+    }
+}
 
 /// Applies one ALTER TABLE statement's operations, all or none.
 pub(super) fn alter_table(
@@ -29,121 +49,15 @@ pub(super) fn alter_table(
         .ok_or_else(|| format!("ALTER TABLE on {db}.{table}, whose structure is unknown"))?;
     // Work on a copy: the statement applies whole or not at all.
     let mut desc = TableDesc::clone(old);
-    let table_cs = desc
-        .columns
-        .iter()
-        .find(|c| {
-            matches!(
-                c.kind,
-                ColumnKind::Char { .. } | ColumnKind::VarChar { .. } | ColumnKind::Blob { .. }
-            ) && !c.charset.is_binary()
-        })
-        .map(|c| c.charset);
+    let target = Target {
+        db: &db,
+        table: &table,
+        table_cs: text_charset(&desc),
+    };
     let mut renamed_to = None;
     for op in ops {
-        match op {
-            AlterTableOperation::AddColumn {
-                column_def,
-                column_position,
-                ..
-            } => {
-                let (col, pk) = column(column_def, table_cs)?;
-                if desc.column_index(&col.name).is_some() {
-                    return Err(format!(
-                        "column `{}` already exists in {db}.{table}",
-                        col.name
-                    ));
-                }
-                let at = position(&desc, column_position.as_ref())?;
-                insert_column(&mut desc, at, col);
-                if pk {
-                    desc.primary_key = vec![at];
-                }
-            }
-            AlterTableOperation::DropColumn {
-                column_names,
-                if_exists,
-                ..
-            } => {
-                for n in column_names {
-                    match desc.column_index(&n.value) {
-                        Some(i) => remove_column(&mut desc, i),
-                        None if *if_exists => {}
-                        None => return Err(format!("no column `{}` in {db}.{table}", n.value)),
-                    }
-                }
-            }
-            AlterTableOperation::ModifyColumn {
-                col_name,
-                data_type,
-                options,
-                column_position,
-            } => {
-                replace_column(
-                    &mut desc,
-                    &col_name.value,
-                    &col_name.value,
-                    data_type,
-                    options,
-                    column_position.as_ref(),
-                    table_cs,
-                )?;
-            }
-            AlterTableOperation::ChangeColumn {
-                old_name,
-                new_name,
-                data_type,
-                options,
-                column_position,
-            } => {
-                replace_column(
-                    &mut desc,
-                    &old_name.value,
-                    &new_name.value,
-                    data_type,
-                    options,
-                    column_position.as_ref(),
-                    table_cs,
-                )?;
-            }
-            AlterTableOperation::RenameColumn {
-                old_column_name,
-                new_column_name,
-            } => {
-                let i = desc.column_index(&old_column_name.value).ok_or_else(|| {
-                    format!("no column `{}` in {db}.{table}", old_column_name.value)
-                })?;
-                desc.columns[i].name = new_column_name.value.clone();
-            }
-            AlterTableOperation::AddConstraint {
-                constraint: TableConstraint::PrimaryKey { columns, .. },
-                ..
-            } => {
-                let names: Vec<String> =
-                    columns.iter().map(|c| c.column.expr.to_string()).collect();
-                set_primary_key(&mut desc, &names)?;
-            }
-            AlterTableOperation::AlterColumn { column_name, op } => {
-                let i = desc
-                    .column_index(&column_name.value)
-                    .ok_or_else(|| format!("no column `{}` in {db}.{table}", column_name.value))?;
-                match op {
-                    AlterColumnOperation::SetDefault { value } => {
-                        desc.columns[i].default = Some(default_of(value))
-                    }
-                    AlterColumnOperation::DropDefault => desc.columns[i].default = None,
-                    AlterColumnOperation::SetNotNull => desc.columns[i].nullable = false,
-                    AlterColumnOperation::DropNotNull => desc.columns[i].nullable = true,
-                    _ => {}
-                }
-            }
-            AlterTableOperation::DropPrimaryKey => desc.primary_key.clear(),
-            AlterTableOperation::RenameTable { table_name } => {
-                renamed_to = Some(qualified(table_name, &db));
-            }
-            // Indexes, constraints other than the primary key, options, algorithm, lock,
-            // partitions: no effect on the row layout.
-            _ => {}
+        if let Some(to) = apply_op(&mut desc, op, &target)? {
+            renamed_to = Some(to);
         }
     }
     if let Some((nd, nt)) = renamed_to {
@@ -154,25 +68,173 @@ pub(super) fn alter_table(
     Ok(catalog.put(desc))
 }
 
+/// The charset of the table's first non-binary CHAR/VARCHAR/TEXT column, taken as the
+/// table's default for columns added without one.
+fn text_charset(desc: &TableDesc) -> Option<Charset> {
+    desc.columns
+        .iter()
+        .find(|c| {
+            matches!(
+                c.kind,
+                ColumnKind::Char { .. } | ColumnKind::VarChar { .. } | ColumnKind::Blob { .. }
+            ) && !c.charset.is_binary()
+        })
+        .map(|c| c.charset)
+}
+
+/// Applies one operation to `desc`; returns the new `(db, table)` for RENAME TO.
+fn apply_op(
+    desc: &mut TableDesc,
+    op: &AlterTableOperation,
+    target: &Target<'_>,
+) -> Result<Option<(String, String)>, String> {
+    match op {
+        AlterTableOperation::AddColumn {
+            column_def,
+            column_position,
+            ..
+        } => add_column(desc, column_def, column_position.as_ref(), target)?,
+        AlterTableOperation::DropColumn {
+            column_names,
+            if_exists,
+            ..
+        } => drop_columns(desc, column_names, *if_exists, target)?,
+        AlterTableOperation::ModifyColumn {
+            col_name,
+            data_type,
+            options,
+            column_position,
+        } => {
+            let new = NewColumn::new(col_name, data_type, options, column_position);
+            replace_column(desc, &col_name.value, new, target.table_cs)?;
+        }
+        AlterTableOperation::ChangeColumn {
+            old_name,
+            new_name,
+            data_type,
+            options,
+            column_position,
+        } => {
+            let new = NewColumn::new(new_name, data_type, options, column_position);
+            replace_column(desc, &old_name.value, new, target.table_cs)?;
+        }
+        AlterTableOperation::RenameColumn {
+            old_column_name,
+            new_column_name,
+        } => {
+            let i = target.column(desc, &old_column_name.value)?;
+            desc.columns[i].name = new_column_name.value.clone();
+        }
+        AlterTableOperation::AddConstraint {
+            constraint: TableConstraint::PrimaryKey { columns, .. },
+            ..
+        } => set_primary_key(desc, &key_column_names(columns))?,
+        AlterTableOperation::AlterColumn { column_name, op } => {
+            let i = target.column(desc, &column_name.value)?;
+            alter_column(&mut desc.columns[i], op);
+        }
+        AlterTableOperation::DropPrimaryKey => desc.primary_key.clear(),
+        AlterTableOperation::RenameTable { table_name } => {
+            return Ok(Some(qualified(table_name, target.db)));
+        }
+        // Indexes, constraints other than the primary key, options, algorithm, lock,
+        // partitions: no effect on the row layout.
+        _ => {}
+    }
+    Ok(None)
+}
+
+/// `ADD [COLUMN] def [FIRST | AFTER x]`; `Err` when the column exists already.
+fn add_column(
+    desc: &mut TableDesc,
+    def: &ColumnDef,
+    pos: Option<&MySQLColumnPosition>,
+    target: &Target<'_>,
+) -> Result<(), String> {
+    let (col, pk) = column(def, target.table_cs)?;
+    if desc.column_index(&col.name).is_some() {
+        return Err(format!(
+            "column `{}` already exists in {}.{}",
+            col.name, target.db, target.table
+        ));
+    }
+    let at = position(desc, pos)?;
+    insert_column(desc, at, col);
+    if pk {
+        desc.primary_key = vec![at];
+    }
+    Ok(())
+}
+
+/// `DROP [COLUMN] [IF EXISTS] a, b`; an unknown column is an `Err` unless IF EXISTS.
+fn drop_columns(
+    desc: &mut TableDesc,
+    names: &[Ident],
+    if_exists: bool,
+    target: &Target<'_>,
+) -> Result<(), String> {
+    for n in names {
+        match desc.column_index(&n.value) {
+            Some(i) => remove_column(desc, i),
+            None if if_exists => {}
+            None => return Err(target.no_column(&n.value)),
+        }
+    }
+    Ok(())
+}
+
+/// `ALTER [COLUMN] c SET DEFAULT x | DROP DEFAULT | SET NOT NULL | DROP NOT NULL`.
+fn alter_column(col: &mut ColumnDesc, op: &AlterColumnOperation) {
+    match op {
+        AlterColumnOperation::SetDefault { value } => col.default = Some(default_of(value)),
+        AlterColumnOperation::DropDefault => col.default = None,
+        AlterColumnOperation::SetNotNull => col.nullable = false,
+        AlterColumnOperation::DropNotNull => col.nullable = true,
+        _ => {}
+    }
+}
+
+/// The new definition of a column in MODIFY / CHANGE.
+struct NewColumn<'a> {
+    name: &'a str,
+    data_type: &'a DataType,
+    options: &'a [ColumnOption],
+    pos: Option<&'a MySQLColumnPosition>,
+}
+
+impl<'a> NewColumn<'a> {
+    /// Gathers the parts of a MODIFY / CHANGE operation's new definition.
+    fn new(
+        name: &'a Ident,
+        data_type: &'a DataType,
+        options: &'a [ColumnOption],
+        pos: &'a Option<MySQLColumnPosition>,
+    ) -> Self {
+        NewColumn {
+            name: &name.value,
+            data_type,
+            options,
+            pos: pos.as_ref(),
+        }
+    }
+}
+
 /// MODIFY / CHANGE: replaces column `old` by `new`, moving it when a position is given and
 /// keeping the primary key on the same columns.
-#[allow(clippy::too_many_arguments)]
 fn replace_column(
     desc: &mut TableDesc,
     old: &str,
-    new: &str,
-    data_type: &DataType,
-    options: &[ColumnOption],
-    pos: Option<&MySQLColumnPosition>,
+    new: NewColumn<'_>,
     table_cs: Option<Charset>,
 ) -> Result<(), String> {
     let i = desc
         .column_index(old)
         .ok_or_else(|| format!("no column `{old}` in {}", desc.full_name()))?;
     let cd = ColumnDef {
-        name: sqlparser::ast::Ident::new(new),
-        data_type: data_type.clone(),
-        options: options
+        name: Ident::new(new.name),
+        data_type: new.data_type.clone(),
+        options: new
+            .options
             .iter()
             .map(|o| sqlparser::ast::ColumnOptionDef {
                 name: None,
@@ -185,7 +247,7 @@ fn replace_column(
     if was_key {
         col.nullable = false;
     }
-    match pos {
+    match new.pos {
         None => desc.columns[i] = col,
         Some(p) => {
             let key_names: Vec<String> = desc
@@ -193,7 +255,7 @@ fn replace_column(
                 .iter()
                 .map(|&k| {
                     if k == i {
-                        new.to_string()
+                        new.name.to_string()
                     } else {
                         desc.columns[k].name.clone()
                     }
@@ -209,7 +271,7 @@ fn replace_column(
         }
     }
     if pk {
-        if let Some(j) = desc.column_index(new) {
+        if let Some(j) = desc.column_index(new.name) {
             desc.primary_key = vec![j];
         }
     }

@@ -7,7 +7,7 @@ use sqlparser::ast::{CreateTable, TableConstraint};
 
 use super::charset::table_charset;
 use super::column::column;
-use super::{qualified, set_primary_key};
+use super::{key_column_names, qualified, set_primary_key};
 use crate::model::{Catalog, TableDesc};
 
 /// Applies one CREATE TABLE statement (`sql` is its text, for the table options).
@@ -49,8 +49,7 @@ pub(super) fn create_table(
     }
     for c in &ct.constraints {
         if let TableConstraint::PrimaryKey { columns, .. } = c {
-            let names: Vec<String> = columns.iter().map(|c| c.column.expr.to_string()).collect();
-            set_primary_key(&mut desc, &names)?;
+            set_primary_key(&mut desc, &key_column_names(columns))?;
         }
     }
     Ok(catalog.put(desc))
