@@ -127,10 +127,12 @@ fn tokens(sql: &str) -> Vec<String> {
     out
 }
 
+/// Whether token `t` is the keyword `kw` (a backquoted name never is).
 fn is_kw(t: Option<&String>, kw: &str) -> bool {
     t.is_some_and(|t| !t.starts_with('`') && t.eq_ignore_ascii_case(kw))
 }
 
+/// A name token without the mark `tokens` puts on quoted names.
 fn ident(t: &str) -> String {
     t.strip_prefix('`').unwrap_or(t).to_string()
 }
@@ -149,223 +151,245 @@ fn qualified(toks: &[String], i: usize, default_db: &str) -> Option<((String, St
     }
 }
 
-/// Classifies a statement. Never fails: unknown statements are `Other`.
-pub fn classify(sql: &str, default_db: &str) -> DdlInfo {
-    let toks = tokens(sql);
-    let other = DdlInfo {
-        kind: DdlKind::Other,
-        database: default_db.to_string(),
-        tables: vec![],
-    };
-    let mut i = 0;
-    let kw = |i: usize, k: &str| is_kw(toks.get(i), k);
-    let skip_if_exists = |mut i: usize| {
-        if is_kw(toks.get(i), "IF") {
+/// The tokens of one statement and the session's default database, read by position.
+struct Toks<'a> {
+    toks: &'a [String],
+    default_db: &'a str,
+}
+
+impl Toks<'_> {
+    /// Whether token `i` is the (unquoted) keyword `k`.
+    fn kw(&self, i: usize, k: &str) -> bool {
+        is_kw(self.toks.get(i), k)
+    }
+
+    /// The index after an optional `IF [NOT] EXISTS` at `i`.
+    fn skip_if_exists(&self, mut i: usize) -> usize {
+        if self.kw(i, "IF") {
             i += 1;
-            if is_kw(toks.get(i), "NOT") {
+            if self.kw(i, "NOT") {
                 i += 1;
             }
-            if is_kw(toks.get(i), "EXISTS") {
+            if self.kw(i, "EXISTS") {
                 i += 1;
             }
         }
         i
-    };
-    if kw(i, "CREATE") {
-        i += 1;
-        if kw(i, "OR") && kw(i + 1, "REPLACE") {
-            i += 2;
-        }
-        if kw(i, "TEMPORARY") {
-            return other; // temporary tables are not logged as row changes
-        }
-        while kw(i, "ONLINE") || kw(i, "OFFLINE") {
+    }
+
+    /// Reads `[db.]name` at `i`; returns the pair and the index after it.
+    fn name(&self, i: usize) -> Option<((String, String), usize)> {
+        qualified(self.toks, i, self.default_db)
+    }
+
+    /// The table after the first `ON` from `i` on (`… INDEX name ON tbl`).
+    fn table_after_on(&self, mut i: usize) -> Option<(String, String)> {
+        while i < self.toks.len() && !self.kw(i, "ON") {
             i += 1;
         }
-        if kw(i, "TABLE") {
-            let j = skip_if_exists(i + 1);
-            if let Some((t, _)) = qualified(&toks, j, default_db) {
-                return DdlInfo {
-                    kind: DdlKind::CreateTable,
-                    database: t.0.clone(),
-                    tables: vec![t],
-                };
-            }
-        } else if kw(i, "DATABASE") || kw(i, "SCHEMA") {
-            let j = skip_if_exists(i + 1);
-            if let Some(db) = toks.get(j) {
-                return DdlInfo {
-                    kind: DdlKind::CreateDatabase,
-                    database: ident(db),
-                    tables: vec![],
-                };
-            }
+        self.name(i + 1).map(|(t, _)| t)
+    }
+
+    /// Whether token `i` is a comma.
+    fn comma(&self, i: usize) -> bool {
+        self.toks.get(i).map(String::as_str) == Some(",")
+    }
+}
+
+/// A statement of `kind` on one table.
+fn on_table(kind: DdlKind, t: (String, String)) -> DdlInfo {
+    DdlInfo {
+        kind,
+        database: t.0.clone(),
+        tables: vec![t],
+    }
+}
+
+/// A statement of `kind` on several tables; its database is the first table's.
+fn on_tables(kind: DdlKind, tables: Vec<(String, String)>) -> DdlInfo {
+    DdlInfo {
+        kind,
+        database: tables[0].0.clone(),
+        tables,
+    }
+}
+
+/// A statement of `kind` on a database named by token `db`.
+fn on_database(kind: DdlKind, db: &str) -> DdlInfo {
+    DdlInfo {
+        kind,
+        database: ident(db),
+        tables: vec![],
+    }
+}
+
+/// Classifies a statement. Never fails: unknown statements are `Other`.
+pub fn classify(sql: &str, default_db: &str) -> DdlInfo {
+    let toks = tokens(sql);
+    let t = Toks {
+        toks: &toks,
+        default_db,
+    };
+    let found = if t.kw(0, "CREATE") {
+        classify_create(&t)
+    } else if t.kw(0, "ALTER") {
+        classify_alter(&t)
+    } else if t.kw(0, "DROP") {
+        classify_drop(&t)
+    } else if t.kw(0, "RENAME") && (t.kw(1, "TABLE") || t.kw(1, "TABLES")) {
+        classify_rename(&t)
+    } else if t.kw(0, "TRUNCATE") {
+        let j = if t.kw(1, "TABLE") { 2 } else { 1 };
+        t.name(j)
+            .map(|(tb, _)| on_table(DdlKind::TruncateTable, tb))
+    } else {
+        None
+    };
+    found.unwrap_or_else(|| DdlInfo {
+        kind: DdlKind::Other,
+        database: default_db.to_string(),
+        tables: vec![],
+    })
+}
+
+/// `CREATE [OR REPLACE] TABLE | DATABASE | SCHEMA | [UNIQUE…] INDEX`; `None` otherwise.
+fn classify_create(t: &Toks<'_>) -> Option<DdlInfo> {
+    let mut i = 1;
+    if t.kw(i, "OR") && t.kw(i + 1, "REPLACE") {
+        i += 2;
+    }
+    if t.kw(i, "TEMPORARY") {
+        return None; // temporary tables are not logged as row changes
+    }
+    while t.kw(i, "ONLINE") || t.kw(i, "OFFLINE") {
+        i += 1;
+    }
+    if t.kw(i, "TABLE") {
+        let j = t.skip_if_exists(i + 1);
+        return t.name(j).map(|(tb, _)| on_table(DdlKind::CreateTable, tb));
+    }
+    if t.kw(i, "DATABASE") || t.kw(i, "SCHEMA") {
+        let j = t.skip_if_exists(i + 1);
+        return t
+            .toks
+            .get(j)
+            .map(|db| on_database(DdlKind::CreateDatabase, db));
+    }
+    // CREATE [UNIQUE|FULLTEXT|SPATIAL] INDEX name ON tbl
+    let mut j = i;
+    while t.kw(j, "UNIQUE") || t.kw(j, "FULLTEXT") || t.kw(j, "SPATIAL") {
+        j += 1;
+    }
+    index_on(t, j, DdlKind::CreateIndex)
+}
+
+/// `ALTER TABLE` (a RENAME in it makes it `RenameTable`) and `ALTER DATABASE | SCHEMA`.
+fn classify_alter(t: &Toks<'_>) -> Option<DdlInfo> {
+    let mut j = 1;
+    while t.kw(j, "ONLINE") || t.kw(j, "IGNORE") || t.kw(j, "OFFLINE") {
+        j += 1;
+    }
+    if t.kw(j, "TABLE") {
+        let k = t.skip_if_exists(j + 1);
+        let (tb, next) = t.name(k)?;
+        let mut tables = vec![tb];
+        tables.extend(alter_rename_target(t, next));
+        let kind = if tables.len() > 1 {
+            DdlKind::RenameTable
         } else {
-            // CREATE [UNIQUE|FULLTEXT|SPATIAL] INDEX name ON tbl
-            let mut j = i;
-            while kw(j, "UNIQUE") || kw(j, "FULLTEXT") || kw(j, "SPATIAL") {
-                j += 1;
-            }
-            if kw(j, "INDEX") {
-                let mut k = j + 1;
-                while k < toks.len() && !kw(k, "ON") {
-                    k += 1;
-                }
-                if let Some((t, _)) = qualified(&toks, k + 1, default_db) {
-                    return DdlInfo {
-                        kind: DdlKind::CreateIndex,
-                        database: t.0.clone(),
-                        tables: vec![t],
-                    };
-                }
-            }
-        }
-        return other;
+            DdlKind::AlterTable
+        };
+        return Some(on_tables(kind, tables));
     }
-    if kw(0, "ALTER") {
-        let mut j = 1;
-        while kw(j, "ONLINE") || kw(j, "IGNORE") || kw(j, "OFFLINE") {
-            j += 1;
-        }
-        if kw(j, "TABLE") {
-            let k = skip_if_exists(j + 1);
-            if let Some((t, next)) = qualified(&toks, k, default_db) {
-                let mut tables = vec![t.clone()];
-                // ALTER TABLE a RENAME [TO|AS] b
-                let mut m = next;
-                while m < toks.len() {
-                    if kw(m, "RENAME")
-                        && !kw(m + 1, "COLUMN")
-                        && !kw(m + 1, "INDEX")
-                        && !kw(m + 1, "KEY")
-                    {
-                        let mut n = m + 1;
-                        if kw(n, "TO") || kw(n, "AS") {
-                            n += 1;
-                        }
-                        if let Some((nt, _)) = qualified(&toks, n, default_db) {
-                            tables.push(nt);
-                        }
-                        break;
-                    }
-                    m += 1;
-                }
-                return DdlInfo {
-                    kind: if tables.len() > 1 {
-                        DdlKind::RenameTable
-                    } else {
-                        DdlKind::AlterTable
-                    },
-                    database: t.0.clone(),
-                    tables,
-                };
-            }
-        } else if kw(j, "DATABASE") || kw(j, "SCHEMA") {
-            let db = toks
-                .get(j + 1)
-                .filter(|t| {
-                    !is_kw(Some(t), "CHARACTER")
-                        && !is_kw(Some(t), "DEFAULT")
-                        && !is_kw(Some(t), "COLLATE")
-                })
-                .map(|t| ident(t))
-                .unwrap_or_else(|| default_db.to_string());
-            return DdlInfo {
-                kind: DdlKind::AlterDatabase,
-                database: db,
-                tables: vec![],
-            };
-        }
-        return other;
+    if t.kw(j, "DATABASE") || t.kw(j, "SCHEMA") {
+        let db = t
+            .toks
+            .get(j + 1)
+            .filter(|tok| {
+                !is_kw(Some(tok), "CHARACTER")
+                    && !is_kw(Some(tok), "DEFAULT")
+                    && !is_kw(Some(tok), "COLLATE")
+            })
+            .map(|tok| ident(tok))
+            .unwrap_or_else(|| t.default_db.to_string());
+        return Some(DdlInfo {
+            kind: DdlKind::AlterDatabase,
+            database: db,
+            tables: vec![],
+        });
     }
-    if kw(0, "DROP") {
-        let mut j = 1;
-        if kw(j, "TEMPORARY") {
-            return other;
-        }
-        if kw(j, "TABLE") || kw(j, "TABLES") {
-            j = skip_if_exists(j + 1);
-            let mut tables = Vec::new();
-            while let Some((t, next)) = qualified(&toks, j, default_db) {
-                tables.push(t);
-                if toks.get(next).map(String::as_str) == Some(",") {
-                    j = next + 1;
-                } else {
-                    break;
-                }
-            }
-            if tables.is_empty() {
-                return other;
-            }
-            return DdlInfo {
-                kind: DdlKind::DropTable,
-                database: tables[0].0.clone(),
-                tables,
-            };
-        }
-        if kw(j, "DATABASE") || kw(j, "SCHEMA") {
-            j = skip_if_exists(j + 1);
-            if let Some(db) = toks.get(j) {
-                return DdlInfo {
-                    kind: DdlKind::DropDatabase,
-                    database: ident(db),
-                    tables: vec![],
-                };
-            }
-        }
-        if kw(j, "INDEX") {
-            let mut k = j + 1;
-            while k < toks.len() && !kw(k, "ON") {
-                k += 1;
-            }
-            if let Some((t, _)) = qualified(&toks, k + 1, default_db) {
-                return DdlInfo {
-                    kind: DdlKind::DropIndex,
-                    database: t.0.clone(),
-                    tables: vec![t],
-                };
-            }
-        }
-        return other;
+    None
+}
+
+/// The new name in `ALTER TABLE a … RENAME [TO|AS] b` (not RENAME COLUMN/INDEX/KEY), looked
+/// for from token `from` on.
+fn alter_rename_target(t: &Toks<'_>, from: usize) -> Option<(String, String)> {
+    let m = (from..t.toks.len()).find(|&m| {
+        t.kw(m, "RENAME") && !t.kw(m + 1, "COLUMN") && !t.kw(m + 1, "INDEX") && !t.kw(m + 1, "KEY")
+    })?;
+    let mut n = m + 1;
+    if t.kw(n, "TO") || t.kw(n, "AS") {
+        n += 1;
     }
-    if kw(0, "RENAME") && (kw(1, "TABLE") || kw(1, "TABLES")) {
-        let mut j = 2;
+    t.name(n).map(|(nt, _)| nt)
+}
+
+/// `DROP TABLE[S] a, b`, `DROP DATABASE | SCHEMA`, `DROP INDEX i ON t`; `None` otherwise.
+fn classify_drop(t: &Toks<'_>) -> Option<DdlInfo> {
+    let mut j = 1;
+    if t.kw(j, "TEMPORARY") {
+        return None;
+    }
+    if t.kw(j, "TABLE") || t.kw(j, "TABLES") {
+        j = t.skip_if_exists(j + 1);
         let mut tables = Vec::new();
-        while let Some((from, next)) = qualified(&toks, j, default_db) {
-            if !kw(next, "TO") {
-                break;
-            }
-            let Some((to, after)) = qualified(&toks, next + 1, default_db) else {
-                break;
-            };
-            tables.push(from);
-            tables.push(to);
-            if toks.get(after).map(String::as_str) == Some(",") {
-                j = after + 1;
+        while let Some((tb, next)) = t.name(j) {
+            tables.push(tb);
+            if t.comma(next) {
+                j = next + 1;
             } else {
                 break;
             }
         }
-        if tables.is_empty() {
-            return other;
+        return (!tables.is_empty()).then(|| on_tables(DdlKind::DropTable, tables));
+    }
+    if t.kw(j, "DATABASE") || t.kw(j, "SCHEMA") {
+        j = t.skip_if_exists(j + 1);
+        if let Some(db) = t.toks.get(j) {
+            return Some(on_database(DdlKind::DropDatabase, db));
         }
-        return DdlInfo {
-            kind: DdlKind::RenameTable,
-            database: tables[0].0.clone(),
-            tables,
+    }
+    index_on(t, j, DdlKind::DropIndex)
+}
+
+/// `INDEX name ON tbl` at token `i`: a statement of `kind` on `tbl`; `None` otherwise.
+fn index_on(t: &Toks<'_>, i: usize, kind: DdlKind) -> Option<DdlInfo> {
+    if !t.kw(i, "INDEX") {
+        return None;
+    }
+    t.table_after_on(i + 1).map(|tb| on_table(kind, tb))
+}
+
+/// `RENAME TABLE a TO b[, c TO d …]`: old and new names alternate; `None` when none parse.
+fn classify_rename(t: &Toks<'_>) -> Option<DdlInfo> {
+    let mut j = 2;
+    let mut tables = Vec::new();
+    while let Some((from, next)) = t.name(j) {
+        if !t.kw(next, "TO") {
+            break;
+        }
+        let Some((to, after)) = t.name(next + 1) else {
+            break;
         };
-    }
-    if kw(0, "TRUNCATE") {
-        let j = if kw(1, "TABLE") { 2 } else { 1 };
-        if let Some((t, _)) = qualified(&toks, j, default_db) {
-            return DdlInfo {
-                kind: DdlKind::TruncateTable,
-                database: t.0.clone(),
-                tables: vec![t],
-            };
+        tables.push(from);
+        tables.push(to);
+        if t.comma(after) {
+            j = after + 1;
+        } else {
+            break;
         }
     }
-    other
+    (!tables.is_empty()).then(|| on_tables(DdlKind::RenameTable, tables))
 }
 
 /// Applies a classified statement to the catalog and returns the touched tables' structures

@@ -260,16 +260,17 @@ pub fn describe_positional(tme: &TableMapEvent<'_>, wires: &[Wire]) -> Result<Ta
     build(tme, wires, &ext, names, true)
 }
 
-fn build(
-    tme: &TableMapEvent<'_>,
-    wires: &[Wire],
-    ext: &OptionalMetaExtractor<'_>,
-    names: Vec<String>,
-    names_are_positional: bool,
-) -> Result<TableDesc, String> {
+/// ENUM/SET labels and VECTOR dimensions from the optional metadata, in column order.
+struct Extras {
+    enums: std::vec::IntoIter<Vec<String>>,
+    sets: std::vec::IntoIter<Vec<String>>,
+    vector_dims: std::vec::IntoIter<u32>,
+}
+
+/// Reads the ENUM/SET labels and VECTOR dimensions the server logged for the table.
+fn read_extras(tme: &TableMapEvent<'_>) -> Result<Extras, String> {
     let mut enum_values: Vec<Vec<String>> = Vec::new();
     let mut set_values: Vec<Vec<String>> = Vec::new();
-    let mut geometry_seen = false;
     let mut vector_dims: Vec<u32> = Vec::new();
     for field in tme.iter_optional_meta() {
         match field.map_err(|e| format!("optional metadata: {e}"))? {
@@ -295,7 +296,6 @@ fn build(
                     );
                 }
             }
-            OptionalMetadataField::GeometryType(_) => geometry_seen = true,
             OptionalMetadataField::Dimensionality(v) => {
                 for d in v.iter_dimensionalities() {
                     vector_dims.push(d.map_err(|e| format!("vector dimensions: {e}"))? as u32);
@@ -304,66 +304,64 @@ fn build(
             _ => {}
         }
     }
-    let _ = geometry_seen;
+    Ok(Extras {
+        enums: enum_values.into_iter(),
+        sets: set_values.into_iter(),
+        vector_dims: vector_dims.into_iter(),
+    })
+}
+
+impl Extras {
+    /// The kind of a column laid out as `w`, with the next labels or dimensions filled in.
+    fn kind_for(&mut self, w: Wire) -> ColumnKind {
+        let mut kind = w.default_kind();
+        match &mut kind {
+            ColumnKind::Enum { values } => *values = self.enums.next().unwrap_or_default(),
+            ColumnKind::Set { values } => *values = self.sets.next().unwrap_or_default(),
+            ColumnKind::Vector { dims } => *dims = self.vector_dims.next().unwrap_or(0),
+            _ => {}
+        }
+        kind
+    }
+}
+
+/// Builds a description from the layout, the optional metadata and the column names.
+fn build(
+    tme: &TableMapEvent<'_>,
+    wires: &[Wire],
+    ext: &OptionalMetaExtractor<'_>,
+    names: Vec<String>,
+    names_are_positional: bool,
+) -> Result<TableDesc, String> {
+    let mut extras = read_extras(tme)?;
     let mut signed = ext.iter_signedness();
     let mut charsets = ext.iter_charset();
     let mut enum_set_charsets = ext.iter_enum_and_set_charset();
-    let (mut enums, mut sets, mut vecs) = (
-        enum_values.into_iter(),
-        set_values.into_iter(),
-        vector_dims.into_iter(),
-    );
     let nulls = tme.null_bitmask();
     let mut columns = Vec::with_capacity(wires.len());
-    for (i, (w, name)) in wires.iter().zip(names).enumerate() {
-        let mut kind = w.default_kind();
+    for (i, (&w, name)) in wires.iter().zip(names).enumerate() {
         let unsigned = if w.is_numeric() {
             signed.next().unwrap_or(false)
         } else {
             false
         };
         let charset = if w.is_character() {
-            let id = charsets
-                .next()
-                .transpose()
-                .map_err(|e| format!("charsets: {e}"))?
-                .unwrap_or(0);
-            if matches!(w, Wire::Geometry { .. } | Wire::Vector { .. }) {
-                Charset::Binary
-            } else if id == 0 {
-                // No charset metadata (MySQL 5.7, MariaDB < 10.5): text unless the
-                // catalog says otherwise; BLOB columns are only safe as bytes.
-                if matches!(w, Wire::Blob { .. }) && names_are_positional {
-                    Charset::Binary
-                } else {
-                    Charset::Utf8
-                }
-            } else {
-                Charset::from_collation(id)
-            }
+            text_charset(
+                w,
+                next_collation(&mut charsets, "charsets")?,
+                names_are_positional,
+            )
         } else if matches!(w, Wire::Enum { .. } | Wire::Set { .. }) {
-            let id = enum_set_charsets
-                .next()
-                .transpose()
-                .map_err(|e| format!("enum/set charsets: {e}"))?
-                .unwrap_or(0);
-            if id == 0 {
-                Charset::Utf8
-            } else {
-                Charset::from_collation(id)
+            match next_collation(&mut enum_set_charsets, "enum/set charsets")? {
+                0 => Charset::Utf8,
+                id => Charset::from_collation(id),
             }
         } else {
             Charset::Utf8
         };
-        match &mut kind {
-            ColumnKind::Enum { values } => *values = enums.next().unwrap_or_default(),
-            ColumnKind::Set { values } => *values = sets.next().unwrap_or_default(),
-            ColumnKind::Vector { dims } => *dims = vecs.next().unwrap_or(0),
-            _ => {}
-        }
         columns.push(ColumnDesc {
             name,
-            kind,
+            kind: extras.kind_for(w),
             unsigned,
             nullable: nulls.get(i).map(|b| *b).unwrap_or(true),
             charset,
@@ -382,6 +380,36 @@ fn build(
         columns,
         primary_key,
     })
+}
+
+/// The next collation id from a charset metadata iterator, 0 when it has none left;
+/// `what` names the metadata in the error.
+fn next_collation(
+    ids: &mut impl Iterator<Item = std::io::Result<u16>>,
+    what: &str,
+) -> Result<u16, String> {
+    Ok(ids
+        .next()
+        .transpose()
+        .map_err(|e| format!("{what}: {e}"))?
+        .unwrap_or(0))
+}
+
+/// The charset of a column the server lists in the charset metadata, from its collation id.
+fn text_charset(w: Wire, id: u16, names_are_positional: bool) -> Charset {
+    if matches!(w, Wire::Geometry { .. } | Wire::Vector { .. }) {
+        Charset::Binary
+    } else if id == 0 {
+        // No charset metadata (MySQL 5.7, MariaDB < 10.5): text unless the
+        // catalog says otherwise; BLOB columns are only safe as bytes.
+        if matches!(w, Wire::Blob { .. }) && names_are_positional {
+            Charset::Binary
+        } else {
+            Charset::Utf8
+        }
+    } else {
+        Charset::from_collation(id)
+    }
 }
 
 /// Completes a description built from a table map with what only the catalog knows about

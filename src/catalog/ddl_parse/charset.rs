@@ -1,0 +1,49 @@
+//! Charset and collation names in DDL: a column's or table's `CHARACTER SET` / `CHARSET` /
+//! `COLLATE` clause, the charset a name stands for, and how many bytes a character takes.
+
+use crate::model::Charset;
+
+/// The table's default charset from `[DEFAULT] CHARSET|CHARACTER SET [=] x` or
+/// `COLLATE [=] x` after the column list.
+pub(super) fn table_charset(sql: &str) -> Option<Charset> {
+    let tail = &sql[sql.rfind(')').unwrap_or(0)..];
+    charset_clause(tail)
+}
+
+/// The charset of the first `CHARACTER SET`, `CHARSET` or `COLLATE` clause in `text`.
+pub(super) fn charset_clause(text: &str) -> Option<Charset> {
+    let up = text.to_ascii_uppercase();
+    for key in ["CHARACTER SET", "CHARSET", "COLLATE"] {
+        if let Some(at) = up.find(key) {
+            let rest = text[at + key.len()..].trim_start();
+            let rest = rest.strip_prefix('=').unwrap_or(rest).trim_start();
+            let word: String = rest
+                .trim_start_matches(['`', '\'', '"'])
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !word.is_empty() {
+                return Some(charset_of(&word));
+            }
+        }
+    }
+    None
+}
+
+/// A charset from a charset or collation name (`utf8mb4`, `latin1_swedish_ci`, `binary`).
+pub(super) fn charset_of(name: &str) -> Charset {
+    let lower = name.to_ascii_lowercase();
+    let cs = lower.split('_').next().unwrap_or(&lower);
+    Charset::from_name(cs)
+}
+
+/// Bytes per character, to turn CHAR(n)/VARCHAR(n) into a byte length.
+pub(super) fn max_char_bytes(cs: Charset) -> u32 {
+    match cs {
+        Charset::Utf8 => 4,
+        Charset::Binary => 1,
+        Charset::Legacy(enc) if enc == encoding_rs::WINDOWS_1252 => 1,
+        Charset::Legacy(_) => 2,
+        Charset::Utf16Be | Charset::Utf16Le | Charset::Utf32 => 4,
+    }
+}
