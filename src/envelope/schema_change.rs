@@ -116,15 +116,7 @@ pub fn jdbc_type(c: &ColumnDesc) -> i32 {
 }
 
 fn charset_name(c: &ColumnDesc) -> Option<String> {
-    let textual = matches!(
-        c.kind,
-        ColumnKind::Char { .. }
-            | ColumnKind::VarChar { .. }
-            | ColumnKind::Blob { .. }
-            | ColumnKind::Enum { .. }
-            | ColumnKind::Set { .. }
-    );
-    if !textual || c.charset.is_binary() {
+    if !c.kind.has_charset() || c.charset.is_binary() {
         return None;
     }
     Some(match c.charset {

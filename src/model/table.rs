@@ -66,6 +66,36 @@ pub enum ColumnKind {
     },
 }
 
+impl ColumnKind {
+    /// Integers, floating point and DECIMAL: the types that can be `UNSIGNED`.
+    pub fn is_number(&self) -> bool {
+        matches!(
+            self,
+            ColumnKind::TinyInt
+                | ColumnKind::SmallInt
+                | ColumnKind::MediumInt
+                | ColumnKind::Int
+                | ColumnKind::BigInt
+                | ColumnKind::Float
+                | ColumnKind::Double
+                | ColumnKind::Decimal { .. }
+        )
+    }
+
+    /// CHAR, VARCHAR, TEXT/BLOB, ENUM and SET: the types whose values have a character set
+    /// (the `binary` one for their binary variants).
+    pub fn has_charset(&self) -> bool {
+        matches!(
+            self,
+            ColumnKind::Char { .. }
+                | ColumnKind::VarChar { .. }
+                | ColumnKind::Blob { .. }
+                | ColumnKind::Enum { .. }
+                | ColumnKind::Set { .. }
+        )
+    }
+}
+
 /// One column.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ColumnDesc {
@@ -189,18 +219,7 @@ impl ColumnDesc {
             ColumnKind::Geometry => "GEOMETRY",
             ColumnKind::Vector { .. } => "VECTOR",
         };
-        let numeric = matches!(
-            self.kind,
-            ColumnKind::TinyInt
-                | ColumnKind::SmallInt
-                | ColumnKind::MediumInt
-                | ColumnKind::Int
-                | ColumnKind::BigInt
-                | ColumnKind::Float
-                | ColumnKind::Double
-                | ColumnKind::Decimal { .. }
-        );
-        if numeric && self.unsigned {
+        if self.kind.is_number() && self.unsigned {
             format!("{base} UNSIGNED")
         } else {
             base.to_string()

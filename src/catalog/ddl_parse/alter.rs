@@ -341,15 +341,7 @@ pub(super) fn convert_to_charset(
     };
     let mut desc = TableDesc::clone(old);
     for c in &mut desc.columns {
-        let text = matches!(
-            c.kind,
-            ColumnKind::Char { .. }
-                | ColumnKind::VarChar { .. }
-                | ColumnKind::Blob { .. }
-                | ColumnKind::Enum { .. }
-                | ColumnKind::Set { .. }
-        );
-        if text && !c.charset.is_binary() {
+        if c.kind.has_charset() && !c.charset.is_binary() {
             c.charset = cs;
         }
     }
