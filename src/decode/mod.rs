@@ -8,7 +8,7 @@ use std::sync::Arc;
 pub mod json;
 
 use crate::catalog::table_map::Wire;
-use crate::model::{Charset, ColumnKind, DateTime, Row, TableDesc, Value};
+use crate::model::{Charset, ColumnDesc, ColumnKind, DateTime, Row, TableDesc, Value};
 
 /// Why a value could not be decoded: the column index and a reason.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,192 +181,49 @@ impl RowDecoder {
         }
     }
 
+    /// Decodes one present, non-NULL value of column `i`: a single dispatch on the wire
+    /// type into the helper for its type family.
     fn decode_value(&self, cur: &mut Cursor<'_>, i: usize, wire: Wire) -> Result<Value, String> {
         let col = &self.table.columns[i];
         let unsigned = col.unsigned;
-        Ok(match wire {
-            Wire::Tiny => int(cur.le(1)?, 1, unsigned),
-            Wire::Short => int(cur.le(2)?, 2, unsigned),
-            Wire::Int24 => int(cur.le(3)?, 3, unsigned),
-            Wire::Long => int(cur.le(4)?, 4, unsigned),
-            Wire::LongLong => int(cur.le(8)?, 8, unsigned),
-            Wire::Float => Value::Float(f32::from_bits(cur.le(4)? as u32)),
-            Wire::Double => Value::Double(f64::from_bits(cur.le(8)?)),
-            Wire::NewDecimal { precision, scale } => {
-                let (text, used) = read_decimal(&cur.buf[cur.pos..], precision, scale)?;
-                cur.take(used)?;
-                Value::Decimal(text)
-            }
-            Wire::Year => {
-                let y = cur.le(1)? as u16;
-                Value::Year(if y == 0 { 0 } else { 1900 + y })
-            }
-            Wire::Date => {
-                let v = cur.le(3)?;
-                Value::Date {
-                    year: (v >> 9) as u16,
-                    month: ((v >> 5) & 15) as u8,
-                    day: (v & 31) as u8,
-                }
-            }
-            Wire::Time => {
-                let raw = cur.le(3)? as i64;
-                let v = if raw & 0x80_0000 != 0 {
-                    raw - 0x100_0000
-                } else {
-                    raw
-                };
-                let a = v.abs();
-                let secs = (a / 10000) * 3600 + ((a / 100) % 100) * 60 + a % 100;
-                Value::Time(v.signum() * secs * 1_000_000)
-            }
-            Wire::Time2 { fsp } => Value::Time(json::time_from_packed(read_time2(cur, fsp)?)),
-            Wire::DateTime => {
-                let v = cur.le(8)?;
-                let (d, t) = (v / 1_000_000, v % 1_000_000);
-                Value::DateTime(DateTime {
-                    year: (d / 10000) as u16,
-                    month: ((d / 100) % 100) as u8,
-                    day: (d % 100) as u8,
-                    hour: (t / 10000) as u8,
-                    minute: ((t / 100) % 100) as u8,
-                    second: (t % 100) as u8,
-                    micros: 0,
-                })
-            }
-            Wire::DateTime2 { fsp } => {
-                let int_part = cur.be(5)? as i64 - 0x80_0000_0000;
-                let frac = read_frac(cur, fsp)?;
-                let packed = (int_part << 24) + frac as i64;
-                Value::DateTime(json::datetime_from_packed(packed))
-            }
-            Wire::Timestamp => Value::Timestamp {
+        match wire {
+            Wire::Tiny => Ok(int(cur.le(1)?, 1, unsigned)),
+            Wire::Short => Ok(int(cur.le(2)?, 2, unsigned)),
+            Wire::Int24 => Ok(int(cur.le(3)?, 3, unsigned)),
+            Wire::Long => Ok(int(cur.le(4)?, 4, unsigned)),
+            Wire::LongLong => Ok(int(cur.le(8)?, 8, unsigned)),
+            Wire::Float => Ok(Value::Float(f32::from_bits(cur.le(4)? as u32))),
+            Wire::Double => Ok(Value::Double(f64::from_bits(cur.le(8)?))),
+            Wire::NewDecimal { precision, scale } => decimal(cur, precision, scale),
+            Wire::Year => year(cur),
+            Wire::Date => date(cur),
+            Wire::Time => time(cur),
+            Wire::Time2 { fsp } => Ok(Value::Time(json::time_from_packed(read_time2(cur, fsp)?))),
+            Wire::DateTime => datetime(cur),
+            Wire::DateTime2 { fsp } => datetime2(cur, fsp),
+            Wire::Timestamp => Ok(Value::Timestamp {
                 secs: cur.le(4)? as i64,
                 micros: 0,
-            },
-            Wire::Timestamp2 { fsp } => {
-                let secs = cur.be(4)? as i64;
-                let micros = read_frac(cur, fsp)?;
-                Value::Timestamp { secs, micros }
-            }
-            Wire::Bit { bits } => {
-                let n = (bits as usize).div_ceil(8);
-                if n > 8 {
-                    return Err(format!("BIT({bits}) is wider than 64 bits"));
-                }
-                Value::Bit(cur.be(n)?)
-            }
+            }),
+            Wire::Timestamp2 { fsp } => timestamp2(cur, fsp),
+            Wire::Bit { bits } => bit(cur, bits),
             Wire::VarString { max_len } | Wire::FixedString { max_len } => {
-                let len = if max_len < 256 {
-                    cur.le(1)?
-                } else {
-                    cur.le(2)?
-                } as usize;
-                let bytes = cur.take(len)?;
-                if let (Wire::FixedString { .. }, ColumnKind::Char { max_bytes }) =
-                    (wire, &col.kind)
-                {
-                    if col.charset.is_binary() && bytes.len() < *max_bytes as usize {
-                        // BINARY(n) is zero-padded; the binlog drops the trailing zeros.
-                        let mut v = bytes.to_vec();
-                        v.resize(*max_bytes as usize, 0);
-                        return Ok(Value::Bytes(v));
-                    }
-                }
-                text_or_bytes(bytes, col.charset)?
+                string(cur, wire, max_len, col)
             }
-            Wire::Enum { pack_len } => {
-                let idx = cur.le(pack_len as usize)? as usize;
-                match &col.kind {
-                    // No labels known (positional replay of MINIMAL metadata): the index.
-                    ColumnKind::Enum { values } if values.is_empty() => Value::UInt(idx as u64),
-                    ColumnKind::Enum { values } => {
-                        if idx == 0 {
-                            Value::String(String::new())
-                        } else {
-                            Value::String(values.get(idx - 1).cloned().ok_or_else(|| {
-                                format!(
-                                    "ENUM index {idx} but the column has {} labels",
-                                    values.len()
-                                )
-                            })?)
-                        }
-                    }
-                    _ => return Err("ENUM value for a column not known as ENUM".into()),
-                }
-            }
-            Wire::Set { pack_len } => {
-                let bits = cur.le(pack_len as usize)?;
-                match &col.kind {
-                    // No labels known (positional replay of MINIMAL metadata): the bitmask.
-                    ColumnKind::Set { values } if values.is_empty() => Value::UInt(bits),
-                    ColumnKind::Set { values } => {
-                        let mut s = String::new();
-                        for b in 0..64 {
-                            if bits & (1u64 << b) != 0 {
-                                let label = values.get(b).ok_or_else(|| {
-                                    format!(
-                                        "SET bit {b} but the column has {} labels",
-                                        values.len()
-                                    )
-                                })?;
-                                if !s.is_empty() {
-                                    s.push(',');
-                                }
-                                s.push_str(label);
-                            }
-                        }
-                        Value::String(s)
-                    }
-                    _ => return Err("SET value for a column not known as SET".into()),
-                }
-            }
-            Wire::Blob { len_bytes } => {
-                let len = cur.le(len_bytes as usize)? as usize;
-                let bytes = cur.take(len)?;
-                if col.kind == ColumnKind::Json {
-                    // MariaDB logs JSON as LONGTEXT.
-                    Value::Json(
-                        std::str::from_utf8(bytes)
-                            .map_err(|_| "JSON text that is not UTF-8".to_string())?
-                            .to_owned(),
-                    )
-                } else {
-                    text_or_bytes(bytes, col.charset)?
-                }
-            }
+            Wire::Enum { pack_len } => enum_label(cur, pack_len, col),
+            Wire::Set { pack_len } => set_labels(cur, pack_len, col),
+            Wire::Blob { len_bytes } => blob(prefixed(cur, len_bytes)?, col),
             Wire::Json { len_bytes } => {
-                let len = cur.le(len_bytes as usize)? as usize;
-                Value::Json(json::jsonb_to_text(cur.take(len)?)?)
+                Ok(Value::Json(json::jsonb_to_text(prefixed(cur, len_bytes)?)?))
             }
-            Wire::Geometry { len_bytes } => {
-                let len = cur.le(len_bytes as usize)? as usize;
-                let bytes = cur.take(len)?;
-                if bytes.len() < 4 {
-                    return Err("GEOMETRY value shorter than its SRID".into());
-                }
-                Value::Geometry {
-                    srid: u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]),
-                    wkb: bytes[4..].to_vec(),
-                }
-            }
-            Wire::Vector { len_bytes } => {
-                let len = cur.le(len_bytes as usize)? as usize;
-                let bytes = cur.take(len)?;
-                if bytes.len() % 4 != 0 {
-                    return Err("VECTOR value whose length is not a multiple of 4".into());
-                }
-                Value::Vector(
-                    bytes
-                        .chunks_exact(4)
-                        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                        .collect(),
-                )
-            }
-        })
+            Wire::Geometry { len_bytes } => geometry(prefixed(cur, len_bytes)?),
+            Wire::Vector { len_bytes } => vector(prefixed(cur, len_bytes)?),
+        }
     }
 }
 
+/// An integer of `width` bytes, sign-extended unless the column is unsigned.
+#[inline]
 fn int(raw: u64, width: u32, unsigned: bool) -> Value {
     if unsigned {
         Value::UInt(raw)
@@ -376,6 +233,216 @@ fn int(raw: u64, width: u32, unsigned: bool) -> Value {
     }
 }
 
+/// A binary DECIMAL as canonical text.
+#[inline]
+fn decimal(cur: &mut Cursor<'_>, precision: u8, scale: u8) -> Result<Value, String> {
+    let (text, used) = read_decimal(&cur.buf[cur.pos..], precision, scale)?;
+    cur.take(used)?;
+    Ok(Value::Decimal(text))
+}
+
+/// YEAR: one byte past 1900 (0 stays 0).
+#[inline]
+fn year(cur: &mut Cursor<'_>) -> Result<Value, String> {
+    let y = cur.le(1)? as u16;
+    Ok(Value::Year(if y == 0 { 0 } else { 1900 + y }))
+}
+
+/// DATE: `year << 9 | month << 5 | day` in 3 bytes.
+#[inline]
+fn date(cur: &mut Cursor<'_>) -> Result<Value, String> {
+    let v = cur.le(3)?;
+    Ok(Value::Date {
+        year: (v >> 9) as u16,
+        month: ((v >> 5) & 15) as u8,
+        day: (v & 31) as u8,
+    })
+}
+
+/// Old TIME: signed HHMMSS in 3 bytes, as micros.
+#[inline]
+fn time(cur: &mut Cursor<'_>) -> Result<Value, String> {
+    let raw = cur.le(3)? as i64;
+    let v = if raw & 0x80_0000 != 0 {
+        raw - 0x100_0000
+    } else {
+        raw
+    };
+    let a = v.abs();
+    let secs = (a / 10000) * 3600 + ((a / 100) % 100) * 60 + a % 100;
+    Ok(Value::Time(v.signum() * secs * 1_000_000))
+}
+
+/// Old DATETIME: YYYYMMDDhhmmss as a little-endian 8-byte integer.
+#[inline]
+fn datetime(cur: &mut Cursor<'_>) -> Result<Value, String> {
+    let v = cur.le(8)?;
+    let (d, t) = (v / 1_000_000, v % 1_000_000);
+    Ok(Value::DateTime(DateTime {
+        year: (d / 10000) as u16,
+        month: ((d / 100) % 100) as u8,
+        day: (d % 100) as u8,
+        hour: (t / 10000) as u8,
+        minute: ((t / 100) % 100) as u8,
+        second: (t % 100) as u8,
+        micros: 0,
+    }))
+}
+
+/// DATETIME2: 5 big-endian bytes of packed date and time, then the fraction.
+#[inline]
+fn datetime2(cur: &mut Cursor<'_>, fsp: u8) -> Result<Value, String> {
+    let int_part = cur.be(5)? as i64 - 0x80_0000_0000;
+    let frac = read_frac(cur, fsp)?;
+    let packed = (int_part << 24) + frac as i64;
+    Ok(Value::DateTime(json::datetime_from_packed(packed)))
+}
+
+/// TIMESTAMP2: big-endian epoch seconds, then the fraction.
+#[inline]
+fn timestamp2(cur: &mut Cursor<'_>, fsp: u8) -> Result<Value, String> {
+    let secs = cur.be(4)? as i64;
+    let micros = read_frac(cur, fsp)?;
+    Ok(Value::Timestamp { secs, micros })
+}
+
+/// BIT(n): big-endian, at most 64 bits.
+#[inline]
+fn bit(cur: &mut Cursor<'_>, bits: u16) -> Result<Value, String> {
+    let n = (bits as usize).div_ceil(8);
+    if n > 8 {
+        return Err(format!("BIT({bits}) is wider than 64 bits"));
+    }
+    Ok(Value::Bit(cur.be(n)?))
+}
+
+/// CHAR/VARCHAR/BINARY/VARBINARY: a 1- or 2-byte length, then the bytes (BINARY(n)
+/// zero-padded back to its width).
+#[inline]
+fn string(
+    cur: &mut Cursor<'_>,
+    wire: Wire,
+    max_len: u16,
+    col: &ColumnDesc,
+) -> Result<Value, String> {
+    let len = if max_len < 256 {
+        cur.le(1)?
+    } else {
+        cur.le(2)?
+    } as usize;
+    let bytes = cur.take(len)?;
+    if let (Wire::FixedString { .. }, ColumnKind::Char { max_bytes }) = (wire, &col.kind) {
+        if col.charset.is_binary() && bytes.len() < *max_bytes as usize {
+            // BINARY(n) is zero-padded; the binlog drops the trailing zeros.
+            let mut v = bytes.to_vec();
+            v.resize(*max_bytes as usize, 0);
+            return Ok(Value::Bytes(v));
+        }
+    }
+    text_or_bytes(bytes, col.charset)
+}
+
+/// ENUM: the 1-based label index, as its label.
+#[inline]
+fn enum_label(cur: &mut Cursor<'_>, pack_len: u8, col: &ColumnDesc) -> Result<Value, String> {
+    let idx = cur.le(pack_len as usize)? as usize;
+    match &col.kind {
+        // No labels known (positional replay of MINIMAL metadata): the index.
+        ColumnKind::Enum { values } if values.is_empty() => Ok(Value::UInt(idx as u64)),
+        ColumnKind::Enum { values } => {
+            if idx == 0 {
+                Ok(Value::String(String::new()))
+            } else {
+                Ok(Value::String(values.get(idx - 1).cloned().ok_or_else(
+                    || {
+                        format!(
+                            "ENUM index {idx} but the column has {} labels",
+                            values.len()
+                        )
+                    },
+                )?))
+            }
+        }
+        _ => Err("ENUM value for a column not known as ENUM".into()),
+    }
+}
+
+/// SET: a bitmask of labels, as the comma-separated labels.
+#[inline]
+fn set_labels(cur: &mut Cursor<'_>, pack_len: u8, col: &ColumnDesc) -> Result<Value, String> {
+    let bits = cur.le(pack_len as usize)?;
+    match &col.kind {
+        // No labels known (positional replay of MINIMAL metadata): the bitmask.
+        ColumnKind::Set { values } if values.is_empty() => Ok(Value::UInt(bits)),
+        ColumnKind::Set { values } => {
+            let mut s = String::new();
+            for b in 0..64 {
+                if bits & (1u64 << b) != 0 {
+                    let label = values.get(b).ok_or_else(|| {
+                        format!("SET bit {b} but the column has {} labels", values.len())
+                    })?;
+                    if !s.is_empty() {
+                        s.push(',');
+                    }
+                    s.push_str(label);
+                }
+            }
+            Ok(Value::String(s))
+        }
+        _ => Err("SET value for a column not known as SET".into()),
+    }
+}
+
+/// The bytes after a `len_bytes`-byte little-endian length prefix.
+#[inline(always)]
+fn prefixed<'a>(cur: &mut Cursor<'a>, len_bytes: u8) -> Result<&'a [u8], String> {
+    let len = cur.le(len_bytes as usize)? as usize;
+    cur.take(len)
+}
+
+/// BLOB/TEXT: text in the column's charset, bytes when binary, JSON text for MariaDB's
+/// JSON (logged as LONGTEXT).
+#[inline]
+fn blob(bytes: &[u8], col: &ColumnDesc) -> Result<Value, String> {
+    if col.kind == ColumnKind::Json {
+        // MariaDB logs JSON as LONGTEXT.
+        Ok(Value::Json(
+            std::str::from_utf8(bytes)
+                .map_err(|_| "JSON text that is not UTF-8".to_string())?
+                .to_owned(),
+        ))
+    } else {
+        text_or_bytes(bytes, col.charset)
+    }
+}
+
+/// GEOMETRY: a little-endian SRID, then WKB.
+#[inline]
+fn geometry(bytes: &[u8]) -> Result<Value, String> {
+    if bytes.len() < 4 {
+        return Err("GEOMETRY value shorter than its SRID".into());
+    }
+    Ok(Value::Geometry {
+        srid: u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]),
+        wkb: bytes[4..].to_vec(),
+    })
+}
+
+/// VECTOR: little-endian f32s.
+#[inline]
+fn vector(bytes: &[u8]) -> Result<Value, String> {
+    if bytes.len() % 4 != 0 {
+        return Err("VECTOR value whose length is not a multiple of 4".into());
+    }
+    Ok(Value::Vector(
+        bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+    ))
+}
+
+/// Text in the charset, or the bytes themselves when the charset is binary.
 fn text_or_bytes(bytes: &[u8], cs: Charset) -> Result<Value, String> {
     if cs.is_binary() {
         Ok(Value::Bytes(bytes.to_vec()))

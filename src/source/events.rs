@@ -9,21 +9,30 @@
 //! its position, table and column; the first `skip_rows` changes of the transaction the
 //! stream resumes into are not sent again (they were delivered before the restart): they
 //! go out as `SourceEvent::Skipped`, which only transaction metadata counts.
+//!
+//! This file holds the handler's state and the dispatcher; the handling itself is split by
+//! concern: `txn` (GTIDs, opening and committing transactions), `rows` (table maps and
+//! rows events) and `query` (BEGIN/COMMIT and DDL).
+
+mod query;
+mod rows;
+mod txn;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use mysql_common::binlog::consts::EventType;
-use mysql_common::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
+use mysql_common::binlog::events::{
+    Event, EventData, IncidentEvent, RotateEvent, TransactionPayloadEvent,
+};
 
-use crate::catalog::ddl;
-use crate::catalog::table_map::{self, Wire};
-use crate::decode::{Bitmap, Cursor, RowDecoder};
+use crate::decode::RowDecoder;
 use crate::error::{Error, Result};
 use crate::model::{
-    BinlogPosition, Catalog, Change, Filter, Flavor, GtidSet, MariadbGtid, MariadbGtidList,
-    MysqlGtidSet, Op, Position, SchemaChange, SnapshotMarker, SourceEvent, SourceOffset, TableDesc,
+    BinlogPosition, Catalog, Filter, Flavor, GtidSet, Position, SourceEvent, SourceOffset,
 };
+use rows::TableSlot;
+use txn::Txn;
 
 // MariaDB-specific event types (not in mysql_common's EventType).
 const MARIADB_ANNOTATE_ROWS: u8 = 160;
@@ -35,32 +44,6 @@ const MARIADB_QUERY_COMPRESSED: u8 = 165;
 const MARIADB_ROWS_COMPRESSED_FIRST: u8 = 166;
 const MARIADB_ROWS_COMPRESSED_LAST: u8 = 171;
 const MARIADB_FL_STANDALONE: u8 = 1;
-
-#[derive(Debug)]
-enum TableSlot {
-    Ignored,
-    Captured(Arc<RowDecoder>),
-}
-
-#[derive(Debug)]
-struct Txn {
-    file: Arc<str>,
-    pos: u64,
-    gtid: Option<Arc<str>>,
-    gtid_before: Option<Arc<GtidSet>>,
-    rows: u64,
-    thread: Option<u32>,
-    began: bool,
-    standalone: bool,
-    /// What to add to the executed set at commit.
-    commit_gtid: Option<PendingGtid>,
-}
-
-#[derive(Debug, Clone)]
-enum PendingGtid {
-    Mysql { uuid: String, tag: String, gno: u64 },
-    Mariadb(MariadbGtid),
-}
 
 /// How an [`EventHandler`] starts, beyond its filter and position.
 #[derive(Debug, Clone, Default)]
@@ -209,6 +192,7 @@ impl EventHandler {
         }
     }
 
+    /// Where `event` starts (for an event inside a compressed payload: its outer event's start).
     fn here(&self, event: &Event) -> u64 {
         let h = event.header();
         if h.log_pos() == 0 {
@@ -218,6 +202,7 @@ impl EventHandler {
         }
     }
 
+    /// An error about `event`, naming the file and position it stands at.
     fn event_error(&self, event: &Event, reason: impl Into<String>) -> Error {
         Error::Event {
             position: format!("{}:{}", self.file, self.here(event)),
@@ -225,430 +210,7 @@ impl EventHandler {
         }
     }
 
-    /// Handles one event, appending what it produces to `out`.
-    pub fn handle(&mut self, event: &Event, out: &mut Vec<SourceEvent>) -> Result<()> {
-        let header = event.header();
-        let ty = header.event_type_raw();
-        if header.log_pos() != 0 && ty != EventType::ROTATE_EVENT as u8 {
-            self.outer_pos = (header.log_pos() as u64).saturating_sub(header.event_size() as u64);
-        }
-        match ty {
-            MARIADB_GTID => return self.handle_mariadb_gtid(event),
-            MARIADB_GTID_LIST => return self.handle_mariadb_gtid_list(event),
-            MARIADB_ANNOTATE_ROWS => {
-                if self.include_query {
-                    self.query = Some(Arc::from(String::from_utf8_lossy(event.data()).as_ref()));
-                }
-                return Ok(());
-            }
-            MARIADB_BINLOG_CHECKPOINT | MARIADB_START_ENCRYPTION => {
-                if ty == MARIADB_START_ENCRYPTION {
-                    return Err(self.event_error(
-                        event,
-                        "the binlog is encrypted (MariaDB encrypt_binlog); rowtide cannot read \
-                         encrypted binlogs from files — stream them from the server instead",
-                    ));
-                }
-                return Ok(());
-            }
-            MARIADB_QUERY_COMPRESSED
-            | MARIADB_ROWS_COMPRESSED_FIRST..=MARIADB_ROWS_COMPRESSED_LAST => {
-                return Err(self.event_error(
-                    event,
-                    "MariaDB compressed binlog events (log_bin_compress=ON) are not supported; \
-                     set log_bin_compress=OFF on the source (changes logged while it was ON \
-                     must be re-snapshotted)",
-                ));
-            }
-            _ => {}
-        }
-        let data = event
-            .read_data()
-            .map_err(|e| self.event_error(event, format!("malformed event (type {ty}): {e}")))?;
-        let Some(data) = data else {
-            return Ok(()); // unknown event types are ignorable by the protocol's rules
-        };
-        match data {
-            EventData::RotateEvent(r) => {
-                self.file = Arc::from(rotate_file_name(event, r.name_raw()).as_ref());
-                if !r.is_fake() {
-                    self.tables.clear();
-                }
-                Ok(())
-            }
-            EventData::GtidEvent(g) => {
-                let uuid = format_uuid(&g.sid());
-                let tag = g.tag().map(|t| t.to_string()).unwrap_or_default();
-                let text = if tag.is_empty() {
-                    format!("{uuid}:{}", g.gno())
-                } else {
-                    format!("{uuid}:{tag}:{}", g.gno())
-                };
-                self.flavor.get_or_insert(Flavor::Mysql);
-                self.open_txn(
-                    event,
-                    Some(text),
-                    Some(PendingGtid::Mysql {
-                        uuid,
-                        tag,
-                        gno: g.gno(),
-                    }),
-                    false,
-                );
-                Ok(())
-            }
-            EventData::AnonymousGtidEvent(_) => {
-                self.open_txn(event, None, None, false);
-                Ok(())
-            }
-            EventData::PreviousGtidsEvent(p) => {
-                if self.executed.is_none() {
-                    let mut set = MysqlGtidSet::default();
-                    for sid in p.sids() {
-                        let uuid = format_uuid(&sid.uuid());
-                        let tag = sid.tag().map(|t| t.to_string()).unwrap_or_default();
-                        for iv in sid.intervals() {
-                            let (start, end) = (iv.start(), iv.end());
-                            for gno in start..end.min(start.saturating_add(1_000_000)) {
-                                set.add(&uuid, &tag, gno);
-                            }
-                        }
-                    }
-                    self.executed = Some(GtidSet::Mysql(set));
-                    self.executed_arc = self.executed.clone().map(Arc::new);
-                }
-                Ok(())
-            }
-            EventData::QueryEvent(q) => {
-                let sql = q.query();
-                let schema = q.schema().into_owned();
-                self.handle_query(event, &sql, &schema, q.thread_id(), out)
-            }
-            EventData::XidEvent(_) => {
-                self.commit(event, out);
-                Ok(())
-            }
-            EventData::RowsQueryEvent(q) => {
-                if self.include_query {
-                    self.query = Some(Arc::from(q.query().as_ref()));
-                }
-                Ok(())
-            }
-            EventData::TableMapEvent(tme) => self.handle_table_map(event, &tme),
-            EventData::RowsEvent(rows) => self.handle_rows(event, &rows, out),
-            EventData::IncidentEvent(i) => Err(self.event_error(
-                event,
-                format!(
-                    "the source logged an incident ({}): changes may be missing from the \
-                     binlog; re-snapshot the captured tables",
-                    String::from_utf8_lossy(i.message_raw())
-                ),
-            )),
-            EventData::TransactionPayloadEvent(tpe) => {
-                // Decompress once to check it is whole: a silently empty payload would drop
-                // a transaction.
-                let declared = tpe.uncompressed_size();
-                let got = tpe.decompressed().and_then(|mut r| {
-                    let mut buf = Vec::new();
-                    std::io::Read::read_to_end(&mut r, &mut buf).map(|_| buf.len() as u64)
-                });
-                match got {
-                    Ok(n) if declared == 0 || n == declared => Ok(()),
-                    Ok(n) => Err(self.event_error(
-                        event,
-                        format!("compressed transaction declares {declared} bytes but holds {n}"),
-                    )),
-                    Err(e) => Err(self.event_error(
-                        event,
-                        format!("compressed transaction cannot be decompressed: {e}"),
-                    )),
-                }
-            }
-            _ => Ok(()),
-        }
-    }
-
-    fn open_txn(
-        &mut self,
-        event: &Event,
-        gtid: Option<String>,
-        pending: Option<PendingGtid>,
-        standalone: bool,
-    ) {
-        let pos = self.here(event);
-        self.txn = Some(Txn {
-            file: self.file.clone(),
-            pos,
-            gtid: gtid.map(Arc::from),
-            gtid_before: self.executed_arc.clone(),
-            rows: 0,
-            thread: None,
-            began: false,
-            standalone,
-            commit_gtid: pending,
-        });
-    }
-
-    fn handle_mariadb_gtid(&mut self, event: &Event) -> Result<()> {
-        let d = event.data();
-        if d.len() < 13 {
-            return Err(self.event_error(event, "MariaDB GTID event too short"));
-        }
-        let seq = u64::from_le_bytes(d[0..8].try_into().unwrap_or_default());
-        let domain = u32::from_le_bytes(d[8..12].try_into().unwrap_or_default());
-        let flags = d[12];
-        let gtid = MariadbGtid {
-            domain,
-            server: event.header().server_id(),
-            seq,
-        };
-        self.flavor.get_or_insert(Flavor::Mariadb);
-        self.open_txn(
-            event,
-            Some(gtid.to_string()),
-            Some(PendingGtid::Mariadb(gtid)),
-            flags & MARIADB_FL_STANDALONE != 0,
-        );
-        Ok(())
-    }
-
-    fn handle_mariadb_gtid_list(&mut self, event: &Event) -> Result<()> {
-        let d = event.data();
-        if d.len() < 4 {
-            return Err(self.event_error(event, "MariaDB GTID_LIST event too short"));
-        }
-        let count =
-            (u32::from_le_bytes(d[0..4].try_into().unwrap_or_default()) & 0x0fff_ffff) as usize;
-        if d.len() < 4 + count * 16 {
-            return Err(self.event_error(event, "MariaDB GTID_LIST event truncated"));
-        }
-        self.flavor.get_or_insert(Flavor::Mariadb);
-        let mut list = match self.executed.take() {
-            Some(GtidSet::Mariadb(l)) => l,
-            _ => MariadbGtidList::default(),
-        };
-        for i in 0..count {
-            let b = &d[4 + i * 16..4 + (i + 1) * 16];
-            let g = MariadbGtid {
-                domain: u32::from_le_bytes(b[0..4].try_into().unwrap_or_default()),
-                server: u32::from_le_bytes(b[4..8].try_into().unwrap_or_default()),
-                seq: u64::from_le_bytes(b[8..16].try_into().unwrap_or_default()),
-            };
-            if !list.covers(&g) {
-                list.apply(g);
-            }
-        }
-        self.executed = Some(GtidSet::Mariadb(list));
-        self.executed_arc = self.executed.clone().map(Arc::new);
-        Ok(())
-    }
-
-    fn handle_query(
-        &mut self,
-        event: &Event,
-        sql: &str,
-        schema: &str,
-        thread: u32,
-        out: &mut Vec<SourceEvent>,
-    ) -> Result<()> {
-        let trimmed = sql.trim();
-        if trimmed.eq_ignore_ascii_case("BEGIN")
-            || trimmed.eq_ignore_ascii_case("START TRANSACTION")
-        {
-            match &mut self.txn {
-                Some(t) if !t.began && t.rows == 0 => {
-                    t.began = true;
-                    t.thread = Some(thread);
-                }
-                _ => {
-                    self.open_txn(event, None, None, false);
-                    if let Some(t) = &mut self.txn {
-                        t.began = true;
-                        t.thread = Some(thread);
-                    }
-                }
-            }
-            return Ok(());
-        }
-        if trimmed.eq_ignore_ascii_case("COMMIT") || trimmed.eq_ignore_ascii_case("ROLLBACK") {
-            // ROLLBACK appears for transactions that touched non-transactional tables: the
-            // rows it logged did happen, so they are kept and the transaction ends.
-            self.commit(event, out);
-            return Ok(());
-        }
-        if self.txn.is_none() {
-            self.open_txn(event, None, None, true);
-        }
-        if let Some(t) = &mut self.txn {
-            t.thread.get_or_insert(thread);
-        }
-        self.handle_ddl(event, sql, schema, out)?;
-        let ends = self.txn.as_ref().is_some_and(|t| t.standalone || !t.began);
-        if ends {
-            self.commit(event, out);
-        }
-        Ok(())
-    }
-
-    fn handle_ddl(
-        &mut self,
-        event: &Event,
-        sql: &str,
-        schema: &str,
-        out: &mut Vec<SourceEvent>,
-    ) -> Result<()> {
-        let info = ddl::classify(sql, schema);
-        if info.kind == ddl::DdlKind::Other {
-            return Ok(());
-        }
-        let captured: Vec<(String, String)> = info
-            .tables
-            .iter()
-            .filter(|(d, t)| self.captures(d, t))
-            .cloned()
-            .collect();
-        let db_level = matches!(
-            info.kind,
-            ddl::DdlKind::CreateDatabase | ddl::DdlKind::DropDatabase | ddl::DdlKind::AlterDatabase
-        );
-        if captured.is_empty() && !(db_level && self.filter.may_capture_db(&info.database)) {
-            return Ok(());
-        }
-        // Apply to the catalog (needed when the server logs MINIMAL metadata) and forget
-        // cached decoders of the touched tables.
-        let tables = ddl::apply(&mut self.catalog, &info, sql, schema);
-        self.decoder_cache.clear();
-        self.tables.clear();
-        let position = self.position_for(event, 0);
-        let ts_ms = event.header().timestamp() as i64 * 1000;
-        out.push(SourceEvent::SchemaChange(Box::new(SchemaChange {
-            database: info.database.clone(),
-            ddl: sql.to_string(),
-            position,
-            ts_ms,
-            server_id: event.header().server_id(),
-            tables,
-            change_type: info.kind.change_type(),
-            catalog_after: Some(self.catalog.clone()),
-        })));
-        Ok(())
-    }
-
-    fn commit(&mut self, event: &Event, out: &mut Vec<SourceEvent>) {
-        let Some(txn) = self.txn.take() else {
-            return;
-        };
-        match txn.commit_gtid {
-            Some(PendingGtid::Mysql { uuid, tag, gno }) => {
-                let set = match self
-                    .executed
-                    .get_or_insert_with(|| GtidSet::Mysql(Default::default()))
-                {
-                    GtidSet::Mysql(s) => s,
-                    other => {
-                        *other = GtidSet::Mysql(Default::default());
-                        match other {
-                            GtidSet::Mysql(s) => s,
-                            GtidSet::Mariadb(_) => unreachable!("just assigned"),
-                        }
-                    }
-                };
-                set.add(&uuid, &tag, gno);
-                self.executed_arc = self.executed.clone().map(Arc::new);
-            }
-            Some(PendingGtid::Mariadb(g)) => {
-                let list = match self
-                    .executed
-                    .get_or_insert_with(|| GtidSet::Mariadb(Default::default()))
-                {
-                    GtidSet::Mariadb(l) => l,
-                    other => {
-                        *other = GtidSet::Mariadb(Default::default());
-                        match other {
-                            GtidSet::Mariadb(l) => l,
-                            GtidSet::Mysql(_) => unreachable!("just assigned"),
-                        }
-                    }
-                };
-                list.apply(g);
-                self.executed_arc = self.executed.clone().map(Arc::new);
-            }
-            None => {}
-        }
-        self.skip_armed = false;
-        self.skip_rows = 0;
-        self.query = None;
-        let end = event.header().log_pos() as u64;
-        let end = if end == 0 { self.outer_pos } else { end };
-        out.push(SourceEvent::Commit {
-            offset: SourceOffset {
-                binlog: BinlogPosition::new(self.file.to_string(), end),
-                gtid_set: self.executed.clone(),
-                skip_rows: 0,
-            },
-            ts_ms: event.header().timestamp() as i64 * 1000,
-        });
-    }
-
-    fn handle_table_map(&mut self, event: &Event, tme: &TableMapEvent<'_>) -> Result<()> {
-        let table_id = tme.table_id();
-        let db = tme.database_name();
-        let name = tme.table_name();
-        if !self.captures(&db, &name) {
-            self.tables.insert(table_id, TableSlot::Ignored);
-            return Ok(());
-        }
-        if let Some((bytes, dec)) = self.decoder_cache.get(&table_id) {
-            if bytes.as_slice() == event.data() {
-                self.tables
-                    .insert(table_id, TableSlot::Captured(dec.clone()));
-                return Ok(());
-            }
-        }
-        let wires: Vec<Wire> = table_map::layout(tme)
-            .map_err(|e| self.event_error(event, format!("table map of {db}.{name}: {e}")))?;
-        let desc = match table_map::describe(tme, &wires)
-            .map_err(|e| self.event_error(event, format!("table map of {db}.{name}: {e}")))?
-        {
-            Some(mut desc) => {
-                // The catalog may know more than the table map (MariaDB JSON columns are
-                // LONGTEXT in the log; column defaults are not in the log at all): they come
-                // from DDL or information_schema.
-                if let Some(known) = self.catalog.get(&db, &name) {
-                    table_map::carry_over(&mut desc, known);
-                }
-                self.catalog.put(desc.clone());
-                desc
-            }
-            None => match self.catalog.get(&db, &name) {
-                Some(known) => {
-                    table_map::check_fits(known, &wires).map_err(|e| self.event_error(event, e))?;
-                    TableDesc::clone(known)
-                }
-                None if self.allow_positional_names => table_map::describe_positional(tme, &wires)
-                    .map_err(|e| {
-                        self.event_error(event, format!("table map of {db}.{name}: {e}"))
-                    })?,
-                None => {
-                    return Err(self.event_error(
-                        event,
-                        format!(
-                            "no schema is known for {db}.{name} and the server logs MINIMAL \
-                             table metadata; set binlog_row_metadata=FULL on the source, or \
-                             start from a point where rowtide can read the table's structure \
-                             (`rowtide replay --positional-names` decodes such tables with names @1, @2, …)"
-                        ),
-                    ))
-                }
-            },
-        };
-        let dec = Arc::new(RowDecoder::new(Arc::new(desc), wires));
-        self.decoder_cache
-            .insert(table_id, (event.data().to_vec(), dec.clone()));
-        self.tables.insert(table_id, TableSlot::Captured(dec));
-        Ok(())
-    }
-
+    /// Where the row `row` of `event` stands, within the open transaction if there is one.
     fn position_for(&self, event: &Event, row: u32) -> Position {
         let pos = self.here(event);
         match &self.txn {
@@ -675,170 +237,150 @@ impl EventHandler {
         }
     }
 
-    fn handle_rows(
+    /// Handles one event, appending what it produces to `out`.
+    pub fn handle(&mut self, event: &Event, out: &mut Vec<SourceEvent>) -> Result<()> {
+        let header = event.header();
+        let ty = header.event_type_raw();
+        if header.log_pos() != 0 && ty != EventType::ROTATE_EVENT as u8 {
+            self.outer_pos = (header.log_pos() as u64).saturating_sub(header.event_size() as u64);
+        }
+        if let Some(handled) = self.handle_mariadb_event(event, ty) {
+            return handled;
+        }
+        let data = event
+            .read_data()
+            .map_err(|e| self.event_error(event, format!("malformed event (type {ty}): {e}")))?;
+        let Some(data) = data else {
+            return Ok(()); // unknown event types are ignorable by the protocol's rules
+        };
+        self.dispatch(event, data, out)
+    }
+
+    /// MariaDB's own event types (which mysql_common does not parse); `None` for the rest.
+    fn handle_mariadb_event(&mut self, event: &Event, ty: u8) -> Option<Result<()>> {
+        Some(match ty {
+            MARIADB_GTID => self.handle_mariadb_gtid(event),
+            MARIADB_GTID_LIST => self.handle_mariadb_gtid_list(event),
+            MARIADB_ANNOTATE_ROWS => {
+                if self.include_query {
+                    self.query = Some(Arc::from(String::from_utf8_lossy(event.data()).as_ref()));
+                }
+                Ok(())
+            }
+            MARIADB_BINLOG_CHECKPOINT | MARIADB_START_ENCRYPTION => {
+                if ty == MARIADB_START_ENCRYPTION {
+                    return Some(Err(self.event_error(
+                        event,
+                        "the binlog is encrypted (MariaDB encrypt_binlog); rowtide cannot read \
+                         encrypted binlogs from files — stream them from the server instead",
+                    )));
+                }
+                Ok(())
+            }
+            MARIADB_QUERY_COMPRESSED
+            | MARIADB_ROWS_COMPRESSED_FIRST..=MARIADB_ROWS_COMPRESSED_LAST => Err(self
+                .event_error(
+                    event,
+                    "MariaDB compressed binlog events (log_bin_compress=ON) are not supported; \
+                     set log_bin_compress=OFF on the source (changes logged while it was ON \
+                     must be re-snapshotted)",
+                )),
+            _ => return None,
+        })
+    }
+
+    /// Hands one parsed event to its `handle_<event>`.
+    fn dispatch(
         &mut self,
         event: &Event,
-        rows: &RowsEventData<'_>,
+        data: EventData<'_>,
         out: &mut Vec<SourceEvent>,
     ) -> Result<()> {
-        let ty = event.header().event_type_raw();
-        let dec = match self.tables.get(&rows.table_id()) {
-            Some(TableSlot::Captured(d)) => d.clone(),
-            Some(TableSlot::Ignored) => return Ok(()),
-            None => {
-                return Err(self.event_error(
-                    event,
-                    format!(
-                        "rows event for table id {} without a preceding table map",
-                        rows.table_id()
-                    ),
-                ))
+        match data {
+            EventData::RotateEvent(r) => {
+                self.handle_rotate(event, &r);
+                Ok(())
             }
-        };
-        if self.txn.is_none() {
-            // Rows outside BEGIN/COMMIT (non-transactional engines on old servers): treat
-            // the statement as its own transaction, closed at the statement end flag.
-            self.open_txn(event, None, None, false);
-        }
-        let op = match EventType::try_from(ty) {
-            Ok(EventType::WRITE_ROWS_EVENT | EventType::WRITE_ROWS_EVENT_V1) => Op::Create,
-            Ok(EventType::DELETE_ROWS_EVENT | EventType::DELETE_ROWS_EVENT_V1) => Op::Delete,
-            Ok(
-                EventType::UPDATE_ROWS_EVENT
-                | EventType::UPDATE_ROWS_EVENT_V1
-                | EventType::PARTIAL_UPDATE_ROWS_EVENT,
-            ) => Op::Update,
-            _ => return Err(self.event_error(event, format!("unexpected rows event type {ty}"))),
-        };
-        let partial_event = ty == EventType::PARTIAL_UPDATE_ROWS_EVENT as u8;
-        let n = rows.num_columns() as usize;
-        if n != dec.wires.len() {
-            return Err(self.event_error(
-                event,
-                format!(
-                    "rows event for {} has {n} columns but its table map has {}",
-                    dec.table.full_name(),
-                    dec.wires.len()
-                ),
-            ));
-        }
-        let before_bits = rows.columns_before_image().map(bits_to_bytes);
-        let after_bits = rows.columns_after_image().map(bits_to_bytes);
-        let mut cur = Cursor::new(rows.rows_data());
-        let ts_ms = event.header().timestamp() as i64 * 1000;
-        let server_id = event.header().server_id();
-        let mut row_idx: u32 = 0;
-        while !cur.is_empty() {
-            let position = self.position_for(event, row_idx);
-            let decode_err = |e: crate::decode::DecodeError| {
-                let col = dec
-                    .table
-                    .columns
-                    .get(e.column)
-                    .map(|c| c.name.clone())
-                    .unwrap_or_else(|| format!("#{}", e.column));
-                Error::decode(&dec.table.full_name(), &col, &position, e.reason)
-            };
-            let (before, after) = match op {
-                Op::Create => {
-                    let bits = Bitmap::new(
-                        after_bits
-                            .as_deref()
-                            .or(before_bits.as_deref())
-                            .unwrap_or(&[]),
-                    );
-                    (
-                        None,
-                        Some(
-                            dec.decode_row(&mut cur, bits, None, None)
-                                .map_err(decode_err)?,
-                        ),
-                    )
-                }
-                Op::Delete => {
-                    let bits = Bitmap::new(before_bits.as_deref().unwrap_or(&[]));
-                    (
-                        Some(
-                            dec.decode_row(&mut cur, bits, None, None)
-                                .map_err(decode_err)?,
-                        ),
-                        None,
-                    )
-                }
-                _ => {
-                    let bb = Bitmap::new(before_bits.as_deref().unwrap_or(&[]));
-                    let before = dec
-                        .decode_row(&mut cur, bb, None, None)
-                        .map_err(decode_err)?;
-                    let mut partial_bytes = None;
-                    if partial_event {
-                        let opts = cur.lenenc().map_err(|r| {
-                            decode_err(crate::decode::DecodeError {
-                                column: 0,
-                                reason: r,
-                            })
-                        })?;
-                        if opts & 1 != 0 {
-                            let nbytes = dec.json_column_count().div_ceil(8);
-                            partial_bytes = Some(cur.take(nbytes).map_err(|r| {
-                                decode_err(crate::decode::DecodeError {
-                                    column: 0,
-                                    reason: r,
-                                })
-                            })?);
-                        }
-                    }
-                    let ab = Bitmap::new(after_bits.as_deref().unwrap_or(&[]));
-                    let after = dec
-                        .decode_row(&mut cur, ab, partial_bytes.map(Bitmap::new), Some(&before))
-                        .map_err(decode_err)?;
-                    (Some(before), Some(after))
-                }
-            };
-            row_idx += 1;
-            let txn = self.txn.as_mut().expect("a transaction was opened above");
-            txn.rows += 1;
-            let change = Box::new(Change {
-                table: dec.table.clone(),
-                op,
-                before,
-                after,
-                position,
-                ts_ms,
-                snapshot: SnapshotMarker::False,
-                thread: txn.thread,
-                query: self.query.clone(),
-                server_id,
-            });
-            if self.skip_armed && self.skip_rows > 0 {
-                self.skip_rows -= 1;
-                out.push(SourceEvent::Skipped(change));
-                continue;
+            EventData::GtidEvent(g) => {
+                self.handle_gtid(event, &g);
+                Ok(())
             }
-            out.push(SourceEvent::Change(change));
+            EventData::AnonymousGtidEvent(_) => {
+                self.open_txn(event, None, None, false);
+                Ok(())
+            }
+            EventData::PreviousGtidsEvent(p) => {
+                self.handle_previous_gtids(&p);
+                Ok(())
+            }
+            EventData::QueryEvent(q) => {
+                let sql = q.query();
+                let schema = q.schema().into_owned();
+                self.handle_query(event, &sql, &schema, q.thread_id(), out)
+            }
+            EventData::XidEvent(_) => {
+                self.commit(event, out);
+                Ok(())
+            }
+            EventData::RowsQueryEvent(q) => {
+                if self.include_query {
+                    self.query = Some(Arc::from(q.query().as_ref()));
+                }
+                Ok(())
+            }
+            EventData::TableMapEvent(tme) => self.handle_table_map(event, &tme),
+            EventData::RowsEvent(rows) => self.handle_rows(event, &rows, out),
+            EventData::IncidentEvent(i) => Err(self.incident_error(event, &i)),
+            EventData::TransactionPayloadEvent(tpe) => self.handle_transaction_payload(event, &tpe),
+            _ => Ok(()),
         }
-        // A statement outside any BEGIN (MyISAM on old servers) ends with its last rows event.
-        let stmt_end = rows.flags().bits() & 1 != 0;
-        if stmt_end
-            && self
-                .txn
-                .as_ref()
-                .is_some_and(|t| !t.began && t.gtid.is_none())
-        {
-            self.commit(event, out);
-        }
-        Ok(())
     }
-}
 
-fn bits_to_bytes(bits: &bitvec::slice::BitSlice<u8>) -> Vec<u8> {
-    let mut out = vec![0u8; bits.len().div_ceil(8)];
-    for (i, b) in bits.iter().by_vals().enumerate() {
-        if b {
-            out[i / 8] |= 1 << (i % 8);
+    /// ROTATE: the file name from here on; a real rotation (not the stream's artificial
+    /// first one) also ends the table ids' meaning.
+    fn handle_rotate(&mut self, event: &Event, r: &RotateEvent<'_>) {
+        self.file = Arc::from(rotate_file_name(event, r.name_raw()).as_ref());
+        if !r.is_fake() {
+            self.tables.clear();
         }
     }
-    out
+
+    /// INCIDENT: the source says changes may be missing, which is an error.
+    fn incident_error(&self, event: &Event, i: &IncidentEvent<'_>) -> Error {
+        self.event_error(
+            event,
+            format!(
+                "the source logged an incident ({}): changes may be missing from the \
+                 binlog; re-snapshot the captured tables",
+                String::from_utf8_lossy(i.message_raw())
+            ),
+        )
+    }
+
+    /// TRANSACTION_PAYLOAD: decompressed once to check it is whole (a silently empty
+    /// payload would drop a transaction).
+    fn handle_transaction_payload(
+        &self,
+        event: &Event,
+        tpe: &TransactionPayloadEvent<'_>,
+    ) -> Result<()> {
+        let declared = tpe.uncompressed_size();
+        let got = tpe.decompressed().and_then(|mut r| {
+            let mut buf = Vec::new();
+            std::io::Read::read_to_end(&mut r, &mut buf).map(|_| buf.len() as u64)
+        });
+        match got {
+            Ok(n) if declared == 0 || n == declared => Ok(()),
+            Ok(n) => Err(self.event_error(
+                event,
+                format!("compressed transaction declares {declared} bytes but holds {n}"),
+            )),
+            Err(e) => Err(self.event_error(
+                event,
+                format!("compressed transaction cannot be decompressed: {e}"),
+            )),
+        }
+    }
 }
 
 /// The file name a ROTATE event names. The live stream's first event is an artificial
@@ -868,16 +410,4 @@ fn rotate_file_name<'a>(event: &Event, name: &'a [u8]) -> std::borrow::Cow<'a, s
         _ => name,
     };
     String::from_utf8_lossy(name)
-}
-
-fn format_uuid(b: &[u8; 16]) -> String {
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
 }

@@ -30,7 +30,7 @@ use crate::error::{classify_mysql, Error, Result};
 use crate::metrics;
 use crate::model::value::days_from_civil;
 use crate::model::{
-    BinlogPosition, Change, ColumnKind, DateTime, Flavor, GtidSet, Op, Position, Row,
+    BinlogPosition, Change, ColumnDesc, ColumnKind, DateTime, Flavor, GtidSet, Op, Position, Row,
     SnapshotMarker, SourceEvent, SourceOffset, TableDesc, Value,
 };
 use crate::mysql::{self, ServerInfo};
@@ -285,6 +285,51 @@ struct CopyContext<'a> {
     shutdown: &'a CancellationToken,
 }
 
+impl CopyContext<'_> {
+    /// One snapshot row as an `op = r` change at the snapshot's point.
+    fn read_change(&self, table: &Arc<TableDesc>, row: Row, marker: SnapshotMarker) -> Change {
+        Change {
+            table: table.clone(),
+            op: Op::Read,
+            before: None,
+            after: Some(row),
+            position: Position {
+                file: self.file.clone(),
+                pos: self.offset.binlog.pos,
+                row: 0,
+                gtid: None,
+                txn_file: self.file.clone(),
+                txn_pos: self.offset.binlog.pos,
+                txn_row: 0,
+                gtid_before: None,
+            },
+            ts_ms: self.ts_ms,
+            snapshot: marker,
+            thread: None,
+            query: None,
+            server_id: 0,
+        }
+    }
+
+    /// A row of table `name` that could not be converted, naming the column and the point.
+    fn row_error(&self, name: &str, (column, reason): (String, String)) -> Error {
+        Error::Decode {
+            table: name.to_string(),
+            column,
+            position: format!("snapshot of {name} at {}", self.offset.binlog),
+            reason,
+        }
+    }
+
+    /// Sends an event on, or `Shutdown` when the receiver is gone.
+    async fn send(&self, event: SourceEvent) -> Result<()> {
+        if self.tx.send(event).await.is_err() {
+            return Err(Error::Shutdown);
+        }
+        Ok(())
+    }
+}
+
 /// Streams one table in primary-key order as `op = r` changes, then `SnapshotTableDone`.
 async fn copy_table(
     conn: &mut Conn,
@@ -292,28 +337,68 @@ async fn copy_table(
     ti: usize,
     ctx: &CopyContext<'_>,
 ) -> Result<u64> {
-    let (offset, file, ts_ms, fetch_size, tx, shutdown) = (
-        &ctx.offset,
-        &ctx.file,
-        ctx.ts_ms,
-        ctx.fetch_size,
-        ctx.tx,
-        ctx.shutdown,
-    );
-    let n_tables = ctx.n_tables;
     let name = table.full_name();
-    let estimate: Option<u64> = conn
+    let estimate = table_estimate(conn, table).await?;
+    metrics::snapshot_estimate(&name, estimate.unwrap_or(0));
+    info!(table = %name, estimated_rows = estimate.unwrap_or(0), "Snapshot of table started.");
+    let started = Instant::now();
+    let progress = Progress::new(&name, estimate.unwrap_or(0));
+    let mut result = conn.exec_iter(select_sql(table), ()).await.map_err(q)?;
+    let mut pending: Option<Row> = None;
+    let mut rows: u64 = 0;
+    let mut since_report = 0u64;
+    let first_table = ti == 0;
+    let last_table = ti + 1 == ctx.n_tables;
+    loop {
+        if ctx.shutdown.is_cancelled() {
+            return Err(Error::Shutdown);
+        }
+        let next = result.next().await.map_err(q)?;
+        let is_end = next.is_none();
+        if let Some(prev) = pending.take() {
+            let marker = snapshot_marker(rows == 0, is_end, first_table, last_table);
+            let change = ctx.read_change(table, prev, marker);
+            rows += 1;
+            since_report += 1;
+            ctx.send(SourceEvent::Change(Box::new(change))).await?;
+            if since_report as usize >= ctx.fetch_size {
+                metrics::snapshot_rows(&name, since_report);
+                progress.update(rows);
+                since_report = 0;
+            }
+        }
+        match next {
+            None => break,
+            Some(row) => {
+                let values = row.unwrap_raw();
+                pending = Some(convert_row(table, values).map_err(|e| ctx.row_error(&name, e))?);
+            }
+        }
+    }
+    drop(result);
+    metrics::snapshot_rows(&name, since_report);
+    progress.finish(rows);
+    let secs = started.elapsed().as_secs_f64();
+    info!(table = %name, rows, seconds = format!("{secs:.1}"), rows_per_sec = (rows as f64 / secs.max(1e-9)) as u64, "Snapshot of table finished.");
+    ctx.send(SourceEvent::SnapshotTableDone { table: name, rows })
+        .await?;
+    Ok(rows)
+}
+
+/// The server's estimate of a table's row count (`information_schema.TABLES.TABLE_ROWS`).
+async fn table_estimate(conn: &mut Conn, table: &TableDesc) -> Result<Option<u64>> {
+    Ok(conn
         .exec_first(
             "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
             (table.db.as_str(), table.name.as_str()),
         )
         .await
         .map_err(q)?
-        .flatten();
-    metrics::snapshot_estimate(&name, estimate.unwrap_or(0));
-    info!(table = %name, estimated_rows = estimate.unwrap_or(0), "Snapshot of table started.");
-    let started = Instant::now();
-    let progress = Progress::new(&name, estimate.unwrap_or(0));
+        .flatten())
+}
+
+/// The SELECT that reads every column of a table, in primary-key order when it has one.
+fn select_sql(table: &TableDesc) -> String {
     let cols: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
     let order = if table.primary_key.is_empty() {
         String::new()
@@ -325,102 +410,33 @@ async fn copy_table(
             .collect();
         format!(" ORDER BY {}", keys.join(", "))
     };
-    let sql = format!(
+    format!(
         "SELECT {} FROM {}.{}{}",
         cols.join(", "),
         quote(&table.db),
         quote(&table.name),
         order
-    );
-    let mut result = conn.exec_iter(sql, ()).await.map_err(q)?;
-    let mut pending: Option<Row> = None;
-    let mut rows: u64 = 0;
-    let mut since_report = 0u64;
-    let first_table = ti == 0;
-    let last_table = ti + 1 == n_tables;
-    loop {
-        if shutdown.is_cancelled() {
-            return Err(Error::Shutdown);
-        }
-        let next = result.next().await.map_err(q)?;
-        let is_end = next.is_none();
-        if let Some(prev) = pending.take() {
-            let marker = if rows == 0 && first_table {
-                SnapshotMarker::First
-            } else if is_end && last_table {
-                SnapshotMarker::Last
-            } else if rows == 0 {
-                SnapshotMarker::FirstInDataCollection
-            } else if is_end {
-                SnapshotMarker::LastInDataCollection
-            } else {
-                SnapshotMarker::True
-            };
-            let change = Change {
-                table: table.clone(),
-                op: Op::Read,
-                before: None,
-                after: Some(prev),
-                position: Position {
-                    file: file.clone(),
-                    pos: offset.binlog.pos,
-                    row: 0,
-                    gtid: None,
-                    txn_file: file.clone(),
-                    txn_pos: offset.binlog.pos,
-                    txn_row: 0,
-                    gtid_before: None,
-                },
-                ts_ms,
-                snapshot: marker,
-                thread: None,
-                query: None,
-                server_id: 0,
-            };
-            rows += 1;
-            since_report += 1;
-            if tx
-                .send(SourceEvent::Change(Box::new(change)))
-                .await
-                .is_err()
-            {
-                return Err(Error::Shutdown);
-            }
-            if since_report as usize >= fetch_size {
-                metrics::snapshot_rows(&name, since_report);
-                progress.update(rows);
-                since_report = 0;
-            }
-        }
-        match next {
-            None => break,
-            Some(row) => {
-                let values = row.unwrap_raw();
-                pending =
-                    Some(
-                        convert_row(table, values).map_err(|(col, reason)| Error::Decode {
-                            table: name.clone(),
-                            column: col,
-                            position: format!("snapshot of {name} at {}", offset.binlog),
-                            reason,
-                        })?,
-                    );
-            }
-        }
+    )
+}
+
+/// Where a row stands in the whole snapshot (first/last of all, of its table, or inside).
+fn snapshot_marker(
+    first_row: bool,
+    is_end: bool,
+    first_table: bool,
+    last_table: bool,
+) -> SnapshotMarker {
+    if first_row && first_table {
+        SnapshotMarker::First
+    } else if is_end && last_table {
+        SnapshotMarker::Last
+    } else if first_row {
+        SnapshotMarker::FirstInDataCollection
+    } else if is_end {
+        SnapshotMarker::LastInDataCollection
+    } else {
+        SnapshotMarker::True
     }
-    drop(result);
-    metrics::snapshot_rows(&name, since_report);
-    progress.finish(rows);
-    let secs = started.elapsed().as_secs_f64();
-    info!(table = %name, rows, seconds = format!("{secs:.1}"), rows_per_sec = (rows as f64 / secs.max(1e-9)) as u64, "Snapshot of table finished.");
-    if tx
-        .send(SourceEvent::SnapshotTableDone { table: name, rows })
-        .await
-        .is_err()
-    {
-        return Err(Error::Shutdown);
-    }
-    Ok(rows)
 }
 
 /// Progress of one table's copy: a bar on a terminal (stderr), a log line every 10 s
@@ -500,146 +516,194 @@ fn convert_row(
         .collect()
 }
 
-fn convert(col: &crate::model::ColumnDesc, v: MyValue) -> std::result::Result<Value, String> {
+/// One binary-protocol value as a `Value`, by the column's kind: a single dispatch into
+/// the helper for the kind's family.
+fn convert(col: &ColumnDesc, v: MyValue) -> std::result::Result<Value, String> {
     use ColumnKind as K;
     if v == MyValue::NULL {
         return Ok(Value::Null);
     }
-    let bytes = |v: MyValue| -> std::result::Result<Vec<u8>, String> {
-        match v {
-            MyValue::Bytes(b) => Ok(b),
-            other => Err(format!("expected bytes, got {other:?}")),
+    match &col.kind {
+        K::TinyInt | K::SmallInt | K::MediumInt | K::Int | K::BigInt => {
+            convert_int(v, col.unsigned)
         }
-    };
-    Ok(match &col.kind {
-        K::TinyInt | K::SmallInt | K::MediumInt | K::Int | K::BigInt => match v {
-            MyValue::Int(i) if col.unsigned => Value::UInt(i as u64),
-            MyValue::Int(i) => Value::Int(i),
-            MyValue::UInt(u) if col.unsigned => Value::UInt(u),
-            MyValue::UInt(u) => Value::Int(u as i64),
-            MyValue::Bytes(b) => {
-                let s = String::from_utf8_lossy(&b);
-                if col.unsigned {
-                    Value::UInt(s.parse().map_err(|_| format!("bad integer {s}"))?)
-                } else {
-                    Value::Int(s.parse().map_err(|_| format!("bad integer {s}"))?)
-                }
-            }
-            other => return Err(format!("unexpected integer value {other:?}")),
-        },
         K::Float => match v {
-            MyValue::Float(f) => Value::Float(f),
-            MyValue::Double(d) => Value::Float(d as f32),
-            other => return Err(format!("unexpected FLOAT value {other:?}")),
+            MyValue::Float(f) => Ok(Value::Float(f)),
+            MyValue::Double(d) => Ok(Value::Float(d as f32)),
+            other => Err(format!("unexpected FLOAT value {other:?}")),
         },
         K::Double => match v {
-            MyValue::Double(d) => Value::Double(d),
-            MyValue::Float(f) => Value::Double(f as f64),
-            other => return Err(format!("unexpected DOUBLE value {other:?}")),
+            MyValue::Double(d) => Ok(Value::Double(d)),
+            MyValue::Float(f) => Ok(Value::Double(f as f64)),
+            other => Err(format!("unexpected DOUBLE value {other:?}")),
         },
-        K::Decimal { .. } => {
-            Value::Decimal(String::from_utf8(bytes(v)?).map_err(|_| "DECIMAL text is not ASCII")?)
-        }
-        K::Bit { .. } => {
-            let b = bytes(v)?;
-            if b.len() > 8 {
-                return Err("BIT wider than 64 bits".into());
-            }
-            Value::Bit(b.iter().fold(0u64, |a, x| (a << 8) | *x as u64))
-        }
-        K::Year => match v {
-            MyValue::Int(y) => Value::Year(y as u16),
-            MyValue::UInt(y) => Value::Year(y as u16),
-            MyValue::Bytes(b) => Value::Year(
-                String::from_utf8_lossy(&b)
-                    .parse()
-                    .map_err(|_| "bad YEAR")?,
-            ),
-            other => return Err(format!("unexpected YEAR value {other:?}")),
-        },
+        K::Decimal { .. } => Ok(Value::Decimal(
+            String::from_utf8(bytes(v)?).map_err(|_| "DECIMAL text is not ASCII")?,
+        )),
+        K::Bit { .. } => convert_bit(v),
+        K::Year => convert_year(v),
         K::Date => match v {
-            MyValue::Date(y, m, d, ..) => Value::Date {
+            MyValue::Date(y, m, d, ..) => Ok(Value::Date {
                 year: y,
                 month: m,
                 day: d,
-            },
-            other => return Err(format!("unexpected DATE value {other:?}")),
+            }),
+            other => Err(format!("unexpected DATE value {other:?}")),
         },
-        K::Time { .. } => match v {
-            MyValue::Time(neg, days, h, m, s, us) => {
-                let micros = ((days as i64 * 24 + h as i64) * 3600 + m as i64 * 60 + s as i64)
-                    * 1_000_000
-                    + us as i64;
-                Value::Time(if neg { -micros } else { micros })
+        K::Time { .. } => convert_time(v),
+        K::DateTime { .. } => convert_datetime(v),
+        K::Timestamp { .. } => convert_timestamp(v),
+        K::Char { .. } | K::VarChar { .. } | K::Blob { .. } => convert_text(col, v),
+        K::Enum { .. } | K::Set { .. } => convert_label(col, v),
+        K::Json => Ok(Value::Json(
+            String::from_utf8(bytes(v)?).map_err(|_| "JSON text is not UTF-8")?,
+        )),
+        K::Geometry => convert_geometry(v),
+        K::Vector { .. } => convert_vector(v),
+    }
+}
+
+/// The bytes of a value the protocol sends as bytes.
+fn bytes(v: MyValue) -> std::result::Result<Vec<u8>, String> {
+    match v {
+        MyValue::Bytes(b) => Ok(b),
+        other => Err(format!("expected bytes, got {other:?}")),
+    }
+}
+
+/// TINYINT … BIGINT, by the column's signedness (text as well as binary values).
+fn convert_int(v: MyValue, unsigned: bool) -> std::result::Result<Value, String> {
+    Ok(match v {
+        MyValue::Int(i) if unsigned => Value::UInt(i as u64),
+        MyValue::Int(i) => Value::Int(i),
+        MyValue::UInt(u) if unsigned => Value::UInt(u),
+        MyValue::UInt(u) => Value::Int(u as i64),
+        MyValue::Bytes(b) => {
+            let s = String::from_utf8_lossy(&b);
+            if unsigned {
+                Value::UInt(s.parse().map_err(|_| format!("bad integer {s}"))?)
+            } else {
+                Value::Int(s.parse().map_err(|_| format!("bad integer {s}"))?)
             }
-            other => return Err(format!("unexpected TIME value {other:?}")),
-        },
-        K::DateTime { .. } => match v {
-            MyValue::Date(year, month, day, hour, minute, second, micros) => {
-                Value::DateTime(DateTime {
-                    year,
-                    month,
-                    day,
-                    hour,
-                    minute,
-                    second,
-                    micros,
+        }
+        other => return Err(format!("unexpected integer value {other:?}")),
+    })
+}
+
+/// BIT(n): big-endian bytes, at most 64 bits.
+fn convert_bit(v: MyValue) -> std::result::Result<Value, String> {
+    let b = bytes(v)?;
+    if b.len() > 8 {
+        return Err("BIT wider than 64 bits".into());
+    }
+    Ok(Value::Bit(b.iter().fold(0u64, |a, x| (a << 8) | *x as u64)))
+}
+
+/// YEAR, as a number or as text.
+fn convert_year(v: MyValue) -> std::result::Result<Value, String> {
+    Ok(match v {
+        MyValue::Int(y) => Value::Year(y as u16),
+        MyValue::UInt(y) => Value::Year(y as u16),
+        MyValue::Bytes(b) => Value::Year(
+            String::from_utf8_lossy(&b)
+                .parse()
+                .map_err(|_| "bad YEAR")?,
+        ),
+        other => return Err(format!("unexpected YEAR value {other:?}")),
+    })
+}
+
+/// TIME, as signed micros.
+fn convert_time(v: MyValue) -> std::result::Result<Value, String> {
+    match v {
+        MyValue::Time(neg, days, h, m, s, us) => {
+            let micros = ((days as i64 * 24 + h as i64) * 3600 + m as i64 * 60 + s as i64)
+                * 1_000_000
+                + us as i64;
+            Ok(Value::Time(if neg { -micros } else { micros }))
+        }
+        other => Err(format!("unexpected TIME value {other:?}")),
+    }
+}
+
+/// DATETIME, field by field.
+fn convert_datetime(v: MyValue) -> std::result::Result<Value, String> {
+    match v {
+        MyValue::Date(year, month, day, hour, minute, second, micros) => {
+            Ok(Value::DateTime(DateTime {
+                year,
+                month,
+                day,
+                hour,
+                minute,
+                second,
+                micros,
+            }))
+        }
+        other => Err(format!("unexpected DATETIME value {other:?}")),
+    }
+}
+
+/// TIMESTAMP (read in UTC) as epoch seconds; the zero date is the epoch.
+fn convert_timestamp(v: MyValue) -> std::result::Result<Value, String> {
+    match v {
+        MyValue::Date(y, mo, d, h, mi, s, us) => {
+            if mo == 0 || d == 0 {
+                Ok(Value::Timestamp { secs: 0, micros: 0 })
+            } else {
+                let days = days_from_civil(y as i64, mo as u32, d as u32);
+                Ok(Value::Timestamp {
+                    secs: days * 86_400 + h as i64 * 3600 + mi as i64 * 60 + s as i64,
+                    micros: us,
                 })
             }
-            other => return Err(format!("unexpected DATETIME value {other:?}")),
-        },
-        K::Timestamp { .. } => match v {
-            MyValue::Date(y, mo, d, h, mi, s, us) => {
-                if mo == 0 || d == 0 {
-                    Value::Timestamp { secs: 0, micros: 0 }
-                } else {
-                    let days = days_from_civil(y as i64, mo as u32, d as u32);
-                    Value::Timestamp {
-                        secs: days * 86_400 + h as i64 * 3600 + mi as i64 * 60 + s as i64,
-                        micros: us,
-                    }
-                }
-            }
-            other => return Err(format!("unexpected TIMESTAMP value {other:?}")),
-        },
-        K::Char { .. } | K::VarChar { .. } | K::Blob { .. } => {
-            let b = bytes(v)?;
-            if col.charset.is_binary() {
-                Value::Bytes(b)
-            } else {
-                Value::String(col.charset.decode(&b)?)
-            }
         }
-        K::Enum { .. } | K::Set { .. } => {
-            let b = bytes(v)?;
-            let cs = if col.charset.is_binary() {
-                crate::model::Charset::Utf8
-            } else {
-                col.charset
-            };
-            Value::String(cs.decode(&b)?)
-        }
-        K::Json => Value::Json(String::from_utf8(bytes(v)?).map_err(|_| "JSON text is not UTF-8")?),
-        K::Geometry => {
-            let b = bytes(v)?;
-            if b.len() < 4 {
-                return Err("GEOMETRY value shorter than its SRID".into());
-            }
-            Value::Geometry {
-                srid: u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-                wkb: b[4..].to_vec(),
-            }
-        }
-        K::Vector { .. } => {
-            let b = bytes(v)?;
-            if b.len() % 4 != 0 {
-                return Err("VECTOR length is not a multiple of 4".into());
-            }
-            Value::Vector(
-                b.chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                    .collect(),
-            )
-        }
+        other => Err(format!("unexpected TIMESTAMP value {other:?}")),
+    }
+}
+
+/// CHAR/VARCHAR/TEXT in the column's charset, or bytes when it is binary.
+fn convert_text(col: &ColumnDesc, v: MyValue) -> std::result::Result<Value, String> {
+    let b = bytes(v)?;
+    if col.charset.is_binary() {
+        Ok(Value::Bytes(b))
+    } else {
+        Ok(Value::String(col.charset.decode(&b)?))
+    }
+}
+
+/// ENUM/SET labels as text (UTF-8 when the column's charset is binary).
+fn convert_label(col: &ColumnDesc, v: MyValue) -> std::result::Result<Value, String> {
+    let b = bytes(v)?;
+    let cs = if col.charset.is_binary() {
+        crate::model::Charset::Utf8
+    } else {
+        col.charset
+    };
+    Ok(Value::String(cs.decode(&b)?))
+}
+
+/// GEOMETRY: a little-endian SRID, then WKB.
+fn convert_geometry(v: MyValue) -> std::result::Result<Value, String> {
+    let b = bytes(v)?;
+    if b.len() < 4 {
+        return Err("GEOMETRY value shorter than its SRID".into());
+    }
+    Ok(Value::Geometry {
+        srid: u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        wkb: b[4..].to_vec(),
     })
+}
+
+/// VECTOR: little-endian f32s.
+fn convert_vector(v: MyValue) -> std::result::Result<Value, String> {
+    let b = bytes(v)?;
+    if b.len() % 4 != 0 {
+        return Err("VECTOR length is not a multiple of 4".into());
+    }
+    Ok(Value::Vector(
+        b.chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+    ))
 }

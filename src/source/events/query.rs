@@ -1,0 +1,115 @@
+//! Query events of the [`EventHandler`]: transaction control statements (BEGIN, COMMIT,
+//! ROLLBACK) and DDL.
+//!
+//! Invariant: a DDL statement that touches a captured table (or a database the filter may
+//! capture) updates the catalog and forgets every cached decoder before its `SchemaChange`
+//! goes out, so no later row is decoded with the structure from before the statement; a
+//! DDL outside BEGIN is its own transaction and commits at once.
+
+use mysql_common::binlog::events::Event;
+
+use super::EventHandler;
+use crate::catalog::ddl;
+use crate::error::Result;
+use crate::model::{SchemaChange, SourceEvent};
+
+impl EventHandler {
+    /// A QUERY event: BEGIN opens, COMMIT/ROLLBACK closes, anything else may be DDL.
+    pub(super) fn handle_query(
+        &mut self,
+        event: &Event,
+        sql: &str,
+        schema: &str,
+        thread: u32,
+        out: &mut Vec<SourceEvent>,
+    ) -> Result<()> {
+        let trimmed = sql.trim();
+        if trimmed.eq_ignore_ascii_case("BEGIN")
+            || trimmed.eq_ignore_ascii_case("START TRANSACTION")
+        {
+            self.begin(event, thread);
+            return Ok(());
+        }
+        if trimmed.eq_ignore_ascii_case("COMMIT") || trimmed.eq_ignore_ascii_case("ROLLBACK") {
+            // ROLLBACK appears for transactions that touched non-transactional tables: the
+            // rows it logged did happen, so they are kept and the transaction ends.
+            self.commit(event, out);
+            return Ok(());
+        }
+        if self.txn.is_none() {
+            self.open_txn(event, None, None, true);
+        }
+        if let Some(t) = &mut self.txn {
+            t.thread.get_or_insert(thread);
+        }
+        self.handle_ddl(event, sql, schema, out)?;
+        let ends = self.txn.as_ref().is_some_and(|t| t.standalone || !t.began);
+        if ends {
+            self.commit(event, out);
+        }
+        Ok(())
+    }
+
+    /// BEGIN: marks the transaction its GTID opened as begun, or opens one.
+    fn begin(&mut self, event: &Event, thread: u32) {
+        match &mut self.txn {
+            Some(t) if !t.began && t.rows == 0 => {
+                t.began = true;
+                t.thread = Some(thread);
+            }
+            _ => {
+                self.open_txn(event, None, None, false);
+                if let Some(t) = &mut self.txn {
+                    t.began = true;
+                    t.thread = Some(thread);
+                }
+            }
+        }
+    }
+
+    /// A statement that may be DDL: applies it to the catalog and emits a `SchemaChange`
+    /// when it concerns what is captured.
+    fn handle_ddl(
+        &mut self,
+        event: &Event,
+        sql: &str,
+        schema: &str,
+        out: &mut Vec<SourceEvent>,
+    ) -> Result<()> {
+        let info = ddl::classify(sql, schema);
+        if info.kind == ddl::DdlKind::Other {
+            return Ok(());
+        }
+        let captured: Vec<(String, String)> = info
+            .tables
+            .iter()
+            .filter(|(d, t)| self.captures(d, t))
+            .cloned()
+            .collect();
+        let db_level = matches!(
+            info.kind,
+            ddl::DdlKind::CreateDatabase | ddl::DdlKind::DropDatabase | ddl::DdlKind::AlterDatabase
+        );
+        if captured.is_empty() && !(db_level && self.filter.may_capture_db(&info.database)) {
+            return Ok(());
+        }
+        // Apply to the catalog (needed when the server logs MINIMAL metadata) and forget
+        // cached decoders of the touched tables.
+        let tables = ddl::apply(&mut self.catalog, &info, sql, schema);
+        self.decoder_cache.clear();
+        self.tables.clear();
+        let position = self.position_for(event, 0);
+        let ts_ms = event.header().timestamp() as i64 * 1000;
+        out.push(SourceEvent::SchemaChange(Box::new(SchemaChange {
+            database: info.database.clone(),
+            ddl: sql.to_string(),
+            position,
+            ts_ms,
+            server_id: event.header().server_id(),
+            tables,
+            change_type: info.kind.change_type(),
+            catalog_after: Some(self.catalog.clone()),
+        })));
+        Ok(())
+    }
+}
