@@ -120,7 +120,7 @@ pub fn encode_event(
         // A delivered change needs no record; transaction metadata counted it already.
         SourceEvent::Skipped(_) => vec![],
         SourceEvent::Commit { offset, .. } => vec![commit_item(encoder, offset, meta)?],
-        SourceEvent::SnapshotTableDone { table, .. } => {
+        SourceEvent::SnapshotTableDone { table } => {
             vec![Item::mark(Mark::SnapshotTable(table))]
         }
         SourceEvent::SnapshotStarted {

@@ -158,7 +158,6 @@ pub enum SourceEvent {
     /// been delivered, the checkpoint may record the table as done.
     SnapshotTableDone {
         table: String,
-        rows: u64,
     },
     /// The snapshot is complete; streaming continues from `offset`.
     SnapshotCompleted {

@@ -132,11 +132,6 @@ impl EventHandler {
         }
     }
 
-    /// The table structures known now.
-    pub fn catalog(&self) -> &Catalog {
-        &self.catalog
-    }
-
     /// Takes the table structures known now.
     pub fn into_catalog(self) -> Catalog {
         self.catalog
@@ -158,21 +153,8 @@ impl EventHandler {
         self.flavor = Some(flavor);
     }
 
-    pub fn flavor(&self) -> Option<Flavor> {
-        self.flavor
-    }
-
     pub fn file(&self) -> &str {
         &self.file
-    }
-
-    pub fn executed(&self) -> Option<&GtidSet> {
-        self.executed.as_ref()
-    }
-
-    /// True while inside a transaction.
-    pub fn in_transaction(&self) -> bool {
-        self.txn.is_some()
     }
 
     /// Where to resume if the stream broke now: the start of the open transaction (with the

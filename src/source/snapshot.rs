@@ -380,7 +380,7 @@ async fn copy_table(
     progress.finish(rows);
     let secs = started.elapsed().as_secs_f64();
     info!(table = %name, rows, seconds = format!("{secs:.1}"), rows_per_sec = (rows as f64 / secs.max(1e-9)) as u64, "Snapshot of table finished.");
-    ctx.send(SourceEvent::SnapshotTableDone { table: name, rows })
+    ctx.send(SourceEvent::SnapshotTableDone { table: name })
         .await?;
     Ok(rows)
 }
