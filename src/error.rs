@@ -72,8 +72,9 @@ pub enum Error {
 
     /// The connection to the source failed or broke (retried with backoff).
     #[error(
-        "source connection: {}{source}",
-        context.as_deref().map(|c| format!("{c}: ")).unwrap_or_default()
+        "source connection: {}{}",
+        context.as_deref().map(|c| format!("{c}: ")).unwrap_or_default(),
+        mysql_detail(source)
     )]
     SourceConnection {
         /// Where or what, when known (`cannot connect to host:port`).
@@ -91,7 +92,7 @@ pub enum Error {
     SourceServer { code: u16, message: String },
 
     /// The MySQL client library refused something (a bad URL, an unsupported reply).
-    #[error("source client error: {source}")]
+    #[error("source client error: {}", mysql_detail(source))]
     SourceClient {
         #[source]
         source: mysql_async::Error,
@@ -159,7 +160,7 @@ pub enum Error {
     },
 
     /// A transient failure persisted through `source.max_reconnect_attempts` attempts.
-    #[error("gave up after {attempts} consecutive attempts: {last}")]
+    #[error("gave up after {attempts} reconnect attempts: {last}")]
     GaveUp {
         attempts: u32,
         #[source]
@@ -238,6 +239,18 @@ impl Error {
             position: position.to_string(),
             reason: reason.into(),
         }
+    }
+}
+
+/// A mysql_async error without the wrapper's own prefix (its I/O variant prints
+/// "Input/output error" twice), and a server error as `message (error code)`.
+fn mysql_detail(e: &mysql_async::Error) -> String {
+    use mysql_async::Error as E;
+    match e {
+        E::Io(io) => io.to_string(),
+        E::Driver(d) => d.to_string(),
+        E::Server(se) => format!("{} (error {})", se.message, se.code),
+        other => other.to_string(),
     }
 }
 

@@ -69,7 +69,7 @@ fn an_unreachable_source_stops_run_after_max_reconnect_attempts() {
     let err = stderr_of(&mut child);
     assert_eq!(status.code(), Some(1), "exit code; stderr:\n{err}");
     assert!(
-        err.contains("gave up after 3 consecutive attempts"),
+        err.contains("gave up after 3 reconnect attempts"),
         "stderr names the attempts:\n{err}"
     );
     assert!(

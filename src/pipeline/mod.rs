@@ -61,7 +61,8 @@ pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
         info!(%addr, "Serving /metrics and /healthz.");
     }
     let store = StoreHandle::open_sled(&cfg.checkpoint.path).await?;
-    // At least 100 ms between restarts of the whole pipeline, whatever the source's setting.
+    // Restarts of the whole pipeline step from at least 100 ms (a jittered delay is at least
+    // half a step), whatever the source's setting.
     let mut backoff = Backoff::new(
         Duration::from_millis(cfg.source.reconnect_backoff_ms.max(100)),
         Duration::from_millis(cfg.source.reconnect_backoff_max_ms.max(100)),

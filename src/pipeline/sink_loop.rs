@@ -290,9 +290,10 @@ impl Running {
         let saved = self.lp.state.save(&self.lp.store, reason).await;
         info!(offset = %self.lp.state.offset(), reason, "Checkpoint saved.");
         match (out.failure, saved) {
+            // A store that cannot save is the graver problem: it stops the engine.
             (Some(e), Err(save)) => {
-                warn!(error = %save, "The checkpoint could not be saved after a failure.");
-                Err(e)
+                warn!(error = %e, "The pipeline failed, and then the checkpoint could not be saved.");
+                Err(save)
             }
             (Some(e), Ok(())) => Err(e),
             (None, Err(save)) => Err(save),

@@ -43,8 +43,10 @@ pub async fn stream(
 ) -> Result<()> {
     let options = HandlerOptions {
         catalog,
+        flavor: None,
         include_query: cfg.include_query,
-        ..HandlerOptions::default()
+        allow_positional_names: false,
+        capture_system_schemas: false,
     };
     let mut handler = EventHandler::new(filter.clone(), &start, options);
     let mut offset = start;

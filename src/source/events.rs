@@ -46,7 +46,7 @@ const MARIADB_ROWS_COMPRESSED_LAST: u8 = 171;
 const MARIADB_FL_STANDALONE: u8 = 1;
 
 /// How an [`EventHandler`] starts, beyond its filter and position.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct HandlerOptions {
     /// Table structures known at the start (from the checkpoint, `information_schema` or
     /// the caller).

@@ -12,7 +12,7 @@
 //! values are their index/bitmask). Values are never read under the wrong column either way.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use mysql_common::binlog::consts::{BinlogVersion, EventType};
@@ -42,12 +42,21 @@ pub struct ReplayOptions {
 /// its content, whatever its name).
 pub fn open(path: &Path) -> Result<Box<dyn Read>> {
     let name = path.display().to_string();
-    let file = File::open(path).map_err(|e| Error::io(format!("cannot open {name}"), e))?;
-    let mut input = BufReader::new(file);
-    let head = input
-        .fill_buf()
-        .map_err(|e| Error::io(format!("cannot read {name}"), e))?;
-    Ok(if head.starts_with(&GZIP_MAGIC) {
+    let mut file = File::open(path).map_err(|e| Error::io(format!("cannot open {name}"), e))?;
+    // The first bytes decide; they are read whole (a pipe may hand them over piecemeal)
+    // and put back in front of the rest.
+    let mut head = [0u8; GZIP_MAGIC.len()];
+    let mut n = 0;
+    while n < head.len() {
+        match file.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io(format!("cannot read {name}"), e)),
+        }
+    }
+    let input = BufReader::new(std::io::Cursor::new(head[..n].to_vec()).chain(file));
+    Ok(if head[..n] == GZIP_MAGIC {
         Box::new(BufReader::new(flate2::read::GzDecoder::new(input)))
     } else {
         Box::new(input)
