@@ -58,7 +58,9 @@ pub async fn records_for(
     Ok(items.into_iter().filter_map(|i| i.record).collect())
 }
 
-/// Encodes one event, registering its schemas first when needed (Avro).
+/// Encodes one event into `out`, registering its schemas first when needed (Avro). The
+/// common case — schemas already registered, or a JSON format — never builds a future:
+/// encoding itself is synchronous.
 pub async fn encode_ready(
     encoder: &mut Encoder,
     rules: RecordRules,
@@ -66,11 +68,26 @@ pub async fn encode_ready(
     meta: TxnMeta,
     out: &mut Vec<Item>,
 ) -> Result<()> {
-    if !event_ready(encoder, &ev, &meta) {
-        prepare_event(encoder, rules, &ev, &meta).await?;
-    }
+    prepare_event(encoder, rules, &ev, &meta).await?;
     out.append(&mut encode_event(encoder, rules, ev, meta)?);
     Ok(())
+}
+
+/// [`encode_ready`] without awaiting when nothing needs registering: `Ok(None)` when the
+/// event was encoded into `out`, `Some(event)` when its schemas must be registered first
+/// (then call [`encode_ready`]).
+pub fn try_encode(
+    encoder: &mut Encoder,
+    rules: RecordRules,
+    ev: SourceEvent,
+    meta: TxnMeta,
+    out: &mut Vec<Item>,
+) -> Result<Option<(SourceEvent, TxnMeta)>> {
+    if !event_ready(encoder, &ev, &meta) {
+        return Ok(Some((ev, meta)));
+    }
+    out.append(&mut encode_event(encoder, rules, ev, meta)?);
+    Ok(None)
 }
 
 /// True when [`encode_event`] can run without registering a schema first: always for the
@@ -155,12 +172,12 @@ fn change_items(
     let mut blocks = meta.blocks.into_iter();
     let now = Now::system();
     let push = |out: &mut Vec<OutRecord>, c: &Change, rec: EncodedRecord| {
-        let tomb = rules.tombstones && c.op == Op::Delete && rec.key.is_some();
-        let tomb_key = if tomb { rec.key.clone() } else { None };
-        let topic = rec.topic.clone();
-        out.push(rec.at(position.clone()));
-        if tomb {
-            out.push(OutRecord::tombstone(topic, tomb_key, position.clone()));
+        if rules.tombstones && c.op == Op::Delete && rec.key.is_some() {
+            let (topic, key) = (rec.topic.clone(), rec.key.clone());
+            out.push(rec.at(position.clone()));
+            out.push(OutRecord::tombstone(topic, key, position.clone()));
+        } else {
+            out.push(rec.at(position.clone()));
         }
     };
     match change.split() {

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::encode::records::{encode_ready, Item, RecordRules};
+use crate::encode::records::{encode_ready, try_encode, Item, RecordRules};
 use crate::encode::Encoder;
 use crate::envelope::transaction::{TransactionMonitor, TxnMeta};
 use crate::error::Result;
@@ -65,13 +65,20 @@ pub fn spawn(
     }))
 }
 
-/// One worker: encodes whole batches; the first error of a batch is its reply.
+/// One worker: encodes whole batches; the first error of a batch is its reply. Only an
+/// event whose schemas must first be registered (Avro) awaits.
 async fn work(mut encoder: Encoder, rules: RecordRules, mut rx: mpsc::Receiver<(Batch, Reply)>) {
     while let Some((batch, reply)) = rx.recv().await {
         let mut items = Vec::with_capacity(batch.len() + batch.len() / 4);
         let mut outcome = Ok(());
         for (ev, meta) in batch {
-            outcome = encode_ready(&mut encoder, rules, ev, meta, &mut items).await;
+            outcome = match try_encode(&mut encoder, rules, ev, meta, &mut items) {
+                Ok(None) => Ok(()),
+                Ok(Some((ev, meta))) => {
+                    encode_ready(&mut encoder, rules, ev, meta, &mut items).await
+                }
+                Err(e) => Err(e),
+            };
             if outcome.is_err() {
                 break;
             }
