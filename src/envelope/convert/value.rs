@@ -5,48 +5,22 @@
 use base64::Engine as _;
 
 use super::{
-    decimal_unscaled_bytes, family, unsigned_to_twos_complement, zoned_timestamp, ConvertError,
-    Family, Modes,
+    decimal_unscaled_bytes, unsigned_to_twos_complement, zoned_timestamp, ConvertError, Modes,
 };
 use crate::config::{BigintUnsignedMode, BinaryMode, DecimalMode, TimePrecisionMode};
 use crate::envelope::schema::Datum;
 use crate::model::value::days_from_civil;
 use crate::model::{ColumnDesc, ColumnKind, Value};
 
-/// Converts one column value into a datum of `column_schema(col, m)`.
+/// Converts one column value into a datum of `column_schema(col, m)`: one `match` on the
+/// column kind and the value (this runs for every column of every row: one dispatch, no
+/// intermediate `Option`).
 pub fn column_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Result<Datum, ConvertError> {
+    let fallback = || fallback(col);
     if v.is_null() {
-        return Ok(fallback(col));
+        return Ok(fallback());
     }
-    let d = match family(&col.kind) {
-        Family::Numeric => number_datum(col, v, m)?,
-        Family::Temporal => temporal_datum(col, v, m),
-        Family::Other => other_datum(col, v, m),
-    };
-    d.ok_or_else(|| format!("unexpected value {v:?} for a {} column", col.type_name()))
-}
-
-/// JdbcValueConverters.convertValue: a null in a NOT NULL column (zero dates) becomes the
-/// fallback: epoch 0, 0, "" or the epoch as an ISO string.
-fn fallback(col: &ColumnDesc) -> Datum {
-    if is_optional(col) {
-        return Datum::Null;
-    }
-    match &col.kind {
-        ColumnKind::Timestamp { .. } => Datum::str("1970-01-01T00:00:00Z"),
-        ColumnKind::Enum { .. } | ColumnKind::Set { .. } => Datum::str(""),
-        _ => Datum::Int(0),
-    }
-}
-
-/// Whether the column's schema is optional (a geometry always is: `Geometry.builder()`).
-pub(super) fn is_optional(col: &ColumnDesc) -> bool {
-    col.nullable || matches!(col.kind, ColumnKind::Geometry)
-}
-
-/// Integers, floating point, DECIMAL, BIT and YEAR; `Ok(None)` when the value does not fit
-/// the column type.
-fn number_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Result<Option<Datum>, ConvertError> {
+    let mismatch = || format!("unexpected value {v:?} for a {} column", col.type_name());
     let d = match (&col.kind, v) {
         (
             ColumnKind::TinyInt | ColumnKind::SmallInt | ColumnKind::MediumInt | ColumnKind::Int,
@@ -55,10 +29,7 @@ fn number_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Result<Option<Datum>,
         (
             ColumnKind::TinyInt | ColumnKind::SmallInt | ColumnKind::MediumInt | ColumnKind::Int,
             Value::UInt(u),
-        ) => match i64::try_from(*u) {
-            Ok(i) => Datum::Int(i),
-            Err(_) => return Ok(None),
-        },
+        ) => Datum::Int(i64::try_from(*u).map_err(|_| mismatch())?),
         (ColumnKind::BigInt, Value::Int(i)) => Datum::Int(*i),
         (ColumnKind::BigInt, Value::UInt(u)) => match m.bigint_unsigned {
             // Values above 2^63-1 wrap negative, as Debezium's `long` mode does.
@@ -86,17 +57,9 @@ fn number_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Result<Option<Datum>,
         (ColumnKind::Year, Value::Year(y)) => Datum::Int(*y as i64),
         (ColumnKind::Year, Value::Int(y)) => Datum::Int(*y),
         (ColumnKind::Year, Value::UInt(y)) => Datum::Int(*y as i64),
-        _ => return Ok(None),
-    };
-    Ok(Some(d))
-}
-
-/// DATE, TIME, DATETIME and TIMESTAMP; zero dates become the column's fallback.
-fn temporal_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Option<Datum> {
-    let d = match (&col.kind, v) {
         (ColumnKind::Date, Value::Date { year, month, day }) => {
             if *month == 0 || *day == 0 {
-                fallback(col)
+                fallback()
             } else {
                 Datum::Int(days_from_civil(*year as i64, *month as u32, *day as u32))
             }
@@ -106,7 +69,7 @@ fn temporal_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Option<Datum> {
             TimePrecisionMode::Connect => Datum::Int(micros.div_euclid(1000)),
         },
         (ColumnKind::DateTime { fsp }, Value::DateTime(dt)) => match dt.epoch_micros() {
-            None => fallback(col),
+            None => fallback(),
             Some(us) => match m.time {
                 TimePrecisionMode::AdaptiveTimeMicroseconds if *fsp > 3 => Datum::Int(us),
                 _ => Datum::Int(us.div_euclid(1000)),
@@ -115,19 +78,11 @@ fn temporal_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Option<Datum> {
         (ColumnKind::Timestamp { fsp }, Value::Timestamp { secs, micros }) => {
             // The zero TIMESTAMP is stored as epoch 0 (never a valid TIMESTAMP otherwise).
             if *secs == 0 && *micros == 0 {
-                fallback(col)
+                fallback()
             } else {
                 Datum::Str(zoned_timestamp(*secs, *micros, *fsp))
             }
         }
-        _ => return None,
-    };
-    Some(d)
-}
-
-/// Strings, binary strings, ENUM/SET, JSON, geometries and vectors.
-fn other_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Option<Datum> {
-    let d = match (&col.kind, v) {
         (ColumnKind::Char { max_bytes }, Value::Bytes(b)) if col.is_binary() => {
             // DBZ-254: BINARY(n) values are right-padded with zero bytes to n.
             let mut b = b.clone();
@@ -160,9 +115,27 @@ fn other_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Option<Datum> {
         (ColumnKind::Vector { .. }, Value::Vector(v)) => {
             Datum::Array(v.iter().map(|f| Datum::F32(*f)).collect())
         }
-        _ => return None,
+        _ => return Err(mismatch()),
     };
-    Some(d)
+    Ok(d)
+}
+
+/// JdbcValueConverters.convertValue: a null in a NOT NULL column (zero dates) becomes the
+/// fallback: epoch 0, 0, "" or the epoch as an ISO string.
+fn fallback(col: &ColumnDesc) -> Datum {
+    if is_optional(col) {
+        return Datum::Null;
+    }
+    match &col.kind {
+        ColumnKind::Timestamp { .. } => Datum::str("1970-01-01T00:00:00Z"),
+        ColumnKind::Enum { .. } | ColumnKind::Set { .. } => Datum::str(""),
+        _ => Datum::Int(0),
+    }
+}
+
+/// Whether the column's schema is optional (a geometry always is: `Geometry.builder()`).
+pub(super) fn is_optional(col: &ColumnDesc) -> bool {
+    col.nullable || matches!(col.kind, ColumnKind::Geometry)
 }
 
 pub(super) fn binary_datum(b: Vec<u8>, mode: BinaryMode) -> Datum {
