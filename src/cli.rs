@@ -93,6 +93,13 @@ pub enum OffsetsAction {
     Reset,
 }
 
+/// `println!` through [`crate::redact`]: what the operator reads never shows a secret.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        crate::redact::println(&format!($($arg)*))
+    };
+}
+
 fn load_config(path: Option<&Path>) -> Result<Config> {
     Config::load(path, &Config::env_overrides())
 }
@@ -167,16 +174,16 @@ fn offsets(store: &dyn CheckpointStore, action: OffsetsAction) -> Result<i32> {
         OffsetsAction::Show { json } => {
             let cp = store.load()?;
             if json {
-                println!(
+                say!(
                     "{}",
                     serde_json::to_string_pretty(&cp).unwrap_or_else(|_| "null".into())
                 );
             } else {
                 match cp {
-                    None => println!("no checkpoint: the next run starts per source.snapshot_mode"),
+                    None => say!("no checkpoint: the next run starts per source.snapshot_mode"),
                     Some(cp) => {
-                        println!("position:  {}", cp.offset.binlog);
-                        println!(
+                        say!("position:  {}", cp.offset.binlog);
+                        say!(
                             "gtid_set:  {}",
                             cp.offset
                                 .gtid_set
@@ -184,15 +191,16 @@ fn offsets(store: &dyn CheckpointStore, action: OffsetsAction) -> Result<i32> {
                                 .map(|g| g.to_string())
                                 .unwrap_or_else(|| "-".into())
                         );
-                        println!("skip_rows: {}", cp.offset.skip_rows);
-                        println!("snapshot:  {:?}", cp.snapshot);
-                        println!(
+                        say!("skip_rows: {}", cp.offset.skip_rows);
+                        say!("snapshot:  {:?}", cp.snapshot);
+                        say!(
                             "flavor:    {}",
                             cp.flavor.map(|f| f.connector()).unwrap_or("-")
                         );
-                        println!(
+                        say!(
                             "written:   {} ms since epoch ({})",
-                            cp.updated_at_ms, cp.reason
+                            cp.updated_at_ms,
+                            cp.reason
                         );
                     }
                 }
@@ -230,12 +238,12 @@ fn offsets(store: &dyn CheckpointStore, action: OffsetsAction) -> Result<i32> {
                 reason: "offsets set".into(),
             };
             store.save(&cp)?;
-            println!("checkpoint set to {}", cp.offset);
+            say!("checkpoint set to {}", cp.offset);
             Ok(0)
         }
         OffsetsAction::Reset => {
             store.clear()?;
-            println!("checkpoint forgotten: the next run starts per source.snapshot_mode");
+            say!("checkpoint forgotten: the next run starts per source.snapshot_mode");
             Ok(0)
         }
     }
@@ -264,7 +272,7 @@ async fn schema(cfg: &Config, table: Option<&str>) -> Result<i32> {
             None => "no captured tables (check source.include / source.exclude)".into(),
         }));
     }
-    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    say!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     Ok(0)
 }
 

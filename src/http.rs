@@ -1,5 +1,5 @@
 //! The operations endpoint: `GET /metrics` (Prometheus text) and `GET /healthz` (200 while
-//! snapshotting or streaming, 503 with the reason otherwise).
+//! snapshotting or streaming, 503 with the reason otherwise). Both answers are redacted.
 
 use std::sync::{Arc, Mutex};
 
@@ -59,11 +59,12 @@ struct AppState {
 }
 
 async fn render_metrics(State(s): State<AppState>) -> String {
-    s.metrics.render()
+    crate::redact::redact(&s.metrics.render()).into_owned()
 }
 
 async fn healthz(State(s): State<AppState>) -> (StatusCode, String) {
     let (state, reason) = s.health.get();
+    let reason = crate::redact::redact(&reason).into_owned();
     match state {
         HealthState::Streaming | HealthState::Snapshotting => {
             (StatusCode::OK, format!("ok: {reason}\n"))

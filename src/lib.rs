@@ -22,7 +22,8 @@
 //! - `checkpoint` owns the marks, the acknowledgement window and the store;
 //!
 //! beside them [`config`], [`error`] (transient vs definite), `backoff` (the one retry
-//! policy), `metrics`, `http` (`/metrics`, `/healthz`) and [`telemetry`] (logs).
+//! policy), [`redact`] (no secret in any output), `metrics`, `http` (`/metrics`,
+//! `/healthz`) and [`telemetry`] (logs).
 //!
 //! **The wiring** — `pipeline` connects the rooms into stages (plan, source task, encoder
 //! pool, sink loop) and restarts them after transient errors; `preflight` checks a setup
@@ -49,6 +50,7 @@ pub mod model;
 pub mod mysql;
 pub(crate) mod pipeline;
 pub(crate) mod preflight;
+pub mod redact;
 pub(crate) mod sink;
 pub mod source;
 pub mod telemetry;

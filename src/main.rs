@@ -18,6 +18,7 @@ fn main() {
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
+    rowtide::redact::install_panic_hook();
     let cli = Cli::parse();
     rowtide::telemetry::init(cli.log_format, cli.verbose as i8 - cli.quiet as i8);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -30,11 +31,15 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let code = match runtime.block_on(execute(cli)) {
+    let outcome = runtime.block_on(execute(cli));
+    // Stop what still runs (clients closing, tasks being cancelled) before the last word,
+    // so that the reason rowtide stops is the last line on stderr.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    let code = match outcome {
         Ok(code) => code,
         Err(e) => {
             tracing::error!(error = %e, "rowtide failed.");
-            eprintln!("rowtide: {e}");
+            rowtide::redact::eprintln(&format!("rowtide: {e}"));
             e.exit_code()
         }
     };
