@@ -98,6 +98,15 @@ pub enum Error {
         source: mysql_async::Error,
     },
 
+    /// A server refused rowtide's credentials or permissions: Kafka authentication, TLS
+    /// verification or authorization, the registry's 401/403 (definite). The message names
+    /// the component, the configured mechanism and user (never the secret) and what to check.
+    #[error("{component}: {message}")]
+    Access {
+        component: &'static str,
+        message: String,
+    },
+
     /// A permanent Kafka delivery error.
     #[error("kafka delivery to topic {topic} failed at {position}: {reason}")]
     Delivery {
@@ -121,6 +130,10 @@ pub enum Error {
         #[source]
         source: Option<Cause>,
     },
+
+    /// The registry answered a request with an unexpected 4xx (a wrong URL, say): definite.
+    #[error("schema registry at {url}: {message}")]
+    RegistryRequest { url: String, message: String },
 
     /// The registry rejected a schema as incompatible (definite).
     #[error("schema registry rejected the schema for subject {subject}: {message}")]
@@ -306,10 +319,14 @@ pub fn classify_mysql(err: mysql_async::Error, wanted: &str) -> Error {
                      REPLICATION CLIENT ON *.* TO 'user'@'host'",
                 se.message, se.code
             )),
-            codes::ACCESS_DENIED => Error::ServerSetup(format!(
-                "the source refused the login: {} — check source.user and source.password",
-                se.message
-            )),
+            codes::ACCESS_DENIED => Error::Access {
+                component: "source",
+                message: format!(
+                    "the source refused the login: {} (error {}); check source.user and \
+                     source.password (or source.password_file)",
+                    se.message, se.code
+                ),
+            },
             codes::SAME_SERVER_ID => Error::ServerSetup(format!(
                 "another replica is connected with this server_id ({}); set source.server_id to \
                  an id no other replica of this server uses (see `SHOW SLAVE HOSTS`)",

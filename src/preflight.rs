@@ -7,9 +7,7 @@ use std::time::Duration;
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
-use rdkafka::producer::Producer;
+use rdkafka::types::RDKafkaErrorCode;
 
 use crate::checkpoint::{CheckpointStore, SledStore};
 use crate::config::{Config, FormatKind, SinkKind, TlsMode};
@@ -37,8 +35,8 @@ impl Report {
             Outcome::Warn(t) => ("[WARN]", t),
             Outcome::Fail(t) => ("[FAIL]", t),
         };
-        // A closed pipe (`rowtide check | head`) must not panic: the checks still count.
-        let _ = writeln!(std::io::stdout(), "{tag} {name}: {text}");
+        // Redacted; a closed pipe (`rowtide check | head`) must not panic.
+        crate::redact::println(&format!("{tag} {name}: {text}"));
         self.lines.push((name.to_string(), outcome));
     }
 
@@ -369,45 +367,79 @@ async fn check_checkpoint(cfg: &Config, r: &mut Report) {
 }
 
 async fn check_kafka(cfg: &Config, r: &mut Report) {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", &cfg.sink.brokers);
-    for (k, v) in &cfg.sink.kafka {
-        if k.starts_with("security.") || k.starts_with("ssl.") || k.starts_with("sasl.") {
-            c.set(k, v);
-        }
-    }
-    let admin: AdminClient<DefaultClientContext> = match c.create() {
-        Ok(a) => a,
-        Err(e) => {
-            r.add(
-                "kafka",
-                Outcome::Fail(format!("invalid [sink.kafka] settings: {e}")),
-            );
+    use crate::sink::kafka::{
+        client_config, not_authorized, probe, Fault, Identity, KafkaContext, Probe,
+    };
+    use std::sync::Arc;
+
+    let identity = Identity::of(&cfg.sink);
+    let fault = Arc::new(Fault::default());
+    let conf = client_config(&cfg.sink);
+    let admin: AdminClient<KafkaContext> =
+        match conf.create_with_context(KafkaContext::new(identity.clone(), fault.clone())) {
+            Ok(a) => a,
+            Err(e) => {
+                r.add(
+                    "kafka",
+                    Outcome::Fail(format!("invalid [sink.kafka] settings: {e}")),
+                );
+                return;
+            }
+        };
+    let brokers = cfg.sink.brokers.clone();
+    let sink_cfg = cfg.sink.clone();
+    let probe = tokio::task::spawn_blocking(move || probe(&sink_cfg, Duration::from_secs(10)))
+        .await
+        .unwrap_or(Probe::Unreachable);
+    let who = identity.describe();
+    match probe {
+        Probe::Refused(crate::Error::Access { message, .. }) => {
+            let name = if message.starts_with("TLS") {
+                "kafka tls"
+            } else if message.starts_with("not authorized") {
+                "kafka authorized"
+            } else {
+                "kafka authentication"
+            };
+            r.add(name, Outcome::Fail(message));
             return;
         }
-    };
-    let brokers = cfg.sink.brokers.clone();
-    let probe_conf = c.clone();
-    let meta = tokio::task::spawn_blocking(move || {
-        let p: rdkafka::producer::BaseProducer = probe_conf.create()?;
-        p.client().fetch_metadata(None, Duration::from_secs(10))
-    })
-    .await;
-    match meta {
-        Ok(Ok(m)) => r.add(
-            "kafka reachable",
-            Outcome::Ok(format!("{} broker(s) at {brokers}", m.brokers().len())),
-        ),
-        _ => {
+        Probe::Refused(e) => {
+            r.add("kafka reachable", Outcome::Fail(e.to_string()));
+            return;
+        }
+        Probe::Unreachable => {
             r.add(
                 "kafka reachable",
                 Outcome::Fail(format!(
-                    "no broker answered at {brokers} within 10 s; check sink.brokers"
+                    "not reachable: no broker answered at {brokers} within 10 s ({who}); check \
+                     sink.brokers, the network, and that security.protocol matches the \
+                     listener"
                 )),
             );
             return;
         }
+        Probe::Reached {
+            brokers: n,
+            topic_error,
+        } => {
+            r.add(
+                "kafka reachable",
+                Outcome::Ok(format!("{n} broker(s) at {brokers} ({who})")),
+            );
+            match topic_error.and_then(|code| not_authorized(&cfg.sink, code)) {
+                Some(message) => {
+                    r.add("kafka authorized", Outcome::Fail(message));
+                    return;
+                }
+                None => r.add(
+                    "kafka authorized",
+                    Outcome::Ok(format!("topic {} can be described", cfg.sink.topic_prefix)),
+                ),
+            }
+        }
     }
+    let prefix = &cfg.sink.topic_prefix;
     if !cfg.sink.create_topics {
         r.add(
             "topics creatable",
@@ -426,16 +458,24 @@ async fn check_kafka(cfg: &Config, r: &mut Report) {
         .operation_timeout(Some(Duration::from_secs(10)));
     match admin.create_topics([&new], &opts).await {
         Ok(res) => match res.into_iter().next() {
-            Some(Ok(_)) | Some(Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists))) | None => r.add(
+            Some(Ok(_)) | Some(Err((_, RDKafkaErrorCode::TopicAlreadyExists))) | None => r.add(
                 "topics creatable",
                 Outcome::Ok(format!(
                     "partitions = {}, replication factor = {} accepted",
                     cfg.sink.topic_partitions, cfg.sink.topic_replication_factor
                 )),
             ),
+            Some(Err((
+                _,
+                code @ (RDKafkaErrorCode::TopicAuthorizationFailed
+                | RDKafkaErrorCode::ClusterAuthorizationFailed),
+            ))) => r.add(
+                "topics creatable",
+                Outcome::Fail(format!("not authorized to create topics: {code} ({who}); grant CREATE on the cluster or on the topics prefixed {prefix}, or create the topics and set sink.create_topics = false")),
+            ),
             Some(Err((_, code))) => r.add(
                 "topics creatable",
-                Outcome::Fail(format!("{code}: grant CREATE on the cluster, or create the topics and set sink.create_topics = false; check sink.topic_replication_factor against the broker count")),
+                Outcome::Fail(format!("{code}: check sink.topic_replication_factor against the broker count and sink.topic_partitions")),
             ),
         },
         Err(e) => r.add("topics creatable", Outcome::Fail(e.to_string())),
@@ -443,53 +483,32 @@ async fn check_kafka(cfg: &Config, r: &mut Report) {
 }
 
 async fn check_registry(cfg: &Config, r: &mut Report) {
-    let Some(url) = &cfg.format.registry_url else {
-        return;
-    };
-    let client = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-    {
-        Ok(c) => c,
+    let registry = match crate::encode::registry::Registry::new(&cfg.format) {
+        Ok(reg) => reg,
         Err(e) => {
             r.add("schema registry", Outcome::Fail(e.to_string()));
             return;
         }
     };
-    let mut req = client.get(format!("{}/config", url.trim_end_matches('/')));
-    if let Some(u) = &cfg.format.registry_username {
-        req = req.basic_auth(u, cfg.format.registry_password.clone());
-    }
-    match req.send().await {
-        Ok(resp) if resp.status().is_success() => {
-            let body: serde_json::Value = resp.json().await.unwrap_or_default();
-            let level = body
-                .get("compatibilityLevel")
-                .or_else(|| body.get("compatibility"))
-                .and_then(|v| v.as_str())
-                .unwrap_or("unknown")
-                .to_string();
-            let outcome = if ["BACKWARD", "BACKWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE"]
-                .contains(&level.as_str())
-            {
-                Outcome::Ok(format!("{url} answers, compatibility {level}"))
-            } else {
-                Outcome::Warn(format!("{url} answers, compatibility {level}; BACKWARD is recommended so consumers can read older events"))
-            };
-            r.add("schema registry", outcome);
+    let url = registry.base().to_string();
+    let outcome = match registry.compatibility().await {
+        Ok(level)
+            if ["BACKWARD", "BACKWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE"]
+                .contains(&level.as_str()) =>
+        {
+            Outcome::Ok(format!("{url} answers, compatibility {level}"))
         }
-        Ok(resp) => r.add(
-            "schema registry",
-            Outcome::Fail(format!(
-                "{url} answered {}; check format.registry_url and credentials",
-                resp.status()
-            )),
-        ),
-        Err(e) => r.add(
-            "schema registry",
-            Outcome::Fail(format!("{url} is unreachable: {e}")),
-        ),
-    }
+        Ok(level) => Outcome::Warn(format!("{url} answers, compatibility {level}; BACKWARD is recommended so consumers can read older events")),
+        Err(crate::Error::Access { message, .. }) => Outcome::Fail(message),
+        Err(e @ crate::Error::Registry { .. }) => {
+            Outcome::Fail(format!("not reachable: {e}; check format.registry_url"))
+        }
+        Err(crate::Error::RegistryRequest { url, message }) => {
+            Outcome::Fail(format!("unexpected answer from {url}: {message}"))
+        }
+        Err(e) => Outcome::Fail(e.to_string()),
+    };
+    r.add("schema registry", outcome);
 }
 
 /// A server setting `run` cannot work without: the one statement of each requirement, which

@@ -82,12 +82,18 @@ impl Registry {
             ),
             (None, None) => None,
         };
-        let auth = cfg
-            .registry_username
-            .clone()
-            .map(|u| (u, password.unwrap_or_default()));
+        if let Some(p) = &password {
+            crate::redact::register(p);
+        }
+        let (base, in_url) = split_userinfo(url);
+        // Both at once is refused by `Config::validate`.
+        let auth = in_url.or_else(|| {
+            cfg.registry_username
+                .clone()
+                .map(|u| (u, password.unwrap_or_default()))
+        });
         Ok(Registry {
-            base: url.trim_end_matches('/').to_string(),
+            base: base.trim_end_matches('/').to_string(),
             client,
             auth,
             ids: HashMap::new(),
@@ -140,6 +146,22 @@ impl Registry {
             })
     }
 
+    /// `GET /config`: the global compatibility level (for `rowtide check`).
+    pub async fn compatibility(&self) -> Result<String> {
+        let url = format!("{}/config", self.base);
+        let v = self.send("(config)", || self.client.get(&url)).await?;
+        Ok(v.get("compatibilityLevel")
+            .or_else(|| v.get("compatibility"))
+            .and_then(|l| l.as_str())
+            .unwrap_or("unknown")
+            .to_string())
+    }
+
+    /// The registry's URL without credentials.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// `GET /subjects/{subject}/versions`.
     pub async fn versions(&self, subject: &str) -> Result<Vec<i64>> {
         let url = format!("{}/subjects/{}/versions", self.base, encode_path(subject));
@@ -165,7 +187,14 @@ impl Registry {
                 req = req.basic_auth(u, Some(p));
             }
             let last: Cause = match req.send().await {
-                Ok(resp) => match answer(subject, resp).await? {
+                Ok(resp) => match answer(
+                    &self.base,
+                    self.auth.as_ref().map(|a| a.0.as_str()),
+                    subject,
+                    resp,
+                )
+                .await?
+                {
                     Ok(v) => return Ok(v),
                     Err(retriable) => retriable.into(),
                 },
@@ -189,6 +218,8 @@ impl Registry {
 /// Reads the registry's answer: the JSON body of a success (`Ok(Ok)`), a retriable failure
 /// (`Ok(Err)`: 429 or 5xx), or a definite error.
 async fn answer(
+    base: &str,
+    user: Option<&str>,
     subject: &str,
     resp: reqwest::Response,
 ) -> Result<std::result::Result<serde_json::Value, String>> {
@@ -215,14 +246,63 @@ async fn answer(
             subject: subject.to_string(),
             message: format!("{message} (HTTP {status})"),
         }),
-        401 | 403 => Err(Error::Config(format!(
-            "the schema registry refused access (HTTP {status}): {message}; \
-             check format.registry_username / registry_password"
-        ))),
-        s if s >= 500 || s == 429 => Ok(Err(format!("HTTP {status}: {message}"))),
-        _ => Err(Error::registry(format!(
-            "{subject}: HTTP {status}: {message}"
-        ))),
+        401 => Err(Error::Access {
+            component: "schema registry",
+            message: format!(
+                "authentication failed at {base} ({}): HTTP {status}: {message}; check \
+                 format.registry_username and format.registry_password (or the user:password@ \
+                 of format.registry_url)",
+                describe_user(user)
+            ),
+        }),
+        403 => Err(Error::Access {
+            component: "schema registry",
+            message: format!(
+                "not authorized at {base} ({}){}: HTTP {status}: {message}; grant this user \
+                 read and write access to the subjects of rowtide's topics",
+                describe_user(user),
+                if subject.starts_with('(') {
+                    String::new()
+                } else {
+                    format!(" for subject {subject}")
+                }
+            ),
+        }),
+        s if s >= 500 || s == 429 || s == 408 => Ok(Err(format!("HTTP {status}: {message}"))),
+        _ => Err(Error::RegistryRequest {
+            url: base.to_string(),
+            message: format!(
+                "{subject}: HTTP {status}: {message}; check format.registry_url (a Confluent-compatible \
+                 API root, e.g. http://host:8080/apis/ccompat/v7 for Apicurio)"
+            ),
+        }),
+    }
+}
+
+/// `http://user:pass@host/x` → (`http://host/x`, Some((user, pass))), percent-decoded
+/// (Confluent's clients take basic-auth credentials from the URL's userinfo too).
+pub(crate) fn split_userinfo(url: &str) -> (String, Option<(String, String)>) {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return (url.to_string(), None);
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return (url.to_string(), None);
+    };
+    let info = &rest[..at];
+    let (user, pass) = info.split_once(':').unwrap_or((info, ""));
+    let decode = crate::redact::percent_decode;
+    (
+        format!("{}{}", &url[..scheme_end], &rest[at + 1..]),
+        Some((decode(user), decode(pass))),
+    )
+}
+
+fn describe_user(user: Option<&str>) -> String {
+    match user {
+        Some(u) => format!("basic auth as user '{u}'"),
+        None => "no credentials configured".into(),
     }
 }
 

@@ -124,6 +124,7 @@ async fn run_once(
         return Ok(());
     }
     let sink = Arc::new(Sink::new(&cfg.sink)?);
+    sink.verify_access().await?;
     // The source stops first on shutdown; the rest drains.
     let source_stop = shutdown.child_token();
     let (src_tx, src_rx) = mpsc::channel::<SourceEvent>(cfg.pipeline.source_queue);

@@ -158,6 +158,7 @@ impl Running {
                     }
                     Ok(true)
                 }
+                e = self.lp.sink.fault() => Err(e),
                 _ = tick.tick() => self.on_tick().await,
                 _ = self.lp.shutdown.cancelled(), if self.drain_deadline.is_none() => Ok(true),
             };

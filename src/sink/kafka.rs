@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::{ClientContext, DefaultClientContext};
+use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
@@ -19,16 +19,234 @@ use super::{Acks, Failure, OutRecord, SendError};
 use crate::config::SinkConfig;
 use crate::error::{Error, Result};
 
-/// Receives librdkafka's delivery reports (on the producer's polling thread) and files them
-/// by the sequence number each record was sent with: no future or channel per record.
+/// What librdkafka says about a client as a whole (not about one record) that no retry can
+/// fix: the broker refused the credentials, the TLS handshake failed on the certificate,
+/// or the idempotent producer was refused by an authorizer. The first such report is kept;
+/// the pipeline stops on it with a definite [`Error::Access`].
 #[derive(Default)]
-pub struct AckContext {
-    acks: Acks,
+pub struct Fault {
+    first: std::sync::OnceLock<String>,
+    notify: tokio::sync::Notify,
 }
 
-impl ClientContext for AckContext {}
+impl Fault {
+    fn set(&self, message: String) {
+        if self.first.set(message).is_ok() {
+            self.notify.notify_waiters();
+        }
+    }
 
-impl ProducerContext for AckContext {
+    /// The first definite failure reported so far.
+    pub fn get(&self) -> Option<Error> {
+        self.first.get().map(|m| Error::Access {
+            component: "kafka",
+            message: m.clone(),
+        })
+    }
+
+    /// Resolves with the first definite failure.
+    pub async fn wait(&self) -> Error {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(e) = self.get() {
+                return e;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// How the clients authenticate, for messages (never the secret).
+#[derive(Debug, Clone, Default)]
+pub struct Identity {
+    pub brokers: String,
+    pub protocol: String,
+    pub mechanism: Option<String>,
+    pub user: Option<String>,
+}
+
+impl Identity {
+    pub fn of(cfg: &SinkConfig) -> Self {
+        let get = |k: &str| cfg.kafka.get(k).cloned();
+        Identity {
+            brokers: cfg.brokers.clone(),
+            protocol: get("security.protocol")
+                .unwrap_or_else(|| "plaintext".into())
+                .to_ascii_uppercase(),
+            mechanism: get("sasl.mechanism")
+                .or_else(|| get("sasl.mechanisms"))
+                .map(|m| m.to_ascii_uppercase()),
+            user: get("sasl.username"),
+        }
+    }
+
+    /// `SASL_SSL, SCRAM-SHA-512 as user 'rowtide'`.
+    pub fn describe(&self) -> String {
+        let mut s = format!("security.protocol {}", self.protocol);
+        if self.protocol.starts_with("SASL") {
+            let mech = self.mechanism.as_deref().unwrap_or("GSSAPI");
+            s.push_str(&format!(", sasl.mechanism {mech}"));
+            if let Some(u) = &self.user {
+                s.push_str(&format!(" as user '{u}'"));
+            }
+        }
+        s
+    }
+
+    /// The operator's message for a client-wide error that no retry fixes, if it is one.
+    pub fn definite_failure(&self, code: RDKafkaErrorCode, reason: &str) -> Option<String> {
+        let lower = reason.to_ascii_lowercase();
+        match code {
+            RDKafkaErrorCode::Authentication => Some(format!(
+                "authentication failed at {} ({}): {reason}; check [sink.kafka] sasl.username, \
+                 sasl.password and sasl.mechanism (the broker's listener must enable that \
+                 mechanism, and the user must exist on the cluster)",
+                self.brokers,
+                self.describe()
+            )),
+            RDKafkaErrorCode::SSL
+                if lower.contains("certificate")
+                    || lower.contains("verify")
+                    || lower.contains("alert") =>
+            {
+                Some(format!(
+                    "TLS handshake failed at {} ({}): {reason}; check [sink.kafka] \
+                     ssl.ca.location (the CA that signed the brokers' certificates), the client \
+                     certificate if the listener requires one, and security.protocol",
+                    self.brokers,
+                    self.describe()
+                ))
+            }
+            RDKafkaErrorCode::Fatal if lower.contains("authoriz") => Some(format!(
+                "not authorized at {} ({}): {reason}; grant rowtide's principal WRITE and \
+                 DESCRIBE on its topics (IDEMPOTENT_WRITE on the cluster for brokers before \
+                 Kafka 3.0), e.g. kafka-acls --add --allow-principal User:{} --operation Write \
+                 --operation Describe --topic <prefix> --resource-pattern-type prefixed",
+                self.brokers,
+                self.describe(),
+                self.user.as_deref().unwrap_or("<user>")
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// What a first contact with the brokers found (see [`probe`]).
+pub enum Probe {
+    /// A definite refusal (credentials, TLS): [`Error::Access`].
+    Refused(Error),
+    /// No broker answered in time.
+    Unreachable,
+    /// The brokers answered; the error of the metadata request for the schema-change topic
+    /// `<topic_prefix>`, if any (`TopicAuthorizationFailed` when rowtide may not even
+    /// describe its topics).
+    Reached {
+        brokers: usize,
+        topic_error: Option<RDKafkaErrorCode>,
+    },
+}
+
+/// Connects as the producer would and asks for the metadata of the `<topic_prefix>` topic,
+/// for at most `timeout` (blocking: call it from a blocking thread). Never creates a topic.
+pub fn probe(cfg: &SinkConfig, timeout: Duration) -> Probe {
+    let fault = std::sync::Arc::new(Fault::default());
+    let mut conf = client_config(cfg);
+    conf.set("allow.auto.create.topics", "false");
+    let p: rdkafka::producer::BaseProducer<KafkaContext> =
+        match conf.create_with_context(KafkaContext::new(Identity::of(cfg), fault.clone())) {
+            Ok(p) => p,
+            Err(e) => {
+                return Probe::Refused(Error::Config(format!("sink.kafka: invalid setting: {e}")))
+            }
+        };
+    let deadline = std::time::Instant::now() + timeout;
+    // A wrong password is reported through the error callback (served by `poll`), while
+    // the metadata request just times out.
+    while std::time::Instant::now() < deadline && fault.get().is_none() {
+        p.poll(Duration::from_millis(100));
+        if let Ok(all) = p.client().fetch_metadata(None, Duration::from_millis(500)) {
+            let topic_error = p
+                .client()
+                .fetch_metadata(Some(&cfg.topic_prefix), Duration::from_secs(5))
+                .ok()
+                .and_then(|m| m.topics().first().and_then(|t| t.error()))
+                .map(RDKafkaErrorCode::from);
+            return Probe::Reached {
+                brokers: all.brokers().len(),
+                topic_error,
+            };
+        }
+    }
+    p.poll(Duration::from_millis(100));
+    match fault.get() {
+        Some(e) => Probe::Refused(e),
+        None => Probe::Unreachable,
+    }
+}
+
+/// The operator's message when the brokers refuse rowtide even a description of its
+/// topics.
+pub fn not_authorized(cfg: &SinkConfig, code: RDKafkaErrorCode) -> Option<String> {
+    if !matches!(
+        code,
+        RDKafkaErrorCode::TopicAuthorizationFailed | RDKafkaErrorCode::ClusterAuthorizationFailed
+    ) {
+        return None;
+    }
+    let id = Identity::of(cfg);
+    let prefix = &cfg.topic_prefix;
+    Some(format!(
+        "not authorized: topic {prefix}: {code} ({}); grant User:{} DESCRIBE and WRITE on \
+         the topics prefixed {prefix} (and CREATE, or create them yourself)",
+        id.describe(),
+        id.user.as_deref().unwrap_or("<principal>")
+    ))
+}
+
+/// The context of every Kafka client rowtide creates: files the producer's delivery reports
+/// by the sequence number each record was sent with (on the producer's polling thread, no
+/// future or channel per record), and turns client-wide errors no retry can fix into the
+/// shared [`Fault`].
+pub struct KafkaContext {
+    acks: Acks,
+    fault: std::sync::Arc<Fault>,
+    identity: Identity,
+}
+
+impl KafkaContext {
+    pub fn new(identity: Identity, fault: std::sync::Arc<Fault>) -> Self {
+        Self {
+            acks: Acks::default(),
+            fault,
+            identity,
+        }
+    }
+}
+
+impl ClientContext for KafkaContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        match error
+            .rdkafka_error_code()
+            .and_then(|code| self.identity.definite_failure(code, reason))
+        {
+            Some(message) => {
+                if self.fault.first.get().is_none() {
+                    tracing::error!(target: "librdkafka", "librdkafka: {error}: {reason}");
+                }
+                self.fault.set(message);
+            }
+            // Once a definite failure stopped the pipeline, what follows is its echo.
+            None if self.fault.first.get().is_some() => {
+                tracing::debug!(target: "librdkafka", "librdkafka: {error}: {reason}")
+            }
+            None => tracing::error!(target: "librdkafka", "librdkafka: {error}: {reason}"),
+        }
+    }
+}
+
+impl ProducerContext for KafkaContext {
     type DeliveryOpaque = usize;
 
     fn delivery(&self, result: &DeliveryResult<'_>, seq: usize) {
@@ -41,10 +259,23 @@ impl ProducerContext for AckContext {
 }
 
 pub struct KafkaSink {
-    producer: ThreadedProducer<AckContext>,
-    admin: AdminClient<DefaultClientContext>,
+    producer: ThreadedProducer<KafkaContext>,
+    admin: AdminClient<KafkaContext>,
+    fault: std::sync::Arc<Fault>,
     cfg: SinkConfig,
     known_topics: Mutex<HashSet<String>>,
+}
+
+/// The settings every Kafka client of rowtide starts from: the brokers and every
+/// `[sink.kafka]` key (security, SASL, TLS, DNS, …), so that the admin client and
+/// `rowtide check` connect exactly as the producer does.
+pub fn client_config(cfg: &SinkConfig) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &cfg.brokers);
+    for (k, v) in &cfg.kafka {
+        c.set(k, v);
+    }
+    c
 }
 
 /// The librdkafka settings rowtide sets unless the user's `[sink.kafka]` overrides them.
@@ -70,27 +301,52 @@ pub fn producer_config(cfg: &SinkConfig) -> ClientConfig {
 
 impl KafkaSink {
     pub fn new(cfg: &SinkConfig) -> Result<Self> {
-        let conf = producer_config(cfg);
-        let producer: ThreadedProducer<AckContext> = conf
-            .create_with_context(AckContext::default())
+        let identity = Identity::of(cfg);
+        let fault = std::sync::Arc::new(Fault::default());
+        let producer: ThreadedProducer<KafkaContext> = producer_config(cfg)
+            .create_with_context(KafkaContext::new(identity.clone(), fault.clone()))
             .map_err(|e| Error::Config(format!("sink.kafka: invalid producer setting: {e}")))?;
-        let mut admin_conf = ClientConfig::new();
-        admin_conf.set("bootstrap.servers", &cfg.brokers);
-        for (k, v) in &cfg.kafka {
-            // Producer-only keys are ignored by the admin client's config check otherwise.
-            if k.starts_with("security.") || k.starts_with("ssl.") || k.starts_with("sasl.") {
-                admin_conf.set(k, v);
-            }
-        }
-        let admin = admin_conf
-            .create()
+        let admin = client_config(cfg)
+            .create_with_context(KafkaContext::new(identity, fault.clone()))
             .map_err(|e| Error::Config(format!("sink.kafka: invalid admin setting: {e}")))?;
         Ok(Self {
             producer,
             admin,
+            fault,
             cfg: cfg.clone(),
             known_topics: Mutex::new(HashSet::new()),
         })
+    }
+
+    /// Stops a run at its start when the brokers refuse rowtide (credentials, TLS, not even
+    /// DESCRIBE on its topics), instead of idling until the first change; unreachable
+    /// brokers are left to the usual retries.
+    pub async fn verify_access(&self) -> Result<()> {
+        let cfg = self.cfg.clone();
+        let probe = tokio::task::spawn_blocking(move || probe(&cfg, Duration::from_secs(10)));
+        let probe = tokio::select! {
+            p = probe => p.map_err(|source| Error::Task { task: "kafka probe", source })?,
+            e = self.fault.wait() => return Err(e),
+        };
+        match probe {
+            Probe::Refused(e) => Err(e),
+            Probe::Reached {
+                topic_error: Some(code),
+                ..
+            } => match not_authorized(&self.cfg, code) {
+                Some(message) => Err(Error::Access {
+                    component: "kafka",
+                    message,
+                }),
+                None => Ok(()),
+            },
+            Probe::Reached { .. } | Probe::Unreachable => Ok(()),
+        }
+    }
+
+    /// Resolves with the first client-wide failure no retry can fix (see [`Fault`]).
+    pub async fn fault(&self) -> Error {
+        self.fault.wait().await
     }
 
     pub async fn ensure_topic(&self, topic: &str) -> Result<()> {
@@ -112,26 +368,32 @@ impl KafkaSink {
         )
         .set("cleanup.policy", &self.cfg.topic_cleanup_policy);
         let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
-        let results = self
-            .admin
-            .create_topics([&new], &opts)
-            .await
-            .map_err(|source| Error::Kafka {
+        let results = tokio::select! {
+            r = self.admin.create_topics([&new], &opts) => r.map_err(|source| Error::Kafka {
                 context: format!("cannot create topic {topic}"),
                 source,
-            })?;
+            })?,
+            e = self.fault.wait() => return Err(e),
+        };
         for r in results {
             match r {
                 Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-                Err((t, code @ (RDKafkaErrorCode::TopicAuthorizationFailed
-                | RDKafkaErrorCode::ClusterAuthorizationFailed))) => {
-                    return Err(Error::Delivery {
-                        topic: t,
-                        position: "-".into(),
-                        reason: format!(
-                            "not allowed to create the topic ({code}); create it yourself or grant CREATE"
+                Err((
+                    t,
+                    code @ (RDKafkaErrorCode::TopicAuthorizationFailed
+                    | RDKafkaErrorCode::ClusterAuthorizationFailed),
+                )) => {
+                    let id = Identity::of(&self.cfg);
+                    return Err(Error::Access {
+                        component: "kafka",
+                        message: format!(
+                            "not authorized to create topic {t} ({code}; {}): grant CREATE on \
+                             the topic or the cluster to User:{}, or create the topics yourself \
+                             and set sink.create_topics = false",
+                            id.describe(),
+                            id.user.as_deref().unwrap_or("<principal>")
                         ),
-                    })
+                    });
                 }
                 Err((t, code)) => {
                     return Err(Error::Kafka {
@@ -191,8 +453,11 @@ pub(crate) fn classify(e: KafkaError, topic: &str, position: &str) -> Error {
             Some(RDKafkaErrorCode::MessageSizeTooLarge) => {
                 " (raise the topic's max.message.bytes and the producer's message.max.bytes in [sink.kafka])"
             }
-            Some(RDKafkaErrorCode::TopicAuthorizationFailed) => {
-                " (grant WRITE on the topic to rowtide's principal)"
+            Some(
+                RDKafkaErrorCode::TopicAuthorizationFailed
+                | RDKafkaErrorCode::ClusterAuthorizationFailed,
+            ) => {
+                " (not authorized: grant WRITE and DESCRIBE on the topic to rowtide's principal)"
             }
             _ => "",
         };
@@ -205,6 +470,76 @@ pub(crate) fn classify(e: KafkaError, topic: &str, position: &str) -> Error {
         Error::Kafka {
             context: format!("delivery to {topic} failed at {position}"),
             source: e,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity() -> Identity {
+        let mut cfg = SinkConfig {
+            brokers: "b1:9094".into(),
+            ..SinkConfig::default()
+        };
+        for (k, v) in [
+            ("security.protocol", "sasl_ssl"),
+            ("sasl.mechanism", "SCRAM-SHA-512"),
+            ("sasl.username", "alice"),
+            ("sasl.password", "never-shown"),
+        ] {
+            cfg.kafka.insert(k.into(), v.into());
+        }
+        Identity::of(&cfg)
+    }
+
+    #[test]
+    fn refusals_are_definite_and_name_mechanism_and_user_not_the_secret() {
+        let id = identity();
+        let auth = id
+            .definite_failure(
+                RDKafkaErrorCode::Authentication,
+                "SASL authentication error: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512",
+            )
+            .unwrap();
+        assert!(auth.starts_with("authentication failed at b1:9094 (security.protocol SASL_SSL, sasl.mechanism SCRAM-SHA-512 as user 'alice')"), "{auth}");
+        assert!(!auth.contains("never-shown"));
+        let tls = id
+            .definite_failure(
+                RDKafkaErrorCode::SSL,
+                "SSL handshake failed: error:0A000086:SSL routines::certificate verify failed",
+            )
+            .unwrap();
+        assert!(tls.starts_with("TLS handshake failed"), "{tls}");
+        let authz = id
+            .definite_failure(
+                RDKafkaErrorCode::Fatal,
+                "Fatal error: Broker: Cluster authorization failed: Failed to acquire idempotence PID",
+            )
+            .unwrap();
+        assert!(
+            authz.starts_with("not authorized") && authz.contains("User:alice"),
+            "{authz}"
+        );
+    }
+
+    #[test]
+    fn network_trouble_stays_transient() {
+        let id = identity();
+        for (code, reason) in [
+            (RDKafkaErrorCode::AllBrokersDown, "1/1 brokers are down"),
+            (
+                RDKafkaErrorCode::BrokerTransportFailure,
+                "Connection refused",
+            ),
+            (RDKafkaErrorCode::SSL, "SSL transport error: Disconnected"),
+            (
+                RDKafkaErrorCode::Fatal,
+                "Fatal error: Broker: Out of order sequence",
+            ),
+        ] {
+            assert_eq!(id.definite_failure(code, reason), None, "{code:?}");
         }
     }
 }

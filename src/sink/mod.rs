@@ -150,6 +150,24 @@ impl Sink {
         }
     }
 
+    /// Checks at start that the sink accepts rowtide (Kafka: credentials, TLS, DESCRIBE on
+    /// its topics); see [`kafka::KafkaSink::verify_access`].
+    pub async fn verify_access(&self) -> Result<()> {
+        match self {
+            Sink::Kafka(k) => k.verify_access().await,
+            Sink::Stdout(_) => Ok(()),
+        }
+    }
+
+    /// Resolves with the first failure of the sink as a whole that no retry can fix
+    /// (Kafka refused the credentials, say); never, for stdout.
+    pub async fn fault(&self) -> Error {
+        match self {
+            Sink::Kafka(k) => k.fault().await,
+            Sink::Stdout(_) => std::future::pending().await,
+        }
+    }
+
     /// Where acknowledgements arrive.
     pub fn acks(&self) -> &Acks {
         match self {
