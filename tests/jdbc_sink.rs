@@ -16,50 +16,21 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
 use mysql_async::{Row, Value};
 
+use common::connect::{connect_cmd, free_port, start_worker, tail, Worker};
 use common::poll::poll_until_async;
-use common::proc::{last_lines, Rowtide, Setup};
+use common::proc::{Rowtide, Setup};
 use common::TestEnv;
 
 /// The newest Debezium JDBC sink on the reachable Maven Central (3.6.3.Final is not published
 /// there). It bundles mariadb-java-client 3.5.3, so no driver has to be added.
 const JDBC_SINK: &str = "io.debezium:debezium-connector-jdbc:3.6.0.Final";
 const SYNC_TIMEOUT: Duration = Duration::from_secs(90);
-
-fn connect_script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/connect")
-}
-
-/// Runs `scripts/connect ARGS`, returns stdout; panics with its stderr on failure.
-fn connect_cmd(args: &[&str]) -> String {
-    let out = Command::new(connect_script())
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run scripts/connect");
-    assert!(
-        out.status.success(),
-        "scripts/connect {} failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr).trim()
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-/// A free TCP port on 127.0.0.1 (for the Connect REST API).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Starts `rowtide run` on `db` with `json_schema` topics named `<prefix>.<db>.<table>`, one
 /// partition each.
@@ -69,59 +40,6 @@ fn start_rowtide(env: &TestEnv, db: &str, prefix: &str, dir: &Path) -> Rowtide {
     setup.format = "json_schema";
     setup.partitions = 1;
     Rowtide::start(env, &setup, dir)
-}
-
-/// The last `lines` lines of the file at `path`.
-fn tail(path: &Path, lines: usize) -> String {
-    last_lines(&std::fs::read_to_string(path).unwrap_or_default(), lines)
-}
-
-/// A Kafka Connect standalone worker started by `scripts/connect`; stopped on drop.
-struct Worker {
-    name: String,
-    port: u16,
-    connector: String,
-    run_dir: PathBuf,
-    stopped: bool,
-}
-
-impl Worker {
-    fn log(&self) -> PathBuf {
-        self.run_dir.join("connect.log")
-    }
-
-    /// `None` while healthy, or the failure (connector or task FAILED, with its trace).
-    async fn failure(&self) -> Option<String> {
-        let url = format!(
-            "http://127.0.0.1:{}/connectors/{}/status",
-            self.port, self.connector
-        );
-        let body: serde_json::Value = reqwest::get(&url).await.ok()?.json().await.ok()?;
-        let mut states = vec![body["connector"].clone()];
-        states.extend(body["tasks"].as_array().cloned().unwrap_or_default());
-        states
-            .iter()
-            .find(|s| s["state"] == "FAILED")
-            .map(|s| s["trace"].as_str().unwrap_or("no trace").to_string())
-    }
-
-    fn stop(&mut self) {
-        if !self.stopped {
-            self.stopped = true;
-            connect_cmd(&["stop", &self.name]);
-        }
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        if !self.stopped {
-            self.stopped = true;
-            let _ = Command::new(connect_script())
-                .args(["stop", &self.name])
-                .status();
-        }
-    }
 }
 
 /// Writes the worker and connector files and starts the worker (blocks until the connector
@@ -183,35 +101,7 @@ transforms.route.replacement=$1
         ),
     )
     .unwrap();
-    let run_dir = Path::new(
-        &std::env::var("ROWTIDE_DEV_RUN")
-            .unwrap_or_else(|_| format!("{}/rowtide-dev", std::env::temp_dir().display())),
-    )
-    .join(format!("connect-{name}"));
-    let mut w = Worker {
-        name: name.clone(),
-        port,
-        connector: name,
-        run_dir,
-        stopped: false,
-    };
-    let out = Command::new(connect_script())
-        .args(["start", &w.name])
-        .arg(&worker)
-        .arg(&connector)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run scripts/connect start");
-    if !out.status.success() {
-        w.stopped = true; // the script stops what it started when it fails
-        panic!(
-            "{}\nlast lines of {}:\n{}",
-            String::from_utf8_lossy(&out.stderr).trim(),
-            w.log().display(),
-            tail(&w.log(), 30)
-        );
-    }
-    w
+    start_worker(&name, port, &worker, &connector)
 }
 
 async fn exec(c: &mut mysql_async::Conn, sql: &str) {

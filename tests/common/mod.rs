@@ -177,6 +177,7 @@ pub fn fixtures_dir() -> Option<std::path::PathBuf> {
     }
 }
 
+pub mod connect;
 pub mod kafka;
 pub mod poll;
 pub mod proc;

@@ -1,0 +1,123 @@
+//! Kafka Connect standalone workers started by `scripts/connect` (Debezium's connectors
+//! from Maven Central): the script, a worker stopped on drop, and its health.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::proc::last_lines;
+
+pub fn connect_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/connect")
+}
+
+/// Runs `scripts/connect ARGS`, returns stdout; panics with its stderr on failure.
+pub fn connect_cmd(args: &[&str]) -> String {
+    let out = Command::new(connect_script())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run scripts/connect");
+    assert!(
+        out.status.success(),
+        "scripts/connect {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A free TCP port on 127.0.0.1 (for the Connect REST API).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The last `lines` lines of the file at `path`.
+pub fn tail(path: &Path, lines: usize) -> String {
+    last_lines(&std::fs::read_to_string(path).unwrap_or_default(), lines)
+}
+
+/// A Kafka Connect standalone worker started by `scripts/connect`; stopped on drop.
+pub struct Worker {
+    pub name: String,
+    pub port: u16,
+    pub connector: String,
+    pub run_dir: PathBuf,
+    stopped: bool,
+}
+
+impl Worker {
+    pub fn log(&self) -> PathBuf {
+        self.run_dir.join("connect.log")
+    }
+
+    /// `None` while healthy, or the failure (connector or task FAILED, with its trace).
+    pub async fn failure(&self) -> Option<String> {
+        let url = format!(
+            "http://127.0.0.1:{}/connectors/{}/status",
+            self.port, self.connector
+        );
+        let body: serde_json::Value = reqwest::get(&url).await.ok()?.json().await.ok()?;
+        let mut states = vec![body["connector"].clone()];
+        states.extend(body["tasks"].as_array().cloned().unwrap_or_default());
+        states
+            .iter()
+            .find(|s| s["state"] == "FAILED")
+            .map(|s| s["trace"].as_str().unwrap_or("no trace").to_string())
+    }
+
+    pub fn stop(&mut self) {
+        if !self.stopped {
+            self.stopped = true;
+            connect_cmd(&["stop", &self.name]);
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if !self.stopped {
+            self.stopped = true;
+            let _ = Command::new(connect_script())
+                .args(["stop", &self.name])
+                .status();
+        }
+    }
+}
+
+/// Starts worker `name` (REST on `port`) with the `worker` and `connector` property files;
+/// blocks until the connector and its task are RUNNING, or panics naming the log.
+pub fn start_worker(name: &str, port: u16, worker: &Path, connector: &Path) -> Worker {
+    let run_dir = Path::new(
+        &std::env::var("ROWTIDE_DEV_RUN")
+            .unwrap_or_else(|_| format!("{}/rowtide-dev", std::env::temp_dir().display())),
+    )
+    .join(format!("connect-{name}"));
+    let mut w = Worker {
+        name: name.to_string(),
+        port,
+        connector: name.to_string(),
+        run_dir,
+        stopped: false,
+    };
+    let out = Command::new(connect_script())
+        .args(["start", &w.name])
+        .arg(worker)
+        .arg(connector)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run scripts/connect start");
+    if !out.status.success() {
+        w.stopped = true; // the script stops what it started when it fails
+        panic!(
+            "{}\nlast lines of {}:\n{}",
+            String::from_utf8_lossy(&out.stderr).trim(),
+            w.log().display(),
+            tail(&w.log(), 30)
+        );
+    }
+    w
+}
