@@ -228,6 +228,8 @@ fn mixed() -> Batch {
             col("coupon", ColumnKind::VarChar { max_bytes: 80 }),
         ],
         primary_key: vec![0],
+        charset_name: None,
+        comment: None,
     };
     let wires = vec![
         Wire::LongLong,
@@ -359,6 +361,8 @@ fn wide_text() -> Batch {
         name: "contacts".into(),
         columns,
         primary_key: vec![0],
+        charset_name: None,
+        comment: None,
     };
     let n = wires.len();
     let mut data = Vec::new();

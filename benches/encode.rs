@@ -42,6 +42,8 @@ fn table() -> Arc<TableDesc> {
             ColumnDesc::new("ratio", ColumnKind::Double),
         ],
         primary_key: vec![0],
+        charset_name: None,
+        comment: None,
     })
 }
 

@@ -120,6 +120,8 @@ fn mixed_table(name: &str, extra: bool) -> Arc<TableDesc> {
         name: name.into(),
         columns,
         primary_key: vec![0],
+        charset_name: None,
+        comment: None,
     })
 }
 
@@ -304,6 +306,8 @@ async fn incompatible_change_names_the_subject() {
             name: "t".into(),
             columns: vec![id, x],
             primary_key: vec![0],
+            charset_name: None,
+            comment: None,
         })
     };
     let t1 = mk(ColumnKind::Int);

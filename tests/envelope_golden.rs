@@ -50,6 +50,8 @@ fn table(columns: Vec<ColumnDesc>) -> Arc<TableDesc> {
         name: "golden".into(),
         columns: cols,
         primary_key: vec![0],
+        charset_name: None,
+        comment: None,
     })
 }
 
@@ -898,6 +900,8 @@ fn schema_change_event_shape() {
         tables: vec![t.clone()],
         change_type: "ALTER",
         catalog_after: None,
+        source_table: None,
+        snapshot: false,
     };
     let mut e = Encoder::new(&d(), "dbserver1", Flavor::Mysql).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()

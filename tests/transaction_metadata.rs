@@ -129,6 +129,8 @@ fn data_event_carries_the_transaction_block() {
         name: "orders".into(),
         columns: vec![ColumnDesc::new("id", ColumnKind::Int)],
         primary_key: vec![0],
+        charset_name: None,
+        comment: None,
     });
     let c = Change {
         table: t,

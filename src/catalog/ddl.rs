@@ -411,6 +411,12 @@ pub fn apply(
             catalog.drop_database(&info.database);
             vec![]
         }
+        DdlKind::CreateDatabase | DdlKind::AlterDatabase => {
+            if let Some(cs) = super::ddl_parse::charset_name_of(sql) {
+                catalog.set_charset(&info.database, &cs);
+            }
+            vec![]
+        }
         DdlKind::RenameTable => {
             let mut out = Vec::new();
             for pair in info.tables.chunks(2) {
@@ -445,6 +451,24 @@ pub fn apply(
             .filter_map(|(d, t)| catalog.get(d, t).cloned())
             .collect(),
     }
+}
+
+/// Completes a description read from `information_schema` with what the table's DDL (its
+/// `SHOW CREATE TABLE`, parsed into `from`) says beyond decoding: each column's declared
+/// type, width, charset name, comment and AUTO_INCREMENT (by name), and the table's
+/// default charset and comment.
+pub fn carry_ddl(desc: &mut TableDesc, from: &TableDesc) {
+    for c in desc.columns.iter_mut() {
+        if let Some(k) = from
+            .columns
+            .iter()
+            .find(|k| k.name.eq_ignore_ascii_case(&c.name))
+        {
+            c.ddl = k.ddl.clone();
+        }
+    }
+    desc.charset_name = from.charset_name.clone();
+    desc.comment = from.comment.clone();
 }
 
 #[cfg(test)]

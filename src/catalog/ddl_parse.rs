@@ -35,6 +35,7 @@ mod defaults;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use charset::charset_name_of;
 pub(crate) use defaults::{bit_bytes, hex_bytes};
 
 /// Parses `sql` and applies it to `catalog`; returns the tables it defined or changed.
@@ -47,7 +48,8 @@ pub fn apply_statement(
     if let Some(r) = alter::convert_to_charset(catalog, sql, default_db) {
         return r;
     }
-    let stmts = Parser::parse_sql(&MySqlDialect {}, sql)
+    let cleaned = without_zerofill(sql);
+    let stmts = Parser::parse_sql(&MySqlDialect {}, &cleaned)
         .map_err(|e| format!("cannot parse `{}`: {e}", short()))?;
     let mut out = Vec::new();
     for stmt in stmts {
@@ -62,6 +64,50 @@ pub fn apply_statement(
         }
     }
     Ok(out)
+}
+
+/// The comment that stands in for `ZEROFILL` (see [`without_zerofill`]).
+pub(super) const ZEROFILL_MARK: &str = "\u{1}rowtide:zerofill";
+
+/// `sql` with each `ZEROFILL` attribute (a display matter that sqlparser does not know; it
+/// implies UNSIGNED, which MySQL and MariaDB print next to it) replaced by a column comment
+/// [`ZEROFILL_MARK`], which the column reader turns back into the attribute. Quoted text
+/// is kept.
+fn without_zerofill(sql: &str) -> std::borrow::Cow<'_, str> {
+    if !sql.to_ascii_uppercase().contains("ZEROFILL") {
+        return std::borrow::Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut quote: Option<char> = None;
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.eq_ignore_ascii_case("ZEROFILL") {
+            out.push_str(&format!("COMMENT '{ZEROFILL_MARK}'"));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for ch in sql.chars() {
+        match quote {
+            Some(q) => {
+                out.push(ch);
+                if ch == q {
+                    quote = None;
+                }
+            }
+            None if ch.is_ascii_alphanumeric() || ch == '_' => word.push(ch),
+            None => {
+                flush(&mut word, &mut out);
+                if matches!(ch, '\'' | '"' | '`') {
+                    quote = Some(ch);
+                }
+                out.push(ch);
+            }
+        }
+    }
+    flush(&mut word, &mut out);
+    std::borrow::Cow::Owned(out)
 }
 
 /// `(db, table)` of a possibly qualified name.

@@ -367,6 +367,7 @@ fn build(
             charset,
             // The binlog carries no defaults: `carry_over` takes them from the catalog.
             default: None,
+            ddl: Default::default(),
         });
     }
     let primary_key: Vec<usize> = ext
@@ -379,6 +380,8 @@ fn build(
         name: tme.table_name().into_owned(),
         columns,
         primary_key,
+        charset_name: None,
+        comment: None,
     })
 }
 
@@ -431,8 +434,11 @@ pub fn carry_over(desc: &mut TableDesc, known: &TableDesc) {
         }
         if std::mem::discriminant(&c.kind) == std::mem::discriminant(&k.kind) {
             c.default = k.default.clone();
+            c.ddl = k.ddl.clone();
         }
     }
+    desc.charset_name = known.charset_name.clone();
+    desc.comment = known.comment.clone();
 }
 
 /// Checks that a catalog description (MINIMAL metadata) fits the table map's layout, so
@@ -489,6 +495,8 @@ mod tests {
             name: "t".into(),
             columns: cols,
             primary_key: vec![],
+            charset_name: None,
+            comment: None,
         };
         let with = |mut c: ColumnDesc, d: &str| {
             c.default = Some(ColumnDefault::Literal(d.into()));

@@ -151,8 +151,20 @@ fn length_scale(c: &ColumnDesc) -> (Option<i64>, Option<i64>) {
     }
 }
 
+/// One column: as the DDL that defined it describes it (see [`crate::model::ColumnDdl`]),
+/// else derived from its kind (a column known only from a table map).
 fn column_datum(c: &ColumnDesc, position: usize) -> Datum {
-    let (length, scale) = length_scale(c);
+    let from_ddl = !c.ddl.is_empty();
+    let (length, scale) = if from_ddl {
+        (c.ddl.length, c.ddl.scale)
+    } else {
+        length_scale(c)
+    };
+    let charset = if from_ddl {
+        c.ddl.charset_name.clone()
+    } else {
+        charset_name(c)
+    };
     let enum_values = match &c.kind {
         ColumnKind::Enum { values } | ColumnKind::Set { values } => Datum::Array(
             values
@@ -162,21 +174,23 @@ fn column_datum(c: &ColumnDesc, position: usize) -> Datum {
         ),
         _ => Datum::Null,
     };
-    let type_name = c.type_name();
+    let type_name = c.ddl.type_name.clone().unwrap_or_else(|| c.type_name());
+    let jdbc = c.ddl.jdbc_type.unwrap_or_else(|| jdbc_type(c));
     Datum::Struct(vec![
         Datum::str(c.name.clone()),
-        Datum::Int(jdbc_type(c) as i64),
+        Datum::Int(jdbc as i64),
         Datum::Null,
         Datum::str(type_name.clone()),
         Datum::Str(type_name),
-        charset_name(c).map_or(Datum::Null, Datum::Str),
+        charset.map_or(Datum::Null, Datum::Str),
         length.map_or(Datum::Null, Datum::Int),
         scale.map_or(Datum::Null, Datum::Int),
         Datum::Int(position as i64),
         Datum::Bool(c.nullable),
-        Datum::Bool(false),
-        Datum::Bool(false),
-        Datum::Null,
+        // Debezium's MySQL DDL parser marks AUTO_INCREMENT columns as generated too.
+        Datum::Bool(c.ddl.auto_increment),
+        Datum::Bool(c.ddl.auto_increment),
+        c.ddl.comment.clone().map_or(Datum::Null, Datum::Str),
         default_expression(c).map_or(Datum::Null, Datum::Str),
         enum_values,
     ])
@@ -201,7 +215,7 @@ fn default_expression(c: &ColumnDesc) -> Option<String> {
 
 fn table_datum(t: &TableDesc) -> Datum {
     Datum::Struct(vec![
-        Datum::Null,
+        t.charset_name.clone().map_or(Datum::Null, Datum::Str),
         Datum::Array(
             t.primary_key
                 .iter()
@@ -216,7 +230,7 @@ fn table_datum(t: &TableDesc) -> Datum {
                 .map(|(i, c)| column_datum(c, i + 1))
                 .collect(),
         ),
-        Datum::Null,
+        t.comment.clone().map_or(Datum::Null, Datum::Str),
     ])
 }
 
@@ -226,16 +240,23 @@ pub fn key_datum(sc: &SchemaChange) -> Datum {
 
 pub fn value_datum(sc: &SchemaChange, flavor: Flavor, prefix: &str) -> Datum {
     let tables: Vec<String> = sc.tables.iter().map(|t| t.name.clone()).collect();
-    let table = (!tables.is_empty()).then(|| tables.join(","));
+    let table = sc
+        .source_table
+        .clone()
+        .or_else(|| (!tables.is_empty()).then(|| tables.join(",")));
     let source = source_datum(&SourceFields {
         connector: flavor.connector(),
         name: prefix,
         ts_ms: sc.ts_ms,
-        snapshot: "false",
+        snapshot: if sc.snapshot { "true" } else { "false" },
         db: &sc.database,
         table: table.as_deref(),
-        server_id: sc.server_id,
-        gtid: sc.position.gtid.as_deref(),
+        server_id: if sc.snapshot { 0 } else { sc.server_id },
+        gtid: if sc.snapshot {
+            None
+        } else {
+            sc.position.gtid.as_deref()
+        },
         file: &sc.position.file,
         pos: sc.position.pos,
         row: 0,
@@ -249,7 +270,11 @@ pub fn value_datum(sc: &SchemaChange, flavor: Flavor, prefix: &str) -> Datum {
             Datum::Struct(vec![
                 Datum::str(sc.change_type),
                 Datum::Str(format!("\"{}\".\"{}\"", t.db, t.name)),
-                table_datum(t),
+                if sc.change_type == "DROP" {
+                    Datum::Null
+                } else {
+                    table_datum(t)
+                },
             ])
         })
         .collect();

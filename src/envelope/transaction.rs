@@ -301,6 +301,8 @@ mod tests {
             name: name.into(),
             columns: vec![ColumnDesc::new("id", ColumnKind::Int)],
             primary_key: vec![0],
+            charset_name: None,
+            comment: None,
         })
     }
 

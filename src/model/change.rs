@@ -137,6 +137,12 @@ pub struct SchemaChange {
     /// checkpoint once this event is delivered, so that after a restart older events decode
     /// with the structure they were written under.
     pub catalog_after: Option<Catalog>,
+    /// `source.table` when it is not the tables of `tables`: a multi-table DROP is one
+    /// event per table, each naming all of the statement's tables (sorted), as Debezium's.
+    pub source_table: Option<String>,
+    /// Written by a snapshot (`source.snapshot = "true"`, no server id or GTID, as
+    /// Debezium's snapshot schema changes), not read from the log.
+    pub snapshot: bool,
 }
 
 /// What the source hands to the pipeline, in log order.

@@ -111,6 +111,44 @@ pub struct ColumnDesc {
     /// catalogs persisted before defaults were tracked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<ColumnDefault>,
+    /// What the DDL that defined the column said about it beyond decoding (declared type
+    /// name, display width, charset name, comment, AUTO_INCREMENT), for schema-change
+    /// events; empty when the column is known only from a table map.
+    #[serde(default, skip_serializing_if = "ColumnDdl::is_empty")]
+    pub ddl: ColumnDdl,
+}
+
+/// A column as its defining DDL (a statement in the log, or `SHOW CREATE TABLE` at the
+/// snapshot) describes it, in the terms of Debezium's `io.debezium.connector.schema.Column`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ColumnDdl {
+    /// Upper-case type name as Debezium's DDL parser reports it (`INT`, `SMALLINT UNSIGNED`,
+    /// `BOOLEAN`, `LONGTEXT`, `ENUM`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_name: Option<String>,
+    /// `java.sql.Types` code for `type_name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jdbc_type: Option<i32>,
+    /// The declared length: display width of integers, characters of CHAR/VARCHAR, digits
+    /// of DECIMAL, fsp of temporal types, bits of BIT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<i64>,
+    /// The MySQL charset name of a character column (declared, or inherited from the table,
+    /// the database or the server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charset_name: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_increment: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+impl ColumnDdl {
+    pub fn is_empty(&self) -> bool {
+        *self == ColumnDdl::default()
+    }
 }
 
 /// A column's `DEFAULT`, as written: the engine keeps the SQL meaning and leaves the
@@ -170,6 +208,7 @@ impl ColumnDesc {
             nullable: true,
             charset: Charset::Utf8,
             default: None,
+            ddl: ColumnDdl::default(),
         }
     }
 
@@ -235,6 +274,13 @@ pub struct TableDesc {
     pub columns: Vec<ColumnDesc>,
     /// Indexes into `columns` of the primary key, in key order (empty: no primary key).
     pub primary_key: Vec<usize>,
+    /// The table's default charset name (declared, or inherited from its database), when
+    /// the DDL that defined it is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charset_name: Option<String>,
+    /// The table's `COMMENT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 impl TableDesc {
@@ -326,6 +372,9 @@ impl Hash for Charset {
 #[derive(Debug, Default, Clone)]
 pub struct Catalog {
     tables: HashMap<(String, String), Arc<TableDesc>>,
+    /// Default charset of each database, and of the server (key ""), when known: what a
+    /// table or column without a charset clause inherits.
+    charsets: HashMap<String, String>,
 }
 
 impl Catalog {
@@ -346,6 +395,21 @@ impl Catalog {
 
     pub fn drop_database(&mut self, db: &str) {
         self.tables.retain(|(d, _), _| d != db);
+        self.charsets.remove(db);
+    }
+
+    /// Records the default charset of database `db` (`""`: the server's).
+    pub fn set_charset(&mut self, db: &str, charset: &str) {
+        self.charsets
+            .insert(db.to_string(), charset.to_ascii_lowercase());
+    }
+
+    /// The charset a new table of `db` inherits: the database's, else the server's.
+    pub fn charset_of(&self, db: &str) -> Option<&str> {
+        self.charsets
+            .get(db)
+            .or_else(|| self.charsets.get(""))
+            .map(String::as_str)
     }
 
     pub fn tables(&self) -> impl Iterator<Item = &Arc<TableDesc>> {
@@ -400,6 +464,8 @@ mod tests {
             name: name.into(),
             columns: vec![],
             primary_key: vec![],
+            charset_name: None,
+            comment: None,
         })
     }
 

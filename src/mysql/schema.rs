@@ -139,6 +139,7 @@ pub fn column_from_info(
         nullable,
         charset: cs,
         default: None,
+        ddl: Default::default(),
     }
 }
 
@@ -299,6 +300,8 @@ pub async fn load_tables(conn: &mut Conn, filter: &Filter) -> Result<Vec<TableDe
                 name: table,
                 columns: vec![c],
                 primary_key: vec![],
+                charset_name: None,
+                comment: None,
             }),
         }
     }
@@ -404,4 +407,87 @@ mod tests {
         );
         assert_eq!(mysql(Some("0x6162"), "", &vc), lit("0x6162"));
     }
+}
+
+/// What a snapshot's schema-change events are made of (Debezium's snapshot writes the same):
+/// the server's charset settings, and for each database holding a captured table its
+/// default charset and collation and each captured table's `SHOW CREATE TABLE` text.
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotDdl {
+    pub server_charset: String,
+    pub server_collation: String,
+    /// In the order of their first table, tables ordered by `db.table` (as Debezium).
+    pub databases: Vec<DatabaseDdl>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DatabaseDdl {
+    pub name: String,
+    pub charset: String,
+    pub collation: String,
+    /// `(table, SHOW CREATE TABLE text)`, in `db.table` order.
+    pub tables: Vec<(String, String)>,
+}
+
+/// Reads [`SnapshotDdl`] for `tables` (the captured ones); without `with_tables` only the
+/// charsets (no `SHOW CREATE TABLE`).
+pub async fn snapshot_ddl(
+    conn: &mut Conn,
+    tables: &[TableDesc],
+    with_tables: bool,
+) -> Result<SnapshotDdl> {
+    let err = |e| classify_mysql(e, "");
+    let (server_charset, server_collation): (String, String) = conn
+        .query_first("SELECT @@character_set_server, @@collation_server")
+        .await
+        .map_err(err)?
+        .unwrap_or_default();
+    // Debezium orders tables by the string `db.table`, and databases by their first table.
+    let mut sorted: Vec<&TableDesc> = tables.iter().collect();
+    sorted.sort_by_key(|t| format!("{}.{}", t.db, t.name));
+    let mut by_db: Vec<(String, Vec<String>)> = Vec::new();
+    for t in sorted {
+        match by_db.iter_mut().find(|(d, _)| *d == t.db) {
+            Some((_, names)) => names.push(t.name.clone()),
+            None => by_db.push((t.db.clone(), vec![t.name.clone()])),
+        }
+    }
+    let mut databases = Vec::with_capacity(by_db.len());
+    for (db, names) in by_db {
+        let (charset, collation): (String, String) = conn
+            .exec_first(
+                "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME \
+                 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+                (db.clone(),),
+            )
+            .await
+            .map_err(err)?
+            .unwrap_or_default();
+        let mut texts = Vec::with_capacity(names.len());
+        for name in names.into_iter().filter(|_| with_tables) {
+            let sql = format!(
+                "SHOW CREATE TABLE `{}`.`{}`",
+                db.replace('`', "``"),
+                name.replace('`', "``")
+            );
+            match conn.query_first::<(String, String), _>(sql).await {
+                Ok(Some((_, text))) => texts.push((name, text)),
+                Ok(None) => {}
+                // Dropped since it was listed: its DROP comes from the log.
+                Err(mysql_async::Error::Server(e)) if e.code == 1146 => {}
+                Err(e) => return Err(err(e)),
+            }
+        }
+        databases.push(DatabaseDdl {
+            name: db,
+            charset,
+            collation,
+            tables: texts,
+        });
+    }
+    Ok(SnapshotDdl {
+        server_charset,
+        server_collation,
+        databases,
+    })
 }

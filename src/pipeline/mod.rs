@@ -15,6 +15,7 @@
 mod encoders;
 mod plan;
 mod sink_loop;
+mod snapshot_ddl;
 mod source_task;
 
 use std::sync::Arc;

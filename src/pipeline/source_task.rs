@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use super::plan::Plan;
+use super::snapshot_ddl::DdlSnapshot;
 use crate::checkpoint::{Checkpoint, StoreHandle};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -48,10 +49,15 @@ pub async fn run(
 ) -> Result<bool> {
     let filter = Filter::new(&cfg.source.include, &cfg.source.exclude)?;
     let mut conn = mysql::connect(&cfg.source).await?;
-    let tables = mysql::schema::load_tables(&mut conn, &filter).await?;
-    let _ = conn.disconnect().await;
+    let mut tables = mysql::schema::load_tables(&mut conn, &filter).await?;
     let snapshotting = matches!(start.plan, Plan::Snapshot { .. });
-    let catalog = match start.catalog {
+    // Today's structures are used (below) when snapshotting or when nothing is stored:
+    // then their DDL completes them; otherwise only the charsets are read.
+    let fresh = snapshotting || start.catalog.is_none();
+    let ddl = DdlSnapshot::new(mysql::schema::snapshot_ddl(&mut conn, &tables, fresh).await?);
+    let _ = conn.disconnect().await;
+    ddl.complete(&mut tables);
+    let mut catalog = match start.catalog {
         Some(saved) if !snapshotting => catalog_of(saved),
         _ => {
             let catalog = catalog_of(tables.clone());
@@ -62,6 +68,7 @@ pub async fn run(
             catalog
         }
     };
+    ddl.charsets(&mut catalog);
     let from = match start.plan {
         Plan::Done => return Ok(true),
         Plan::Stream(offset) => offset,
@@ -75,6 +82,7 @@ pub async fn run(
                 info: &start.info,
                 tables,
                 catalog: &catalog,
+                ddl: &ddl,
                 health: &health,
                 tx: &tx,
                 stop: &stop,
@@ -105,6 +113,7 @@ struct Snapshot<'a> {
     info: &'a mysql::ServerInfo,
     tables: Vec<TableDesc>,
     catalog: &'a Catalog,
+    ddl: &'a DdlSnapshot,
     health: &'a Health,
     tx: &'a mpsc::Sender<SourceEvent>,
     stop: &'a CancellationToken,
@@ -134,13 +143,18 @@ impl Snapshot<'_> {
         if self.tx.send(started).await.is_err() {
             return Ok(None);
         }
-        let n = self.tables.len();
+        let arcs: Vec<Arc<TableDesc>> = self.tables.into_iter().map(Arc::new).collect();
+        for event in self.ddl.events(&point.offset, &arcs) {
+            if self.tx.send(event).await.is_err() {
+                return Ok(None);
+            }
+        }
+        let n = arcs.len();
         self.health.set(
             HealthState::Snapshotting,
             format!("snapshot of {n} table(s) at {}", point.offset.binlog),
         );
         info!(tables = n, already_done = done.len(), point = %point.offset, "Snapshot started.");
-        let arcs: Vec<Arc<TableDesc>> = self.tables.into_iter().map(Arc::new).collect();
         let fetch = source.snapshot_fetch_size;
         let rows = match snapshot::copy(point, arcs, &done, fetch, self.tx, self.stop).await {
             Ok(n) => n,

@@ -12,6 +12,7 @@ use sqlparser::ast::{
 
 use super::charset::charset_clause;
 use super::column::column;
+use super::column::Inherited;
 use super::defaults::default_of;
 use super::{key_column_names, qualified, set_primary_key, unquote};
 use crate::model::{Catalog, Charset, ColumnDesc, ColumnKind, TableDesc};
@@ -22,6 +23,17 @@ struct Target<'a> {
     db: &'a str,
     table: &'a str,
     table_cs: Option<Charset>,
+    /// The charset name new text columns inherit (the table's, else the database's).
+    table_cs_name: Option<String>,
+}
+
+impl Target<'_> {
+    fn inherited(&self) -> Inherited<'_> {
+        Inherited {
+            cs: self.table_cs,
+            name: self.table_cs_name.as_deref(),
+        }
+    }
 }
 
 impl Target<'_> {
@@ -53,6 +65,10 @@ pub(super) fn alter_table(
         db: &db,
         table: &table,
         table_cs: text_charset(&desc),
+        table_cs_name: desc
+            .charset_name
+            .clone()
+            .or_else(|| catalog.charset_of(&db).map(str::to_string)),
     };
     let mut renamed_to = None;
     for op in ops {
@@ -106,7 +122,7 @@ fn apply_op(
             column_position,
         } => {
             let new = NewColumn::new(col_name, data_type, options, column_position);
-            replace_column(desc, &col_name.value, new, target.table_cs)?;
+            replace_column(desc, &col_name.value, new, target.inherited())?;
         }
         AlterTableOperation::ChangeColumn {
             old_name,
@@ -116,7 +132,7 @@ fn apply_op(
             column_position,
         } => {
             let new = NewColumn::new(new_name, data_type, options, column_position);
-            replace_column(desc, &old_name.value, new, target.table_cs)?;
+            replace_column(desc, &old_name.value, new, target.inherited())?;
         }
         AlterTableOperation::RenameColumn {
             old_column_name,
@@ -151,7 +167,7 @@ fn add_column(
     pos: Option<&MySQLColumnPosition>,
     target: &Target<'_>,
 ) -> Result<(), String> {
-    let (col, pk) = column(def, target.table_cs)?;
+    let (col, pk) = column(def, target.inherited())?;
     if desc.column_index(&col.name).is_some() {
         return Err(format!(
             "column `{}` already exists in {}.{}",
@@ -225,7 +241,7 @@ fn replace_column(
     desc: &mut TableDesc,
     old: &str,
     new: NewColumn<'_>,
-    table_cs: Option<Charset>,
+    inherited: Inherited<'_>,
 ) -> Result<(), String> {
     let i = desc
         .column_index(old)
@@ -242,7 +258,7 @@ fn replace_column(
             })
             .collect(),
     };
-    let (mut col, pk) = column(&cd, table_cs)?;
+    let (mut col, pk) = column(&cd, inherited)?;
     let was_key = desc.primary_key.contains(&i);
     if was_key {
         col.nullable = false;

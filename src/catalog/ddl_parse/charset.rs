@@ -30,6 +30,38 @@ pub(super) fn charset_clause(text: &str) -> Option<Charset> {
     None
 }
 
+/// The charset *name* of the first charset clause in `text` (`COLLATE ascii_bin` → `ascii`),
+/// lower-case, as MySQL reports it.
+pub(crate) fn charset_name_of(text: &str) -> Option<String> {
+    let up = text.to_ascii_uppercase();
+    for (key, collation) in [
+        ("CHARACTER SET", false),
+        ("CHARSET", false),
+        ("COLLATE", true),
+    ] {
+        if let Some(at) = up.find(key) {
+            let rest = text[at + key.len()..].trim_start();
+            let rest = rest.strip_prefix('=').unwrap_or(rest).trim_start();
+            let word: String = rest
+                .trim_start_matches(['`', '\'', '"'])
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if word.is_empty() {
+                continue;
+            }
+            let name = if collation && word != "binary" {
+                word.split('_').next().unwrap_or(&word).to_string()
+            } else {
+                word
+            };
+            return Some(name);
+        }
+    }
+    None
+}
+
 /// A charset from a charset or collation name (`utf8mb4`, `latin1_swedish_ci`, `binary`).
 pub(super) fn charset_of(name: &str) -> Charset {
     let lower = name.to_ascii_lowercase();

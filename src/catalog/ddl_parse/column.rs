@@ -3,10 +3,18 @@
 
 use sqlparser::ast::{ColumnDef, ColumnOption};
 
-use super::charset::{charset_of, max_char_bytes};
-use super::column_type::{is_serial, kind_of};
+use super::charset::{charset_name_of, charset_of, max_char_bytes};
+use super::column_type::{ddl_type, is_serial, kind_of};
 use super::defaults::default_of;
-use crate::model::{Charset, ColumnDefault, ColumnDesc, ColumnKind};
+use crate::model::{Charset, ColumnDdl, ColumnDefault, ColumnDesc, ColumnKind};
+
+/// What a column without its own charset clause inherits: the table's default charset
+/// (or the database's, or the server's) and its name.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Inherited<'a> {
+    pub cs: Option<Charset>,
+    pub name: Option<&'a str>,
+}
 
 /// What a column definition's options say about it.
 struct Options {
@@ -15,26 +23,56 @@ struct Options {
     pk: bool,
     /// From `CHARACTER SET x`, or else `COLLATE y`.
     charset: Option<Charset>,
+    /// The charset's name as declared (from the collation's prefix for `COLLATE y`).
+    charset_name: Option<String>,
     default: Option<ColumnDefault>,
+    auto_increment: bool,
+    zerofill: bool,
+    comment: Option<String>,
 }
 
 /// One column definition; `true` when it is declared PRIMARY KEY inline.
 pub(super) fn column(
     cd: &ColumnDef,
-    table_cs: Option<Charset>,
+    inherited: Inherited<'_>,
 ) -> Result<(ColumnDesc, bool), String> {
     let name = cd.name.value.clone();
     let Options {
         mut nullable,
         pk,
         charset: col_cs,
+        charset_name: col_cs_name,
         default,
+        auto_increment,
+        zerofill,
+        comment,
     } = options(cd);
     let (kind, unsigned, binary, type_cs) = kind_of(&cd.data_type)?;
     let charset = if binary {
         Charset::Binary
     } else {
-        col_cs.or(type_cs).or(table_cs).unwrap_or(Charset::Utf8)
+        col_cs.or(type_cs).or(inherited.cs).unwrap_or(Charset::Utf8)
+    };
+    let unsigned = unsigned || zerofill;
+    let (mut type_name, jdbc_type, length, scale) = ddl_type(&cd.data_type, &kind, unsigned);
+    if zerofill {
+        type_name.push_str(" ZEROFILL");
+    }
+    let charset_name = if binary || !kind.has_charset() {
+        None
+    } else {
+        col_cs_name
+            .or_else(|| charset_name_of(&cd.data_type.to_string()))
+            .or_else(|| inherited.name.map(str::to_string))
+    };
+    let ddl = ColumnDdl {
+        type_name: Some(type_name),
+        jdbc_type: Some(jdbc_type),
+        length,
+        scale,
+        charset_name,
+        auto_increment: auto_increment || is_serial(&cd.data_type),
+        comment,
     };
     let kind = match kind {
         // Lengths are in characters in DDL and in bytes on the wire.
@@ -59,6 +97,7 @@ pub(super) fn column(
             nullable,
             charset,
             default,
+            ddl,
         },
         pk,
     ))
@@ -70,7 +109,11 @@ fn options(cd: &ColumnDef) -> Options {
         nullable: true,
         pk: false,
         charset: None,
+        charset_name: None,
         default: None,
+        auto_increment: false,
+        zerofill: false,
+        comment: None,
     };
     for def in &cd.options {
         match &def.option {
@@ -81,9 +124,25 @@ fn options(cd: &ColumnDef) -> Options {
                 o.pk = true;
                 o.nullable = false;
             }
-            ColumnOption::CharacterSet(n) => o.charset = Some(charset_of(&n.to_string())),
+            ColumnOption::CharacterSet(n) => {
+                o.charset = Some(charset_of(&n.to_string()));
+                o.charset_name = Some(super::unquote(&n.to_string()).to_ascii_lowercase());
+            }
             ColumnOption::Collation(n) if o.charset.is_none() => {
-                o.charset = Some(charset_of(&n.to_string()))
+                o.charset = Some(charset_of(&n.to_string()));
+                o.charset_name = charset_name_of(&format!("COLLATE {n}"));
+            }
+            ColumnOption::Comment(c) if c == super::ZEROFILL_MARK => o.zerofill = true,
+            // Debezium's DDL parser marks `ON UPDATE CURRENT_TIMESTAMP` columns as
+            // auto-incremented (and so generated) too.
+            ColumnOption::OnUpdate(_) => o.auto_increment = true,
+            ColumnOption::Comment(c) => o.comment = Some(c.clone()),
+            ColumnOption::DialectSpecific(tokens)
+                if tokens
+                    .iter()
+                    .any(|t| t.to_string().eq_ignore_ascii_case("AUTO_INCREMENT")) =>
+            {
+                o.auto_increment = true
             }
             _ => {}
         }

@@ -198,3 +198,69 @@ fn other_kind(base: &str, args: &TypeArgs) -> Option<(ColumnKind, bool)> {
         _ => None,
     }
 }
+
+/// Debezium's view of a declared type (its MySQL DDL parser): the upper-case type name
+/// (`SMALLINT UNSIGNED`, `BOOLEAN`), its `java.sql.Types` code, and the declared length
+/// and scale (display width of integers, characters, digits, fsp, bits; 1 for ENUM, the
+/// labels and their commas for SET).
+pub(super) fn ddl_type(
+    dt: &DataType,
+    kind: &ColumnKind,
+    unsigned: bool,
+) -> (String, i32, Option<i64>, Option<i64>) {
+    let text = dt.to_string();
+    let up = text.to_ascii_uppercase();
+    let (base, args) = base_and_args(&up);
+    let args = TypeArgs::parse(&args);
+    let base = match base.as_str() {
+        "BOOL" => "BOOLEAN".to_string(),
+        _ if matches!(kind, ColumnKind::Enum { .. }) => "ENUM".to_string(),
+        _ if matches!(kind, ColumnKind::Set { .. }) => "SET".to_string(),
+        b => b.split_whitespace().next().unwrap_or(b).to_string(),
+    };
+    let binary_kind = matches!(
+        base.as_str(),
+        "BINARY" | "VARBINARY" | "TINYBLOB" | "BLOB" | "MEDIUMBLOB" | "LONGBLOB"
+    );
+    let jdbc = match kind {
+        _ if base == "BOOLEAN" => 16,
+        ColumnKind::TinyInt | ColumnKind::SmallInt => 5,
+        ColumnKind::MediumInt | ColumnKind::Int | ColumnKind::Year => 4,
+        ColumnKind::BigInt => -5,
+        ColumnKind::Float => 6,
+        ColumnKind::Double => 8,
+        ColumnKind::Decimal { .. } => 3,
+        ColumnKind::Bit { .. } => -7,
+        ColumnKind::Date => 91,
+        ColumnKind::Time { .. } => 92,
+        ColumnKind::DateTime { .. } => 93,
+        ColumnKind::Timestamp { .. } => 2014,
+        ColumnKind::Char { .. } if binary_kind => -2,
+        ColumnKind::Char { .. } | ColumnKind::Enum { .. } | ColumnKind::Set { .. } => 1,
+        ColumnKind::VarChar { .. } if binary_kind => -3,
+        ColumnKind::VarChar { .. } => 12,
+        ColumnKind::Blob { .. } if binary_kind => 2004,
+        ColumnKind::Blob { .. } => 12,
+        ColumnKind::Json | ColumnKind::Geometry | ColumnKind::Vector { .. } => 1111,
+    };
+    let (length, scale) = match kind {
+        ColumnKind::Enum { .. } => (Some(1), None),
+        // DECIMAL is DECIMAL(10,0), DECIMAL(p) is DECIMAL(p,0), BIT is BIT(1).
+        ColumnKind::Decimal { .. } => (
+            Some(args.0.first().copied().unwrap_or(10) as i64),
+            Some(args.0.get(1).copied().unwrap_or(0) as i64),
+        ),
+        ColumnKind::Bit { .. } => (Some(args.0.first().copied().unwrap_or(1) as i64), None),
+        ColumnKind::Set { values } => (Some((values.len() * 2).saturating_sub(1) as i64), None),
+        _ => (
+            args.0.first().map(|n| *n as i64),
+            args.0.get(1).map(|n| *n as i64),
+        ),
+    };
+    let name = if unsigned && kind.is_number() {
+        format!("{base} UNSIGNED")
+    } else {
+        base
+    };
+    (name, jdbc, length, scale)
+}

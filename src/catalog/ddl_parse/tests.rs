@@ -253,3 +253,29 @@ fn bit_and_hex_literals() {
     assert_eq!(hex_bytes("F"), Some(vec![0x0f]));
     assert_eq!(hex_bytes("4142"), Some(b"AB".to_vec()));
 }
+
+/// MariaDB's `SHOW CREATE TABLE` of a table with many kinds of columns (the snapshot's
+/// schema-change events are parsed from it): every column, with Debezium's view of it.
+#[test]
+fn show_create_table_of_mariadb() {
+    let sql = include_str!("show_create_t1.sql");
+    let mut cat = Catalog::default();
+    let t = apply(&mut cat, sql);
+    assert_eq!(t.columns.len(), 27);
+    assert_eq!(t.charset_name.as_deref(), Some("utf8mb4"));
+    assert_eq!(t.comment.as_deref(), Some("table one"));
+    let c = |n: &str| t.columns[t.column_index(n).unwrap()].ddl.clone();
+    assert_eq!(c("id").length, Some(11));
+    assert!(c("id").auto_increment);
+    assert_eq!(
+        c("med").type_name.as_deref(),
+        Some("MEDIUMINT UNSIGNED ZEROFILL")
+    );
+    assert_eq!(c("name").charset_name.as_deref(), Some("ascii"));
+    assert_eq!(c("nat").charset_name.as_deref(), Some("utf8mb3"));
+    assert_eq!(c("note").comment.as_deref(), Some("a note"));
+    assert_eq!(c("note").charset_name.as_deref(), Some("utf8mb4"));
+    assert_eq!((c("dflt").length, c("dflt").scale), (Some(10), Some(0)));
+    assert_eq!(c("tags").length, Some(5));
+    assert_eq!(c("raw").charset_name, None);
+}

@@ -11,7 +11,9 @@ use mysql_common::binlog::events::Event;
 use super::EventHandler;
 use crate::catalog::ddl;
 use crate::error::Result;
-use crate::model::{SchemaChange, SourceEvent};
+use std::sync::Arc;
+
+use crate::model::{SchemaChange, SourceEvent, TableDesc};
 
 impl EventHandler {
     /// A QUERY event: BEGIN opens, COMMIT/ROLLBACK closes, anything else may be DDL.
@@ -93,6 +95,27 @@ impl EventHandler {
         if captured.is_empty() && !(db_level && self.filter.may_capture_db(&info.database)) {
             return Ok(());
         }
+        // A DROP TABLE is one event per dropped captured table, each with its own
+        // qualified statement, as Debezium writes them.
+        let dropped: Vec<Arc<TableDesc>> = if info.kind == ddl::DdlKind::DropTable {
+            captured
+                .iter()
+                .map(|(d, t)| {
+                    self.catalog.get(d, t).cloned().unwrap_or_else(|| {
+                        Arc::new(TableDesc {
+                            db: d.clone(),
+                            name: t.clone(),
+                            columns: vec![],
+                            primary_key: vec![],
+                            charset_name: None,
+                            comment: None,
+                        })
+                    })
+                })
+                .collect()
+        } else {
+            vec![]
+        };
         // Apply to the catalog (needed when the server logs MINIMAL metadata) and forget
         // cached decoders of the touched tables.
         let tables = ddl::apply(&mut self.catalog, &info, sql, schema);
@@ -100,6 +123,27 @@ impl EventHandler {
         self.tables.clear();
         let position = self.position_for(event, 0);
         let ts_ms = event.header().timestamp() as i64 * 1000;
+        if !dropped.is_empty() {
+            let mut names: Vec<&str> = dropped.iter().map(|t| t.name.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
+            let names = names.join(",");
+            for t in dropped.iter().cloned() {
+                out.push(SourceEvent::SchemaChange(Box::new(SchemaChange {
+                    database: t.db.clone(),
+                    ddl: format!("DROP TABLE `{}`.`{}`", t.db, t.name),
+                    position: position.clone(),
+                    ts_ms,
+                    server_id: event.header().server_id(),
+                    tables: vec![t],
+                    change_type: "DROP",
+                    catalog_after: Some(self.catalog.clone()),
+                    source_table: Some(names.clone()),
+                    snapshot: false,
+                })));
+            }
+            return Ok(());
+        }
         out.push(SourceEvent::SchemaChange(Box::new(SchemaChange {
             database: info.database.clone(),
             ddl: sql.to_string(),
@@ -109,6 +153,8 @@ impl EventHandler {
             tables,
             change_type: info.kind.change_type(),
             catalog_after: Some(self.catalog.clone()),
+            source_table: None,
+            snapshot: false,
         })));
         Ok(())
     }
