@@ -155,7 +155,8 @@ fn redact_userinfo(text: &str) -> Option<String> {
     changed.then_some(out)
 }
 
-fn percent_encode(s: &str) -> String {
+/// `%XX` for every byte but the unreserved ones (RFC 3986: letters, digits, `-_.~`).
+pub fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {

@@ -22,6 +22,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::free_port;
 use common::poll::poll_until;
 use common::proc::{binary, Process};
 use common::TestEnv;
@@ -67,14 +68,6 @@ fn secured() -> Option<(TestEnv, Secured)> {
         registry_outsider_password: need("ROWTIDE_TEST_REGISTRY_OUTSIDER_PASSWORD"),
     };
     Some((env, s))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A database with one table and one row, and a MySQL user `user` with `password` who may
@@ -476,54 +469,46 @@ async fn registry_check_distinguishes_refusals_and_run_stops_on_401() {
     );
     assert!(!all.contains(&s.registry_password), "{all}");
 
-    let (code, all) = check(
-        "wrong.toml",
-        format!(
-            "kind = \"avro\"\nregistry_url = \"{}\"\nregistry_username = \"{}\"\nregistry_password = \"wrong-reg-pass-9\"",
-            s.registry_url, s.registry_user
+    // Refusals, each told apart: (file, [format] body, expected line start, also in it).
+    let cases = [
+        (
+            "wrong.toml",
+            format!(
+                "kind = \"avro\"\nregistry_url = \"{}\"\nregistry_username = \"{}\"\nregistry_password = \"wrong-reg-pass-9\"",
+                s.registry_url, s.registry_user
+            ),
+            "[FAIL] schema registry: authentication failed",
+            vec!["user 'rowtide'", "401"],
         ),
-    );
-    assert_eq!(code, Some(1), "{all}");
-    let line = check_line(&all, "schema registry");
-    assert!(
-        line.starts_with("[FAIL] schema registry: authentication failed"),
-        "{all}"
-    );
-    assert!(
-        line.contains("user 'rowtide'") && line.contains("401"),
-        "{line}"
-    );
-
-    let (code, all) = check(
-        "outsider.toml",
-        format!(
-            "kind = \"avro\"\nregistry_url = \"{}\"",
-            with_userinfo(&s.registry_outsider, &s.registry_outsider_password)
+        (
+            "outsider.toml",
+            format!(
+                "kind = \"avro\"\nregistry_url = \"{}\"",
+                with_userinfo(&s.registry_outsider, &s.registry_outsider_password)
+            ),
+            "[FAIL] schema registry: not authorized",
+            vec!["user 'outsider'", "403"],
         ),
-    );
-    assert_eq!(code, Some(1), "{all}");
-    let line = check_line(&all, "schema registry");
-    assert!(
-        line.starts_with("[FAIL] schema registry: not authorized"),
-        "{all}"
-    );
-    assert!(
-        line.contains("user 'outsider'") && line.contains("403"),
-        "{line}"
-    );
-
-    let (code, all) = check(
-        "closed.toml",
-        format!(
-            "kind = \"avro\"\nregistry_url = \"http://127.0.0.1:{}/apis/ccompat/v7\"",
-            free_port()
+        (
+            "closed.toml",
+            format!(
+                "kind = \"avro\"\nregistry_url = \"http://127.0.0.1:{}/apis/ccompat/v7\"",
+                free_port()
+            ),
+            "[FAIL] schema registry: not reachable",
+            vec![],
         ),
-    );
-    assert_eq!(code, Some(1), "{all}");
-    assert!(
-        check_line(&all, "schema registry").starts_with("[FAIL] schema registry: not reachable"),
-        "{all}"
-    );
+    ];
+    for (name, format, start, parts) in cases {
+        let (code, all) = check(name, format);
+        assert_eq!(code, Some(1), "{name}: {all}");
+        let line = check_line(&all, "schema registry");
+        assert!(line.starts_with(start), "{name}: {all}");
+        for part in parts {
+            assert!(line.contains(part), "{name}: no {part} in {line}");
+        }
+        assert!(!all.contains("wrong-reg-pass-9"), "{all}");
+    }
 
     // `run` with a wrong registry password: the first registration is refused, and the run
     // stops with one line instead of restarting forever.

@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Row, Value};
 
-use common::connect::{connect_cmd, free_port, start_worker, tail, Worker};
+use common::connect::{connect_cmd, start_worker, tail, write_worker, Worker};
+use common::free_port;
 use common::poll::poll_until_async;
 use common::proc::{Rowtide, Setup};
 use common::TestEnv;
@@ -48,28 +49,13 @@ fn start_sink(env: &TestEnv, dir: &Path, topics: &[String], target_db: &str) -> 
     let plugin = connect_cmd(&["plugin", JDBC_SINK]);
     let name = common::unique("jdbcsink").replace('_', "-");
     let port = free_port();
-    let worker = dir.join("worker.properties");
-    std::fs::write(
-        &worker,
-        format!(
-            "# Kafka Connect standalone worker for tests/jdbc_sink.rs
-bootstrap.servers={brokers}
-key.converter=org.apache.kafka.connect.json.JsonConverter
-key.converter.schemas.enable=true
-value.converter=org.apache.kafka.connect.json.JsonConverter
-value.converter.schemas.enable=true
-offset.storage.file.filename={offsets}
-offset.flush.interval.ms=1000
-plugin.path={plugin}
-plugin.discovery=service_load
-listeners=http://127.0.0.1:{port}
-consumer.metadata.max.age.ms=1000
-",
-            brokers = env.kafka_brokers,
-            offsets = dir.join("connect.offsets").display(),
-        ),
-    )
-    .unwrap();
+    let worker = write_worker(
+        dir,
+        &env.kafka_brokers,
+        &plugin,
+        port,
+        "consumer.metadata.max.age.ms=1000\n",
+    );
     // nullDatabaseMeansCurrent: without it the driver's table lookup searches every database
     // and the sink takes the source's `items` for an existing target table.
     let connector = dir.join("jdbc-sink.properties");

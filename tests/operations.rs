@@ -15,17 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use common::free_port;
 use common::poll::poll_until;
 use common::proc::{binary, rowtide_command, Process, Rowtide, Setup};
 use mysql_async::prelude::Queryable;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A throwaway MariaDB with its own settings, stopped on drop.
 struct PrivateMariadb {

@@ -15,7 +15,8 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::connect::{connect_cmd, free_port, start_worker, Worker};
+use common::connect::{connect_cmd, start_worker, write_worker, Worker};
+use common::free_port;
 use common::kafka::{read_all, Record};
 use common::poll::poll_until_async;
 use common::proc::{Rowtide, Setup};
@@ -97,26 +98,7 @@ fn start_debezium(env: &TestEnv, dir: &Path, db: &str, prefix: &str) -> Worker {
     let plugin = connect_cmd(&["plugin", DEBEZIUM_MARIADB]);
     let name = common::unique("dbzsc").replace('_', "-");
     let port = free_port();
-    let worker = dir.join("worker.properties");
-    std::fs::write(
-        &worker,
-        format!(
-            "bootstrap.servers={brokers}
-key.converter=org.apache.kafka.connect.json.JsonConverter
-key.converter.schemas.enable=true
-value.converter=org.apache.kafka.connect.json.JsonConverter
-value.converter.schemas.enable=true
-offset.storage.file.filename={offsets}
-offset.flush.interval.ms=1000
-plugin.path={plugin}
-plugin.discovery=service_load
-listeners=http://127.0.0.1:{port}
-",
-            brokers = env.kafka_brokers,
-            offsets = dir.join("connect.offsets").display(),
-        ),
-    )
-    .unwrap();
+    let worker = write_worker(dir, &env.kafka_brokers, &plugin, port, "");
     let connector = dir.join("debezium.properties");
     std::fs::write(
         &connector,

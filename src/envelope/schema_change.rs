@@ -90,29 +90,9 @@ pub fn value_schema(flavor: Flavor) -> Schema {
     .version(1)
 }
 
-/// java.sql.Types code Debezium 3.6's MySQL DDL parser assigns to a column type.
+/// java.sql.Types code Debezium's MySQL DDL parser assigns to a column type.
 pub fn jdbc_type(c: &ColumnDesc) -> i32 {
-    let bin = c.charset.is_binary();
-    match &c.kind {
-        ColumnKind::TinyInt | ColumnKind::SmallInt => 5,
-        ColumnKind::MediumInt | ColumnKind::Int | ColumnKind::Year => 4,
-        ColumnKind::BigInt => -5,
-        ColumnKind::Float => 6,
-        ColumnKind::Double => 8,
-        ColumnKind::Decimal { .. } => 3,
-        ColumnKind::Bit { .. } => -7,
-        ColumnKind::Date => 91,
-        ColumnKind::Time { .. } => 92,
-        ColumnKind::DateTime { .. } => 93,
-        ColumnKind::Timestamp { .. } => 2014,
-        ColumnKind::Char { .. } if bin => -2,
-        ColumnKind::Char { .. } | ColumnKind::Enum { .. } | ColumnKind::Set { .. } => 1,
-        ColumnKind::VarChar { .. } if bin => -3,
-        ColumnKind::VarChar { .. } => 12,
-        ColumnKind::Blob { .. } if bin => 2004,
-        ColumnKind::Blob { .. } => 12,
-        ColumnKind::Json | ColumnKind::Geometry | ColumnKind::Vector { .. } => 1111,
-    }
+    c.kind.jdbc_type(c.charset.is_binary())
 }
 
 fn charset_name(c: &ColumnDesc) -> Option<String> {

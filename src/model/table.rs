@@ -82,6 +82,31 @@ impl ColumnKind {
         )
     }
 
+    /// The `java.sql.Types` code Debezium's MySQL DDL parser assigns to a column of this
+    /// kind (`binary`: BINARY/VARBINARY/BLOB rather than CHAR/VARCHAR/TEXT).
+    pub fn jdbc_type(&self, binary: bool) -> i32 {
+        match self {
+            ColumnKind::TinyInt | ColumnKind::SmallInt => 5,
+            ColumnKind::MediumInt | ColumnKind::Int | ColumnKind::Year => 4,
+            ColumnKind::BigInt => -5,
+            ColumnKind::Float => 6,
+            ColumnKind::Double => 8,
+            ColumnKind::Decimal { .. } => 3,
+            ColumnKind::Bit { .. } => -7,
+            ColumnKind::Date => 91,
+            ColumnKind::Time { .. } => 92,
+            ColumnKind::DateTime { .. } => 93,
+            ColumnKind::Timestamp { .. } => 2014,
+            ColumnKind::Char { .. } if binary => -2,
+            ColumnKind::Char { .. } | ColumnKind::Enum { .. } | ColumnKind::Set { .. } => 1,
+            ColumnKind::VarChar { .. } if binary => -3,
+            ColumnKind::VarChar { .. } => 12,
+            ColumnKind::Blob { .. } if binary => 2004,
+            ColumnKind::Blob { .. } => 12,
+            ColumnKind::Json | ColumnKind::Geometry | ColumnKind::Vector { .. } => 1111,
+        }
+    }
+
     /// CHAR, VARCHAR, TEXT/BLOB, ENUM and SET: the types whose values have a character set
     /// (the `binary` one for their binary variants).
     pub fn has_charset(&self) -> bool {

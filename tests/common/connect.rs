@@ -26,15 +26,6 @@ pub fn connect_cmd(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
-/// A free TCP port on 127.0.0.1 (for the Connect REST API).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The last `lines` lines of the file at `path`.
 pub fn tail(path: &Path, lines: usize) -> String {
     last_lines(&std::fs::read_to_string(path).unwrap_or_default(), lines)
@@ -86,6 +77,32 @@ impl Drop for Worker {
                 .status();
         }
     }
+}
+
+/// Writes `dir/worker.properties` for a standalone worker with JsonConverter keys and values
+/// with schemas, offsets in `dir`, the REST API on `port`, the plugins in `plugin`, and
+/// `extra` lines; returns its path.
+pub fn write_worker(dir: &Path, brokers: &str, plugin: &str, port: u16, extra: &str) -> PathBuf {
+    let path = dir.join("worker.properties");
+    std::fs::write(
+        &path,
+        format!(
+            "bootstrap.servers={brokers}
+key.converter=org.apache.kafka.connect.json.JsonConverter
+key.converter.schemas.enable=true
+value.converter=org.apache.kafka.connect.json.JsonConverter
+value.converter.schemas.enable=true
+offset.storage.file.filename={offsets}
+offset.flush.interval.ms=1000
+plugin.path={plugin}
+plugin.discovery=service_load
+listeners=http://127.0.0.1:{port}
+{extra}",
+            offsets = dir.join("connect.offsets").display(),
+        ),
+    )
+    .unwrap();
+    path
 }
 
 /// Starts worker `name` (REST on `port`) with the `worker` and `connector` property files;

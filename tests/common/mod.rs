@@ -77,6 +77,15 @@ pub fn servers() -> Option<TestEnv> {
     Some(env)
 }
 
+/// A free TCP port on 127.0.0.1 (for a private server or an HTTP endpoint).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// A name unique to this process and call, for databases, topics and state dirs.
 pub fn unique(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);

@@ -12,22 +12,7 @@ pub(super) fn table_charset(sql: &str) -> Option<Charset> {
 
 /// The charset of the first `CHARACTER SET`, `CHARSET` or `COLLATE` clause in `text`.
 pub(super) fn charset_clause(text: &str) -> Option<Charset> {
-    let up = text.to_ascii_uppercase();
-    for key in ["CHARACTER SET", "CHARSET", "COLLATE"] {
-        if let Some(at) = up.find(key) {
-            let rest = text[at + key.len()..].trim_start();
-            let rest = rest.strip_prefix('=').unwrap_or(rest).trim_start();
-            let word: String = rest
-                .trim_start_matches(['`', '\'', '"'])
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            if !word.is_empty() {
-                return Some(charset_of(&word));
-            }
-        }
-    }
-    None
+    charset_name_of(text).map(|name| charset_of(&name))
 }
 
 /// The charset *name* of the first charset clause in `text` (`COLLATE ascii_bin` → `ascii`),

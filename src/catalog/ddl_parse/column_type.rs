@@ -222,26 +222,10 @@ pub(super) fn ddl_type(
         base.as_str(),
         "BINARY" | "VARBINARY" | "TINYBLOB" | "BLOB" | "MEDIUMBLOB" | "LONGBLOB"
     );
-    let jdbc = match kind {
-        _ if base == "BOOLEAN" => 16,
-        ColumnKind::TinyInt | ColumnKind::SmallInt => 5,
-        ColumnKind::MediumInt | ColumnKind::Int | ColumnKind::Year => 4,
-        ColumnKind::BigInt => -5,
-        ColumnKind::Float => 6,
-        ColumnKind::Double => 8,
-        ColumnKind::Decimal { .. } => 3,
-        ColumnKind::Bit { .. } => -7,
-        ColumnKind::Date => 91,
-        ColumnKind::Time { .. } => 92,
-        ColumnKind::DateTime { .. } => 93,
-        ColumnKind::Timestamp { .. } => 2014,
-        ColumnKind::Char { .. } if binary_kind => -2,
-        ColumnKind::Char { .. } | ColumnKind::Enum { .. } | ColumnKind::Set { .. } => 1,
-        ColumnKind::VarChar { .. } if binary_kind => -3,
-        ColumnKind::VarChar { .. } => 12,
-        ColumnKind::Blob { .. } if binary_kind => 2004,
-        ColumnKind::Blob { .. } => 12,
-        ColumnKind::Json | ColumnKind::Geometry | ColumnKind::Vector { .. } => 1111,
+    let jdbc = if base == "BOOLEAN" {
+        16
+    } else {
+        kind.jdbc_type(binary_kind)
     };
     let (length, scale) = match kind {
         ColumnKind::Enum { .. } => (Some(1), None),
