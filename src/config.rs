@@ -405,8 +405,9 @@ impl Config {
         for (name, value) in env {
             if crate::redact::is_secret_key(name) {
                 crate::redact::register(value);
-                crate::redact::register_from_text(value);
             }
+            // `ROWTIDE_SINK__KAFKA='{ "sasl.password" = "…" }'` and the like.
+            crate::redact::register_from_text(value);
         }
         let mut doc: toml::Table = text
             .parse()
@@ -461,6 +462,19 @@ impl Config {
         if self.format.registry_password.is_some() && self.format.registry_password_file.is_some() {
             return bad(
                 "format.registry_password and format.registry_password_file are both set; keep one"
+                    .into(),
+            );
+        }
+        if self
+            .format
+            .registry_url
+            .as_deref()
+            .and_then(crate::redact::misplaced_userinfo)
+            .is_some()
+        {
+            return bad(
+                "format.registry_url has an '@' after its host: percent-encode '/', '?', '#' \
+                 and '@' in the user and password of the URL (e.g. '/' as %2F)"
                     .into(),
             );
         }

@@ -432,13 +432,30 @@ async fn check_kafka(cfg: &Config, r: &mut Report) {
                     r.add("kafka authorized", Outcome::Fail(message));
                     return;
                 }
-                None => r.add(
+                None if cfg.sink.schema_changes => r.add(
                     "kafka authorized",
                     Outcome::Ok(format!("topic {} can be described", cfg.sink.topic_prefix)),
+                ),
+                None => r.add(
+                    "kafka authorized",
+                    Outcome::Warn(
+                        "not checked (sink.schema_changes = false): table topics are checked on their first record".into(),
+                    ),
                 ),
             }
         }
     }
+    check_topic_creation(cfg, &admin, &who, r).await;
+}
+
+/// `topics creatable`: the brokers validate (without creating) a topic as rowtide would
+/// create it.
+async fn check_topic_creation(
+    cfg: &Config,
+    admin: &AdminClient<crate::sink::kafka::KafkaContext>,
+    who: &str,
+    r: &mut Report,
+) {
     let prefix = &cfg.sink.topic_prefix;
     if !cfg.sink.create_topics {
         r.add(

@@ -51,11 +51,13 @@ pub fn register(secret: &str) {
     if secret.chars().count() < MIN_SECRET_LEN {
         return;
     }
-    let mut forms = vec![secret.to_string()];
-    let encoded = percent_encode(secret);
-    if encoded != secret {
-        forms.push(encoded);
+    // As written, URL-encoded, and escaped as JSON logs and `{:?}` fields print it.
+    let mut forms = vec![secret.to_string(), percent_encode(secret)];
+    if let Ok(json) = serde_json::to_string(secret) {
+        forms.push(json[1..json.len() - 1].to_string());
     }
+    let debug = format!("{secret:?}");
+    forms.push(debug[1..debug.len() - 1].to_string());
     let mut all = secrets().write().unwrap_or_else(|e| e.into_inner());
     for f in forms {
         if !all.contains(&f) {
@@ -66,31 +68,71 @@ pub fn register(secret: &str) {
     all.sort_by_key(|s| std::cmp::Reverse(s.len()));
 }
 
-/// Registers the password in a URL's userinfo (`scheme://user:password@host…`), if any.
+/// Registers the password in a URL's userinfo (`scheme://user:password@host…`), or the
+/// whole userinfo when it has no `:` (a token). A password with an unescaped `/`, `?` or
+/// `#` hides the `@` from URL parsing: then everything between `://` and the last `@` is
+/// registered too (and the configuration is refused, see [`misplaced_userinfo`]).
 pub fn register_url(url: &str) {
-    if let Some((_, pass)) = url_userinfo(url).and_then(|u| u.split_once(':')) {
-        register(pass);
-        register(&percent_decode(pass));
+    let Some(info) = url_userinfo(url).or_else(|| misplaced_userinfo(url)) else {
+        return;
+    };
+    let secret = match info.split_once(':') {
+        Some((_, pass)) => pass,
+        None => info,
+    };
+    register(secret);
+    register(&percent_decode(secret));
+    if url_userinfo(url).is_none() {
+        register(info);
     }
 }
 
-/// Registers the secret-looking values of a configuration file's text, line by line,
-/// without parsing it (so that a file that does not parse still cannot leak through the
-/// parser's error, which quotes the offending line).
+/// The text between `://` and the last `@` of a URL when that `@` is not in the authority
+/// (a password with an unescaped `/`, `?` or `#`).
+pub fn misplaced_userinfo(url: &str) -> Option<&str> {
+    let start = url.find("://")? + 3;
+    let rest = &url[start..];
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let at = rest[..end].rfind('@')?;
+    url_userinfo(url).is_none().then_some(&rest[..at])
+}
+
+/// Registers the secret-looking values of a configuration file's text (or of an
+/// environment variable's value), without parsing it, so that text that does not parse
+/// still cannot leak through the parser's error, which quotes the offending line: every
+/// `key = value` and `"key": value` pair whose key [`is_secret_key`], on its own line or
+/// in an inline table, and the lines of a multi-line string that follows such a key.
 pub fn register_from_text(text: &str) {
-    for line in text.lines() {
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        let key = key.trim().trim_matches(['"', '\'']);
-        if !is_secret_key(key) {
-            continue;
+    static PAIR: OnceLock<regex::Regex> = OnceLock::new();
+    let pair = PAIR.get_or_init(|| {
+        regex::Regex::new(
+            r#"["']?([A-Za-z0-9_.\-]+)["']?\s*[=:]\s*("""|'''|"(?:[^"\\]|\\.)*"|'[^']*'|[^,{}\]\r\n]+)"#,
+        )
+        .expect("valid regex")
+    });
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        for cap in pair.captures_iter(line) {
+            if !is_secret_key(&cap[1]) {
+                continue;
+            }
+            let value = cap[2].trim();
+            if value == "\"\"\"" || value == "'''" {
+                // A multi-line string: its lines, up to the closing quotes.
+                let rest = &line[cap.get(2).map_or(line.len(), |m| m.end())..];
+                register(rest.trim());
+                for next in lines.by_ref() {
+                    let done = next.contains(value);
+                    register(next.split(value).next().unwrap_or(next).trim());
+                    if done {
+                        break;
+                    }
+                }
+                continue;
+            }
+            register(value);
+            register(unquote(value));
         }
-        let value = value.trim();
-        // A value that ends in a comment: `password = "x" # old one`.
-        let unquoted = unquote(value);
-        register(unquoted);
-        register(value);
     }
 }
 
@@ -337,5 +379,38 @@ mod tests {
         ] {
             assert!(!is_secret_key(k), "{k}");
         }
+    }
+
+    #[test]
+    fn inline_tables_json_multiline_strings_and_escaped_forms() {
+        register_from_text(
+            "kafka = { \"sasl.password\" = \"inl-secret-1\", \"linger.ms\" = \"5\", }",
+        );
+        register_from_text("{\"sasl.password\": \"json-secret-2\"}");
+        register_from_text("password = \"\"\"\nmulti-secret-3\n\"\"\"\nuser = \"u\"");
+        assert_eq!(
+            redact("a inl-secret-1 b json-secret-2 c multi-secret-3"),
+            "a *** b *** c ***"
+        );
+        register("q\"uo\\te-4");
+        assert_eq!(
+            redact(r#"{"password":"q\"uo\\te-4"}"#),
+            r#"{"password":"***"}"#
+        );
+    }
+
+    #[test]
+    fn token_and_misplaced_userinfo() {
+        register_url("https://tok-en-5@h/x");
+        assert_eq!(
+            redact("basic auth as user 'tok-en-5'"),
+            "basic auth as user '***'"
+        );
+        let bad = "http://u:pa/ss-6@h:8081/apis";
+        assert_eq!(misplaced_userinfo(bad), Some("u:pa/ss-6"));
+        register_url(bad);
+        assert!(!redact(bad).contains("pa/ss-6"), "{}", redact(bad));
+        assert_eq!(misplaced_userinfo("http://u:p@h/x"), None);
+        assert_eq!(misplaced_userinfo("http://h/x"), None);
     }
 }

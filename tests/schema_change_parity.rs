@@ -80,6 +80,8 @@ const ALTERS: &[&str] = &[
     "RENAME TABLE t4 TO t6",
     "ALTER TABLE t5 DROP PRIMARY KEY, ADD PRIMARY KEY (a)",
     "DROP TABLE t6, t5",
+    "CREATE TABLE t7 (a INT PRIMARY KEY) COMMENT 'x (y)' /*!50100 PARTITION BY HASH (a) PARTITIONS 2 */",
+    "DROP TABLE IF EXISTS t7",
 ];
 
 async fn exec_all(env: &TestEnv, db: &str, statements: &[&str]) {

@@ -79,6 +79,9 @@ fn without_zerofill(sql: &str) -> std::borrow::Cow<'_, str> {
     }
     let mut out = String::with_capacity(sql.len());
     let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut comment: Option<&'static str> = None;
+    let mut prev = '\0';
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
         if word.eq_ignore_ascii_case("ZEROFILL") {
@@ -89,7 +92,23 @@ fn without_zerofill(sql: &str) -> std::borrow::Cow<'_, str> {
         word.clear();
     };
     for ch in sql.chars() {
+        if let Some(end) = comment {
+            out.push(ch);
+            if (end == "\n" && ch == '\n') || (end == "*/" && prev == '*' && ch == '/') {
+                comment = None;
+            }
+            prev = ch;
+            continue;
+        }
         match quote {
+            Some(_) if escaped => {
+                out.push(ch);
+                escaped = false;
+            }
+            Some(q) if ch == '\\' && q != '`' => {
+                out.push(ch);
+                escaped = true;
+            }
             Some(q) => {
                 out.push(ch);
                 if ch == q {
@@ -101,10 +120,15 @@ fn without_zerofill(sql: &str) -> std::borrow::Cow<'_, str> {
                 flush(&mut word, &mut out);
                 if matches!(ch, '\'' | '"' | '`') {
                     quote = Some(ch);
+                } else if ch == '#' || (ch == '-' && prev == '-') {
+                    comment = Some("\n");
+                } else if ch == '*' && prev == '/' {
+                    comment = Some("*/");
                 }
                 out.push(ch);
             }
         }
+        prev = ch;
     }
     flush(&mut word, &mut out);
     std::borrow::Cow::Owned(out)

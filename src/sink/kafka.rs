@@ -98,7 +98,11 @@ impl Identity {
     /// The operator's message for a client-wide error that no retry fixes, if it is one.
     pub fn definite_failure(&self, code: RDKafkaErrorCode, reason: &str) -> Option<String> {
         let lower = reason.to_ascii_lowercase();
+        // A token or ticket that could not be fetched (an OIDC endpoint or a KDC that is
+        // briefly away) is retried by librdkafka itself while the current one is valid.
+        let refresh = lower.contains("oauthbearer token") || lower.contains("kinit");
         match code {
+            RDKafkaErrorCode::Authentication if refresh => None,
             RDKafkaErrorCode::Authentication => Some(format!(
                 "authentication failed at {} ({}): {reason}; check [sink.kafka] sasl.username, \
                  sasl.password and sasl.mechanism (the broker's listener must enable that \
@@ -148,8 +152,9 @@ pub enum Probe {
     },
 }
 
-/// Connects as the producer would and asks for the metadata of the `<topic_prefix>` topic,
-/// for at most `timeout` (blocking: call it from a blocking thread). Never creates a topic.
+/// Connects as the producer would and asks for the metadata of the `<topic_prefix>` topic
+/// (when `sink.schema_changes` is on: the run never writes it otherwise), for at most
+/// `timeout` (blocking: call it from a blocking thread). Never creates a topic.
 pub fn probe(cfg: &SinkConfig, timeout: Duration) -> Probe {
     let fault = std::sync::Arc::new(Fault::default());
     let mut conf = client_config(cfg);
@@ -167,12 +172,17 @@ pub fn probe(cfg: &SinkConfig, timeout: Duration) -> Probe {
     while std::time::Instant::now() < deadline && fault.get().is_none() {
         p.poll(Duration::from_millis(100));
         if let Ok(all) = p.client().fetch_metadata(None, Duration::from_millis(500)) {
-            let topic_error = p
-                .client()
-                .fetch_metadata(Some(&cfg.topic_prefix), Duration::from_secs(5))
-                .ok()
-                .and_then(|m| m.topics().first().and_then(|t| t.error()))
-                .map(RDKafkaErrorCode::from);
+            // Only a topic the run will write: the schema-change topic, when it is on.
+            let topic_error = cfg
+                .schema_changes
+                .then(|| {
+                    p.client()
+                        .fetch_metadata(Some(&cfg.topic_prefix), Duration::from_secs(5))
+                        .ok()
+                        .and_then(|m| m.topics().first().and_then(|t| t.error()))
+                        .map(RDKafkaErrorCode::from)
+                })
+                .flatten();
             return Probe::Reached {
                 brokers: all.brokers().len(),
                 topic_error,

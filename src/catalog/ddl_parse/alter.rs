@@ -340,6 +340,7 @@ pub(super) fn convert_to_charset(
         return None;
     }
     let cs = charset_clause(&sql[at..])?;
+    let cs_name = super::charset::charset_name_of(&sql[at..]);
     let head = &sql[..at];
     let tokens: Vec<&str> = head.split_whitespace().collect();
     let ti = tokens
@@ -359,7 +360,13 @@ pub(super) fn convert_to_charset(
     for c in &mut desc.columns {
         if c.kind.has_charset() && !c.charset.is_binary() {
             c.charset = cs;
+            if c.ddl.charset_name.is_some() {
+                c.ddl.charset_name = cs_name.clone();
+            }
         }
+    }
+    if cs_name.is_some() {
+        desc.charset_name = cs_name;
     }
     Some(Ok(vec![catalog.put(desc)]))
 }

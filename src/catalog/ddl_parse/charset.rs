@@ -6,8 +6,34 @@ use crate::model::Charset;
 /// The table's default charset from `[DEFAULT] CHARSET|CHARACTER SET [=] x` or
 /// `COLLATE [=] x` after the column list.
 pub(super) fn table_charset(sql: &str) -> Option<Charset> {
-    let tail = &sql[sql.rfind(')').unwrap_or(0)..];
-    charset_clause(tail)
+    charset_clause(table_options(sql))
+}
+
+/// The table options of a CREATE TABLE: the text after the `)` that closes its column list
+/// (not the last `)`, which may be inside a `PARTITION BY` clause or a comment). Quoted
+/// text and comments do not count.
+pub(super) fn table_options(sql: &str) -> &str {
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) if b == b'\\' && q != b'`' => i += 1,
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'\'' | b'"' | b'`' => quote = Some(b),
+                b'(' => depth += 1,
+                b')' if depth == 1 => return &sql[i + 1..],
+                b')' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    ""
 }
 
 /// The charset of the first `CHARACTER SET`, `CHARSET` or `COLLATE` clause in `text`.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sqlparser::ast::{CreateTable, TableConstraint};
 
-use super::charset::{charset_name_of, table_charset};
+use super::charset::{charset_name_of, table_charset, table_options};
 use super::column::{column, Inherited};
 use super::{key_column_names, qualified, set_primary_key};
 use crate::model::{Catalog, TableDesc};
@@ -34,7 +34,7 @@ pub(super) fn create_table(
         ));
     }
     let table_cs = table_charset(sql);
-    let tail = &sql[sql.rfind(')').unwrap_or(0)..];
+    let tail = table_options(sql);
     let charset_name =
         charset_name_of(tail).or_else(|| catalog.charset_of(&db).map(str::to_string));
     let comment = table_comment(ct, tail);

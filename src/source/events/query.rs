@@ -124,14 +124,20 @@ impl EventHandler {
         let position = self.position_for(event, 0);
         let ts_ms = event.header().timestamp() as i64 * 1000;
         if !dropped.is_empty() {
-            let mut names: Vec<&str> = dropped.iter().map(|t| t.name.as_str()).collect();
-            names.sort_unstable();
-            names.dedup();
-            let names = names.join(",");
+            let (prefix, suffix) = drop_table_words(sql);
+            let names = java_hash_set_order(&dropped)
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join(",");
             for t in dropped.iter().cloned() {
                 out.push(SourceEvent::SchemaChange(Box::new(SchemaChange {
                     database: t.db.clone(),
-                    ddl: format!("DROP TABLE `{}`.`{}`", t.db, t.name),
+                    ddl: format!(
+                        "{prefix}`{}`.`{}`{suffix}",
+                        t.db.replace('`', "``"),
+                        t.name.replace('`', "``")
+                    ),
                     position: position.clone(),
                     ts_ms,
                     server_id: event.header().server_id(),
@@ -146,7 +152,7 @@ impl EventHandler {
         }
         out.push(SourceEvent::SchemaChange(Box::new(SchemaChange {
             database: info.database.clone(),
-            ddl: sql.to_string(),
+            ddl: statement_text(sql).to_string(),
             position,
             ts_ms,
             server_id: event.header().server_id(),
@@ -158,4 +164,84 @@ impl EventHandler {
         })));
         Ok(())
     }
+}
+
+/// What Debezium keeps of a `DROP TABLE` statement around each table it names: the words
+/// before the table list (`DROP TABLE `, `DROP TABLE IF EXISTS `, `DROP TEMPORARY TABLE `)
+/// and a trailing ` RESTRICT` / ` CASCADE`.
+fn drop_table_words(sql: &str) -> (String, &'static str) {
+    let up = sql.to_ascii_uppercase();
+    let words: Vec<&str> = up.split_whitespace().collect();
+    let temporary = words.get(1) == Some(&"TEMPORARY");
+    let if_exists = up.contains(" IF EXISTS ");
+    let prefix = format!(
+        "DROP {}TABLE {}",
+        if temporary { "TEMPORARY " } else { "" },
+        if if_exists { "IF EXISTS " } else { "" }
+    );
+    let body = up.split("/*").next().unwrap_or(&up).trim_end();
+    let suffix = if body.ends_with(" RESTRICT") {
+        " RESTRICT"
+    } else if body.ends_with(" CASCADE") {
+        " CASCADE"
+    } else {
+        ""
+    };
+    (prefix, suffix)
+}
+
+/// The statement as Debezium's DDL parser reports it: without trailing comments (MariaDB's
+/// `/*!50100 PARTITION … */` included), whitespace and `;`.
+fn statement_text(sql: &str) -> &str {
+    let mut s = sql.trim_end();
+    loop {
+        let before = s;
+        s = s.trim_end_matches(';').trim_end();
+        if s.ends_with("*/") {
+            if let Some(start) = s.rfind("/*") {
+                s = s[..start].trim_end();
+            }
+        }
+        if let Some(line_start) = s.rfind('\n').map(|i| i + 1).or(Some(0)) {
+            let last = &s[line_start..];
+            if let Some(c) = last.find("-- ").or_else(|| last.find('#')) {
+                // Only a comment outside quotes: the part before it has balanced quotes.
+                let head = &last[..c];
+                if head.matches('\'').count() % 2 == 0 && head.matches('"').count() % 2 == 0 {
+                    s = s[..line_start + c].trim_end();
+                }
+            }
+        }
+        if s == before {
+            return s;
+        }
+    }
+}
+
+/// The tables of a multi-table DROP in the order Debezium lists them in `source.table`:
+/// the iteration order of a Java `HashSet` of their ids (`db.table`), that is by bucket
+/// of the spread `String.hashCode()`, then by insertion.
+fn java_hash_set_order(tables: &[Arc<TableDesc>]) -> Vec<Arc<TableDesc>> {
+    let java_hash = |s: &str| {
+        s.encode_utf16()
+            .fold(0u32, |h, c| h.wrapping_mul(31).wrapping_add(c as u32))
+    };
+    let mut capacity = 16usize;
+    while tables.len() > capacity * 3 / 4 {
+        capacity *= 2;
+    }
+    let mut keyed: Vec<(usize, usize, Arc<TableDesc>)> = Vec::new();
+    for (i, t) in tables.iter().enumerate() {
+        let id = format!("{}.{}", t.db, t.name);
+        if keyed
+            .iter()
+            .any(|(_, _, k)| k.db == t.db && k.name == t.name)
+        {
+            continue;
+        }
+        let h = java_hash(&id);
+        keyed.push((((h ^ (h >> 16)) as usize) & (capacity - 1), i, t.clone()));
+    }
+    keyed.sort_by_key(|(bucket, i, _)| (*bucket, *i));
+    keyed.into_iter().map(|(_, _, t)| t).collect()
 }
