@@ -82,6 +82,9 @@ const ALTERS: &[&str] = &[
     "DROP TABLE t6, t5",
     "CREATE TABLE t7 (a INT PRIMARY KEY) COMMENT 'x (y)' /*!50100 PARTITION BY HASH (a) PARTITIONS 2 */",
     "DROP TABLE IF EXISTS t7",
+    "ALTER TABLE t2 COMMENT = 'two'",
+    "ALTER TABLE t3 DEFAULT CHARSET = utf8mb4",
+    "ALTER TABLE t3 ADD COLUMN z VARCHAR(3)",
 ];
 
 async fn exec_all(env: &TestEnv, db: &str, statements: &[&str]) {

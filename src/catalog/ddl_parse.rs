@@ -48,6 +48,9 @@ pub fn apply_statement(
     if let Some(r) = alter::convert_to_charset(catalog, sql, default_db) {
         return r;
     }
+    if let Some(r) = alter::table_options_only(catalog, sql, default_db) {
+        return r;
+    }
     let cleaned = without_zerofill(sql);
     let stmts = Parser::parse_sql(&MySqlDialect {}, &cleaned)
         .map_err(|e| format!("cannot parse `{}`: {e}", short()))?;

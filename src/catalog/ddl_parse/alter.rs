@@ -370,3 +370,55 @@ pub(super) fn convert_to_charset(
     }
     Some(Ok(vec![catalog.put(desc)]))
 }
+
+/// `ALTER TABLE t [DEFAULT] CHARSET = x`, `COLLATE = y`, `COMMENT = '…'` and other table
+/// options alone (no column or key change): the table's comment changes (its charset name
+/// stays, as in Debezium's description). `None` when the statement is anything else.
+pub(super) fn table_options_only(
+    catalog: &mut Catalog,
+    sql: &str,
+    default_db: &str,
+) -> Option<Result<Vec<Arc<TableDesc>>, String>> {
+    static ALTER: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    static OPTION: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let alter = ALTER.get_or_init(|| {
+        regex::Regex::new(r"(?is)^\s*ALTER\s+(?:ONLINE\s+|IGNORE\s+)*TABLE\s+(`[^`]+`(?:\.`[^`]+`)?|[^\s`]+)\s+(.*?)\s*;?\s*$")
+            .expect("valid regex")
+    });
+    let option = OPTION.get_or_init(|| {
+        regex::Regex::new(
+            r"(?is)^\s*,?\s*(?:DEFAULT\s+)?(?:(?:CHARACTER\s+SET|CHARSET|COLLATE)\s*=?\s*[A-Za-z0-9_]+|(COMMENT)\s*=?\s*'((?:[^'\\]|\\.|'')*)'|(?:ENGINE|AUTO_INCREMENT|ROW_FORMAT|KEY_BLOCK_SIZE|STATS_PERSISTENT|PAGE_COMPRESSED)\s*=?\s*[A-Za-z0-9_]+)",
+        )
+        .expect("valid regex")
+    });
+    let caps = alter.captures(sql)?;
+    let (mut rest, mut comment) = (caps.get(2)?.as_str(), None);
+    while !rest.trim().is_empty() {
+        let m = option.captures(rest)?;
+        if let (Some(_), Some(text)) = (m.get(1), m.get(2)) {
+            comment = Some(text.as_str().replace("''", "'").replace("\\'", "'"));
+        }
+        rest = &rest[m.get(0)?.end()..];
+    }
+    let name = caps.get(1)?.as_str();
+    let (db, table) = match name.split_once("`.`") {
+        Some((d, t)) => (unquote(d).to_string(), unquote(t).to_string()),
+        None => match name.split_once('.') {
+            Some((d, t)) if !name.starts_with('`') => (d.to_string(), t.to_string()),
+            _ => (default_db.to_string(), unquote(name).to_string()),
+        },
+    };
+    let Some(old) = catalog.get(&db, &table) else {
+        return Some(Err(format!(
+            "ALTER TABLE on {db}.{table}, whose structure is unknown"
+        )));
+    };
+    let mut desc = TableDesc::clone(old);
+    // Debezium's DDL parser keeps the table's default charset through `ALTER TABLE …
+    // DEFAULT CHARSET=` (columns added later inherit the old one in its `tableChanges`);
+    // so does this description, which only follows what Debezium reports.
+    if comment.is_some() {
+        desc.comment = comment;
+    }
+    Some(Ok(vec![catalog.put(desc)]))
+}
