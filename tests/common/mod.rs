@@ -2,7 +2,8 @@
 //! (through the variables `scripts/env print` exports), unique names and replica server ids
 //! per test, and admin connections. When `CI` is set and a server is missing, tests fail
 //! instead of skipping. Also: `poll` (bounded waits), `proc` (child processes such as the
-//! `rowtide` binary), `kafka` (reading topics back).
+//! `rowtide` binary), `kafka` (reading topics back), `mariadb` (a private server with its own
+//! settings).
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -188,5 +189,6 @@ pub fn fixtures_dir() -> Option<std::path::PathBuf> {
 
 pub mod connect;
 pub mod kafka;
+pub mod mariadb;
 pub mod poll;
 pub mod proc;
