@@ -1,6 +1,7 @@
 //! MariaDB's compressed binlog events (`log_bin_compress=ON`) for the [`EventHandler`]:
-//! QUERY_COMPRESSED (165) and the compressed rows events, in the v2 rows layout (166–168)
-//! and the v1 layout MariaDB writes by default (169–171).
+//! QUERY_COMPRESSED (165) and the compressed rows events, in the v1 rows layout MariaDB
+//! writes (166–168, `…_COMPRESSED_EVENT_V1`) and in the v2 layout (169–171).
+//! (MariaDB's `log_event.h` numbers them so; the `_V1` types come first.)
 //!
 //! MariaDB compresses only the tail of such an event: the statement text of a query, the
 //! row images of a rows event. Everything before the tail is stored as in the plain event
@@ -9,8 +10,9 @@
 //! bits 4–6 the algorithm (0, zlib, is the only one), bits 0–2 the number of length bytes
 //! (1–4) — then the uncompressed length, big-endian, then a zlib stream. Each compressed
 //! event is rebuilt here as the plain event it stands for (QUERY_EVENT; WRITE/UPDATE/DELETE
-//! _ROWS_EVENT for 166–168 and their _V1 forms for 169–171, as MariaDB's own replica maps
-//! them) and handled as that, so nothing downstream knows the difference.
+//! _ROWS_EVENT_V1 (23–25) for 166–168 and WRITE/UPDATE/DELETE_ROWS_EVENT (30–32) for
+//! 169–171, as MariaDB's own replica maps them) and handled as that, so nothing downstream
+//! knows the difference.
 //!
 //! Invariants:
 //! - The decompressed size is held to the declared length and to a 1 GiB cap (MariaDB's
@@ -73,12 +75,12 @@ impl Kind {
     fn of(ty: u8) -> Option<Kind> {
         const NAMES: [&str; 7] = [
             "Query_compressed",
-            "Write_rows_compressed",
-            "Update_rows_compressed",
-            "Delete_rows_compressed",
             "Write_rows_compressed_v1",
             "Update_rows_compressed_v1",
             "Delete_rows_compressed_v1",
+            "Write_rows_compressed",
+            "Update_rows_compressed",
+            "Delete_rows_compressed",
         ];
         let name = NAMES.get(ty.checked_sub(MARIADB_QUERY_COMPRESSED)? as usize)?;
         Some(match ty {
@@ -90,19 +92,19 @@ impl Kind {
             },
             166..=168 => Kind {
                 name,
-                plain: WRITE_ROWS_EVENT + (ty - 166),
-                post_header: ROWS_POST_HEADER_V2,
+                plain: WRITE_ROWS_EVENT_V1 + (ty - 166),
+                post_header: ROWS_POST_HEADER_V1,
                 rows: Some(RowsShape {
-                    extra_data: true,
+                    extra_data: false,
                     two_bitmaps: ty == 167,
                 }),
             },
             _ => Kind {
                 name,
-                plain: WRITE_ROWS_EVENT_V1 + (ty - 169),
-                post_header: ROWS_POST_HEADER_V1,
+                plain: WRITE_ROWS_EVENT + (ty - 169),
+                post_header: ROWS_POST_HEADER_V2,
                 rows: Some(RowsShape {
-                    extra_data: false,
+                    extra_data: true,
                     two_bitmaps: ty == 170,
                 }),
             },
