@@ -354,8 +354,9 @@ fn tail_header(tail: &[u8]) -> std::result::Result<(usize, usize), String> {
 }
 
 /// Appends the zlib stream `input`, decompressed, to `out`; it must come to exactly
-/// `expected` bytes and use all of `input`. `out` grows with what zlib produces (never
-/// beyond one byte more than `expected`), so a wrong length cannot make it allocate.
+/// `expected` bytes and use all of `input`. `out` grows with what zlib produces (at most
+/// doubling, never beyond a few bytes more than `expected`), so a wrong declared length
+/// cannot make it allocate more than the data really holds.
 fn inflate(input: &[u8], expected: usize, out: &mut Vec<u8>) -> std::result::Result<(), String> {
     let start = out.len();
     let mut z = Decompress::new(true);
@@ -367,8 +368,10 @@ fn inflate(input: &[u8], expected: usize, out: &mut Vec<u8>) -> std::result::Res
             ));
         }
         if out.len() == out.capacity() {
-            // One byte beyond `expected` lets a longer stream show itself.
-            out.reserve_exact((expected + 1 - produced).min(produced.max(FIRST_CHUNK)));
+            // One byte beyond `expected` lets a longer stream show itself; the last chunk
+            // also leaves room for the checksum that may follow.
+            let chunk = (expected + 1 - produced).min(produced.max(FIRST_CHUNK));
+            out.reserve_exact(chunk + CRC_LEN);
         }
         let (in_before, out_before) = (z.total_in(), z.total_out());
         // total_in never exceeds what was handed over, which is within `input`.
