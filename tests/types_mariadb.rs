@@ -406,27 +406,14 @@ fn by_id<'a>(recs: &'a [Record], op: &str, id: usize) -> &'a Record {
         .unwrap_or_else(|| panic!("no op={op} record for id {id}"))
 }
 
-/// What the server says each row's UUID/INET columns read as, and the point's x and y.
-type ServerText = BTreeMap<
-    i64,
-    (
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<f64>,
-        Option<f64>,
-    ),
->;
+/// What the server says one row's UUID/INET columns read as, and its point's x and y.
+struct ServerRow {
+    text: [Option<String>; 3],
+    xy: Option<(f64, f64)>,
+}
 
-async fn server_text(c: &mut mysql_async::Conn, table: &str) -> ServerText {
-    let rows: Vec<(
-        i64,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<f64>,
-        Option<f64>,
-    )> = c
+async fn server_text(c: &mut mysql_async::Conn, table: &str) -> BTreeMap<i64, ServerRow> {
+    let rows: Vec<mysql_async::Row> = c
         .query(format!(
             "SELECT id, CAST(u AS CHAR), CAST(i4 AS CHAR), CAST(i6 AS CHAR), ST_X(p), ST_Y(p) \
              FROM {table}"
@@ -434,33 +421,28 @@ async fn server_text(c: &mut mysql_async::Conn, table: &str) -> ServerText {
         .await
         .unwrap();
     rows.into_iter()
-        .map(|(id, u, a, b, x, y)| (id, (u, a, b, x, y)))
+        .map(|r| {
+            let id: i64 = r.get(0).unwrap();
+            let text = [r.get(1).unwrap(), r.get(2).unwrap(), r.get(3).unwrap()];
+            let (x, y): (Option<f64>, Option<f64>) = (r.get(4).unwrap(), r.get(5).unwrap());
+            (id, ServerRow { text, xy: x.zip(y) })
+        })
         .collect()
 }
 
 /// Checks a record's UUID/INET text and point coordinates against the server's.
-fn assert_server_text(
-    after: &Json,
-    want: &(
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<f64>,
-        Option<f64>,
-    ),
-    what: &str,
-) {
-    let text = |v: &Option<String>| v.as_ref().map_or(Json::Null, |s| json!(s));
-    assert_eq!(after["u"], text(&want.0), "{what}: u");
-    assert_eq!(after["i4"], text(&want.1), "{what}: i4");
-    assert_eq!(after["i6"], text(&want.2), "{what}: i6");
-    match (want.3, want.4) {
-        (Some(x), Some(y)) => {
+fn assert_server_text(after: &Json, want: &ServerRow, what: &str) {
+    for (col, text) in ["u", "i4", "i6"].iter().zip(&want.text) {
+        let want = text.as_ref().map_or(Json::Null, |s| json!(s));
+        assert_eq!(after[*col], want, "{what}: {col}");
+    }
+    match want.xy {
+        Some((x, y)) => {
             // Compared as numbers: JSON may spell a double in more than one way.
             assert_eq!(after["p"]["x"].as_f64(), Some(x), "{what}: p.x");
             assert_eq!(after["p"]["y"].as_f64(), Some(y), "{what}: p.y");
         }
-        _ => assert_eq!(after["p"], Json::Null, "{what}: p"),
+        None => assert_eq!(after["p"], Json::Null, "{what}: p"),
     }
 }
 
