@@ -633,6 +633,8 @@ fn dp_rows(base: usize, extra: &str) -> String {
          ST_GeomFromText('LINESTRING(0 0,1 1)')",
         "FALSE, 0, NULL, ST_GeomFromText('POINT(0 0)'), NULL",
         "NULL, NULL, NULL, ST_GeomFromText('POINT(-1 1e10)', 3857), NULL",
+        // Not 0 or 1 in a TINYINT(1) / BOOLEAN.
+        "5, -3, NULL, ST_GeomFromText('POINT(0.001 1e-4)'), NULL",
     ]
     .iter()
     .enumerate()
@@ -723,7 +725,7 @@ async fn point_and_boolean_match_debezium_in_snapshot_and_stream() {
         &topics("dp"),
         Duration::from_secs(150),
         "both snapshots",
-        counts(3),
+        counts(4),
     )
     .await;
     rt.wait_streaming(1).await;
@@ -738,7 +740,7 @@ async fn point_and_boolean_match_debezium_in_snapshot_and_stream() {
         .await
         .unwrap();
     c.query_drop(
-        "INSERT INTO dp (id, q, nb) VALUES (24, POINT(0, 0), 7), (25, POINT(0, 0), DEFAULT)",
+        "INSERT INTO dp (id, q, nb) VALUES (30, POINT(0, 0), 7), (31, POINT(0, 0), DEFAULT)",
     )
     .await
     .unwrap();
@@ -757,7 +759,7 @@ async fn point_and_boolean_match_debezium_in_snapshot_and_stream() {
         &topics("dp"),
         Duration::from_secs(120),
         "streamed dp rows",
-        counts(11),
+        counts(14),
     )
     .await;
     let fr = wait_for_async(
