@@ -357,6 +357,73 @@ fn avro_schemas_of_boolean_point_and_uuid() {
     );
 }
 
+#[test]
+fn avro_encodes_and_reads_back_boolean_point_and_uuid() {
+    use rowtide::envelope::convert::{column_datum, row_fields};
+    use rowtide::envelope::schema::{Datum, Schema};
+    let m = Modes::default();
+    let cols = vec![
+        declared("b", ColumnKind::TinyInt, "BOOLEAN"),
+        declared("p", ColumnKind::Geometry, "POINT"),
+        declared("p2", ColumnKind::Geometry, "POINT"),
+        declared("u", ColumnKind::Char { max_bytes: 16 }, "UUID"),
+    ];
+    let values = [
+        Value::Int(1),
+        Value::Geometry {
+            srid: 4326,
+            wkb: wkb_point(1.5, -2.0),
+        },
+        Value::Null,
+        Value::String("123e4567-e89b-12d3-a456-426614174000".into()),
+    ];
+    let schema = Schema::strukt("inventory.golden.Value", row_fields(&cols, &m));
+    let datum = Datum::Struct(
+        cols.iter()
+            .zip(&values)
+            .map(|(c, v)| column_datum(c, v, &m).unwrap())
+            .collect(),
+    );
+    let codec = rowtide::encode::avro::AvroCodec::new(&schema).unwrap();
+    let mut out = Vec::new();
+    codec.encode(1, &datum, &mut out).unwrap();
+    let avro = apache_avro::Schema::parse(&rowtide::encode::avro::avro_schema(&schema)).unwrap();
+    let back = apache_avro::reader::datum::GenericDatumReader::builder(&avro)
+        .build()
+        .unwrap()
+        .read_value(&mut &out[5..])
+        .unwrap();
+    use apache_avro::types::Value as A;
+    let A::Record(fields) = back else {
+        panic!("not a record: {back:?}")
+    };
+    let get = |n: &str| fields.iter().find(|(k, _)| k == n).unwrap().1.clone();
+    assert_eq!(get("b"), A::Union(1, Box::new(A::Boolean(true))));
+    assert_eq!(
+        get("p"),
+        A::Union(
+            1,
+            Box::new(A::Record(vec![
+                ("x".into(), A::Double(1.5)),
+                ("y".into(), A::Double(-2.0)),
+                (
+                    "wkb".into(),
+                    A::Union(1, Box::new(A::Bytes(wkb_point(1.5, -2.0))))
+                ),
+                ("srid".into(), A::Union(1, Box::new(A::Int(4326)))),
+            ]))
+        )
+    );
+    assert_eq!(get("p2"), A::Union(0, Box::new(A::Null)));
+    assert_eq!(
+        get("u"),
+        A::Union(
+            1,
+            Box::new(A::String("123e4567-e89b-12d3-a456-426614174000".into()))
+        )
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Live: snapshot and stream of the same rows.
 
