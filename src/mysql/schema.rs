@@ -356,6 +356,15 @@ mod tests {
         assert_eq!(c.kind, ColumnKind::DateTime { fsp: 6 });
         let c = column_from_info("b", "varbinary", "varbinary(16)", None, true, Some(16));
         assert!(c.is_binary());
+        // MariaDB's UUID/INET types: BINARY(n) as the binlog has them, named as declared.
+        let c = column_from_info("u", "uuid", "uuid", None, true, None);
+        assert_eq!(c.kind, ColumnKind::Char { max_bytes: 16 });
+        assert_eq!(c.declared(), crate::model::Declared::Uuid);
+        assert!(c.is_binary());
+        let c = column_from_info("a", "inet4", "inet4", None, true, None);
+        assert_eq!(c.declared(), crate::model::Declared::Inet4);
+        let c = column_from_info("a", "inet6", "inet6", None, false, None);
+        assert_eq!(c.declared(), crate::model::Declared::Inet6);
     }
 
     #[test]
