@@ -898,6 +898,21 @@ async fn point_and_boolean_match_debezium_in_snapshot_and_stream() {
     }
     // Rows 12 and 22 hold 550e8400-…-446655440000.
     assert_eq!(shifted_uuids, 2, "streamed UUIDs ending in zero bytes");
+    // The schema-change events agree too: the table after `ADD COLUMN nb BOOLEAN`.
+    let [theirs, ours] = [&dbz_prefix, &our_prefix].map(|p| {
+        common::kafka::read_all(&env.kafka_brokers, std::slice::from_ref(p))
+            .iter()
+            .map(|r| r.value_json()["payload"].clone())
+            .find(|v| {
+                v["ddl"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("ALTER TABLE dp")
+            })
+            .unwrap_or_else(|| panic!("no ALTER TABLE dp event on {p}"))["tableChanges"]
+            .clone()
+    });
+    assert_eq!(theirs, ours, "tableChanges after ALTER TABLE dp");
     // Not vacuous: the types under test are there, in both forms.
     let ours = rows_by_id(
         &dp.iter()

@@ -226,6 +226,8 @@ pub(super) fn ddl_type(
     );
     let jdbc = if base == "BOOLEAN" {
         16
+    } else if base == "UUID" {
+        1111 // Types.OTHER, as Debezium's MariaDB parser registers UUID
     } else {
         kind.jdbc_type(binary_kind)
     };
