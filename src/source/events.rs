@@ -14,6 +14,7 @@
 //! concern: `txn` (GTIDs, opening and committing transactions), `rows` (table maps and
 //! rows events) and `query` (BEGIN/COMMIT and DDL).
 
+mod ddl_guard;
 mod query;
 mod rows;
 mod txn;
@@ -31,6 +32,8 @@ use crate::error::{Error, Result};
 use crate::model::{
     BinlogPosition, Catalog, Filter, Flavor, GtidSet, Position, SourceEvent, SourceOffset,
 };
+pub(crate) use ddl_guard::{shorten, PendingReread};
+pub use ddl_guard::DdlState;
 use rows::TableSlot;
 use txn::Txn;
 
@@ -62,6 +65,8 @@ pub struct HandlerOptions {
     pub allow_positional_names: bool,
     /// Replay only: capture tables in the server's system schemas (`mysql`, …) too.
     pub capture_system_schemas: bool,
+    /// What to do with DDL that cannot be followed (`ddl_skip`, `ddl_reread`).
+    pub ddl: DdlState,
 }
 
 /// The event-to-change state machine shared by the live stream and recorded files.
@@ -85,6 +90,7 @@ pub struct EventHandler {
     include_query: bool,
     allow_positional_names: bool,
     capture_system_schemas: bool,
+    ddl: DdlState,
 }
 
 impl EventHandler {
@@ -117,6 +123,7 @@ impl EventHandler {
             include_query: options.include_query,
             allow_positional_names: options.allow_positional_names,
             capture_system_schemas: options.capture_system_schemas,
+            ddl: options.ddl,
         }
     }
 
@@ -129,6 +136,7 @@ impl EventHandler {
             include_query: self.include_query,
             allow_positional_names: self.allow_positional_names,
             capture_system_schemas: self.capture_system_schemas,
+            ddl: self.ddl.for_reconnect(),
         }
     }
 
