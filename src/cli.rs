@@ -148,7 +148,16 @@ pub async fn execute(cli: Cli) -> Result<i32> {
             positional_names,
             system_schemas,
             ddl_skip,
-        } => replay(&files, &include, positional_names, system_schemas, &ddl_skip).await,
+        } => {
+            replay(
+                &files,
+                &include,
+                positional_names,
+                system_schemas,
+                &ddl_skip,
+            )
+            .await
+        }
     }
 }
 

@@ -205,7 +205,10 @@ fn minimal_metadata_stops_at_the_ddl_and_ddl_skip_goes_past_it() {
         "the refusal names the skip:\n{msg}"
     );
     let t4 = kafka::read_all(&case.brokers, &[case.topic("t4")]);
-    assert!(!t4.iter().any(|r| is_row(r, 5)), "the misfit row is not sent");
+    assert!(
+        !t4.iter().any(|r| is_row(r, 5)),
+        "the misfit row is not sent"
+    );
 }
 
 #[test]
@@ -228,7 +231,10 @@ fn ddl_reread_follows_the_table_unless_a_later_statement_changed_it() {
         &[case.topic("t4")],
         Duration::from_secs(60),
         "the update of cap.t4 id 5",
-        |r: &[Record]| r.iter().any(|r| is_row(r, 5) && r.value_json()["op"] == "u"),
+        |r: &[Record]| {
+            r.iter()
+                .any(|r| is_row(r, 5) && r.value_json()["op"] == "u")
+        },
     );
     let values: Vec<_> = recs
         .iter()
@@ -275,7 +281,10 @@ fn ddl_reread_follows_the_table_unless_a_later_statement_changed_it() {
         "the refusal names the later statement:\n{msg}"
     );
     let t5 = kafka::read_all(&case.brokers, &[case.topic("t5")]);
-    assert!(t5.iter().all(|r| r.value.is_none()), "no row of cap.t5 was sent");
+    assert!(
+        t5.iter().all(|r| r.value.is_none()),
+        "no row of cap.t5 was sent"
+    );
 }
 
 #[test]
@@ -302,4 +311,104 @@ fn full_metadata_warns_and_decodes_from_the_table_map() {
     );
     let st = rt.stop();
     assert!(st.success(), "graceful stop: {st:?}");
+}
+
+/// Runs `rowtide replay` with `args`; returns the exit code, stdout and stderr.
+fn replay(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(common::proc::binary())
+        .arg("replay")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// The `after` of the replayed change events of `cap.<table>` with key `id`.
+fn replayed(stdout: &str, table: &str, id: i64) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| {
+            v["topic"] == format!("replay.cap.{table}")
+                && v["key"]["id"] == id
+                && v["value"].is_object()
+        })
+        .map(|v| v["value"]["after"].clone())
+        .collect()
+}
+
+#[test]
+fn replay_names_its_own_ways_out_and_follows_ddl_skip() {
+    // No Kafka needed, but the private server is a test server like the others.
+    if common::servers().is_none() {
+        return;
+    }
+    let m = server("MINIMAL");
+    m.sql(
+        "INSERT INTO cap.t1 VALUES (2, 'x'); CREATE OR REPLACE TABLE cap.t4 LIKE other.src; \
+         INSERT INTO cap.t1 VALUES (3, 'after'); INSERT INTO cap.t4 VALUES (5, 6, 'z'); \
+         FLUSH BINARY LOGS",
+    )
+    .unwrap();
+    let file = m.dir.path().join("bin.000001");
+    let file = file.to_str().unwrap();
+    let at = {
+        let events = m.sql("SHOW BINLOG EVENTS IN 'bin.000001'").unwrap();
+        let line = events
+            .lines()
+            .find(|l| l.contains("LIKE other.src"))
+            .expect("the statement in the binlog");
+        format!("bin.000001:{}", line.split('\t').nth(1).unwrap())
+    };
+
+    // A MINIMAL row of cap.t1 came before the statement: the file logs MINIMAL metadata and
+    // the replay stops at the statement, with the ways out a file has.
+    let (code, out, err) = replay(&["--include", "cap\\..*", file]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("cannot follow the DDL at {at}"))
+            && err.contains(&format!("rowtide replay --ddl-skip {at}"))
+            && !err.contains("ddl_reread = true"),
+        "{err}"
+    );
+    assert_eq!(replayed(&out, "t1", 2), vec![json!({"id": 2, "a": "x"})]);
+    assert!(
+        replayed(&out, "t1", 3).is_empty(),
+        "stopped at the statement"
+    );
+
+    // With --ddl-skip it goes past the statement; the 3-column row of cap.t4 is refused.
+    let (code, out, err) = replay(&["--include", "cap\\..*", "--ddl-skip", &at, file]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        replayed(&out, "t1", 3),
+        vec![json!({"id": 3, "a": "after"})]
+    );
+    assert!(
+        err.contains("3 columns but the known schema of cap.t4 has 2") && err.contains(&at),
+        "{err}"
+    );
+
+    // Only cap.t4 captured: no table map showed the metadata before the statement, so the
+    // replay goes on without the table's structure, and stops at its first row — which
+    // carries no column names — naming the statement.
+    let (code, _, err) = replay(&["--include", "cap\\.t4", file]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("cannot follow the DDL at {at}"))
+            && err.contains("carry MINIMAL row metadata"),
+        "{err}"
+    );
+
+    // A bad entry is a usage error.
+    let (code, _, err) = replay(&["--ddl-skip", "regex:(", file]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--ddl-skip") && err.contains("not a valid regex"),
+        "{err}"
+    );
 }

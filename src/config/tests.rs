@@ -106,16 +106,25 @@ fn ddl_skip_and_reread_load_and_bad_entries_name_the_fix() {
     let e = Config::from_toml("[source]\nddl_skip = [\"regex:^ALTER (TABLE\"]\n", &[]).unwrap_err();
     assert_eq!(e.exit_code(), 2);
     let e = e.to_string();
-    assert!(e.contains("source.ddl_skip") && e.contains("not a valid regex"), "{e}");
+    assert!(
+        e.contains("source.ddl_skip") && e.contains("not a valid regex"),
+        "{e}"
+    );
     let e = Config::from_toml("[source]\nddl_skip = [\"mariadb-bin.000042\"]\n", &[])
         .unwrap_err()
         .to_string();
-    assert!(e.contains("source.ddl_skip") && e.contains("FILE:POS"), "{e}");
+    assert!(
+        e.contains("source.ddl_skip") && e.contains("FILE:POS"),
+        "{e}"
+    );
     // From the environment too, and the keys are known to the typo helper.
     let env = vec![(
         "ROWTIDE_SOURCE__DDL_SKIP".to_string(),
         "[\"bin.000001:4\"]".to_string(),
     )];
-    assert_eq!(Config::from_toml("", &env).unwrap().source.ddl_skip, vec!["bin.000001:4"]);
+    assert_eq!(
+        Config::from_toml("", &env).unwrap().source.ddl_skip,
+        vec!["bin.000001:4"]
+    );
     assert_eq!(suggest("source", "ddl_rerad"), Some("ddl_reread"));
 }

@@ -15,12 +15,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::backoff::Backoff;
+use crate::catalog::ddl_skip::DdlSkipList;
 use crate::config::SourceConfig;
 use crate::error::{classify_mysql, Error, Result};
 use crate::model::Flavor;
 use crate::model::{Filter, GtidSet, SourceEvent, SourceOffset};
 use crate::mysql;
-use crate::catalog::ddl_skip::DdlSkipList;
 use crate::source::events::{DdlState, EventHandler, HandlerOptions};
 
 const ROTATE_EVENT: u8 = mysql_common::binlog::consts::EventType::ROTATE_EVENT as u8;

@@ -32,8 +32,8 @@ use crate::error::{Error, Result};
 use crate::model::{
     BinlogPosition, Catalog, Filter, Flavor, GtidSet, Position, SourceEvent, SourceOffset,
 };
-pub(crate) use ddl_guard::{shorten, PendingReread};
 pub use ddl_guard::DdlState;
+pub(crate) use ddl_guard::{shorten, PendingReread};
 use rows::TableSlot;
 use txn::Txn;
 

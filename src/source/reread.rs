@@ -72,10 +72,12 @@ async fn read_if_safe(
         Err(why) => return Ok(Err(why)),
     };
     let (end, _) = mysql::current_position(conn, &info).await?;
-    Ok(match later_statement(conn, &pending.after, &end, &pending.tables).await? {
-        Some(why) => Err(why),
-        None => Ok(tables),
-    })
+    Ok(
+        match later_statement(conn, &pending.after, &end, &pending.tables).await? {
+            Some(why) => Err(why),
+            None => Ok(tables),
+        },
+    )
 }
 
 /// Reads each table as the snapshot does: `information_schema`, completed by its
@@ -111,7 +113,9 @@ async fn read_tables(
                             ddl::carry_ddl(&mut desc, p);
                         }
                     }
-                    Err(reason) => tracing::warn!(table = %format!("{db}.{table}"), %reason, "SHOW CREATE TABLE not understood; the re-read structure comes from information_schema alone."),
+                    Err(reason) => {
+                        tracing::warn!(table = %format!("{db}.{table}"), %reason, "SHOW CREATE TABLE not understood; the re-read structure comes from information_schema alone.")
+                    }
                 }
             }
         }
@@ -197,7 +201,11 @@ fn touched(row: &BinlogEventRow, tables: &[(String, String)]) -> Option<String> 
         return None;
     }
     let (default_db, stmt) = split_use(info);
-    let word = stmt.trim().trim_end_matches(';').trim().to_ascii_uppercase();
+    let word = stmt
+        .trim()
+        .trim_end_matches(';')
+        .trim()
+        .to_ascii_uppercase();
     if ["BEGIN", "COMMIT", "ROLLBACK", "START TRANSACTION"].contains(&word.as_str())
         || word.starts_with("XA ")
     {
@@ -313,7 +321,10 @@ mod tests {
             split_use("use `a``b`; DROP TABLE x"),
             ("a`b".to_string(), "DROP TABLE x")
         );
-        assert_eq!(split_use("CREATE DATABASE d"), (String::new(), "CREATE DATABASE d"));
+        assert_eq!(
+            split_use("CREATE DATABASE d"),
+            (String::new(), "CREATE DATABASE d")
+        );
         assert!(mentions("ALTER TABLE `my table` ADD x INT", "my table"));
         assert!(mentions("alter table Ünï ADD x INT", "ünï"));
         assert!(!mentions("ALTER TABLE t45", "t4"));

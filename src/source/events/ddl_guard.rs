@@ -148,7 +148,10 @@ impl DdlState {
     }
 
     /// The skip entry that lists the statement, if any.
-    pub(crate) fn skip_entry(&self, at: crate::catalog::ddl_skip::StatementAt<'_>) -> Option<String> {
+    pub(crate) fn skip_entry(
+        &self,
+        at: crate::catalog::ddl_skip::StatementAt<'_>,
+    ) -> Option<String> {
         self.skip.matching(at).map(str::to_string)
     }
 
@@ -344,7 +347,10 @@ mod tests {
         assert!(e.contains("binlog_row_metadata=FULL"), "{e}");
         let replay = DdlState::replay(DdlSkipList::default());
         let e = replay.error(&nf(), "why").to_string();
-        assert!(e.contains("rowtide replay --ddl-skip mariadb-bin.000003:1234"), "{e}");
+        assert!(
+            e.contains("rowtide replay --ddl-skip mariadb-bin.000003:1234"),
+            "{e}"
+        );
         assert!(!e.contains("ddl_reread = true"), "{e}");
     }
 
@@ -360,7 +366,10 @@ mod tests {
 
     #[test]
     fn statements_are_shortened() {
-        assert_eq!(shorten("ALTER  TABLE\n t\tADD x INT"), "ALTER TABLE t ADD x INT");
+        assert_eq!(
+            shorten("ALTER  TABLE\n t\tADD x INT"),
+            "ALTER TABLE t ADD x INT"
+        );
         let long = format!("CREATE TABLE t ({})", "a INT, ".repeat(100));
         let s = shorten(&long);
         assert_eq!(s.chars().count(), 201);
