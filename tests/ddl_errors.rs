@@ -404,6 +404,19 @@ fn replay_names_its_own_ways_out_and_follows_ddl_skip() {
         "{err}"
     );
 
+    // --positional-names: the table's structure is forgotten, its rows decode as @1, @2, …
+    // (never under the old names), and the replay completes.
+    let (code, out, err) = replay(&["--include", "cap\\..*", "--positional-names", file]);
+    assert_eq!(code, 0, "{err}");
+    let t4: Vec<serde_json::Value> = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["topic"] == "replay.cap.t4" && v["value"].is_object())
+        .map(|v| v["value"]["after"].clone())
+        .collect();
+    assert_eq!(t4, vec![json!({"@1": 5, "@2": 6, "@3": "z"})], "{err}");
+    assert_eq!(replayed(&out, "t1", 3), vec![json!({"id": 3, "a": "after"})]);
+
     // A bad entry is a usage error.
     let (code, _, err) = replay(&["--ddl-skip", "regex:(", file]);
     assert_eq!(code, 2, "{err}");

@@ -234,7 +234,12 @@ impl EventHandler {
             .iter()
             .filter_map(|(d, t)| self.catalog.get(d, t).cloned())
             .collect();
-        match self.ddl.metadata() {
+        let metadata = match self.ddl.metadata() {
+            // `replay --positional-names`: the tables' rows decode as @1, @2, … instead.
+            RowMetadata::Minimal if self.allow_positional_names => RowMetadata::Unknown,
+            m => m,
+        };
+        match metadata {
             RowMetadata::Minimal => return Err(self.ddl.error(nf, &minimal_reason(reason))),
             RowMetadata::Full => {
                 tracing::warn!(position = %nf.position, tables = %nf.tables, %reason, statement = %nf.statement, "DDL not understood; the server logs FULL row metadata, so rows are still decoded from their table maps, but the statement's attributes (declared types, comments, defaults) are missing from the schema.");
