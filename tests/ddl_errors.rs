@@ -415,7 +415,10 @@ fn replay_names_its_own_ways_out_and_follows_ddl_skip() {
         .map(|v| v["value"]["after"].clone())
         .collect();
     assert_eq!(t4, vec![json!({"@1": 5, "@2": 6, "@3": "z"})], "{err}");
-    assert_eq!(replayed(&out, "t1", 3), vec![json!({"id": 3, "a": "after"})]);
+    assert_eq!(
+        replayed(&out, "t1", 3),
+        vec![json!({"id": 3, "a": "after"})]
+    );
 
     // A bad entry is a usage error.
     let (code, _, err) = replay(&["--ddl-skip", "regex:(", file]);

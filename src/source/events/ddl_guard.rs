@@ -184,8 +184,8 @@ impl DdlState {
         match self.skipped.get(&key(db, table)) {
             Some(skip) => format!(
                 "{reason} (the DDL {skip} was skipped by source.ddl_skip and rowtide kept the \
-                 structure from before it; remove that entry and use source.ddl_reread or \
-                 re-snapshot instead)"
+                 structure from before it; remove that entry and follow the statement another \
+                 way: docs/operations.md, \"When rowtide cannot follow a DDL\")"
             ),
             None => reason,
         }
