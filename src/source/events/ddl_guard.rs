@@ -240,26 +240,34 @@ impl DdlState {
         let by_gtid = gtid
             .map(|g| format!(" (or \"gtid:{g}\")"))
             .unwrap_or_default();
-        if self.live {
+        let skip = format!(
+            "[source] ddl_skip = [\"{entry}\"]{by_gtid} — pass over this statement and keep \
+             the previous structure (rows that no longer fit it are refused)"
+        );
+        let full = "binlog_row_metadata=FULL on the server — the log then describes every row \
+                    and DDL no longer has to be understood; it applies to what is logged after \
+                    the change";
+        let head = "Ways out (docs/operations.md, \"When rowtide cannot follow a DDL\"):";
+        if self.rereads() {
+            // The re-read is on and was refused: what is left.
             format!(
-                "Ways out (docs/operations.md, \"When rowtide cannot follow a DDL\"): \
-                 (1) [source] ddl_reread = true — read the table's structure from the server \
-                 instead (used only when no later statement touched the table); \
-                 (2) [source] ddl_skip = [\"{entry}\"]{by_gtid} — pass over this statement and \
-                 keep the previous structure (rows that no longer fit it are refused); \
-                 (3) binlog_row_metadata=FULL on the server — the log then describes every \
-                 row and DDL no longer has to be understood; it applies to what is logged \
-                 after the change, so for this statement also use (1) or (2), or re-snapshot \
-                 (rowtide offsets reset)"
+                "{head} (1) {skip}; (2) a new snapshot (rowtide offsets reset, then run with \
+                 snapshot_mode = \"initial\"); (3) {full}, so for this statement also use (1) \
+                 or (2)"
+            )
+        } else if self.live {
+            format!(
+                "{head} (1) [source] ddl_reread = true — read the table's structure from the \
+                 server instead (used only when no later statement touched the table); \
+                 (2) {skip}; (3) {full}, so for this statement also use (1) or (2), or \
+                 re-snapshot (rowtide offsets reset)"
             )
         } else {
             format!(
-                "Ways out (docs/operations.md, \"When rowtide cannot follow a DDL\"): \
-                 (1) rowtide replay --ddl-skip {entry} … — pass over this statement and keep \
-                 the previous structure (rows that no longer fit it are refused); \
-                 (2) binlog_row_metadata=FULL on the server, for binlogs written from then on; \
-                 a recorded file cannot be re-read from a server (source.ddl_reread works \
-                 only for `rowtide run`)"
+                "{head} (1) rowtide replay --ddl-skip {entry} … — pass over this statement and \
+                 keep the previous structure (rows that no longer fit it are refused); \
+                 (2) {full}; a recorded file cannot be re-read from a server \
+                 (source.ddl_reread works only for `rowtide run`)"
             )
         }
     }
@@ -345,6 +353,13 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("binlog_row_metadata=FULL"), "{e}");
+        let refused = DdlState::live(DdlSkipList::default(), true);
+        let e = refused.error(&nf(), "why").to_string();
+        assert!(!e.contains("ddl_reread = true"), "{e}");
+        assert!(
+            e.contains("ddl_skip = [\"mariadb-bin.000003:1234\"]") && e.contains("new snapshot"),
+            "{e}"
+        );
         let replay = DdlState::replay(DdlSkipList::default());
         let e = replay.error(&nf(), "why").to_string();
         assert!(
