@@ -12,8 +12,10 @@
 //!
 //! This file holds the handler's state and the dispatcher; the handling itself is split by
 //! concern: `txn` (GTIDs, opening and committing transactions), `rows` (table maps and
-//! rows events) and `query` (BEGIN/COMMIT and DDL).
+//! rows events), `query` (BEGIN/COMMIT and DDL) and `compressed` (MariaDB's compressed
+//! events, rebuilt as the plain events they stand for).
 
+mod compressed;
 mod ddl_guard;
 mod query;
 mod rows;
@@ -234,7 +236,7 @@ impl EventHandler {
         if header.log_pos() != 0 && ty != EventType::ROTATE_EVENT as u8 {
             self.outer_pos = (header.log_pos() as u64).saturating_sub(header.event_size() as u64);
         }
-        if let Some(handled) = self.handle_mariadb_event(event, ty) {
+        if let Some(handled) = self.handle_mariadb_event(event, ty, out) {
             return handled;
         }
         let data = event
@@ -247,7 +249,12 @@ impl EventHandler {
     }
 
     /// MariaDB's own event types (which mysql_common does not parse); `None` for the rest.
-    fn handle_mariadb_event(&mut self, event: &Event, ty: u8) -> Option<Result<()>> {
+    fn handle_mariadb_event(
+        &mut self,
+        event: &Event,
+        ty: u8,
+        out: &mut Vec<SourceEvent>,
+    ) -> Option<Result<()>> {
         Some(match ty {
             MARIADB_GTID => self.handle_mariadb_gtid(event),
             MARIADB_GTID_LIST => self.handle_mariadb_gtid_list(event),
@@ -268,13 +275,9 @@ impl EventHandler {
                 Ok(())
             }
             MARIADB_QUERY_COMPRESSED
-            | MARIADB_ROWS_COMPRESSED_FIRST..=MARIADB_ROWS_COMPRESSED_LAST => Err(self
-                .event_error(
-                    event,
-                    "MariaDB compressed binlog events (log_bin_compress=ON) are not supported; \
-                     set log_bin_compress=OFF on the source (changes logged while it was ON \
-                     must be re-snapshotted)",
-                )),
+            | MARIADB_ROWS_COMPRESSED_FIRST..=MARIADB_ROWS_COMPRESSED_LAST => {
+                self.handle_compressed(event, out)
+            }
             _ => return None,
         })
     }
