@@ -200,7 +200,7 @@ fn touched(row: &BinlogEventRow, tables: &[(String, String)]) -> Option<String> 
         // them changes a structure.
         return None;
     }
-    let (default_db, stmt) = split_use(info);
+    let (_, stmt) = split_use(info);
     let word = stmt
         .trim()
         .trim_end_matches(';')
@@ -211,21 +211,35 @@ fn touched(row: &BinlogEventRow, tables: &[(String, String)]) -> Option<String> 
     {
         return None;
     }
-    let c = ddl::classify(stmt, &default_db);
+    // By name rather than by classifying the statement: every statement that changes a
+    // table names it (quoted or not, qualified or with `use`), so this finds at least
+    // what a classifier would, and errs only on the side of refusing.
+    let drops_or_creates_db = creates_or_drops_database(stmt);
     for (db, t) in tables {
-        let names_it = c
-            .tables
-            .iter()
-            .any(|(d, n)| d.eq_ignore_ascii_case(db) && n.eq_ignore_ascii_case(t));
-        let its_db = matches!(
-            c.kind,
-            ddl::DdlKind::DropDatabase | ddl::DdlKind::CreateDatabase
-        ) && c.database.eq_ignore_ascii_case(db);
-        if names_it || its_db || mentions(stmt, t) {
+        let names_it = mentions(stmt, t) || mentions(stmt, &t.replace('`', "``"));
+        if names_it || (drops_or_creates_db && mentions(stmt, db)) {
             return Some(format!("{db}.{t}"));
         }
     }
     None
+}
+
+/// Whether `stmt` is `CREATE [OR REPLACE] | DROP` `DATABASE | SCHEMA` (also inside an
+/// executable comment `/*!40000 … */`).
+fn creates_or_drops_database(stmt: &str) -> bool {
+    let upper = stmt.to_ascii_uppercase();
+    let words: Vec<&str> = upper
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .skip_while(|w| w.bytes().all(|b| b.is_ascii_digit()))
+        .take(4)
+        .collect();
+    let object = match words.as_slice() {
+        ["CREATE", "OR", "REPLACE", o, ..] => *o,
+        ["CREATE" | "DROP", o, ..] => *o,
+        _ => return false,
+    };
+    object == "DATABASE" || object == "SCHEMA"
 }
 
 /// Splits `use `db`; statement` (how the server lists a statement run with a default
@@ -297,6 +311,16 @@ mod tests {
         assert!(hit("Query", "use `other`; RENAME TABLE shop.x TO shop.t4").is_some());
         assert!(hit("Query", "use `shop`; DROP TABLE IF EXISTS a, T4").is_some());
         assert!(hit("Query", "DROP DATABASE shop").is_some());
+        assert!(hit("Query", "/*!40000 DROP SCHEMA IF EXISTS `shop` */").is_some());
+        assert!(hit("Query", "CREATE OR REPLACE DATABASE shop").is_some());
+        assert!(hit("Query", "DROP DATABASE shopping").is_none());
+        assert!(hit("Query", "use `shop`; CREATE TABLE x (schema_name INT)").is_none());
+        assert!(hit("Query", "use `shop`; ALTER DATABASE CHARACTER SET utf8mb4").is_none());
+        assert!(touched(
+            &row("Query", "ALTER TABLE `a``b` ADD z INT"),
+            &[t("d", "a`b")]
+        )
+        .is_some());
         assert!(hit("Query_compressed", "use `shop`; alter table t4 engine=aria").is_some());
         // Conservative: a statement rowtide does not classify but that names the table.
         assert!(hit("Query", "use `shop`; OPTIMIZE TABLE t4").is_some());
