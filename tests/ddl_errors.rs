@@ -95,15 +95,39 @@ impl Case {
         format!("{}.cap.{table}", self.prefix)
     }
 
-    /// Waits until the row with key `id` of `table` is in Kafka; returns its `after`.
-    fn wait_row(&self, table: &str, id: i64) -> serde_json::Value {
-        let recs = kafka::wait_for(
-            &self.brokers,
-            &[self.topic(table)],
+    /// Reads `cap.<table>` until `done` holds; on a timeout the panic shows what was read
+    /// and the end of rowtide's log.
+    fn wait_records(
+        &self,
+        rt: &Rowtide,
+        table: &str,
+        what: &str,
+        done: impl Fn(&[Record]) -> bool,
+    ) -> Vec<Record> {
+        let topics = [self.topic(table)];
+        common::poll::poll_until(
+            what,
             Duration::from_secs(60),
-            &format!("cap.{table} id {id} in Kafka"),
-            move |r: &[Record]| r.iter().any(|r| is_row(r, id)),
-        );
+            Duration::from_millis(300),
+            || {
+                let recs = kafka::read_all(&self.brokers, &topics);
+                if done(&recs) {
+                    Ok(recs)
+                } else {
+                    Err(format!(
+                        "{} records; rowtide log:\n{}",
+                        recs.len(),
+                        rt.log_tail(15)
+                    ))
+                }
+            },
+        )
+    }
+
+    /// Waits until the row with key `id` of `table` is in Kafka; returns its `after`.
+    fn wait_row(&self, rt: &Rowtide, table: &str, id: i64) -> serde_json::Value {
+        let what = format!("cap.{table} id {id} in Kafka");
+        let recs = self.wait_records(rt, table, &what, |r| r.iter().any(|r| is_row(r, id)));
         recs.iter()
             .rev()
             .find(|r| is_row(r, id))
@@ -154,7 +178,7 @@ fn minimal_metadata_stops_at_the_ddl_and_ddl_skip_goes_past_it() {
         return;
     };
     let mut rt = case.start();
-    assert_eq!(case.wait_row("t1", 1), json!({"id": 1, "a": "before"}));
+    assert_eq!(case.wait_row(&rt, "t1", 1), json!({"id": 1, "a": "before"}));
     case.m
         .sql(
             "CREATE OR REPLACE TABLE cap.t4 LIKE other.src; \
@@ -189,7 +213,7 @@ fn minimal_metadata_stops_at_the_ddl_and_ddl_skip_goes_past_it() {
     // structure check, naming the skip — never decoded under wrong names.
     case.configure(&format!("ddl_skip = [\"{at}\"]"));
     rt.spawn();
-    assert_eq!(case.wait_row("t1", 2), json!({"id": 2, "a": "after"}));
+    assert_eq!(case.wait_row(&rt, "t1", 2), json!({"id": 2, "a": "after"}));
     case.m.sql("INSERT INTO cap.t4 VALUES (5, 6, 'z')").unwrap();
     let (code, log) = stops(&mut rt);
     assert_eq!(code, 1, "exit code; log:\n{log}");
@@ -218,7 +242,7 @@ fn ddl_reread_follows_the_table_unless_a_later_statement_changed_it() {
     };
     case.configure("ddl_reread = true");
     let mut rt = case.start();
-    assert_eq!(case.wait_row("t1", 1), json!({"id": 1, "a": "before"}));
+    assert_eq!(case.wait_row(&rt, "t1", 1), json!({"id": 1, "a": "before"}));
     // (c) Live: re-read from the server, then the rows decode with their real names.
     case.m
         .sql(
@@ -226,16 +250,10 @@ fn ddl_reread_follows_the_table_unless_a_later_statement_changed_it() {
              INSERT INTO cap.t4 VALUES (5, 6, 'z'); UPDATE cap.t4 SET y = 'zz' WHERE id = 5",
         )
         .unwrap();
-    let recs = kafka::wait_for(
-        &case.brokers,
-        &[case.topic("t4")],
-        Duration::from_secs(60),
-        "the update of cap.t4 id 5",
-        |r: &[Record]| {
-            r.iter()
-                .any(|r| is_row(r, 5) && r.value_json()["op"] == "u")
-        },
-    );
+    let recs = case.wait_records(&rt, "t4", "the update of cap.t4 id 5", |r| {
+        r.iter()
+            .any(|r| is_row(r, 5) && r.value_json()["op"] == "u")
+    });
     let values: Vec<_> = recs
         .iter()
         .filter(|r| is_row(r, 5))
@@ -295,7 +313,7 @@ fn full_metadata_warns_and_decodes_from_the_table_map() {
         return;
     };
     let mut rt = case.start();
-    assert_eq!(case.wait_row("t1", 1), json!({"id": 1, "a": "before"}));
+    assert_eq!(case.wait_row(&rt, "t1", 1), json!({"id": 1, "a": "before"}));
     case.m
         .sql(
             "CREATE OR REPLACE TABLE cap.t4 LIKE other.src; \
@@ -303,8 +321,11 @@ fn full_metadata_warns_and_decodes_from_the_table_map() {
         )
         .unwrap();
     // (d) The rows are right: their table map names every column.
-    assert_eq!(case.wait_row("t4", 5), json!({"id": 5, "x": 6, "y": "z"}));
-    assert_eq!(case.wait_row("t1", 2), json!({"id": 2, "a": "after"}));
+    assert_eq!(
+        case.wait_row(&rt, "t4", 5),
+        json!({"id": 5, "x": 6, "y": "z"})
+    );
+    assert_eq!(case.wait_row(&rt, "t1", 2), json!({"id": 2, "a": "after"}));
     rt.assert_alive("after the DDL it could not parse");
     assert!(
         rt.log_text().contains("the server logs FULL row metadata"),
