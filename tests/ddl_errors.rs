@@ -314,6 +314,9 @@ fn full_metadata_warns_and_decodes_from_the_table_map() {
     };
     let mut rt = case.start();
     assert_eq!(case.wait_row(&rt, "t1", 1), json!({"id": 1, "a": "before"}));
+    // A streamed row: its table map shows the stream that the log names columns.
+    case.m.sql("INSERT INTO cap.t1 VALUES (3, 'full')").unwrap();
+    assert_eq!(case.wait_row(&rt, "t1", 3), json!({"id": 3, "a": "full"}));
     case.m
         .sql(
             "CREATE OR REPLACE TABLE cap.t4 LIKE other.src; \
@@ -329,6 +332,42 @@ fn full_metadata_warns_and_decodes_from_the_table_map() {
     rt.assert_alive("after the DDL it could not parse");
     assert!(
         rt.log_text().contains("the server logs FULL row metadata"),
+        "the warning:\n{}",
+        rt.log_tail(20)
+    );
+    let st = rt.stop();
+    assert!(st.success(), "graceful stop: {st:?}");
+
+    // After a restart no table map has been seen yet, and the server's FULL setting alone
+    // is no evidence about the log: the table's structure is forgotten, and its next rows
+    // are described by their (FULL) table maps — right again.
+    rt.spawn();
+    common::poll::poll_until(
+        "rowtide streaming again",
+        Duration::from_secs(60),
+        Duration::from_millis(100),
+        || match rt
+            .log_text()
+            .matches("Connected to the binlog stream")
+            .count()
+        {
+            2.. => Ok(()),
+            _ => Err(rt.log_tail(10)),
+        },
+    );
+    case.m
+        .sql(
+            "CREATE OR REPLACE TABLE cap.t4 LIKE other.src; ALTER TABLE other.src ADD COLUMN q INT; \
+             CREATE OR REPLACE TABLE cap.t4 LIKE other.src; INSERT INTO cap.t4 VALUES (7, 8, 'w', 9)",
+        )
+        .unwrap();
+    assert_eq!(
+        case.wait_row(&rt, "t4", 7),
+        json!({"id": 7, "x": 8, "y": "w", "q": 9})
+    );
+    assert!(
+        rt.log_text()
+            .contains("no table map in this stream has shown yet"),
         "the warning:\n{}",
         rt.log_tail(20)
     );

@@ -2,12 +2,13 @@
 //! to the catalog, and what it knows to decide it: whether the server logs FULL row metadata
 //! (table maps that name every column) or MINIMAL.
 //!
-//! Which metadata applies is learned per stream, from evidence in this order: the table maps
-//! of captured tables seen in this stream (the log itself; the latest one wins), else the
-//! server's `binlog_row_metadata` read when the live stream connected, else nothing (a
-//! recorded file before its first captured row). The server setting is only a hint: a
-//! stream catching up on old binlogs may read events logged under another setting, which is
-//! why table maps win.
+//! Which metadata applies is learned per stream: from the table maps of captured tables seen
+//! in this stream (the log itself; the latest one wins). Before the first one, the server's
+//! `binlog_row_metadata` read when the live stream connected counts only when it says
+//! MINIMAL (or the server has no such setting, as MySQL 5.7): then the rows ahead certainly
+//! need the DDL. A server that says FULL proves nothing about the log being read — a stream
+//! resuming in binlogs written before the setting was changed reads MINIMAL rows — so then
+//! (as for a recorded file before its first captured row) the metadata is not known yet.
 //!
 //! The decision, for a statement the parser cannot apply:
 //! - listed in `source.ddl_skip`: passed over before it is even parsed (the catalog keeps the
@@ -19,9 +20,10 @@
 //!   attributes (declared type names, comments, defaults) are missing;
 //! - MINIMAL metadata: a definite error naming the position, tables, statement and reason,
 //!   with the ways out — never a structure that might name columns wrongly;
-//! - not known yet (a recorded file): a warning, and the touched tables are forgotten by the
-//!   catalog, so that their next rows are either described by a FULL table map or refused
-//!   (with this statement named) — never decoded under the old structure.
+//! - not known yet: a warning, and the touched tables are forgotten by the catalog, so that
+//!   their next rows are either described by a FULL table map or refused (with this
+//!   statement named while the process runs; "no schema is known" after a restart) — never
+//!   decoded under the old structure.
 //!
 //! Invariant: a table whose last DDL was not followed is remembered until a later statement
 //! or a FULL table map describes it again; a MINIMAL table map for it is then an error
@@ -118,11 +120,12 @@ impl DdlState {
         };
     }
 
-    /// What applies now: the table maps' evidence, else the server setting.
+    /// What applies now: the table maps' evidence, else MINIMAL when the server says so
+    /// (a FULL setting alone is no evidence about the binlog being read).
     pub fn metadata(&self) -> RowMetadata {
-        match self.seen {
-            RowMetadata::Unknown => self.hint,
-            seen => seen,
+        match (self.seen, self.hint) {
+            (RowMetadata::Unknown, RowMetadata::Minimal) => RowMetadata::Minimal,
+            (seen, _) => seen,
         }
     }
 
@@ -310,7 +313,11 @@ mod tests {
         s.set_server_setting(None);
         assert_eq!(s.metadata(), RowMetadata::Minimal, "no setting: MySQL 5.7");
         s.set_server_setting(Some("full"));
-        assert_eq!(s.metadata(), RowMetadata::Full);
+        assert_eq!(
+            s.metadata(),
+            RowMetadata::Unknown,
+            "a FULL setting says nothing about old binlogs"
+        );
         s.saw_table_map("d", "t", false);
         assert_eq!(s.metadata(), RowMetadata::Minimal, "the log says otherwise");
         s.saw_table_map("d", "t", true);

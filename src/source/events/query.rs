@@ -250,7 +250,7 @@ impl EventHandler {
                 for (d, t) in &captured {
                     self.catalog.remove(d, t);
                 }
-                tracing::warn!(position = %nf.position, tables = %nf.tables, %reason, statement = %nf.statement, "DDL not understood and no table map has shown yet whether the log names columns (FULL metadata); the tables' structure is forgotten until their next table map describes it, and rows without column names will be refused.");
+                tracing::warn!(position = %nf.position, tables = %nf.tables, %reason, statement = %nf.statement, "DDL not understood and no table map in this stream has shown yet whether the log names columns (FULL metadata); the tables' structure is forgotten until their next table map describes it, and rows without column names will be refused.");
             }
         }
         self.ddl.not_followed(&captured, nf);
