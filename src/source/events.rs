@@ -16,6 +16,7 @@
 //! events, rebuilt as the plain events they stand for).
 
 mod compressed;
+mod ddl_guard;
 mod query;
 mod rows;
 mod txn;
@@ -33,6 +34,8 @@ use crate::error::{Error, Result};
 use crate::model::{
     BinlogPosition, Catalog, Filter, Flavor, GtidSet, Position, SourceEvent, SourceOffset,
 };
+pub use ddl_guard::DdlState;
+pub(crate) use ddl_guard::{shorten, PendingReread};
 use rows::TableSlot;
 use txn::Txn;
 
@@ -64,6 +67,8 @@ pub struct HandlerOptions {
     pub allow_positional_names: bool,
     /// Replay only: capture tables in the server's system schemas (`mysql`, …) too.
     pub capture_system_schemas: bool,
+    /// What to do with DDL that cannot be followed (`ddl_skip`, `ddl_reread`).
+    pub ddl: DdlState,
 }
 
 /// The event-to-change state machine shared by the live stream and recorded files.
@@ -87,6 +92,7 @@ pub struct EventHandler {
     include_query: bool,
     allow_positional_names: bool,
     capture_system_schemas: bool,
+    ddl: DdlState,
 }
 
 impl EventHandler {
@@ -119,6 +125,7 @@ impl EventHandler {
             include_query: options.include_query,
             allow_positional_names: options.allow_positional_names,
             capture_system_schemas: options.capture_system_schemas,
+            ddl: options.ddl,
         }
     }
 
@@ -131,6 +138,7 @@ impl EventHandler {
             include_query: self.include_query,
             allow_positional_names: self.allow_positional_names,
             capture_system_schemas: self.capture_system_schemas,
+            ddl: self.ddl.for_reconnect(),
         }
     }
 

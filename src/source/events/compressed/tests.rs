@@ -355,6 +355,7 @@ fn handler(include: &[&str]) -> EventHandler {
             include_query: false,
             allow_positional_names: true,
             capture_system_schemas: false,
+            ddl: Default::default(),
         },
     )
 }
