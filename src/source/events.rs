@@ -89,6 +89,8 @@ pub struct EventHandler {
     query: Option<Arc<str>>,
     /// Start of the current outer event (events inside a compressed payload have none).
     outer_pos: u64,
+    /// End of the current outer event (where a statement rebuilt from it ends).
+    outer_end: u64,
     include_query: bool,
     allow_positional_names: bool,
     capture_system_schemas: bool,
@@ -122,6 +124,7 @@ impl EventHandler {
             skip_armed: skip_rows > 0,
             query: None,
             outer_pos: 4,
+            outer_end: 0,
             include_query: options.include_query,
             allow_positional_names: options.allow_positional_names,
             capture_system_schemas: options.capture_system_schemas,
@@ -235,6 +238,7 @@ impl EventHandler {
         let ty = header.event_type_raw();
         if header.log_pos() != 0 && ty != EventType::ROTATE_EVENT as u8 {
             self.outer_pos = (header.log_pos() as u64).saturating_sub(header.event_size() as u64);
+            self.outer_end = header.log_pos() as u64;
         }
         if let Some(handled) = self.handle_mariadb_event(event, ty, out) {
             return handled;

@@ -150,7 +150,9 @@ async fn later_statement(
             if *file == to.file && pos >= to.pos {
                 return Ok(None);
             }
-            let page: Vec<(String, u64, String, u32, u64, String)> = conn
+            // Read as raw values: `Info` holds a statement's own bytes (an annotated
+            // DML in latin1, a binary literal), which need not be UTF-8.
+            let page: Vec<mysql_async::Row> = conn
                 .query(format!(
                     "SHOW BINLOG EVENTS IN '{}' FROM {pos} LIMIT {PAGE}",
                     file.replace('\'', "''")
@@ -160,8 +162,17 @@ async fn later_statement(
             if page.is_empty() {
                 break;
             }
-            for (_, start, ty, _, end, text) in page {
-                let row: BinlogEventRow = (start, ty, end, text);
+            for raw in page {
+                let row = match event_row(raw.unwrap()) {
+                    Ok(row) => row,
+                    Err(why) => {
+                        return Ok(Some(format!(
+                            "SHOW BINLOG EVENTS IN '{file}' FROM {pos} returned a row rowtide \
+                             cannot read ({why}), so what happened after the statement cannot \
+                             be checked"
+                        )))
+                    }
+                };
                 if *file == to.file && row.0 >= to.pos {
                     return Ok(None);
                 }
@@ -189,6 +200,30 @@ async fn later_statement(
         }
     }
     Ok(None)
+}
+
+/// One `SHOW BINLOG EVENTS` row (`Log_name`, `Pos`, `Event_type`, `Server_id`,
+/// `End_log_pos`, `Info`) as start, type, end and info; `Info` (and the type) decoded
+/// leniently, since `Info` is a statement's raw bytes. `Err` says what does not fit.
+fn event_row(values: Vec<mysql_async::Value>) -> std::result::Result<BinlogEventRow, String> {
+    use mysql_async::from_value_opt;
+    let [_, start, ty, _, end, info]: [mysql_async::Value; 6] = values
+        .try_into()
+        .map_err(|v: Vec<_>| format!("{} columns instead of 6", v.len()))?;
+    let number = |v: mysql_async::Value, what: &str| {
+        from_value_opt::<u64>(v.clone()).map_err(|_| format!("{what} is {v:?}, not a position"))
+    };
+    let text = |v: mysql_async::Value| match v {
+        mysql_async::Value::NULL => String::new(),
+        mysql_async::Value::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
+        other => other.as_sql(true),
+    };
+    Ok((
+        number(start, "Pos")?,
+        text(ty),
+        number(end, "End_log_pos")?,
+        text(info),
+    ))
 }
 
 /// The table (`db.t`) a `SHOW BINLOG EVENTS` row may have changed, if it is a statement
@@ -333,6 +368,48 @@ mod tests {
         assert!(hit("Query", "use `shop`; ALTER TABLE t45 ADD z INT").is_none());
         assert!(hit("Query", "use `shop`; ALTER TABLE other ADD t4x INT").is_none());
         assert!(hit("Query", "use `other`; ALTER TABLE t5 ADD z INT").is_none());
+    }
+
+    #[test]
+    fn binlog_event_rows_of_any_bytes_are_read_without_panicking() {
+        use mysql_async::Value;
+        let values = |info: Value| {
+            vec![
+                Value::Bytes(b"bin.000001".to_vec()),
+                Value::UInt(1200),
+                Value::Bytes(b"Annotate_rows".to_vec()),
+                Value::UInt(1),
+                Value::Bytes(b"1300".to_vec()),
+                info,
+            ]
+        };
+        // An annotated INSERT sent as latin1 (0xE9 is `é`), and a binary literal.
+        let row = event_row(values(Value::Bytes(
+            b"INSERT INTO t4 VALUES ('caf\xe9', _binary '\xff\x00')".to_vec(),
+        )))
+        .unwrap();
+        assert_eq!(
+            (row.0, row.1.as_str(), row.2),
+            (1200, "Annotate_rows", 1300)
+        );
+        assert!(
+            row.3.starts_with("INSERT INTO t4 VALUES ('caf\u{fffd}'"),
+            "{}",
+            row.3
+        );
+        assert!(touched(&row, &[t("shop", "t4")]).is_none());
+        // A Query event with such bytes that names the table is still found.
+        let mut q = row.clone();
+        q.1 = "Query".into();
+        assert!(touched(&q, &[t("shop", "t4")]).is_some());
+        assert_eq!(event_row(values(Value::NULL)).unwrap().3, "");
+        // Rows that do not fit are a reason, not a panic.
+        let mut bad = values(Value::NULL);
+        bad[1] = Value::Bytes(b"x".to_vec());
+        assert!(event_row(bad).unwrap_err().contains("Pos"));
+        assert!(event_row(vec![Value::NULL])
+            .unwrap_err()
+            .contains("1 columns"));
     }
 
     #[test]

@@ -25,7 +25,9 @@
 //!   it agrees.
 //! - The rebuilt event has no position of its own (log_pos 0, like an event inside a MySQL
 //!   compressed transaction): its rows and statements stand at the compressed event's
-//!   start, and a transaction it ends commits at the compressed event's end.
+//!   start, and a transaction it ends commits at the compressed event's end; a DDL in it
+//!   that must be re-read from the server (`source.ddl_reread`) ends there too (the
+//!   handler keeps the outer event's end for that).
 
 use flate2::{Decompress, FlushDecompress, Status};
 use mysql_common::binlog::consts::BinlogChecksumAlg;

@@ -208,12 +208,18 @@ impl EventHandler {
             statement: shorten(sql),
             reason,
         };
-        if self.ddl.rereads() && event.header().log_pos() != 0 {
+        // A statement rebuilt from a compressed event has no position of its own: it ends
+        // where the compressed event ends.
+        let end = match event.header().log_pos() {
+            0 => self.outer_end,
+            end => u64::from(end),
+        };
+        if self.ddl.rereads() && end != 0 {
             self.ddl.set_pending(PendingReread {
                 info: info.clone(),
                 sql: sql.to_string(),
                 tables: captured,
-                after: BinlogPosition::new(self.file.to_string(), event.header().log_pos() as u64),
+                after: BinlogPosition::new(self.file.to_string(), end),
                 not_followed: nf,
             });
             return Ok(None);

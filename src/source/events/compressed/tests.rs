@@ -465,3 +465,33 @@ fn handler_errors_name_position_type_and_table_and_ignored_tables_are_not_decomp
     h.handle(&ignored, &mut out).unwrap();
     assert!(out.is_empty(), "{out:?}");
 }
+
+#[test]
+fn a_compressed_ddl_that_cannot_be_followed_is_re_read_from_after_the_compressed_event() {
+    let fde = fde(true);
+    let sql = "CREATE TABLE db.t LIKE other.src";
+    let ev = event(
+        &fde,
+        165,
+        &join(&query_head("db"), &compressed_tail(sql.as_bytes())),
+        1000,
+    );
+    let mut h = handler(&["db.t"]);
+    h.ddl = crate::source::events::DdlState::live(Default::default(), true);
+    h.set_row_metadata_setting(Some("MINIMAL"));
+    let mut out = Vec::new();
+    h.handle(&ev, &mut out).unwrap();
+    let pending = h
+        .take_reread()
+        .expect("the live stream re-reads the table of a compressed DDL too");
+    assert_eq!(
+        pending.after,
+        BinlogPosition::new("bin.000001".to_string(), 1000),
+        "later statements are looked for from the end of the compressed event"
+    );
+    assert_eq!(pending.tables, vec![("db".to_string(), "t".to_string())]);
+    assert!(
+        out.iter().all(|e| !matches!(e, SourceEvent::Commit { .. })),
+        "the statement waits for the re-read: {out:?}"
+    );
+}
