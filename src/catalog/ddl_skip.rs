@@ -30,6 +30,9 @@ enum Entry {
 #[derive(Debug, Clone, Default)]
 pub struct DdlSkipList {
     entries: Vec<(String, Entry)>,
+    /// For entries that name one statement (`FILE:POS`, `gtid:`): the first statement each
+    /// matched in this process, as `(place, text)`.
+    matched: std::collections::HashMap<String, (String, String)>,
 }
 
 /// Where a statement stands, as the skip list matches it.
@@ -52,7 +55,10 @@ impl DdlSkipList {
         for raw in entries {
             out.push((raw.clone(), parse_entry(raw)?));
         }
-        Ok(Self { entries: out })
+        Ok(Self {
+            entries: out,
+            matched: Default::default(),
+        })
     }
 
     /// True when no entry is set.
@@ -70,6 +76,40 @@ impl DdlSkipList {
                 Entry::Pattern(re) => re.is_match(at.sql),
             })
             .map(|(raw, _)| raw.as_str())
+    }
+
+    /// Notes that `entry` (from [`Self::matching`]) matched the statement `at`. Returns a
+    /// warning when the entry names one statement (`FILE:POS`, `gtid:`) and matched a
+    /// different statement before: positions repeat after `RESET MASTER` (and GTIDs after
+    /// `RESET MASTER` with a reset `gtid_binlog_pos`), so an entry left in place can pass
+    /// over a statement it was never meant for. The same statement handled again (after a
+    /// reconnect) is no warning.
+    pub fn note_match(&mut self, entry: &str, at: StatementAt<'_>) -> Option<String> {
+        let names_one = self
+            .entries
+            .iter()
+            .any(|(raw, e)| raw == entry && !matches!(e, Entry::Pattern(_)));
+        if !names_one {
+            return None;
+        }
+        let place = match at.gtid {
+            Some(g) => format!("{}:{} (GTID {g})", at.file, at.pos),
+            None => format!("{}:{}", at.file, at.pos),
+        };
+        match self.matched.get(entry) {
+            None => {
+                self.matched
+                    .insert(entry.to_string(), (place, at.sql.to_string()));
+                None
+            }
+            Some((_, first)) if first == at.sql => None,
+            Some((first_place, _)) => Some(format!(
+                "source.ddl_skip entry \"{entry}\" matched a second statement (at {place}; \
+                 the first was at {first_place}): an entry names one statement, and positions \
+                 repeat after RESET MASTER; remove the entry once rowtide is past the statement \
+                 it was written for"
+            )),
+        }
     }
 }
 
@@ -198,6 +238,49 @@ mod tests {
         assert!(DdlSkipList::default()
             .matching(at("f.000001", 9, None, sql))
             .is_none());
+    }
+
+    #[test]
+    fn an_entry_for_one_statement_warns_when_it_matches_another() {
+        let mut l = list(&["bin.000001:900", "gtid:0-1-5", "regex:^ALTER TABLE legacy"]).unwrap();
+        let first = at(
+            "bin.000001",
+            900,
+            None,
+            "ALTER TABLE t PARTITION BY HASH(id)",
+        );
+        assert_eq!(l.note_match("bin.000001:900", first), None);
+        // The same statement again (a reconnect handles it once more): no warning.
+        assert_eq!(l.note_match("bin.000001:900", first), None);
+        // After RESET MASTER another statement stands at the same position.
+        let other = at(
+            "bin.000001",
+            900,
+            None,
+            "ALTER TABLE t RENAME COLUMN a TO b",
+        );
+        let w = l.note_match("bin.000001:900", other).unwrap();
+        assert!(
+            w.contains("\"bin.000001:900\" matched a second statement")
+                && w.contains("RESET MASTER")
+                && w.contains("remove the entry"),
+            "{w}"
+        );
+        assert_eq!(
+            l.note_match("gtid:0-1-5", at("b.1", 4, Some("0-1-5"), "ALTER TABLE a")),
+            None
+        );
+        assert!(l
+            .note_match("gtid:0-1-5", at("b.2", 4, Some("0-1-5"), "ALTER TABLE b"))
+            .unwrap()
+            .contains("b.2:4 (GTID 0-1-5)"));
+        // A regex is meant to match many statements.
+        for sql in ["ALTER TABLE legacy.a X", "ALTER TABLE legacy.b Y"] {
+            assert_eq!(
+                l.note_match("regex:^ALTER TABLE legacy", at("b.1", 9, None, sql)),
+                None
+            );
+        }
     }
 
     #[test]

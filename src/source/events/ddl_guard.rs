@@ -150,12 +150,17 @@ impl DdlState {
         self.reread && self.live
     }
 
-    /// The skip entry that lists the statement, if any.
+    /// The skip entry that lists the statement, if any (warning when an entry meant for
+    /// one statement matches a second one).
     pub(crate) fn skip_entry(
-        &self,
+        &mut self,
         at: crate::catalog::ddl_skip::StatementAt<'_>,
     ) -> Option<String> {
-        self.skip.matching(at).map(str::to_string)
+        let entry = self.skip.matching(at)?.to_string();
+        if let Some(warning) = self.skip.note_match(&entry, at) {
+            tracing::warn!("{warning}");
+        }
+        Some(entry)
     }
 
     /// A table map of a captured table, with (`full`) or without column names.

@@ -127,9 +127,6 @@ impl EventHandler {
         if captured.is_empty() && !(db_level && self.filter.may_capture_db(&info.database)) {
             return Ok(DdlDone::Done);
         }
-        if self.skip_listed(event, sql, &captured) {
-            return Ok(DdlDone::Done);
-        }
         // A DROP TABLE is one event per dropped captured table, each with its own
         // qualified statement, as Debezium writes them.
         let dropped: Vec<Arc<TableDesc>> = if info.kind == ddl::DdlKind::DropTable {
@@ -157,6 +154,13 @@ impl EventHandler {
                 self.ddl.followed(&captured);
                 tables
             }
+            // The skip list is for statements rowtide cannot follow, so it is consulted
+            // only now, for every kind of entry: a statement that applies gives the right
+            // structure, and skipping it could only keep a stale one (a broad `regex:` entry
+            // would pass over a later RENAME COLUMN and misname rows silently; a FILE:POS
+            // entry left in place after RESET MASTER would do the same). The catalog is
+            // unchanged when applying fails: a statement applies whole or not at all.
+            Err(_) if self.skip_listed(event, sql, &captured) => return Ok(DdlDone::Done),
             Err(reason) => match self.not_applied(event, &info, sql, captured, reason)? {
                 Some(tables) => tables,
                 None => return Ok(DdlDone::Deferred),
@@ -248,19 +252,30 @@ impl EventHandler {
         match metadata {
             RowMetadata::Minimal => return Err(self.ddl.error(nf, &minimal_reason(reason))),
             RowMetadata::Full => {
-                tracing::warn!(position = %nf.position, tables = %nf.tables, %reason, statement = %nf.statement, "DDL not understood; the server logs FULL row metadata, so rows are still decoded from their table maps, but the statement's attributes (declared types, comments, defaults) are missing from the schema.");
+                // Forgotten as well: the old structure would lend its declared types to
+                // same-named columns of the next table map (`carry_over`), a later ALTER
+                // would apply on top of it, and the checkpoint would keep it for MINIMAL
+                // rows after a restart. The next table map describes the table afresh.
+                self.forget(&captured);
+                tracing::warn!(position = %nf.position, tables = %nf.tables, %reason, statement = %nf.statement, "DDL not understood; the server logs FULL row metadata, so rows are still decoded from their table maps, but the tables' structure is forgotten until their next table map describes it: declared types (BOOLEAN, UUID, POINT …), comments and defaults are missing from the schema until a new snapshot or a DDL rowtide follows (a CREATE TABLE) describes them.");
             }
             RowMetadata::Unknown => {
                 // The old structure could name columns wrongly: forget it, so that the
                 // next rows are described by their table map or refused.
-                for (d, t) in &captured {
-                    self.catalog.remove(d, t);
-                }
+                self.forget(&captured);
                 tracing::warn!(position = %nf.position, tables = %nf.tables, %reason, statement = %nf.statement, "DDL not understood and no table map in this stream has shown yet whether the log names columns (FULL metadata); the tables' structure is forgotten until their next table map describes it, and rows without column names will be refused.");
             }
         }
         self.ddl.not_followed(&captured, nf);
         Ok(known)
+    }
+
+    /// Drops `tables` from the catalog (and the checkpoint's copy of it, which is taken
+    /// from the catalog after the statement).
+    fn forget(&mut self, tables: &[(String, String)]) {
+        for (d, t) in tables {
+            self.catalog.remove(d, t);
+        }
     }
 
     /// Completes the statement the live stream re-read the tables for: `read` holds their
@@ -448,3 +463,6 @@ fn java_hash_set_order(tables: &[Arc<TableDesc>]) -> Vec<Arc<TableDesc>> {
     keyed.sort_by_key(|(bucket, i, _)| (*bucket, *i));
     keyed.into_iter().map(|(_, _, t)| t).collect()
 }
+
+#[cfg(test)]
+mod tests;

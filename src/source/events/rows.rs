@@ -109,9 +109,13 @@ impl EventHandler {
                             event,
                             self.ddl.explain_misfit(db, name, format!(
                                 "no schema is known for {db}.{name} and the server logs MINIMAL \
-                                 table metadata; set binlog_row_metadata=FULL on the source, or \
-                                 start from a point where rowtide can read the table's structure \
-                                 (`rowtide replay --positional-names` decodes such tables with names @1, @2, …)"
+                                 table metadata (rowtide also forgets a table's structure at a DDL \
+                                 on it that it could not follow, logged as `DDL not understood`: \
+                                 docs/operations.md, \"When rowtide cannot follow a DDL\"); set \
+                                 binlog_row_metadata=FULL on the source, or start from a point \
+                                 where rowtide can read the table's structure (a new snapshot: \
+                                 `rowtide offsets reset`, then run with snapshot_mode = \"initial\"; \
+                                 `rowtide replay --positional-names` decodes such tables with names @1, @2, …)"
                             )),
                         ))
                     }
