@@ -11,6 +11,14 @@
 //!   unanchored: write `^` yourself; `(?i)` for case-insensitive), e.g.
 //!   `regex:^ALTER TABLE legacy\.`.
 //!
+//! The list is consulted only for a statement the catalog could not apply (the handler asks
+//! after trying): it is the list of statements rowtide cannot follow, and skipping one it
+//! can follow could only keep a stale structure — a broad `regex:` entry would otherwise pass
+//! over a later `RENAME COLUMN` and misname rows silently, and a `FILE:POS` entry left in
+//! place after `RESET MASTER` could hit an unrelated statement. An entry that names one
+//! statement (`FILE:POS`, `gtid:`) and matches a second, different one is reported
+//! ([`DdlSkipList::note_match`]).
+//!
 //! Invariant: a skipped statement leaves the catalog exactly as it was. Nothing here decides
 //! whether values still fit: rows that no longer fit the kept structure are refused by the
 //! table-map check (`check_fits`), so a wrong skip is an error at the row, never misaligned

@@ -419,7 +419,8 @@ fn text_charset(w: Wire, id: u16, names_are_positional: bool) -> Charset {
 /// the same table: the JSON-ness of MariaDB JSON columns (LONGTEXT in the log) and column
 /// defaults (the binlog carries none). A column takes over only from the catalog column of
 /// the same name and kind, so a catalog that is out of step never lends a default to a
-/// different column.
+/// different column. (The catalog holds no stale structure to lend from: a table whose DDL
+/// was not followed is dropped from it, see `source::events::ddl_guard`.)
 pub fn carry_over(desc: &mut TableDesc, known: &TableDesc) {
     for c in desc.columns.iter_mut() {
         let Some(k) = known

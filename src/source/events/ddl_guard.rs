@@ -11,13 +11,17 @@
 //! (as for a recorded file before its first captured row) the metadata is not known yet.
 //!
 //! The decision, for a statement the parser cannot apply:
-//! - listed in `source.ddl_skip`: passed over before it is even parsed (the catalog keeps the
-//!   old structure; rows that no longer fit are refused by `check_fits`, whose message then
-//!   names the skip);
+//! - listed in `source.ddl_skip`: passed over (the catalog keeps the old structure; rows
+//!   that no longer fit are refused by `check_fits`, whose message then names the skip).
+//!   The list is consulted only once applying failed: a statement that applies is never
+//!   skipped, whatever the list says;
 //! - `source.ddl_reread` on a live stream: the table's structure is re-read from the server
 //!   (`crate::source::reread`), which checks it is safe;
-//! - FULL metadata: a warning; the table maps describe every row, only the statement's
-//!   attributes (declared type names, comments, defaults) are missing;
+//! - FULL metadata: a warning, and the touched tables are forgotten by the catalog (and so
+//!   by the checkpoint): the table maps describe every row afresh, nothing stale lends its
+//!   declared types to them or takes a later ALTER, and MINIMAL rows after a restart find
+//!   no structure. Declared types (BOOLEAN, UUID, POINT …), comments and defaults are
+//!   missing until a new snapshot or a followed CREATE TABLE;
 //! - MINIMAL metadata: a definite error naming the position, tables, statement and reason,
 //!   with the ways out — never a structure that might name columns wrongly;
 //! - not known yet: a warning, and the touched tables are forgotten by the catalog, so that
