@@ -1,12 +1,16 @@
 //! DDL seen in QUERY events: which statement it is and which tables it touches
-//! ([`classify`], a tolerant tokenizer that never fails), and how it changes the catalog
+//! ([`classify`], over the DDL reader's lexer, never fails), and how it changes the catalog
 //! ([`apply`], for servers that log MINIMAL table metadata).
 //!
 //! Classification is deliberately forgiving: an unusual statement on an uncaptured table must
-//! never stop the engine, so anything not understood is `Other` and ignored.
+//! never stop the engine, so anything not understood is `Other` and ignored. Views, triggers,
+//! routines, events, users and grants are `Other`; TEMPORARY tables are `Other` (row format
+//! does not log their rows); MariaDB sequences are tables (NEXTVAL logs row events on them).
 
 use std::sync::Arc;
 
+use super::ddl_parse::lexer::{lex, Tok};
+pub use super::ddl_parse::SqlMode;
 use crate::model::{Catalog, TableDesc};
 
 /// The statement kinds the engine reacts to.
@@ -44,123 +48,33 @@ pub struct DdlInfo {
     pub database: String,
     /// `(db, table)` pairs touched; for RENAME, old and new names alternate.
     pub tables: Vec<(String, String)>,
+    /// The session's `sql_mode` the statement was read under (and is applied under).
+    pub mode: SqlMode,
 }
 
-/// Splits SQL into identifier-ish tokens, dropping comments and string literals, keeping
-/// backquoted names whole and `.` / `,` / `(` as their own tokens.
-fn tokens(sql: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let b: Vec<char> = sql.chars().collect();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c.is_whitespace() {
-            i += 1;
-        } else if c == '-' && b.get(i + 1) == Some(&'-') || c == '#' {
-            while i < b.len() && b[i] != '\n' {
-                i += 1;
-            }
-        } else if c == '/' && b.get(i + 1) == Some(&'*') {
-            // `/*!50001 … */` executable comments hold real SQL: keep their body.
-            if b.get(i + 2) == Some(&'!') {
-                i += 3;
-                while i < b.len() && b[i].is_ascii_digit() {
-                    i += 1;
-                }
-                continue;
-            }
-            i += 2;
-            while i + 1 < b.len() && !(b[i] == '*' && b[i + 1] == '/') {
-                i += 1;
-            }
-            i += 2;
-        } else if c == '*' && b.get(i + 1) == Some(&'/') {
-            i += 2;
-        } else if c == '`' || c == '"' {
-            let q = c;
-            let mut s = String::new();
-            i += 1;
-            while i < b.len() {
-                if b[i] == q {
-                    if b.get(i + 1) == Some(&q) {
-                        s.push(q);
-                        i += 2;
-                        continue;
-                    }
-                    break;
-                }
-                s.push(b[i]);
-                i += 1;
-            }
-            i += 1;
-            out.push(format!("`{s}"));
-        } else if c == '\'' {
-            i += 1;
-            while i < b.len() {
-                if b[i] == '\\' {
-                    i += 2;
-                    continue;
-                }
-                if b[i] == '\'' {
-                    if b.get(i + 1) == Some(&'\'') {
-                        i += 2;
-                        continue;
-                    }
-                    break;
-                }
-                i += 1;
-            }
-            i += 1;
-            out.push("'".into());
-        } else if c.is_alphanumeric() || c == '_' || c == '$' {
-            let mut s = String::new();
-            while i < b.len() && (b[i].is_alphanumeric() || b[i] == '_' || b[i] == '$') {
-                s.push(b[i]);
-                i += 1;
-            }
-            out.push(s);
-        } else {
-            out.push(c.to_string());
-            i += 1;
-        }
-    }
-    out
-}
-
-/// Whether token `t` is the keyword `kw` (a backquoted name never is).
-fn is_kw(t: Option<&String>, kw: &str) -> bool {
-    t.is_some_and(|t| !t.starts_with('`') && t.eq_ignore_ascii_case(kw))
-}
-
-/// A name token without the mark `tokens` puts on quoted names.
-fn ident(t: &str) -> String {
-    t.strip_prefix('`').unwrap_or(t).to_string()
-}
-
-/// Reads `[db.]name` at `i`; returns the pair and the index after it.
-fn qualified(toks: &[String], i: usize, default_db: &str) -> Option<((String, String), usize)> {
-    let first = toks.get(i)?;
-    if first.len() == 1 && !first.chars().all(|c| c.is_alphanumeric() || c == '_') {
-        return None;
-    }
-    if toks.get(i + 1).map(String::as_str) == Some(".") {
-        let second = toks.get(i + 2)?;
-        Some(((ident(first), ident(second)), i + 3))
-    } else {
-        Some(((default_db.to_string(), ident(first)), i + 1))
-    }
-}
-
-/// The tokens of one statement and the session's default database, read by position.
+/// A statement's tokens and the session's default database, read by position.
 struct Toks<'a> {
-    toks: &'a [String],
+    toks: Vec<Tok>,
     default_db: &'a str,
 }
 
 impl Toks<'_> {
     /// Whether token `i` is the (unquoted) keyword `k`.
     fn kw(&self, i: usize, k: &str) -> bool {
-        is_kw(self.toks.get(i), k)
+        matches!(self.toks.get(i), Some(Tok::Word(w)) if w.eq_ignore_ascii_case(k))
+    }
+
+    /// Whether token `i` is the punctuation `c`.
+    fn punct(&self, i: usize, c: char) -> bool {
+        self.toks.get(i) == Some(&Tok::Punct(c))
+    }
+
+    /// The name at token `i` (a word or a quoted name).
+    fn ident(&self, i: usize) -> Option<String> {
+        match self.toks.get(i) {
+            Some(Tok::Word(w) | Tok::Name(w)) => Some(w.clone()),
+            _ => None,
+        }
     }
 
     /// The index after an optional `IF [NOT] EXISTS` at `i`.
@@ -179,7 +93,13 @@ impl Toks<'_> {
 
     /// Reads `[db.]name` at `i`; returns the pair and the index after it.
     fn name(&self, i: usize) -> Option<((String, String), usize)> {
-        qualified(self.toks, i, self.default_db)
+        let first = self.ident(i)?;
+        if self.punct(i + 1, '.') {
+            let second = self.ident(i + 2)?;
+            Some(((first, second), i + 3))
+        } else {
+            Some(((self.default_db.to_string(), first), i + 1))
+        }
     }
 
     /// The table after the first `ON` from `i` on (`… INDEX name ON tbl`).
@@ -190,19 +110,34 @@ impl Toks<'_> {
         self.name(i + 1).map(|(t, _)| t)
     }
 
-    /// Whether token `i` is a comma.
-    fn comma(&self, i: usize) -> bool {
-        self.toks.get(i).map(String::as_str) == Some(",")
+    /// The index after `WAIT n` / `NOWAIT` at `i` (MariaDB's lock wait clause).
+    fn skip_wait(&self, i: usize) -> usize {
+        if self.kw(i, "NOWAIT") {
+            i + 1
+        } else if self.kw(i, "WAIT") {
+            i + 2
+        } else {
+            i
+        }
+    }
+
+    /// A comma-separated list of `[db.]name` from `i` (DROP TABLE a, b).
+    fn names(&self, mut i: usize) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        while let Some((tb, next)) = self.name(i) {
+            out.push(tb);
+            if !self.punct(next, ',') {
+                break;
+            }
+            i = next + 1;
+        }
+        out
     }
 }
 
 /// A statement of `kind` on one table.
 fn on_table(kind: DdlKind, t: (String, String)) -> DdlInfo {
-    DdlInfo {
-        kind,
-        database: t.0.clone(),
-        tables: vec![t],
-    }
+    on_tables(kind, vec![t])
 }
 
 /// A statement of `kind` on several tables; its database is the first table's.
@@ -211,23 +146,32 @@ fn on_tables(kind: DdlKind, tables: Vec<(String, String)>) -> DdlInfo {
         kind,
         database: tables[0].0.clone(),
         tables,
+        mode: SqlMode::default(),
     }
 }
 
-/// A statement of `kind` on a database named by token `db`.
-fn on_database(kind: DdlKind, db: &str) -> DdlInfo {
-    DdlInfo {
+/// A statement of `kind` on the database named by token `i`.
+fn on_database(kind: DdlKind, t: &Toks<'_>, i: usize) -> Option<DdlInfo> {
+    Some(DdlInfo {
         kind,
-        database: ident(db),
+        database: t.ident(i)?,
         tables: vec![],
-    }
+        mode: SqlMode::default(),
+    })
 }
 
-/// Classifies a statement. Never fails: unknown statements are `Other`.
+/// Classifies a statement under the default `sql_mode`. Never fails: unknown statements are
+/// `Other`.
+#[cfg(test)]
 pub fn classify(sql: &str, default_db: &str) -> DdlInfo {
-    let toks = tokens(sql);
+    classify_with(sql, default_db, SqlMode::default())
+}
+
+/// Classifies a statement read under the session's `sql_mode` (ANSI_QUOTES changes what
+/// `"x"` is; NO_BACKSLASH_ESCAPES where a string ends).
+pub fn classify_with(sql: &str, default_db: &str, mode: SqlMode) -> DdlInfo {
     let t = Toks {
-        toks: &toks,
+        toks: lex(sql, mode).tokens.into_iter().map(|t| t.tok).collect(),
         default_db,
     };
     let found = if t.kw(0, "CREATE") {
@@ -245,14 +189,18 @@ pub fn classify(sql: &str, default_db: &str) -> DdlInfo {
     } else {
         None
     };
-    found.unwrap_or_else(|| DdlInfo {
+    let mut info = found.unwrap_or_else(|| DdlInfo {
         kind: DdlKind::Other,
         database: default_db.to_string(),
         tables: vec![],
-    })
+        mode,
+    });
+    info.mode = mode;
+    info
 }
 
-/// `CREATE [OR REPLACE] TABLE | DATABASE | SCHEMA | [UNIQUE…] INDEX`; `None` otherwise.
+/// `CREATE [OR REPLACE] TABLE | SEQUENCE | DATABASE | SCHEMA | [UNIQUE…] INDEX`; `None`
+/// otherwise (views, triggers, routines, events, users, TEMPORARY tables).
 fn classify_create(t: &Toks<'_>) -> Option<DdlInfo> {
     let mut i = 1;
     if t.kw(i, "OR") && t.kw(i + 1, "REPLACE") {
@@ -264,16 +212,13 @@ fn classify_create(t: &Toks<'_>) -> Option<DdlInfo> {
     while t.kw(i, "ONLINE") || t.kw(i, "OFFLINE") {
         i += 1;
     }
-    if t.kw(i, "TABLE") {
+    if t.kw(i, "TABLE") || t.kw(i, "SEQUENCE") {
         let j = t.skip_if_exists(i + 1);
         return t.name(j).map(|(tb, _)| on_table(DdlKind::CreateTable, tb));
     }
     if t.kw(i, "DATABASE") || t.kw(i, "SCHEMA") {
         let j = t.skip_if_exists(i + 1);
-        return t
-            .toks
-            .get(j)
-            .map(|db| on_database(DdlKind::CreateDatabase, db));
+        return on_database(DdlKind::CreateDatabase, t, j);
     }
     // CREATE [UNIQUE|FULLTEXT|SPATIAL] INDEX name ON tbl
     let mut j = i;
@@ -283,18 +228,20 @@ fn classify_create(t: &Toks<'_>) -> Option<DdlInfo> {
     index_on(t, j, DdlKind::CreateIndex)
 }
 
-/// `ALTER TABLE` (a RENAME in it makes it `RenameTable`) and `ALTER DATABASE | SCHEMA`.
+/// `ALTER TABLE` (`RenameTable` when it only renames), `ALTER SEQUENCE` and `ALTER DATABASE
+/// | SCHEMA`.
 fn classify_alter(t: &Toks<'_>) -> Option<DdlInfo> {
     let mut j = 1;
     while t.kw(j, "ONLINE") || t.kw(j, "IGNORE") || t.kw(j, "OFFLINE") {
         j += 1;
     }
-    if t.kw(j, "TABLE") {
+    if t.kw(j, "TABLE") || t.kw(j, "SEQUENCE") {
         let k = t.skip_if_exists(j + 1);
         let (tb, next) = t.name(k)?;
         let mut tables = vec![tb];
-        tables.extend(alter_rename_target(t, next));
-        let kind = if tables.len() > 1 {
+        let (other, only_rename) = alter_other_tables(t, next);
+        tables.extend(other);
+        let kind = if only_rename && tables.len() > 1 {
             DdlKind::RenameTable
         } else {
             DdlKind::AlterTable
@@ -302,62 +249,79 @@ fn classify_alter(t: &Toks<'_>) -> Option<DdlInfo> {
         return Some(on_tables(kind, tables));
     }
     if t.kw(j, "DATABASE") || t.kw(j, "SCHEMA") {
-        let db = t
-            .toks
-            .get(j + 1)
-            .filter(|tok| {
-                !is_kw(Some(tok), "CHARACTER")
-                    && !is_kw(Some(tok), "DEFAULT")
-                    && !is_kw(Some(tok), "COLLATE")
-            })
-            .map(|tok| ident(tok))
+        let named = !(t.kw(j + 1, "CHARACTER")
+            || t.kw(j + 1, "CHARSET")
+            || t.kw(j + 1, "DEFAULT")
+            || t.kw(j + 1, "COLLATE"));
+        let db = named
+            .then(|| t.ident(j + 1))
+            .flatten()
             .unwrap_or_else(|| t.default_db.to_string());
         return Some(DdlInfo {
             kind: DdlKind::AlterDatabase,
             database: db,
             tables: vec![],
+            mode: SqlMode::default(),
         });
     }
     None
 }
 
-/// The new name in `ALTER TABLE a … RENAME [TO|AS] b` (not RENAME COLUMN/INDEX/KEY), looked
-/// for from token `from` on.
-fn alter_rename_target(t: &Toks<'_>, from: usize) -> Option<(String, String)> {
-    let m = (from..t.toks.len()).find(|&m| {
-        t.kw(m, "RENAME") && !t.kw(m + 1, "COLUMN") && !t.kw(m + 1, "INDEX") && !t.kw(m + 1, "KEY")
-    })?;
-    let mut n = m + 1;
-    if t.kw(n, "TO") || t.kw(n, "AS") {
-        n += 1;
+/// The other tables an ALTER TABLE names from token `from` on: the new name of `RENAME
+/// [TO|AS] b` (not RENAME COLUMN/INDEX/KEY), and the tables of MariaDB's `CONVERT PARTITION
+/// p TO TABLE t` / `CONVERT TABLE t TO PARTITION p`; and whether the statement only renames.
+fn alter_other_tables(t: &Toks<'_>, from: usize) -> (Vec<(String, String)>, bool) {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut only_rename = true;
+    let mut m = t.skip_wait(from);
+    while m < t.toks.len() {
+        if t.punct(m, '(') {
+            depth += 1;
+        } else if t.punct(m, ')') {
+            depth = depth.saturating_sub(1);
+        }
+        let top = depth == 0;
+        if top && t.kw(m, "RENAME") && !["COLUMN", "INDEX", "KEY"].iter().any(|k| t.kw(m + 1, k)) {
+            let n = if t.kw(m + 1, "TO") || t.kw(m + 1, "AS") {
+                m + 2
+            } else {
+                m + 1
+            };
+            if let Some((nt, next)) = t.name(n) {
+                out.push(nt);
+                m = next;
+                continue;
+            }
+        } else if top && t.kw(m, "CONVERT") && t.kw(m + 1, "PARTITION") && t.kw(m + 3, "TO") {
+            out.extend(t.name(m + 5).map(|(nt, _)| nt));
+            only_rename = false;
+        } else if top && t.kw(m, "CONVERT") && t.kw(m + 1, "TABLE") {
+            out.extend(t.name(m + 2).map(|(nt, _)| nt));
+            only_rename = false;
+        } else if !(top && (t.punct(m, ',') || t.punct(m, ';'))) {
+            only_rename = false;
+        }
+        m += 1;
     }
-    t.name(n).map(|(nt, _)| nt)
+    (out, only_rename)
 }
 
-/// `DROP TABLE[S] a, b`, `DROP DATABASE | SCHEMA`, `DROP INDEX i ON t`; `None` otherwise.
+/// `DROP TABLE[S] | SEQUENCE a, b`, `DROP DATABASE | SCHEMA`, `DROP INDEX i ON t`; `None`
+/// otherwise.
 fn classify_drop(t: &Toks<'_>) -> Option<DdlInfo> {
     let mut j = 1;
     if t.kw(j, "TEMPORARY") {
         return None;
     }
-    if t.kw(j, "TABLE") || t.kw(j, "TABLES") {
+    if t.kw(j, "TABLE") || t.kw(j, "TABLES") || t.kw(j, "SEQUENCE") {
         j = t.skip_if_exists(j + 1);
-        let mut tables = Vec::new();
-        while let Some((tb, next)) = t.name(j) {
-            tables.push(tb);
-            if t.comma(next) {
-                j = next + 1;
-            } else {
-                break;
-            }
-        }
+        let tables = t.names(j);
         return (!tables.is_empty()).then(|| on_tables(DdlKind::DropTable, tables));
     }
     if t.kw(j, "DATABASE") || t.kw(j, "SCHEMA") {
         j = t.skip_if_exists(j + 1);
-        if let Some(db) = t.toks.get(j) {
-            return Some(on_database(DdlKind::DropDatabase, db));
-        }
+        return on_database(DdlKind::DropDatabase, t, j);
     }
     index_on(t, j, DdlKind::DropIndex)
 }
@@ -370,11 +334,17 @@ fn index_on(t: &Toks<'_>, i: usize, kind: DdlKind) -> Option<DdlInfo> {
     t.table_after_on(i + 1).map(|tb| on_table(kind, tb))
 }
 
-/// `RENAME TABLE a TO b[, c TO d …]`: old and new names alternate; `None` when none parse.
+/// `RENAME TABLE [IF EXISTS] a [WAIT n | NOWAIT] TO b[, c TO d …]`: old and new names
+/// alternate; `None` when none parse.
 fn classify_rename(t: &Toks<'_>) -> Option<DdlInfo> {
     let mut j = 2;
     let mut tables = Vec::new();
-    while let Some((from, next)) = t.name(j) {
+    loop {
+        j = t.skip_if_exists(j);
+        let Some((from, next)) = t.name(j) else {
+            break;
+        };
+        let next = t.skip_wait(next);
         if !t.kw(next, "TO") {
             break;
         }
@@ -383,11 +353,10 @@ fn classify_rename(t: &Toks<'_>) -> Option<DdlInfo> {
         };
         tables.push(from);
         tables.push(to);
-        if t.comma(after) {
-            j = after + 1;
-        } else {
+        if !t.punct(after, ',') {
             break;
         }
+        j = after + 1;
     }
     (!tables.is_empty()).then(|| on_tables(DdlKind::RenameTable, tables))
 }
@@ -432,7 +401,7 @@ pub fn apply(
             out
         }
         DdlKind::CreateTable | DdlKind::AlterTable => {
-            match super::ddl_parse::apply_statement(catalog, sql, default_db) {
+            match super::ddl_parse::apply_statement_with(catalog, sql, default_db, info.mode) {
                 Ok(tables) => tables,
                 Err(reason) => {
                     // The old structure stays; rows that no longer fit it are refused by
