@@ -502,4 +502,94 @@ mod tests {
             DdlKind::CreateTable
         );
     }
+
+    #[test]
+    fn classifies_forms_of_real_servers() {
+        let create = |d: &str, n: &str| (DdlKind::CreateTable, vec![t(d, n)]);
+        assert_eq!(c("CREATE OR REPLACE TABLE x (id int)"), create("shop", "x"));
+        assert_eq!(c("/*!40101 SET NAMES utf8 */").0, DdlKind::Other);
+        assert_eq!(
+            c("CREATE TABLE /*!32312 IF NOT EXISTS*/ `a b`.`\u{8868}` (id int)"),
+            create("a b", "\u{8868}")
+        );
+        assert_eq!(c("CREATE SEQUENCE s1"), create("shop", "s1"));
+        assert_eq!(
+            c("CREATE OR REPLACE SEQUENCE IF NOT EXISTS o.s1 START WITH 5"),
+            create("o", "s1")
+        );
+        assert_eq!(c("ALTER SEQUENCE s1 RESTART").0, DdlKind::AlterTable);
+        assert_eq!(
+            c("DROP SEQUENCE IF EXISTS s1, o.s2"),
+            (DdlKind::DropTable, vec![t("shop", "s1"), t("o", "s2")])
+        );
+        assert_eq!(c("DROP TEMPORARY SEQUENCE s1").0, DdlKind::Other);
+        assert_eq!(
+            c("CREATE OR REPLACE TEMPORARY TABLE x (id int)").0,
+            DdlKind::Other
+        );
+        assert_eq!(c("DROP TEMPORARY TABLE IF EXISTS x").0, DdlKind::Other);
+        assert_eq!(
+            c("RENAME TABLE IF EXISTS a WAIT 3 TO o.b, `c d` TO e"),
+            (
+                DdlKind::RenameTable,
+                vec![
+                    t("shop", "a"),
+                    t("o", "b"),
+                    t("shop", "c d"),
+                    t("shop", "e")
+                ]
+            )
+        );
+        assert_eq!(
+            c("ALTER TABLE a ADD x INT, RENAME TO b"),
+            (DdlKind::AlterTable, vec![t("shop", "a"), t("shop", "b")])
+        );
+        assert_eq!(
+            c("ALTER TABLE a CONVERT PARTITION p1 TO TABLE o.archive"),
+            (DdlKind::AlterTable, vec![t("shop", "a"), t("o", "archive")])
+        );
+        assert_eq!(
+            c("ALTER TABLE a RENAME INDEX i TO j").0,
+            DdlKind::AlterTable
+        );
+        assert_eq!(c("ALTER TABLE o.x DROP y").1, vec![t("o", "x")]);
+        assert_eq!(
+            c("DROP TABLE a, o.b RESTRICT"),
+            (DdlKind::DropTable, vec![t("shop", "a"), t("o", "b")])
+        );
+        for other in [
+            "CREATE VIEW v AS SELECT 1",
+            "CREATE OR REPLACE ALGORITHM=MERGE DEFINER=`u`@`%` SQL SECURITY DEFINER VIEW v AS SELECT 1",
+            "/*!50001 CREATE ALGORITHM=UNDEFINED */ /*!50013 DEFINER=`root`@`localhost` */ /*!50001 VIEW v AS select 1 */",
+            "ALTER VIEW v AS SELECT 2",
+            "DROP VIEW IF EXISTS v",
+            "CREATE DEFINER=`root`@`localhost` TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1",
+            "DROP TRIGGER tr",
+            "CREATE PROCEDURE p() BEGIN SELECT 1; END",
+            "CREATE FUNCTION f() RETURNS INT RETURN 1",
+            "DROP PROCEDURE IF EXISTS p",
+            "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO DELETE FROM t",
+            "ALTER EVENT e DISABLE",
+            "CREATE USER 'u'@'%' IDENTIFIED BY 'p'",
+            "GRANT SELECT ON shop.* TO 'u'@'%'",
+            "REVOKE ALL ON *.* FROM u",
+            "SET PASSWORD FOR u = 'x'",
+            "INSERT INTO t VALUES (1)",
+            "FLUSH TABLES",
+            "ANALYZE TABLE t",
+        ] {
+            assert_eq!(c(other).0, DdlKind::Other, "{other}");
+        }
+        let ansi = SqlMode {
+            ansi_quotes: true,
+            ..SqlMode::default()
+        };
+        let i = classify_with("CREATE TABLE \"o\".\"x y\" (\"a\" int)", "shop", ansi);
+        assert_eq!(
+            (i.kind, i.tables, i.mode),
+            (DdlKind::CreateTable, vec![t("o", "x y")], ansi)
+        );
+        // Without ANSI_QUOTES `"x"` is a string: not a table name.
+        assert_eq!(c("CREATE TABLE \"x\" (a int)").0, DdlKind::Other);
+    }
 }

@@ -46,6 +46,8 @@ mod sequence;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_forms;
+#[cfg(test)]
 mod tests_syntax;
 
 pub(crate) use charset::charset_name_of;
@@ -190,7 +192,10 @@ fn implicit_period_columns() -> Vec<crate::model::ColumnDesc> {
         .collect()
 }
 
-/// Whether `desc` has the implicit period columns (`row_start`, `row_end`).
+/// Whether `desc` ends with the implicit period columns (`row_start`, `row_end`).
 fn has_implicit_period(desc: &TableDesc) -> bool {
-    desc.column_index("row_start").is_some() && desc.column_index("row_end").is_some()
+    let n = desc.columns.len();
+    n >= 2
+        && desc.columns[n - 2].name.eq_ignore_ascii_case("row_start")
+        && desc.columns[n - 1].name.eq_ignore_ascii_case("row_end")
 }

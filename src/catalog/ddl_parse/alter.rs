@@ -57,6 +57,10 @@ impl Alter {
     /// The index a column goes to.
     pub fn index_of(&self, pos: &Position) -> Result<usize, String> {
         match pos {
+            // New columns go before the implicit period columns, which stay last.
+            Position::End if has_implicit_period(&self.desc) => {
+                Ok(self.desc.columns.len().saturating_sub(2))
+            }
             Position::End => Ok(self.desc.columns.len()),
             Position::First => Ok(0),
             Position::After(c) => {

@@ -247,7 +247,7 @@ impl Lexer<'_> {
     /// A run of name characters from the current position (a `.` with digits first).
     fn run_of_word_chars(&mut self) -> &str {
         let from = self.i;
-        if self.b[self.i] == b'.' {
+        if self.at(0) == Some(b'.') {
             self.i += 1;
         }
         while let Some(ch) = self.s[self.i..].chars().next() {
