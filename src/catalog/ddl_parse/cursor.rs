@@ -206,9 +206,11 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Skips everything to the end of the statement.
+    /// Skips everything to the end of the statement (a `;` or the end of the text).
     pub fn skip_rest(&mut self) {
-        self.pos = self.toks.len();
+        while !self.at_end() {
+            self.pos += 1;
+        }
     }
 
     /// The statement text from token `from` up to the current position.
@@ -230,6 +232,7 @@ impl<'a> Cursor<'a> {
             match &t.tok {
                 Tok::Punct('(') => depth += 1,
                 Tok::Punct(')') => depth = depth.saturating_sub(1),
+                Tok::Punct(';') if depth == 0 => return false,
                 Tok::Word(w) if depth == 0 && w.eq_ignore_ascii_case(k) => return true,
                 _ => {}
             }

@@ -18,7 +18,8 @@ const COLUMNS: &str = "`next_not_cached_value` {t} NOT NULL, `minimum_value` {t}
     sequences is created or value if RESTART is used', `increment` bigint(21) NOT NULL \
     COMMENT 'increment value', `cache_size` bigint(21) unsigned NOT NULL, `cycle_option` \
     tinyint(1) unsigned NOT NULL COMMENT '0 if no cycles are allowed, 1 if the sequence \
-    should begin a new cycle when maximum_value is passed', `cycle_count` bigint(21) NOT NULL";
+    should begin a new cycle when maximum_value is passed', `cycle_count` bigint(21) \
+    NOT NULL COMMENT 'How many cycles have been done'";
 
 /// The sequence's value type after `AS`, as written, when the statement gives one; the
 /// other options are read past.

@@ -315,3 +315,49 @@ fn sequences_are_tables() {
     let t = apply(&mut cat, "ALTER SEQUENCE IF EXISTS s1 AS SMALLINT");
     assert_eq!(t.columns[0].kind, ColumnKind::SmallInt);
 }
+
+/// MariaDB 10.11's `SHOW CREATE TABLE` of tables using the constructs above (the snapshot
+/// reads these), several statements in one text: every table and column follows.
+#[test]
+fn show_create_tables_of_mariadb_10_11() {
+    let mut cat = Catalog::default();
+    let made = apply_statement(&mut cat, include_str!("show_create_mariadb.sql"), "shop")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(made.len(), 7);
+    let x1 = table(&cat, "x1");
+    assert_eq!(x1.columns.len(), 21);
+    assert_eq!(x1.primary_key, vec![0, 7]);
+    assert_eq!(x1.comment.as_deref(), Some("x'y"));
+    let c = |n: &str| &x1.columns[x1.column_index(n).expect(n)];
+    assert_eq!(c("a").ddl.charset_name.as_deref(), Some("latin1"));
+    assert_eq!(c("b").charset, Charset::from_name("latin1"));
+    assert_eq!(c("e").kind, ColumnKind::Blob { len_bytes: 3 });
+    assert_eq!(
+        c("j").kind,
+        ColumnKind::Set {
+            values: vec!["x".into(), "y\\z".into()]
+        }
+    );
+    assert_eq!(c("k").ddl.type_name.as_deref(), Some("UUID"));
+    assert_eq!(c("n").kind, ColumnKind::Blob { len_bytes: 2 });
+    assert_eq!(c("s").default, Some(ColumnDefault::Literal("a'b".into())));
+    assert_eq!(c("t").ddl.comment.as_deref(), Some("a 'q'"));
+    assert_eq!(names(table(&cat, "x4")), vec!["id", "d"]);
+    assert_eq!(names(table(&cat, "x2")), vec!["id", "s", "e"]);
+    assert_eq!(
+        names(table(&cat, "x3")),
+        vec!["a", "b", "row_start", "row_end"]
+    );
+    assert_eq!(
+        names(table(&cat, "we`ird tbl")),
+        vec!["col one", "\u{5217}"]
+    );
+    assert_eq!(
+        names(table(&cat, "sv1")),
+        vec!["id", "x", "row_start", "row_end"]
+    );
+    // `CREATE SEQUENCE` makes the very table MariaDB shows for a sequence.
+    let shown = table(&cat, "sq1").clone();
+    let made = apply(&mut cat, "CREATE OR REPLACE SEQUENCE sq1");
+    assert_eq!(*made, shown);
+}
