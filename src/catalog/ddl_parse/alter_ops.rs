@@ -193,7 +193,9 @@ fn drop(st: &mut Alter, c: &mut Cursor<'_>) -> Result<(), String> {
         st.desc.primary_key.clear();
         return Ok(());
     }
-    if c.is_any_kw(&["INDEX", "KEY", "FOREIGN", "CONSTRAINT", "CHECK", "PERIOD"]) {
+    if c.is_any_kw(&["INDEX", "KEY", "FOREIGN", "CONSTRAINT", "CHECK"])
+        || c.is_kws(&["PERIOD", "FOR"])
+    {
         return c.skip_item();
     }
     if c.eat_kws(&["SYSTEM", "VERSIONING"]) {
