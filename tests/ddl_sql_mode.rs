@@ -1,0 +1,73 @@
+//! DDL read under the session's `sql_mode`, end to end: a private MariaDB logging MINIMAL
+//! row metadata runs DDL under ANSI_QUOTES, NO_BACKSLASH_ESCAPES and REAL_AS_FLOAT (and a
+//! system-versioned table and a sequence, whose rows carry columns the DDL does not name),
+//! writes a row after each, and the replay of its binlog must name every column of every
+//! row. Without the `sql_mode` from the QUERY event the first three statements read
+//! differently (a string instead of a name, an unterminated string, DOUBLE instead of
+//! FLOAT) and the rows would be refused.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::mariadb::PrivateMariadb;
+use rowtide::model::{filter::Filter, SourceEvent, Value};
+use rowtide::source::file::{replay_file_with, ReplayOptions};
+
+#[test]
+fn ddl_under_the_sessions_sql_mode_is_followed() {
+    let Some(_env) = common::servers() else {
+        return;
+    };
+    let m = PrivateMariadb::start(&[
+        "--binlog-format=ROW",
+        "--binlog-row-image=FULL",
+        "--binlog-row-metadata=MINIMAL",
+    ]);
+    m.sql(
+        "CREATE DATABASE m; USE m; \
+         SET sql_mode = 'ANSI_QUOTES'; \
+         CREATE TABLE \"q t\" (\"a b\" INT, \"c\" VARCHAR(5) DEFAULT 'x'); \
+         INSERT INTO \"q t\" VALUES (1, 'y'); \
+         SET sql_mode = 'NO_BACKSLASH_ESCAPES'; \
+         CREATE TABLE nb (a VARCHAR(3) DEFAULT 'a\\', b INT COMMENT 'x\\'); \
+         INSERT INTO nb VALUES ('z', 2); \
+         SET sql_mode = 'REAL_AS_FLOAT'; \
+         CREATE TABLE rf (r REAL, d DOUBLE); \
+         INSERT INTO rf VALUES (1.5, 2.5); \
+         SET sql_mode = DEFAULT; \
+         CREATE TABLE sv (id INT PRIMARY KEY, x INT) WITH SYSTEM VERSIONING; \
+         INSERT INTO sv VALUES (1, 2); \
+         SET system_versioning_alter_history = KEEP; ALTER TABLE sv ADD COLUMN y INT; \
+         INSERT INTO sv VALUES (2, 3, 4); \
+         CREATE SEQUENCE s; SELECT NEXTVAL(s); \
+         FLUSH BINARY LOGS",
+    )
+    .unwrap();
+    let file = m.dir.path().join("bin.000001");
+    let mut rows: BTreeMap<String, Vec<(Vec<String>, Vec<Value>)>> = BTreeMap::new();
+    let opts = ReplayOptions {
+        capture_system_schemas: false,
+        ..ReplayOptions::default()
+    };
+    replay_file_with(&file, Filter::all(), opts, &mut |ev| {
+        if let SourceEvent::Change(c) = ev {
+            let names = c.table.columns.iter().map(|c| c.name.clone()).collect();
+            let after = c.after.clone().unwrap_or_default();
+            rows.entry(c.table.name.clone())
+                .or_default()
+                .push((names, after));
+        }
+        Ok(())
+    })
+    .unwrap_or_else(|e| panic!("replay of {}: {e}", file.display()));
+    let names = |t: &str, i: usize| rows[t][i].0.clone();
+    assert_eq!(names("q t", 0), vec!["a b", "c"]);
+    assert_eq!(rows["q t"][0].1[1], Value::String("y".into()));
+    assert_eq!(names("nb", 0), vec!["a", "b"]);
+    assert_eq!(names("rf", 0), vec!["r", "d"]);
+    assert_eq!(names("sv", 0), vec!["id", "x", "row_start", "row_end"]);
+    assert_eq!(names("sv", 1), vec!["id", "x", "y", "row_start", "row_end"]);
+    assert_eq!(names("s", 0)[0], "next_not_cached_value");
+    assert_eq!(names("s", 0).len(), 8);
+}
