@@ -14,6 +14,9 @@ use common::mariadb::PrivateMariadb;
 use rowtide::model::{filter::Filter, SourceEvent, Value};
 use rowtide::source::file::{replay_file_with, ReplayOptions};
 
+/// A row's column names and values.
+type Row = (Vec<String>, Vec<Value>);
+
 #[test]
 fn ddl_under_the_sessions_sql_mode_is_followed() {
     let Some(_env) = common::servers() else {
@@ -45,7 +48,7 @@ fn ddl_under_the_sessions_sql_mode_is_followed() {
     )
     .unwrap();
     let file = m.dir.path().join("bin.000001");
-    let mut rows: BTreeMap<String, Vec<(Vec<String>, Vec<Value>)>> = BTreeMap::new();
+    let mut rows: BTreeMap<String, Vec<Row>> = BTreeMap::new();
     let opts = ReplayOptions {
         capture_system_schemas: false,
         ..ReplayOptions::default()

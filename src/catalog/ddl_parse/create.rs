@@ -99,10 +99,8 @@ struct Elements {
 fn read_elements(c: &mut Cursor<'_>, mode: SqlMode) -> Result<Elements, String> {
     let mut e = Elements::default();
     loop {
-        if c.eat_kw("CONSTRAINT") {
-            if !c.is_any_kw(&["PRIMARY", "UNIQUE", "FOREIGN", "CHECK"]) {
-                c.name()?;
-            }
+        if c.eat_kw("CONSTRAINT") && !c.is_any_kw(&["PRIMARY", "UNIQUE", "FOREIGN", "CHECK"]) {
+            c.name()?;
         }
         if c.eat_kws(&["PRIMARY", "KEY"]) {
             e.key = Some(primary_key_clause(c)?);
