@@ -425,8 +425,14 @@ pub fn apply(
 /// Completes a description read from `information_schema` with what the table's DDL (its
 /// `SHOW CREATE TABLE`, parsed into `from`) says beyond decoding: each column's declared
 /// type, width, charset name, comment and AUTO_INCREMENT (by name), and the table's
-/// default charset and comment.
+/// default charset and comment. A system-versioned table's implicit `row_start` / `row_end`
+/// columns, which `information_schema` does not list but every row image carries last, are
+/// added at the end.
 pub fn carry_ddl(desc: &mut TableDesc, from: &TableDesc) {
+    if super::ddl_parse::has_implicit_period(from) && desc.column_index("row_start").is_none() {
+        let n = from.columns.len();
+        desc.columns.extend(from.columns[n - 2..].iter().cloned());
+    }
     for c in desc.columns.iter_mut() {
         if let Some(k) = from
             .columns
@@ -501,6 +507,24 @@ mod tests {
             c("# comment\nCREATE TABLE a (s varchar(3) default 'a;b')").0,
             DdlKind::CreateTable
         );
+    }
+
+    #[test]
+    fn carry_ddl_adds_the_implicit_period_columns() {
+        let mut cat = Catalog::default();
+        let parse = |cat: &mut Catalog, sql: &str| {
+            super::super::ddl_parse::apply_statement(cat, sql, "shop").unwrap()[0].clone()
+        };
+        let from = parse(
+            &mut cat,
+            "CREATE TABLE v (id INT, x INT) WITH SYSTEM VERSIONING",
+        );
+        let mut desc = TableDesc::clone(&parse(&mut cat, "CREATE TABLE i (id INT, x INT)"));
+        carry_ddl(&mut desc, &from);
+        let names: Vec<&str> = desc.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, vec!["id", "x", "row_start", "row_end"]);
+        carry_ddl(&mut desc, &from);
+        assert_eq!(desc.columns.len(), 4, "added once");
     }
 
     #[test]

@@ -193,7 +193,7 @@ fn implicit_period_columns() -> Vec<crate::model::ColumnDesc> {
 }
 
 /// Whether `desc` ends with the implicit period columns (`row_start`, `row_end`).
-fn has_implicit_period(desc: &TableDesc) -> bool {
+pub(crate) fn has_implicit_period(desc: &TableDesc) -> bool {
     let n = desc.columns.len();
     n >= 2
         && desc.columns[n - 2].name.eq_ignore_ascii_case("row_start")
