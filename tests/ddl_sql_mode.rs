@@ -74,3 +74,85 @@ fn ddl_under_the_sessions_sql_mode_is_followed() {
     assert_eq!(names("s", 0)[0], "next_not_cached_value");
     assert_eq!(names("s", 0).len(), 8);
 }
+
+/// A system-versioned table and a sequence created while rowtide streams from a server
+/// logging MINIMAL metadata: their rows carry columns the DDL does not name (`row_start`,
+/// `row_end`; the sequence's eight), and every one decodes with its name.
+#[test]
+fn system_versioned_table_and_sequence_while_streaming() {
+    let Some(env) = common::servers() else { return };
+    let m = PrivateMariadb::start(&[
+        "--binlog-format=ROW",
+        "--binlog-row-image=FULL",
+        "--binlog-row-metadata=MINIMAL",
+    ]);
+    m.sql("CREATE DATABASE sv").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = common::unique("svt").replace('_', "");
+    let cfg = dir.path().join("rowtide.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[source]\nhost = \"127.0.0.1\"\nport = {}\nuser = \"cdc\"\npassword = \"pw\"\n\
+             server_id = {}\ninclude = [\"sv\\\\..*\"]\nheartbeat_interval_ms = 500\n\
+             read_timeout_ms = 2000\n[sink]\nbrokers = \"{}\"\ntopic_prefix = \"{prefix}\"\n\
+             [checkpoint]\npath = \"{}\"\nflush_interval_ms = 100\n[metrics]\nlisten = \"\"\n",
+            m.port,
+            common::server_id(),
+            env.kafka_brokers,
+            dir.path().join("state").display()
+        ),
+    )
+    .unwrap();
+    let mut rt = common::proc::Rowtide::with_config(&cfg, dir.path());
+    common::poll::poll_until(
+        "rowtide to stream",
+        std::time::Duration::from_secs(60),
+        std::time::Duration::from_millis(200),
+        || {
+            let log = rt.log_text();
+            if log.contains("Connected to the binlog stream") {
+                Ok(())
+            } else {
+                Err(log)
+            }
+        },
+    );
+    m.sql(
+        "CREATE TABLE sv.t (id INT PRIMARY KEY, x INT) WITH SYSTEM VERSIONING; \
+         INSERT INTO sv.t VALUES (1, 1); CREATE SEQUENCE sv.s; SELECT NEXTVAL(sv.s)",
+    )
+    .unwrap();
+    let topics = vec![format!("{prefix}.sv.t"), format!("{prefix}.sv.s")];
+    let recs = common::kafka::wait_for(
+        &env.kafka_brokers,
+        &topics,
+        std::time::Duration::from_secs(60),
+        "the table's row and the sequence's row",
+        |r| {
+            r.iter()
+                .any(|r| r.topic.ends_with(".sv.t") && r.value.is_some())
+                && r.iter()
+                    .any(|r| r.topic.ends_with(".sv.s") && r.value.is_some())
+        },
+    );
+    let st = rt.stop();
+    assert!(st.success(), "graceful stop: {st:?}\n{}", rt.log_text());
+    let after = |suffix: &str| {
+        recs.iter()
+            .find(|r| r.topic.ends_with(suffix) && r.value.is_some())
+            .map(|r| r.value_json()["after"].clone())
+            .unwrap_or_else(|| panic!("no row on {suffix}"))
+    };
+    let row = after(".sv.t");
+    let mut keys: Vec<&str> = row
+        .as_object()
+        .expect("after is an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, vec!["id", "row_end", "row_start", "x"]);
+    assert_eq!((row["id"].clone(), row["x"].clone()), (1.into(), 1.into()));
+    assert_eq!(after(".sv.s")["next_not_cached_value"], 1001);
+}
