@@ -73,6 +73,11 @@ const OPERATIONS: &[&str] = &[
 
 /// Reads and applies one operation.
 pub(super) fn operation(st: &mut Alter, c: &mut Cursor<'_>) -> Result<(), String> {
+    // MariaDB's engine-defined table options may be quoted: `PAGE_COMPRESSED`=1.
+    if matches!(c.peek(), Some(Tok::Name(_))) && matches!(c.peek_at(1), Some(Tok::Punct('='))) {
+        c.advance();
+        return option_value(c);
+    }
     let Some(Tok::Word(w)) = c.peek() else {
         return Err(format!("unexpected {} in ALTER TABLE", c.describe()));
     };

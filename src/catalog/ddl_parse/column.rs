@@ -144,6 +144,12 @@ fn at_column_end(c: &Cursor<'_>) -> bool {
 fn read_attributes(c: &mut Cursor<'_>, name: &str) -> Result<Attrs, String> {
     let mut a = Attrs::default();
     while !at_column_end(c) {
+        // Engine-defined column options, which MariaDB prints quoted: `option`=value.
+        if matches!(c.peek(), Some(Tok::Name(_))) && matches!(c.peek_at(1), Some(Tok::Punct('='))) {
+            c.pos += 2;
+            c.advance();
+            continue;
+        }
         let Some(Tok::Word(w)) = c.peek() else {
             return Err(format!(
                 "unexpected {} in the definition of column `{name}`",

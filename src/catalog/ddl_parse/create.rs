@@ -150,6 +150,12 @@ fn read_options(c: &mut Cursor<'_>) -> Result<Options, String> {
             o.select = true;
             return Ok(o);
         }
+        // MariaDB prints engine-defined options quoted: `PAGE_COMPRESSED`='ON'.
+        if matches!(c.peek(), Some(Tok::Name(_))) && matches!(c.peek_at(1), Some(Tok::Punct('='))) {
+            c.advance();
+            option_value(c)?;
+            continue;
+        }
         let Some(Tok::Word(w)) = c.advance() else {
             c.pos -= 1;
             return Err(format!("unexpected {} in the table options", c.describe()));

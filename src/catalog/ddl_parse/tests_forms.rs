@@ -116,6 +116,13 @@ fn table_options_and_partitions() {
         assert_eq!(names(&t), vec!["id", "d", "name"], "{sql}");
         assert_eq!(t.charset_name.as_deref(), Some("latin1"), "{sql}");
     }
+    let t = apply(
+        &mut cat,
+        "CREATE TABLE eo (a INT `my_field_opt`=1, b INT) ENGINE=InnoDB `PAGE_COMPRESSED`='ON'",
+    );
+    assert_eq!(names(&t), vec!["a", "b"]);
+    let t = apply(&mut cat, "ALTER TABLE eo `PAGE_COMPRESSED`=0, ADD c INT");
+    assert_eq!(names(&t), vec!["a", "b", "c"]);
     let t = apply(&mut cat, "ALTER TABLE p COMMENT = 'new'");
     assert_eq!(t.comment.as_deref(), Some("new"));
     let err = apply_statement(&mut cat, "ALTER TABLE p FROBNICATE", "shop").unwrap_err();
