@@ -108,7 +108,7 @@ pub(super) fn operation(st: &mut Alter, c: &mut Cursor<'_>) -> Result<(), String
         // Debezium keeps the table's charset name through `ALTER TABLE … DEFAULT CHARSET=`
         // (columns added later inherit the old one in its `tableChanges`); so does this
         // description, which only follows what Debezium reports.
-        "CHARACTER" | "CHARSET" | "COLLATE" => {
+        "CHARACTER" | "CHARSET" | "CHAR" | "COLLATE" => {
             c.eat_kw("SET");
             option_value(c)
         }
@@ -143,24 +143,8 @@ fn add(st: &mut Alter, c: &mut Cursor<'_>) -> Result<(), String> {
     if c.eat_kw("COLUMN") {
         return add_columns(st, c);
     }
-    if c.eat_kw("CONSTRAINT") {
-        c.eat_if_exists();
-        if !c.is_any_kw(&["PRIMARY", "UNIQUE", "FOREIGN", "CHECK"]) {
-            c.name()?;
-        }
-    }
-    if c.eat_kws(&["PRIMARY", "KEY"]) {
-        let names = primary_key_clause(c)?;
-        return set_primary_key(&mut st.desc, &names);
-    }
-    if c.is_any_kw(&[
-        "INDEX", "KEY", "UNIQUE", "FULLTEXT", "SPATIAL", "FOREIGN", "CHECK",
-    ]) {
-        return c.skip_item();
-    }
-    if c.is_kws(&["PERIOD", "FOR"]) {
-        st.explicit_period |= c.is_kw_at(2, "SYSTEM_TIME");
-        return c.skip_item();
+    if add_element(st, c)? {
+        return Ok(());
     }
     if c.eat_kws(&["SYSTEM", "VERSIONING"]) {
         st.add_versioning = true;
@@ -173,13 +157,44 @@ fn add(st: &mut Alter, c: &mut Cursor<'_>) -> Result<(), String> {
     add_columns(st, c)
 }
 
+/// A key, constraint or period after `ADD` (also inside `ADD (…)`); false when the next
+/// element is a column.
+fn add_element(st: &mut Alter, c: &mut Cursor<'_>) -> Result<bool, String> {
+    if c.eat_kw("CONSTRAINT") {
+        c.eat_if_exists();
+        if !c.is_any_kw(&["PRIMARY", "UNIQUE", "FOREIGN", "CHECK"]) {
+            c.name()?;
+        }
+    }
+    if c.eat_kws(&["PRIMARY", "KEY"]) {
+        c.eat_if_exists();
+        let names = primary_key_clause(c)?;
+        set_primary_key(&mut st.desc, &names)?;
+        return Ok(true);
+    }
+    if c.is_any_kw(&[
+        "INDEX", "KEY", "UNIQUE", "FULLTEXT", "SPATIAL", "FOREIGN", "CHECK",
+    ]) {
+        c.skip_item()?;
+        return Ok(true);
+    }
+    if c.is_kws(&["PERIOD", "FOR"]) {
+        st.explicit_period |= c.is_kw_at(2, "SYSTEM_TIME");
+        c.skip_item()?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
 /// `ADD [COLUMN] [IF NOT EXISTS] def [FIRST | AFTER x]` or `… (def, def, …)`.
 fn add_columns(st: &mut Alter, c: &mut Cursor<'_>) -> Result<(), String> {
     let if_not_exists = c.eat_if_exists();
     if c.eat_punct('(') {
         loop {
-            let def = read_column(c, st.inherited(), st.mode)?;
-            st.add_column(def, &Position::End, if_not_exists)?;
+            if !add_element(st, c)? {
+                let def = read_column(c, st.inherited(), st.mode)?;
+                st.add_column(def, &Position::End, if_not_exists)?;
+            }
             if c.eat_punct(')') {
                 return Ok(());
             }

@@ -166,7 +166,7 @@ fn read_options(c: &mut Cursor<'_>) -> Result<Options, String> {
                 c.skip_rest();
             }
             "DEFAULT" => {}
-            "CHARACTER" | "CHARSET" => {
+            "CHARACTER" | "CHARSET" | "CHAR" => {
                 c.eat_kw("SET");
                 c.eat_punct('=');
                 o.charset = Some(c.name_or_string()?.to_ascii_lowercase());

@@ -123,6 +123,17 @@ fn table_options_and_partitions() {
     assert_eq!(names(&t), vec!["a", "b"]);
     let t = apply(&mut cat, "ALTER TABLE eo `PAGE_COMPRESSED`=0, ADD c INT");
     assert_eq!(names(&t), vec!["a", "b", "c"]);
+    let t = apply(
+        &mut cat,
+        "ALTER TABLE eo ADD (PRIMARY KEY pk (a), d INT NOT NULL, UNIQUE KEY u (d)), \
+         ADD COLUMN (INDEX (b)), ADD PRIMARY KEY IF NOT EXISTS (a)",
+    );
+    assert_eq!(
+        (names(&t), t.primary_key.clone()),
+        (vec!["a", "b", "c", "d"], vec![0])
+    );
+    let t = apply(&mut cat, "ALTER TABLE eo DEFAULT CHAR SET = latin1");
+    assert_eq!(t.columns.len(), 4);
     let t = apply(&mut cat, "ALTER TABLE p COMMENT = 'new'");
     assert_eq!(t.comment.as_deref(), Some("new"));
     let err = apply_statement(&mut cat, "ALTER TABLE p FROBNICATE", "shop").unwrap_err();
