@@ -1,10 +1,10 @@
 //! DDL read under the session's `sql_mode`, end to end: a private MariaDB logging MINIMAL
-//! row metadata runs DDL under ANSI_QUOTES, NO_BACKSLASH_ESCAPES and REAL_AS_FLOAT (and a
+//! row metadata runs DDL under ANSI_QUOTES, NO_BACKSLASH_ESCAPES, REAL_AS_FLOAT and ORACLE (and a
 //! system-versioned table and a sequence, whose rows carry columns the DDL does not name),
 //! writes a row after each, and the replay of its binlog must name every column of every
 //! row. Without the `sql_mode` from the QUERY event the first three statements read
 //! differently (a string instead of a name, an unterminated string, DOUBLE instead of
-//! FLOAT) and the rows would be refused.
+//! FLOAT, DATE instead of DATETIME) and the rows would be refused.
 
 mod common;
 
@@ -14,6 +14,21 @@ use common::mariadb::PrivateMariadb;
 use rowtide::model::{filter::Filter, SourceEvent, Value};
 use rowtide::source::file::{replay_file_with, ReplayOptions};
 
+/// A private MariaDB logging MINIMAL row metadata, with its own temporary directory (two
+/// servers sharing /tmp can trip over each other's internal temporary tables).
+/// The directory is removed when the returned guard drops (after the server, declared
+/// before it).
+fn minimal_server() -> (tempfile::TempDir, PrivateMariadb) {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = PrivateMariadb::start(&[
+        "--binlog-format=ROW",
+        "--binlog-row-image=FULL",
+        "--binlog-row-metadata=MINIMAL",
+        &format!("--tmpdir={}", tmp.path().display()),
+    ]);
+    (tmp, m)
+}
+
 /// A row's column names and values.
 type Row = (Vec<String>, Vec<Value>);
 
@@ -22,11 +37,7 @@ fn ddl_under_the_sessions_sql_mode_is_followed() {
     let Some(_env) = common::servers() else {
         return;
     };
-    let m = PrivateMariadb::start(&[
-        "--binlog-format=ROW",
-        "--binlog-row-image=FULL",
-        "--binlog-row-metadata=MINIMAL",
-    ]);
+    let (_tmp, m) = minimal_server();
     m.sql(
         "CREATE DATABASE m; USE m; \
          SET sql_mode = 'ANSI_QUOTES'; \
@@ -38,6 +49,9 @@ fn ddl_under_the_sessions_sql_mode_is_followed() {
          SET sql_mode = 'REAL_AS_FLOAT'; \
          CREATE TABLE rf (r REAL, d DOUBLE); \
          INSERT INTO rf VALUES (1.5, 2.5); \
+         SET sql_mode = 'ORACLE'; \
+         CREATE TABLE ora (a VARCHAR2(5), b NUMBER(8,2), c NUMBER, d DATE, e BLOB, f RAW(2)); \
+         INSERT INTO ora VALUES ('o', 1.5, 2.5, '2020-01-02 03:04:05', 'b', 'r'); \
          SET sql_mode = DEFAULT; \
          CREATE TABLE sv (id INT PRIMARY KEY, x INT) WITH SYSTEM VERSIONING; \
          INSERT INTO sv VALUES (1, 2); \
@@ -69,6 +83,7 @@ fn ddl_under_the_sessions_sql_mode_is_followed() {
     assert_eq!(rows["q t"][0].1[1], Value::String("y".into()));
     assert_eq!(names("nb", 0), vec!["a", "b"]);
     assert_eq!(names("rf", 0), vec!["r", "d"]);
+    assert_eq!(names("ora", 0), vec!["a", "b", "c", "d", "e", "f"]);
     assert_eq!(names("sv", 0), vec!["id", "x", "row_start", "row_end"]);
     assert_eq!(names("sv", 1), vec!["id", "x", "y", "row_start", "row_end"]);
     assert_eq!(names("s", 0)[0], "next_not_cached_value");
@@ -81,11 +96,7 @@ fn ddl_under_the_sessions_sql_mode_is_followed() {
 #[test]
 fn system_versioned_table_and_sequence_while_streaming() {
     let Some(env) = common::servers() else { return };
-    let m = PrivateMariadb::start(&[
-        "--binlog-format=ROW",
-        "--binlog-row-image=FULL",
-        "--binlog-row-metadata=MINIMAL",
-    ]);
+    let (_tmp, m) = minimal_server();
     m.sql("CREATE DATABASE sv").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let prefix = common::unique("svt").replace('_', "");

@@ -14,7 +14,8 @@
 //! ADD/DROP SYSTEM VERSIONING). Skipped: other indexes, foreign keys, CHECK constraints,
 //! generated-column expressions, table options, PARTITION clauses and partition operations,
 //! and unknown column attributes. Executable comments (`/*!50100 … */`) are part of the
-//! statement; `sql_mode` decides how quotes, backslashes and `REAL` read ([`SqlMode`]).
+//! statement; `sql_mode` decides how quotes, backslashes, `REAL` and MariaDB's Oracle-mode
+//! types read ([`SqlMode`]).
 //!
 //! Invariant: a statement is applied whole or not at all. When it cannot be read, or refers
 //! to something unknown, or its structure comes from a SELECT (CREATE TABLE … SELECT), the

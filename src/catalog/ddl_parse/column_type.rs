@@ -27,6 +27,18 @@ pub(super) struct TypeSpec {
 
 /// The canonical name of a single-word type, `None` for words that are not types.
 fn single_word(w: &str, mode: SqlMode) -> Option<&'static str> {
+    if mode.oracle {
+        match w {
+            "VARCHAR2" => return Some("VARCHAR"),
+            // NUMBER(p[,s]) is DECIMAL; a bare NUMBER is DOUBLE.
+            "NUMBER" => return Some("NUMBER"),
+            "RAW" => return Some("VARBINARY"),
+            "CLOB" => return Some("LONGTEXT"),
+            "BLOB" => return Some("LONGBLOB"),
+            "DATE" => return Some("DATETIME"),
+            _ => {}
+        }
+    }
     Some(match w {
         "TINYINT" | "INT1" | "BOOL" | "BOOLEAN" => "TINYINT",
         "SMALLINT" | "INT2" => "SMALLINT",
@@ -190,7 +202,8 @@ impl TypeSpec {
             "FLOAT" if self.args.len() == 1 && self.n(0, 0) > 24 => text(ColumnKind::Double),
             "FLOAT" => text(ColumnKind::Float),
             "DOUBLE" => text(ColumnKind::Double),
-            "DECIMAL" => text(ColumnKind::Decimal {
+            "NUMBER" if self.args.is_empty() => text(ColumnKind::Double),
+            "DECIMAL" | "NUMBER" => text(ColumnKind::Decimal {
                 precision: self.n(0, 10).min(65) as u8,
                 scale: self.n(1, 0).min(30) as u8,
             }),

@@ -16,11 +16,15 @@ pub struct SqlMode {
     pub no_backslash_escapes: bool,
     /// `REAL` is `FLOAT`, not `DOUBLE`.
     pub real_as_float: bool,
+    /// MariaDB's `sql_mode=ORACLE`: `VARCHAR2`, `NUMBER`, `RAW`, `CLOB` are types, `DATE` is
+    /// a DATETIME and `BLOB` a LONGBLOB.
+    pub oracle: bool,
 }
 
 impl SqlMode {
     const REAL_AS_FLOAT: u64 = 0x1;
     const ANSI_QUOTES: u64 = 0x4;
+    const ORACLE: u64 = 0x200;
     const NO_BACKSLASH_ESCAPES: u64 = 0x10_0000;
 
     /// From the raw `sql_mode` bits (same values in MySQL and MariaDB).
@@ -29,6 +33,7 @@ impl SqlMode {
             ansi_quotes: bits & Self::ANSI_QUOTES != 0,
             no_backslash_escapes: bits & Self::NO_BACKSLASH_ESCAPES != 0,
             real_as_float: bits & Self::REAL_AS_FLOAT != 0,
+            oracle: bits & Self::ORACLE != 0,
         }
     }
 }

@@ -96,11 +96,12 @@ fn lexer_quotes_escapes_and_comments() {
     assert!(lex("'open", d).error.is_some());
     assert!(lex("a /* open", d).error.is_some());
     assert_eq!(
-        SqlMode::from_bits(0x1 | 0x4 | 0x10_0000),
+        SqlMode::from_bits(0x1 | 0x4 | 0x200 | 0x10_0000),
         SqlMode {
             ansi_quotes: true,
             no_backslash_escapes: true,
-            real_as_float: true
+            real_as_float: true,
+            oracle: true
         }
     );
 }
@@ -221,6 +222,31 @@ fn integer_and_decimal_synonyms() {
         real_as_float: true,
         ..SqlMode::default()
     };
+    let oracle = SqlMode {
+        oracle: true,
+        ansi_quotes: true,
+        ..SqlMode::default()
+    };
+    let t = apply_mode(
+        &mut cat,
+        "CREATE TABLE \"ora\" (a VARCHAR2(10), b NUMBER(8,2), c RAW(4), d CLOB, e BLOB, f DATE, g NUMBER)",
+        oracle,
+    );
+    let kinds: Vec<ColumnKind> = t.columns.iter().map(|c| c.kind.clone()).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ColumnKind::VarChar { max_bytes: 40 },
+            dec(8, 2),
+            ColumnKind::VarChar { max_bytes: 4 },
+            ColumnKind::Blob { len_bytes: 4 },
+            ColumnKind::Blob { len_bytes: 4 },
+            ColumnKind::DateTime { fsp: 0 },
+            ColumnKind::Double,
+        ]
+    );
+    assert!(t.columns[2].is_binary() && t.columns[4].is_binary());
+    assert!(apply_statement(&mut cat, "CREATE TABLE o2 (a VARCHAR2(1))", "shop").is_err());
     let t = apply_mode(&mut cat, "CREATE TABLE r (k REAL, z INT ZEROFILL)", float);
     assert_eq!(col(&t, "k").kind, ColumnKind::Float);
     assert!(col(&t, "z").unsigned);
