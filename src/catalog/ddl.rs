@@ -170,10 +170,23 @@ pub fn classify(sql: &str, default_db: &str) -> DdlInfo {
 /// Classifies a statement read under the session's `sql_mode` (ANSI_QUOTES changes what
 /// `"x"` is; NO_BACKSLASH_ESCAPES where a string ends).
 pub fn classify_with(sql: &str, default_db: &str, mode: SqlMode) -> DdlInfo {
-    let t = Toks {
-        toks: lex(sql, mode).tokens.into_iter().map(|t| t.tok).collect(),
-        default_db,
-    };
+    let mut toks: Vec<Tok> = lex(sql, mode).tokens.into_iter().map(|t| t.tok).collect();
+    // MariaDB's `SET STATEMENT var = value, … FOR <statement>`: the statement after FOR.
+    let set_statement = |t: &[Tok], i: usize, k: &str| matches!(t.get(i), Some(Tok::Word(w)) if w.eq_ignore_ascii_case(k));
+    if set_statement(&toks, 0, "SET") && set_statement(&toks, 1, "STATEMENT") {
+        let mut depth = 0usize;
+        let at = toks.iter().position(|t| {
+            match t {
+                Tok::Punct('(') => depth += 1,
+                Tok::Punct(')') => depth = depth.saturating_sub(1),
+                Tok::Word(w) => return depth == 0 && w.eq_ignore_ascii_case("FOR"),
+                _ => {}
+            }
+            false
+        });
+        toks.drain(..at.map_or(toks.len(), |i| i + 1));
+    }
+    let t = Toks { toks, default_db };
     let found = if t.kw(0, "CREATE") {
         classify_create(&t)
     } else if t.kw(0, "ALTER") {
@@ -577,6 +590,11 @@ mod tests {
             DdlKind::AlterTable
         );
         assert_eq!(c("ALTER TABLE o.x DROP y").1, vec![t("o", "x")]);
+        assert_eq!(
+            c("SET STATEMENT max_statement_time = 60 FOR CREATE TABLE some_table (val INT)"),
+            create("shop", "some_table")
+        );
+        assert_eq!(c("SET STATEMENT x = 1 FOR").0, DdlKind::Other);
         assert_eq!(
             c("DROP TABLE a, o.b RESTRICT"),
             (DdlKind::DropTable, vec![t("shop", "a"), t("o", "b")])

@@ -92,6 +92,18 @@ pub fn apply_statement_with(
     let mut out = Vec::new();
     while c.eat_punct(';') {}
     while !c.at_end() {
+        // MariaDB's `SET STATEMENT var = value, … FOR <statement>`.
+        if c.eat_kws(&["SET", "STATEMENT"]) {
+            while !c.at_end() && !c.is_kw("FOR") {
+                if c.is_punct('(') {
+                    c.skip_group()?;
+                } else {
+                    c.advance();
+                }
+            }
+            c.expect_kw("FOR")
+                .map_err(|e| format!("cannot apply `{}`: {e}", short()))?;
+        }
         let applied = if c.eat_kw("CREATE") {
             create::create(catalog, &mut c, default_db, mode)
         } else if c.eat_kw("ALTER") {

@@ -37,6 +37,10 @@ pub(super) struct Alter {
     pub split_off: Vec<(String, String)>,
     /// Tables that become a partition of this one (`CONVERT TABLE t TO PARTITION p`).
     pub merged: Vec<(String, String)>,
+    /// Each column's name before the statement (`None` for columns it added): CHANGE,
+    /// MODIFY, DROP, RENAME COLUMN and ALTER COLUMN name the table's columns as they were,
+    /// so `CHANGE a b INT, CHANGE b a INT` swaps two names.
+    pub orig: Vec<Option<String>>,
 }
 
 impl Alter {
@@ -47,11 +51,19 @@ impl Alter {
         }
     }
 
-    /// The index of column `name`; `Err` when the table has no such column.
+    /// The index of the column the statement calls `name`: a column of the table as it was
+    /// before the statement (else one of its current names); `Err` when there is none.
     pub fn column(&self, name: &str) -> Result<usize, String> {
-        self.desc
-            .column_index(name)
+        self.find(name)
             .ok_or_else(|| format!("no column `{name}` in {}", self.desc.full_name()))
+    }
+
+    /// [`Alter::column`], `None` when there is no such column.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.orig
+            .iter()
+            .position(|o| o.as_deref().is_some_and(|o| o.eq_ignore_ascii_case(name)))
+            .or_else(|| self.desc.column_index(name))
     }
 
     /// The index a column goes to.
@@ -96,6 +108,7 @@ impl Alter {
             }
         }
         self.desc.columns.insert(at, def.desc);
+        self.orig.insert(at, None);
         if def.pk {
             self.desc.primary_key = vec![at];
         }
@@ -104,6 +117,7 @@ impl Alter {
 
     /// Removes column `i`, dropping it from the key and shifting the key indexes after it.
     pub fn remove_column(&mut self, i: usize) {
+        self.orig.remove(i);
         let desc = &mut self.desc;
         desc.columns.remove(i);
         desc.primary_key.retain(|&k| k != i);
@@ -142,11 +156,13 @@ impl Alter {
             })
             .collect();
         self.desc.columns.remove(i);
+        let orig = self.orig.remove(i);
         let at = match pos {
             Position::End => i,
             p => self.index_of(p)?,
         };
         self.desc.columns.insert(at, col);
+        self.orig.insert(at, orig);
         self.desc.primary_key = key_names
             .iter()
             .filter_map(|n| self.desc.column_index(n))
@@ -203,7 +219,9 @@ pub(super) fn alter(
     let desc = TableDesc::clone(old);
     let db_charset = catalog.charset_of(&db).map(str::to_string);
     let inherited_name = desc.charset_name.clone().or_else(|| db_charset.clone());
+    let orig = desc.columns.iter().map(|c| Some(c.name.clone())).collect();
     let mut st = Alter {
+        orig,
         inherited_cs: inherited_name
             .as_deref()
             .map(charset_of)

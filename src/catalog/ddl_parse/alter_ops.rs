@@ -230,7 +230,7 @@ fn drop(st: &mut Alter, c: &mut Cursor<'_>) -> Result<(), String> {
     let if_exists = c.eat_if_exists();
     let name = c.name()?;
     let _ = c.eat_kw("RESTRICT") || c.eat_kw("CASCADE");
-    match st.desc.column_index(&name) {
+    match st.find(&name) {
         Some(i) => st.remove_column(i),
         None if if_exists => {}
         None => return Err(st.column(&name).unwrap_err()),
@@ -246,7 +246,7 @@ fn modify(st: &mut Alter, c: &mut Cursor<'_>, change: bool) -> Result<(), String
     let def = read_column(c, st.inherited(), st.mode)?;
     let pos = position(c)?;
     let old = old.unwrap_or_else(|| def.desc.name.clone());
-    if if_exists && st.desc.column_index(&old).is_none() {
+    if if_exists && st.find(&old).is_none() {
         return Ok(());
     }
     st.replace_column(&old, def, &pos)
@@ -259,19 +259,15 @@ fn rename(st: &mut Alter, c: &mut Cursor<'_>) -> Result<(), String> {
         let from = c.name()?;
         c.expect_kw("TO")?;
         let to = c.name()?;
-        let Some(i) = st.desc.column_index(&from) else {
+        let Some(i) = st.find(&from) else {
             return if if_exists {
                 Ok(())
             } else {
                 Err(st.column(&from).unwrap_err())
             };
         };
-        if st.desc.column_index(&to).is_some_and(|j| j != i) {
-            return Err(format!(
-                "column `{to}` already exists in {}",
-                st.desc.full_name()
-            ));
-        }
+        // The server checked the new name against the table after the whole statement
+        // (`RENAME COLUMN a TO b, RENAME COLUMN b TO a` swaps them).
         st.desc.columns[i].name = to;
         return Ok(());
     }
@@ -293,7 +289,7 @@ fn alter_column(st: &mut Alter, c: &mut Cursor<'_>) -> Result<(), String> {
     c.eat_kw("COLUMN");
     let if_exists = c.eat_if_exists();
     let name = c.name()?;
-    let i = match st.desc.column_index(&name) {
+    let i = match st.find(&name) {
         Some(i) => Some(i),
         None if if_exists => None,
         None => return Err(st.column(&name).unwrap_err()),

@@ -135,9 +135,14 @@ pub(super) fn read_column(
     })
 }
 
-/// Whether the column definition ends here.
+/// Whether the column definition ends here (`PARTITION BY …` may follow an ALTER TABLE's
+/// last operation without a comma).
 fn at_column_end(c: &Cursor<'_>) -> bool {
-    c.at_end() || c.is_punct(',') || c.is_punct(')') || c.is_any_kw(&["FIRST", "AFTER"])
+    c.at_end()
+        || c.is_punct(',')
+        || c.is_punct(')')
+        || c.is_any_kw(&["FIRST", "AFTER", "PARTITION"])
+        || c.is_kws(&["REMOVE", "PARTITIONING"])
 }
 
 /// Reads the attributes after the type.
