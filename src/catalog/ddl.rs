@@ -438,13 +438,21 @@ pub fn apply(
 /// Completes a description read from `information_schema` with what the table's DDL (its
 /// `SHOW CREATE TABLE`, parsed into `from`) says beyond decoding: each column's declared
 /// type, width, charset name, comment and AUTO_INCREMENT (by name), and the table's
-/// default charset and comment. A system-versioned table's implicit `row_start` / `row_end`
-/// columns, which `information_schema` does not list but every row image carries last, are
-/// added at the end.
+/// default charset and comment. Hidden columns that `information_schema` does not list but
+/// every row image carries last (a system-versioned table's implicit `row_start` /
+/// `row_end`, the `DB_ROW_HASH_<n>` of MariaDB's long unique keys) are added at the end.
 pub fn carry_ddl(desc: &mut TableDesc, from: &TableDesc) {
-    if super::ddl_parse::has_implicit_period(from) && desc.column_index("row_start").is_none() {
-        let n = from.columns.len();
-        desc.columns.extend(from.columns[n - 2..].iter().cloned());
+    // Hidden columns, which `information_schema` does not list but every row image carries
+    // last: the implicit period columns, then the hash columns of long unique keys.
+    let hidden = |c: &&crate::model::ColumnDesc| {
+        c.name.starts_with("DB_ROW_HASH_")
+            || (super::ddl_parse::has_implicit_period(from)
+                && (c.name == "row_start" || c.name == "row_end"))
+    };
+    for c in from.columns.iter().filter(hidden) {
+        if desc.column_index(&c.name).is_none() {
+            desc.columns.push(c.clone());
+        }
     }
     for c in desc.columns.iter_mut() {
         if let Some(k) = from

@@ -50,6 +50,7 @@ mod tests;
 mod tests_forms;
 #[cfg(test)]
 mod tests_syntax;
+mod unique;
 
 pub(crate) use charset::charset_name_of;
 pub(crate) use defaults::{bit_bytes, hex_bytes};

@@ -8,6 +8,7 @@ use super::charset::charset_of;
 use super::column::{ColumnDef, Inherited};
 use super::cursor::Cursor;
 use super::lexer::SqlMode;
+use super::unique::{add_hash_columns, hash_columns, hidden_tail, UniqueKey};
 use super::{has_implicit_period, implicit_period_columns};
 use crate::model::{Catalog, Charset, ColumnKind, TableDesc};
 
@@ -41,6 +42,8 @@ pub(super) struct Alter {
     /// MODIFY, DROP, RENAME COLUMN and ALTER COLUMN name the table's columns as they were,
     /// so `CHANGE a b INT, CHANGE b a INT` swaps two names.
     pub orig: Vec<Option<String>>,
+    /// UNIQUE keys the statement adds (long ones get a hidden hash column at the end).
+    pub uniques: Vec<UniqueKey>,
 }
 
 impl Alter {
@@ -69,11 +72,9 @@ impl Alter {
     /// The index a column goes to.
     pub fn index_of(&self, pos: &Position) -> Result<usize, String> {
         match pos {
-            // New columns go before the implicit period columns, which stay last.
-            Position::End if has_implicit_period(&self.desc) => {
-                Ok(self.desc.columns.len().saturating_sub(2))
-            }
-            Position::End => Ok(self.desc.columns.len()),
+            // New columns go before the implicit period columns and the hidden hash
+            // columns, which stay last.
+            Position::End => Ok(hidden_tail(&self.desc)),
             Position::First => Ok(0),
             Position::After(c) => {
                 self.desc.column_index(c).map(|i| i + 1).ok_or_else(|| {
@@ -101,6 +102,12 @@ impl Alter {
             ));
         }
         self.explicit_period |= def.row_period.is_some();
+        if def.unique {
+            self.uniques.push(UniqueKey {
+                parts: vec![(def.desc.name.clone(), None)],
+                ..UniqueKey::default()
+            });
+        }
         let at = self.index_of(pos)?;
         for k in &mut self.desc.primary_key {
             if *k >= at {
@@ -222,6 +229,7 @@ pub(super) fn alter(
     let orig = desc.columns.iter().map(|c| Some(c.name.clone())).collect();
     let mut st = Alter {
         orig,
+        uniques: vec![],
         inherited_cs: inherited_name
             .as_deref()
             .map(charset_of)
@@ -261,8 +269,13 @@ fn finish(
         }
     }
     if st.add_versioning && !st.explicit_period && !has_implicit_period(&st.desc) {
-        st.desc.columns.extend(implicit_period_columns());
+        let at = st.desc.columns.len() - hash_columns(&st.desc);
+        for (k, col) in implicit_period_columns().into_iter().enumerate() {
+            st.desc.columns.insert(at + k, col);
+        }
     }
+    let uniques = std::mem::take(&mut st.uniques);
+    add_hash_columns(&mut st.desc, &uniques, "", st.mode);
     let mut out = Vec::new();
     for (d, t) in &st.merged {
         catalog.remove(d, t);

@@ -9,6 +9,7 @@ use super::column::read_column;
 use super::cursor::Cursor;
 use super::defaults::read_default;
 use super::lexer::Tok;
+use super::unique::{hash_columns, read_unique};
 use super::{option_value, primary_key_clause, set_primary_key};
 
 /// Table options that may appear in ALTER TABLE without `=`.
@@ -172,6 +173,10 @@ fn add_element(st: &mut Alter, c: &mut Cursor<'_>) -> Result<bool, String> {
         set_primary_key(&mut st.desc, &names)?;
         return Ok(true);
     }
+    if c.is_kw("UNIQUE") {
+        st.uniques.push(read_unique(c)?);
+        return Ok(true);
+    }
     if c.is_any_kw(&[
         "INDEX", "KEY", "UNIQUE", "FULLTEXT", "SPATIAL", "FOREIGN", "CHECK",
     ]) {
@@ -212,6 +217,14 @@ fn drop(st: &mut Alter, c: &mut Cursor<'_>) -> Result<(), String> {
     if c.eat_kws(&["PRIMARY", "KEY"]) {
         st.desc.primary_key.clear();
         return Ok(());
+    }
+    if c.is_any_kw(&["INDEX", "KEY", "CONSTRAINT"]) && hash_columns(&st.desc) > 0 {
+        return Err(format!(
+            "{} has long unique keys (hidden DB_ROW_HASH columns), and which of them \
+             `DROP {}` removes is not known from the statement",
+            st.desc.full_name(),
+            c.describe()
+        ));
     }
     if c.is_any_kw(&["INDEX", "KEY", "FOREIGN", "CONSTRAINT", "CHECK"])
         || c.is_kws(&["PERIOD", "FOR"])

@@ -36,6 +36,8 @@ pub(super) struct ColumnDef {
     pub row_period: Option<RowPeriod>,
     /// Declared `WITH SYSTEM VERSIONING` (the table becomes system-versioned).
     pub versioned: bool,
+    /// Declared `UNIQUE [KEY]` inline.
+    pub unique: bool,
 }
 
 /// What a column definition's attributes say about it.
@@ -58,6 +60,7 @@ struct Attrs {
     comment: Option<String>,
     row_period: Option<RowPeriod>,
     versioned: bool,
+    unique: bool,
 }
 
 /// Reads one column definition (name, type, attributes) up to the `,` or `)` after it, or
@@ -132,6 +135,7 @@ pub(super) fn read_column(
         pk: a.pk,
         row_period: a.row_period,
         versioned: a.versioned,
+        unique: a.unique,
     })
 }
 
@@ -228,6 +232,7 @@ fn other_attribute(c: &mut Cursor<'_>, up: &str, a: &mut Attrs) -> Result<(), St
         "KEY" => a.pk = true,
         "UNIQUE" => {
             let _ = c.eat_kw("KEY") || c.eat_kw("INDEX");
+            a.unique = true;
         }
         "GENERATED" => c.expect_kw("ALWAYS")?,
         "AS" => {

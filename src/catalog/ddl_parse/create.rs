@@ -7,6 +7,7 @@ use super::charset::{charset_of, collation_charset};
 use super::column::{read_column, ColumnDef, Inherited};
 use super::cursor::Cursor;
 use super::lexer::{SqlMode, Tok};
+use super::unique::{add_hash_columns, read_unique, UniqueKey};
 use super::{
     has_implicit_period, implicit_period_columns, option_value, primary_key_clause, set_primary_key,
 };
@@ -86,12 +87,13 @@ pub(super) fn create(
 
 /// What the parenthesised list of a CREATE TABLE holds. Column definitions are kept as
 /// read (their charset is settled once the table options are known).
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Elements {
     /// Where each column definition starts.
     columns: Vec<usize>,
     key: Option<Vec<String>>,
     period: bool,
+    uniques: Vec<UniqueKey>,
 }
 
 /// Reads the elements after `(` up to the closing `)`. Columns are read to find their end
@@ -104,6 +106,8 @@ fn read_elements(c: &mut Cursor<'_>, mode: SqlMode) -> Result<Elements, String> 
         }
         if c.eat_kws(&["PRIMARY", "KEY"]) {
             e.key = Some(primary_key_clause(c)?);
+        } else if c.is_kw("UNIQUE") {
+            e.uniques.push(read_unique(c)?);
         } else if c.is_any_kw(&[
             "INDEX", "KEY", "UNIQUE", "FULLTEXT", "SPATIAL", "FOREIGN", "CHECK",
         ]) {
@@ -130,6 +134,8 @@ struct Options {
     charset: Option<String>,
     collation: Option<String>,
     comment: Option<String>,
+    /// `ENGINE=x`, upper-case.
+    engine: String,
     versioned: bool,
     /// The structure comes from `[AS] SELECT …`.
     select: bool,
@@ -186,6 +192,10 @@ fn read_options(c: &mut Cursor<'_>) -> Result<Options, String> {
                 option_value(c)?;
             }
             "START" => c.expect_kw("TRANSACTION")?,
+            "ENGINE" | "TYPE" => {
+                c.eat_punct('=');
+                o.engine = c.name_or_string()?.to_ascii_uppercase();
+            }
             _ => option_value(c)?,
         }
     }
@@ -222,6 +232,7 @@ fn build(
     };
     let mut versioned = opts.versioned;
     let mut explicit_period = body.period;
+    let mut uniques = body.uniques.clone();
     for &start in &body.columns {
         let mut at = c.clone();
         at.pos = start;
@@ -230,6 +241,12 @@ fn build(
             desc.primary_key.push(desc.columns.len());
         }
         versioned |= def.versioned;
+        if def.unique {
+            uniques.push(UniqueKey {
+                parts: vec![(def.desc.name.clone(), None)],
+                ..UniqueKey::default()
+            });
+        }
         explicit_period |= def.row_period.is_some();
         desc.columns.push(def.desc);
     }
@@ -239,5 +256,6 @@ fn build(
     if versioned && !explicit_period && !has_implicit_period(&desc) {
         desc.columns.extend(implicit_period_columns());
     }
+    add_hash_columns(&mut desc, &uniques, &opts.engine, mode);
     Ok(desc)
 }

@@ -19,6 +19,10 @@ pub struct SqlMode {
     /// MariaDB's `sql_mode=ORACLE`: `VARCHAR2`, `NUMBER`, `RAW`, `CLOB` are types, `DATE` is
     /// a DATETIME and `BLOB` a LONGBLOB.
     pub oracle: bool,
+    /// The statement was logged by MariaDB (`UNIQUE … USING HASH` makes a hidden hash
+    /// column; `/*!NNNNN … */` comments for MySQL 5.7 and later are not run). Not a
+    /// `sql_mode` bit: the engine sets it from the server's flavor.
+    pub mariadb: bool,
 }
 
 impl SqlMode {
@@ -34,6 +38,7 @@ impl SqlMode {
             no_backslash_escapes: bits & Self::NO_BACKSLASH_ESCAPES != 0,
             real_as_float: bits & Self::REAL_AS_FLOAT != 0,
             oracle: bits & Self::ORACLE != 0,
+            mariadb: false,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::model::{Charset, ColumnDefault, ColumnKind};
+use lexer::SqlMode;
 
 fn apply(cat: &mut Catalog, sql: &str) -> Arc<TableDesc> {
     match apply_statement(cat, sql, "shop") {
@@ -416,4 +417,92 @@ fn show_create_tables_of_mariadb_10_11() {
     let shown = table(&cat, "sq1").clone();
     let made = apply(&mut cat, "CREATE OR REPLACE SEQUENCE sq1");
     assert_eq!(*made, shown);
+}
+
+#[test]
+fn long_unique_keys_have_hidden_hash_columns() {
+    let mut cat = Catalog::default();
+    let maria = SqlMode {
+        mariadb: true,
+        ..SqlMode::default()
+    };
+    let hashes = |t: &TableDesc| {
+        t.columns
+            .iter()
+            .filter(|c| c.name.starts_with("DB_ROW_HASH_"))
+            .map(|c| (c.name.clone(), c.kind.clone(), c.unsigned))
+            .collect::<Vec<_>>()
+    };
+    let sql = "CREATE TABLE lu1 (id INT, body TEXT, c VARCHAR(1000), UNIQUE KEY (body), \
+               UNIQUE KEY uc (c), UNIQUE KEY uh (id) USING HASH) DEFAULT CHARSET=utf8mb4";
+    let t = apply_statement_with(&mut cat, sql, "shop", maria).unwrap()[0].clone();
+    assert_eq!(
+        names(&t)[3..],
+        ["DB_ROW_HASH_1", "DB_ROW_HASH_2", "DB_ROW_HASH_3"]
+    );
+    assert_eq!(hashes(&t)[0].1, ColumnKind::BigInt);
+    assert!(hashes(&t)[0].2);
+    // MySQL ignores USING HASH on InnoDB.
+    let t = apply(&mut cat, &sql.replace("lu1", "lu1m"));
+    assert_eq!(hashes(&t).len(), 2);
+    let t = apply(
+        &mut cat,
+        "CREATE TABLE lu2 (a VARCHAR(2000), UNIQUE(a)) CHARSET utf8mb4",
+    );
+    assert_eq!(hashes(&t).len(), 1);
+    let t = apply(&mut cat, "CREATE TABLE lu3 (a INT, b BLOB, UNIQUE(b(10)), c VARCHAR(1000) CHARACTER SET utf8mb3 UNIQUE)");
+    assert_eq!(hashes(&t).len(), 0, "a prefix, and 3000 bytes fit");
+    let t = apply(
+        &mut cat,
+        "CREATE TABLE lu4 (a INT, b TEXT UNIQUE, CONSTRAINT u2 UNIQUE (a, b(5)))",
+    );
+    assert_eq!(hashes(&t).len(), 1);
+    let t = apply(
+        &mut cat,
+        "CREATE TABLE lu5 (b VARCHAR(600), UNIQUE (b)) ENGINE=MyISAM CHARSET=latin1",
+    );
+    assert_eq!(hashes(&t).len(), 0);
+    let t = apply(
+        &mut cat,
+        "CREATE TABLE lu6 (b VARCHAR(300), UNIQUE (b)) ENGINE=MyISAM CHARSET=utf8mb4",
+    );
+    assert_eq!(hashes(&t).len(), 1);
+    let t = apply(
+        &mut cat,
+        "CREATE TABLE lu7 (b TEXT, UNIQUE (b)) ENGINE=MEMORY",
+    );
+    assert_eq!(hashes(&t).len(), 0);
+    let t = apply(
+        &mut cat,
+        "CREATE TABLE sv_unique_blob (a INT, b BLOB, UNIQUE (b)) WITH SYSTEM VERSIONING",
+    );
+    assert_eq!(
+        names(&t),
+        vec!["a", "b", "row_start", "row_end", "DB_ROW_HASH_1"]
+    );
+    let t = apply(
+        &mut cat,
+        "ALTER TABLE sv_unique_blob ADD COLUMN c TEXT, ADD UNIQUE KEY uc (c)",
+    );
+    assert_eq!(
+        names(&t),
+        vec![
+            "a",
+            "b",
+            "c",
+            "row_start",
+            "row_end",
+            "DB_ROW_HASH_1",
+            "DB_ROW_HASH_2"
+        ]
+    );
+    let t = apply(
+        &mut cat,
+        "ALTER TABLE lu3 ADD UNIQUE INDEX IF NOT EXISTS ub (b)",
+    );
+    assert_eq!(hashes(&t).len(), 1);
+    let t = apply(&mut cat, "ALTER TABLE lu3 ADD d INT");
+    assert_eq!(names(&t).last(), Some(&"DB_ROW_HASH_1"));
+    let err = apply_statement(&mut cat, "ALTER TABLE lu3 DROP INDEX ub", "shop").unwrap_err();
+    assert!(err.contains("long unique keys"), "{err}");
 }

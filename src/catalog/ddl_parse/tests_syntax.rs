@@ -101,7 +101,8 @@ fn lexer_quotes_escapes_and_comments() {
             ansi_quotes: true,
             no_backslash_escapes: true,
             real_as_float: true,
-            oracle: true
+            oracle: true,
+            mariadb: false
         }
     );
 }

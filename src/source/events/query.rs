@@ -78,7 +78,9 @@ impl EventHandler {
         schema: &str,
         out: &mut Vec<SourceEvent>,
     ) -> Result<()> {
-        let info = ddl::classify_with(sql, schema, sql_mode_of(event));
+        let mut mode = sql_mode_of(event);
+        mode.mariadb = matches!(self.flavor, Some(crate::model::Flavor::Mariadb));
+        let info = ddl::classify_with(sql, schema, mode);
         if info.kind == ddl::DdlKind::Other {
             return Ok(());
         }

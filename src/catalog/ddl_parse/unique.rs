@@ -1,0 +1,174 @@
+//! MariaDB's long unique keys: a UNIQUE key on a BLOB/TEXT column without a prefix, one
+//! longer than the engine's key limit, or one declared `USING HASH`, is kept as a hash in a
+//! hidden column `DB_ROW_HASH_<n>` (BIGINT UNSIGNED, n = 1, 2, … in key order) that every
+//! row image carries at its very end (after the implicit period columns). MySQL refuses
+//! such keys (or ignores `USING HASH`), so they appear in MariaDB's logs only.
+
+use super::cursor::Cursor;
+use super::lexer::SqlMode;
+use crate::model::{ColumnDesc, ColumnKind, TableDesc};
+
+/// A UNIQUE key as declared.
+#[derive(Debug, Clone, Default)]
+pub(super) struct UniqueKey {
+    /// The key's parts: column name and prefix length.
+    pub parts: Vec<(String, Option<u64>)>,
+    /// Declared `USING HASH`.
+    pub hash: bool,
+    /// A part is an expression (MySQL's functional key parts): never a long key.
+    pub expression: bool,
+}
+
+/// The prefix of the hidden hash columns' names.
+const HASH_PREFIX: &str = "DB_ROW_HASH_";
+
+/// Reads `UNIQUE [KEY | INDEX] [IF NOT EXISTS] [name] [USING t] (parts) [options]` at the
+/// cursor (at `UNIQUE`), leaving it at the `,` or `)` after the definition.
+pub(super) fn read_unique(c: &mut Cursor<'_>) -> Result<UniqueKey, String> {
+    c.expect_kw("UNIQUE")?;
+    let _ = c.eat_kw("KEY") || c.eat_kw("INDEX");
+    c.eat_if_exists();
+    let mut key = UniqueKey::default();
+    if !c.is_punct('(') && !c.is_kw("USING") {
+        c.name()?;
+    }
+    c.expect_punct('(').or_else(|_| {
+        key.hash |= using_hash(c);
+        c.expect_punct('(')
+    })?;
+    loop {
+        if c.is_punct('(') {
+            key.expression = true;
+            c.skip_group()?;
+        } else {
+            let name = c.name()?;
+            let prefix = if c.eat_punct('(') {
+                let n = c.number();
+                c.expect_punct(')')?;
+                n
+            } else {
+                None
+            };
+            key.parts.push((name, prefix));
+        }
+        let _ = c.eat_kw("ASC") || c.eat_kw("DESC");
+        if c.eat_punct(')') {
+            break;
+        }
+        c.expect_punct(',')?;
+    }
+    while !(c.at_end() || c.is_punct(',') || c.is_punct(')')) {
+        if using_hash(c) {
+            key.hash = true;
+        } else if c.is_punct('(') {
+            c.skip_group()?;
+        } else {
+            c.advance();
+        }
+    }
+    Ok(key)
+}
+
+/// Consumes `USING <type>`; true when the type is HASH.
+fn using_hash(c: &mut Cursor<'_>) -> bool {
+    if !c.is_kw("USING") {
+        return false;
+    }
+    c.advance();
+    let hash = c.is_kw("HASH");
+    c.advance();
+    hash
+}
+
+/// The bytes a character takes at most in the charset named `name` (the real width, where
+/// the column kind keeps 4 for every UTF-8).
+fn char_width(col: &ColumnDesc) -> u64 {
+    let name = col.ddl.charset_name.as_deref().unwrap_or("binary");
+    match name {
+        "binary" | "latin1" | "ascii" | "latin2" | "latin5" | "latin7" | "cp1250" | "cp1251"
+        | "cp1256" | "cp1257" | "cp850" | "cp852" | "cp866" | "koi8r" | "koi8u" | "greek"
+        | "hebrew" | "armscii8" | "geostd8" | "keybcs2" | "macce" | "macroman" | "dec8" | "hp8"
+        | "swe7" | "tis620" => 1,
+        "ucs2" | "gbk" | "big5" | "sjis" | "cp932" | "euckr" | "gb2312" => 2,
+        "utf8" | "utf8mb3" | "ujis" | "eucjpms" => 3,
+        _ => 4,
+    }
+}
+
+/// Whether `key` on `desc` is a long unique key under `engine` (upper-case, "" when not
+/// given) and `mode`.
+fn is_long(desc: &TableDesc, key: &UniqueKey, engine: &str, mode: SqlMode) -> bool {
+    if key.expression || engine == "MEMORY" || engine == "HEAP" {
+        return false;
+    }
+    if key.hash && mode.mariadb {
+        return true;
+    }
+    let limit = match engine {
+        "" | "INNODB" => 3072,
+        "MYISAM" => 1000,
+        _ => u64::MAX,
+    };
+    let mut bytes = 0u64;
+    for (name, prefix) in &key.parts {
+        let Some(col) = desc.column_index(name).map(|i| &desc.columns[i]) else {
+            return false;
+        };
+        let binary = col.charset.is_binary();
+        let width = if binary { 1 } else { char_width(col) };
+        bytes += match (&col.kind, prefix) {
+            (ColumnKind::Blob { .. } | ColumnKind::Json | ColumnKind::Geometry, None) => {
+                return true
+            }
+            (_, Some(p)) => p * width,
+            (ColumnKind::Char { .. } | ColumnKind::VarChar { .. }, None) => {
+                col.ddl.length.unwrap_or(1).max(0) as u64 * width
+            }
+            _ => 8,
+        };
+    }
+    bytes > limit
+}
+
+/// Adds a hidden hash column at the end of `desc` for each of `keys` that is a long unique
+/// key.
+pub(super) fn add_hash_columns(
+    desc: &mut TableDesc,
+    keys: &[UniqueKey],
+    engine: &str,
+    mode: SqlMode,
+) {
+    for key in keys {
+        if is_long(desc, key, engine, mode) {
+            let n = hash_columns(desc) + 1;
+            let mut col = ColumnDesc::new(format!("{HASH_PREFIX}{n}"), ColumnKind::BigInt);
+            col.unsigned = true;
+            col.ddl.type_name = Some("BIGINT UNSIGNED".into());
+            col.ddl.jdbc_type = Some(ColumnKind::BigInt.jdbc_type(false));
+            desc.columns.push(col);
+        }
+    }
+}
+
+/// How many hidden hash columns `desc` has.
+pub(crate) fn hash_columns(desc: &TableDesc) -> usize {
+    desc.columns
+        .iter()
+        .filter(|c| c.name.starts_with(HASH_PREFIX))
+        .count()
+}
+
+/// The index before which new columns go: before the hidden hash columns (and the implicit
+/// period columns before them), which stay last.
+pub(super) fn hidden_tail(desc: &TableDesc) -> usize {
+    let n = desc.columns.len() - hash_columns(desc);
+    let head = TableDesc {
+        columns: desc.columns[..n].to_vec(),
+        ..TableDesc::clone(desc)
+    };
+    if super::has_implicit_period(&head) {
+        n - 2
+    } else {
+        n
+    }
+}
