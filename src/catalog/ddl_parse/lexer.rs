@@ -23,6 +23,8 @@ pub struct SqlMode {
     /// column; `/*!NNNNN … */` comments for MySQL 5.7 and later are not run). Not a
     /// `sql_mode` bit: the engine sets it from the server's flavor.
     pub mariadb: bool,
+    /// The statement was logged by MySQL (`/*M! … */` is an ordinary comment there).
+    pub mysql: bool,
 }
 
 impl SqlMode {
@@ -39,6 +41,7 @@ impl SqlMode {
             real_as_float: bits & Self::REAL_AS_FLOAT != 0,
             oracle: bits & Self::ORACLE != 0,
             mariadb: false,
+            mysql: false,
         }
     }
 }
@@ -183,22 +186,33 @@ impl Lexer<'_> {
         }
     }
 
-    /// `/* … */` is dropped; `/*!NNNNN … */` and `/*M!NNNNNN … */` keep their content.
+    /// `/* … */` is dropped; `/*!NNNNN … */` and `/*M!NNNNNN … */` keep their content, as
+    /// the server that logged the statement ran it: MariaDB does not run `/*!NNNNN` for
+    /// MySQL 5.7 and later (NNNNN ≥ 50700), MySQL does not know `/*M!`.
     fn comment(&mut self) {
         let exec = match (self.at(2), self.at(3)) {
-            (Some(b'!'), _) => Some(3),
-            (Some(b'M'), Some(b'!')) => Some(4),
+            (Some(b'!'), _) => Some((3, false)),
+            (Some(b'M'), Some(b'!')) => Some((4, true)),
             _ => None,
         };
-        if let Some(skip) = exec {
+        if let Some((skip, maria_only)) = exec {
+            let start = self.i;
             self.i += skip;
-            let mut digits = 0;
-            while digits < 6 && self.at(0).is_some_and(|d| d.is_ascii_digit()) {
+            let from = self.i;
+            while self.i - from < 6 && self.at(0).is_some_and(|d| d.is_ascii_digit()) {
                 self.i += 1;
-                digits += 1;
             }
-            self.in_exec_comment += 1;
-            return;
+            let version: u32 = self.s[from..self.i].parse().unwrap_or(0);
+            let skipped = if maria_only {
+                self.mode.mysql
+            } else {
+                self.mode.mariadb && self.i - from == 5 && version >= 50700
+            };
+            if !skipped {
+                self.in_exec_comment += 1;
+                return;
+            }
+            self.i = start;
         }
         self.i += 2;
         while self.i < self.b.len() && !(self.b[self.i] == b'*' && self.at(1) == Some(b'/')) {

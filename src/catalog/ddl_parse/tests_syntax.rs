@@ -73,6 +73,16 @@ fn lexer_quotes_escapes_and_comments() {
         toks("a /*!50100 b */ c /*M!100100 d*/ /*+ hint */", d),
         vec![w("a"), w("b"), w("c"), w("d")]
     );
+    let text = "a /*!50700 b */ /*!50600 c */ /*!80000 d */ /*M!100500 e */ /*!100000 f */ g";
+    let (maria, mysql) = (SqlMode { mariadb: true, ..d }, SqlMode { mysql: true, ..d });
+    let all = ["a", "b", "c", "d", "e", "f", "g"].map(w).to_vec();
+    assert_eq!(toks(text, d), all);
+    // As MariaDB 10.11 ran it (checked with SHOW CREATE TABLE), and as MySQL would.
+    assert_eq!(toks(text, maria), ["a", "c", "e", "f", "g"].map(w).to_vec());
+    assert_eq!(
+        toks(text, mysql),
+        ["a", "b", "c", "d", "f", "g"].map(w).to_vec()
+    );
     assert_eq!(
         toks("X'4F' 0x4f b'101' 0b11 N'n' 1.50 -2 1e3 .5 1abc", d),
         vec![
@@ -102,7 +112,8 @@ fn lexer_quotes_escapes_and_comments() {
             no_backslash_escapes: true,
             real_as_float: true,
             oracle: true,
-            mariadb: false
+            mariadb: false,
+            mysql: false
         }
     );
 }

@@ -80,6 +80,7 @@ impl EventHandler {
     ) -> Result<()> {
         let mut mode = sql_mode_of(event);
         mode.mariadb = matches!(self.flavor, Some(crate::model::Flavor::Mariadb));
+        mode.mysql = matches!(self.flavor, Some(crate::model::Flavor::Mysql));
         let info = ddl::classify_with(sql, schema, mode);
         if info.kind == ddl::DdlKind::Other {
             return Ok(());
