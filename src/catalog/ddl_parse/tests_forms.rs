@@ -469,6 +469,12 @@ fn long_unique_keys_have_hidden_hash_columns() {
     assert_eq!(hashes(&t).len(), 1);
     let t = apply(
         &mut cat,
+        "CREATE TABLE ub (a INT, b INT, UNIQUE KEY u1 (a) USING BTREE, UNIQUE KEY u2 (b) USING \
+         BTREE COMMENT 'x', c INT)",
+    );
+    assert_eq!(names(&t), vec!["a", "b", "c"]);
+    let t = apply(
+        &mut cat,
         "CREATE TABLE lu7 (b TEXT, UNIQUE (b)) ENGINE=MEMORY",
     );
     assert_eq!(hashes(&t).len(), 0);

@@ -58,8 +58,8 @@ pub(super) fn read_unique(c: &mut Cursor<'_>) -> Result<UniqueKey, String> {
         c.expect_punct(',')?;
     }
     while !(c.at_end() || c.is_punct(',') || c.is_punct(')')) {
-        if using_hash(c) {
-            key.hash = true;
+        if c.is_kw("USING") {
+            key.hash |= using_hash(c);
         } else if c.is_punct('(') {
             c.skip_group()?;
         } else {
