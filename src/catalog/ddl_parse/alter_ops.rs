@@ -9,7 +9,7 @@ use super::column::read_column;
 use super::cursor::Cursor;
 use super::defaults::read_default;
 use super::lexer::Tok;
-use super::unique::{hash_columns, read_unique};
+use super::unique::{drop_key, hash_columns, read_unique, rename_key};
 use super::{option_value, primary_key_clause, set_primary_key};
 
 /// Table options that may appear in ALTER TABLE without `=`.
@@ -219,12 +219,14 @@ fn drop(st: &mut Alter, c: &mut Cursor<'_>) -> Result<(), String> {
         return Ok(());
     }
     if c.is_any_kw(&["INDEX", "KEY", "CONSTRAINT"]) && hash_columns(&st.desc) > 0 {
-        return Err(format!(
-            "{} has long unique keys (hidden DB_ROW_HASH columns), and which of them \
-             `DROP {}` removes is not known from the statement",
-            st.desc.full_name(),
-            c.describe()
-        ));
+        // A long unique key takes its hidden hash column with it.
+        c.advance();
+        c.eat_if_exists();
+        let key = c.name()?;
+        if let Some(i) = drop_key(&mut st.desc, &key) {
+            st.orig.remove(i);
+        }
+        return c.skip_item();
     }
     if c.is_any_kw(&["INDEX", "KEY", "FOREIGN", "CONSTRAINT", "CHECK"])
         || c.is_kws(&["PERIOD", "FOR"])
@@ -284,8 +286,12 @@ fn rename(st: &mut Alter, c: &mut Cursor<'_>) -> Result<(), String> {
         st.desc.columns[i].name = to;
         return Ok(());
     }
-    if c.is_any_kw(&["INDEX", "KEY"]) {
-        return c.skip_item();
+    if c.eat_kw("INDEX") || c.eat_kw("KEY") {
+        let from = c.name()?;
+        c.expect_kw("TO")?;
+        let to = c.name()?;
+        rename_key(&mut st.desc, &from, &to);
+        return Ok(());
     }
     let _ = c.eat_kw("TO") || c.eat_kw("AS");
     let db = st.desc.db.clone();

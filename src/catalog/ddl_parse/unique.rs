@@ -11,6 +11,8 @@ use crate::model::{ColumnDesc, ColumnKind, TableDesc};
 /// A UNIQUE key as declared.
 #[derive(Debug, Clone, Default)]
 pub(super) struct UniqueKey {
+    /// The key's name (declared, else its first column's, as MariaDB names it).
+    pub name: Option<String>,
     /// The key's parts: column name and prefix length.
     pub parts: Vec<(String, Option<u64>)>,
     /// Declared `USING HASH`.
@@ -30,7 +32,7 @@ pub(super) fn read_unique(c: &mut Cursor<'_>) -> Result<UniqueKey, String> {
     c.eat_if_exists();
     let mut key = UniqueKey::default();
     if !c.is_punct('(') && !c.is_kw("USING") {
-        c.name()?;
+        key.name = Some(c.name()?);
     }
     c.expect_punct('(').or_else(|_| {
         key.hash |= using_hash(c);
@@ -83,7 +85,9 @@ fn using_hash(c: &mut Cursor<'_>) -> bool {
 /// The bytes a character takes at most in the charset named `name` (the real width, where
 /// the column kind keeps 4 for every UTF-8).
 fn char_width(col: &ColumnDesc) -> u64 {
-    let name = col.ddl.charset_name.as_deref().unwrap_or("binary");
+    let Some(name) = col.ddl.charset_name.as_deref() else {
+        return u64::from(super::charset::max_char_bytes(col.charset));
+    };
     match name {
         "binary" | "latin1" | "ascii" | "latin2" | "latin5" | "latin7" | "cp1250" | "cp1251"
         | "cp1256" | "cp1257" | "cp850" | "cp852" | "cp866" | "koi8r" | "koi8u" | "greek"
@@ -143,10 +147,55 @@ pub(super) fn add_hash_columns(
             let n = hash_columns(desc) + 1;
             let mut col = ColumnDesc::new(format!("{HASH_PREFIX}{n}"), ColumnKind::BigInt);
             col.unsigned = true;
+            let name = key
+                .name
+                .clone()
+                .or_else(|| key.parts.first().map(|p| p.0.clone()))
+                .unwrap_or_default();
+            col.ddl.comment = Some(format!("{KEY_MARK}{name}"));
             col.ddl.type_name = Some("BIGINT UNSIGNED".into());
             col.ddl.jdbc_type = Some(ColumnKind::BigInt.jdbc_type(false));
             desc.columns.push(col);
         }
+    }
+}
+
+/// The start of a hash column's comment, followed by its key's name.
+const KEY_MARK: &str = "hash of the long unique key ";
+
+/// The hash column of the long unique key `key`, if it is one.
+fn hash_column_of(desc: &TableDesc, key: &str) -> Option<usize> {
+    desc.columns.iter().position(|c| {
+        c.name.starts_with(HASH_PREFIX)
+            && c.ddl
+                .comment
+                .as_deref()
+                .and_then(|m| m.strip_prefix(KEY_MARK))
+                .is_some_and(|k| k.eq_ignore_ascii_case(key))
+    })
+}
+
+/// `DROP INDEX key`: removes the key's hash column when it is a long unique key (the
+/// others are renumbered, as MariaDB does); returns its index.
+pub(super) fn drop_key(desc: &mut TableDesc, key: &str) -> Option<usize> {
+    let i = hash_column_of(desc, key)?;
+    desc.columns.remove(i);
+    let mut n = 0;
+    for c in desc
+        .columns
+        .iter_mut()
+        .filter(|c| c.name.starts_with(HASH_PREFIX))
+    {
+        n += 1;
+        c.name = format!("{HASH_PREFIX}{n}");
+    }
+    Some(i)
+}
+
+/// `RENAME INDEX from TO to`: the hash column follows its key's new name.
+pub(super) fn rename_key(desc: &mut TableDesc, from: &str, to: &str) {
+    if let Some(i) = hash_column_of(desc, from) {
+        desc.columns[i].ddl.comment = Some(format!("{KEY_MARK}{to}"));
     }
 }
 
