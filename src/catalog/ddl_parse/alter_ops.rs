@@ -9,7 +9,7 @@ use super::column::read_column;
 use super::cursor::Cursor;
 use super::defaults::read_default;
 use super::lexer::Tok;
-use super::unique::{drop_key, hash_columns, read_unique, rename_key};
+use super::unique::{drop_key, drop_key_column, hash_columns, read_unique, rename_key};
 use super::{option_value, primary_key_clause, set_primary_key};
 
 /// Table options that may appear in ALTER TABLE without `=`.
@@ -246,7 +246,13 @@ fn drop(st: &mut Alter, c: &mut Cursor<'_>) -> Result<(), String> {
     let name = c.name()?;
     let _ = c.eat_kw("RESTRICT") || c.eat_kw("CASCADE");
     match st.find(&name) {
-        Some(i) => st.remove_column(i),
+        Some(i) => {
+            let dropped = st.desc.columns[i].name.clone();
+            st.remove_column(i);
+            for k in drop_key_column(&mut st.desc, &dropped) {
+                st.orig.remove(k);
+            }
+        }
         None if if_exists => {}
         None => return Err(st.column(&name).unwrap_err()),
     }

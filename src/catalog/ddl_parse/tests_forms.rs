@@ -531,4 +531,15 @@ fn long_unique_keys_have_hidden_hash_columns() {
     assert_eq!(t.columns.len(), 4);
     let t = apply(&mut cat, "ALTER TABLE long_unique DROP KEY u2");
     assert_eq!(names(&t), vec!["id", "body", "url"]);
+    // A key's hash column goes with the key's last column.
+    let t = apply(
+        &mut cat,
+        "ALTER TABLE long_unique ADD UNIQUE k1 (body), ADD UNIQUE k2 (url), \
+         ADD COLUMN z INT",
+    );
+    assert_eq!(names(&t)[3..], ["z", "DB_ROW_HASH_1", "DB_ROW_HASH_2"]);
+    let t = apply(&mut cat, "ALTER TABLE long_unique DROP COLUMN url");
+    assert_eq!(names(&t), vec!["id", "body", "z", "DB_ROW_HASH_1"]);
+    let t = apply(&mut cat, "ALTER TABLE long_unique DROP COLUMN body");
+    assert_eq!(names(&t), vec!["id", "z"]);
 }

@@ -152,7 +152,8 @@ pub(super) fn add_hash_columns(
                 .clone()
                 .or_else(|| key.parts.first().map(|p| p.0.clone()))
                 .unwrap_or_default();
-            col.ddl.comment = Some(format!("{KEY_MARK}{name}"));
+            let parts: Vec<&str> = key.parts.iter().map(|p| p.0.as_str()).collect();
+            col.ddl.comment = Some(mark(&name, &parts));
             col.ddl.type_name = Some("BIGINT UNSIGNED".into());
             col.ddl.jdbc_type = Some(ColumnKind::BigInt.jdbc_type(false));
             desc.columns.push(col);
@@ -163,16 +164,41 @@ pub(super) fn add_hash_columns(
 /// The start of a hash column's comment, followed by its key's name.
 const KEY_MARK: &str = "hash of the long unique key ";
 
+/// A hash column's comment: its key's name and columns (`… key u (a, b)`).
+fn mark(name: &str, parts: &[&str]) -> String {
+    format!("{KEY_MARK}{name} ({})", parts.join(", "))
+}
+
+/// The key name and columns a hash column's comment records.
+fn key_of(col: &ColumnDesc) -> Option<(String, Vec<String>)> {
+    if !col.name.starts_with(HASH_PREFIX) {
+        return None;
+    }
+    let rest = col.ddl.comment.as_deref()?.strip_prefix(KEY_MARK)?;
+    let (name, parts) = rest.rsplit_once(" (")?;
+    let parts = parts.strip_suffix(')')?;
+    Some((
+        name.to_string(),
+        parts.split(", ").map(str::to_string).collect(),
+    ))
+}
+
 /// The hash column of the long unique key `key`, if it is one.
 fn hash_column_of(desc: &TableDesc, key: &str) -> Option<usize> {
-    desc.columns.iter().position(|c| {
-        c.name.starts_with(HASH_PREFIX)
-            && c.ddl
-                .comment
-                .as_deref()
-                .and_then(|m| m.strip_prefix(KEY_MARK))
-                .is_some_and(|k| k.eq_ignore_ascii_case(key))
-    })
+    desc.columns
+        .iter()
+        .position(|c| key_of(c).is_some_and(|(k, _)| k.eq_ignore_ascii_case(key)))
+}
+
+/// Names the hash columns DB_ROW_HASH_1, 2, … in order, as MariaDB does.
+fn renumber(desc: &mut TableDesc) {
+    let mut n = 0;
+    for c in desc.columns.iter_mut() {
+        if c.name.starts_with(HASH_PREFIX) {
+            n += 1;
+            c.name = format!("{HASH_PREFIX}{n}");
+        }
+    }
 }
 
 /// `DROP INDEX key`: removes the key's hash column when it is a long unique key (the
@@ -180,22 +206,44 @@ fn hash_column_of(desc: &TableDesc, key: &str) -> Option<usize> {
 pub(super) fn drop_key(desc: &mut TableDesc, key: &str) -> Option<usize> {
     let i = hash_column_of(desc, key)?;
     desc.columns.remove(i);
-    let mut n = 0;
-    for c in desc
-        .columns
-        .iter_mut()
-        .filter(|c| c.name.starts_with(HASH_PREFIX))
-    {
-        n += 1;
-        c.name = format!("{HASH_PREFIX}{n}");
-    }
+    renumber(desc);
     Some(i)
+}
+
+/// `DROP COLUMN column`: the column leaves the long unique keys that cover it, and a key
+/// left without columns goes with its hash column. Returns the indexes of the hash columns
+/// removed (highest first).
+pub(super) fn drop_key_column(desc: &mut TableDesc, column: &str) -> Vec<usize> {
+    let mut gone = Vec::new();
+    for i in (0..desc.columns.len()).rev() {
+        let Some((name, parts)) = key_of(&desc.columns[i]) else {
+            continue;
+        };
+        let left: Vec<&str> = parts
+            .iter()
+            .map(String::as_str)
+            .filter(|p| !p.eq_ignore_ascii_case(column))
+            .collect();
+        if left.is_empty() {
+            gone.push(i);
+        } else {
+            desc.columns[i].ddl.comment = Some(mark(&name, &left));
+        }
+    }
+    for &i in &gone {
+        desc.columns.remove(i);
+    }
+    renumber(desc);
+    gone
 }
 
 /// `RENAME INDEX from TO to`: the hash column follows its key's new name.
 pub(super) fn rename_key(desc: &mut TableDesc, from: &str, to: &str) {
     if let Some(i) = hash_column_of(desc, from) {
-        desc.columns[i].ddl.comment = Some(format!("{KEY_MARK}{to}"));
+        if let Some((_, parts)) = key_of(&desc.columns[i]) {
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            desc.columns[i].ddl.comment = Some(mark(to, &parts));
+        }
     }
 }
 
