@@ -120,16 +120,17 @@ fn is_long(desc: &TableDesc, key: &UniqueKey, engine: &str, mode: SqlMode) -> bo
         };
         let binary = col.charset.is_binary();
         let width = if binary { 1 } else { char_width(col) };
-        bytes += match (&col.kind, prefix) {
+        let part = match (&col.kind, prefix) {
             (ColumnKind::Blob { .. } | ColumnKind::Json | ColumnKind::Geometry, None) => {
                 return true
             }
-            (_, Some(p)) => p * width,
+            (_, Some(p)) => p.saturating_mul(width),
             (ColumnKind::Char { .. } | ColumnKind::VarChar { .. }, None) => {
-                col.ddl.length.unwrap_or(1).max(0) as u64 * width
+                (col.ddl.length.unwrap_or(1).max(0) as u64).saturating_mul(width)
             }
             _ => 8,
         };
+        bytes = bytes.saturating_add(part);
     }
     bytes > limit
 }
