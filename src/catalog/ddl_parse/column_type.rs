@@ -269,8 +269,8 @@ impl TypeSpec {
         );
         let jdbc = match self.base {
             _ if base == "BOOLEAN" => 16,
-            // Kept as text by the engine; `java.sql.Types.OTHER` as for JSON.
-            "UUID" | "INET4" | "INET6" => 1111,
+            // `java.sql.Types.OTHER`, as Debezium's MariaDB parser registers UUID.
+            "UUID" => 1111,
             _ => kind.jdbc_type(binary_kind),
         };
         let first = self.args.first().map(|n| *n as i64);
