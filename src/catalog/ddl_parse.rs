@@ -19,10 +19,11 @@
 //!
 //! Invariant: a statement is applied whole or not at all. When it cannot be read, or refers
 //! to something unknown, or its structure comes from a SELECT (CREATE TABLE … SELECT), the
-//! catalog keeps the old structure and the caller gets an `Err` saying why; the decoder's
-//! `check_fits` then refuses rows that no longer fit, so a missed statement is an error at
-//! the row, never misaligned values. TEMPORARY tables are ignored (row format does not log
-//! their rows).
+//! catalog keeps the old structure and the caller gets an `Err` saying why (the source
+//! decides what that means: under MINIMAL metadata an error naming the statement; see
+//! `source::events::ddl_guard`); the decoder's `check_fits` refuses rows that do not fit
+//! the structure, so a missed statement is never misaligned values. TEMPORARY tables are
+//! ignored (row format does not log their rows).
 //!
 //! The work is split by what it reads: `lexer` and `cursor` turn text into tokens,
 //! `column_type` maps a SQL type to a column kind, `charset` reads charset and collation
