@@ -162,6 +162,9 @@ fn read_args(c: &mut Cursor<'_>, spec: &mut TypeSpec) -> Result<(), String> {
             spec.labels.push(label);
         } else if let Some(n) = c.number() {
             spec.args.push(n);
+        } else if let Some(n) = decimal_point_number(c) {
+            // MariaDB reads `DECIMAL(19.5)` as DECIMAL(19).
+            spec.args.push(n);
         } else {
             return Err(format!(
                 "expected a number in the arguments of {}, found {}",
@@ -174,6 +177,17 @@ fn read_args(c: &mut Cursor<'_>, spec: &mut TypeSpec) -> Result<(), String> {
         }
         c.expect_punct(',')?;
     }
+}
+
+/// The integer part of a number written with a decimal point (`19.5` → 19).
+fn decimal_point_number(c: &mut Cursor<'_>) -> Option<u64> {
+    let Some(Tok::Num(n)) = c.peek() else {
+        return None;
+    };
+    let int = n.split_once('.')?.0;
+    let v = if int.is_empty() { 0 } else { int.parse().ok()? };
+    c.advance();
+    Some(v)
 }
 
 impl TypeSpec {
@@ -204,7 +218,8 @@ impl TypeSpec {
             "DOUBLE" => text(ColumnKind::Double),
             "NUMBER" if self.args.is_empty() => text(ColumnKind::Double),
             "DECIMAL" | "NUMBER" => text(ColumnKind::Decimal {
-                precision: self.n(0, 10).min(65) as u8,
+                // A precision of 0 is the default, 10.
+                precision: Some(self.n(0, 10)).filter(|&p| p > 0).unwrap_or(10).min(65) as u8,
                 scale: self.n(1, 0).min(30) as u8,
             }),
             "BIT" => text(ColumnKind::Bit {

@@ -222,6 +222,12 @@ fn integer_and_decimal_synonyms() {
             ColumnKind::Int,
         ]
     );
+    let t2 = apply(
+        &mut cat,
+        "CREATE TABLE dp (c2 DECIMAL(19.5), c4 DECIMAL(0.2))",
+    );
+    assert_eq!(t2.columns[0].kind, dec(19, 0));
+    assert_eq!(t2.columns[1].kind, dec(10, 0));
     assert_eq!(type_name(&t, "p"), "BOOLEAN");
     assert_eq!(type_name(&t, "q"), "BOOLEAN");
     assert_eq!(col(&t, "q").ddl.jdbc_type, Some(16));
