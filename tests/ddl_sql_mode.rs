@@ -92,12 +92,19 @@ fn ddl_under_the_sessions_sql_mode_is_followed() {
 
 /// A system-versioned table and a sequence created while rowtide streams from a server
 /// logging MINIMAL metadata: their rows carry columns the DDL does not name (`row_start`,
-/// `row_end`; the sequence's eight), and every one decodes with its name.
+/// `row_end`; the sequence's eight), and every one decodes with its name. A versioned table
+/// that exists before is snapshotted (its current rows) and streamed the same way.
 #[test]
 fn system_versioned_table_and_sequence_while_streaming() {
     let Some(env) = common::servers() else { return };
     let (_tmp, m) = minimal_server();
-    m.sql("CREATE DATABASE sv").unwrap();
+    // One system-versioned table before the snapshot (information_schema lists neither
+    // row_start nor row_end), one created while streaming.
+    m.sql(
+        "CREATE DATABASE sv; CREATE TABLE sv.old (id INT PRIMARY KEY) WITH SYSTEM VERSIONING; \
+         INSERT INTO sv.old VALUES (7)",
+    )
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let prefix = common::unique("svt").replace('_', "");
     let cfg = dir.path().join("rowtide.toml");
@@ -131,20 +138,27 @@ fn system_versioned_table_and_sequence_while_streaming() {
     );
     m.sql(
         "CREATE TABLE sv.t (id INT PRIMARY KEY, x INT) WITH SYSTEM VERSIONING; \
-         INSERT INTO sv.t VALUES (1, 1); CREATE SEQUENCE sv.s; SELECT NEXTVAL(sv.s)",
+         INSERT INTO sv.t VALUES (1, 1); CREATE SEQUENCE sv.s; SELECT NEXTVAL(sv.s); \
+         INSERT INTO sv.old VALUES (8)",
     )
     .unwrap();
-    let topics = vec![format!("{prefix}.sv.t"), format!("{prefix}.sv.s")];
+    let topics = vec![
+        format!("{prefix}.sv.t"),
+        format!("{prefix}.sv.s"),
+        format!("{prefix}.sv.old"),
+    ];
     let recs = common::kafka::wait_for(
         &env.kafka_brokers,
         &topics,
         std::time::Duration::from_secs(60),
         "the table's row and the sequence's row",
         |r| {
-            r.iter()
-                .any(|r| r.topic.ends_with(".sv.t") && r.value.is_some())
-                && r.iter()
-                    .any(|r| r.topic.ends_with(".sv.s") && r.value.is_some())
+            let on = |t: &str| {
+                r.iter()
+                    .filter(|r| r.topic.ends_with(t) && r.value.is_some())
+                    .count()
+            };
+            on(".sv.t") >= 1 && on(".sv.s") >= 1 && on(".sv.old") >= 2
         },
     );
     let st = rt.stop();
@@ -166,4 +180,18 @@ fn system_versioned_table_and_sequence_while_streaming() {
     assert_eq!(keys, vec!["id", "row_end", "row_start", "x"]);
     assert_eq!((row["id"].clone(), row["x"].clone()), (1.into(), 1.into()));
     assert_eq!(after(".sv.s")["next_not_cached_value"], 1001);
+    // The snapshot read the versioned table too, and its streamed row decodes.
+    let old: Vec<serde_json::Value> = recs
+        .iter()
+        .filter(|r| r.topic.ends_with(".sv.old") && r.value.is_some())
+        .map(|r| r.value_json())
+        .collect();
+    let ids: Vec<(serde_json::Value, serde_json::Value)> = old
+        .iter()
+        .map(|v| (v["op"].clone(), v["after"]["id"].clone()))
+        .collect();
+    assert_eq!(ids, vec![("r".into(), 7.into()), ("c".into(), 8.into())]);
+    for v in &old {
+        assert!(v["after"]["row_start"].is_string(), "{v}");
+    }
 }
