@@ -102,7 +102,7 @@ fn system_versioned_table_and_sequence_while_streaming() {
     // row_start nor row_end), one created while streaming.
     m.sql(
         "CREATE DATABASE sv; CREATE TABLE sv.old (id INT PRIMARY KEY) WITH SYSTEM VERSIONING; \
-         INSERT INTO sv.old VALUES (7)",
+         INSERT INTO sv.old VALUES (7); CREATE SEQUENCE sv.olds",
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -139,13 +139,14 @@ fn system_versioned_table_and_sequence_while_streaming() {
     m.sql(
         "CREATE TABLE sv.t (id INT PRIMARY KEY, x INT) WITH SYSTEM VERSIONING; \
          INSERT INTO sv.t VALUES (1, 1); CREATE SEQUENCE sv.s; SELECT NEXTVAL(sv.s); \
-         INSERT INTO sv.old VALUES (8)",
+         INSERT INTO sv.old VALUES (8); SELECT NEXTVAL(sv.olds)",
     )
     .unwrap();
     let topics = vec![
         format!("{prefix}.sv.t"),
         format!("{prefix}.sv.s"),
         format!("{prefix}.sv.old"),
+        format!("{prefix}.sv.olds"),
     ];
     let recs = common::kafka::wait_for(
         &env.kafka_brokers,
@@ -158,7 +159,7 @@ fn system_versioned_table_and_sequence_while_streaming() {
                     .filter(|r| r.topic.ends_with(t) && r.value.is_some())
                     .count()
             };
-            on(".sv.t") >= 1 && on(".sv.s") >= 1 && on(".sv.old") >= 2
+            on(".sv.t") >= 1 && on(".sv.s") >= 1 && on(".sv.old") >= 2 && on(".sv.olds") >= 2
         },
     );
     let st = rt.stop();
@@ -194,4 +195,17 @@ fn system_versioned_table_and_sequence_while_streaming() {
     for v in &old {
         assert!(v["after"]["row_start"].is_string(), "{v}");
     }
+    // A sequence that exists before is snapshotted as the table it is, then streamed.
+    let olds: Vec<(serde_json::Value, serde_json::Value)> = recs
+        .iter()
+        .filter(|r| r.topic.ends_with(".sv.olds") && r.value.is_some())
+        .map(|r| {
+            let v = r.value_json();
+            (v["op"].clone(), v["after"]["next_not_cached_value"].clone())
+        })
+        .collect();
+    assert_eq!(
+        olds,
+        vec![("r".into(), 1.into()), ("c".into(), 1001.into())]
+    );
 }
