@@ -268,7 +268,7 @@ pub async fn load_tables(conn: &mut Conn, filter: &Filter) -> Result<Vec<TableDe
              c.COLUMN_DEFAULT, c.EXTRA \
              FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
              ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
-             WHERE t.TABLE_TYPE = 'BASE TABLE' \
+             WHERE t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE') \
              AND c.TABLE_SCHEMA NOT IN ('mysql','information_schema','performance_schema','sys') \
              ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION",
         )

@@ -1,91 +1,302 @@
-//! ALTER TABLE: column changes (ADD/DROP/MODIFY/CHANGE/RENAME COLUMN with FIRST/AFTER,
-//! ALTER COLUMN SET/DROP DEFAULT), the primary key, RENAME TO, and CONVERT TO CHARACTER SET
-//! (read from the text, as sqlparser does not parse it). Each statement is applied to a copy
-//! of the table, which replaces the catalog's only when every operation succeeded.
+//! ALTER TABLE: the statement, and the column changes its operations make (see `alter_ops`
+//! for reading each operation). Each statement is applied to a copy of the table, which
+//! replaces the catalog's only when every operation succeeded.
 
 use std::sync::Arc;
 
-use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, DataType, Ident,
-    MySQLColumnPosition, ObjectName, TableConstraint,
-};
+use super::charset::charset_of;
+use super::column::{ColumnDef, Inherited};
+use super::cursor::Cursor;
+use super::lexer::SqlMode;
+use super::unique::{add_hash_columns, hash_columns, hidden_tail, UniqueKey};
+use super::{has_implicit_period, implicit_period_columns};
+use crate::model::{Catalog, Charset, ColumnKind, TableDesc};
 
-use super::charset::charset_clause;
-use super::column::column;
-use super::column::Inherited;
-use super::defaults::default_of;
-use super::{key_column_names, qualified, set_primary_key, unquote};
-use crate::model::{Catalog, Charset, ColumnDesc, ColumnKind, TableDesc};
-
-/// The table an ALTER TABLE works on, as named in the statement (for error messages), and
-/// the charset its new text columns take.
-struct Target<'a> {
-    db: &'a str,
-    table: &'a str,
-    table_cs: Option<Charset>,
-    /// The charset name new text columns inherit (the table's, else the database's).
-    table_cs_name: Option<String>,
+/// Where a column goes: at the end, first, or after a named column.
+pub(super) enum Position {
+    End,
+    First,
+    After(String),
 }
 
-impl Target<'_> {
-    fn inherited(&self) -> Inherited<'_> {
+/// An ALTER TABLE statement being applied: the table's new structure so far and what the
+/// operations asked for that is settled at the end.
+pub(super) struct Alter {
+    pub desc: TableDesc,
+    pub mode: SqlMode,
+    /// The charset new text columns take (the table's default, else the database's).
+    pub inherited_cs: Option<Charset>,
+    pub inherited_name: Option<String>,
+    /// The database's (or server's) default charset, for `CONVERT TO CHARACTER SET DEFAULT`.
+    pub db_charset: Option<String>,
+    pub renamed_to: Option<(String, String)>,
+    /// The statement declares period columns (`AS ROW START/END`, `PERIOD FOR SYSTEM_TIME`).
+    pub explicit_period: bool,
+    pub add_versioning: bool,
+    pub drop_versioning: bool,
+    /// Tables made from a partition (`CONVERT PARTITION p TO TABLE t`): copies of this one.
+    pub split_off: Vec<(String, String)>,
+    /// Tables that become a partition of this one (`CONVERT TABLE t TO PARTITION p`).
+    pub merged: Vec<(String, String)>,
+    /// Each column's name before the statement (`None` for columns it added): CHANGE,
+    /// MODIFY, DROP, RENAME COLUMN and ALTER COLUMN name the table's columns as they were,
+    /// so `CHANGE a b INT, CHANGE b a INT` swaps two names.
+    pub orig: Vec<Option<String>>,
+    /// UNIQUE keys the statement adds (long ones get a hidden hash column at the end).
+    pub uniques: Vec<UniqueKey>,
+}
+
+impl Alter {
+    pub fn inherited(&self) -> Inherited<'_> {
         Inherited {
-            cs: self.table_cs,
-            name: self.table_cs_name.as_deref(),
+            cs: self.inherited_cs,
+            name: self.inherited_name.as_deref(),
         }
     }
-}
 
-impl Target<'_> {
-    /// The index of column `name` in `desc`; `Err` when the table has no such column.
-    fn column(&self, desc: &TableDesc, name: &str) -> Result<usize, String> {
-        desc.column_index(name).ok_or_else(|| self.no_column(name))
+    /// The index of the column the statement calls `name`: a column of the table as it was
+    /// before the statement (else one of its current names); `Err` when there is none.
+    pub fn column(&self, name: &str) -> Result<usize, String> {
+        self.find(name)
+            .ok_or_else(|| format!("no column `{name}` in {}", self.desc.full_name()))
     }
 
-    /// The error for a column the table does not have.
-    fn no_column(&self, name: &str) -> String {
-        format!("no column `{name}` in {}.{}", self.db, self.table)
+    /// [`Alter::column`], `None` when there is no such column.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.orig
+            .iter()
+            .position(|o| o.as_deref().is_some_and(|o| o.eq_ignore_ascii_case(name)))
+            .or_else(|| self.desc.column_index(name))
+    }
+
+    /// The index a column goes to.
+    pub fn index_of(&self, pos: &Position) -> Result<usize, String> {
+        match pos {
+            // New columns go before the implicit period columns and the hidden hash
+            // columns, which stay last.
+            Position::End => Ok(hidden_tail(&self.desc)),
+            Position::First => Ok(0),
+            Position::After(c) => {
+                self.desc.column_index(c).map(|i| i + 1).ok_or_else(|| {
+                    format!("AFTER unknown column `{c}` in {}", self.desc.full_name())
+                })
+            }
+        }
+    }
+
+    /// `ADD` one column; `Err` when it exists already, unless `if_not_exists`.
+    pub fn add_column(
+        &mut self,
+        def: ColumnDef,
+        pos: &Position,
+        if_not_exists: bool,
+    ) -> Result<(), String> {
+        if self.desc.column_index(&def.desc.name).is_some() {
+            if if_not_exists {
+                return Ok(());
+            }
+            return Err(format!(
+                "column `{}` already exists in {}",
+                def.desc.name,
+                self.desc.full_name()
+            ));
+        }
+        self.explicit_period |= def.row_period.is_some();
+        if def.unique {
+            self.uniques.push(UniqueKey {
+                parts: vec![(def.desc.name.clone(), None)],
+                ..UniqueKey::default()
+            });
+        }
+        let at = self.index_of(pos)?;
+        for k in &mut self.desc.primary_key {
+            if *k >= at {
+                *k += 1;
+            }
+        }
+        self.desc.columns.insert(at, def.desc);
+        self.orig.insert(at, None);
+        if def.pk {
+            self.desc.primary_key = vec![at];
+        }
+        Ok(())
+    }
+
+    /// Removes column `i`, dropping it from the key and shifting the key indexes after it.
+    pub fn remove_column(&mut self, i: usize) {
+        self.orig.remove(i);
+        let desc = &mut self.desc;
+        desc.columns.remove(i);
+        desc.primary_key.retain(|&k| k != i);
+        for k in &mut desc.primary_key {
+            if *k > i {
+                *k -= 1;
+            }
+        }
+    }
+
+    /// MODIFY / CHANGE: replaces column `old` by `def`, moving it when a position is given
+    /// and keeping the primary key on the same columns.
+    pub fn replace_column(
+        &mut self,
+        old: &str,
+        def: ColumnDef,
+        pos: &Position,
+    ) -> Result<(), String> {
+        let i = self.column(old)?;
+        self.explicit_period |= def.row_period.is_some();
+        let mut col = def.desc;
+        let new_name = col.name.clone();
+        if self.desc.primary_key.contains(&i) {
+            col.nullable = false;
+        }
+        let key_names: Vec<String> = self
+            .desc
+            .primary_key
+            .iter()
+            .map(|&k| {
+                if k == i {
+                    new_name.clone()
+                } else {
+                    self.desc.columns[k].name.clone()
+                }
+            })
+            .collect();
+        self.desc.columns.remove(i);
+        let orig = self.orig.remove(i);
+        let at = match pos {
+            Position::End => i,
+            p => self.index_of(p)?,
+        };
+        self.desc.columns.insert(at, col);
+        self.orig.insert(at, orig);
+        self.desc.primary_key = key_names
+            .iter()
+            .filter_map(|n| self.desc.column_index(n))
+            .collect();
+        if def.pk {
+            if let Some(j) = self.desc.column_index(&new_name) {
+                self.desc.primary_key = vec![j];
+                self.desc.columns[j].nullable = false;
+            }
+        }
+        Ok(())
+    }
+
+    /// `CONVERT TO CHARACTER SET x`: every text column takes the new charset.
+    pub fn convert_to(&mut self, cs_name: Option<String>) {
+        let Some(cs_name) = cs_name.or_else(|| self.db_charset.clone()) else {
+            return;
+        };
+        let cs = charset_of(&cs_name);
+        for c in &mut self.desc.columns {
+            if c.kind.has_charset() && !c.charset.is_binary() {
+                c.charset = cs;
+                if c.ddl.charset_name.is_some() {
+                    c.ddl.charset_name = Some(cs_name.clone());
+                }
+            }
+        }
+        self.desc.charset_name = Some(cs_name.clone());
+        self.inherited_cs = Some(cs);
+        self.inherited_name = Some(cs_name);
     }
 }
 
-/// Applies one ALTER TABLE statement's operations, all or none.
-pub(super) fn alter_table(
+/// Applies `ALTER [ONLINE] [IGNORE] TABLE [IF EXISTS] t op, op …` (or `ALTER SEQUENCE`)
+/// after `ALTER`, all operations or none.
+pub(super) fn alter(
     catalog: &mut Catalog,
-    name: &ObjectName,
-    ops: &[AlterTableOperation],
+    c: &mut Cursor<'_>,
     default_db: &str,
-) -> Result<Arc<TableDesc>, String> {
-    let (db, table) = qualified(name, default_db);
+    mode: SqlMode,
+) -> Result<Vec<Arc<TableDesc>>, String> {
+    while c.eat_kw("ONLINE") || c.eat_kw("OFFLINE") || c.eat_kw("IGNORE") {}
+    if c.eat_kw("SEQUENCE") {
+        return super::sequence::alter(catalog, c, default_db);
+    }
+    if !c.eat_kw("TABLE") {
+        return Err("not a CREATE/ALTER TABLE statement".into());
+    }
+    c.eat_if_exists();
+    let (db, table) = c.qualified(default_db)?;
     let old = catalog
         .get(&db, &table)
         .ok_or_else(|| format!("ALTER TABLE on {db}.{table}, whose structure is unknown"))?;
-    // Work on a copy: the statement applies whole or not at all.
-    let mut desc = TableDesc::clone(old);
-    let target = Target {
-        db: &db,
-        table: &table,
-        table_cs: text_charset(&desc),
-        table_cs_name: desc
-            .charset_name
-            .clone()
-            .or_else(|| catalog.charset_of(&db).map(str::to_string)),
+    let desc = TableDesc::clone(old);
+    let db_charset = catalog.charset_of(&db).map(str::to_string);
+    let inherited_name = desc.charset_name.clone().or_else(|| db_charset.clone());
+    let orig = desc.columns.iter().map(|c| Some(c.name.clone())).collect();
+    let mut st = Alter {
+        orig,
+        uniques: vec![],
+        inherited_cs: inherited_name
+            .as_deref()
+            .map(charset_of)
+            .or_else(|| text_charset(&desc)),
+        inherited_name,
+        db_charset,
+        desc,
+        mode,
+        renamed_to: None,
+        explicit_period: false,
+        add_versioning: false,
+        drop_versioning: false,
+        split_off: vec![],
+        merged: vec![],
     };
-    let mut renamed_to = None;
-    for op in ops {
-        if let Some(to) = apply_op(&mut desc, op, &target)? {
-            renamed_to = Some(to);
+    while !c.at_end() {
+        if c.eat_punct(',') {
+            continue;
+        }
+        super::alter_ops::operation(&mut st, c)?;
+    }
+    Ok(finish(catalog, st, (db, table)))
+}
+
+/// Settles system versioning, the new name and the tables a partition conversion creates
+/// or removes, and puts the results in the catalog.
+fn finish(
+    catalog: &mut Catalog,
+    mut st: Alter,
+    (db, table): (String, String),
+) -> Vec<Arc<TableDesc>> {
+    if st.drop_versioning {
+        for name in ["row_end", "row_start"] {
+            if let Some(i) = st.desc.column_index(name) {
+                st.remove_column(i);
+            }
         }
     }
-    if let Some((nd, nt)) = renamed_to {
-        catalog.remove(&db, &table);
-        desc.db = nd;
-        desc.name = nt;
+    if st.add_versioning && !st.explicit_period && !has_implicit_period(&st.desc) {
+        let at = st.desc.columns.len() - hash_columns(&st.desc);
+        for (k, col) in implicit_period_columns().into_iter().enumerate() {
+            st.desc.columns.insert(at + k, col);
+        }
     }
-    Ok(catalog.put(desc))
+    let uniques = std::mem::take(&mut st.uniques);
+    add_hash_columns(&mut st.desc, &uniques, "", st.mode);
+    let mut out = Vec::new();
+    for (d, t) in &st.merged {
+        catalog.remove(d, t);
+    }
+    for (d, t) in &st.split_off {
+        let mut copy = st.desc.clone();
+        copy.db = d.clone();
+        copy.name = t.clone();
+        out.push(catalog.put(copy));
+    }
+    if let Some((nd, nt)) = st.renamed_to.take() {
+        catalog.remove(&db, &table);
+        st.desc.db = nd;
+        st.desc.name = nt;
+    }
+    out.insert(0, catalog.put(st.desc));
+    out
 }
 
 /// The charset of the table's first non-binary CHAR/VARCHAR/TEXT column, taken as the
-/// table's default for columns added without one.
+/// table's default for columns added without one when the table's own is not known.
 fn text_charset(desc: &TableDesc) -> Option<Charset> {
     desc.columns
         .iter()
@@ -96,329 +307,4 @@ fn text_charset(desc: &TableDesc) -> Option<Charset> {
             ) && !c.charset.is_binary()
         })
         .map(|c| c.charset)
-}
-
-/// Applies one operation to `desc`; returns the new `(db, table)` for RENAME TO.
-fn apply_op(
-    desc: &mut TableDesc,
-    op: &AlterTableOperation,
-    target: &Target<'_>,
-) -> Result<Option<(String, String)>, String> {
-    match op {
-        AlterTableOperation::AddColumn {
-            column_def,
-            column_position,
-            ..
-        } => add_column(desc, column_def, column_position.as_ref(), target)?,
-        AlterTableOperation::DropColumn {
-            column_names,
-            if_exists,
-            ..
-        } => drop_columns(desc, column_names, *if_exists, target)?,
-        AlterTableOperation::ModifyColumn {
-            col_name,
-            data_type,
-            options,
-            column_position,
-        } => {
-            let new = NewColumn::new(col_name, data_type, options, column_position);
-            replace_column(desc, &col_name.value, new, target.inherited())?;
-        }
-        AlterTableOperation::ChangeColumn {
-            old_name,
-            new_name,
-            data_type,
-            options,
-            column_position,
-        } => {
-            let new = NewColumn::new(new_name, data_type, options, column_position);
-            replace_column(desc, &old_name.value, new, target.inherited())?;
-        }
-        AlterTableOperation::RenameColumn {
-            old_column_name,
-            new_column_name,
-        } => {
-            let i = target.column(desc, &old_column_name.value)?;
-            desc.columns[i].name = new_column_name.value.clone();
-        }
-        AlterTableOperation::AddConstraint {
-            constraint: TableConstraint::PrimaryKey { columns, .. },
-            ..
-        } => set_primary_key(desc, &key_column_names(columns))?,
-        AlterTableOperation::AlterColumn { column_name, op } => {
-            let i = target.column(desc, &column_name.value)?;
-            alter_column(&mut desc.columns[i], op);
-        }
-        AlterTableOperation::DropPrimaryKey => desc.primary_key.clear(),
-        AlterTableOperation::RenameTable { table_name } => {
-            return Ok(Some(qualified(table_name, target.db)));
-        }
-        // Indexes, constraints other than the primary key, options, algorithm, lock,
-        // partitions: no effect on the row layout.
-        _ => {}
-    }
-    Ok(None)
-}
-
-/// `ADD [COLUMN] def [FIRST | AFTER x]`; `Err` when the column exists already.
-fn add_column(
-    desc: &mut TableDesc,
-    def: &ColumnDef,
-    pos: Option<&MySQLColumnPosition>,
-    target: &Target<'_>,
-) -> Result<(), String> {
-    let (col, pk) = column(def, target.inherited())?;
-    if desc.column_index(&col.name).is_some() {
-        return Err(format!(
-            "column `{}` already exists in {}.{}",
-            col.name, target.db, target.table
-        ));
-    }
-    let at = position(desc, pos)?;
-    insert_column(desc, at, col);
-    if pk {
-        desc.primary_key = vec![at];
-    }
-    Ok(())
-}
-
-/// `DROP [COLUMN] [IF EXISTS] a, b`; an unknown column is an `Err` unless IF EXISTS.
-fn drop_columns(
-    desc: &mut TableDesc,
-    names: &[Ident],
-    if_exists: bool,
-    target: &Target<'_>,
-) -> Result<(), String> {
-    for n in names {
-        match desc.column_index(&n.value) {
-            Some(i) => remove_column(desc, i),
-            None if if_exists => {}
-            None => return Err(target.no_column(&n.value)),
-        }
-    }
-    Ok(())
-}
-
-/// `ALTER [COLUMN] c SET DEFAULT x | DROP DEFAULT | SET NOT NULL | DROP NOT NULL`.
-fn alter_column(col: &mut ColumnDesc, op: &AlterColumnOperation) {
-    match op {
-        AlterColumnOperation::SetDefault { value } => col.default = Some(default_of(value)),
-        AlterColumnOperation::DropDefault => col.default = None,
-        AlterColumnOperation::SetNotNull => col.nullable = false,
-        AlterColumnOperation::DropNotNull => col.nullable = true,
-        _ => {}
-    }
-}
-
-/// The new definition of a column in MODIFY / CHANGE.
-struct NewColumn<'a> {
-    name: &'a str,
-    data_type: &'a DataType,
-    options: &'a [ColumnOption],
-    pos: Option<&'a MySQLColumnPosition>,
-}
-
-impl<'a> NewColumn<'a> {
-    /// Gathers the parts of a MODIFY / CHANGE operation's new definition.
-    fn new(
-        name: &'a Ident,
-        data_type: &'a DataType,
-        options: &'a [ColumnOption],
-        pos: &'a Option<MySQLColumnPosition>,
-    ) -> Self {
-        NewColumn {
-            name: &name.value,
-            data_type,
-            options,
-            pos: pos.as_ref(),
-        }
-    }
-}
-
-/// MODIFY / CHANGE: replaces column `old` by `new`, moving it when a position is given and
-/// keeping the primary key on the same columns.
-fn replace_column(
-    desc: &mut TableDesc,
-    old: &str,
-    new: NewColumn<'_>,
-    inherited: Inherited<'_>,
-) -> Result<(), String> {
-    let i = desc
-        .column_index(old)
-        .ok_or_else(|| format!("no column `{old}` in {}", desc.full_name()))?;
-    let cd = ColumnDef {
-        name: Ident::new(new.name),
-        data_type: new.data_type.clone(),
-        options: new
-            .options
-            .iter()
-            .map(|o| sqlparser::ast::ColumnOptionDef {
-                name: None,
-                option: o.clone(),
-            })
-            .collect(),
-    };
-    let (mut col, pk) = column(&cd, inherited)?;
-    let was_key = desc.primary_key.contains(&i);
-    if was_key {
-        col.nullable = false;
-    }
-    match new.pos {
-        None => desc.columns[i] = col,
-        Some(p) => {
-            let key_names: Vec<String> = desc
-                .primary_key
-                .iter()
-                .map(|&k| {
-                    if k == i {
-                        new.name.to_string()
-                    } else {
-                        desc.columns[k].name.clone()
-                    }
-                })
-                .collect();
-            desc.columns.remove(i);
-            let at = position(desc, Some(p))?;
-            desc.columns.insert(at, col);
-            desc.primary_key = key_names
-                .iter()
-                .filter_map(|n| desc.column_index(n))
-                .collect();
-        }
-    }
-    if pk {
-        if let Some(j) = desc.column_index(new.name) {
-            desc.primary_key = vec![j];
-        }
-    }
-    Ok(())
-}
-
-/// Where a column goes: FIRST, AFTER x, or at the end.
-fn position(desc: &TableDesc, pos: Option<&MySQLColumnPosition>) -> Result<usize, String> {
-    match pos {
-        None => Ok(desc.columns.len()),
-        Some(MySQLColumnPosition::First) => Ok(0),
-        Some(MySQLColumnPosition::After(c)) => desc
-            .column_index(&c.value)
-            .map(|i| i + 1)
-            .ok_or_else(|| format!("AFTER unknown column `{}` in {}", c.value, desc.full_name())),
-    }
-}
-
-/// Inserts `col` at index `at`, shifting the key indexes after it.
-fn insert_column(desc: &mut TableDesc, at: usize, col: ColumnDesc) {
-    for k in &mut desc.primary_key {
-        if *k >= at {
-            *k += 1;
-        }
-    }
-    desc.columns.insert(at, col);
-}
-
-/// Removes column `i`, dropping it from the key and shifting the key indexes after it.
-fn remove_column(desc: &mut TableDesc, i: usize) {
-    desc.columns.remove(i);
-    desc.primary_key.retain(|&k| k != i);
-    for k in &mut desc.primary_key {
-        if *k > i {
-            *k -= 1;
-        }
-    }
-}
-
-/// `ALTER TABLE t CONVERT TO CHARACTER SET x [COLLATE y]`, which sqlparser does not parse:
-/// every text column takes the new charset. `None` when the statement is not of this form.
-pub(super) fn convert_to_charset(
-    catalog: &mut Catalog,
-    sql: &str,
-    default_db: &str,
-) -> Option<Result<Vec<Arc<TableDesc>>, String>> {
-    let up = sql.to_ascii_uppercase();
-    let at = up.find("CONVERT TO")?;
-    if !up.trim_start().starts_with("ALTER") {
-        return None;
-    }
-    let cs = charset_clause(&sql[at..])?;
-    let cs_name = super::charset::charset_name_of(&sql[at..]);
-    let head = &sql[..at];
-    let tokens: Vec<&str> = head.split_whitespace().collect();
-    let ti = tokens
-        .iter()
-        .position(|t| t.eq_ignore_ascii_case("TABLE"))?;
-    let name = tokens.get(ti + 1)?;
-    let (db, table) = match name.split_once('.') {
-        Some((d, t)) => (unquote(d).to_string(), unquote(t).to_string()),
-        None => (default_db.to_string(), unquote(name).to_string()),
-    };
-    let Some(old) = catalog.get(&db, &table) else {
-        return Some(Err(format!(
-            "CONVERT TO on {db}.{table}, whose structure is unknown"
-        )));
-    };
-    let mut desc = TableDesc::clone(old);
-    for c in &mut desc.columns {
-        if c.kind.has_charset() && !c.charset.is_binary() {
-            c.charset = cs;
-            if c.ddl.charset_name.is_some() {
-                c.ddl.charset_name = cs_name.clone();
-            }
-        }
-    }
-    if cs_name.is_some() {
-        desc.charset_name = cs_name;
-    }
-    Some(Ok(vec![catalog.put(desc)]))
-}
-
-/// `ALTER TABLE t [DEFAULT] CHARSET = x`, `COLLATE = y`, `COMMENT = '…'` and other table
-/// options alone (no column or key change): the table's comment changes (its charset name
-/// stays, as in Debezium's description). `None` when the statement is anything else.
-pub(super) fn table_options_only(
-    catalog: &mut Catalog,
-    sql: &str,
-    default_db: &str,
-) -> Option<Result<Vec<Arc<TableDesc>>, String>> {
-    static ALTER: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    static OPTION: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let alter = ALTER.get_or_init(|| {
-        regex::Regex::new(r"(?is)^\s*ALTER\s+(?:ONLINE\s+|IGNORE\s+)*TABLE\s+(`[^`]+`(?:\.`[^`]+`)?|[^\s`]+)\s+(.*?)\s*;?\s*$")
-            .expect("valid regex")
-    });
-    let option = OPTION.get_or_init(|| {
-        regex::Regex::new(
-            r"(?is)^\s*,?\s*(?:DEFAULT\s+)?(?:(?:CHARACTER\s+SET|CHARSET|COLLATE)\s*=?\s*[A-Za-z0-9_]+|(COMMENT)\s*=?\s*'((?:[^'\\]|\\.|'')*)'|(?:ENGINE|AUTO_INCREMENT|ROW_FORMAT|KEY_BLOCK_SIZE|STATS_PERSISTENT|PAGE_COMPRESSED)\s*=?\s*[A-Za-z0-9_]+)",
-        )
-        .expect("valid regex")
-    });
-    let caps = alter.captures(sql)?;
-    let (mut rest, mut comment) = (caps.get(2)?.as_str(), None);
-    while !rest.trim().is_empty() {
-        let m = option.captures(rest)?;
-        if let (Some(_), Some(text)) = (m.get(1), m.get(2)) {
-            comment = Some(text.as_str().replace("''", "'").replace("\\'", "'"));
-        }
-        rest = &rest[m.get(0)?.end()..];
-    }
-    let name = caps.get(1)?.as_str();
-    let (db, table) = match name.split_once("`.`") {
-        Some((d, t)) => (unquote(d).to_string(), unquote(t).to_string()),
-        None => match name.split_once('.') {
-            Some((d, t)) if !name.starts_with('`') => (d.to_string(), t.to_string()),
-            _ => (default_db.to_string(), unquote(name).to_string()),
-        },
-    };
-    let Some(old) = catalog.get(&db, &table) else {
-        return Some(Err(format!(
-            "ALTER TABLE on {db}.{table}, whose structure is unknown"
-        )));
-    };
-    let mut desc = TableDesc::clone(old);
-    // Debezium's DDL parser keeps the table's default charset through `ALTER TABLE …
-    // DEFAULT CHARSET=` (columns added later inherit the old one in its `tableChanges`);
-    // so does this description, which only follows what Debezium reports.
-    if comment.is_some() {
-        desc.comment = comment;
-    }
-    Some(Ok(vec![catalog.put(desc)]))
 }

@@ -1,59 +1,104 @@
 //! `DEFAULT` clauses: which constants give a column default, and the bytes of hex (`X'…'`)
 //! and bit (`b'…'`) literals (also used for `information_schema` defaults).
 
-use sqlparser::ast::{Expr, UnaryOperator, Value};
-
+use super::cursor::Cursor;
+use super::lexer::Tok;
 use crate::model::ColumnDefault;
 
-/// A `DEFAULT` clause's meaning. Like Debezium's DDL parser (`DefaultValueParserListener`),
-/// only constants give a default; a parenthesised or other expression is computed per row.
-pub(super) fn default_of(e: &Expr) -> ColumnDefault {
-    match e {
-        Expr::Value(v) => match &v.value {
-            Value::Null => ColumnDefault::Null,
-            Value::Number(n, _) => ColumnDefault::Literal(n.to_string()),
-            // Debezium records the keyword as written; upper case is SHOW CREATE TABLE's.
-            Value::Boolean(b) => ColumnDefault::Literal(if *b { "TRUE" } else { "FALSE" }.into()),
-            Value::SingleQuotedString(s)
-            | Value::DoubleQuotedString(s)
-            | Value::NationalStringLiteral(s) => ColumnDefault::Literal(s.clone()),
-            Value::HexStringLiteral(h) => match hex_bytes(h) {
-                Some(b) => ColumnDefault::Bytes(b),
-                None => ColumnDefault::Expression(e.to_string()),
-            },
-            Value::SingleQuotedByteStringLiteral(bits) => match bit_bytes(bits) {
-                Some(b) => ColumnDefault::Bytes(b),
-                None => ColumnDefault::Expression(e.to_string()),
-            },
-            _ => ColumnDefault::Expression(e.to_string()),
-        },
-        Expr::UnaryOp {
-            op: op @ (UnaryOperator::Minus | UnaryOperator::Plus),
-            expr,
-        } => match default_of(expr) {
-            ColumnDefault::Literal(n) if matches!(op, UnaryOperator::Minus) => {
-                ColumnDefault::Literal(format!("-{n}"))
-            }
-            ColumnDefault::Literal(n) => ColumnDefault::Literal(n),
-            _ => ColumnDefault::Expression(e.to_string()),
-        },
-        // `_utf8mb4'abc'`: the charset introducer does not change the value.
-        Expr::Prefixed { value, .. } => match default_of(value) {
-            d @ ColumnDefault::Literal(_) => d,
-            _ => ColumnDefault::Expression(e.to_string()),
-        },
-        // `DATE '2020-01-01'`, `TIMESTAMP '…'`.
-        Expr::TypedString { value, .. } => match &value.value {
-            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => {
-                ColumnDefault::Literal(s.clone())
-            }
-            _ => ColumnDefault::Expression(e.to_string()),
-        },
-        Expr::Function(f) if ColumnDefault::is_now_function(&f.name.to_string()) => {
-            ColumnDefault::CurrentTimestamp
-        }
-        _ => ColumnDefault::Expression(e.to_string()),
+/// Reads the expression after `DEFAULT` (or `ON UPDATE`). Like Debezium's DDL parser
+/// (`DefaultValueParserListener`), only constants give a default; a parenthesised or other
+/// expression is computed per row and kept as its text.
+pub(super) fn read_default(c: &mut Cursor<'_>) -> Result<ColumnDefault, String> {
+    let start = c.pos;
+    let first = primary(c)?;
+    if !continues_expression(c) {
+        return Ok(first);
     }
+    while continues_expression(c) {
+        c.advance();
+        while continues_expression(c) {
+            c.advance(); // `<=`, `||`, `- -1`: one character at a time
+        }
+        primary(c)?;
+    }
+    Ok(ColumnDefault::Expression(c.text_since(start).to_string()))
+}
+
+/// Whether the next token is a binary operator that continues an expression
+/// (`DEFAULT 1 + 1`, which MariaDB accepts without parentheses).
+fn continues_expression(c: &Cursor<'_>) -> bool {
+    matches!(
+        c.peek(),
+        Some(Tok::Punct(
+            '+' | '-' | '*' | '/' | '%' | '|' | '&' | '^' | '<' | '>' | '=' | '!'
+        ))
+    ) || c.is_any_kw(&["DIV", "MOD", "AND", "OR", "XOR"])
+}
+
+/// One operand: a literal, a function call, a parenthesised expression or a keyword.
+fn primary(c: &mut Cursor<'_>) -> Result<ColumnDefault, String> {
+    let start = c.pos;
+    let expression = |c: &Cursor<'_>| ColumnDefault::Expression(c.text_since(start).to_string());
+    if c.is_punct('(') {
+        c.skip_group()?;
+        return Ok(expression(c));
+    }
+    let mut negative = false;
+    let mut signed = false;
+    while c.is_punct('-') || c.is_punct('+') {
+        negative ^= c.is_punct('-');
+        signed = true;
+        c.advance();
+    }
+    if let Some(Tok::Num(n)) = c.peek() {
+        c.advance();
+        return Ok(ColumnDefault::Literal(if negative {
+            format!("-{n}")
+        } else {
+            n.clone()
+        }));
+    }
+    if signed {
+        primary(c)?;
+        return Ok(expression(c));
+    }
+    if let Some(s) = c.string() {
+        return Ok(ColumnDefault::Literal(s));
+    }
+    match c.advance() {
+        Some(Tok::Hex(h)) => Ok(hex_bytes(h).map_or_else(|| expression(c), ColumnDefault::Bytes)),
+        Some(Tok::Bits(b)) => Ok(bit_bytes(b).map_or_else(|| expression(c), ColumnDefault::Bytes)),
+        Some(Tok::Word(w)) => word_default(c, w, start),
+        _ => {
+            c.pos = start;
+            Err(format!("expected a default value, found {}", c.describe()))
+        }
+    }
+}
+
+/// A default that starts with the word `w` (already consumed; `start` is its position).
+fn word_default(c: &mut Cursor<'_>, w: &str, start: usize) -> Result<ColumnDefault, String> {
+    let up = w.to_ascii_uppercase();
+    match up.as_str() {
+        "NULL" => return Ok(ColumnDefault::Null),
+        // Debezium records the keyword as written; upper case is SHOW CREATE TABLE's.
+        "TRUE" | "FALSE" => return Ok(ColumnDefault::Literal(up)),
+        // `DATE '2020-01-01'`, `TIMESTAMP '…'`.
+        "DATE" | "TIME" | "TIMESTAMP" | "DATETIME" => {
+            if let Some(s) = c.string() {
+                return Ok(ColumnDefault::Literal(s));
+            }
+        }
+        _ => {}
+    }
+    if c.is_punct('(') {
+        c.skip_group()?;
+    }
+    let text = c.text_since(start);
+    if ColumnDefault::is_now_function(text) {
+        return Ok(ColumnDefault::CurrentTimestamp);
+    }
+    Ok(ColumnDefault::Expression(text.to_string()))
 }
 
 /// The bytes of a hex literal's digits (`0F` → `[0x0F]`), big-endian, odd lengths padded.

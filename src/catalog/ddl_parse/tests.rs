@@ -173,7 +173,7 @@ fn debezium_style_corpus_does_not_panic() {
         "ALTER TABLE products ADD COLUMN volume FLOAT, ADD COLUMN alias VARCHAR(30) NULL AFTER description",
         "ALTER TABLE products ALGORITHM=INPLACE, LOCK=NONE, ADD INDEX idx_name (name)",
         "ALTER TABLE `products` DROP COLUMN `alias`",
-        // sqlparser 0.58 rejects `DOUBLE(8,2) UNSIGNED`: the catalog keeps `weight`.
+        // Applies; the next CHANGE (of `weight`, gone now) fails and changes nothing.
         "ALTER TABLE products CHANGE COLUMN weight weight_kg DOUBLE(8,2) UNSIGNED NOT NULL",
         "ALTER TABLE products CHANGE COLUMN weight weight_kg DOUBLE NOT NULL",
         "ALTER USER 'jeffrey'@'localhost' IDENTIFIED BY 'password'",

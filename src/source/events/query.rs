@@ -110,7 +110,10 @@ impl EventHandler {
         schema: &str,
         out: &mut Vec<SourceEvent>,
     ) -> Result<DdlDone> {
-        let info = ddl::classify(sql, schema);
+        let mut mode = sql_mode_of(event);
+        mode.mariadb = matches!(self.flavor, Some(crate::model::Flavor::Mariadb));
+        mode.mysql = matches!(self.flavor, Some(crate::model::Flavor::Mysql));
+        let info = ddl::classify_with(sql, schema, mode);
         if info.kind == ddl::DdlKind::Other {
             return Ok(DdlDone::Done);
         }
@@ -462,6 +465,24 @@ fn java_hash_set_order(tables: &[Arc<TableDesc>]) -> Vec<Arc<TableDesc>> {
     }
     keyed.sort_by_key(|(bucket, i, _)| (*bucket, *i));
     keyed.into_iter().map(|(_, _, t)| t).collect()
+}
+
+/// The session's `sql_mode` from a QUERY event's status variables (`Q_SQL_MODE_CODE`); the
+/// default when the event does not carry it.
+fn sql_mode_of(event: &Event) -> ddl::SqlMode {
+    use mysql_common::binlog::consts::StatusVarKey;
+    use mysql_common::binlog::events::{EventData, StatusVarVal};
+    let Ok(Some(EventData::QueryEvent(q))) = event.read_data() else {
+        return ddl::SqlMode::default();
+    };
+    let bits = q
+        .status_vars()
+        .get_status_var(StatusVarKey::SqlMode)
+        .and_then(|v| match v.get_value() {
+            Ok(StatusVarVal::SqlMode(m)) => Some(m.0),
+            _ => None,
+        });
+    bits.map(ddl::SqlMode::from_bits).unwrap_or_default()
 }
 
 #[cfg(test)]
