@@ -25,6 +25,8 @@ use std::task::Poll;
 
 use mysql_common::binlog::consts::{BinlogChecksumAlg, EventType};
 use mysql_common::binlog::events::{BinlogEventFooter, Event};
+use mysql_common::io::ParseBuf;
+use mysql_common::misc::read_varlen_uint;
 
 /// Length of the common event header (binlog version 4).
 pub const HEADER_LEN: usize = 19;
@@ -50,6 +52,7 @@ pub fn payload_limit(declared: u64) -> u64 {
 
 const FORMAT_DESCRIPTION: u8 = EventType::FORMAT_DESCRIPTION_EVENT as u8;
 const TRANSACTION_PAYLOAD: u8 = EventType::TRANSACTION_PAYLOAD_EVENT as u8;
+const PREVIOUS_GTIDS: u8 = EventType::PREVIOUS_GTIDS_EVENT as u8;
 /// LOG_EVENT_BINLOG_IN_USE_F: set in the FDE of an open file, cleared when it is closed;
 /// the checksum is computed without it.
 const FLAG_IN_USE: u8 = 0x01;
@@ -153,11 +156,61 @@ pub fn validate(event: &[u8], checksum: Checksum) -> Result<(), String> {
             event.len()
         ));
     };
+    validate_body(ty, body)
+}
+
+/// [`validate`] on an event's body (without header and checksum), for events that are
+/// already framed (the live stream's, those inside a compressed transaction): the counts
+/// and lengths the parser allocates or slices by are checked against the bytes present.
+pub fn validate_body(ty: u8, body: &[u8]) -> Result<(), String> {
     match ty {
         FORMAT_DESCRIPTION => validate_fde(body),
         TRANSACTION_PAYLOAD => validate_transaction_payload(body),
+        PREVIOUS_GTIDS => validate_previous_gtids(body),
         _ => Ok(()),
     }
+}
+
+/// PREVIOUS_GTIDS: a count of source ids, then per id its UUID, its tag (tagged format),
+/// a count of intervals and 16 bytes per interval. The parser reserves memory for both
+/// counts before reading, so each must fit in the bytes left.
+fn validate_previous_gtids(body: &[u8]) -> Result<(), String> {
+    let mut buf = ParseBuf(body);
+    let header = buf
+        .checked_eat_u64_le()
+        .ok_or("it is shorter than its 8-byte header")?;
+    let tagged = (header >> 56) != 0;
+    let n_sids = if tagged {
+        (header >> 8) & ((1 << 48) - 1)
+    } else {
+        header & ((1 << 56) - 1)
+    };
+    if n_sids > (buf.len() / 24) as u64 {
+        return Err(format!(
+            "it declares {n_sids} source ids, more than its {} bytes can hold",
+            body.len()
+        ));
+    }
+    for _ in 0..n_sids {
+        buf.checked_eat(16).ok_or("it ends inside a server UUID")?;
+        if tagged {
+            let len = read_varlen_uint(&mut buf).map_err(|e| format!("GTID tag: {e}"))?;
+            let len = usize::try_from(len).unwrap_or(usize::MAX);
+            buf.checked_eat(len).ok_or("it ends inside a GTID tag")?;
+        }
+        let n = buf
+            .checked_eat_u64_le()
+            .ok_or("it ends inside an interval count")?;
+        if n > (buf.len() / 16) as u64 {
+            return Err(format!(
+                "it declares {n} GTID intervals, more than the {} bytes left can hold",
+                buf.len()
+            ));
+        }
+        buf.checked_eat(n as usize * 16)
+            .ok_or("it ends inside an interval")?;
+    }
+    Ok(())
 }
 
 /// The FDE's fixed part: binlog version (2), server version (50), timestamp (4), header
