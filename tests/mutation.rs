@@ -80,6 +80,8 @@ fn sources(dir: &Path) -> Vec<Source> {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
             Source { name, bytes, spans }
         })
+        // A file that is not a binlog at all only ever meets the magic-bytes check.
+        .filter(|s| s.bytes.starts_with(&[0xfe, b'b', b'i', b'n']))
         .collect()
 }
 
@@ -87,8 +89,8 @@ fn sources(dir: &Path) -> Vec<Source> {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Outcome {
     Accepted,
-    /// Exit 1 with an error of this class.
-    Rejected(String),
+    /// Exit 1 with an error of this class, and the error line.
+    Rejected(String, String),
     ContainedPanic(String),
     Panic(String),
     Signal(String),
@@ -98,7 +100,7 @@ enum Outcome {
 
 impl Outcome {
     fn is_failure(&self) -> bool {
-        !matches!(self, Outcome::Accepted | Outcome::Rejected(_))
+        !matches!(self, Outcome::Accepted | Outcome::Rejected(..))
     }
 }
 
@@ -126,7 +128,7 @@ fn classify(code: Option<i32>, stderr: &str) -> Outcome {
             let at = last.split(PANIC_AT).nth(1).unwrap_or(last);
             Outcome::ContainedPanic(at.chars().take(200).collect())
         }
-        Some(1) => Outcome::Rejected(error_class(last)),
+        Some(1) => Outcome::Rejected(error_class(last), last.chars().take(160).collect()),
         Some(c) => Outcome::Other(format!("exit {c}: {last}")),
         None => Outcome::Signal(stderr.lines().last().unwrap_or("").to_string()),
     }
@@ -287,17 +289,15 @@ fn report(
     for (case, kind, source, outcome) in results {
         let label = match outcome {
             Outcome::Accepted => "exit 0: replayed".to_string(),
-            Outcome::Rejected(class) => format!("exit 1: {class}"),
+            Outcome::Rejected(class, _) => format!("exit 1: {class}"),
             Outcome::ContainedPanic(at) => format!("exit 1: CONTAINED PANIC {at}"),
             Outcome::Panic(_) => "PANIC".to_string(),
             Outcome::Signal(_) => "SIGNAL/ABORT".to_string(),
             Outcome::Hang => "HANG".to_string(),
             Outcome::Other(o) => format!("OTHER {o}"),
         };
-        if let Outcome::Rejected(_) = outcome {
-            example
-                .entry(label.clone())
-                .or_insert_with(|| format!("case {case} from {source}"));
+        if let Outcome::Rejected(_, line) = outcome {
+            example.entry(label.clone()).or_insert_with(|| line.clone());
         }
         *by_outcome.entry(label).or_default() += 1;
         let k = by_kind.entry(KINDS[*kind]).or_default();
@@ -319,8 +319,10 @@ fn report(
         elapsed.as_secs_f64()
     );
     for (label, n) in &by_outcome {
-        let e = example.get(label).map(|e| format!("  (e.g. {e})")).unwrap_or_default();
-        eprintln!("  {n:6}  {label}{e}");
+        eprintln!("  {n:6}  {label}");
+        if let Some(e) = example.get(label) {
+            eprintln!("          e.g. {e}");
+        }
     }
     eprintln!("by kind of damage (cases, of which replayed without error):");
     for (kind, (n, ok)) in &by_kind {
