@@ -138,15 +138,35 @@ const PANIC_AT: &str = "failed on this event (";
 
 fn error_class(line: &str) -> String {
     let prefixes = [
-        ("corrupt binlog event", "checksum mismatch", "corrupt: checksum mismatch"),
+        (
+            "corrupt binlog event",
+            "checksum mismatch",
+            "corrupt: checksum mismatch",
+        ),
         ("corrupt binlog event", "size field", "corrupt: size field"),
-        ("corrupt binlog event", "malformed event", "corrupt: parser error"),
-        ("corrupt binlog event", "compressed transaction", "corrupt: compressed transaction"),
+        (
+            "corrupt binlog event",
+            "malformed event",
+            "corrupt: parser error",
+        ),
+        (
+            "corrupt binlog event",
+            "compressed transaction",
+            "corrupt: compressed transaction",
+        ),
         ("corrupt binlog event", "", "corrupt: other check"),
         ("cannot read binlog file", "ends inside", "file: truncated"),
-        ("cannot read binlog file", "not a binlog file", "file: not a binlog"),
+        (
+            "cannot read binlog file",
+            "not a binlog file",
+            "file: not a binlog",
+        ),
         ("cannot read binlog file", "", "file: other"),
-        ("cannot read binlog event", "", "event: unsupported or inconsistent"),
+        (
+            "cannot read binlog event",
+            "",
+            "event: unsupported or inconsistent",
+        ),
         ("cannot decode", "", "decode: value"),
     ];
     for (start, contains, class) in prefixes {
@@ -216,7 +236,12 @@ fn run_case(file: &Path) -> Outcome {
 }
 
 fn last_line(text: &str) -> String {
-    text.lines().last().unwrap_or("").chars().take(200).collect()
+    text.lines()
+        .last()
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect()
 }
 
 #[test]
@@ -227,7 +252,10 @@ fn mutated_fixtures_never_crash_replay() {
     let seed = env_u64("ROWTIDE_MUTATION_SEED", 13);
     let cases = env_u64("ROWTIDE_MUTATION_CASES", 4000) as usize;
     let sources = sources(&dir);
-    assert!(sources.len() >= 10, "expected the recorded fixtures in {dir:?}");
+    assert!(
+        sources.len() >= 10,
+        "expected the recorded fixtures in {dir:?}"
+    );
     let work = tempfile::tempdir().expect("temporary directory");
     let keep = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("mutation-failures");
     let _ = std::fs::remove_dir_all(&keep);
@@ -370,9 +398,11 @@ fn a_flipped_bit_is_a_checksum_error_naming_file_offset_and_event_type() {
     let err = lenient(&path, &mut |ev| {
         changes += usize::from(matches!(ev, SourceEvent::Change(_)));
     })
-    .err()
-    .expect("the damaged event is refused");
-    assert!(changes > 0, "the events before the damaged one are replayed");
+    .expect_err("the damaged event is refused");
+    assert!(
+        changes > 0,
+        "the events before the damaged one are replayed"
+    );
     match &err {
         Error::Corrupt {
             file,
@@ -474,7 +504,10 @@ async fn live_stream_refuses_an_event_with_a_bad_checksum() {
     let path = m.dir.path().join("bin.000001");
     let mut bytes = std::fs::read(&path).expect("the private server's first binlog");
     let spans = mutate::events(&bytes);
-    assert!(mutate::has_crc32(&bytes, &spans), "the binlog has CRC32 checksums");
+    assert!(
+        mutate::has_crc32(&bytes, &spans),
+        "the binlog has CRC32 checksums"
+    );
     let rows: Vec<Span> = spans
         .iter()
         .copied()

@@ -254,7 +254,11 @@ impl Reader {
 
     /// Parses one verified event and hands it (and, for a compressed transaction, the
     /// events inside it) to the handler. Runs inside the panic boundary.
-    fn process(&mut self, raw: &[u8], emit: &mut dyn FnMut(SourceEvent) -> Result<()>) -> Result<()> {
+    fn process(
+        &mut self,
+        raw: &[u8],
+        emit: &mut dyn FnMut(SourceEvent) -> Result<()>,
+    ) -> Result<()> {
         let ty = raw[4];
         let event = self
             .esr
@@ -268,7 +272,11 @@ impl Reader {
         Ok(())
     }
 
-    fn handle(&mut self, event: &Event, emit: &mut dyn FnMut(SourceEvent) -> Result<()>) -> Result<()> {
+    fn handle(
+        &mut self,
+        event: &Event,
+        emit: &mut dyn FnMut(SourceEvent) -> Result<()>,
+    ) -> Result<()> {
         let handled = self.handler.handle(event, &mut self.out);
         handled.map_err(|e| self.place(e))?;
         for ev in self.out.drain(..) {
@@ -280,7 +288,11 @@ impl Reader {
     /// The events inside a compressed transaction, decompressed one at a time: each
     /// event's size is checked against what remains of the declared uncompressed size
     /// before its bytes are read, and the total must match the declaration.
-    fn read_payload(&mut self, event: &Event, emit: &mut dyn FnMut(SourceEvent) -> Result<()>) -> Result<()> {
+    fn read_payload(
+        &mut self,
+        event: &Event,
+        emit: &mut dyn FnMut(SourceEvent) -> Result<()>,
+    ) -> Result<()> {
         let (name, offset) = (self.name.clone(), self.offset);
         let bad = move |reason: String| Error::Corrupt {
             file: name.clone(),
@@ -328,10 +340,16 @@ impl Reader {
             }
             total += size as u64;
             guard::validate(&buf, Checksum::None).map_err(|r| {
-                bad(format!("event {} inside it: {r}", guard::event_type_name(ty)))
+                bad(format!(
+                    "event {} inside it: {r}",
+                    guard::event_type_name(ty)
+                ))
             })?;
             let inner = self.esr.read_decompressed(&buf[..]).map_err(|e| {
-                bad(format!("event {} inside it: {e}", guard::event_type_name(ty)))
+                bad(format!(
+                    "event {} inside it: {e}",
+                    guard::event_type_name(ty)
+                ))
             })?;
             let Some(inner) = inner else { break };
             self.handle(&inner, emit)?;
@@ -347,7 +365,12 @@ impl Reader {
 
 /// Checks an event's size field before any byte of its body is read: at least a header
 /// (and a checksum), at most [`MAX_EVENT_SIZE`] and `left`.
-fn check_size(size: usize, ty: u8, checksum: Checksum, left: usize) -> std::result::Result<(), String> {
+fn check_size(
+    size: usize,
+    ty: u8,
+    checksum: Checksum,
+    left: usize,
+) -> std::result::Result<(), String> {
     let min = HEADER_LEN
         + match checksum {
             Checksum::Crc32 if ty != FORMAT_DESCRIPTION => CRC_LEN,
@@ -356,7 +379,11 @@ fn check_size(size: usize, ty: u8, checksum: Checksum, left: usize) -> std::resu
     if size < min {
         return Err(format!(
             "its size field says {size} bytes, less than the {min} of its header{}",
-            if min > HEADER_LEN { " and checksum" } else { "" }
+            if min > HEADER_LEN {
+                " and checksum"
+            } else {
+                ""
+            }
         ));
     }
     if size > MAX_EVENT_SIZE {

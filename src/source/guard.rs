@@ -87,7 +87,11 @@ pub fn fde_checksum(event: &[u8]) -> Result<Checksum, String> {
 
 /// Verifies the CRC32 trailer of a whole event (header included) read from a file.
 pub fn verify_raw(event: &[u8]) -> Result<(), String> {
-    let Some(cut) = event.len().checked_sub(CRC_LEN).filter(|&c| c >= HEADER_LEN) else {
+    let Some(cut) = event
+        .len()
+        .checked_sub(CRC_LEN)
+        .filter(|&c| c >= HEADER_LEN)
+    else {
         return Err(format!(
             "the event is {} bytes long, too short for a header and a CRC32",
             event.len()
@@ -383,7 +387,9 @@ pub fn contain<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 
 /// [`contain`] for a future: every poll runs inside the boundary (for the live stream,
 /// whose parsing happens while it is polled).
-pub fn contain_poll<F: Future + Unpin>(mut fut: F) -> impl Future<Output = Result<F::Output, String>> {
+pub fn contain_poll<F: Future + Unpin>(
+    mut fut: F,
+) -> impl Future<Output = Result<F::Output, String>> {
     std::future::poll_fn(move |cx| match contain(|| Pin::new(&mut fut).poll(cx)) {
         Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
         Ok(Poll::Pending) => Poll::Pending,
@@ -429,7 +435,9 @@ mod tests {
             let err = verify_raw(&m).unwrap_err();
             assert!(err.contains("checksum mismatch"), "{err}");
         }
-        assert!(verify_raw(&e[..HEADER_LEN + 2]).unwrap_err().contains("too short"));
+        assert!(verify_raw(&e[..HEADER_LEN + 2])
+            .unwrap_err()
+            .contains("too short"));
     }
 
     #[test]
@@ -440,7 +448,10 @@ mod tests {
         let cases: [(&[u8], &str); 6] = [
             (&[1, 1, 9, 2, 1, 0, 0, 1, 2], "exceeds"),
             (&[1, 1, 1, 2, 1, 7, 0, 1], "unknown compression type 7"),
-            (&[9, 0xfe, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0], "past the event"),
+            (
+                &[9, 0xfe, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0],
+                "past the event",
+            ),
             (&[1, 1], "cut off"),
             (&[2, 1, 0, 0], "no payload size"),
             (&[1, 0xfb, 0], "cut off"),

@@ -105,7 +105,11 @@ pub fn mutate(file: &[u8], spans: &[Span], rng: &mut Rng) -> (Vec<u8>, usize) {
         0..=5 => 6 + rng.below(2),
         k => k - 6,
     };
-    let kind = if spans.is_empty() && kind >= 6 { 0 } else { kind };
+    let kind = if spans.is_empty() && kind >= 6 {
+        0
+    } else {
+        kind
+    };
     match kind {
         0 => {
             for _ in 0..1 + rng.below(4) {
