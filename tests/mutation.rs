@@ -444,6 +444,60 @@ fn a_flipped_bit_is_a_checksum_error_naming_file_offset_and_event_type() {
     .unwrap();
 }
 
+/// A rows event whose column bitmap was damaged to name no column (behind a valid CRC32):
+/// its row images take no bytes, and the handler used to emit the same empty row until
+/// memory ran out (found by the mutation test). It is refused, naming the event.
+#[test]
+fn a_row_image_without_columns_is_refused() {
+    let Some(dir) = common::fixtures_dir() else {
+        return;
+    };
+    let mut bytes = std::fs::read(dir.join("binlog-connector-java--mysql-bin.checksum-crc32"))
+        .expect("fixture is readable");
+    let spans = mutate::events(&bytes);
+    let ev = *spans
+        .iter()
+        .rev()
+        .find(|s| bytes[s.start + 4] == 30)
+        .expect("a WRITE_ROWS event");
+    // Body: table id (6), flags (2), extra data (its length counts itself), column count
+    // (length-encoded, < 251 here), then the column bitmap.
+    let extra = ev.start + 19 + 8;
+    let extra_len = u16::from_le_bytes([bytes[extra], bytes[extra + 1]]) as usize;
+    let count_at = extra + extra_len;
+    let columns = bytes[count_at] as usize;
+    assert!(columns > 0 && columns < 251);
+    for b in &mut bytes[count_at + 1..count_at + 1 + columns.div_ceil(8)] {
+        *b = 0;
+    }
+    mutate::fix_crc(&mut bytes, ev);
+    let work = tempfile::tempdir().unwrap();
+    let path = work.path().join("no-columns.bin");
+    std::fs::write(&path, &bytes).unwrap();
+    let mut changes = 0usize;
+    let err = lenient(&path, &mut |ev| {
+        changes += usize::from(matches!(ev, SourceEvent::Change(_)));
+    })
+    .expect_err("the event is refused");
+    match &err {
+        Error::Corrupt {
+            offset,
+            event_type,
+            reason,
+            ..
+        } => {
+            assert_eq!(*offset, ev.start as u64);
+            assert_eq!(event_type, "WRITE_ROWS_EVENT (type 30)");
+            assert!(reason.contains("no column in its images"), "{reason}");
+        }
+        other => panic!("expected a corrupt-event error, got {other}"),
+    }
+    assert!(
+        changes < 10_000,
+        "{changes} changes: the empty row repeated"
+    );
+}
+
 /// A PREVIOUS_GTIDS interval of five million transactions (the executed set of a busy
 /// server) is kept whole, not cut at a million.
 #[test]

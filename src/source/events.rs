@@ -240,8 +240,7 @@ impl EventHandler {
         if let Some(handled) = self.handle_mariadb_event(event, ty) {
             return handled;
         }
-        crate::source::guard::validate_body(ty, event.data())
-            .map_err(|r| self.corrupt_error(event, r))?;
+        crate::source::guard::validate_event(event).map_err(|r| self.corrupt_error(event, r))?;
         let data = event
             .read_data()
             .map_err(|e| self.corrupt_error(event, format!("malformed event: {e}")))?;

@@ -59,6 +59,10 @@ pub fn payload_limit(declared: u64) -> u64 {
 const FORMAT_DESCRIPTION: u8 = EventType::FORMAT_DESCRIPTION_EVENT as u8;
 const TRANSACTION_PAYLOAD: u8 = EventType::TRANSACTION_PAYLOAD_EVENT as u8;
 const PREVIOUS_GTIDS: u8 = EventType::PREVIOUS_GTIDS_EVENT as u8;
+const TABLE_MAP: u8 = EventType::TABLE_MAP_EVENT as u8;
+/// Optional metadata fields of a TABLE_MAP that list ENUM and SET labels.
+const OPT_SET_STR_VALUE: u8 = 5;
+const OPT_ENUM_STR_VALUE: u8 = 6;
 /// LOG_EVENT_BINLOG_IN_USE_F: set in the FDE of an open file, cleared when it is closed;
 /// the checksum is computed without it.
 const FLAG_IN_USE: u8 = 0x01;
@@ -179,6 +183,80 @@ pub fn validate_body(ty: u8, body: &[u8]) -> Result<(), String> {
         PREVIOUS_GTIDS => validate_previous_gtids(body),
         _ => Ok(()),
     }
+}
+
+/// [`validate_body`] plus what needs the event's format description: the optional
+/// metadata of a TABLE_MAP (where the table id's width comes from the format description).
+pub fn validate_event(event: &Event) -> Result<(), String> {
+    let ty = event.header().event_type_raw();
+    validate_body(ty, event.data())?;
+    if ty == TABLE_MAP {
+        let post_header = event
+            .fde()
+            .get_event_type_header_length(EventType::TABLE_MAP_EVENT);
+        validate_table_map(event.data(), post_header)?;
+    }
+    Ok(())
+}
+
+/// TABLE_MAP: its optional metadata lists ENUM and SET labels as a count and then the
+/// labels; the parser reserves memory for the count before reading them, so each count
+/// must fit in the bytes of its field. The walk to the optional metadata mirrors the
+/// parser's; where the walk itself fails, the parser reports that failure.
+fn validate_table_map(body: &[u8], post_header: u8) -> Result<(), String> {
+    let Some(mut optional) = optional_metadata(body, post_header) else {
+        return Ok(());
+    };
+    while !optional.is_empty() {
+        let (Some(ty), Some(len)) = (optional.checked_eat_u8(), lenenc(&mut optional.0)) else {
+            return Ok(());
+        };
+        let Some(value) = optional.checked_eat(usize::try_from(len).unwrap_or(usize::MAX)) else {
+            return Ok(());
+        };
+        if ty == OPT_SET_STR_VALUE || ty == OPT_ENUM_STR_VALUE {
+            check_label_counts(value)?;
+        }
+    }
+    Ok(())
+}
+
+/// The optional metadata of a TABLE_MAP body: after the table id and flags, the schema and
+/// table names, the column count, types and metadata, and the NULL bitmap.
+fn optional_metadata(body: &[u8], post_header: u8) -> Option<ParseBuf<'_>> {
+    let mut b = ParseBuf(body);
+    b.checked_eat(if post_header == 6 { 4 + 2 } else { 6 + 2 })?;
+    for _ in 0..2 {
+        let len = b.checked_eat_u8()? as usize;
+        b.checked_eat(len + 1)?;
+    }
+    let n = usize::try_from(b.checked_eat_lenenc_int()?).ok()?;
+    b.checked_eat(n)?;
+    b.checked_eat_lenenc_str()?;
+    b.checked_eat(n.div_ceil(8))?;
+    Some(b)
+}
+
+/// One ENUM/SET label field: per column, a count and that many length-prefixed labels.
+fn check_label_counts(value: &[u8]) -> Result<(), String> {
+    let mut v = ParseBuf(value);
+    while !v.is_empty() {
+        let count = v
+            .checked_eat_lenenc_int()
+            .ok_or("its ENUM/SET labels are cut off")?;
+        if count > v.len() as u64 {
+            return Err(format!(
+                "its optional metadata declares {count} ENUM/SET labels for a column, more \
+                 than the {} bytes left can hold",
+                v.len()
+            ));
+        }
+        for _ in 0..count {
+            v.checked_eat_lenenc_str()
+                .ok_or("its ENUM/SET labels are cut off")?;
+        }
+    }
+    Ok(())
 }
 
 /// PREVIOUS_GTIDS: a count of source ids, then per id its UUID, its tag (tagged format),
@@ -495,6 +573,31 @@ mod tests {
         assert!(err.contains("GTID intervals"), "{err}");
         assert!(validate_previous_gtids(&untagged[..30]).is_err());
         assert!(validate_previous_gtids(&tagged[..tagged.len() - 1]).is_err());
+    }
+
+    /// A TABLE_MAP of one column with optional metadata `optional`.
+    fn table_map_body(optional: &[u8]) -> Vec<u8> {
+        let mut b = vec![1, 0, 0, 0, 0, 0, 0, 0, 1, b'd', 0, 1, b't', 0];
+        b.extend_from_slice(&[1, 0xfe, 2, 0xf8, 1, 0]); // 1 column: SET, metadata, NULLs
+        b.extend_from_slice(optional);
+        b
+    }
+
+    #[test]
+    fn table_map_label_counts_must_fit_the_field() {
+        // SET_STR_VALUE: one column with one label "ab".
+        validate_table_map(&table_map_body(&[5, 4, 1, 2, b'a', b'b']), 8).unwrap();
+        // A count of 2^56 labels in a 10-byte field (found by the row_decoder fuzz target:
+        // the parser reserved memory for it and aborted).
+        let huge = [5, 10, 0xfe, 0, 0, 0, 0, 0, 0, 0, 1, 0];
+        let err = validate_table_map(&table_map_body(&huge), 8).unwrap_err();
+        assert!(err.contains("ENUM/SET labels"), "{err}");
+        let mut huge_enum = huge;
+        huge_enum[0] = 6;
+        assert!(validate_table_map(&table_map_body(&huge_enum), 8).is_err());
+        // Cut-off labels are refused; a body that does not walk is left to the parser.
+        assert!(validate_table_map(&table_map_body(&[5, 3, 2, 1, b'a']), 8).is_err());
+        validate_table_map(&[1, 2, 3], 8).unwrap();
     }
 
     #[test]
