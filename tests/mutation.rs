@@ -630,3 +630,45 @@ async fn live_stream_refuses_an_event_with_a_bad_checksum() {
         "only the row before the damage went out"
     );
 }
+
+/// A binary JSON value nested thousands of levels deep in 64 KiB (small arrays of one
+/// element each) used to overflow the decoding thread's stack and abort the process; it is
+/// an error now (MySQL itself refuses documents deeper than 100 levels).
+#[test]
+fn deeply_nested_binary_json_is_an_error_not_a_stack_overflow() {
+    // From the innermost empty array outwards: count (u16), size (u16), then one entry
+    // (type 0x02 = small array, offset u16) pointing right after the header.
+    let mut body: Vec<u8> = vec![0, 0, 4, 0];
+    while 4 + 3 + body.len() <= 0xffff {
+        let size = (4 + 3 + body.len()) as u16;
+        let mut outer = vec![1, 0];
+        outer.extend_from_slice(&size.to_le_bytes());
+        outer.extend_from_slice(&[0x02, 7, 0]);
+        outer.extend_from_slice(&body);
+        body = outer;
+    }
+    let mut doc = vec![0x02];
+    doc.extend_from_slice(&body);
+    let result = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || rowtide::decode::json::jsonb_to_text(&doc))
+        .unwrap()
+        .join()
+        .expect("no panic");
+    let err = result.expect_err("the document is refused");
+    assert!(err.contains("nests deeper"), "{err}");
+    // A document at MySQL's own limit still decodes.
+    let mut body: Vec<u8> = vec![0, 0, 4, 0];
+    for _ in 0..99 {
+        let size = (4 + 3 + body.len()) as u16;
+        let mut outer = vec![1, 0];
+        outer.extend_from_slice(&size.to_le_bytes());
+        outer.extend_from_slice(&[0x02, 7, 0]);
+        outer.extend_from_slice(&body);
+        body = outer;
+    }
+    let mut doc = vec![0x02];
+    doc.extend_from_slice(&body);
+    let text = rowtide::decode::json::jsonb_to_text(&doc).unwrap();
+    assert_eq!(text, format!("{}{}", "[".repeat(100), "]".repeat(100)));
+}
