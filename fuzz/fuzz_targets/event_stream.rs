@@ -32,7 +32,14 @@ fuzz_target!(|data: &[u8]| {
         catalog: None,
     };
     let input = Box::new(std::io::Cursor::new(bytes));
-    let result = replay_stream("fuzz-input", "fuzz-bin.000001", input, Filter::all(), options, &mut |_| Ok(()));
+    let result = replay_stream(
+        "fuzz-input",
+        "fuzz-bin.000001",
+        input,
+        Filter::all(),
+        options,
+        &mut |_| Ok(()),
+    );
     if let Err(Error::Corrupt { reason, .. }) = &result {
         if reason.starts_with(PANIC_PREFIX)
             && std::env::var_os("ROWTIDE_FUZZ_ALLOW_CONTAINED").is_none()
@@ -48,7 +55,8 @@ fn fix_checksums(file: &mut [u8]) {
     let mut at = 4;
     let mut crc32 = false;
     while at + 19 <= file.len() {
-        let len = u32::from_le_bytes([file[at + 9], file[at + 10], file[at + 11], file[at + 12]]) as usize;
+        let len = u32::from_le_bytes([file[at + 9], file[at + 10], file[at + 11], file[at + 12]])
+            as usize;
         if len < 23 || at + len > file.len() {
             return;
         }

@@ -65,7 +65,10 @@ fuzz_target!(|data: &[u8]| {
     let mut cur = Cursor::new(rows);
     while !cur.is_empty() {
         let at = cur.pos;
-        if decoder.decode_row(&mut cur, Bitmap::new(&present), None, None).is_err() {
+        if decoder
+            .decode_row(&mut cur, Bitmap::new(&present), None, None)
+            .is_err()
+        {
             break;
         }
         if cur.pos == at {
