@@ -332,6 +332,10 @@ fn validate_transaction_payload(body: &[u8]) -> Result<(), String> {
         if field == 0 {
             break;
         }
+        if field > u64::from(u8::MAX) {
+            // The parser unwraps a conversion of the field type to a byte.
+            return Err(format!("its header has a field of unknown type {field}"));
+        }
         let len = lenenc(&mut rest).ok_or("its header is cut off or malformed")?;
         match field {
             1..=3 => {
@@ -529,7 +533,7 @@ mod tests {
         // size 3, compression NONE, uncompressed size 3, end, payload.
         let good = [1, 1, 3, 2, 3, 0xfc, 0xff, 0, 3, 1, 3, 0, b'a', b'b', b'c'];
         validate_transaction_payload(&good[..]).unwrap();
-        let cases: [(&[u8], &str); 6] = [
+        let cases: [(&[u8], &str); 7] = [
             (&[1, 1, 9, 2, 1, 0, 0, 1, 2], "exceeds"),
             (&[1, 1, 1, 2, 1, 7, 0, 1], "unknown compression type 7"),
             (
@@ -539,6 +543,8 @@ mod tests {
             (&[1, 1], "cut off"),
             (&[2, 1, 0, 0], "no payload size"),
             (&[1, 0xfb, 0], "cut off"),
+            // Found by the event_stream fuzz target: the parser unwrapped this one.
+            (&[0xfc, 0x00, 0x01, 1, 0, 0], "unknown type 256"),
         ];
         for (body, want) in cases {
             let err = validate_transaction_payload(body).unwrap_err();
