@@ -64,6 +64,19 @@ pub enum Error {
         reason: String,
     },
 
+    /// A binlog event failed an integrity check: its CRC32 does not match its bytes, a length
+    /// in it contradicts the bytes present, or the event parser rejected it. The input is
+    /// damaged (definite: reading it again gives the same bytes). `file` and `offset` name
+    /// where the event starts (for an event inside a compressed transaction: where that
+    /// transaction starts).
+    #[error("corrupt binlog event {event_type} in {file} at byte offset {offset}: {reason}")]
+    Corrupt {
+        file: String,
+        offset: u64,
+        event_type: String,
+        reason: String,
+    },
+
     /// The requested position is no longer (or not yet) on the server.
     #[error(
         "the binlog position {wanted} is not available on the source: {server_message}. \

@@ -24,11 +24,21 @@ pub fn jsonb_to_text(bytes: &[u8]) -> Result<String, String> {
         .parse(())
         .map_err(|e| format!("binary JSON: {e}"))?;
     let mut out = String::with_capacity(bytes.len() + 16);
-    write_value(&value, &mut out)?;
+    write_value(&value, &mut out, 0)?;
     Ok(out)
 }
 
-fn write_value(v: &jsonb::Value<'_>, out: &mut String) -> Result<(), String> {
+/// How deep a binary JSON document may nest. MySQL refuses documents deeper than 100; a
+/// damaged one could nest thousands of levels in a few kilobytes and overflow the stack
+/// of this recursion.
+const MAX_DEPTH: usize = 1000;
+
+fn write_value(v: &jsonb::Value<'_>, out: &mut String, depth: usize) -> Result<(), String> {
+    if depth > MAX_DEPTH {
+        return Err(format!(
+            "binary JSON nests deeper than {MAX_DEPTH} levels (MySQL allows 100): damaged"
+        ));
+    }
     use jsonb::Value as V;
     match v {
         V::Null => out.push_str("null"),
@@ -47,7 +57,11 @@ fn write_value(v: &jsonb::Value<'_>, out: &mut String) -> Result<(), String> {
                 if i > 0 {
                     out.push(',');
                 }
-                write_value(&e.map_err(|e| format!("binary JSON array: {e}"))?, out)?;
+                write_value(
+                    &e.map_err(|e| format!("binary JSON array: {e}"))?,
+                    out,
+                    depth + 1,
+                )?;
             }
             out.push(']');
         }
@@ -57,7 +71,11 @@ fn write_value(v: &jsonb::Value<'_>, out: &mut String) -> Result<(), String> {
                 if i > 0 {
                     out.push(',');
                 }
-                write_value(&e.map_err(|e| format!("binary JSON array: {e}"))?, out)?;
+                write_value(
+                    &e.map_err(|e| format!("binary JSON array: {e}"))?,
+                    out,
+                    depth + 1,
+                )?;
             }
             out.push(']');
         }
@@ -70,7 +88,7 @@ fn write_value(v: &jsonb::Value<'_>, out: &mut String) -> Result<(), String> {
                 }
                 write_str(&k.value(), out);
                 out.push(':');
-                write_value(&v, out)?;
+                write_value(&v, out, depth + 1)?;
             }
             out.push('}');
         }
@@ -83,7 +101,7 @@ fn write_value(v: &jsonb::Value<'_>, out: &mut String) -> Result<(), String> {
                 }
                 write_str(&k.value(), out);
                 out.push(':');
-                write_value(&v, out)?;
+                write_value(&v, out, depth + 1)?;
             }
             out.push('}');
         }
@@ -207,7 +225,7 @@ pub fn apply_diffs(before: &str, diffs_bytes: &[u8]) -> Result<String, String> {
         let value = match diff.value() {
             Some(v) => {
                 let mut s = String::new();
-                write_value(v, &mut s)?;
+                write_value(v, &mut s, 0)?;
                 Some(serde_json::from_str::<serde_json::Value>(&s).map_err(|e| e.to_string())?)
             }
             None => None,

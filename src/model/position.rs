@@ -89,6 +89,20 @@ impl MysqlGtidSet {
         add_interval(ivs, gno, gno);
     }
 
+    /// Adds the transactions `uuid[:tag]:start-end` (inclusive; nothing when `end < start`).
+    pub fn add_range(&mut self, uuid: &str, tag: &str, start: u64, end: u64) {
+        if end < start {
+            return;
+        }
+        let ivs = self
+            .sets
+            .entry(uuid.to_ascii_lowercase())
+            .or_default()
+            .entry(tag.to_ascii_lowercase())
+            .or_default();
+        add_interval(ivs, start, end);
+    }
+
     /// True when the transaction is already in the set.
     pub fn contains(&self, uuid: &str, tag: &str, gno: u64) -> bool {
         self.sets

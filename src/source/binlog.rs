@@ -2,6 +2,12 @@
 //! from a `file:pos` or a GTID set, and reconnects with backoff from the last position when
 //! the connection breaks (heartbeats and a read timeout detect a dead one).
 //!
+//! Every event passes [`guard`]: its CRC32 is verified when the format description announces
+//! one (mysql_async asks the server for checksums, and mysql_common keeps them without
+//! checking), and the parsing inside the stream and the handler run inside the panic
+//! boundary; a damaged event stops the stream with a definite error naming file, position
+//! and event type.
+//!
 //! Invariant: after a reconnect the stream resumes at the start of the transaction it was
 //! in and skips the rows it already emitted, so nothing is lost or repeated.
 
@@ -22,6 +28,7 @@ use crate::model::Flavor;
 use crate::model::{Filter, GtidSet, SourceEvent, SourceOffset};
 use crate::mysql;
 use crate::source::events::{DdlState, EventHandler, HandlerOptions};
+use crate::source::guard;
 
 const ROTATE_EVENT: u8 = mysql_common::binlog::consts::EventType::ROTATE_EVENT as u8;
 
@@ -95,6 +102,21 @@ pub async fn stream(
     }
 }
 
+/// A damaged event from the server (a checksum mismatch, or one the parser failed on):
+/// definite, since reading it again gives the same bytes.
+fn damaged(handler: &EventHandler, pos: u64, event_type: String, reason: String) -> Error {
+    Error::Corrupt {
+        file: handler.file().to_string(),
+        offset: pos,
+        event_type,
+        reason: format!(
+            "{reason}. The source's binlog is damaged here (check it with `mysqlbinlog \
+             --verify-binlog-checksum`); to go on, re-snapshot or move past it with \
+             `rowtide offsets set --position FILE:POS` (its changes are lost)"
+        ),
+    }
+}
+
 /// Error 1236, completed with the binlogs the server still has.
 async fn not_available(cfg: &SourceConfig, wanted: String, server_message: String) -> Error {
     let available = match mysql::connect(cfg).await {
@@ -136,12 +158,25 @@ impl Reader<'_> {
         let read_timeout = Duration::from_millis(self.cfg.read_timeout_ms);
         let mut out = Vec::with_capacity(64);
         loop {
+            // The stream parses each event while it is polled: inside the panic boundary.
             let next = tokio::select! {
                 biased;
                 _ = self.shutdown.cancelled() => return Ok(()),
-                r = tokio::time::timeout(read_timeout, stream.next()) => r,
+                r = tokio::time::timeout(read_timeout, guard::contain_poll(stream.next())) => r,
             };
             let event = match next {
+                Ok(Err(panic)) => {
+                    return Err(damaged(
+                        handler,
+                        *next_pos,
+                        "(type unknown: the parser failed while reading it)".into(),
+                        panic,
+                    ))
+                }
+                Ok(Ok(next)) => Ok(next),
+                Err(timeout) => Err(timeout),
+            };
+            let event = match event {
                 Err(_) => {
                     return Err(Error::SourceTransient(format!(
                         "no event or heartbeat for {} ms",
@@ -158,7 +193,12 @@ impl Reader<'_> {
             };
             backoff.reset();
             let header = event.header();
-            handler.handle(&event, &mut out)?;
+            let ty = guard::event_type_name(header.event_type_raw());
+            if let Err(reason) = guard::verify_event(&event) {
+                return Err(damaged(handler, *next_pos, ty, reason));
+            }
+            guard::contain(|| handler.handle(&event, &mut out))
+                .unwrap_or_else(|panic| Err(damaged(handler, *next_pos, ty, panic)))?;
             crate::source::reread::serve(self.cfg, handler, &event, &mut out).await?;
             if header.event_type_raw() == ROTATE_EVENT {
                 // A ROTATE's log_pos is in the file it leaves; the stream continues at the

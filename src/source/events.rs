@@ -205,6 +205,17 @@ impl EventHandler {
         }
     }
 
+    /// An error about a damaged `event` (it does not parse), naming its file, position
+    /// and type.
+    pub(crate) fn corrupt_error(&self, event: &Event, reason: impl Into<String>) -> Error {
+        Error::Corrupt {
+            file: self.file.to_string(),
+            offset: self.here(event),
+            event_type: crate::source::guard::event_type_name(event.header().event_type_raw()),
+            reason: reason.into(),
+        }
+    }
+
     /// Where the row `row` of `event` stands, within the open transaction if there is one.
     fn position_for(&self, event: &Event, row: u32) -> Position {
         let pos = self.here(event);
@@ -243,9 +254,10 @@ impl EventHandler {
         if let Some(handled) = self.handle_mariadb_event(event, ty, out) {
             return handled;
         }
+        crate::source::guard::validate_event(event).map_err(|r| self.corrupt_error(event, r))?;
         let data = event
             .read_data()
-            .map_err(|e| self.event_error(event, format!("malformed event (type {ty}): {e}")))?;
+            .map_err(|e| self.corrupt_error(event, format!("malformed event: {e}")))?;
         let Some(data) = data else {
             return Ok(()); // unknown event types are ignorable by the protocol's rules
         };
@@ -306,10 +318,7 @@ impl EventHandler {
                 self.open_txn(event, None, None, false);
                 Ok(())
             }
-            EventData::PreviousGtidsEvent(p) => {
-                self.handle_previous_gtids(&p);
-                Ok(())
-            }
+            EventData::PreviousGtidsEvent(p) => self.handle_previous_gtids(event, &p),
             EventData::QueryEvent(q) => {
                 let sql = q.query();
                 let schema = q.schema().into_owned();
@@ -354,25 +363,42 @@ impl EventHandler {
         )
     }
 
-    /// TRANSACTION_PAYLOAD: decompressed once to check it is whole (a silently empty
-    /// payload would drop a transaction).
+    /// TRANSACTION_PAYLOAD: decompressed once (as a stream into nothing, at most one byte
+    /// past its declared size) to check it is whole: a silently empty payload would drop a
+    /// transaction, and a damaged size would mislead the reader of its events.
     fn handle_transaction_payload(
         &self,
         event: &Event,
         tpe: &TransactionPayloadEvent<'_>,
     ) -> Result<()> {
         let declared = tpe.uncompressed_size();
-        let got = tpe.decompressed().and_then(|mut r| {
-            let mut buf = Vec::new();
-            std::io::Read::read_to_end(&mut r, &mut buf).map(|_| buf.len() as u64)
+        let limit = crate::source::guard::payload_limit(declared);
+        let got = tpe.decompressed().and_then(|r| {
+            std::io::copy(
+                &mut std::io::Read::take(r, limit.saturating_add(1)),
+                &mut std::io::sink(),
+            )
         });
         match got {
-            Ok(n) if declared == 0 || n == declared => Ok(()),
-            Ok(n) => Err(self.event_error(
+            Ok(n) if n <= limit && (declared == 0 || n == declared) => Ok(()),
+            Ok(_) if declared == 0 => Err(self.corrupt_error(
                 event,
-                format!("compressed transaction declares {declared} bytes but holds {n}"),
+                format!(
+                    "compressed transaction declares no size and holds more than {limit} bytes"
+                ),
             )),
-            Err(e) => Err(self.event_error(
+            Ok(n) => Err(self.corrupt_error(
+                event,
+                format!(
+                    "compressed transaction declares {declared} bytes but holds {}",
+                    if n > limit {
+                        "more".to_string()
+                    } else {
+                        n.to_string()
+                    }
+                ),
+            )),
+            Err(e) => Err(self.corrupt_error(
                 event,
                 format!("compressed transaction cannot be decompressed: {e}"),
             )),

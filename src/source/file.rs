@@ -1,6 +1,11 @@
 //! Recorded binlog files: the same event handler as the live stream, fed from a file
 //! (plain or gzip). Each event is read whole before it is parsed, so a truncated file is a
-//! clear error with the byte offset — never a panic.
+//! clear error with the byte offset — never a panic. Every event passes [`guard`] before the
+//! parser sees it: its size field is checked against the bytes actually present (memory
+//! grows only with bytes read, never with a size field), its CRC32 is verified when the
+//! format description announces one, and the parser runs inside the panic boundary. The
+//! events of a compressed transaction are decompressed as a stream, one event at a time,
+//! bounded by the transaction's declared uncompressed size.
 //!
 //! Schemas: a file written with `binlog_row_metadata=FULL` describes every table itself.
 //! Otherwise the catalog follows the CREATE/ALTER statements in the file (and whatever the
@@ -16,16 +21,18 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use mysql_common::binlog::consts::{BinlogVersion, EventType};
-use mysql_common::binlog::events::TransactionPayloadEvent;
+use mysql_common::binlog::events::{Event, TransactionPayloadEvent};
 use mysql_common::binlog::EventStreamReader;
 
 use crate::error::{Error, Result};
 use crate::model::{BinlogPosition, Filter, Flavor, SourceEvent, SourceOffset};
 use crate::source::events::{EventHandler, HandlerOptions};
+use crate::source::guard::{self, Checksum, CRC_LEN, HEADER_LEN, MAX_EVENT_SIZE};
 
 const MAGIC: [u8; 4] = [0xfe, b'b', b'i', b'n'];
-const HEADER_LEN: usize = 19;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const FORMAT_DESCRIPTION: u8 = EventType::FORMAT_DESCRIPTION_EVENT as u8;
+const TRANSACTION_PAYLOAD: u8 = EventType::TRANSACTION_PAYLOAD_EVENT as u8;
 
 /// How a recorded file is replayed; the default is the live stream's strictness.
 #[derive(Debug, Clone, Default)]
@@ -101,26 +108,26 @@ pub fn replay_file_with(
     emit: &mut dyn FnMut(SourceEvent) -> Result<()>,
 ) -> Result<EventHandler> {
     let name = path.display().to_string();
-    let mut input = open(path)?;
-    let file_err = |offset: u64, reason: String| Error::File {
-        file: name.clone(),
-        offset,
-        reason,
-    };
-    let mut magic = [0u8; 4];
-    read_full(&mut input, &mut magic).map_err(|e| file_err(0, e))?;
-    if magic != MAGIC {
-        return Err(file_err(
-            0,
-            format!("not a binlog file (magic bytes {magic:02x?}, expected fe 62 69 6e)"),
-        ));
-    }
+    let input = open(path)?;
     let base = path
         .file_name()
         .map(|f| f.to_string_lossy().trim_end_matches(".gz").to_string())
         .unwrap_or_default();
+    replay_stream(&name, &base, input, filter, options, emit)
+}
+
+/// [`replay_file_with`] on bytes from anywhere (`name` for errors, `base` as the binlog
+/// file name in positions): the path `replay` takes, also for the fuzz targets.
+pub fn replay_stream(
+    name: &str,
+    base: &str,
+    input: Box<dyn Read>,
+    filter: Filter,
+    options: ReplayOptions,
+    emit: &mut dyn FnMut(SourceEvent) -> Result<()>,
+) -> Result<EventHandler> {
     let start = SourceOffset {
-        binlog: BinlogPosition::new(base, 4),
+        binlog: BinlogPosition::new(base.to_string(), 4),
         gtid_set: None,
         skip_rows: 0,
     };
@@ -132,101 +139,299 @@ pub fn replay_file_with(
         flavor: None,
         ddl: crate::source::events::DdlState::replay(options.ddl_skip),
     };
-    let mut handler = EventHandler::new(filter, &start, handler_options);
-    let mut esr = EventStreamReader::new(BinlogVersion::Version4);
-    let mut offset: u64 = 4;
-    let mut buf = Vec::with_capacity(64 * 1024);
-    let mut out = Vec::new();
-    loop {
-        buf.clear();
-        buf.resize(HEADER_LEN, 0);
-        match read_full(&mut input, &mut buf[..HEADER_LEN]) {
-            Ok(()) => {}
-            Err(e) if e == "eof" => break,
-            Err(_) => {
-                return Err(file_err(
-                    offset,
-                    "the file ends inside an event header".into(),
-                ));
-            }
+    let mut reader = Reader {
+        name: name.to_string(),
+        input,
+        offset: 0,
+        esr: EventStreamReader::new(BinlogVersion::Version4),
+        checksum: Checksum::None,
+        handler: EventHandler::new(filter, &start, handler_options),
+        out: Vec::new(),
+    };
+    let mut magic = [0u8; 4];
+    match read_full(&mut reader.input, &mut magic) {
+        Ok(()) if magic == MAGIC => {}
+        Ok(()) => {
+            return Err(reader.file_err(format!(
+                "not a binlog file (magic bytes {magic:02x?}, expected fe 62 69 6e)"
+            )))
         }
-        let size = u32::from_le_bytes([buf[9], buf[10], buf[11], buf[12]]) as usize;
-        if size < HEADER_LEN {
-            return Err(file_err(
-                offset,
-                format!("event size {size} is smaller than a header"),
-            ));
-        }
-        if size > 1 << 30 {
-            return Err(file_err(
-                offset,
-                format!("event size {size} is implausible"),
-            ));
-        }
-        buf.resize(size, 0);
-        read_full(&mut input, &mut buf[HEADER_LEN..]).map_err(|_| {
-            file_err(
-                offset,
-                format!("the file ends inside an event of {size} bytes (truncated file)"),
-            )
-        })?;
-        let event = esr
-            .read(&buf[..])
-            .map_err(|e| file_err(offset, format!("malformed event: {e}")))?
-            .ok_or_else(|| file_err(offset, "empty event".into()))?;
-        handler.handle(&event, &mut out).map_err(|e| match e {
-            Error::Event { reason, .. } => file_err(offset, reason),
-            other => other,
-        })?;
-        for ev in out.drain(..) {
-            emit(ev)?;
-        }
-        if event.header().event_type_raw() == EventType::TRANSACTION_PAYLOAD_EVENT as u8 {
-            let tpe = event
-                .read_event::<TransactionPayloadEvent<'_>>()
-                .map_err(|e| file_err(offset, format!("compressed transaction: {e}")))?;
-            let mut payload = Vec::new();
-            tpe.decompressed()
-                .and_then(|mut r| r.read_to_end(&mut payload))
-                .map_err(|e| file_err(offset, format!("compressed transaction: {e}")))?;
-            let mut inner = &payload[..];
-            while !inner.is_empty() {
-                let ev = esr.read_decompressed(&mut inner).map_err(|e| {
-                    file_err(
-                        offset,
-                        format!("event inside a compressed transaction: {e}"),
-                    )
-                })?;
-                let Some(ev) = ev else { break };
-                handler.handle(&ev, &mut out).map_err(|e| match e {
-                    Error::Event { reason, .. } => file_err(offset, reason),
-                    other => other,
-                })?;
-                for e in out.drain(..) {
-                    emit(e)?;
-                }
-            }
-        }
-        offset += size as u64;
+        Err(e) => return Err(reader.file_err(format!("not a binlog file: {e}"))),
     }
-    Ok(handler)
+    reader.offset = 4;
+    let mut buf = Vec::with_capacity(64 * 1024);
+    while reader.next_event(&mut buf)? {
+        let ty = buf[4];
+        guard::contain(|| reader.process(&buf, emit))
+            .unwrap_or_else(|panic| Err(reader.corrupt(ty, panic)))?;
+        reader.offset += buf.len() as u64;
+    }
+    Ok(reader.handler)
 }
 
-/// Fills `buf`; `Err("eof")` when nothing at all could be read, another message otherwise.
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::result::Result<(), String> {
+/// The state of one file being read.
+struct Reader {
+    /// The file, for errors.
+    name: String,
+    input: Box<dyn Read>,
+    /// Where the current event starts.
+    offset: u64,
+    esr: EventStreamReader,
+    /// What the last format description announced.
+    checksum: Checksum,
+    handler: EventHandler,
+    out: Vec<SourceEvent>,
+}
+
+impl Reader {
+    fn file_err(&self, reason: impl Into<String>) -> Error {
+        Error::File {
+            file: self.name.clone(),
+            offset: self.offset,
+            reason: reason.into(),
+        }
+    }
+
+    fn corrupt(&self, ty: u8, reason: impl Into<String>) -> Error {
+        Error::Corrupt {
+            file: self.name.clone(),
+            offset: self.offset,
+            event_type: guard::event_type_name(ty),
+            reason: reason.into(),
+        }
+    }
+
+    /// An error of the handler, placed at this file and offset.
+    fn place(&self, e: Error) -> Error {
+        match e {
+            Error::Event { reason, .. } => self.file_err(reason),
+            Error::Corrupt {
+                event_type, reason, ..
+            } => Error::Corrupt {
+                file: self.name.clone(),
+                offset: self.offset,
+                event_type,
+                reason,
+            },
+            other => other,
+        }
+    }
+
+    /// Reads the next whole event into `buf` with its size and checksum verified; `false`
+    /// at the end of the file.
+    fn next_event(&mut self, buf: &mut Vec<u8>) -> Result<bool> {
+        buf.clear();
+        buf.resize(HEADER_LEN, 0);
+        match read_full(&mut self.input, buf) {
+            Ok(()) => {}
+            Err(ReadError::Eof) => return Ok(false),
+            Err(ReadError::Short) => {
+                return Err(self.file_err("the file ends inside an event header"))
+            }
+            Err(e) => return Err(self.file_err(e.to_string())),
+        }
+        let ty = buf[4];
+        let size = u32::from_le_bytes([buf[9], buf[10], buf[11], buf[12]]) as usize;
+        check_size(size, ty, self.checksum, usize::MAX).map_err(|r| self.corrupt(ty, r))?;
+        let body = (size - HEADER_LEN) as u64;
+        let got = (&mut self.input)
+            .take(body)
+            .read_to_end(buf)
+            .map_err(|e| self.file_err(format!("cannot read: {e}")))?;
+        if (got as u64) < body {
+            return Err(self.file_err(format!(
+                "the file ends inside an event of {size} bytes (a truncated file, or a \
+                 damaged size field)"
+            )));
+        }
+        if ty == FORMAT_DESCRIPTION {
+            // It announces the checksums of the events after it, and of itself.
+            self.checksum = guard::fde_checksum(buf).map_err(|r| self.corrupt(ty, r))?;
+        }
+        if self.checksum == Checksum::Crc32 {
+            guard::verify_raw(buf).map_err(|r| self.corrupt(ty, r))?;
+        }
+        guard::validate(buf, self.checksum).map_err(|r| self.corrupt(ty, r))?;
+        Ok(true)
+    }
+
+    /// Parses one verified event and hands it (and, for a compressed transaction, the
+    /// events inside it) to the handler. Runs inside the panic boundary.
+    fn process(
+        &mut self,
+        raw: &[u8],
+        emit: &mut dyn FnMut(SourceEvent) -> Result<()>,
+    ) -> Result<()> {
+        let ty = raw[4];
+        let event = self
+            .esr
+            .read(raw)
+            .map_err(|e| self.corrupt(ty, format!("malformed event: {e}")))?
+            .ok_or_else(|| self.file_err("empty event"))?;
+        self.handle(&event, emit)?;
+        if ty == TRANSACTION_PAYLOAD {
+            self.read_payload(&event, emit)?;
+        }
+        Ok(())
+    }
+
+    fn handle(
+        &mut self,
+        event: &Event,
+        emit: &mut dyn FnMut(SourceEvent) -> Result<()>,
+    ) -> Result<()> {
+        let handled = self.handler.handle(event, &mut self.out);
+        handled.map_err(|e| self.place(e))?;
+        for ev in self.out.drain(..) {
+            emit(ev)?;
+        }
+        Ok(())
+    }
+
+    /// The events inside a compressed transaction, decompressed one at a time: each
+    /// event's size is checked against what remains of the declared uncompressed size
+    /// before its bytes are read, and the total must match the declaration.
+    fn read_payload(
+        &mut self,
+        event: &Event,
+        emit: &mut dyn FnMut(SourceEvent) -> Result<()>,
+    ) -> Result<()> {
+        let (name, offset) = (self.name.clone(), self.offset);
+        let bad = move |reason: String| Error::Corrupt {
+            file: name.clone(),
+            offset,
+            event_type: guard::event_type_name(TRANSACTION_PAYLOAD),
+            reason,
+        };
+        let tpe = event
+            .read_event::<TransactionPayloadEvent<'_>>()
+            .map_err(|e| bad(format!("malformed compressed transaction: {e}")))?;
+        let declared = tpe.uncompressed_size();
+        let limit = guard::payload_limit(declared);
+        let reader = tpe
+            .decompressed()
+            .map_err(|e| bad(format!("compressed transaction: {e}")))?;
+        let mut payload = reader.take(limit.saturating_add(1));
+        let mut total: u64 = 0;
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            buf.resize(HEADER_LEN, 0);
+            match read_full(&mut payload, &mut buf) {
+                Ok(()) => {}
+                Err(ReadError::Eof) => break,
+                Err(e) => return Err(bad(format!("compressed transaction: {e}"))),
+            }
+            let ty = buf[4];
+            let size = u32::from_le_bytes([buf[9], buf[10], buf[11], buf[12]]) as usize;
+            let left = usize::try_from(limit - total.min(limit)).unwrap_or(usize::MAX);
+            check_size(size, ty, Checksum::None, left).map_err(|r| {
+                bad(format!(
+                    "event {} at byte {total} of the decompressed transaction: {r}",
+                    guard::event_type_name(ty)
+                ))
+            })?;
+            let body = (size - HEADER_LEN) as u64;
+            let got = (&mut payload)
+                .take(body)
+                .read_to_end(&mut buf)
+                .map_err(|e| bad(format!("compressed transaction: {e}")))?;
+            if (got as u64) < body {
+                return Err(bad(format!(
+                    "the decompressed transaction ends inside an event of {size} bytes"
+                )));
+            }
+            total += size as u64;
+            guard::validate(&buf, Checksum::None).map_err(|r| {
+                bad(format!(
+                    "event {} inside it: {r}",
+                    guard::event_type_name(ty)
+                ))
+            })?;
+            let inner = self.esr.read_decompressed(&buf[..]).map_err(|e| {
+                bad(format!(
+                    "event {} inside it: {e}",
+                    guard::event_type_name(ty)
+                ))
+            })?;
+            let Some(inner) = inner else { break };
+            self.handle(&inner, emit)?;
+        }
+        if declared != 0 && total != declared {
+            return Err(bad(format!(
+                "the compressed transaction declares {declared} bytes but holds {total}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Checks an event's size field before any byte of its body is read: at least a header
+/// (and a checksum), at most [`MAX_EVENT_SIZE`] and `left`.
+fn check_size(
+    size: usize,
+    ty: u8,
+    checksum: Checksum,
+    left: usize,
+) -> std::result::Result<(), String> {
+    let min = HEADER_LEN
+        + match checksum {
+            Checksum::Crc32 if ty != FORMAT_DESCRIPTION => CRC_LEN,
+            _ => 0,
+        };
+    if size < min {
+        return Err(format!(
+            "its size field says {size} bytes, less than the {min} of its header{}",
+            if min > HEADER_LEN {
+                " and checksum"
+            } else {
+                ""
+            }
+        ));
+    }
+    if size > MAX_EVENT_SIZE {
+        return Err(format!(
+            "its size field says {size} bytes, more than any server writes ({MAX_EVENT_SIZE})"
+        ));
+    }
+    if size > left {
+        return Err(format!(
+            "its size field says {size} bytes, but only {left} remain"
+        ));
+    }
+    Ok(())
+}
+
+/// Why `read_full` could not fill its buffer.
+#[derive(Debug)]
+enum ReadError {
+    /// Nothing at all could be read.
+    Eof,
+    /// Some bytes, then the end.
+    Short,
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Eof => f.write_str("no bytes left"),
+            ReadError::Short => f.write_str("it ends inside an event header"),
+            ReadError::Io(e) => write!(f, "cannot read: {e}"),
+        }
+    }
+}
+
+/// Fills `buf` from `r`.
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::result::Result<(), ReadError> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {
-            Ok(0) => {
-                return Err(if n == 0 {
-                    "eof".into()
-                } else {
-                    "short read".into()
-                });
-            }
+            Ok(0) if n == 0 => return Err(ReadError::Eof),
+            Ok(0) => return Err(ReadError::Short),
             Ok(k) => n += k,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(ReadError::Io(e)),
         }
     }
     Ok(())

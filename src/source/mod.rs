@@ -4,5 +4,6 @@
 pub mod binlog;
 pub(crate) mod events;
 pub mod file;
+pub mod guard;
 pub(crate) mod reread;
 pub mod snapshot;

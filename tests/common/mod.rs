@@ -190,5 +190,6 @@ pub fn fixtures_dir() -> Option<std::path::PathBuf> {
 pub mod connect;
 pub mod kafka;
 pub mod mariadb;
+pub mod mutate;
 pub mod poll;
 pub mod proc;

@@ -173,7 +173,15 @@ impl EventHandler {
         let mut row_idx: u32 = 0;
         while !cur.is_empty() {
             let position = self.position_for(event, row_idx);
+            let at = cur.pos;
             let (before, after) = ctx.decode(&mut cur, &position)?;
+            if cur.pos == at {
+                // Images of no column take no bytes: the same "row" would repeat forever.
+                return Err(self.corrupt_error(
+                    event,
+                    format!("row {row_idx} has no column in its images (damaged column bitmaps)"),
+                ));
+            }
             row_idx += 1;
             self.emit_change(&ctx, before, after, position, out);
         }

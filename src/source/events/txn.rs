@@ -84,22 +84,35 @@ impl EventHandler {
     }
 
     /// MySQL's PREVIOUS_GTIDS event: the executed set, when the start did not give one.
-    pub(super) fn handle_previous_gtids(&mut self, p: &PreviousGtidsEvent<'_>) {
-        if self.executed.is_none() {
-            let mut set = MysqlGtidSet::default();
-            for sid in p.sids() {
-                let uuid = format_uuid(&sid.uuid());
-                let tag = sid.tag().map(|t| t.to_string()).unwrap_or_default();
-                for iv in sid.intervals() {
-                    let (start, end) = (iv.start(), iv.end());
-                    for gno in start..end.min(start.saturating_add(1_000_000)) {
-                        set.add(&uuid, &tag, gno);
-                    }
-                }
-            }
-            self.executed = Some(GtidSet::Mysql(set));
-            self.executed_arc = self.executed.clone().map(Arc::new);
+    /// Each interval is added whole (`start..end`, end exclusive on the wire), however many
+    /// transactions it spans; an interval that starts at 0 or ends before it starts is
+    /// damage.
+    pub(super) fn handle_previous_gtids(
+        &mut self,
+        event: &Event,
+        p: &PreviousGtidsEvent<'_>,
+    ) -> Result<()> {
+        if self.executed.is_some() {
+            return Ok(());
         }
+        let mut set = MysqlGtidSet::default();
+        for sid in p.sids() {
+            let uuid = format_uuid(&sid.uuid());
+            let tag = sid.tag().map(|t| t.to_string()).unwrap_or_default();
+            for iv in sid.intervals() {
+                let (start, end) = (iv.start(), iv.end());
+                if start == 0 || end <= start {
+                    return Err(self.corrupt_error(
+                        event,
+                        format!("GTID interval {uuid}:{start}-{end} (end exclusive) is empty"),
+                    ));
+                }
+                set.add_range(&uuid, &tag, start, end - 1);
+            }
+        }
+        self.executed = Some(GtidSet::Mysql(set));
+        self.executed_arc = self.executed.clone().map(Arc::new);
+        Ok(())
     }
 
     /// MariaDB's GTID event: opens a transaction (standalone when its flag says so).
