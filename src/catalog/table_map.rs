@@ -49,12 +49,13 @@ pub enum Wire {
     FixedString {
         max_len: u16,
     },
-    /// MariaDB `VARCHAR(n)/VARBINARY(n) COMPRESSED` (type 140): laid out like VarString,
+    /// MariaDB `VARCHAR(n)/VARBINARY(n) COMPRESSED` (type 141): laid out like VarString
+    /// (`max_len` is the stored maximum: the value's maximum byte length + 1 header byte),
     /// the bytes are the compressed stored form (see `decode::compressed`).
     CompressedVarString {
         max_len: u16,
     },
-    /// MariaDB `BLOB/TEXT COMPRESSED` (type 141): laid out like Blob, compressed bytes.
+    /// MariaDB `BLOB/TEXT COMPRESSED` (type 140): laid out like Blob, compressed bytes.
     CompressedBlob {
         len_bytes: u8,
     },
@@ -104,7 +105,7 @@ impl Wire {
                 max_bytes: max_len as u32,
             },
             Wire::CompressedVarString { max_len } => ColumnKind::VarChar {
-                max_bytes: max_len as u32,
+                max_bytes: max_len.saturating_sub(1) as u32,
             },
             Wire::CompressedBlob { len_bytes } => ColumnKind::Blob { len_bytes },
             Wire::FixedString { max_len } => ColumnKind::Char {
@@ -155,10 +156,14 @@ impl Wire {
 }
 
 /// MariaDB's binlog-only type codes for columns with the `COMPRESSED` attribute
-/// (`MYSQL_TYPE_VARCHAR_COMPRESSED`, `MYSQL_TYPE_BLOB_COMPRESSED`); mysql_common does not
-/// know them, so the type bytes and metadata are read here.
-const MARIADB_VARCHAR_COMPRESSED: u8 = 140;
-const MARIADB_BLOB_COMPRESSED: u8 = 141;
+/// (`MYSQL_TYPE_BLOB_COMPRESSED = 140`, `MYSQL_TYPE_VARCHAR_COMPRESSED = 141` in its
+/// `mysql_com.h`; a 10.11 server logs TEXT/BLOB COMPRESSED as 140 and VARCHAR/VARBINARY
+/// COMPRESSED as 141). mysql_common does not know them, so the type bytes and metadata are
+/// read here. Their metadata is that of BLOB (1 byte: length-prefix size) and VARCHAR
+/// (2 bytes: maximum stored length, which counts the compression header byte:
+/// `VARCHAR(100) COMPRESSED` in utf8mb4 says 401).
+const MARIADB_BLOB_COMPRESSED: u8 = 140;
+const MARIADB_VARCHAR_COMPRESSED: u8 = 141;
 
 /// Reads the wire layout of every column of a table map; `Err` names the column index and
 /// the unsupported type.

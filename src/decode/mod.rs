@@ -221,7 +221,9 @@ impl RowDecoder {
             }
             Wire::CompressedVarString { max_len } => {
                 let len = cur.le(if max_len < 256 { 1 } else { 2 })? as usize;
-                let bytes = compressed::unpack(cur.take(len)?, max_len as u64)?;
+                // The stored maximum counts the header byte.
+                let max = max_len.saturating_sub(1) as u64;
+                let bytes = compressed::unpack(cur.take(len)?, max)?;
                 text_or_bytes(&bytes, col.charset)
             }
             Wire::CompressedBlob { len_bytes } => {
