@@ -127,7 +127,6 @@ async fn snapshot_and_stream_agree_with_the_server_on_compressed_columns() {
     }
 
     let dir = tempfile::tempdir().unwrap();
-    eprintln!("DEBUGDIR {}", dir.path().display()); let dir = Box::leak(Box::new(dir));
     let mut setup = Setup::new(&db, dir.path());
     setup.format = "json_schema";
     setup.partitions = 1;
@@ -177,7 +176,11 @@ async fn snapshot_and_stream_agree_with_the_server_on_compressed_columns() {
             without_id(&streamed["payload"]["after"]),
             "row {k}: snapshot vs stream"
         );
-        assert_eq!(after_schemas(&snap), after_schemas(&streamed), "row {k}: schemas");
+        assert_eq!(
+            after_schemas(&snap),
+            after_schemas(&streamed),
+            "row {k}: schemas"
+        );
         assert_eq!(snap_after, server[&k], "row {k}: snapshot vs server");
         // 102 was updated and 106 deleted since.
         if k != 2 && k != 6 {
@@ -221,6 +224,10 @@ fn minimal_metadata_decodes_compressed_columns_by_their_table_map_type() {
         "--binlog-row-metadata=MINIMAL",
         "--character-set-server=utf8mb4",
     ]);
+    // The attribute as `SHOW CREATE TABLE` and mysqldump write it (an executable comment),
+    // so that the catalog's types come from the DDL reader as it is on this branch; the
+    // bare keyword needs the DDL reader's support (being added separately). Either way the
+    // table map says 140/141 and the decoding keys on that.
     let mut sql = format!(
         "SET NAMES utf8mb4; CREATE DATABASE dm; USE dm; CREATE TABLE cc ({});",
         COLUMNS.replace("COMPRESSED", "/*M!100301 COMPRESSED*/")
