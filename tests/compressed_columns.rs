@@ -235,7 +235,13 @@ fn minimal_metadata_decodes_compressed_columns_by_their_table_map_type() {
     for (i, v) in VALUES.iter().enumerate() {
         sql.push_str(&format!("INSERT INTO cc VALUES ({}, {v});", i + 1));
     }
-    sql.push_str("FLUSH BINARY LOGS;");
+    // The same values again, compressed in the zlib-wrapped form (the default is a raw
+    // deflate stream): INSERT … SELECT stores, and so compresses, them anew.
+    sql.push_str(&format!(
+        "SET SESSION column_compression_zlib_wrap = ON; \
+         INSERT INTO cc SELECT id + 100, {} FROM cc; FLUSH BINARY LOGS;",
+        NAMES.join(", ")
+    ));
     m.sql(&sql).unwrap();
     // HEX for every column: the client's tab-separated output would escape some bytes.
     let select: Vec<String> = NAMES.iter().map(|n| format!("HEX({n})")).collect();
@@ -261,7 +267,8 @@ fn minimal_metadata_decodes_compressed_columns_by_their_table_map_type() {
         },
     )
     .expect("replay of the MINIMAL-metadata binlog");
-    assert_eq!(changes.len(), VALUES.len());
+    assert_eq!(changes.len(), 2 * VALUES.len());
+    assert_eq!(server.len(), 2 * VALUES.len());
     for (c, want) in changes.iter().zip(&server) {
         let after = c.after.as_ref().expect("an insert");
         assert_eq!(after[0], Value::Int(want[0].parse().unwrap()));

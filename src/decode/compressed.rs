@@ -176,4 +176,51 @@ mod tests {
         // Stored form longer than the column.
         assert!(err(b"\0abcd", 3).contains("more than the column's 3"));
     }
+
+    /// A row decoder reports a malformed value as an error of its column (the rows event
+    /// handler adds the table and the binlog position).
+    #[test]
+    fn a_malformed_value_is_an_error_of_its_column() {
+        use crate::catalog::table_map::Wire;
+        use crate::decode::{Bitmap, Cursor, RowDecoder};
+        use crate::model::{ColumnDesc, ColumnKind, TableDesc};
+        let table = TableDesc {
+            db: "d".into(),
+            name: "t".into(),
+            columns: vec![
+                ColumnDesc::new("v", ColumnKind::VarChar { max_bytes: 40 }),
+                ColumnDesc::new("b", ColumnKind::Blob { len_bytes: 2 }),
+            ],
+            primary_key: vec![],
+            charset_name: None,
+            comment: None,
+        };
+        let wires = vec![
+            Wire::CompressedVarString { max_len: 41 },
+            Wire::CompressedBlob { len_bytes: 2 },
+        ];
+        let dec = RowDecoder::new(std::sync::Arc::new(table), wires);
+        // No NULLs; v = "hi" stored as is; b = a zlib header whose stream is cut off.
+        let p = packed(&b"abcdefgh".repeat(100), false);
+        let mut row = vec![0u8, 3, 0, b'h', b'i'];
+        row.extend_from_slice(&(10u16).to_le_bytes());
+        row.extend_from_slice(&p[..10]);
+        let e = dec
+            .decode_row(&mut Cursor::new(&row), Bitmap::new(&[0xff]), None, None)
+            .unwrap_err();
+        assert_eq!(e.column, 1);
+        assert!(e.reason.contains("truncated"), "{}", e.reason);
+        // The same row with b intact decodes to the original values.
+        let mut row = vec![0u8, 3, 0, b'h', b'i'];
+        row.extend_from_slice(&(p.len() as u16).to_le_bytes());
+        row.extend_from_slice(&p);
+        let values = dec
+            .decode_row(&mut Cursor::new(&row), Bitmap::new(&[0xff]), None, None)
+            .unwrap();
+        assert_eq!(values[0], crate::model::Value::String("hi".into()));
+        assert_eq!(
+            values[1],
+            crate::model::Value::String("abcdefgh".repeat(100))
+        );
+    }
 }
