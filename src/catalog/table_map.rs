@@ -522,7 +522,7 @@ fn text_charset(w: Wire, id: u16, names_are_positional: bool) -> Charset {
     } else if id == 0 {
         // No charset metadata (MySQL 5.7, MariaDB < 10.5): text unless the
         // catalog says otherwise; BLOB columns are only safe as bytes.
-        if matches!(w, Wire::Blob { .. }) && names_are_positional {
+        if matches!(w, Wire::Blob { .. } | Wire::CompressedBlob { .. }) && names_are_positional {
             Charset::Binary
         } else {
             Charset::Utf8
