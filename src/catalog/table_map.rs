@@ -49,6 +49,16 @@ pub enum Wire {
     FixedString {
         max_len: u16,
     },
+    /// MariaDB `VARCHAR(n)/VARBINARY(n) COMPRESSED` (type 141): laid out like VarString
+    /// (`max_len` is the stored maximum: the value's maximum byte length + 1 header byte),
+    /// the bytes are the compressed stored form (see `decode::compressed`).
+    CompressedVarString {
+        max_len: u16,
+    },
+    /// MariaDB `BLOB/TEXT COMPRESSED` (type 140): laid out like Blob, compressed bytes.
+    CompressedBlob {
+        len_bytes: u8,
+    },
     Enum {
         pack_len: u8,
     },
@@ -94,6 +104,10 @@ impl Wire {
             Wire::VarString { max_len } => ColumnKind::VarChar {
                 max_bytes: max_len as u32,
             },
+            Wire::CompressedVarString { max_len } => ColumnKind::VarChar {
+                max_bytes: max_len.saturating_sub(1) as u32,
+            },
+            Wire::CompressedBlob { len_bytes } => ColumnKind::Blob { len_bytes },
             Wire::FixedString { max_len } => ColumnKind::Char {
                 max_bytes: max_len as u32,
             },
@@ -133,80 +147,44 @@ impl Wire {
             Wire::VarString { .. }
                 | Wire::FixedString { .. }
                 | Wire::Blob { .. }
+                | Wire::CompressedVarString { .. }
+                | Wire::CompressedBlob { .. }
                 | Wire::Geometry { .. }
                 | Wire::Vector { .. }
         )
     }
 }
 
+/// MariaDB's binlog-only type codes for columns with the `COMPRESSED` attribute
+/// (`MYSQL_TYPE_BLOB_COMPRESSED = 140`, `MYSQL_TYPE_VARCHAR_COMPRESSED = 141` in its
+/// `mysql_com.h`; a 10.11 server logs TEXT/BLOB COMPRESSED as 140 and VARCHAR/VARBINARY
+/// COMPRESSED as 141). mysql_common does not know them, so the type bytes and metadata are
+/// read here. Their metadata is that of BLOB (1 byte: length-prefix size) and VARCHAR
+/// (2 bytes: maximum stored length, which counts the compression header byte:
+/// `VARCHAR(100) COMPRESSED` in utf8mb4 says 401).
+const MARIADB_BLOB_COMPRESSED: u8 = 140;
+const MARIADB_VARCHAR_COMPRESSED: u8 = 141;
+
 /// Reads the wire layout of every column of a table map; `Err` names the column index and
 /// the unsupported type.
 pub fn layout(tme: &TableMapEvent<'_>) -> Result<Vec<Wire>, String> {
-    let n = tme.columns_count() as usize;
-    let mut out = Vec::with_capacity(n);
-    let mut meta_offsets = tme_meta_slices(tme, n)?;
-    for (i, meta) in meta_offsets.drain(..).enumerate() {
-        let raw = tme
-            .get_raw_column_type(i)
-            .map_err(|e| format!("column {i}: unknown type {}", e.0))?
-            .ok_or_else(|| format!("column {i}: missing type"))?;
+    let (types, metas) = raw_types_and_metadata(tme)?;
+    let mut out = Vec::with_capacity(types.len());
+    for (i, (&code, meta)) in types.iter().zip(&metas).enumerate() {
         let m = |k: usize| meta.get(k).copied().unwrap_or(0);
-        let w = match raw {
-            T::MYSQL_TYPE_TINY => Wire::Tiny,
-            T::MYSQL_TYPE_SHORT => Wire::Short,
-            T::MYSQL_TYPE_INT24 => Wire::Int24,
-            T::MYSQL_TYPE_LONG => Wire::Long,
-            T::MYSQL_TYPE_LONGLONG => Wire::LongLong,
-            T::MYSQL_TYPE_FLOAT => Wire::Float,
-            T::MYSQL_TYPE_DOUBLE => Wire::Double,
-            T::MYSQL_TYPE_NEWDECIMAL => Wire::NewDecimal {
-                precision: m(0),
-                scale: m(1),
-            },
-            T::MYSQL_TYPE_YEAR => Wire::Year,
-            T::MYSQL_TYPE_DATE | T::MYSQL_TYPE_NEWDATE => Wire::Date,
-            T::MYSQL_TYPE_TIME => Wire::Time,
-            T::MYSQL_TYPE_TIME2 => Wire::Time2 { fsp: m(0) },
-            T::MYSQL_TYPE_DATETIME => Wire::DateTime,
-            T::MYSQL_TYPE_DATETIME2 => Wire::DateTime2 { fsp: m(0) },
-            T::MYSQL_TYPE_TIMESTAMP => Wire::Timestamp,
-            T::MYSQL_TYPE_TIMESTAMP2 => Wire::Timestamp2 { fsp: m(0) },
-            T::MYSQL_TYPE_BIT => Wire::Bit {
-                bits: m(1) as u16 * 8 + m(0) as u16,
-            },
-            T::MYSQL_TYPE_VARCHAR | T::MYSQL_TYPE_VAR_STRING => Wire::VarString {
+        let w = match code {
+            MARIADB_VARCHAR_COMPRESSED => Wire::CompressedVarString {
                 max_len: u16::from_le_bytes([m(0), m(1)]),
             },
-            T::MYSQL_TYPE_STRING => {
-                let (b0, b1) = (m(0), m(1));
-                let (real, len) = if b0 != 0 && (b0 & 0x30) != 0x30 {
-                    // CHAR longer than 255 bytes: two bits of the length live in byte 0.
-                    (b0 | 0x30, b1 as u16 | ((((b0 & 0x30) ^ 0x30) as u16) << 4))
-                } else {
-                    (b0, b1 as u16)
-                };
-                match real {
-                    0xf7 => Wire::Enum { pack_len: b1 },
-                    0xf8 => Wire::Set { pack_len: b1 },
-                    _ => Wire::FixedString { max_len: len },
-                }
-            }
-            T::MYSQL_TYPE_ENUM => Wire::Enum { pack_len: m(1) },
-            T::MYSQL_TYPE_SET => Wire::Set { pack_len: m(1) },
-            T::MYSQL_TYPE_TINY_BLOB
-            | T::MYSQL_TYPE_MEDIUM_BLOB
-            | T::MYSQL_TYPE_LONG_BLOB
-            | T::MYSQL_TYPE_BLOB => Wire::Blob { len_bytes: m(0) },
-            T::MYSQL_TYPE_JSON => Wire::Json { len_bytes: m(0) },
-            T::MYSQL_TYPE_GEOMETRY => Wire::Geometry { len_bytes: m(0) },
-            T::MYSQL_TYPE_VECTOR => Wire::Vector { len_bytes: m(0) },
-            other => {
-                return Err(format!(
-                    "column {i}: binlog column type {other:?} is not supported"
-                ))
+            MARIADB_BLOB_COMPRESSED => Wire::CompressedBlob { len_bytes: m(0) },
+            _ => {
+                let raw = T::try_from(code)
+                    .map_err(|_| format!("column {i}: unknown binlog column type {code}"))?;
+                wire_of(i, raw, &m)?
             }
         };
         if let Wire::Blob { len_bytes }
+        | Wire::CompressedBlob { len_bytes }
         | Wire::Json { len_bytes }
         | Wire::Geometry { len_bytes }
         | Wire::Vector { len_bytes } = w
@@ -220,16 +198,155 @@ pub fn layout(tme: &TableMapEvent<'_>) -> Result<Vec<Wire>, String> {
     Ok(out)
 }
 
-/// Per-column metadata slices, computed in one pass (mysql_common's accessor rescans from
-/// column 0 for every call).
-fn tme_meta_slices(tme: &TableMapEvent<'_>, n: usize) -> Result<Vec<Vec<u8>>, String> {
-    (0..n)
-        .map(|i| {
-            tme.get_column_metadata(i)
-                .map(|m| m.to_vec())
-                .ok_or_else(|| format!("column {i}: metadata cannot be read"))
-        })
-        .collect()
+/// The layout of column `i` of a type mysql_common knows, from its metadata bytes `m`.
+fn wire_of(i: usize, raw: T, m: &dyn Fn(usize) -> u8) -> Result<Wire, String> {
+    Ok(match raw {
+        T::MYSQL_TYPE_TINY => Wire::Tiny,
+        T::MYSQL_TYPE_SHORT => Wire::Short,
+        T::MYSQL_TYPE_INT24 => Wire::Int24,
+        T::MYSQL_TYPE_LONG => Wire::Long,
+        T::MYSQL_TYPE_LONGLONG => Wire::LongLong,
+        T::MYSQL_TYPE_FLOAT => Wire::Float,
+        T::MYSQL_TYPE_DOUBLE => Wire::Double,
+        T::MYSQL_TYPE_NEWDECIMAL => Wire::NewDecimal {
+            precision: m(0),
+            scale: m(1),
+        },
+        T::MYSQL_TYPE_YEAR => Wire::Year,
+        T::MYSQL_TYPE_DATE | T::MYSQL_TYPE_NEWDATE => Wire::Date,
+        T::MYSQL_TYPE_TIME => Wire::Time,
+        T::MYSQL_TYPE_TIME2 => Wire::Time2 { fsp: m(0) },
+        T::MYSQL_TYPE_DATETIME => Wire::DateTime,
+        T::MYSQL_TYPE_DATETIME2 => Wire::DateTime2 { fsp: m(0) },
+        T::MYSQL_TYPE_TIMESTAMP => Wire::Timestamp,
+        T::MYSQL_TYPE_TIMESTAMP2 => Wire::Timestamp2 { fsp: m(0) },
+        T::MYSQL_TYPE_BIT => Wire::Bit {
+            bits: m(1) as u16 * 8 + m(0) as u16,
+        },
+        T::MYSQL_TYPE_VARCHAR | T::MYSQL_TYPE_VAR_STRING => Wire::VarString {
+            max_len: u16::from_le_bytes([m(0), m(1)]),
+        },
+        T::MYSQL_TYPE_STRING => {
+            let (b0, b1) = (m(0), m(1));
+            let (real, len) = if b0 != 0 && (b0 & 0x30) != 0x30 {
+                // CHAR longer than 255 bytes: two bits of the length live in byte 0.
+                (b0 | 0x30, b1 as u16 | ((((b0 & 0x30) ^ 0x30) as u16) << 4))
+            } else {
+                (b0, b1 as u16)
+            };
+            match real {
+                0xf7 => Wire::Enum { pack_len: b1 },
+                0xf8 => Wire::Set { pack_len: b1 },
+                _ => Wire::FixedString { max_len: len },
+            }
+        }
+        T::MYSQL_TYPE_ENUM => Wire::Enum { pack_len: m(1) },
+        T::MYSQL_TYPE_SET => Wire::Set { pack_len: m(1) },
+        T::MYSQL_TYPE_TINY_BLOB
+        | T::MYSQL_TYPE_MEDIUM_BLOB
+        | T::MYSQL_TYPE_LONG_BLOB
+        | T::MYSQL_TYPE_BLOB => Wire::Blob { len_bytes: m(0) },
+        T::MYSQL_TYPE_JSON => Wire::Json { len_bytes: m(0) },
+        T::MYSQL_TYPE_GEOMETRY => Wire::Geometry { len_bytes: m(0) },
+        T::MYSQL_TYPE_VECTOR => Wire::Vector { len_bytes: m(0) },
+        other => {
+            return Err(format!(
+                "column {i}: binlog column type {other:?} is not supported"
+            ))
+        }
+    })
+}
+
+/// How many metadata bytes the table map holds for a column of type `code`.
+fn metadata_size(code: u8) -> Option<usize> {
+    Some(match code {
+        MARIADB_VARCHAR_COMPRESSED => 2,
+        MARIADB_BLOB_COMPRESSED => 1,
+        _ => match T::try_from(code).ok()? {
+            T::MYSQL_TYPE_TINY_BLOB
+            | T::MYSQL_TYPE_BLOB
+            | T::MYSQL_TYPE_MEDIUM_BLOB
+            | T::MYSQL_TYPE_LONG_BLOB
+            | T::MYSQL_TYPE_DOUBLE
+            | T::MYSQL_TYPE_FLOAT
+            | T::MYSQL_TYPE_GEOMETRY
+            | T::MYSQL_TYPE_TIME2
+            | T::MYSQL_TYPE_DATETIME2
+            | T::MYSQL_TYPE_TIMESTAMP2
+            | T::MYSQL_TYPE_JSON
+            | T::MYSQL_TYPE_VECTOR => 1,
+            T::MYSQL_TYPE_VARCHAR
+            | T::MYSQL_TYPE_NEWDECIMAL
+            | T::MYSQL_TYPE_SET
+            | T::MYSQL_TYPE_ENUM
+            | T::MYSQL_TYPE_STRING
+            | T::MYSQL_TYPE_BIT => 2,
+            T::MYSQL_TYPE_TYPED_ARRAY => return None,
+            _ => 0,
+        },
+    })
+}
+
+/// The raw type byte and metadata bytes of every column, read in one pass from the
+/// event's own bytes (mysql_common's accessors stop at a type code it does not know, and
+/// rescan from column 0 on every call).
+fn raw_types_and_metadata(tme: &TableMapEvent<'_>) -> Result<(Vec<u8>, Vec<Vec<u8>>), String> {
+    use mysql_common::proto::MySerialize;
+    let n = tme.columns_count() as usize;
+    let mut buf = Vec::new();
+    tme.serialize(&mut buf);
+    let mut cur = Bytes(&buf);
+    let bad = |what: &str| format!("table map cannot be read: it ends inside the {what}");
+    cur.take(8).ok_or_else(|| bad("table id"))?;
+    for what in ["database name", "table name"] {
+        // length byte, name, NUL
+        let len = cur.take(1).ok_or_else(|| bad(what))?[0] as usize;
+        cur.take(len + 1).ok_or_else(|| bad(what))?;
+    }
+    if cur.lenenc().ok_or_else(|| bad("column count"))? != n as u64 {
+        return Err("table map cannot be read: column count does not match".into());
+    }
+    let types = cur.take(n).ok_or_else(|| bad("column types"))?.to_vec();
+    let meta_len = cur.lenenc().ok_or_else(|| bad("metadata length"))? as usize;
+    let mut meta = Bytes(cur.take(meta_len).ok_or_else(|| bad("column metadata"))?);
+    let mut metas = Vec::with_capacity(n);
+    for (i, &code) in types.iter().enumerate() {
+        let size = metadata_size(code)
+            .ok_or_else(|| format!("column {i}: unknown binlog column type {code}"))?;
+        let m = meta
+            .take(size)
+            .ok_or_else(|| format!("column {i}: metadata cannot be read"))?;
+        metas.push(m.to_vec());
+    }
+    Ok((types, metas))
+}
+
+/// A minimal reader over a table map's bytes.
+struct Bytes<'a>(&'a [u8]);
+
+impl<'a> Bytes<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if n > self.0.len() {
+            return None;
+        }
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        Some(head)
+    }
+
+    /// A length-encoded integer.
+    fn lenenc(&mut self) -> Option<u64> {
+        let first = self.take(1)?[0];
+        let width = match first {
+            0..=0xfa => return Some(first as u64),
+            0xfc => 2,
+            0xfd => 3,
+            0xfe => 8,
+            _ => return None,
+        };
+        let b = self.take(width)?;
+        Some(b.iter().rev().fold(0u64, |acc, &x| acc << 8 | x as u64))
+    }
 }
 
 /// Builds the table's description from a FULL-metadata table map; `None` when the server
@@ -405,7 +522,7 @@ fn text_charset(w: Wire, id: u16, names_are_positional: bool) -> Charset {
     } else if id == 0 {
         // No charset metadata (MySQL 5.7, MariaDB < 10.5): text unless the
         // catalog says otherwise; BLOB columns are only safe as bytes.
-        if matches!(w, Wire::Blob { .. }) && names_are_positional {
+        if matches!(w, Wire::Blob { .. } | Wire::CompressedBlob { .. }) && names_are_positional {
             Charset::Binary
         } else {
             Charset::Utf8
@@ -461,7 +578,8 @@ pub fn check_fits(desc: &TableDesc, wires: &[Wire]) -> Result<(), String> {
     }
     for (c, w) in desc.columns.iter().zip(wires) {
         let ok = match (&c.kind, w) {
-            (ColumnKind::Json, Wire::Blob { .. }) => true, // MariaDB JSON is LONGTEXT
+            // MariaDB JSON is LONGTEXT
+            (ColumnKind::Json, Wire::Blob { .. } | Wire::CompressedBlob { .. }) => true,
             (ColumnKind::Enum { .. }, Wire::Enum { .. })
             | (ColumnKind::Set { .. }, Wire::Set { .. }) => true,
             (

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+pub mod compressed;
 pub mod json;
 pub mod text_form;
 
@@ -217,6 +218,17 @@ impl RowDecoder {
             }
             Wire::VarString { max_len } | Wire::FixedString { max_len } => {
                 string(cur, wire, max_len, col)
+            }
+            Wire::CompressedVarString { max_len } => {
+                let len = cur.le(if max_len < 256 { 1 } else { 2 })? as usize;
+                // The stored maximum counts the header byte.
+                let max = max_len.saturating_sub(1) as u64;
+                let bytes = compressed::unpack(cur.take(len)?, max)?;
+                text_or_bytes(&bytes, col.charset)
+            }
+            Wire::CompressedBlob { len_bytes } => {
+                let max = (1u64 << (8 * len_bytes as u32)) - 1;
+                blob(&compressed::unpack(prefixed(cur, len_bytes)?, max)?, col)
             }
             Wire::Enum { pack_len } => enum_label(cur, pack_len, col),
             Wire::Set { pack_len } => set_labels(cur, pack_len, col),

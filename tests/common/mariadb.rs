@@ -33,7 +33,11 @@ impl PrivateMariadb {
                 let _ = std::fs::remove_dir_all(&data);
                 std::thread::sleep(std::time::Duration::from_millis(500));
             }
+            // Its own TMPDIR: a server starting on /tmp (the bootstrap one too) removes the
+            // `#sql…` files there, among them the shared server's temporary tables, whose
+            // queries then fail ("Error on delete of '/tmp/#sql-temptable-…'").
             let out = Command::new("mariadb-install-db")
+                .env("TMPDIR", dir.path())
                 .args([
                     "--no-defaults",
                     "--user=root",
@@ -70,6 +74,7 @@ impl PrivateMariadb {
             format!("--socket={}", socket.display()),
             format!("--log-error={}", dir.path().join("error.log").display()),
             format!("--log-bin={}", dir.path().join("bin").display()),
+            format!("--tmpdir={}", dir.path().display()),
         ];
         args.extend(extra.iter().map(|a| a.to_string()));
         let mut server = Process::new("mariadbd", "mariadbd", args, dir.path());
