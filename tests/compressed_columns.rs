@@ -224,14 +224,11 @@ fn minimal_metadata_decodes_compressed_columns_by_their_table_map_type() {
         "--binlog-row-metadata=MINIMAL",
         "--character-set-server=utf8mb4",
     ]);
-    // The attribute as `SHOW CREATE TABLE` and mysqldump write it (an executable comment),
-    // so that the catalog's types come from the DDL reader as it is on this branch; the
-    // bare keyword needs the DDL reader's support (being added separately). Either way the
-    // table map says 140/141 and the decoding keys on that.
-    let mut sql = format!(
-        "SET NAMES utf8mb4; CREATE DATABASE dm; USE dm; CREATE TABLE cc ({});",
-        COLUMNS.replace("COMPRESSED", "/*M!100301 COMPRESSED*/")
-    );
+    // The bare keyword as users write it (the DDL reader follows it, as it follows the
+    // executable-comment form `SHOW CREATE TABLE` prints); the table map says 140/141 either
+    // way and the decoding keys on that.
+    let mut sql =
+        format!("SET NAMES utf8mb4; CREATE DATABASE dm; USE dm; CREATE TABLE cc ({COLUMNS});");
     for (i, v) in VALUES.iter().enumerate() {
         sql.push_str(&format!("INSERT INTO cc VALUES ({}, {v});", i + 1));
     }
