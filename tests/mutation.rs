@@ -364,8 +364,7 @@ fn lenient(path: &Path, emit: &mut dyn FnMut(SourceEvent)) -> Result<(), Error> 
     let options = ReplayOptions {
         allow_positional_names: true,
         capture_system_schemas: true,
-        catalog: None,
-        ddl_skip: Default::default(),
+        ..ReplayOptions::default()
     };
     replay_file_with(path, Filter::all(), options, &mut |ev| {
         emit(ev);

@@ -29,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
     let options = ReplayOptions {
         allow_positional_names: true,
         capture_system_schemas: true,
-        catalog: None,
+        ..ReplayOptions::default()
     };
     let input = Box::new(std::io::Cursor::new(bytes));
     let result = replay_stream(
