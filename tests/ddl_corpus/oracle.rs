@@ -175,7 +175,13 @@ pub fn insert_attempts(key: &TableKey, shape: &Shape, n: u64) -> Vec<String> {
     if !cols.is_empty() {
         let names: Vec<String> = cols.iter().map(|c| quote(&c.name)).collect();
         for seed in [n, 1, 0, 2, 5, 10, 100, 1000, n + 7919] {
-            let values: Vec<String> = cols.iter().map(|c| value(c, seed)).collect();
+            // Later columns get larger values: `CHECK (b > a)` and `PERIOD FOR p(s, e)`
+            // (which needs s < e) accept them.
+            let values: Vec<String> = cols
+                .iter()
+                .zip(0u64..)
+                .map(|(c, i)| value(c, seed + i))
+                .collect();
             out.push(format!(
                 "{head} {target} ({}) VALUES ({})",
                 names.join(", "),

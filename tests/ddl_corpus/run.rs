@@ -162,6 +162,13 @@ async fn write_row(conn: &mut Conn, rec: &mut Record, key: TableKey, counter: &m
         match conn.query_drop(sql.as_str()).await {
             Ok(()) => {
                 let (_, end) = binlog_pos(conn).await;
+                if end == start {
+                    rec.skipped.push((
+                        key,
+                        "a temporary table of the same name took the row (not logged)".into(),
+                    ));
+                    return;
+                }
                 rec.inserts.push(Insert {
                     table: key,
                     start,

@@ -360,15 +360,19 @@ fn row_event(line: &str) -> Option<RowEvent> {
     })
 }
 
-/// The position in `<binlog file>:<pos>` that an error message names, if any.
+/// The binlog position an error message names (`<binlog file>:<pos>` or `at byte offset
+/// <pos>`), if any.
 fn position_in(msg: &str, binlogs: &[PathBuf]) -> Option<u64> {
+    let digits_after = |at: usize| -> Option<u64> {
+        let d: String = msg[at..].chars().take_while(|c| c.is_ascii_digit()).collect();
+        d.parse().ok()
+    };
+    let offset = "at byte offset ";
+    if let Some(i) = msg.rfind(offset) {
+        return digits_after(i + offset.len());
+    }
     binlogs.iter().find_map(|p| {
         let name = p.file_name()?.to_str()?;
-        let at = msg.rfind(&format!("{name}:"))? + name.len() + 1;
-        let digits: String = msg[at..]
-            .chars()
-            .take_while(|c| c.is_ascii_digit())
-            .collect();
-        digits.parse().ok()
+        digits_after(msg.rfind(&format!("{name}:"))? + name.len() + 1)
     })
 }
