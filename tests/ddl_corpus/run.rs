@@ -204,7 +204,7 @@ fn changed_tables(before: &Snapshot, after: &Snapshot) -> Vec<TableKey> {
 fn named_tables(stmt: &Stmt, after: &Snapshot) -> Vec<TableKey> {
     if matches!(
         stmt.verb().as_str(),
-        "INSERT" | "REPLACE" | "UPDATE" | "DELETE" | "SELECT" | "SET" | "USE" | "DO"
+        "INSERT" | "REPLACE" | "UPDATE" | "DELETE" | "SELECT" | "SET" | "USE" | "DO" | "LOCK"
     ) {
         return Vec::new();
     }
