@@ -364,7 +364,10 @@ fn row_event(line: &str) -> Option<RowEvent> {
 /// <pos>`), if any.
 fn position_in(msg: &str, binlogs: &[PathBuf]) -> Option<u64> {
     let digits_after = |at: usize| -> Option<u64> {
-        let d: String = msg[at..].chars().take_while(|c| c.is_ascii_digit()).collect();
+        let d: String = msg[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
         d.parse().ok()
     };
     let offset = "at byte offset ";
