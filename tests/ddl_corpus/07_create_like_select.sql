@@ -64,7 +64,11 @@ CREATE TABLE t_with_cte AS WITH cte AS (SELECT id, name FROM t1) SELECT * FROM c
 
 CREATE TABLE t_values SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS v;
 
-CREATE TABLE t_like_other_db LIKE mysql.db;
+CREATE DATABASE other_db_07;
+
+CREATE TABLE other_db_07.source_table (id INT PRIMARY KEY, e ENUM('a','b') DEFAULT 'b', s SET('x','y'), note TEXT);
+
+CREATE TABLE t_like_other_db LIKE other_db_07.source_table;
 
 CREATE TABLE t_generated_like (a INT, b INT AS (a * 2) VIRTUAL, c INT INVISIBLE);
 

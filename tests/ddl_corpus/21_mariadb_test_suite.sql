@@ -11,6 +11,9 @@ CREATE TABLE parenttable (id INT PRIMARY KEY, name VARCHAR(10));
 
 CREATE TABLE childtable (id INT PRIMARY KEY, idParent INT, KEY fk_idParent_parentTable (idParent));
 
+-- As migration tools do: the rows already in childtable need not match.
+SET foreign_key_checks = 0;
+
 ALTER TABLE childtable ADD CONSTRAINT `fk1` FOREIGN KEY (idParent) REFERENCES parenttable(id) ON DELETE RESTRICT ON UPDATE CASCADE;
 
 ALTER TABLE childtable DROP FOREIGN KEY fk1;
@@ -18,6 +21,8 @@ ALTER TABLE childtable DROP FOREIGN KEY fk1;
 ALTER TABLE childtable ADD FOREIGN KEY IF NOT EXISTS fk2 (idParent) REFERENCES parenttable (id) ON DELETE SET NULL;
 
 ALTER TABLE childtable DROP FOREIGN KEY IF EXISTS fk2, DROP FOREIGN KEY IF EXISTS fk_none;
+
+SET foreign_key_checks = 1;
 
 ALTER TABLE childtable DROP INDEX fk_idParent_parentTable;
 

@@ -86,12 +86,14 @@ pub fn sql_list(names: &[String]) -> String {
 }
 
 /// Reads the tables (base, system-versioned, sequences; not views) of every database except
-/// `skip` (the system schemas and other files' databases).
+/// `skip` (the system schemas and other files' databases). The queries run under a fixed
+/// `sql_mode`: `information_schema` spells types differently under `ORACLE`.
 pub async fn snapshot(conn: &mut Conn, skip: &[String]) -> Result<Snapshot, String> {
     let skip = sql_list(skip);
+    let fixed = "SET STATEMENT sql_mode='NO_ENGINE_SUBSTITUTION' FOR";
     let tables: Vec<Row> = conn
         .query(format!(
-            "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, IFNULL(ENGINE,'') FROM information_schema.TABLES \
+            "{fixed} SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, IFNULL(ENGINE,'') FROM information_schema.TABLES \
              WHERE TABLE_TYPE IN ('BASE TABLE','SYSTEM VERSIONED','SEQUENCE') AND TABLE_SCHEMA NOT IN ({skip})"
         ))
         .await
@@ -110,7 +112,7 @@ pub async fn snapshot(conn: &mut Conn, skip: &[String]) -> Result<Snapshot, Stri
     }
     let cols: Vec<Row> = conn
         .query(format!(
-            "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, EXTRA, GENERATION_EXPRESSION \
+            "{fixed} SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, EXTRA, GENERATION_EXPRESSION \
              FROM information_schema.COLUMNS WHERE TABLE_SCHEMA NOT IN ({skip}) \
              ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION"
         ))
@@ -129,7 +131,7 @@ pub async fn snapshot(conn: &mut Conn, skip: &[String]) -> Result<Snapshot, Stri
     }
     let hashes: Vec<Row> = conn
         .query(format!(
-            "SELECT TABLE_SCHEMA, TABLE_NAME, COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS \
+            "{fixed} SELECT TABLE_SCHEMA, TABLE_NAME, COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS \
              WHERE TABLE_SCHEMA NOT IN ({skip}) AND NON_UNIQUE = 0 AND INDEX_TYPE = 'HASH' \
              GROUP BY TABLE_SCHEMA, TABLE_NAME"
         ))

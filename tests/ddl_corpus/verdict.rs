@@ -2,10 +2,11 @@
 //! event matched to the statement (or harness INSERT) whose binlog range holds it, and its
 //! column names compared with what the server had at that moment.
 //!
-//! `replay` stops at the first row it cannot decode. When it does, the harness INSERT it
-//! stopped at is blamed, that table is left out (`--include` lists every other table) and
-//! the replay runs again, until it reads the whole binlog: one table rowtide cannot follow
-//! does not hide what it does with the others.
+//! `replay` stops at the first row (or statement) it cannot handle. When it does, the
+//! harness INSERT or corpus statement at that position is blamed, its tables are left out
+//! (`--include` lists every other table) and the replay runs again, until it reads the
+//! whole binlog: one table rowtide cannot follow does not hide what it does with the
+//! others. Rows of a table that was left out are reported as unchecked.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
