@@ -108,10 +108,9 @@ async fn every_corpus_statement_is_followed_or_ignored_harmlessly() {
         .await
         .expect("SHOW BINARY LOGS");
     conn.disconnect().await.ok();
-    assert_eq!(
-        logs,
-        [binlog.clone()],
-        "the corpus must stay in one binlog file"
+    assert!(
+        logs == [binlog.as_str()],
+        "the corpus must stay in one binlog file, the server wrote {logs:?}"
     );
     let ran = started.elapsed();
     let binlogs = [server.dir.path().join(&binlog)];
