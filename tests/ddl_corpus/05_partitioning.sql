@@ -144,3 +144,21 @@ CREATE TABLE p_sys_time (x INT) WITH SYSTEM VERSIONING
 
 CREATE TABLE p_sys_limit (x INT) WITH SYSTEM VERSIONING
   PARTITION BY SYSTEM_TIME LIMIT 1000 PARTITIONS 3;
+
+-- MariaDB 10.7+: a partition becomes a table of its own (a CREATE without CREATE TABLE),
+-- and a table becomes a partition again (the table is gone).
+CREATE TABLE p_convert (id INT NOT NULL, v VARCHAR(10))
+  PARTITION BY RANGE (id) (
+    PARTITION p_low VALUES LESS THAN (10),
+    PARTITION p_mid VALUES LESS THAN (100000)
+  );
+
+ALTER TABLE p_convert CONVERT PARTITION p_mid TO TABLE p_low_table;
+
+ALTER TABLE p_low_table ADD COLUMN extra INT;
+
+ALTER TABLE p_low_table DROP COLUMN extra;
+
+DELETE FROM p_low_table WHERE id >= 0;
+
+ALTER TABLE p_convert CONVERT TABLE p_low_table TO PARTITION p_mid VALUES LESS THAN (100000);
