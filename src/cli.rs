@@ -70,6 +70,10 @@ pub enum Command {
         /// Also decode tables of the system schemas (`mysql`, …).
         #[arg(long)]
         system_schemas: bool,
+        /// Pass over this DDL statement (`FILE:POS`, `gtid:GTID` or `regex:RE`, as
+        /// `source.ddl_skip`); repeatable.
+        #[arg(long = "ddl-skip", value_name = "ENTRY")]
+        ddl_skip: Vec<String>,
     },
 }
 
@@ -143,7 +147,17 @@ pub async fn execute(cli: Cli) -> Result<i32> {
             include,
             positional_names,
             system_schemas,
-        } => replay(&files, &include, positional_names, system_schemas).await,
+            ddl_skip,
+        } => {
+            replay(
+                &files,
+                &include,
+                positional_names,
+                system_schemas,
+                &ddl_skip,
+            )
+            .await
+        }
     }
 }
 
@@ -287,9 +301,12 @@ async fn replay(
     include: &[String],
     positional_names: bool,
     system_schemas: bool,
+    ddl_skip: &[String],
 ) -> Result<i32> {
     use std::io::Write;
     let filter = Filter::new(include, &[])?;
+    let skip = crate::catalog::ddl_skip::DdlSkipList::parse(ddl_skip)
+        .map_err(|e| Error::Config(format!("--ddl-skip: {e}")))?;
     let cfg = crate::config::FormatConfig::default();
     for path in files {
         let flavor = crate::source::file::file_flavor(path);
@@ -297,11 +314,13 @@ async fn replay(
         let (tx, mut rx) = tokio::sync::mpsc::channel::<crate::model::SourceEvent>(1024);
         let p = path.clone();
         let f = filter.clone();
+        let skip = skip.clone();
         let reader = tokio::task::spawn_blocking(move || {
             let opts = crate::source::file::ReplayOptions {
                 allow_positional_names: positional_names,
                 capture_system_schemas: system_schemas,
                 catalog: None,
+                ddl_skip: skip,
             };
             crate::source::file::replay_file_with(&p, f, opts, &mut |ev| {
                 tx.blocking_send(ev).map_err(|_| Error::Shutdown)

@@ -68,6 +68,12 @@ pub struct SourceConfig {
     pub snapshot_parallelism: usize,
     /// Include the statement text in `source.query` when the server logs it.
     pub include_query: bool,
+    /// DDL statements to pass over on purpose when rowtide cannot follow them (MINIMAL row
+    /// metadata): `FILE:POS`, `gtid:GTID` or `regex:RE` (see `catalog::ddl_skip`).
+    pub ddl_skip: Vec<String>,
+    /// Re-read a table's structure from the server when a DDL on it cannot be followed,
+    /// if no later statement touched the table (see `source::reread`).
+    pub ddl_reread: bool,
 }
 
 impl fmt::Debug for SourceConfig {
@@ -112,6 +118,8 @@ impl Default for SourceConfig {
             snapshot_fetch_size: 10_000,
             snapshot_parallelism: 1,
             include_query: false,
+            ddl_skip: vec![],
+            ddl_reread: false,
         }
     }
 }
@@ -556,6 +564,8 @@ impl Config {
             );
         }
         crate::model::Filter::new(&self.source.include, &self.source.exclude)?;
+        crate::catalog::ddl_skip::DdlSkipList::parse(&self.source.ddl_skip)
+            .map_err(|e| Error::Config(format!("source.ddl_skip: {e}")))?;
         Ok(())
     }
 
@@ -600,6 +610,8 @@ fn valid_keys(section: &str) -> &'static [&'static str] {
             "snapshot_fetch_size",
             "snapshot_parallelism",
             "include_query",
+            "ddl_skip",
+            "ddl_reread",
         ],
         "sink" => &[
             "kind",

@@ -44,6 +44,18 @@ pub enum Error {
     #[error("cannot read binlog event at {position}: {reason}")]
     Event { position: String, reason: String },
 
+    /// A DDL statement changed a captured table in a way rowtide cannot follow while the
+    /// rows after it need that structure (MINIMAL row metadata): the position, the tables,
+    /// the statement (shortened), the parser's reason and the ways out.
+    #[error("cannot follow the DDL at {position} on {tables}: {reason}. Statement: `{statement}`. {ways_out}")]
+    DdlNotFollowed {
+        position: String,
+        tables: String,
+        statement: String,
+        reason: String,
+        ways_out: String,
+    },
+
     /// A recorded binlog file is unreadable.
     #[error("cannot read binlog file {file} at byte offset {offset}: {reason}")]
     File {

@@ -16,6 +16,8 @@ pub const BINLOG_FILE_INDEX: &str = "rowtide_source_binlog_file_index";
 pub const BINLOG_POSITION: &str = "rowtide_source_binlog_position_bytes";
 pub const GTID_SEQUENCE: &str = "rowtide_source_gtid_sequence";
 pub const RECONNECTS: &str = "rowtide_source_reconnects_total";
+pub const DDL_SKIPPED: &str = "rowtide_source_ddl_skipped_total";
+pub const DDL_REREADS: &str = "rowtide_source_ddl_rereads_total";
 pub const SINK_RECORDS: &str = "rowtide_sink_records_total";
 pub const SINK_BYTES: &str = "rowtide_sink_bytes_total";
 pub const DELIVERY_LATENCY: &str = "rowtide_sink_delivery_latency_seconds";
@@ -164,6 +166,17 @@ pub fn gtid_set(set: &GtidSet) {
 
 pub fn reconnect() {
     counter!(RECONNECTS).increment(1);
+}
+
+/// A DDL statement passed over because `source.ddl_skip` lists it.
+pub fn ddl_skipped() {
+    counter!(DDL_SKIPPED).increment(1);
+}
+
+/// A table structure re-read from the server after a DDL rowtide could not follow
+/// (`source.ddl_reread`).
+pub fn ddl_reread() {
+    counter!(DDL_REREADS).increment(1);
 }
 
 pub fn record_sent(bytes: usize) {

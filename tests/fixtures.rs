@@ -55,6 +55,7 @@ fn lenient() -> ReplayOptions {
         allow_positional_names: true,
         capture_system_schemas: true,
         catalog: None,
+        ddl_skip: Default::default(),
     }
 }
 

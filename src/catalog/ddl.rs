@@ -394,13 +394,18 @@ fn classify_rename(t: &Toks<'_>) -> Option<DdlInfo> {
 
 /// Applies a classified statement to the catalog and returns the touched tables' structures
 /// after it (for the schema-change event's `tableChanges`), as far as they are known.
+///
+/// `Err` carries the parser's reason when a CREATE/ALTER TABLE cannot be applied; the
+/// catalog is then unchanged (the old structure stays) and the caller decides what that
+/// means: with MINIMAL row metadata it is an error naming the statement, with FULL metadata
+/// (the table map describes every row) a warning.
 pub fn apply(
     catalog: &mut Catalog,
     info: &DdlInfo,
     sql: &str,
     default_db: &str,
-) -> Vec<Arc<TableDesc>> {
-    match info.kind {
+) -> Result<Vec<Arc<TableDesc>>, String> {
+    Ok(match info.kind {
         DdlKind::DropTable => {
             for (d, t) in &info.tables {
                 catalog.remove(d, t);
@@ -432,25 +437,14 @@ pub fn apply(
             out
         }
         DdlKind::CreateTable | DdlKind::AlterTable => {
-            match super::ddl_parse::apply_statement(catalog, sql, default_db) {
-                Ok(tables) => tables,
-                Err(reason) => {
-                    // The old structure stays; rows that no longer fit it are refused by
-                    // `check_fits`, so a missed statement never misaligns values.
-                    tracing::warn!(database = %info.database, %reason, "DDL not applied to the catalog; keeping the previous table structure.");
-                    info.tables
-                        .iter()
-                        .filter_map(|(d, t)| catalog.get(d, t).cloned())
-                        .collect()
-                }
-            }
+            super::ddl_parse::apply_statement(catalog, sql, default_db)?
         }
         _ => info
             .tables
             .iter()
             .filter_map(|(d, t)| catalog.get(d, t).cloned())
             .collect(),
-    }
+    })
 }
 
 /// Completes a description read from `information_schema` with what the table's DDL (its

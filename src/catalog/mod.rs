@@ -8,4 +8,5 @@
 
 pub(crate) mod ddl;
 pub(crate) mod ddl_parse;
+pub mod ddl_skip;
 pub mod table_map;

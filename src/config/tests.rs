@@ -90,3 +90,41 @@ fn every_configured_secret_is_registered_before_parsing() {
         assert!(!shown.contains(secret), "{secret} in {shown}");
     }
 }
+
+#[test]
+fn ddl_skip_and_reread_load_and_bad_entries_name_the_fix() {
+    let c = Config::from_toml(
+        "[source]\nddl_reread = true\nddl_skip = [\"mariadb-bin.000042:1234\", \"gtid:0-1-9\", 'regex:^ALTER TABLE legacy\\..*']\n",
+        &[],
+    )
+    .unwrap();
+    assert!(c.source.ddl_reread);
+    assert_eq!(c.source.ddl_skip.len(), 3);
+    let d = Config::from_toml("", &[]).unwrap();
+    assert!(!d.source.ddl_reread && d.source.ddl_skip.is_empty());
+    // A bad regex is a configuration error (exit code 2) that names the key and the fix.
+    let e = Config::from_toml("[source]\nddl_skip = [\"regex:^ALTER (TABLE\"]\n", &[]).unwrap_err();
+    assert_eq!(e.exit_code(), 2);
+    let e = e.to_string();
+    assert!(
+        e.contains("source.ddl_skip") && e.contains("not a valid regex"),
+        "{e}"
+    );
+    let e = Config::from_toml("[source]\nddl_skip = [\"mariadb-bin.000042\"]\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("source.ddl_skip") && e.contains("FILE:POS"),
+        "{e}"
+    );
+    // From the environment too, and the keys are known to the typo helper.
+    let env = vec![(
+        "ROWTIDE_SOURCE__DDL_SKIP".to_string(),
+        "[\"bin.000001:4\"]".to_string(),
+    )];
+    assert_eq!(
+        Config::from_toml("", &env).unwrap().source.ddl_skip,
+        vec!["bin.000001:4"]
+    );
+    assert_eq!(suggest("source", "ddl_rerad"), Some("ddl_reread"));
+}

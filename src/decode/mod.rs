@@ -6,9 +6,10 @@
 use std::sync::Arc;
 
 pub mod json;
+pub mod text_form;
 
 use crate::catalog::table_map::Wire;
-use crate::model::{Charset, ColumnDesc, ColumnKind, DateTime, Row, TableDesc, Value};
+use crate::model::{Charset, ColumnDesc, ColumnKind, DateTime, Declared, Row, TableDesc, Value};
 
 /// Why a value could not be decoded: the column index and a reason.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +25,8 @@ pub struct RowDecoder {
     pub wires: Vec<Wire>,
     /// Indexes of MySQL binary-JSON columns, in order (partial-update bitmaps count these).
     json_columns: Vec<usize>,
+    /// Per column, what its declared type adds (UUID/INET values become their text form).
+    declared: Vec<Declared>,
 }
 
 /// A byte cursor over a rows event's data.
@@ -107,10 +110,12 @@ impl RowDecoder {
             .filter(|(_, w)| matches!(w, Wire::Json { .. }))
             .map(|(i, _)| i)
             .collect();
+        let declared = table.columns.iter().map(ColumnDesc::declared).collect();
         Self {
             table,
             wires,
             json_columns,
+            declared,
         }
     }
 
@@ -207,6 +212,9 @@ impl RowDecoder {
             }),
             Wire::Timestamp2 { fsp } => timestamp2(cur, fsp),
             Wire::Bit { bits } => bit(cur, bits),
+            Wire::FixedString { .. } if self.declared[i].is_text_form() => {
+                text_form_value(cur, self.declared[i])
+            }
             Wire::VarString { max_len } | Wire::FixedString { max_len } => {
                 string(cur, wire, max_len, col)
             }
@@ -340,6 +348,24 @@ fn string(
         }
     }
     text_or_bytes(bytes, col.charset)
+}
+
+/// MariaDB UUID/INET4/INET6 (BINARY(16)/BINARY(4) on the wire, trailing zero bytes
+/// dropped): the server's text form of the zero-padded bytes.
+#[inline]
+fn text_form_value(cur: &mut Cursor<'_>, declared: Declared) -> Result<Value, String> {
+    let len = cur.le(1)? as usize;
+    let bytes = cur.take(len)?;
+    let full = declared.binary_len().unwrap_or(0);
+    if bytes.len() > full {
+        return Err(format!(
+            "a {declared:?} value of {} bytes, more than {full}",
+            bytes.len()
+        ));
+    }
+    let mut padded = [0u8; 16];
+    padded[..bytes.len()].copy_from_slice(bytes);
+    text_form::text_form(declared, &padded[..full]).map(Value::String)
 }
 
 /// ENUM: the 1-based label index, as its label.

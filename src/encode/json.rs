@@ -8,7 +8,7 @@
 
 use base64::Engine as _;
 
-use crate::envelope::schema::{Datum, Schema, Type};
+use crate::envelope::schema::{java_float_text, Datum, Schema, Type};
 
 /// Writes `d` (a datum of `s`) as JSON into `out`.
 pub fn write_json(s: &Schema, d: &Datum, out: &mut Vec<u8>) {
@@ -21,8 +21,8 @@ pub fn write_json(s: &Schema, d: &Datum, out: &mut Vec<u8>) {
         },
         Datum::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Datum::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
-        Datum::F32(f) => write_float(*f as f64, f.is_finite().then(|| f.to_string()), out),
-        Datum::F64(f) => write_float(*f, f.is_finite().then(|| f.to_string()), out),
+        Datum::F32(f) => write_float(*f as f64, f.is_finite().then(|| format!("{f:e}")), out),
+        Datum::F64(f) => write_float(*f, f.is_finite().then(|| format!("{f:e}")), out),
         Datum::Str(st) => write_str(st, out),
         Datum::Bytes(b) => write_base64(b, out),
         Datum::Array(items) => {
@@ -59,13 +59,8 @@ pub fn write_json(s: &Schema, d: &Datum, out: &mut Vec<u8>) {
 
 fn write_float(f: f64, finite: Option<String>, out: &mut Vec<u8>) {
     match finite {
-        Some(mut text) => {
-            // Jackson always writes a fraction or exponent for floating point numbers.
-            if !text.contains(['.', 'e', 'E']) {
-                text.push_str(".0");
-            }
-            out.extend_from_slice(text.as_bytes());
-        }
+        // Jackson writes Java's Double.toString / Float.toString.
+        Some(sci) => out.extend_from_slice(java_float_text(&sci).as_bytes()),
         None if f.is_nan() => out.extend_from_slice(b"\"NaN\""),
         None if f > 0.0 => out.extend_from_slice(b"\"Infinity\""),
         None => out.extend_from_slice(b"\"-Infinity\""),

@@ -77,6 +77,8 @@ pub const ENUM: &str = "io.debezium.data.Enum";
 pub const ENUM_SET: &str = "io.debezium.data.EnumSet";
 pub const JSON: &str = "io.debezium.data.Json";
 pub const GEOMETRY: &str = "io.debezium.data.geometry.Geometry";
+pub const POINT: &str = "io.debezium.data.geometry.Point";
+pub const UUID: &str = "io.debezium.data.Uuid";
 pub const FLOAT_VECTOR: &str = "io.debezium.data.FloatVector";
 
 /// Why a value could not be converted (the caller adds table, column and position).

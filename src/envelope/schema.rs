@@ -240,8 +240,8 @@ impl Datum {
             Datum::Null => Json::Null,
             Datum::Bool(b) => Json::Bool(*b),
             Datum::Int(i) => json!(i),
-            Datum::F32(f) => float_json(f.is_finite().then(|| f.to_string()), *f as f64),
-            Datum::F64(f) => float_json(f.is_finite().then(|| f.to_string()), *f),
+            Datum::F32(f) => float_json(f.is_finite().then(|| format!("{f:e}")), *f as f64),
+            Datum::F64(f) => float_json(f.is_finite().then(|| format!("{f:e}")), *f),
             Datum::Str(v) => Json::from(v.clone()),
             Datum::Bytes(b) => Json::from(base64::engine::general_purpose::STANDARD.encode(b)),
             Datum::Array(items) => {
@@ -262,15 +262,50 @@ impl Datum {
     }
 }
 
-/// A float as JSON: the shortest text that reads back as the same value (as Jackson writes a
-/// `float` or `double`), or Jackson's quoted form for NaN and the infinities.
+/// A float as JSON: [`java_float_text`] of its shortest scientific form `finite` (kept as
+/// written: serde_json's `arbitrary_precision`), or Jackson's quoted form for NaN and the
+/// infinities.
 fn float_json(finite: Option<String>, f: f64) -> Json {
-    match finite.and_then(|t| t.parse::<f64>().ok()) {
-        Some(v) => serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number),
+    match finite {
+        Some(sci) => serde_json::from_str::<serde_json::Number>(&java_float_text(&sci))
+            .map_or(Json::Null, Json::Number),
         None if f.is_nan() => Json::from("NaN"),
         None if f > 0.0 => Json::from("Infinity"),
         None => Json::from("-Infinity"),
     }
+}
+
+/// A finite float as Java's `Double.toString`/`Float.toString` write it (and so Jackson, and
+/// Kafka Connect's JsonConverter): the shortest digits that read back as the value — given
+/// as Rust's shortest scientific form `sci` (`format!("{x:e}")`: `1.5e0`, `1e10`) — as a
+/// plain decimal with at least one fraction digit when 10^-3 <= |x| < 10^7 (`0.001`, `1.0`,
+/// `9999999.0`), else as `d.dddE<exp>` (`1.0E7`, `1.0E-4`, `-2.5E300`).
+pub fn java_float_text(sci: &str) -> String {
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if digits.bytes().all(|b| b == b'0') {
+        return format!("{sign}0.0");
+    }
+    if (-3..7).contains(&exp) {
+        let text = if exp >= 0 {
+            let split = exp as usize + 1;
+            let int = format!("{digits:0<split$}");
+            let (int, frac) = int.split_at(split);
+            let frac = if frac.is_empty() { "0" } else { frac };
+            format!("{int}.{frac}")
+        } else {
+            format!("0.{}{digits}", "0".repeat((-exp - 1) as usize))
+        };
+        return format!("{sign}{text}");
+    }
+    let (first, rest) = digits.split_at(1);
+    let rest = if rest.is_empty() { "0" } else { rest };
+    format!("{sign}{first}.{rest}E{exp}")
 }
 
 // Common primitive schemas.
@@ -293,6 +328,37 @@ pub fn array(items: Schema) -> Schema {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_as_java_writes_them() {
+        let cases: [(f64, &str); 14] = [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1.0, "1.0"),
+            (-1.5, "-1.5"),
+            (0.001, "0.001"),
+            (0.0001, "1.0E-4"),
+            (1234567.0, "1234567.0"),
+            (9999999.0, "9999999.0"),
+            (1e7, "1.0E7"),
+            (1e10, "1.0E10"),
+            (-2.5e300, "-2.5E300"),
+            (123.456, "123.456"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (1.7976931348623157e308, "1.7976931348623157E308"),
+        ];
+        for (f, want) in cases {
+            assert_eq!(java_float_text(&format!("{f:e}")), want, "{f}");
+        }
+        // Float.toString: the shortest digits of the f32.
+        assert_eq!(java_float_text(&format!("{:e}", 0.1f32)), "0.1");
+        assert_eq!(
+            java_float_text(&format!("{:e}", 3.4028235e38f32)),
+            "3.4028235E38"
+        );
+        let j = Datum::F64(1e10).to_connect_json(&Schema::new(Type::Float64));
+        assert_eq!(j.as_f64(), Some(1e10));
+    }
 
     #[test]
     fn connect_json_shape() {

@@ -27,7 +27,9 @@ pub use position::{
     BinlogPosition, GtidSet, MariadbGtid, MariadbGtidList, MysqlGtidSet, Position, RowMark,
     SourceOffset,
 };
-pub use table::{ByTable, Catalog, ColumnDdl, ColumnDefault, ColumnDesc, ColumnKind, TableDesc};
+pub use table::{
+    ByTable, Catalog, ColumnDdl, ColumnDefault, ColumnDesc, ColumnKind, Declared, TableDesc,
+};
 pub use value::{DateTime, Value};
 
 /// Milliseconds since the Unix epoch, by the system clock (0 if the clock is before 1970).

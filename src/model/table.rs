@@ -121,6 +121,39 @@ impl ColumnKind {
     }
 }
 
+/// What a column's declared type adds to its [`ColumnKind`]: types that share their kind
+/// and wire layout with another type but are carried differently, recognised by the type
+/// name of the DDL that defined the column ([`ColumnDdl::type_name`]) together with a kind
+/// that fits it — `BOOLEAN` (a TINYINT(1) on the server, Connect `boolean` in Debezium),
+/// `POINT` (a GEOMETRY, Debezium's `io.debezium.data.geometry.Point`) and MariaDB's `UUID`,
+/// `INET4` and `INET6` (BINARY(16)/BINARY(4) in the log, their text form in events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Declared {
+    /// Nothing beyond the kind.
+    Plain,
+    Boolean,
+    Point,
+    Uuid,
+    Inet4,
+    Inet6,
+}
+
+impl Declared {
+    /// UUID, INET4 and INET6: bytes in the binlog, the server's text form in events.
+    pub fn is_text_form(self) -> bool {
+        matches!(self, Declared::Uuid | Declared::Inet4 | Declared::Inet6)
+    }
+
+    /// The byte length of a text-form type's binary value (16 for UUID and INET6, 4 for INET4).
+    pub fn binary_len(self) -> Option<usize> {
+        match self {
+            Declared::Uuid | Declared::Inet6 => Some(16),
+            Declared::Inet4 => Some(4),
+            _ => None,
+        }
+    }
+}
+
 /// One column.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ColumnDesc {
@@ -234,6 +267,23 @@ impl ColumnDesc {
             charset: Charset::Utf8,
             default: None,
             ddl: ColumnDdl::default(),
+        }
+    }
+
+    /// What the column's declared type adds to its kind ([`Declared`]); `Plain` when the
+    /// DDL is unknown or its type name does not fit the kind.
+    pub fn declared(&self) -> Declared {
+        let Some(name) = self.ddl.type_name.as_deref() else {
+            return Declared::Plain;
+        };
+        let is = |n: &str| name.eq_ignore_ascii_case(n);
+        match &self.kind {
+            ColumnKind::TinyInt if is("BOOLEAN") || is("BOOL") => Declared::Boolean,
+            ColumnKind::Geometry if is("POINT") => Declared::Point,
+            ColumnKind::Char { max_bytes: 16 } if is("UUID") => Declared::Uuid,
+            ColumnKind::Char { max_bytes: 16 } if is("INET6") => Declared::Inet6,
+            ColumnKind::Char { max_bytes: 4 } if is("INET4") => Declared::Inet4,
+            _ => Declared::Plain,
         }
     }
 

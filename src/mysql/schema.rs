@@ -7,7 +7,7 @@ use mysql_async::Conn;
 
 use crate::catalog::ddl_parse::{bit_bytes, hex_bytes};
 use crate::error::{classify_mysql, Result};
-use crate::model::{Charset, ColumnDefault, ColumnDesc, ColumnKind, Filter, TableDesc};
+use crate::model::{Charset, ColumnDdl, ColumnDefault, ColumnDesc, ColumnKind, Filter, TableDesc};
 
 /// Parses `enum('a','b''c')` / `set(...)` labels.
 fn labels(column_type: &str) -> Vec<String> {
@@ -127,10 +127,18 @@ pub fn column_from_info(
         "vector" => ColumnKind::Vector {
             dims: nums.first().copied().unwrap_or(0),
         },
+        // MariaDB's UUID, INET6 and INET4: BINARY(16)/BINARY(4) in the binlog; the declared
+        // name (kept in `ddl`) makes their values text (`ColumnDesc::declared`).
+        "uuid" | "inet6" => ColumnKind::Char { max_bytes: 16 },
+        "inet4" => ColumnKind::Char { max_bytes: 4 },
         _ => ColumnKind::Blob { len_bytes: 4 },
     };
-    if dt.ends_with("blob") {
+    if dt.ends_with("blob") || matches!(dt.as_str(), "uuid" | "inet6" | "inet4") {
         cs = Charset::Binary;
+    }
+    let mut ddl = ColumnDdl::default();
+    if matches!(dt.as_str(), "uuid" | "inet6" | "inet4") {
+        ddl.type_name = Some(dt.to_ascii_uppercase());
     }
     ColumnDesc {
         name: name.to_string(),
@@ -139,7 +147,7 @@ pub fn column_from_info(
         nullable,
         charset: cs,
         default: None,
-        ddl: Default::default(),
+        ddl,
     }
 }
 
@@ -386,6 +394,15 @@ mod tests {
         assert_eq!(c.kind, ColumnKind::DateTime { fsp: 6 });
         let c = column_from_info("b", "varbinary", "varbinary(16)", None, true, Some(16));
         assert!(c.is_binary());
+        // MariaDB's UUID/INET types: BINARY(n) as the binlog has them, named as declared.
+        let c = column_from_info("u", "uuid", "uuid", None, true, None);
+        assert_eq!(c.kind, ColumnKind::Char { max_bytes: 16 });
+        assert_eq!(c.declared(), crate::model::Declared::Uuid);
+        assert!(c.is_binary());
+        let c = column_from_info("a", "inet4", "inet4", None, true, None);
+        assert_eq!(c.declared(), crate::model::Declared::Inet4);
+        let c = column_from_info("a", "inet6", "inet6", None, false, None);
+        assert_eq!(c.declared(), crate::model::Declared::Inet6);
     }
 
     #[test]

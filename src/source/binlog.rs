@@ -15,12 +15,13 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::backoff::Backoff;
+use crate::catalog::ddl_skip::DdlSkipList;
 use crate::config::SourceConfig;
 use crate::error::{classify_mysql, Error, Result};
 use crate::model::Flavor;
 use crate::model::{Filter, GtidSet, SourceEvent, SourceOffset};
 use crate::mysql;
-use crate::source::events::{EventHandler, HandlerOptions};
+use crate::source::events::{DdlState, EventHandler, HandlerOptions};
 
 const ROTATE_EVENT: u8 = mysql_common::binlog::consts::EventType::ROTATE_EVENT as u8;
 
@@ -47,6 +48,11 @@ pub async fn stream(
         include_query: cfg.include_query,
         allow_positional_names: false,
         capture_system_schemas: false,
+        ddl: DdlState::live(
+            DdlSkipList::parse(&cfg.ddl_skip)
+                .map_err(|e| Error::Config(format!("source.ddl_skip: {e}")))?,
+            cfg.ddl_reread,
+        ),
     };
     let mut handler = EventHandler::new(filter.clone(), &start, options);
     let mut offset = start;
@@ -153,6 +159,7 @@ impl Reader<'_> {
             backoff.reset();
             let header = event.header();
             handler.handle(&event, &mut out)?;
+            crate::source::reread::serve(self.cfg, handler, &event, &mut out).await?;
             if header.event_type_raw() == ROTATE_EVENT {
                 // A ROTATE's log_pos is in the file it leaves; the stream continues at the
                 // position its body names in the new file (a reconnect in between would
@@ -193,6 +200,8 @@ impl Reader<'_> {
         let mut conn = mysql::connect(cfg).await?;
         let info = mysql::server_info(&mut conn, cfg.flavor).await?;
         handler.set_flavor(info.flavor);
+        let row_metadata = mysql::variable(&mut conn, "binlog_row_metadata").await?;
+        handler.set_row_metadata_setting(row_metadata.as_deref());
         let gtid_mode = offset.binlog.file.is_empty();
         for s in session_setup(cfg, info.flavor, gtid_mode, offset)? {
             conn.query_drop(s)

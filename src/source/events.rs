@@ -12,8 +12,11 @@
 //!
 //! This file holds the handler's state and the dispatcher; the handling itself is split by
 //! concern: `txn` (GTIDs, opening and committing transactions), `rows` (table maps and
-//! rows events) and `query` (BEGIN/COMMIT and DDL).
+//! rows events), `query` (BEGIN/COMMIT and DDL) and `compressed` (MariaDB's compressed
+//! events, rebuilt as the plain events they stand for).
 
+mod compressed;
+mod ddl_guard;
 mod query;
 mod rows;
 mod txn;
@@ -31,6 +34,8 @@ use crate::error::{Error, Result};
 use crate::model::{
     BinlogPosition, Catalog, Filter, Flavor, GtidSet, Position, SourceEvent, SourceOffset,
 };
+pub use ddl_guard::DdlState;
+pub(crate) use ddl_guard::{shorten, PendingReread};
 use rows::TableSlot;
 use txn::Txn;
 
@@ -62,6 +67,8 @@ pub struct HandlerOptions {
     pub allow_positional_names: bool,
     /// Replay only: capture tables in the server's system schemas (`mysql`, …) too.
     pub capture_system_schemas: bool,
+    /// What to do with DDL that cannot be followed (`ddl_skip`, `ddl_reread`).
+    pub ddl: DdlState,
 }
 
 /// The event-to-change state machine shared by the live stream and recorded files.
@@ -85,6 +92,7 @@ pub struct EventHandler {
     include_query: bool,
     allow_positional_names: bool,
     capture_system_schemas: bool,
+    ddl: DdlState,
 }
 
 impl EventHandler {
@@ -117,6 +125,7 @@ impl EventHandler {
             include_query: options.include_query,
             allow_positional_names: options.allow_positional_names,
             capture_system_schemas: options.capture_system_schemas,
+            ddl: options.ddl,
         }
     }
 
@@ -129,6 +138,7 @@ impl EventHandler {
             include_query: self.include_query,
             allow_positional_names: self.allow_positional_names,
             capture_system_schemas: self.capture_system_schemas,
+            ddl: self.ddl.for_reconnect(),
         }
     }
 
@@ -226,7 +236,7 @@ impl EventHandler {
         if header.log_pos() != 0 && ty != EventType::ROTATE_EVENT as u8 {
             self.outer_pos = (header.log_pos() as u64).saturating_sub(header.event_size() as u64);
         }
-        if let Some(handled) = self.handle_mariadb_event(event, ty) {
+        if let Some(handled) = self.handle_mariadb_event(event, ty, out) {
             return handled;
         }
         let data = event
@@ -239,7 +249,12 @@ impl EventHandler {
     }
 
     /// MariaDB's own event types (which mysql_common does not parse); `None` for the rest.
-    fn handle_mariadb_event(&mut self, event: &Event, ty: u8) -> Option<Result<()>> {
+    fn handle_mariadb_event(
+        &mut self,
+        event: &Event,
+        ty: u8,
+        out: &mut Vec<SourceEvent>,
+    ) -> Option<Result<()>> {
         Some(match ty {
             MARIADB_GTID => self.handle_mariadb_gtid(event),
             MARIADB_GTID_LIST => self.handle_mariadb_gtid_list(event),
@@ -260,13 +275,9 @@ impl EventHandler {
                 Ok(())
             }
             MARIADB_QUERY_COMPRESSED
-            | MARIADB_ROWS_COMPRESSED_FIRST..=MARIADB_ROWS_COMPRESSED_LAST => Err(self
-                .event_error(
-                    event,
-                    "MariaDB compressed binlog events (log_bin_compress=ON) are not supported; \
-                     set log_bin_compress=OFF on the source (changes logged while it was ON \
-                     must be re-snapshotted)",
-                )),
+            | MARIADB_ROWS_COMPRESSED_FIRST..=MARIADB_ROWS_COMPRESSED_LAST => {
+                self.handle_compressed(event, out)
+            }
             _ => return None,
         })
     }

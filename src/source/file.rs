@@ -36,6 +36,8 @@ pub struct ReplayOptions {
     pub capture_system_schemas: bool,
     /// Table structures known before the file starts (e.g. from `information_schema`).
     pub catalog: Option<crate::model::Catalog>,
+    /// DDL statements to pass over (`replay --ddl-skip`, as `source.ddl_skip`).
+    pub ddl_skip: crate::catalog::ddl_skip::DdlSkipList,
 }
 
 /// Opens a recorded binlog file for reading, decompressing it when it is gzip (recognised by
@@ -128,6 +130,7 @@ pub fn replay_file_with(
         allow_positional_names: options.allow_positional_names,
         capture_system_schemas: options.capture_system_schemas,
         flavor: None,
+        ddl: crate::source::events::DdlState::replay(options.ddl_skip),
     };
     let mut handler = EventHandler::new(filter, &start, handler_options);
     let mut esr = EventStreamReader::new(BinlogVersion::Version4);

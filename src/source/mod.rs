@@ -4,4 +4,5 @@
 pub mod binlog;
 pub(crate) mod events;
 pub mod file;
+pub(crate) mod reread;
 pub mod snapshot;

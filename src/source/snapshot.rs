@@ -662,9 +662,15 @@ fn convert_timestamp(v: MyValue) -> std::result::Result<Value, String> {
     }
 }
 
-/// CHAR/VARCHAR/TEXT in the column's charset, or bytes when it is binary.
+/// CHAR/VARCHAR/TEXT in the column's charset, or bytes when it is binary; MariaDB
+/// UUID/INET4/INET6 as the text the server sends for them.
 fn convert_text(col: &ColumnDesc, v: MyValue) -> std::result::Result<Value, String> {
     let b = bytes(v)?;
+    if col.declared().is_text_form() {
+        return String::from_utf8(b)
+            .map(Value::String)
+            .map_err(|_| "UUID/INET text that is not UTF-8".to_string());
+    }
     if col.charset.is_binary() {
         Ok(Value::Bytes(b))
     } else {

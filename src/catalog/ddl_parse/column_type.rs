@@ -185,6 +185,8 @@ fn blob_kind(base: &str, args: &TypeArgs) -> Option<(ColumnKind, bool)> {
 fn other_kind(base: &str, args: &TypeArgs) -> Option<(ColumnKind, bool)> {
     match base {
         "JSON" => Some((ColumnKind::Json, false)),
+        "UUID" | "INET6" => Some((ColumnKind::Char { max_bytes: 16 }, true)),
+        "INET4" => Some((ColumnKind::Char { max_bytes: 4 }, true)),
         "GEOMETRY" | "POINT" | "LINESTRING" | "POLYGON" | "MULTIPOINT" | "MULTILINESTRING"
         | "MULTIPOLYGON" | "GEOMETRYCOLLECTION" | "GEOMCOLLECTION" => {
             Some((ColumnKind::Geometry, true))
@@ -224,6 +226,8 @@ pub(super) fn ddl_type(
     );
     let jdbc = if base == "BOOLEAN" {
         16
+    } else if base == "UUID" {
+        1111 // Types.OTHER, as Debezium's MariaDB parser registers UUID
     } else {
         kind.jdbc_type(binary_kind)
     };

@@ -6,7 +6,7 @@ use super::temporal::{parse_datetime, parse_time, zero_date};
 use super::value::{binary_datum, is_optional};
 use super::{column_datum, decimal_text, family, zoned_timestamp, Family, Modes};
 use crate::envelope::schema::Datum;
-use crate::model::{ColumnDefault, ColumnDesc, ColumnKind, DateTime, Value};
+use crate::model::{ColumnDefault, ColumnDesc, ColumnKind, DateTime, Declared, Value};
 
 /// What Debezium's DDL parser records for `DEFAULT CURRENT_TIMESTAMP` / `NOW()`
 /// (`DefaultValueParserListener`), converted like any other literal afterwards.
@@ -58,6 +58,20 @@ enum DefaultValue {
 /// A `DEFAULT` text read as a value of the column's type.
 fn literal_value(col: &ColumnDesc, text: &str, optional: bool, m: &Modes) -> Option<DefaultValue> {
     let t = literal_text(&col.kind, text);
+    match col.declared() {
+        // BinlogDefaultValueConverter.convertToBoolean: a number is true unless 0, other
+        // text is true only when it says `true`.
+        Declared::Boolean => {
+            let on = match t.parse::<i64>() {
+                Ok(n) => n != 0,
+                Err(_) => t.eq_ignore_ascii_case("true"),
+            };
+            return Some(DefaultValue::Datum(Datum::Bool(on)));
+        }
+        // The server's text form, as written in the DDL.
+        d if d.is_text_form() => return Some(DefaultValue::Value(Value::String(t.to_string()))),
+        _ => {}
+    }
     let v = match (family(&col.kind), &col.kind) {
         (Family::Numeric, _) => number_literal(col, t)?,
         (Family::Temporal, kind) => return temporal_literal(kind, t, optional),

@@ -7,12 +7,12 @@
 
 use super::{
     default_datum, Modes, BITS, CONNECT_DATE, CONNECT_TIME, CONNECT_TIMESTAMP, DATE, DECIMAL, ENUM,
-    ENUM_SET, FLOAT_VECTOR, GEOMETRY, JSON, MICRO_TIME, MICRO_TIMESTAMP, TIMESTAMP, YEAR,
-    ZONED_TIMESTAMP,
+    ENUM_SET, FLOAT_VECTOR, GEOMETRY, JSON, MICRO_TIME, MICRO_TIMESTAMP, POINT, TIMESTAMP, UUID,
+    YEAR, ZONED_TIMESTAMP,
 };
 use crate::config::{BigintUnsignedMode, BinaryMode, DecimalMode, TimePrecisionMode};
 use crate::envelope::schema::{Field, Schema, Type};
-use crate::model::{ColumnDesc, ColumnKind};
+use crate::model::{ColumnDesc, ColumnKind, Declared};
 
 /// Connect's `Decimal` logical schema with Debezium's precision parameter
 /// (`SpecialValueDecimal.builder`: `scale`, then `connect.decimal.precision`).
@@ -37,7 +37,28 @@ fn binary_schema(mode: BinaryMode) -> Schema {
 
 /// The Connect schema of one column (without the field name).
 pub fn column_schema(col: &ColumnDesc, m: &Modes) -> Schema {
-    let s = match &col.kind {
+    let s = match (&col.kind, col.declared()) {
+        // A column declared BOOLEAN/BOOL (TINYINT(1) on the server): Types.BOOLEAN in
+        // Debezium's DDL parser, hence a Connect boolean — only where the DDL says BOOLEAN
+        // (`SHOW CREATE TABLE` prints `tinyint(1)`, so snapshotted tables keep INT16).
+        (ColumnKind::TinyInt, Declared::Boolean) => Schema::new(Type::Boolean),
+        // BinlogValueConverters.schemaBuilder: POINT is a Point (x, y, wkb, srid), optional
+        // only when the column is; other spatial types are a Geometry (below).
+        (ColumnKind::Geometry, Declared::Point) => point_schema(),
+        // MariaDB UUID: its text, as the logical type Debezium has for UUIDs.
+        (ColumnKind::Char { .. }, Declared::Uuid) => logical(Type::String, UUID),
+        (ColumnKind::Char { .. }, Declared::Inet4 | Declared::Inet6) => Schema::new(Type::String),
+        (kind, _) => plain_schema(col, kind, m),
+    };
+    let optional = s.optional || col.nullable;
+    s.with_optional(optional)
+        .with_default(default_datum(col, m))
+}
+
+/// The Connect schema of a column by its kind alone (no optionality, no default): every
+/// type whose declared name adds nothing.
+fn plain_schema(col: &ColumnDesc, kind: &ColumnKind, m: &Modes) -> Schema {
+    match kind {
         // BinlogValueConverters.schemaBuilder: unsigned types widen; Debezium 3.6 maps signed
         // TINYINT to Types.SMALLINT (MySqlAntlrDdlParser), hence INT16 ("TINYINT → INT16" in
         // the 3.6 docs; 3.7 moves it to INT8).
@@ -94,15 +115,11 @@ pub fn column_schema(col: &ColumnDesc, m: &Modes) -> Schema {
         }
         ColumnKind::Json => logical(Type::String, JSON),
         // Geometry.builder() is optional whatever the column says.
-        ColumnKind::Geometry => {
-            return geometry_schema();
-        }
+        ColumnKind::Geometry => geometry_schema(),
         ColumnKind::Vector { .. } => Schema::new(Type::Array(Box::new(Schema::new(Type::Float32))))
             .named(FLOAT_VECTOR)
             .version(1),
-    };
-    s.with_optional(col.nullable)
-        .with_default(default_datum(col, m))
+    }
 }
 
 /// `io.debezium.data.geometry.Geometry` (version 1 in Debezium 3.6): `{wkb, srid}`.
@@ -117,6 +134,21 @@ pub fn geometry_schema() -> Schema {
     .version(1)
     .doc("Geometry")
     .optional()
+}
+
+/// `io.debezium.data.geometry.Point` (version 1): `{x, y, wkb, srid}`, x and y required.
+pub fn point_schema() -> Schema {
+    Schema::strukt(
+        POINT,
+        vec![
+            Field::new("x", Schema::new(Type::Float64)),
+            Field::new("y", Schema::new(Type::Float64)),
+            Field::new("wkb", Schema::new(Type::Bytes).optional()),
+            Field::new("srid", Schema::new(Type::Int32).optional()),
+        ],
+    )
+    .version(1)
+    .doc("Geometry (POINT)")
 }
 
 /// The row struct (`…Value`) of a table: one field per column.

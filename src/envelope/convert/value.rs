@@ -10,7 +10,7 @@ use super::{
 use crate::config::{BigintUnsignedMode, BinaryMode, DecimalMode, TimePrecisionMode};
 use crate::envelope::schema::Datum;
 use crate::model::value::days_from_civil;
-use crate::model::{ColumnDesc, ColumnKind, Value};
+use crate::model::{ColumnDesc, ColumnKind, Declared, Value};
 
 /// Converts one column value into a datum of `column_schema(col, m)`: one `match` on the
 /// column kind and the value (this runs for every column of every row: one dispatch, no
@@ -22,6 +22,13 @@ pub fn column_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Result<Datum, Con
     }
     let mismatch = || format!("unexpected value {v:?} for a {} column", col.type_name());
     let d = match (&col.kind, v) {
+        // JdbcValueConverters.convertBoolean: any non-zero number is true.
+        (ColumnKind::TinyInt, Value::Int(i)) if col.declared() == Declared::Boolean => {
+            Datum::Bool(*i != 0)
+        }
+        (ColumnKind::TinyInt, Value::UInt(u)) if col.declared() == Declared::Boolean => {
+            Datum::Bool(*u != 0)
+        }
         (
             ColumnKind::TinyInt | ColumnKind::SmallInt | ColumnKind::MediumInt | ColumnKind::Int,
             Value::Int(i),
@@ -83,6 +90,10 @@ pub fn column_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Result<Datum, Con
                 Datum::Str(zoned_timestamp(*secs, *micros, *fsp))
             }
         }
+        // MariaDB UUID/INET4/INET6: the decoder and the snapshot both give the server's text.
+        (ColumnKind::Char { .. }, Value::String(s)) if col.declared().is_text_form() => {
+            Datum::Str(s.clone())
+        }
         (ColumnKind::Char { max_bytes }, Value::Bytes(b)) if col.is_binary() => {
             // DBZ-254: BINARY(n) values are right-padded with zero bytes to n.
             let mut b = b.clone();
@@ -103,6 +114,11 @@ pub fn column_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Result<Datum, Con
             Datum::Str(s.clone())
         }
         (ColumnKind::Json, Value::Json(s) | Value::String(s)) => Datum::Str(s.clone()),
+        (ColumnKind::Geometry, Value::Geometry { srid, wkb })
+            if col.declared() == Declared::Point =>
+        {
+            point_datum(*srid, wkb)?
+        }
         (ColumnKind::Geometry, Value::Geometry { srid, wkb }) => Datum::Struct(vec![
             Datum::Bytes(wkb.clone()),
             // BinlogGeometry: SRID 0 means "unset" and is emitted as null.
@@ -120,22 +136,80 @@ pub fn column_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Result<Datum, Con
     Ok(d)
 }
 
+/// BinlogValueConverters.convertPoint: the SRID (null when 0), the WKB as logged, and x and
+/// y read from it (`Point.parseWKBPoint`: 21 bytes, byte order from its first byte, type 1).
+/// Anything but a 2D point is an error, as in Debezium.
+fn point_datum(srid: u32, wkb: &[u8]) -> Result<Datum, ConvertError> {
+    let not_a_point = || {
+        format!(
+            "a POINT column holds {} bytes of WKB that are not a 2D point",
+            wkb.len()
+        )
+    };
+    if wkb.len() != 21 {
+        return Err(not_a_point());
+    }
+    let little = wkb[0] != 0;
+    let word = |b: &[u8]| -> [u8; 8] {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        a
+    };
+    let ty = [wkb[1], wkb[2], wkb[3], wkb[4]];
+    let ty = if little {
+        u32::from_le_bytes(ty)
+    } else {
+        u32::from_be_bytes(ty)
+    };
+    if ty != 1 {
+        return Err(not_a_point());
+    }
+    let f = |b: &[u8]| {
+        if little {
+            f64::from_le_bytes(word(b))
+        } else {
+            f64::from_be_bytes(word(b))
+        }
+    };
+    Ok(Datum::Struct(vec![
+        Datum::F64(f(&wkb[5..13])),
+        Datum::F64(f(&wkb[13..21])),
+        Datum::Bytes(wkb.to_vec()),
+        if srid == 0 {
+            Datum::Null
+        } else {
+            Datum::Int(srid as i64)
+        },
+    ]))
+}
+
 /// JdbcValueConverters.convertValue: a null in a NOT NULL column (zero dates) becomes the
-/// fallback: epoch 0, 0, "" or the epoch as an ISO string.
+/// fallback: epoch 0, 0, false, "" or the epoch as an ISO string.
 fn fallback(col: &ColumnDesc) -> Datum {
     if is_optional(col) {
         return Datum::Null;
     }
-    match &col.kind {
-        ColumnKind::Timestamp { .. } => Datum::str("1970-01-01T00:00:00Z"),
-        ColumnKind::Enum { .. } | ColumnKind::Set { .. } => Datum::str(""),
+    match (&col.kind, col.declared()) {
+        (_, Declared::Boolean) => Datum::Bool(false),
+        (_, d) if d.is_text_form() => Datum::str(""),
+        // Debezium's fallback is an empty GEOMETRYCOLLECTION without x and y (which Connect
+        // then rejects); the origin with that WKB keeps the event valid.
+        (_, Declared::Point) => Datum::Struct(vec![
+            Datum::F64(0.0),
+            Datum::F64(0.0),
+            Datum::Bytes(vec![1, 7, 0, 0, 0, 0, 0, 0, 0]),
+            Datum::Null,
+        ]),
+        (ColumnKind::Timestamp { .. }, _) => Datum::str("1970-01-01T00:00:00Z"),
+        (ColumnKind::Enum { .. } | ColumnKind::Set { .. }, _) => Datum::str(""),
         _ => Datum::Int(0),
     }
 }
 
-/// Whether the column's schema is optional (a geometry always is: `Geometry.builder()`).
+/// Whether the column's schema is optional (a geometry other than a POINT always is:
+/// `Geometry.builder()`).
 pub(super) fn is_optional(col: &ColumnDesc) -> bool {
-    col.nullable || matches!(col.kind, ColumnKind::Geometry)
+    col.nullable || (matches!(col.kind, ColumnKind::Geometry) && col.declared() != Declared::Point)
 }
 
 pub(super) fn binary_datum(b: Vec<u8>, mode: BinaryMode) -> Datum {

@@ -4,16 +4,30 @@
 //! Invariant: a DDL statement that touches a captured table (or a database the filter may
 //! capture) updates the catalog and forgets every cached decoder before its `SchemaChange`
 //! goes out, so no later row is decoded with the structure from before the statement; a
-//! DDL outside BEGIN is its own transaction and commits at once.
+//! DDL outside BEGIN is its own transaction and commits at once. A statement the catalog
+//! cannot apply is skipped (`source.ddl_skip`), re-read from the server, tolerated (FULL
+//! metadata) or a definite error, as `ddl_guard` explains — never a silently stale
+//! structure under MINIMAL metadata. While a re-read is pending the handler emits nothing
+//! more for the statement: [`EventHandler::finish_reread`] completes it.
 
 use mysql_common::binlog::events::Event;
 
+use super::ddl_guard::{shorten, NotFollowed, PendingReread, RowMetadata};
 use super::EventHandler;
 use crate::catalog::ddl;
+use crate::catalog::ddl_skip::StatementAt;
 use crate::error::Result;
 use std::sync::Arc;
 
-use crate::model::{SchemaChange, SourceEvent, TableDesc};
+use crate::model::{BinlogPosition, SchemaChange, SourceEvent, TableDesc};
+
+/// Whether a DDL statement is done with, or waits for a re-read of its tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DdlDone {
+    Done,
+    /// The live stream re-reads the tables and calls [`EventHandler::finish_reread`].
+    Deferred,
+}
 
 impl EventHandler {
     /// A QUERY event: BEGIN opens, COMMIT/ROLLBACK closes, anything else may be DDL.
@@ -44,12 +58,19 @@ impl EventHandler {
         if let Some(t) = &mut self.txn {
             t.thread.get_or_insert(thread);
         }
-        self.handle_ddl(event, sql, schema, out)?;
+        if self.handle_ddl(event, sql, schema, out)? == DdlDone::Deferred {
+            return Ok(());
+        }
+        self.end_query(event, out);
+        Ok(())
+    }
+
+    /// Commits at the end of a statement that is its own transaction (DDL outside BEGIN).
+    fn end_query(&mut self, event: &Event, out: &mut Vec<SourceEvent>) {
         let ends = self.txn.as_ref().is_some_and(|t| t.standalone || !t.began);
         if ends {
             self.commit(event, out);
         }
-        Ok(())
     }
 
     /// BEGIN: marks the transaction its GTID opened as begun, or opens one.
@@ -69,6 +90,17 @@ impl EventHandler {
         }
     }
 
+    /// Records what the server's `binlog_row_metadata` is (live stream, at connect): until
+    /// a table map shows it, it decides what a DDL that cannot be followed means.
+    pub fn set_row_metadata_setting(&mut self, value: Option<&str>) {
+        self.ddl.set_server_setting(value);
+    }
+
+    /// The re-read of tables the last event asked for (live stream with `ddl_reread`).
+    pub(crate) fn take_reread(&mut self) -> Option<PendingReread> {
+        self.ddl.take_pending()
+    }
+
     /// A statement that may be DDL: applies it to the catalog and emits a `SchemaChange`
     /// when it concerns what is captured.
     fn handle_ddl(
@@ -77,10 +109,10 @@ impl EventHandler {
         sql: &str,
         schema: &str,
         out: &mut Vec<SourceEvent>,
-    ) -> Result<()> {
+    ) -> Result<DdlDone> {
         let info = ddl::classify(sql, schema);
         if info.kind == ddl::DdlKind::Other {
-            return Ok(());
+            return Ok(DdlDone::Done);
         }
         let captured: Vec<(String, String)> = info
             .tables
@@ -93,7 +125,10 @@ impl EventHandler {
             ddl::DdlKind::CreateDatabase | ddl::DdlKind::DropDatabase | ddl::DdlKind::AlterDatabase
         );
         if captured.is_empty() && !(db_level && self.filter.may_capture_db(&info.database)) {
-            return Ok(());
+            return Ok(DdlDone::Done);
+        }
+        if self.skip_listed(event, sql, &captured) {
+            return Ok(DdlDone::Done);
         }
         // A DROP TABLE is one event per dropped captured table, each with its own
         // qualified statement, as Debezium writes them.
@@ -116,9 +151,155 @@ impl EventHandler {
         } else {
             vec![]
         };
-        // Apply to the catalog (needed when the server logs MINIMAL metadata) and forget
-        // cached decoders of the touched tables.
-        let tables = ddl::apply(&mut self.catalog, &info, sql, schema);
+        // Apply to the catalog (needed when the server logs MINIMAL metadata).
+        let tables = match ddl::apply(&mut self.catalog, &info, sql, schema) {
+            Ok(tables) => {
+                self.ddl.followed(&captured);
+                tables
+            }
+            Err(reason) => match self.not_applied(event, &info, sql, captured, reason)? {
+                Some(tables) => tables,
+                None => return Ok(DdlDone::Deferred),
+            },
+        };
+        self.emit_ddl(event, &info, sql, dropped, tables, out);
+        Ok(DdlDone::Done)
+    }
+
+    /// Whether `source.ddl_skip` lists the statement; if so it is logged, counted and
+    /// passed over (the catalog keeps what it had).
+    fn skip_listed(&mut self, event: &Event, sql: &str, captured: &[(String, String)]) -> bool {
+        let pos = self.here(event);
+        let gtid = self.txn.as_ref().and_then(|t| t.gtid.clone());
+        let at = StatementAt {
+            file: &self.file,
+            pos,
+            gtid: gtid.as_deref(),
+            sql: sql.trim(),
+        };
+        let Some(entry) = self.ddl.skip_entry(at) else {
+            return false;
+        };
+        let position = format!("{}:{pos}", self.file);
+        tracing::warn!(%position, entry = %entry, statement = %shorten(sql), "DDL skipped as source.ddl_skip lists it; the catalog keeps the previous structure.");
+        crate::metrics::ddl_skipped();
+        self.ddl
+            .skipped(captured, format!("at {position} (entry \"{entry}\")"));
+        self.decoder_cache.clear();
+        self.tables.clear();
+        true
+    }
+
+    /// A CREATE/ALTER the catalog could not apply. Returns the structures to report and go
+    /// on with, `None` when the live stream re-reads them first, or the definite error when
+    /// the rows after it would need a structure rowtide cannot know (see `ddl_guard`).
+    fn not_applied(
+        &mut self,
+        event: &Event,
+        info: &ddl::DdlInfo,
+        sql: &str,
+        captured: Vec<(String, String)>,
+        reason: String,
+    ) -> Result<Option<Vec<Arc<TableDesc>>>> {
+        let here = self.position_for(event, 0);
+        let nf = NotFollowed {
+            position: here.to_string(),
+            tables: names(&captured),
+            statement: shorten(sql),
+            reason,
+        };
+        if self.ddl.rereads() && event.header().log_pos() != 0 {
+            self.ddl.set_pending(PendingReread {
+                info: info.clone(),
+                sql: sql.to_string(),
+                tables: captured,
+                after: BinlogPosition::new(self.file.to_string(), event.header().log_pos() as u64),
+                not_followed: nf,
+            });
+            return Ok(None);
+        }
+        self.go_on_without(captured, &nf, &nf.reason).map(Some)
+    }
+
+    /// Goes on past a statement that was not applied when the stream can (FULL metadata, or
+    /// not known yet), returning the touched tables' structures as they stand; else the
+    /// definite error with `reason`.
+    fn go_on_without(
+        &mut self,
+        captured: Vec<(String, String)>,
+        nf: &NotFollowed,
+        reason: &str,
+    ) -> Result<Vec<Arc<TableDesc>>> {
+        let known: Vec<Arc<TableDesc>> = captured
+            .iter()
+            .filter_map(|(d, t)| self.catalog.get(d, t).cloned())
+            .collect();
+        let metadata = match self.ddl.metadata() {
+            // `replay --positional-names`: the tables' rows decode as @1, @2, … instead.
+            RowMetadata::Minimal if self.allow_positional_names => RowMetadata::Unknown,
+            m => m,
+        };
+        match metadata {
+            RowMetadata::Minimal => return Err(self.ddl.error(nf, &minimal_reason(reason))),
+            RowMetadata::Full => {
+                tracing::warn!(position = %nf.position, tables = %nf.tables, %reason, statement = %nf.statement, "DDL not understood; the server logs FULL row metadata, so rows are still decoded from their table maps, but the statement's attributes (declared types, comments, defaults) are missing from the schema.");
+            }
+            RowMetadata::Unknown => {
+                // The old structure could name columns wrongly: forget it, so that the
+                // next rows are described by their table map or refused.
+                for (d, t) in &captured {
+                    self.catalog.remove(d, t);
+                }
+                tracing::warn!(position = %nf.position, tables = %nf.tables, %reason, statement = %nf.statement, "DDL not understood and no table map in this stream has shown yet whether the log names columns (FULL metadata); the tables' structure is forgotten until their next table map describes it, and rows without column names will be refused.");
+            }
+        }
+        self.ddl.not_followed(&captured, nf);
+        Ok(known)
+    }
+
+    /// Completes the statement the live stream re-read the tables for: `read` holds their
+    /// structures from the server, or why the re-read was not safe.
+    pub(crate) fn finish_reread(
+        &mut self,
+        event: &Event,
+        pending: PendingReread,
+        read: std::result::Result<Vec<TableDesc>, String>,
+        out: &mut Vec<SourceEvent>,
+    ) -> Result<()> {
+        let tables = match read {
+            Ok(descs) => {
+                let tables: Vec<Arc<TableDesc>> =
+                    descs.into_iter().map(|d| self.catalog.put(d)).collect();
+                self.ddl.followed(&pending.tables);
+                crate::metrics::ddl_reread();
+                tracing::info!(position = %pending.not_followed.position, tables = %pending.not_followed.tables, "DDL not understood; the tables' structure was re-read from the server (no later statement touched them).");
+                tables
+            }
+            Err(why) => {
+                let nf = &pending.not_followed;
+                let reason = format!(
+                    "{}; reading the structure from the server instead (source.ddl_reread) is \
+                     not safe: {why}",
+                    nf.reason
+                );
+                self.go_on_without(pending.tables.clone(), nf, &reason)?
+            }
+        };
+        self.emit_ddl(event, &pending.info, &pending.sql, vec![], tables, out);
+        self.end_query(event, out);
+        Ok(())
+    }
+
+    /// Forgets cached decoders and emits the statement's `SchemaChange` event(s).
+    fn emit_ddl(
+        &mut self,
+        event: &Event,
+        info: &ddl::DdlInfo,
+        sql: &str,
+        dropped: Vec<Arc<TableDesc>>,
+        tables: Vec<Arc<TableDesc>>,
+        out: &mut Vec<SourceEvent>,
+    ) {
         self.decoder_cache.clear();
         self.tables.clear();
         let position = self.position_for(event, 0);
@@ -148,7 +329,7 @@ impl EventHandler {
                     snapshot: false,
                 })));
             }
-            return Ok(());
+            return;
         }
         out.push(SourceEvent::SchemaChange(Box::new(SchemaChange {
             database: info.database.clone(),
@@ -162,8 +343,24 @@ impl EventHandler {
             source_table: None,
             snapshot: false,
         })));
-        Ok(())
     }
+}
+
+/// The error's reason when the server logs MINIMAL metadata.
+fn minimal_reason(reason: &str) -> String {
+    format!(
+        "the server logs MINIMAL row metadata, so rowtide learns the table's columns from its \
+         DDL, and this statement cannot be applied: {reason}"
+    )
+}
+
+/// `db.t1, db.t2`.
+fn names(tables: &[(String, String)]) -> String {
+    tables
+        .iter()
+        .map(|(d, t)| format!("{d}.{t}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What Debezium keeps of a `DROP TABLE` statement around each table it names: the words

@@ -82,6 +82,7 @@ impl EventHandler {
                 .map_err(|e| self.event_error(event, format!("table map of {db}.{name}: {e}")))?
             {
                 Some(mut desc) => {
+                    self.ddl.saw_table_map(db, name, true);
                     // The catalog may know more than the table map (MariaDB JSON columns are
                     // LONGTEXT in the log; column defaults are not in the log at all): they
                     // come from DDL or information_schema.
@@ -91,11 +92,12 @@ impl EventHandler {
                     self.catalog.put(desc.clone());
                     desc
                 }
-                None => match self.catalog.get(db, name) {
+                None => match self.minimal_table_map(event, db, name)? {
                     Some(known) => {
-                        table_map::check_fits(known, wires)
-                            .map_err(|e| self.event_error(event, e))?;
-                        TableDesc::clone(known)
+                        table_map::check_fits(&known, wires).map_err(|e| {
+                            self.event_error(event, self.ddl.explain_misfit(db, name, e))
+                        })?;
+                        TableDesc::clone(&known)
                     }
                     None if self.allow_positional_names => {
                         table_map::describe_positional(tme, wires).map_err(|e| {
@@ -105,17 +107,36 @@ impl EventHandler {
                     None => {
                         return Err(self.event_error(
                             event,
-                            format!(
+                            self.ddl.explain_misfit(db, name, format!(
                                 "no schema is known for {db}.{name} and the server logs MINIMAL \
                                  table metadata; set binlog_row_metadata=FULL on the source, or \
                                  start from a point where rowtide can read the table's structure \
                                  (`rowtide replay --positional-names` decodes such tables with names @1, @2, …)"
-                            ),
+                            )),
                         ))
                     }
                 },
             },
         )
+    }
+
+    /// A table map without column names: noted, refused when the table's last DDL was not
+    /// followed (see `ddl_guard`), else the catalog's structure of the table, if any.
+    fn minimal_table_map(
+        &mut self,
+        event: &Event,
+        db: &str,
+        name: &str,
+    ) -> Result<Option<Arc<TableDesc>>> {
+        self.ddl.saw_table_map(db, name, false);
+        let known = self.catalog.get(db, name).cloned();
+        // `replay --positional-names` names the columns of unknown tables @1, @2, …: no
+        // name can be wrong then.
+        if known.is_some() || !self.allow_positional_names {
+            let at = format!("{}:{}", self.file, self.here(event));
+            self.ddl.check_minimal_rows(db, name, &at)?;
+        }
+        Ok(known)
     }
 
     /// A WRITE/UPDATE/DELETE rows event: one change per row image, in order.
