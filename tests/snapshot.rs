@@ -584,3 +584,67 @@ fn final_state(recs: &[Record], topic: &str) -> HashMap<i64, i64> {
     }
     state
 }
+
+/// MariaDB lists system-versioned tables as `SYSTEM VERSIONED`, not `BASE TABLE`: they are
+/// snapshotted all the same, and with the columns their streamed rows carry — implicit
+/// `row_start`/`row_end` (absent from `information_schema.COLUMNS`) after the declared
+/// ones, explicit period columns where they are declared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn system_versioned_tables_are_snapshotted_with_the_columns_they_stream() {
+    let Some(env) = common::servers() else { return };
+    let db = common::fresh_db(&env, "svsnap").await;
+    let mut c = common::admin(&env).await;
+    c.query_drop(format!("USE `{db}`")).await.unwrap();
+    for sql in [
+        "CREATE TABLE sv (id INT PRIMARY KEY, v INT) WITH SYSTEM VERSIONING",
+        "INSERT INTO sv VALUES (1, 10), (2, 20)",
+        "CREATE TABLE sv_explicit (id INT PRIMARY KEY, \
+         s TIMESTAMP(6) GENERATED ALWAYS AS ROW START INVISIBLE, \
+         e TIMESTAMP(6) GENERATED ALWAYS AS ROW END INVISIBLE, v INT, \
+         PERIOD FOR SYSTEM_TIME (s, e)) WITH SYSTEM VERSIONING",
+        "INSERT INTO sv_explicit (id, v) VALUES (1, 10)",
+    ] {
+        c.query_drop(sql).await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let setup = Setup::new(&db, dir.path());
+    let topics = vec![setup.topic("sv"), setup.topic("sv_explicit")];
+    let mut rt = Rowtide::start(&env, &setup, dir.path());
+    rt.wait_streaming(1).await;
+    c.query_drop("INSERT INTO sv VALUES (3, 30)").await.unwrap();
+    c.query_drop("INSERT INTO sv_explicit (id, v) VALUES (2, 20)")
+        .await
+        .unwrap();
+    c.disconnect().await.ok();
+    wait_for_async(
+        &env.kafka_brokers,
+        &topics,
+        Duration::from_secs(60),
+        "the streamed rows of both tables",
+        |r| r.iter().filter(|r| r.value_json()["op"] == "c").count() == 2,
+    )
+    .await;
+    assert!(rt.stop().success());
+    let b = env.kafka_brokers.clone();
+    let recs = tokio::task::spawn_blocking(move || read_all(&b, &topics))
+        .await
+        .unwrap();
+    let names = |table: &str, op: &str| -> Vec<Vec<String>> {
+        let topic = setup.topic(table);
+        recs.iter()
+            .filter(|r| r.topic == topic && r.value_json()["op"] == op)
+            .map(|r| {
+                let v = r.value_json();
+                v["after"].as_object().unwrap().keys().cloned().collect()
+            })
+            .collect()
+    };
+    let implicit = ["id", "v", "row_start", "row_end"]
+        .map(String::from)
+        .to_vec();
+    assert_eq!(names("sv", "r"), vec![implicit.clone(), implicit.clone()]);
+    assert_eq!(names("sv", "c"), vec![implicit]);
+    let explicit = ["id", "s", "e", "v"].map(String::from).to_vec();
+    assert_eq!(names("sv_explicit", "r"), vec![explicit.clone()]);
+    assert_eq!(names("sv_explicit", "c"), vec![explicit]);
+}

@@ -242,7 +242,21 @@ fn unquote_sql(body: &str) -> String {
     out
 }
 
-/// Reads the captured tables' structures (base tables only), sorted by name.
+/// MariaDB's system-versioned tables whose period columns are implicit (`WITH SYSTEM
+/// VERSIONING` without `PERIOD FOR SYSTEM_TIME`) carry `row_start` and `row_end` in every
+/// row image, after the declared columns, but `information_schema.COLUMNS` does not list
+/// them. They are added here so the catalog matches the log (and the snapshot selects them
+/// by name, as the stream carries them).
+const IMPLICIT_PERIOD: [&str; 2] = ["row_start", "row_end"];
+
+fn implicit_period_columns() -> impl Iterator<Item = ColumnDesc> {
+    IMPLICIT_PERIOD
+        .into_iter()
+        .map(|name| column_from_info(name, "timestamp", "timestamp(6)", None, false, None))
+}
+
+/// Reads the captured tables' structures (base tables and MariaDB's system-versioned
+/// tables), sorted by name.
 pub async fn load_tables(conn: &mut Conn, filter: &Filter) -> Result<Vec<TableDesc>> {
     type ColRow = (
         String,
@@ -255,17 +269,21 @@ pub async fn load_tables(conn: &mut Conn, filter: &Filter) -> Result<Vec<TableDe
         Option<u64>,
         Option<String>,
         String,
+        Option<String>,
+        String,
     );
     let version: Option<String> = conn
         .query_first("SELECT VERSION()")
         .await
         .map_err(|e| classify_mysql(e, ""))?;
     let mariadb = version.is_some_and(|v| v.to_ascii_lowercase().contains("mariadb"));
+    // GENERATION_EXPRESSION is `ROW START` for an explicit period column on MariaDB; MySQL
+    // has no system versioning (and no 'SYSTEM VERSIONED' table type).
     let cols: Vec<ColRow> = conn
         .query(
             "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, c.COLUMN_TYPE, \
              c.CHARACTER_SET_NAME, c.IS_NULLABLE, c.CHARACTER_OCTET_LENGTH, \
-             c.COLUMN_DEFAULT, c.EXTRA \
+             c.COLUMN_DEFAULT, c.EXTRA, c.GENERATION_EXPRESSION, t.TABLE_TYPE \
              FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
              ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
              WHERE t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE') \
@@ -284,7 +302,11 @@ pub async fn load_tables(conn: &mut Conn, filter: &Filter) -> Result<Vec<TableDe
         .await
         .map_err(|e| classify_mysql(e, ""))?;
     let mut tables: Vec<TableDesc> = Vec::new();
-    for (db, table, col, dt, ct, cs, nullable, octets, default, extra) in cols {
+    // Per table (same index as `tables`): system-versioned with implicit period columns.
+    let mut implicit_period: Vec<bool> = Vec::new();
+    for (db, table, col, dt, ct, cs, nullable, octets, default, extra, generation, table_type) in
+        cols
+    {
         if !filter.captures(&db, &table) {
             continue;
         }
@@ -301,16 +323,32 @@ pub async fn load_tables(conn: &mut Conn, filter: &Filter) -> Result<Vec<TableDe
             if fixed_len { octets } else { None },
         );
         c.default = default_from_info(default.as_deref(), &extra, mariadb, &c);
+        let explicit_period = generation.is_some_and(|g| g.eq_ignore_ascii_case("ROW START"));
         match tables.last_mut() {
-            Some(t) if t.db == db && t.name == table => t.columns.push(c),
-            _ => tables.push(TableDesc {
-                db,
-                name: table,
-                columns: vec![c],
-                primary_key: vec![],
-                charset_name: None,
-                comment: None,
-            }),
+            Some(t) if t.db == db && t.name == table => {
+                t.columns.push(c);
+                if explicit_period {
+                    if let Some(implicit) = implicit_period.last_mut() {
+                        *implicit = false;
+                    }
+                }
+            }
+            _ => {
+                tables.push(TableDesc {
+                    db,
+                    name: table,
+                    columns: vec![c],
+                    primary_key: vec![],
+                    charset_name: None,
+                    comment: None,
+                });
+                implicit_period.push(table_type == "SYSTEM VERSIONED" && !explicit_period);
+            }
+        }
+    }
+    for (t, implicit) in tables.iter_mut().zip(implicit_period) {
+        if implicit {
+            t.columns.extend(implicit_period_columns());
         }
     }
     for (db, table, col) in keys {

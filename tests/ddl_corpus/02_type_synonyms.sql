@@ -1,0 +1,164 @@
+-- Column types under every spelling the server accepts: synonyms (INT1..INT8, MIDDLEINT,
+-- FIXED, LONG, LONG VARCHAR, FLOAT4/8, DOUBLE PRECISION, REAL, DEC, NUMERIC, INTEGER,
+-- CHARACTER VARYING, NATIONAL CHAR, NCHAR VARCHAR, CHAR BYTE, SERIAL, BOOL/BOOLEAN) and
+-- attributes (BINARY, ZEROFILL, UNSIGNED, SIGNED, ASCII, UNICODE, CHARACTER SET, COLLATE).
+-- From Debezium's ddl_create.sql (tab1, char_table, T1 NATIONAL CHAR, boolean_table) and
+-- MariaDB's mysql-test main/type_*.test.
+
+CREATE TABLE `tab1` (
+  f4 FLOAT4,
+  f8 FLOAT8,
+  i1 INT1,
+  i2 INT2,
+  i3 INT3,
+  i4 INT4,
+  i8 INT8,
+  lvb LONG VARBINARY,
+  lvc LONG VARCHAR,
+  lvcfull LONG BINARY CHARSET utf8 COLLATE utf8_bin,
+  l LONG,
+  mi MIDDLEINT
+) ENGINE=InnoDB DEFAULT CHARSET=utf8;
+
+CREATE TABLE char_table (c1 CHAR VARYING(10), c2 CHARACTER VARYING(10), c3 NCHAR VARYING(10));
+
+CREATE TABLE national_chars (
+  a NATIONAL CHAR,
+  b NATIONAL CHAR(10),
+  c NATIONAL VARCHAR(20),
+  d NATIONAL CHARACTER VARYING(5),
+  e NCHAR(3),
+  f NVARCHAR(30),
+  g NATIONAL CHAR VARYING(7)
+);
+
+CREATE TABLE boolean_table (c1 BOOL, c2 BOOLEAN DEFAULT TRUE, c3 BOOLEAN NOT NULL DEFAULT FALSE);
+
+CREATE TABLE numeric_spellings (
+  a INTEGER,
+  b INTEGER(5) UNSIGNED ZEROFILL,
+  c DEC(10,2),
+  d NUMERIC(8),
+  e FIXED(6,3),
+  f DOUBLE PRECISION,
+  g REAL,
+  h FLOAT(7,3) UNSIGNED,
+  i FLOAT(30),
+  j DECIMAL,
+  k DECIMAL(65,30),
+  l BIGINT(20) SIGNED,
+  m TINYINT(1) UNSIGNED ZEROFILL,
+  n SMALLINT ZEROFILL,
+  o MEDIUMINT(8) ZEROFILL UNSIGNED,
+  p INT(11) ZEROFILL NOT NULL DEFAULT 7,
+  q DOUBLE(10,4) ZEROFILL
+);
+
+CREATE TABLE serial_table (id SERIAL, note VARCHAR(10));
+
+CREATE TABLE serial_default (id BIGINT SERIAL DEFAULT VALUE, v INT);
+
+CREATE TABLE binary_attr (
+  a VARCHAR(40) BINARY,
+  b CHAR(10) BINARY NOT NULL DEFAULT '',
+  c TEXT BINARY,
+  d VARCHAR(20) CHARACTER SET latin1 BINARY,
+  e CHAR(5) BYTE,
+  f VARCHAR(10) ASCII,
+  g VARCHAR(10) UNICODE,
+  h TINYTEXT BINARY CHARACTER SET utf8mb4,
+  i ENUM('x','y') BINARY,
+  j MEDIUMTEXT CHARSET utf8mb4 COLLATE utf8mb4_bin
+);
+
+CREATE TABLE blob_sizes (
+  a BLOB(45),
+  b BLOB(300),
+  c BLOB(70000),
+  d BLOB(17000000),
+  e TEXT(100),
+  f TEXT(70000) CHARSET latin1,
+  g TINYBLOB,
+  h MEDIUMBLOB,
+  i LONGBLOB,
+  j LONG VARCHAR CHARSET utf8mb4,
+  k LONG VARBINARY
+);
+
+CREATE TABLE binary_types (
+  a BINARY,
+  b BINARY(16),
+  c VARBINARY(255),
+  d VARBINARY(256),
+  e BIT,
+  f BIT(1),
+  g BIT(9),
+  h BIT(64),
+  i CHAR(255) CHARSET latin1,
+  j CHAR(255) CHARSET utf8mb4,
+  k VARCHAR(60000) CHARSET latin1
+);
+
+CREATE TABLE temporal_types (
+  a DATE,
+  b TIME,
+  c TIME(3),
+  d DATETIME,
+  e DATETIME(6),
+  f TIMESTAMP NULL,
+  g TIMESTAMP(2) NULL DEFAULT NULL,
+  h YEAR,
+  i YEAR(4),
+  j TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)
+);
+
+CREATE TABLE enum_set_types (
+  a ENUM('a','b','c'),
+  b ENUM('it''s','with,comma','with)paren') NOT NULL,
+  c SET('x','y','z') DEFAULT 'x,y',
+  d ENUM('') ,
+  e SET('one','two','three','four','five','six','seven','eight','nine') CHARSET latin1
+);
+
+CREATE TABLE json_types (id INT PRIMARY KEY, doc JSON, doc2 JSON NOT NULL DEFAULT '{}', doc3 LONGTEXT CHECK (JSON_VALID(doc3)));
+
+CREATE TABLE spatial_types (
+  g GEOMETRY,
+  p POINT,
+  l LINESTRING,
+  pg POLYGON,
+  mp MULTIPOINT,
+  ml MULTILINESTRING,
+  mpg MULTIPOLYGON,
+  gc GEOMETRYCOLLECTION,
+  p2 POINT NOT NULL,
+  SPATIAL INDEX(p2)
+);
+
+CREATE TABLE charset_columns (
+  a VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci,
+  b VARCHAR(10) CHARSET latin1,
+  c VARCHAR(10) CHARSET ucs2,
+  d VARCHAR(10) CHARSET utf16,
+  e VARCHAR(10) CHARSET utf32,
+  f CHAR(10) CHARSET binary,
+  g TEXT CHARSET cp1251,
+  h VARCHAR(10) COLLATE latin1_german2_ci,
+  i VARCHAR(10) CHARACTER SET 'utf8mb3',
+  j VARCHAR(10) CHARSET sjis
+);
+
+CREATE TABLE keyword_names (`geometry` INT, `row` VARCHAR(10), `min` INT, `max` INT, `sum` INT, `count` INT, `status` INT, `date` DATE, `time` INT, `timestamp` INT, `text` TEXT, `key` INT, `value` INT, `position` INT, `data` INT);
+
+CREATE TABLE pk_first (PRIMARY KEY (staff_num), staff_num INT(5) NOT NULL, first_name VARCHAR(100) NOT NULL, pens_in_drawer INT(2) NOT NULL);
+
+CREATE TABLE inline_keys (id INT AUTO_INCREMENT KEY, u INT UNIQUE KEY, v INT UNIQUE, w INT COMMENT 'w column' NOT NULL);
+
+-- Attributes in unusual orders.
+CREATE TABLE attribute_order (
+  a INT UNSIGNED NOT NULL DEFAULT 1 COMMENT 'a',
+  b VARCHAR(10) CHARACTER SET utf8mb4 NOT NULL COLLATE utf8mb4_bin,
+  c INT DEFAULT NULL NULL,
+  d INT NULL DEFAULT NULL COMMENT 'd' AUTO_INCREMENT UNIQUE,
+  e TIMESTAMP NULL ON UPDATE CURRENT_TIMESTAMP DEFAULT NULL
+);

@@ -1,0 +1,164 @@
+-- Partitioning: RANGE, LIST, HASH, KEY, LINEAR, COLUMNS, subpartitions, DEFAULT and
+-- MAXVALUE partitions, executable-comment forms as mysqldump writes them, and ALTER
+-- TABLE … ADD/DROP/REORGANIZE/COALESCE/TRUNCATE/REMOVE PARTITIONING. No partition clause
+-- changes a column. From Debezium's ddl_create.sql (table_items, positions_rollover, T1
+-- PARTITION BY KEY()), ddl_alter.sql, and MariaDB mysql-test suite/parts/.
+
+CREATE TABLE table_items (id INT, purchased DATE)
+    PARTITION BY RANGE( YEAR(purchased) )
+        SUBPARTITION BY HASH( TO_DAYS(purchased) )
+        SUBPARTITIONS 2 (
+        PARTITION p0 VALUES LESS THAN (1990),
+        PARTITION p1 VALUES LESS THAN (2000),
+        PARTITION p2 VALUES LESS THAN MAXVALUE
+    );
+
+CREATE TABLE table_items_with_subpartitions (id INT, purchased DATE)
+    PARTITION BY RANGE( YEAR(purchased) )
+        SUBPARTITION BY HASH( TO_DAYS(purchased) ) (
+        PARTITION p0 VALUES LESS THAN (1990) (
+            SUBPARTITION s0,
+            SUBPARTITION s1
+        ),
+        PARTITION p1 VALUES LESS THAN (2000) (
+            SUBPARTITION s2,
+            SUBPARTITION s3
+        ),
+        PARTITION p2 VALUES LESS THAN MAXVALUE (
+            SUBPARTITION s4,
+            SUBPARTITION s5
+        )
+    );
+
+CREATE TABLE positions_rollover (
+    id bigint(20) NOT NULL AUTO_INCREMENT,
+    time datetime NOT NULL,
+    partition_index int(10) unsigned NOT NULL DEFAULT 0,
+    PRIMARY KEY (id,partition_index),
+    KEY time (time)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8
+PARTITION BY LIST (partition_index) (
+    PARTITION positions_rollover_partition VALUES IN (0) ENGINE = InnoDB,
+    PARTITION default_positions_rollover_partition DEFAULT ENGINE = InnoDB
+);
+
+CREATE TABLE T1 (
+ID INT NOT NULL,
+NAME VARCHAR(255),
+UNIQUE KEY(ID)
+) PARTITION BY KEY() PARTITIONS 2;
+
+CREATE TABLE p_hash (id INT NOT NULL, v VARCHAR(20)) PARTITION BY HASH (id) PARTITIONS 4;
+
+CREATE TABLE p_linear_hash (id INT NOT NULL, created DATE) PARTITION BY LINEAR HASH (YEAR(created)) PARTITIONS 3;
+
+CREATE TABLE p_key (id INT NOT NULL PRIMARY KEY, v VARCHAR(20)) PARTITION BY LINEAR KEY ALGORITHM=2 (id) PARTITIONS 5;
+
+CREATE TABLE p_range_columns (a INT, b CHAR(5), c DATE)
+  PARTITION BY RANGE COLUMNS (a, b) (
+    PARTITION p0 VALUES LESS THAN (5, 'aaa'),
+    PARTITION p1 VALUES LESS THAN (100, 'zzz'),
+    PARTITION p2 VALUES LESS THAN (MAXVALUE, MAXVALUE)
+  );
+
+CREATE TABLE p_list_columns (region VARCHAR(10), n INT)
+  PARTITION BY LIST COLUMNS (n) (
+    PARTITION pa VALUES IN (0, 1, 2, 3),
+    PARTITION pb VALUES IN (4, 5, 6, 10, 100, 1000),
+    PARTITION pd DEFAULT
+  );
+
+CREATE TABLE p_list (id INT, category INT NOT NULL)
+  PARTITION BY LIST (category) (
+    PARTITION p_small VALUES IN (0, 1, 2),
+    PARTITION p_big VALUES IN (5, 10, 100, 1000)
+  );
+
+CREATE TABLE p_range_ts (id INT NOT NULL, created TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)
+  PARTITION BY RANGE (UNIX_TIMESTAMP(created)) (
+    PARTITION p2000 VALUES LESS THAN (UNIX_TIMESTAMP('2001-01-01 00:00:00')),
+    PARTITION pmax VALUES LESS THAN MAXVALUE
+  );
+
+CREATE TABLE p_dump (
+  `id` int(11) NOT NULL,
+  `store_id` int(11) NOT NULL,
+  PRIMARY KEY (`id`,`store_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=latin1
+/*!50100 PARTITION BY RANGE (`store_id`)
+(PARTITION p0 VALUES LESS THAN (6) ENGINE = InnoDB,
+ PARTITION p1 VALUES LESS THAN (11) ENGINE = InnoDB,
+ PARTITION p3 VALUES LESS THAN MAXVALUE ENGINE = InnoDB) */;
+
+CREATE TABLE p_comment (id INT NOT NULL, d DATE NOT NULL)
+  PARTITION BY RANGE (TO_DAYS(d)) (
+    PARTITION p0 VALUES LESS THAN (TO_DAYS('2000-01-01')) COMMENT = 'old',
+    PARTITION p1 VALUES LESS THAN MAXVALUE COMMENT = 'new'
+  );
+
+ALTER TABLE p_list ADD PARTITION (PARTITION p_more VALUES IN (3, 4, 7));
+
+ALTER TABLE p_list ADD PARTITION IF NOT EXISTS (PARTITION p_more VALUES IN (8));
+
+ALTER TABLE p_list DROP PARTITION p_more;
+
+ALTER TABLE p_list REORGANIZE PARTITION p_small INTO (PARTITION p_zero VALUES IN (0), PARTITION p_one_two VALUES IN (1, 2));
+
+ALTER TABLE p_hash COALESCE PARTITION 2;
+
+ALTER TABLE p_hash ADD PARTITION PARTITIONS 3;
+
+ALTER TABLE p_dump TRUNCATE PARTITION p0;
+
+ALTER TABLE p_dump ANALYZE PARTITION p1;
+
+ALTER TABLE p_dump REBUILD PARTITION p0, p1;
+
+ALTER TABLE p_dump OPTIMIZE PARTITION ALL;
+
+ALTER TABLE p_dump CHECK PARTITION p3;
+
+ALTER TABLE p_key REMOVE PARTITIONING;
+
+ALTER TABLE p_key PARTITION BY HASH (id) PARTITIONS 2;
+
+ALTER TABLE p_key ADD COLUMN extra INT DEFAULT 0 PARTITION BY KEY (id) PARTITIONS 3;
+
+ALTER TABLE p_range_ts ADD COLUMN note VARCHAR(20), ALGORITHM=INPLACE, LOCK=NONE;
+
+ALTER TABLE table_items ADD COLUMN price DECIMAL(8,2) AFTER id;
+
+ALTER TABLE table_items_with_subpartitions DROP COLUMN id, ADD COLUMN item_id BIGINT FIRST;
+
+CREATE TABLE p_swap LIKE p_dump;
+
+ALTER TABLE p_swap REMOVE PARTITIONING;
+
+ALTER TABLE p_dump EXCHANGE PARTITION p3 WITH TABLE p_swap;
+
+CREATE TABLE p_sys_time (x INT) WITH SYSTEM VERSIONING
+  PARTITION BY SYSTEM_TIME INTERVAL 1 MONTH (
+    PARTITION p_hist HISTORY,
+    PARTITION p_cur CURRENT
+  );
+
+CREATE TABLE p_sys_limit (x INT) WITH SYSTEM VERSIONING
+  PARTITION BY SYSTEM_TIME LIMIT 1000 PARTITIONS 3;
+
+-- MariaDB 10.7+: a partition becomes a table of its own (a CREATE without CREATE TABLE),
+-- and a table becomes a partition again (the table is gone).
+CREATE TABLE p_convert (id INT NOT NULL, v VARCHAR(10))
+  PARTITION BY RANGE (id) (
+    PARTITION p_low VALUES LESS THAN (10),
+    PARTITION p_mid VALUES LESS THAN (100000)
+  );
+
+ALTER TABLE p_convert CONVERT PARTITION p_mid TO TABLE p_low_table;
+
+ALTER TABLE p_low_table ADD COLUMN extra INT;
+
+ALTER TABLE p_low_table DROP COLUMN extra;
+
+DELETE FROM p_low_table WHERE id >= 0;
+
+ALTER TABLE p_convert CONVERT TABLE p_low_table TO PARTITION p_mid VALUES LESS THAN (100000);

@@ -1,0 +1,98 @@
+-- System-versioned tables: implicit row_start/row_end (in every row image, absent from
+-- information_schema), explicit PERIOD FOR SYSTEM_TIME columns (timestamp and trx-id
+-- based), WITHOUT SYSTEM VERSIONING columns, ADD/DROP SYSTEM VERSIONING, ALTERs on
+-- versioned tables, application-time periods. From MariaDB mysql-test
+-- suite/versioning/t/{create,alter,partition,trx_id}.test and Debezium's ddl_create.sql
+-- (EmailTemplates … WITH SYSTEM VERSIONING).
+
+SET system_versioning_alter_history = KEEP;
+
+CREATE TABLE EmailTemplates (
+  `EmailID` INT(11) UNSIGNED NOT NULL AUTO_INCREMENT,
+  `AccountID` BIGINT(12) unsigned NOT NULL DEFAULT 0,
+  `WebsiteTemplateTitle` VARCHAR(100) NOT NULL,
+  `Subject` VARCHAR(128) NOT NULL,
+  `MailBody` TEXT NOT NULL,
+  `MailHtmlBody` TEXT DEFAULT NULL,
+  PRIMARY KEY (`EmailID`),
+  KEY `ixAccount` (`AccountID`) USING BTREE
+) ENGINE=INNODB AUTO_INCREMENT=5396 DEFAULT CHARSET=LATIN1 ROW_FORMAT=DYNAMIC WITH SYSTEM VERSIONING;
+
+CREATE TABLE sv_implicit (x INT, y VARCHAR(10)) WITH SYSTEM VERSIONING;
+
+ALTER TABLE sv_implicit ADD COLUMN z INT;
+
+ALTER TABLE sv_implicit ADD COLUMN w INT FIRST, DROP COLUMN y;
+
+ALTER TABLE sv_implicit MODIFY x BIGINT, CHANGE z z2 DOUBLE;
+
+ALTER TABLE sv_implicit DROP SYSTEM VERSIONING;
+
+ALTER TABLE sv_implicit ADD SYSTEM VERSIONING;
+
+CREATE TABLE sv_explicit (
+  x INT,
+  start_timestamp TIMESTAMP(6) GENERATED ALWAYS AS ROW START,
+  end_timestamp TIMESTAMP(6) GENERATED ALWAYS AS ROW END,
+  PERIOD FOR SYSTEM_TIME(start_timestamp, end_timestamp)
+) WITH SYSTEM VERSIONING;
+
+ALTER TABLE sv_explicit ADD COLUMN y INT AFTER x;
+
+CREATE TABLE sv_explicit_invisible (
+  id INT PRIMARY KEY,
+  s TIMESTAMP(6) GENERATED ALWAYS AS ROW START INVISIBLE,
+  e TIMESTAMP(6) GENERATED ALWAYS AS ROW END INVISIBLE,
+  v VARCHAR(10),
+  PERIOD FOR SYSTEM_TIME (s, e)
+) WITH SYSTEM VERSIONING;
+
+CREATE TABLE sv_trx (
+  x INT,
+  trx_start BIGINT UNSIGNED GENERATED ALWAYS AS ROW START,
+  trx_end BIGINT UNSIGNED GENERATED ALWAYS AS ROW END,
+  PERIOD FOR SYSTEM_TIME(trx_start, trx_end)
+) WITH SYSTEM VERSIONING ENGINE=InnoDB;
+
+CREATE TABLE sv_columns (
+  x INT WITH SYSTEM VERSIONING,
+  y INT
+);
+
+CREATE TABLE sv_without (
+  x INT,
+  y INT WITHOUT SYSTEM VERSIONING
+) WITH SYSTEM VERSIONING;
+
+ALTER TABLE sv_without MODIFY y INT WITH SYSTEM VERSIONING;
+
+ALTER TABLE sv_without ADD COLUMN z INT WITHOUT SYSTEM VERSIONING;
+
+CREATE TABLE sv_late (a INT, b INT);
+
+ALTER TABLE sv_late ADD COLUMN ts TIMESTAMP(6) GENERATED ALWAYS AS ROW START, ADD COLUMN te TIMESTAMP(6) GENERATED ALWAYS AS ROW END, ADD PERIOD FOR SYSTEM_TIME(ts, te), ADD SYSTEM VERSIONING;
+
+ALTER TABLE sv_late DROP SYSTEM VERSIONING, DROP PERIOD FOR SYSTEM_TIME, DROP COLUMN ts, DROP COLUMN te;
+
+ALTER TABLE sv_late ADD SYSTEM VERSIONING;
+
+CREATE TABLE sv_like LIKE sv_implicit;
+
+CREATE OR REPLACE TABLE sv_replace (a INT) WITH SYSTEM VERSIONING;
+
+CREATE OR REPLACE TABLE sv_replace (a INT, b INT);
+
+CREATE TABLE sv_unique_blob (a INT, b BLOB, UNIQUE (b)) WITH SYSTEM VERSIONING;
+
+ALTER TABLE sv_unique_blob ADD COLUMN c INT AFTER a;
+
+-- Application-time periods: ordinary, visible columns.
+CREATE TABLE app_period (id INT, date_1 DATE, date_2 DATE, PERIOD FOR date_period(date_1, date_2));
+
+ALTER TABLE app_period ADD COLUMN price INT;
+
+CREATE TABLE app_period_sv (id INT, s DATE, e DATE, PERIOD FOR p(s, e)) WITH SYSTEM VERSIONING;
+
+DELETE HISTORY FROM sv_implicit;
+
+TRUNCATE TABLE app_period;

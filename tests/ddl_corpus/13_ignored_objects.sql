@@ -1,0 +1,297 @@
+-- Statements that leave every table's columns alone and must be ignored harmlessly:
+-- views, triggers, procedures, functions, events, sequences (whose NEXTVAL writes rows of
+-- the sequence table), users, roles, grants, indexes, table maintenance, locks, SET,
+-- ANALYZE/OPTIMIZE/REPAIR/CHECK, comments-only ALTERs, FLUSH (without LOGS). Each names a
+-- table, so a row is written into that table right after it. From Debezium's
+-- ddl_create.sql / ddl_alter.sql / grant.sql / optimize.sql / analyze.sql and MariaDB
+-- mysql-test main/sp.test, main/trigger.test, suite/sql_sequence/.
+
+CREATE TABLE t1 (col1 INT, col2 VARCHAR(20), `_` INT);
+
+CREATE TABLE t2 (id INT PRIMARY KEY, `1c` INT, `_` INT DEFAULT 0);
+
+CREATE TABLE log_table (`row` VARCHAR(512));
+
+CREATE TABLE t4 (a INT, b INT, c INT);
+
+CREATE OR REPLACE VIEW my_view1 AS SELECT 1 UNION SELECT 2 LIMIT 0,5;
+
+CREATE ALGORITHM = MERGE VIEW my_view2(col1, col2) AS SELECT id, `1c` FROM t2 WITH CHECK OPTION;
+
+CREATE OR REPLACE DEFINER = 'root'@'localhost' VIEW my_view3 AS SELECT COUNT(*) AS n FROM t1;
+
+CREATE OR REPLACE DEFINER = CURRENT_USER SQL SECURITY INVOKER VIEW my_view4(c1, c2, c3) AS SELECT tt1.col1, tt2.id, t1.col2 FROM (t1 AS tt1, t2 AS tt2) INNER JOIN t1 ON t1.col1 = tt1.col1;
+
+CREATE VIEW v_t1 AS WITH a AS (SELECT * FROM t1) SELECT * FROM a;
+
+CREATE VIEW view_with_cte4 AS WITH RECURSIVE cte (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM cte WHERE n < 5) SELECT * FROM cte;
+
+ALTER VIEW my_view1 AS SELECT 3 UNION SELECT 4;
+
+ALTER ALGORITHM = MERGE VIEW my_view2(col1, col2) AS SELECT id, `_` FROM t2 WITH CHECK OPTION;
+
+ALTER DEFINER = 'root'@'localhost' VIEW my_view3 AS SELECT COUNT(*) AS n FROM t4;
+
+CREATE VIEW `view with spaces` AS SELECT col1 AS `a b` FROM t1;
+
+DROP VIEW IF EXISTS my_view1, no_such_view;
+
+DROP VIEW `view with spaces`;
+
+DELIMITER //
+CREATE TRIGGER trg_my1 BEFORE DELETE ON t1 FOR EACH ROW BEGIN INSERT INTO log_table VALUES ("delete row from t1"); INSERT INTO t4 VALUES (old.col1, old.col1 + 5, old.col1 + 7); END //
+DELIMITER ;
+
+CREATE DEFINER = CURRENT_USER() TRIGGER trg_my2 AFTER INSERT ON t2 FOR EACH ROW INSERT INTO log_table VALUES (CONCAT("inserted into t2 values: (1c, _) = (", CAST(NEW.`1c` AS CHAR(100)), ", ", CONVERT(new.`_`, CHAR(100)), ")"));
+
+CREATE OR REPLACE TRIGGER trg_my1 BEFORE DELETE ON t1 FOR EACH ROW INSERT INTO log_table VALUES ('replaced');
+
+CREATE TRIGGER IF NOT EXISTS trg_my3 BEFORE UPDATE ON t4 FOR EACH ROW SET NEW.c = NEW.a;
+
+CREATE TRIGGER trg_my4 BEFORE UPDATE ON t4 FOR EACH ROW FOLLOWS trg_my3 SET NEW.b = NEW.a;
+
+CREATE TRIGGER trg_bi BEFORE INSERT ON t4 FOR EACH ROW SET NEW.c = COALESCE(NEW.c, 0);
+
+DROP TRIGGER IF EXISTS trg_my3;
+
+DROP TRIGGER trg_bi;
+
+DELIMITER //
+CREATE OR REPLACE FUNCTION `func1`() RETURNS VARCHAR(5) CHARSET utf8 COLLATE utf8_unicode_ci
+DETERMINISTIC
+BEGIN
+	RETURN '12345';
+END //
+
+CREATE FUNCTION `uuidToBinary`(_uuid BINARY(36)) RETURNS BINARY(16)
+    DETERMINISTIC
+    SQL SECURITY INVOKER
+RETURN
+  UNHEX(CONCAT(
+            SUBSTR(_uuid, 15, 4),
+            SUBSTR(_uuid, 10, 4),
+            SUBSTR(_uuid,  1, 8),
+            SUBSTR(_uuid, 20, 4),
+            SUBSTR(_uuid, 25) )) //
+
+CREATE FUNCTION IF NOT EXISTS myfunc(a INT) RETURNS INT
+NO SQL
+BEGIN
+    DECLARE result INT;
+    SET result = a * 2;
+    RETURN result;
+END //
+
+CREATE PROCEDURE procedure1()
+BEGIN
+  DECLARE var1 INT UNSIGNED DEFAULT 1;
+  DECLARE var2 TIMESTAMP DEFAULT CURRENT_TIMESTAMP;
+  DECLARE var3 INT UNSIGNED DEFAULT 2 + var1;
+END //
+
+CREATE PROCEDURE doiterate(p1 INT)
+label2:BEGIN
+  label1:LOOP
+    SET p1 = p1 + 1;
+    IF p1 < 10 THEN ITERATE label1; END IF;
+    LEAVE label1;
+  END LOOP label1;
+END //
+
+CREATE PROCEDURE makesignal(p1 INT)
+BEGIN
+  DECLARE error_text VARCHAR(255);
+  IF (error_text != 'OK') THEN
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = error_text;
+  END IF;
+END //
+
+CREATE PROCEDURE add_col_dynamically()
+BEGIN
+  CREATE TABLE IF NOT EXISTS made_by_proc (a INT);
+END //
+
+CREATE PROCEDURE set_unique_check()
+BEGIN
+    SET unique_checks=off;
+    SET unique_checks=on;
+END //
+DELIMITER ;
+
+CALL procedure1();
+
+CALL add_col_dynamically();
+
+ALTER FUNCTION func1 COMMENT 'some funct' LANGUAGE SQL SQL SECURITY INVOKER;
+
+ALTER PROCEDURE doiterate CONTAINS SQL SQL SECURITY DEFINER;
+
+DROP FUNCTION IF EXISTS myfunc;
+
+DROP PROCEDURE IF EXISTS no_such_proc;
+
+DROP PROCEDURE makesignal;
+
+CREATE DEFINER = CURRENT_USER EVENT IF NOT EXISTS someevent ON SCHEDULE AT CURRENT_TIMESTAMP + INTERVAL 30 MINUTE ON COMPLETION PRESERVE DISABLE DO INSERT INTO t4 VALUES (33, 111, 0);
+
+CREATE EVENT testevent1 ON SCHEDULE EVERY 1 HOUR ENDS '2036-11-05 23:59:00' DISABLE DO UPDATE t2 SET `1c` = `1c` + 1;
+
+ALTER DEFINER = CURRENT_USER EVENT someevent ON SCHEDULE AT CURRENT_TIMESTAMP + INTERVAL 2 HOUR;
+
+ALTER EVENT someevent RENAME TO newsomeevent;
+
+ALTER EVENT newsomeevent DISABLE COMMENT 'some comment';
+
+DROP EVENT IF EXISTS newsomeevent;
+
+CREATE SEQUENCE s1;
+
+CREATE SEQUENCE IF NOT EXISTS s2 START=10000 CYCLE MINVALUE=10000 MAXVALUE=999999999999;
+
+CREATE OR REPLACE SEQUENCE s3 START=100 CACHE 1000;
+
+CREATE SEQUENCE `seq_8b4d1cdf-377e-4021-aef3-f7c9846903fc` INCREMENT BY 1 START WITH 1;
+
+SELECT NEXTVAL(s1);
+
+SELECT NEXT VALUE FOR s2;
+
+ALTER SEQUENCE IF EXISTS s2 RESTART WITH 20000;
+
+ALTER SEQUENCE s1 CACHE=1000 NOCYCLE RESTART WITH 1;
+
+CREATE TABLE user_account (id1 BIGINT(20) UNSIGNED NOT NULL DEFAULT NEXTVAL(s1), name VARCHAR(10));
+
+DROP SEQUENCE IF EXISTS s3;
+
+CREATE USER 'test_crm_debezium'@'%' IDENTIFIED BY 'secret' PASSWORD EXPIRE NEVER;
+
+CREATE USER IF NOT EXISTS 'jim'@'localhost';
+
+CREATE ROLE 'RL_COMPLIANCE_NSA';
+
+CREATE ROLE IF NOT EXISTS 'RL_COMPLIANCE_NSA';
+
+GRANT SELECT, INSERT ON t1 TO 'jim'@'localhost';
+
+GRANT ALL PRIVILEGES ON corpus_13_ignored_objects.* TO 'test_crm_debezium'@'%' WITH GRANT OPTION;
+
+GRANT SELECT (col1), UPDATE (col2) ON t1 TO 'RL_COMPLIANCE_NSA';
+
+GRANT 'RL_COMPLIANCE_NSA' TO 'jim'@'localhost';
+
+GRANT EXECUTE ON PROCEDURE doiterate TO 'jim'@'localhost';
+
+REVOKE INSERT ON t1 FROM 'jim'@'localhost';
+
+REVOKE ALL PRIVILEGES, GRANT OPTION FROM 'test_crm_debezium'@'%';
+
+ALTER USER 'jim'@'localhost' IDENTIFIED BY 'newpassword';
+
+ALTER USER IF EXISTS 'nobody'@'localhost' ACCOUNT LOCK;
+
+RENAME USER 'jim'@'localhost' TO 'jim2'@'localhost';
+
+SET PASSWORD FOR 'jim2'@'localhost' = PASSWORD('x');
+
+SET DEFAULT ROLE 'RL_COMPLIANCE_NSA' FOR 'jim2'@'localhost';
+
+DROP USER 'jim2'@'localhost', 'test_crm_debezium'@'%';
+
+DROP ROLE 'RL_COMPLIANCE_NSA';
+
+CREATE INDEX index1 ON t1(col1) COMMENT 'test index' USING BTREE;
+
+CREATE UNIQUE INDEX index2 USING BTREE ON t2(`1c` DESC, `_` ASC);
+
+CREATE INDEX index4 ON t1(col2(10)) COMMENT 'test index' ALGORITHM = INPLACE LOCK = NONE;
+
+CREATE OR REPLACE INDEX index1 ON t1(col1, col2);
+
+CREATE INDEX IF NOT EXISTS index1 ON t1(col2);
+
+CREATE FULLTEXT INDEX ft ON log_table(`row`);
+
+DROP INDEX index4 ON t1;
+
+DROP INDEX IF EXISTS index_none ON t1;
+
+ALTER TABLE t1 ADD INDEX (col2), ADD KEY k2 (`_`);
+
+ALTER TABLE t1 DROP INDEX col2, RENAME INDEX k2 TO k3;
+
+ALTER TABLE t1 ALTER INDEX k3 IGNORED;
+
+ALTER TABLE t1 ALTER INDEX k3 NOT IGNORED;
+
+ALTER TABLE t1 COMMENT = 'a comment only', ENGINE = InnoDB;
+
+ALTER TABLE t1 AUTO_INCREMENT = 100;
+
+ALTER TABLE t1 ROW_FORMAT = DYNAMIC, STATS_PERSISTENT = 0, STATS_AUTO_RECALC = DEFAULT, STATS_SAMPLE_PAGES = 50;
+
+ALTER TABLE t1 FORCE;
+
+ALTER TABLE t1 ENGINE = InnoDB, ALGORITHM = COPY;
+
+ALTER TABLE t4 ORDER BY a;
+
+ALTER TABLE t4 DISABLE KEYS;
+
+ALTER TABLE t4 ENABLE KEYS;
+
+ALTER ONLINE TABLE t4 COMMENT 'online';
+
+ALTER IGNORE TABLE t4 ADD UNIQUE KEY u_a (a);
+
+ANALYZE TABLE t1, t2;
+
+ANALYZE TABLE t1 PERSISTENT FOR ALL;
+
+OPTIMIZE TABLE t4;
+
+OPTIMIZE NO_WRITE_TO_BINLOG TABLE t4;
+
+REPAIR TABLE log_table;
+
+CHECK TABLE t1, t2 EXTENDED;
+
+CHECKSUM TABLE t1;
+
+LOCK TABLES t1 READ, t2 WRITE;
+
+UNLOCK TABLES;
+
+FLUSH TABLES t1;
+
+FLUSH PRIVILEGES;
+
+FLUSH STATUS;
+
+SET @user_var = 5;
+
+SET SESSION group_concat_max_len = 4096;
+
+SET STATEMENT max_statement_time = 60 FOR CREATE TABLE some_table (val INT);
+
+DO SLEEP(0);
+
+DROP TABLE IF EXISTS t_not_there;
+
+CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (USER 'Remote', HOST '192.168.1.106', DATABASE 'test');
+
+ALTER SERVER s OPTIONS (USER 'sally');
+
+DROP SERVER s;
+
+INSTALL SONAME 'ha_blackhole';
+
+CREATE TABLE hole (a INT, b VARCHAR(5)) ENGINE = BLACKHOLE;
+
+ALTER TABLE hole ADD COLUMN c INT FIRST;
+
+DROP TABLE hole;
+
+UNINSTALL SONAME 'ha_blackhole';
+
+CREATE TABLE after_everything (a INT);

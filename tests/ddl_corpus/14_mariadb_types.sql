@@ -1,0 +1,63 @@
+-- MariaDB's own types and type aliases: UUID, INET4, INET6 (10.10+), JSON as LONGTEXT with
+-- a JSON_VALID check, ROW_FORMAT and Aria/MyISAM/MEMORY engines, and ALTERs to and from
+-- them. From MariaDB mysql-test plugin/type_uuid/, plugin/type_inet/ and Debezium's
+-- ddl_create.sql (`AAA` (`UID` UUID NOT NULL)).
+
+CREATE TABLE `AAA` (`UID` UUID NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=UTF8MB4 COLLATE=UTF8MB4_GENERAL_CI;
+
+CREATE TABLE net (id INT PRIMARY KEY, a4 INET4, a6 INET6 NOT NULL DEFAULT '::', u UUID DEFAULT UUID());
+
+ALTER TABLE net ADD COLUMN u2 UUID AFTER id;
+
+ALTER TABLE net MODIFY a4 VARCHAR(20);
+
+ALTER TABLE net ADD COLUMN a4_again INET4 NULL, ADD INDEX (a4_again);
+
+CREATE TABLE uuid_pk (id UUID PRIMARY KEY DEFAULT UUID(), note VARCHAR(10));
+
+CREATE TABLE uuid_from_char (c CHAR(36));
+
+ALTER TABLE uuid_from_char MODIFY c UUID;
+
+CREATE TABLE inet_from_varchar (ip VARCHAR(39));
+
+ALTER TABLE inet_from_varchar MODIFY ip INET6;
+
+ALTER TABLE inet_from_varchar MODIFY ip VARCHAR(45);
+
+CREATE TABLE json_alias (id INT, j JSON, k JSON NOT NULL DEFAULT '[]');
+
+ALTER TABLE json_alias MODIFY j LONGTEXT;
+
+CREATE TABLE aria_t (a INT, b VARCHAR(10)) ENGINE=Aria TRANSACTIONAL=1 PAGE_CHECKSUM=1;
+
+CREATE TABLE aria_t2 (a INT PRIMARY KEY, b BLOB) ENGINE=Aria ROW_FORMAT=PAGE;
+
+CREATE TABLE myisam_t (a INT, b CHAR(5)) ENGINE=MyISAM ROW_FORMAT=FIXED PACK_KEYS=1 CHECKSUM=1 DELAY_KEY_WRITE=1;
+
+CREATE TABLE memory_t (a INT, b VARCHAR(10), KEY USING HASH (a), KEY USING BTREE (b)) ENGINE=MEMORY MAX_ROWS=1000;
+
+CREATE TABLE memory_unique (a INT, UNIQUE KEY (a)) ENGINE=MEMORY;
+
+ALTER TABLE memory_t ENGINE=InnoDB;
+
+ALTER TABLE myisam_t ENGINE=Aria, ADD COLUMN c INT;
+
+CREATE TABLE compressed_t (a INT, b TEXT COMPRESSED, c VARCHAR(100) COMPRESSED) ENGINE=InnoDB;
+
+CREATE TABLE page_compressed (a INT, b TEXT) ENGINE=InnoDB PAGE_COMPRESSED=1;
+
+CREATE TABLE encrypted_opts (a INT) ENGINE=InnoDB ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE=8;
+
+CREATE TABLE geometry_srid (p POINT REF_SYSTEM_ID=4326, g GEOMETRY);
+
+-- Oracle compatibility mode: Oracle type names map to MariaDB types.
+SET sql_mode = 'ORACLE';
+
+CREATE TABLE t_oracle (a VARCHAR2(10), b NUMBER(5), c CLOB, d RAW(16), e DATE, f NUMBER(10,2), g BLOB);
+
+ALTER TABLE t_oracle ADD h VARCHAR2(20);
+
+SET sql_mode = DEFAULT;
+
+ALTER TABLE t_oracle ADD i INT;

@@ -1,0 +1,322 @@
+-- Tricky but real: DDL run from routines, prepared statements and EXECUTE IMMEDIATE (the
+-- binlog holds the inner statement), table names that differ only in case (distinct
+-- tables on a case-sensitive server) and column names that do not (`CHANGE A b` renames
+-- column `a`), columns named after types and keywords, comments between keywords, CRLF
+-- line ends and tabs, a 200-column table, and CREATE TABLE IF NOT EXISTS … SELECT on an
+-- existing table (a no-op on MariaDB). From MariaDB mysql-test main/ps_ddl.test,
+-- main/sp-dynamic.test, main/lowercase_table.test and migration tools' output (gh-ost,
+-- pt-online-schema-change, Flyway, Liquibase).
+
+CREATE TABLE Foo (a INT, B INT);
+
+CREATE TABLE foo (x VARCHAR(10));
+
+ALTER TABLE Foo CHANGE A renamed_a BIGINT;
+
+ALTER TABLE foo ADD COLUMN Y INT;
+
+CREATE TABLE dyn (id INT PRIMARY KEY);
+
+DELIMITER //
+CREATE PROCEDURE add_dyn_column()
+BEGIN
+  ALTER TABLE dyn ADD COLUMN from_proc VARCHAR(10);
+END //
+DELIMITER ;
+
+CALL add_dyn_column();
+
+SET @ddl = 'ALTER TABLE dyn ADD COLUMN from_prepare INT AFTER id';
+
+PREPARE stmt FROM @ddl;
+
+EXECUTE stmt;
+
+DEALLOCATE PREPARE stmt;
+
+EXECUTE IMMEDIATE 'ALTER TABLE dyn ADD COLUMN from_immediate DATE FIRST';
+
+EXECUTE IMMEDIATE CONCAT('CREATE TABLE ', 'dyn_created', ' (a INT, b TEXT)');
+
+CREATE TABLE type_names (`int` INT, `varchar` VARCHAR(10), `date` DATE, `text` TEXT, `enum` ENUM('a'), `set` SET('s'), `bit` BIT, `json` JSON, `timestamp` TIMESTAMP NULL, `year` YEAR, `point` POINT, `uuid` UUID);
+
+CREATE TABLE keyword_cols (`primary` INT, `constraint` INT, `check` INT, `period` INT, `system_time` INT, `unique` INT, `foreign` INT, `references` INT, `generated` INT, `always` INT, `invisible` INT, `first` INT, `after` INT);
+
+ALTER TABLE keyword_cols DROP COLUMN `period`, CHANGE `first` `last` INT FIRST, MODIFY `after` BIGINT AFTER `primary`;
+
+CREATE /* between */ TABLE /* the */ commented /* words */ (a /* of */ INT /* a */, b INT);
+
+ALTER /* c1 */ TABLE /* c2 */ commented /* c3 */ ADD /* c4 */ c INT;
+
+CREATE TABLE crlf_table (
+  a INT,
+  b VARCHAR(10)
+);
+
+CREATE	TABLE	tabs	(	a	INT,	b	INT	);
+
+ALTER	TABLE	tabs	ADD	c	INT	AFTER	a;
+
+CREATE TABLE wide (
+  id INT PRIMARY KEY,
+  c001 VARCHAR(20),
+  c002 DECIMAL(10,2),
+  c003 DATETIME,
+  c004 TINYINT UNSIGNED,
+  c005 TEXT,
+  c006 DOUBLE,
+  c007 DATE,
+  c008 INT,
+  c009 VARCHAR(20),
+  c010 DECIMAL(10,2),
+  c011 DATETIME,
+  c012 TINYINT UNSIGNED,
+  c013 TEXT,
+  c014 DOUBLE,
+  c015 DATE,
+  c016 INT,
+  c017 VARCHAR(20),
+  c018 DECIMAL(10,2),
+  c019 DATETIME,
+  c020 TINYINT UNSIGNED,
+  c021 TEXT,
+  c022 DOUBLE,
+  c023 DATE,
+  c024 INT,
+  c025 VARCHAR(20),
+  c026 DECIMAL(10,2),
+  c027 DATETIME,
+  c028 TINYINT UNSIGNED,
+  c029 TEXT,
+  c030 DOUBLE,
+  c031 DATE,
+  c032 INT,
+  c033 VARCHAR(20),
+  c034 DECIMAL(10,2),
+  c035 DATETIME,
+  c036 TINYINT UNSIGNED,
+  c037 TEXT,
+  c038 DOUBLE,
+  c039 DATE,
+  c040 INT,
+  c041 VARCHAR(20),
+  c042 DECIMAL(10,2),
+  c043 DATETIME,
+  c044 TINYINT UNSIGNED,
+  c045 TEXT,
+  c046 DOUBLE,
+  c047 DATE,
+  c048 INT,
+  c049 VARCHAR(20),
+  c050 DECIMAL(10,2),
+  c051 DATETIME,
+  c052 TINYINT UNSIGNED,
+  c053 TEXT,
+  c054 DOUBLE,
+  c055 DATE,
+  c056 INT,
+  c057 VARCHAR(20),
+  c058 DECIMAL(10,2),
+  c059 DATETIME,
+  c060 TINYINT UNSIGNED,
+  c061 TEXT,
+  c062 DOUBLE,
+  c063 DATE,
+  c064 INT,
+  c065 VARCHAR(20),
+  c066 DECIMAL(10,2),
+  c067 DATETIME,
+  c068 TINYINT UNSIGNED,
+  c069 TEXT,
+  c070 DOUBLE,
+  c071 DATE,
+  c072 INT,
+  c073 VARCHAR(20),
+  c074 DECIMAL(10,2),
+  c075 DATETIME,
+  c076 TINYINT UNSIGNED,
+  c077 TEXT,
+  c078 DOUBLE,
+  c079 DATE,
+  c080 INT,
+  c081 VARCHAR(20),
+  c082 DECIMAL(10,2),
+  c083 DATETIME,
+  c084 TINYINT UNSIGNED,
+  c085 TEXT,
+  c086 DOUBLE,
+  c087 DATE,
+  c088 INT,
+  c089 VARCHAR(20),
+  c090 DECIMAL(10,2),
+  c091 DATETIME,
+  c092 TINYINT UNSIGNED,
+  c093 TEXT,
+  c094 DOUBLE,
+  c095 DATE,
+  c096 INT,
+  c097 VARCHAR(20),
+  c098 DECIMAL(10,2),
+  c099 DATETIME,
+  c100 TINYINT UNSIGNED,
+  c101 TEXT,
+  c102 DOUBLE,
+  c103 DATE,
+  c104 INT,
+  c105 VARCHAR(20),
+  c106 DECIMAL(10,2),
+  c107 DATETIME,
+  c108 TINYINT UNSIGNED,
+  c109 TEXT,
+  c110 DOUBLE,
+  c111 DATE,
+  c112 INT,
+  c113 VARCHAR(20),
+  c114 DECIMAL(10,2),
+  c115 DATETIME,
+  c116 TINYINT UNSIGNED,
+  c117 TEXT,
+  c118 DOUBLE,
+  c119 DATE,
+  c120 INT,
+  c121 VARCHAR(20),
+  c122 DECIMAL(10,2),
+  c123 DATETIME,
+  c124 TINYINT UNSIGNED,
+  c125 TEXT,
+  c126 DOUBLE,
+  c127 DATE,
+  c128 INT,
+  c129 VARCHAR(20),
+  c130 DECIMAL(10,2),
+  c131 DATETIME,
+  c132 TINYINT UNSIGNED,
+  c133 TEXT,
+  c134 DOUBLE,
+  c135 DATE,
+  c136 INT,
+  c137 VARCHAR(20),
+  c138 DECIMAL(10,2),
+  c139 DATETIME,
+  c140 TINYINT UNSIGNED,
+  c141 TEXT,
+  c142 DOUBLE,
+  c143 DATE,
+  c144 INT,
+  c145 VARCHAR(20),
+  c146 DECIMAL(10,2),
+  c147 DATETIME,
+  c148 TINYINT UNSIGNED,
+  c149 TEXT,
+  c150 DOUBLE,
+  c151 DATE,
+  c152 INT,
+  c153 VARCHAR(20),
+  c154 DECIMAL(10,2),
+  c155 DATETIME,
+  c156 TINYINT UNSIGNED,
+  c157 TEXT,
+  c158 DOUBLE,
+  c159 DATE,
+  c160 INT,
+  c161 VARCHAR(20),
+  c162 DECIMAL(10,2),
+  c163 DATETIME,
+  c164 TINYINT UNSIGNED,
+  c165 TEXT,
+  c166 DOUBLE,
+  c167 DATE,
+  c168 INT,
+  c169 VARCHAR(20),
+  c170 DECIMAL(10,2),
+  c171 DATETIME,
+  c172 TINYINT UNSIGNED,
+  c173 TEXT,
+  c174 DOUBLE,
+  c175 DATE,
+  c176 INT,
+  c177 VARCHAR(20),
+  c178 DECIMAL(10,2),
+  c179 DATETIME,
+  c180 TINYINT UNSIGNED,
+  c181 TEXT,
+  c182 DOUBLE,
+  c183 DATE,
+  c184 INT,
+  c185 VARCHAR(20),
+  c186 DECIMAL(10,2),
+  c187 DATETIME,
+  c188 TINYINT UNSIGNED,
+  c189 TEXT,
+  c190 DOUBLE,
+  c191 DATE,
+  c192 INT,
+  c193 VARCHAR(20),
+  c194 DECIMAL(10,2),
+  c195 DATETIME,
+  c196 TINYINT UNSIGNED,
+  c197 TEXT,
+  c198 DOUBLE,
+  c199 DATE,
+  c200 INT
+);
+
+ALTER TABLE wide DROP COLUMN c100, ADD COLUMN c201 INT AFTER c050, MODIFY c200 BIGINT FIRST;
+
+CREATE TABLE existing (a INT);
+
+CREATE TABLE IF NOT EXISTS existing SELECT 5 AS a, 6 AS b;
+
+CREATE TABLE IF NOT EXISTS existing (completely INT, different INT);
+
+CREATE TABLE gh_ost_t (id INT PRIMARY KEY, v VARCHAR(10));
+
+CREATE TABLE `_gh_ost_t_gho` LIKE gh_ost_t;
+
+ALTER TABLE `_gh_ost_t_gho` ADD COLUMN w INT;
+
+CREATE TABLE `_gh_ost_t_ghc` (id BIGINT AUTO_INCREMENT, last_update TIMESTAMP DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, hint VARCHAR(64) CHARSET ascii NOT NULL, value VARCHAR(4096) CHARSET ascii NOT NULL, PRIMARY KEY (id), UNIQUE KEY hint_uidx (hint)) AUTO_INCREMENT=256;
+
+INSERT INTO `_gh_ost_t_gho` (id, v) SELECT id, v FROM gh_ost_t;
+
+RENAME TABLE gh_ost_t TO `_gh_ost_t_del`, `_gh_ost_t_gho` TO gh_ost_t;
+
+DROP TABLE IF EXISTS `_gh_ost_t_del`;
+
+DROP TABLE IF EXISTS `_gh_ost_t_ghc`;
+
+CREATE TABLE pt_osc (id INT PRIMARY KEY, a INT);
+
+CREATE TABLE `_pt_osc_new` LIKE pt_osc;
+
+ALTER TABLE `_pt_osc_new` MODIFY a VARCHAR(20), ADD COLUMN b INT;
+
+CREATE TRIGGER `pt_osc_ins` AFTER INSERT ON pt_osc FOR EACH ROW REPLACE INTO `_pt_osc_new` (id, a) VALUES (NEW.id, NEW.a);
+
+INSERT LOW_PRIORITY IGNORE INTO `_pt_osc_new` (id, a) SELECT id, a FROM pt_osc LOCK IN SHARE MODE;
+
+DROP TRIGGER IF EXISTS `pt_osc_ins`;
+
+RENAME TABLE pt_osc TO `_pt_osc_old`, `_pt_osc_new` TO pt_osc;
+
+DROP TABLE IF EXISTS `_pt_osc_old`;
+
+CREATE TABLE flyway_schema_history (
+  installed_rank INT NOT NULL,
+  version VARCHAR(50),
+  description VARCHAR(200) NOT NULL,
+  type VARCHAR(20) NOT NULL,
+  script VARCHAR(1000) NOT NULL,
+  checksum INT,
+  installed_by VARCHAR(100) NOT NULL,
+  installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  execution_time INT NOT NULL,
+  success BOOL NOT NULL,
+  CONSTRAINT flyway_schema_history_pk PRIMARY KEY (installed_rank)
+) ENGINE=InnoDB;
+
+CREATE INDEX flyway_schema_history_s_idx ON flyway_schema_history (success);
+
+CREATE TABLE DATABASECHANGELOGLOCK (ID INT NOT NULL, `LOCKED` BIT(1) NOT NULL, LOCKGRANTED datetime NULL, LOCKEDBY VARCHAR(255) NULL, CONSTRAINT PK_DATABASECHANGELOGLOCK PRIMARY KEY (ID));
+
+CREATE TABLE DATABASECHANGELOG (ID VARCHAR(255) NOT NULL, AUTHOR VARCHAR(255) NOT NULL, FILENAME VARCHAR(255) NOT NULL, DATEEXECUTED datetime NOT NULL, ORDEREXECUTED INT NOT NULL, EXECTYPE VARCHAR(10) NOT NULL, MD5SUM VARCHAR(35) NULL, `DESCRIPTION` VARCHAR(255) NULL, COMMENTS VARCHAR(255) NULL, TAG VARCHAR(255) NULL, LIQUIBASE VARCHAR(20) NULL, CONTEXTS VARCHAR(255) NULL, LABELS VARCHAR(255) NULL, DEPLOYMENT_ID VARCHAR(10) NULL);
