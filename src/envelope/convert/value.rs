@@ -113,6 +113,13 @@ pub fn column_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Result<Datum, Con
         (ColumnKind::Enum { .. } | ColumnKind::Set { .. }, Value::String(s)) => {
             Datum::Str(s.clone())
         }
+        // Labels unknown (a positional description from a MINIMAL table map): the decoder
+        // keeps the ENUM's 1-based index / the SET's bit mask, written as its decimal text.
+        (ColumnKind::Enum { values } | ColumnKind::Set { values }, Value::UInt(u))
+            if values.is_empty() =>
+        {
+            Datum::Str(u.to_string())
+        }
         (ColumnKind::Json, Value::Json(s) | Value::String(s)) => Datum::Str(s.clone()),
         (ColumnKind::Geometry, Value::Geometry { srid, wkb })
             if col.declared() == Declared::Point =>
@@ -221,5 +228,33 @@ pub(super) fn binary_datum(b: Vec<u8>, mode: BinaryMode) -> Datum {
             Datum::Str(base64::engine::general_purpose::URL_SAFE.encode(&b))
         }
         BinaryMode::Hex => Datum::Str(hex::encode(&b)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enum_and_set_without_labels_are_their_index_or_mask_as_text() {
+        let m = Modes::default();
+        let e = ColumnDesc::new("e", ColumnKind::Enum { values: vec![] });
+        let s = ColumnDesc::new("s", ColumnKind::Set { values: vec![] });
+        assert_eq!(
+            column_datum(&e, &Value::UInt(2), &m).unwrap(),
+            Datum::str("2")
+        );
+        assert_eq!(
+            column_datum(&s, &Value::UInt(5), &m).unwrap(),
+            Datum::str("5")
+        );
+        // With labels, an index is still a mismatch (the decoder gives the label).
+        let labelled = ColumnDesc::new(
+            "e",
+            ColumnKind::Enum {
+                values: vec!["a".into()],
+            },
+        );
+        assert!(column_datum(&labelled, &Value::UInt(1), &m).is_err());
     }
 }
