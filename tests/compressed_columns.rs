@@ -242,28 +242,11 @@ fn minimal_metadata_decodes_compressed_columns_by_their_table_map_type() {
     m.sql(&sql).unwrap();
     // HEX for every column: the client's tab-separated output would escape some bytes.
     let select: Vec<String> = NAMES.iter().map(|n| format!("HEX({n})")).collect();
-    let server: Vec<Vec<String>> = m
-        .sql(&format!(
-            "SELECT id, {} FROM dm.cc ORDER BY id",
-            select.join(", ")
-        ))
-        .unwrap()
-        .lines()
-        .map(|l| l.split('\t').map(str::to_string).collect())
-        .collect();
-    let file = m.dir.path().join("bin.000001");
-    let mut changes = Vec::new();
-    rowtide::source::file::replay_file(
-        &file,
-        rowtide::model::Filter::new(&["dm\\..*".to_string()], &[]).unwrap(),
-        &mut |ev| {
-            if let rowtide::model::SourceEvent::Change(c) = ev {
-                changes.push(*c);
-            }
-            Ok(())
-        },
-    )
-    .expect("replay of the MINIMAL-metadata binlog");
+    let server: Vec<Vec<String>> = m.rows(&format!(
+        "SELECT id, {} FROM dm.cc ORDER BY id",
+        select.join(", ")
+    ));
+    let changes = m.replay_changes("dm\\..*");
     assert_eq!(changes.len(), 2 * VALUES.len());
     assert_eq!(server.len(), 2 * VALUES.len());
     for (c, want) in changes.iter().zip(&server) {

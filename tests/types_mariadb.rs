@@ -951,25 +951,8 @@ fn minimal_metadata_takes_the_types_from_the_logged_create_table() {
     }
     sql.push_str("FLUSH BINARY LOGS;");
     m.sql(&sql).unwrap();
-    let server: Vec<Vec<String>> = m
-        .sql("SELECT id, b, CAST(u AS CHAR), CAST(i4 AS CHAR), CAST(i6 AS CHAR) FROM dm.typed ORDER BY id")
-        .unwrap()
-        .lines()
-        .map(|l| l.split('\t').map(str::to_string).collect())
-        .collect();
-    let file = m.dir.path().join("bin.000001");
-    let mut changes = Vec::new();
-    rowtide::source::file::replay_file(
-        &file,
-        rowtide::model::Filter::new(&["dm\\..*".to_string()], &[]).unwrap(),
-        &mut |ev| {
-            if let rowtide::model::SourceEvent::Change(c) = ev {
-                changes.push(*c);
-            }
-            Ok(())
-        },
-    )
-    .expect("replay of the MINIMAL-metadata binlog");
+    let server: Vec<Vec<String>> = m.rows("SELECT id, b, CAST(u AS CHAR), CAST(i4 AS CHAR), CAST(i6 AS CHAR) FROM dm.typed ORDER BY id");
+    let changes = m.replay_changes("dm\\..*");
     assert_eq!(changes.len(), VALUES.len());
     let cfg = FormatConfig::default();
     let mut enc = Encoder::new(&cfg, "m", Flavor::Mariadb).unwrap();

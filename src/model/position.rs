@@ -80,13 +80,7 @@ pub struct MysqlGtidSet {
 impl MysqlGtidSet {
     /// Adds one transaction `uuid[:tag]:gno`.
     pub fn add(&mut self, uuid: &str, tag: &str, gno: u64) {
-        let ivs = self
-            .sets
-            .entry(uuid.to_ascii_lowercase())
-            .or_default()
-            .entry(tag.to_ascii_lowercase())
-            .or_default();
-        add_interval(ivs, gno, gno);
+        self.add_range(uuid, tag, gno, gno);
     }
 
     /// Adds the transactions `uuid[:tag]:start-end` (inclusive; nothing when `end < start`).

@@ -119,3 +119,34 @@ impl PrivateMariadb {
         self.server.kill9();
     }
 }
+
+impl PrivateMariadb {
+    /// The rows of a query as tab-separated fields (`-N -B` output; values that the client
+    /// would escape — tabs, newlines, binary — are best selected as `HEX(…)`).
+    pub fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        self.sql(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .lines()
+            .map(|l| l.split('\t').map(str::to_string).collect())
+            .collect()
+    }
+
+    /// The row changes of tables matching `include` (a table-filter regex) in this server's
+    /// first binlog file, decoded by `replay` (the caller flushes the logs first).
+    pub fn replay_changes(&self, include: &str) -> Vec<rowtide::model::Change> {
+        let file = self.dir.path().join("bin.000001");
+        let mut changes = Vec::new();
+        rowtide::source::file::replay_file(
+            &file,
+            rowtide::model::Filter::new(&[include.to_string()], &[]).unwrap(),
+            &mut |ev| {
+                if let rowtide::model::SourceEvent::Change(c) = ev {
+                    changes.push(*c);
+                }
+                Ok(())
+            },
+        )
+        .expect("replay of the private server's binlog");
+        changes
+    }
+}
