@@ -95,12 +95,7 @@ pub fn column_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Result<Datum, Con
             Datum::Str(s.clone())
         }
         (ColumnKind::Char { max_bytes }, Value::Bytes(b)) if col.is_binary() => {
-            // DBZ-254: BINARY(n) values are right-padded with zero bytes to n.
-            let mut b = b.clone();
-            if b.len() < *max_bytes as usize {
-                b.resize(*max_bytes as usize, 0);
-            }
-            binary_datum(b, m.binary)
+            binary_datum(zero_padded(b, *max_bytes as usize), m.binary)
         }
         (
             ColumnKind::Char { .. } | ColumnKind::VarChar { .. } | ColumnKind::Blob { .. },
@@ -110,15 +105,8 @@ pub fn column_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Result<Datum, Con
             ColumnKind::Char { .. } | ColumnKind::VarChar { .. } | ColumnKind::Blob { .. },
             Value::String(s),
         ) if !col.is_binary() => Datum::Str(s.clone()),
-        (ColumnKind::Enum { .. } | ColumnKind::Set { .. }, Value::String(s)) => {
-            Datum::Str(s.clone())
-        }
-        // Labels unknown (a positional description from a MINIMAL table map): the decoder
-        // keeps the ENUM's 1-based index / the SET's bit mask, written as its decimal text.
-        (ColumnKind::Enum { values } | ColumnKind::Set { values }, Value::UInt(u))
-            if values.is_empty() =>
-        {
-            Datum::Str(u.to_string())
+        (ColumnKind::Enum { values } | ColumnKind::Set { values }, v) => {
+            label_datum(values, v).ok_or_else(mismatch)?
         }
         (ColumnKind::Json, Value::Json(s) | Value::String(s)) => Datum::Str(s.clone()),
         (ColumnKind::Geometry, Value::Geometry { srid, wkb })
@@ -229,6 +217,26 @@ pub(super) fn binary_datum(b: Vec<u8>, mode: BinaryMode) -> Datum {
         }
         BinaryMode::Hex => Datum::Str(hex::encode(&b)),
     }
+}
+
+/// An ENUM/SET value: its label(s) as decoded, or — labels unknown (a positional
+/// description from a MINIMAL table map) — the decimal text of the ENUM's 1-based index or
+/// the SET's bit mask that the decoder kept.
+fn label_datum(values: &[String], v: &Value) -> Option<Datum> {
+    match v {
+        Value::String(s) => Some(Datum::Str(s.clone())),
+        Value::UInt(u) if values.is_empty() => Some(Datum::Str(u.to_string())),
+        _ => None,
+    }
+}
+
+/// DBZ-254: BINARY(n) values are right-padded with zero bytes to n.
+fn zero_padded(b: &[u8], n: usize) -> Vec<u8> {
+    let mut b = b.to_vec();
+    if b.len() < n {
+        b.resize(n, 0);
+    }
+    b
 }
 
 #[cfg(test)]
