@@ -403,3 +403,25 @@ CREATE TABLE adv_ora (a VARCHAR2(10), b NUMBER(5,2), c CLOB, d RAW(10), e DATE, 
 ALTER TABLE adv_ora ADD g NUMBER FIRST, DROP c;
 
 SET sql_mode = DEFAULT;
+
+CREATE TABLE adv_num (1e INT, 2x INT, 0x INT, 0b2 INT, 0xg INT, 123abc INT, `1e5` INT, 9e INT);
+
+ALTER TABLE adv_num ADD COLUMN 3e INT AFTER 1e, DROP 0x, CHANGE 2x 4e INT FIRST;
+
+CREATE DATABASE 1e_db;
+
+CREATE TABLE 1e_db.2e (a INT, 1e INT);
+
+ALTER TABLE 1e_db . 2e ADD b INT FIRST;
+
+ALTER TABLE adv_other . `adv_moved` ADD spaced INT;
+
+ALTER TABLE adv_other.`adv_moved`ADD(nospace INT);
+
+CREATE TABLE adv_nbsp (a INT,b INT,c INT)ENGINE=InnoDB;
+
+ALTER TABLE adv_nbsp ADD`d`INT FIRST,ADD e INT AFTER`a`,DROP`b`;
+
+CREATE TABLE adv_str (a VARCHAR(10) DEFAULT 'x' 'y, )', b INT COMMENT "q),(", c INT);
+
+ALTER TABLE adv_str ADD d INT COMMENT 'x , ADD z INT', ADD e VARCHAR(20) DEFAULT 'p' ' , ADD y INT';
