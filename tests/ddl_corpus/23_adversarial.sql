@@ -425,3 +425,11 @@ ALTER TABLE adv_nbsp ADD`d`INT FIRST,ADD e INT AFTER`a`,DROP`b`;
 CREATE TABLE adv_str (a VARCHAR(10) DEFAULT 'x' 'y, )', b INT COMMENT "q),(", c INT);
 
 ALTER TABLE adv_str ADD d INT COMMENT 'x , ADD z INT', ADD e VARCHAR(20) DEFAULT 'p' ' , ADD y INT';
+
+CREATE TABLE adv_ec (a INT /*!50700 , x INT */ /*!50699 , y INT */ /*!100100 , z INT */ /*!32302 , w INT */ /*! , v INT */, b INT);
+
+CREATE TABLE adv_ec2 (a INT /*!40101 , b INT /* plain, c INT */ */, d INT);
+
+ALTER TABLE adv_ec ADD c INT /*!50100 FIRST */, ADD d INT /*!80000 FIRST */;
+
+ALTER TABLE adv_ec ADD /*+ hint */ e INT, ADD f INT /*M!100000 AFTER a */;
