@@ -433,3 +433,27 @@ CREATE TABLE adv_ec2 (a INT /*!40101 , b INT /* plain, c INT */ */, d INT);
 ALTER TABLE adv_ec ADD c INT /*!50100 FIRST */, ADD d INT /*!80000 FIRST */;
 
 ALTER TABLE adv_ec ADD /*+ hint */ e INT, ADD f INT /*M!100000 AFTER a */;
+
+CREATE TABLE adv_chain (a INT);
+
+RENAME TABLE adv_chain TO adv_chain2, adv_chain2 TO adv_chain3;
+
+ALTER TABLE adv_chain3 ADD b INT;
+
+RENAME TABLE adv_chain3 TO adv_chain4, adv_chain4 TO adv_chain3;
+
+ALTER TABLE adv_chain3 ADD c INT FIRST;
+
+CREATE TABLE adv_union AS (SELECT 1 AS a, 'x' AS b) UNION (SELECT 2, 'y');
+
+CREATE TABLE adv_union2 (c INT) (SELECT 1 AS a) UNION ALL (SELECT 2);
+
+CREATE SEQUENCE adv_seq;
+
+CREATE TABLE adv_nextval (id INT DEFAULT NEXTVAL(adv_seq), `check` VARCHAR(10) CHECK (`check` <> 'a, b)'), v INT AS (id + 1) PERSISTENT);
+
+ALTER TABLE adv_nextval ADD w INT DEFAULT (NEXTVAL(adv_seq) + 1) AFTER id;
+
+CREATE TABLE adv_inv (a INT INVISIBLE, b INT, c INT INVISIBLE);
+
+ALTER TABLE adv_inv ADD d INT INVISIBLE FIRST, MODIFY a INT AFTER c;
