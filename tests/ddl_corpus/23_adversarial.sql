@@ -457,3 +457,25 @@ ALTER TABLE adv_nextval ADD w INT DEFAULT (NEXTVAL(adv_seq) + 1) AFTER id;
 CREATE TABLE adv_inv (a INT INVISIBLE, b INT, c INT INVISIBLE);
 
 ALTER TABLE adv_inv ADD d INT INVISIBLE FIRST, MODIFY a INT AFTER c;
+
+CREATE TABLE adv_combo (a INT, b INT, c INT);
+
+ALTER TABLE adv_combo RENAME COLUMN a TO a2, RENAME TO adv_combo2, CHANGE c d INT FIRST, ALGORITHM = COPY;
+
+CREATE TABLE IF NOT EXISTS adv_combo2 LIKE adv1;
+
+CREATE OR REPLACE TABLE adv_other.adv_combo2 LIKE adv_combo2;
+
+ALTER TABLE adv_other.adv_combo2 RENAME TO adv_combo3, ADD e INT AFTER d;
+
+ALTER TABLE adv_combo3 DROP COLUMN a2, RENAME TO adv_other.adv_combo4;
+
+ALTER TABLE adv_other.adv_combo4 ADD f INT;
+
+CREATE TABLE adv_other.adv_pt (id INT, v INT) PARTITION BY RANGE (id) (PARTITION p0 VALUES LESS THAN (10), PARTITION p1 VALUES LESS THAN MAXVALUE);
+
+ALTER TABLE adv_other.adv_pt CONVERT PARTITION p0 TO TABLE adv_pt_p0;
+
+ALTER TABLE adv_pt_p0 ADD w INT FIRST;
+
+ALTER TABLE adv_other.adv_pt ADD x INT;
