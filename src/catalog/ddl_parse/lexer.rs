@@ -172,12 +172,13 @@ impl Lexer<'_> {
         }
     }
 
-    /// Whether the previous token is a name (so `.5` after it is `.` then `5`).
+    /// Whether the previous token is a name that the `.` directly follows (so `.5` after it
+    /// is `.` then `5`, as in `db.5t`). With blank space between, `.5` is a number, as the
+    /// server reads `DEFAULT .5`.
     fn after_name(&self) -> bool {
-        matches!(
-            self.out.tokens.last().map(|t| &t.tok),
-            Some(Tok::Word(_) | Tok::Name(_) | Tok::Punct(')'))
-        )
+        self.out.tokens.last().is_some_and(|t| {
+            t.end == self.i && matches!(t.tok, Tok::Word(_) | Tok::Name(_) | Tok::Punct(')'))
+        })
     }
 
     fn skip_line(&mut self) {

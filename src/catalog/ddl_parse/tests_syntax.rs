@@ -183,6 +183,26 @@ fn names_of_digits_and_e_are_names_not_numbers() {
         "ALTER TABLE 1e_db . 2e ADD 3e INT AFTER 1e, DROP 9e",
     );
     assert_eq!(names(&t), vec!["a", "1e", "3e"]);
+    // `.5` after blank space is a number (`DEFAULT .5`); right after a name, a qualifier.
+    assert_eq!(
+        toks("DEFAULT .5 db.5t", d),
+        vec![
+            Tok::Word("DEFAULT".into()),
+            Tok::Num(".5".into()),
+            Tok::Word("db".into()),
+            Tok::Punct('.'),
+            Tok::Word("5t".into()),
+        ]
+    );
+    let t = apply(
+        &mut cat,
+        "CREATE TABLE nd (a DECIMAL(5,2) DEFAULT .5, b INT)",
+    );
+    assert_eq!(names(&t), vec!["a", "b"]);
+    assert_eq!(
+        col(&t, "a").default,
+        Some(ColumnDefault::Literal(".5".into()))
+    );
 }
 
 #[test]
