@@ -4,7 +4,10 @@
 -- expressions with nested parentheses, column moves (FIRST/AFTER chains, MODIFY … FIRST),
 -- rename chains, RENAME combined with other ALTER operations, table swaps, ALTER options
 -- (ALGORITHM, LOCK, WAIT, NOWAIT, IGNORE), executable comments with nested quotes, table
--- options interleaved with commas, invisible primary keys and long UNIQUE keys.
+-- options interleaved with commas, invisible primary keys and long UNIQUE keys, names that
+-- look like numbers (`1e`, `2e`), defaults like `.5`, an unqualified RENAME TO in ALTER
+-- TABLE other_db.t (the new table is in the default database), NO_BACKSLASH_ESCAPES,
+-- ANSI_QUOTES and ORACLE modes, temporary tables shadowing real ones.
 
 CREATE/*a*/TABLE/*b*/adv1/*c*/(/*d*/a/*e*/INT/*f*/,/*g*/b/*h*/VARCHAR/*i*/(/*j*/10/*k*/)/*l*/)/*m*/;
 
