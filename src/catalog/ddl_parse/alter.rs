@@ -30,6 +30,9 @@ pub(super) struct Alter {
     /// The database's (or server's) default charset, for `CONVERT TO CHARACTER SET DEFAULT`.
     pub db_charset: Option<String>,
     pub renamed_to: Option<(String, String)>,
+    /// The session's default database: an unqualified `RENAME TO b`, `CONVERT PARTITION p
+    /// TO TABLE b` or `CONVERT TABLE b` names a table there, not in the altered table's.
+    pub default_db: String,
     /// The statement declares period columns (`AS ROW START/END`, `PERIOD FOR SYSTEM_TIME`).
     pub explicit_period: bool,
     pub add_versioning: bool,
@@ -239,6 +242,7 @@ pub(super) fn alter(
         desc,
         mode,
         renamed_to: None,
+        default_db: default_db.to_string(),
         explicit_period: false,
         add_versioning: false,
         drop_versioning: false,

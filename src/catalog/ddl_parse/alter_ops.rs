@@ -300,7 +300,7 @@ fn rename(st: &mut Alter, c: &mut Cursor<'_>) -> Result<(), String> {
         return Ok(());
     }
     let _ = c.eat_kw("TO") || c.eat_kw("AS");
-    let db = st.desc.db.clone();
+    let db = st.default_db.clone();
     st.renamed_to = Some(c.qualified(&db)?);
     Ok(())
 }
@@ -366,7 +366,7 @@ fn convert(st: &mut Alter, c: &mut Cursor<'_>) -> Result<(), String> {
         st.convert_to(cs);
         return Ok(());
     }
-    let db = st.desc.db.clone();
+    let db = st.default_db.clone();
     if c.eat_kw("PARTITION") {
         c.name()?;
         c.expect_kw("TO")?;

@@ -172,12 +172,13 @@ impl Lexer<'_> {
         }
     }
 
-    /// Whether the previous token is a name (so `.5` after it is `.` then `5`).
+    /// Whether the previous token is a name that the `.` directly follows (so `.5` after it
+    /// is `.` then `5`, as in `db.5t`). With blank space between, `.5` is a number, as the
+    /// server reads `DEFAULT .5`.
     fn after_name(&self) -> bool {
-        matches!(
-            self.out.tokens.last().map(|t| &t.tok),
-            Some(Tok::Word(_) | Tok::Name(_) | Tok::Punct(')'))
-        )
+        self.out.tokens.last().is_some_and(|t| {
+            t.end == self.i && matches!(t.tok, Tok::Word(_) | Tok::Name(_) | Tok::Punct(')'))
+        })
     }
 
     fn skip_line(&mut self) {
@@ -316,9 +317,14 @@ impl Lexer<'_> {
             self.exponent_sign(&mut text);
             return self.push(Tok::Num(text), start);
         }
-        // `1e10`, `1.5e3` read as a run: a number when it is digits, `e`, digits.
+        // `1e10`, `1.5e3` read as a run: a number when it is digits, `e`, digits — or
+        // digits and `e` before a signed exponent (`1e-3`). Otherwise a name: the server
+        // reads `1e` and `2e` in `CREATE TABLE 1e_db.2e (1e INT)` as names.
         if let Some((m, e)) = lower.split_once('e') {
-            if digits(m.trim_start_matches('.')) && (e.is_empty() || digits(e)) {
+            let signed_exponent = e.is_empty()
+                && matches!(self.at(0), Some(b'+' | b'-'))
+                && self.at(1).is_some_and(|c| c.is_ascii_digit());
+            if digits(m.trim_start_matches('.')) && (signed_exponent || digits(e)) {
                 self.exponent_sign(&mut text);
                 return self.push(Tok::Num(text), start);
             }

@@ -543,3 +543,33 @@ fn long_unique_keys_have_hidden_hash_columns() {
     let t = apply(&mut cat, "ALTER TABLE long_unique DROP COLUMN body");
     assert_eq!(names(&t), vec!["id", "z"]);
 }
+
+#[test]
+fn unqualified_new_names_are_in_the_session_database() {
+    // The server puts an unqualified `RENAME TO b` / `CONVERT PARTITION p TO TABLE b` of
+    // `ALTER TABLE other.t` into the session's default database, not into `other`.
+    let mut cat = Catalog::default();
+    apply(&mut cat, "CREATE TABLE other.t (a INT, b INT)");
+    let t = apply(
+        &mut cat,
+        "ALTER TABLE other.t RENAME TO t2, ADD c INT AFTER a",
+    );
+    assert_eq!((t.db.as_str(), t.name.as_str()), ("shop", "t2"));
+    assert_eq!(names(&t), vec!["a", "c", "b"]);
+    assert!(cat.get("other", "t").is_none() && cat.get("other", "t2").is_none());
+    let t = apply(&mut cat, "ALTER TABLE t2 DROP a, RENAME other.t3");
+    assert_eq!((t.db.as_str(), t.name.as_str()), ("other", "t3"));
+    assert_eq!(names(&t), vec!["c", "b"]);
+    assert!(cat.get("shop", "t2").is_none());
+    apply(
+        &mut cat,
+        "CREATE TABLE other.p (id INT, v INT) PARTITION BY RANGE (id) \
+         (PARTITION p0 VALUES LESS THAN (10), PARTITION p1 VALUES LESS THAN MAXVALUE)",
+    );
+    apply(
+        &mut cat,
+        "ALTER TABLE other.p CONVERT PARTITION p0 TO TABLE p_p0",
+    );
+    assert_eq!(names(table(&cat, "p_p0")), vec!["id", "v"]);
+    assert!(cat.get("other", "p_p0").is_none());
+}

@@ -157,6 +157,55 @@ fn names_quoted_unicode_ansi_and_qualified() {
 }
 
 #[test]
+fn names_of_digits_and_e_are_names_not_numbers() {
+    // The server reads `1e` as a name unless digits or a signed exponent follow the `e`.
+    let d = SqlMode::default();
+    assert_eq!(
+        toks("1e 2e.3e 1e5 1e-3 1e+x", d),
+        vec![
+            Tok::Word("1e".into()),
+            Tok::Word("2e".into()),
+            Tok::Punct('.'),
+            Tok::Word("3e".into()),
+            Tok::Num("1e5".into()),
+            Tok::Num("1e-3".into()),
+            Tok::Word("1e".into()),
+            Tok::Punct('+'),
+            Tok::Word("x".into()),
+        ]
+    );
+    let mut cat = Catalog::default();
+    let t = apply(&mut cat, "CREATE TABLE 1e_db.2e (a INT, 1e INT, 9e INT)");
+    assert_eq!((t.db.as_str(), t.name.as_str()), ("1e_db", "2e"));
+    assert_eq!(names(&t), vec!["a", "1e", "9e"]);
+    let t = apply(
+        &mut cat,
+        "ALTER TABLE 1e_db . 2e ADD 3e INT AFTER 1e, DROP 9e",
+    );
+    assert_eq!(names(&t), vec!["a", "1e", "3e"]);
+    // `.5` after blank space is a number (`DEFAULT .5`); right after a name, a qualifier.
+    assert_eq!(
+        toks("DEFAULT .5 db.5t", d),
+        vec![
+            Tok::Word("DEFAULT".into()),
+            Tok::Num(".5".into()),
+            Tok::Word("db".into()),
+            Tok::Punct('.'),
+            Tok::Word("5t".into()),
+        ]
+    );
+    let t = apply(
+        &mut cat,
+        "CREATE TABLE nd (a DECIMAL(5,2) DEFAULT .5, b INT)",
+    );
+    assert_eq!(names(&t), vec!["a", "b"]);
+    assert_eq!(
+        col(&t, "a").default,
+        Some(ColumnDefault::Literal(".5".into()))
+    );
+}
+
+#[test]
 fn comments_and_executable_comments_are_read() {
     let mut cat = Catalog::default();
     let t = apply(
