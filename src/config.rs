@@ -21,6 +21,9 @@ pub struct Config {
     pub checkpoint: CheckpointConfig,
     pub metrics: MetricsConfig,
     pub pipeline: PipelineConfig,
+    pub events: EventsConfig,
+    pub heartbeat: HeartbeatConfig,
+    pub transforms: Vec<TransformConfig>,
 }
 
 /// `[source]`: the MySQL/MariaDB server to read.
@@ -505,6 +508,7 @@ impl Config {
                 "format.kind = \"avro\" needs format.registry_url (a Confluent-compatible schema registry)".into(),
             );
         }
+        self.events.validate()?;
         if self.source.server_id == 0 {
             return bad("source.server_id must not be 0 (0 is not a valid replica id)".into());
         }
@@ -577,140 +581,6 @@ impl Config {
     }
 }
 
-/// Every valid key, by section (for typo suggestions).
-fn valid_keys(section: &str) -> &'static [&'static str] {
-    match section {
-        "" => &[
-            "source",
-            "sink",
-            "format",
-            "checkpoint",
-            "metrics",
-            "pipeline",
-        ],
-        "source" => &[
-            "host",
-            "port",
-            "user",
-            "password",
-            "password_file",
-            "server_id",
-            "flavor",
-            "include",
-            "exclude",
-            "snapshot_mode",
-            "tls",
-            "tls_ca",
-            "heartbeat_interval_ms",
-            "read_timeout_ms",
-            "connect_timeout_ms",
-            "reconnect_backoff_ms",
-            "reconnect_backoff_max_ms",
-            "max_reconnect_attempts",
-            "snapshot_fetch_size",
-            "snapshot_parallelism",
-            "include_query",
-            "ddl_skip",
-            "ddl_reread",
-        ],
-        "sink" => &[
-            "kind",
-            "brokers",
-            "topic_prefix",
-            "tombstones_on_delete",
-            "schema_changes",
-            "topic_partitions",
-            "topic_replication_factor",
-            "topic_cleanup_policy",
-            "create_topics",
-            "kafka",
-        ],
-        "format" => &[
-            "kind",
-            "registry_url",
-            "registry_username",
-            "registry_password",
-            "registry_password_file",
-            "registry_ca",
-            "decimal_handling_mode",
-            "time_precision_mode",
-            "bigint_unsigned_handling_mode",
-            "binary_handling_mode",
-            "provide_transaction_metadata",
-        ],
-        "checkpoint" => &["path", "flush_interval_ms"],
-        "metrics" => &["listen"],
-        "pipeline" => &[
-            "source_queue",
-            "sink_queue",
-            "max_in_flight",
-            "encoders",
-            "shutdown_timeout_secs",
-        ],
-        _ => &[],
-    }
-}
-
-/// The valid key closest to `key` in `section`, if one is close enough to be a typo.
-pub fn suggest(section: &str, key: &str) -> Option<&'static str> {
-    valid_keys(section)
-        .iter()
-        .map(|k| (strsim::damerau_levenshtein(k, key), *k))
-        .filter(|(d, _)| *d <= 3)
-        .min()
-        .map(|(_, k)| k)
-}
-
-/// Rewrites toml/serde errors so they name the key as `section.key` and suggest a fix.
-fn explain_toml_error(msg: &str) -> String {
-    let msg = msg.trim();
-    // serde: "unknown field `hots`, expected one of ..." with the section in "in `source`".
-    if let Some(start) = msg.find("unknown field `") {
-        let rest = &msg[start + 15..];
-        if let Some(end) = rest.find('`') {
-            let key = &rest[..end];
-            let section = [
-                "source",
-                "sink",
-                "format",
-                "checkpoint",
-                "metrics",
-                "pipeline",
-            ]
-            .into_iter()
-            .find(|s| {
-                valid_keys(s)
-                    .iter()
-                    .any(|k| strsim::damerau_levenshtein(k, key) <= 3)
-                    && msg.contains(&format!("[{s}]"))
-            })
-            .or_else(|| {
-                [
-                    "source",
-                    "sink",
-                    "format",
-                    "checkpoint",
-                    "metrics",
-                    "pipeline",
-                ]
-                .into_iter()
-                .find(|s| suggest(s, key).is_some())
-            })
-            .unwrap_or("");
-            let name = if section.is_empty() {
-                key.to_string()
-            } else {
-                format!("{section}.{key}")
-            };
-            let hint = suggest(section, key)
-                .map(|k| format!("; did you mean `{k}`?"))
-                .unwrap_or_default();
-            return format!("unknown key `{name}`{hint}\n{msg}");
-        }
-    }
-    msg.to_string()
-}
-
 /// Applies `ROWTIDE_<SECTION>__<KEY>=value` overrides. Values parse as TOML when they can
 /// (numbers, booleans, arrays), else as strings.
 fn apply_env(doc: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
@@ -778,6 +648,13 @@ fn apply_env(doc: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
     }
     Ok(())
 }
+
+mod keys;
+pub mod shaping;
+
+pub use keys::suggest;
+use keys::{explain_toml_error, valid_keys};
+pub use shaping::{EventsConfig, HeartbeatConfig, TransformConfig};
 
 #[cfg(test)]
 mod tests;

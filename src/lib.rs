@@ -54,5 +54,6 @@ pub mod redact;
 pub(crate) mod sink;
 pub mod source;
 pub mod telemetry;
+pub mod transform;
 
 pub use error::{Error, Result};

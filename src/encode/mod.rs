@@ -10,18 +10,20 @@ pub mod avro;
 pub(crate) mod json;
 pub(crate) mod records;
 pub mod registry;
+mod shaped;
 pub mod static_schemas;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::config::{FormatConfig, FormatKind};
+use crate::config::{Config, FormatConfig, FormatKind};
 use crate::envelope::schema::{Datum, Schema};
 use crate::envelope::transaction::{self, Boundary, TxnBlock};
 use crate::envelope::{schema_change, EnvelopeBuilder, Now, TableSchemas};
 use crate::error::{Error, Result};
 use crate::model::{Change, Flavor, SchemaChange, TableDesc};
 use crate::sink::OutRecord;
+use crate::transform::{Chain, Context, Part, Record};
 
 use self::avro::AvroCodec;
 use self::registry::Registry;
@@ -56,6 +58,7 @@ impl EncodedRecord {
             key: self.key,
             value: self.value,
             position,
+            headers: vec![],
         }
     }
 }
@@ -89,6 +92,10 @@ pub struct Encoder {
     schema_change_avro: Option<Arc<AvroTable>>,
     /// Transaction metadata key and value schemas, built on first use.
     transaction: Option<Arc<TransactionSchemas>>,
+    /// The configured transforms (empty: records keep the fast path).
+    chain: Chain,
+    /// Caches of the shaped path ([`shaped`]).
+    shaped: shaped::ShapedCaches,
 }
 
 /// The schemas of the transaction topic, in every form the encoders need.
@@ -119,6 +126,62 @@ impl Encoder {
             schema_change: None,
             schema_change_avro: None,
             transaction: None,
+            chain: Chain::default(),
+            shaped: Default::default(),
+        })
+    }
+
+    /// The encoder of a whole configuration: format, topic prefix and transforms.
+    pub fn for_config(cfg: &Config, flavor: Flavor) -> Result<Self> {
+        let mut e = Self::new(&cfg.format, &cfg.sink.topic_prefix, flavor)?;
+        e.chain = Chain::build(
+            &cfg.transforms,
+            &Context {
+                topic_prefix: cfg.sink.topic_prefix.clone(),
+            },
+        )?;
+        Ok(e)
+    }
+
+    /// True when change records go through the shaped path (transforms are configured).
+    pub fn shapes(&self) -> bool {
+        !self.chain.is_empty()
+    }
+
+    /// Runs `rec` through the configured transforms.
+    pub fn transform(&mut self, rec: Record) -> Result<Option<Record>> {
+        self.chain.apply(rec)
+    }
+
+    /// A change as a Kafka Connect record (key and envelope with their schemas), for the
+    /// shaped path.
+    pub fn change_record(
+        &mut self,
+        change: &Change,
+        now: Now,
+        txn: Option<&TxnBlock>,
+    ) -> Result<Record> {
+        let schemas = self.envelope.schemas_of(&change.table);
+        let key = self.envelope.key_datum(change)?;
+        let value = self.envelope.envelope_datum(change, now, txn)?;
+        Ok(Record {
+            topic: schemas.topic.clone(),
+            key: match (key, &schemas.key) {
+                (Some(k), Some(ks)) => Some(Part::new(ks.clone(), k)),
+                _ => None,
+            },
+            value: Some(Part::new(schemas.envelope.clone(), value)),
+            headers: vec![],
+        })
+    }
+
+    /// The key of a change as a header value (`__debezium.oldkey`/`newkey`): its schema and
+    /// datum, `None` for a keyless table.
+    pub fn key_part(&mut self, change: &Change) -> Result<Option<Part>> {
+        let schemas = self.envelope.schemas_of(&change.table);
+        Ok(match (self.envelope.key_datum(change)?, &schemas.key) {
+            (Some(k), Some(ks)) => Some(Part::new(ks.clone(), k)),
+            _ => None,
         })
     }
 
@@ -145,7 +208,7 @@ impl Encoder {
             return Ok(a.clone());
         }
         let a = Arc::new(AvroTable {
-            key: s.key.as_ref().map(AvroCodec::new).transpose()?,
+            key: s.key.as_deref().map(AvroCodec::new).transpose()?,
             value: AvroCodec::new(&s.envelope)?,
             ids: std::sync::OnceLock::new(),
         });
@@ -239,7 +302,7 @@ impl Encoder {
         let value = self.envelope.envelope_datum(change, now, txn)?;
         let (key, value) = match self.kind {
             FormatKind::Json => {
-                let k = key.map(|k| to_json(schemas.key.as_ref(), &k));
+                let k = key.map(|k| to_json(schemas.key.as_deref(), &k));
                 let mut v = Vec::with_capacity(schemas.value_capacity());
                 json::write_json(&schemas.envelope, &value, &mut v);
                 schemas.saw_value_size(v.len());
@@ -558,7 +621,7 @@ impl Encoder {
         let s = b.schemas(table);
         Ok(match self.kind {
             FormatKind::Avro => serde_json::json!({
-                "key": s.key.as_ref().map(avro::avro_schema),
+                "key": s.key.as_deref().map(avro::avro_schema),
                 "value": avro::avro_schema(&s.envelope),
             }),
             _ => serde_json::json!({

@@ -19,7 +19,10 @@ use crate::envelope::Now;
 use crate::error::Result;
 use crate::metrics;
 use crate::model::{Change, Op, RowMark, SchemaChange, SourceEvent, SourceOffset};
-use crate::sink::OutRecord;
+use crate::sink::{Header, OutRecord};
+use crate::transform::{Part, Record};
+
+use super::shaped::header_text;
 
 /// One item between the encoders and the sink loop: a record to deliver and/or what the
 /// checkpoint may record once it (and everything before it) is delivered.
@@ -52,42 +55,114 @@ pub async fn records_for(
     rules: RecordRules,
     ev: SourceEvent,
 ) -> Result<Vec<OutRecord>> {
-    let meta = TxnMeta::default();
-    prepare_event(encoder, rules, &ev, &meta).await?;
-    let items = encode_event(encoder, rules, ev, meta)?;
+    let mut items = vec![];
+    if let Some(pending) = try_encode(encoder, rules, ev, TxnMeta::default(), &mut items)? {
+        encode_ready(encoder, rules, pending, &mut items).await?;
+    }
     Ok(items.into_iter().filter_map(|i| i.record).collect())
 }
 
-/// Encodes one event into `out`, registering its schemas first when needed (Avro). The
-/// common case — schemas already registered, or a JSON format — never builds a future:
-/// encoding itself is synchronous.
+/// An event [`try_encode`] could not finish without awaiting the registry (Avro): either the
+/// event itself, or its shaped records (transforms ran; some schema needs an id).
+pub enum Pending {
+    Event(Box<(SourceEvent, TxnMeta)>),
+    Staged(Vec<Staged>),
+}
+
+/// A shaped item: a record still to serialize (with its position) or a finished one.
+pub struct Staged {
+    record: Option<StagedRecord>,
+    mark: Option<Mark>,
+}
+
+enum StagedRecord {
+    Done(OutRecord),
+    Shaped(Record, Arc<str>),
+}
+
+/// Finishes what [`try_encode`] left pending, registering schemas first, into `out`.
 pub async fn encode_ready(
     encoder: &mut Encoder,
     rules: RecordRules,
-    ev: SourceEvent,
-    meta: TxnMeta,
+    pending: Pending,
     out: &mut Vec<Item>,
 ) -> Result<()> {
-    prepare_event(encoder, rules, &ev, &meta).await?;
-    out.append(&mut encode_event(encoder, rules, ev, meta)?);
+    match pending {
+        Pending::Event(boxed) => {
+            let (ev, meta) = *boxed;
+            prepare_event(encoder, rules, &ev, &meta).await?;
+            match try_encode(encoder, rules, ev, meta, out)? {
+                None => {}
+                Some(Pending::Event(boxed)) => {
+                    let (ev, meta) = *boxed;
+                    out.append(&mut encode_event(encoder, rules, ev, meta)?)
+                }
+                Some(Pending::Staged(staged)) => finish_staged(encoder, staged, out).await?,
+            }
+        }
+        Pending::Staged(staged) => finish_staged(encoder, staged, out).await?,
+    }
     Ok(())
 }
 
-/// [`encode_ready`] without awaiting when nothing needs registering: `Ok(None)` when the
-/// event was encoded into `out`, `Some(event)` when its schemas must be registered first
-/// (then call [`encode_ready`]).
+async fn finish_staged(
+    encoder: &mut Encoder,
+    staged: Vec<Staged>,
+    out: &mut Vec<Item>,
+) -> Result<()> {
+    for s in &staged {
+        if let Some(StagedRecord::Shaped(r, _)) = &s.record {
+            encoder.prepare_shaped(r).await?;
+        }
+    }
+    serialize_staged(encoder, staged, out)
+}
+
+/// Encodes `ev` into `out` when nothing needs registering (`Ok(None)`; the common case
+/// never builds a future), else hands back what must be finished with [`encode_ready`].
 pub fn try_encode(
     encoder: &mut Encoder,
     rules: RecordRules,
     ev: SourceEvent,
     meta: TxnMeta,
     out: &mut Vec<Item>,
-) -> Result<Option<(SourceEvent, TxnMeta)>> {
+) -> Result<Option<Pending>> {
+    if encoder.shapes() {
+        if let SourceEvent::Change(c) = &ev {
+            if meta.before.is_empty() || encoder.transaction_ready() {
+                let staged = shaped_change_items(encoder, rules, c, meta)?;
+                let ready = staged.iter().all(|s| match &s.record {
+                    Some(StagedRecord::Shaped(r, _)) => encoder.shaped_ready(r),
+                    _ => true,
+                });
+                if !ready {
+                    return Ok(Some(Pending::Staged(staged)));
+                }
+                serialize_staged(encoder, staged, out)?;
+                return Ok(None);
+            }
+        }
+    }
     if !event_ready(encoder, &ev, &meta) {
-        return Ok(Some((ev, meta)));
+        return Ok(Some(Pending::Event(Box::new((ev, meta)))));
     }
     out.append(&mut encode_event(encoder, rules, ev, meta)?);
     Ok(None)
+}
+
+fn serialize_staged(encoder: &mut Encoder, staged: Vec<Staged>, out: &mut Vec<Item>) -> Result<()> {
+    for s in staged {
+        let record = match s.record {
+            None => None,
+            Some(StagedRecord::Done(r)) => Some(r),
+            Some(StagedRecord::Shaped(r, position)) => Some(encoder.serialize(r, position)?),
+        };
+        out.push(Item {
+            record,
+            mark: s.mark,
+        });
+    }
+    Ok(())
 }
 
 /// True when [`encode_event`] can run without registering a schema first: always for the
@@ -111,6 +186,8 @@ async fn prepare_event(
     meta: &TxnMeta,
 ) -> Result<()> {
     match ev {
+        // Shaped changes register what the transforms make of them (`finish_staged`).
+        SourceEvent::Change(_) if encoder.shapes() => {}
         SourceEvent::Change(c) => encoder.prepare_change(c).await?,
         SourceEvent::SchemaChange(_) if rules.schema_changes => {
             encoder.prepare_schema_change().await?
@@ -156,7 +233,8 @@ pub fn encode_event(
 }
 
 /// A change's records: `BEGIN` if it opens a transaction, then the change (split when it
-/// moves the key), then its tombstone.
+/// moves the key, the two halves carrying `__debezium.newkey` / `__debezium.oldkey` headers
+/// as Debezium's do), then its tombstone.
 fn change_items(
     encoder: &mut Encoder,
     rules: RecordRules,
@@ -171,31 +249,36 @@ fn change_items(
     }
     let mut blocks = meta.blocks.into_iter();
     let now = Now::system();
-    let push = |out: &mut Vec<OutRecord>, c: &Change, rec: EncodedRecord| {
+    let push = |out: &mut Vec<OutRecord>, c: &Change, rec: EncodedRecord, headers: Vec<Header>| {
+        let mut rec = rec.at(position.clone());
+        rec.headers = headers;
         if rules.tombstones && c.op == Op::Delete && rec.key.is_some() {
-            let (topic, key) = (rec.topic.clone(), rec.key.clone());
-            out.push(rec.at(position.clone()));
-            out.push(OutRecord::tombstone(topic, key, position.clone()));
+            let mut tomb =
+                OutRecord::tombstone(rec.topic.clone(), rec.key.clone(), position.clone());
+            tomb.headers = rec.headers.clone();
+            out.push(rec);
+            out.push(tomb);
         } else {
-            out.push(rec.at(position.clone()));
+            out.push(rec);
         }
     };
     match change.split() {
         Some((delete, create)) => {
             let d = encoder.encode_change_now(&delete, now, blocks.next().as_ref())?;
             let c = encoder.encode_change_now(&create, now, blocks.next().as_ref())?;
+            let (old_key, new_key) = (encoder.key_part(&delete)?, encoder.key_part(&create)?);
             // As Debezium does: the old key is deleted (and tombstoned), then the new key
             // created.
-            push(&mut out, &delete, d);
-            push(&mut out, &create, c);
+            push(&mut out, &delete, d, key_header(NEWKEY, new_key));
+            push(&mut out, &create, c, key_header(OLDKEY, old_key));
         }
         None => {
             let rec = encoder.encode_change_now(change, now, blocks.next().as_ref())?;
-            push(&mut out, change, rec);
+            push(&mut out, change, rec, vec![]);
         }
     }
     // Only the last record of the change carries the mark.
-    let mut mark = (change.op != Op::Read).then(|| Mark::Row(RowMark::after(&change.position)));
+    let mut mark = change_mark(change);
     let n = out.len();
     Ok(out
         .into_iter()
@@ -205,6 +288,90 @@ fn change_items(
             mark: if i + 1 == n { mark.take() } else { None },
         })
         .collect())
+}
+
+/// Debezium's headers on the two halves of a primary-key change.
+const OLDKEY: &str = "__debezium.oldkey";
+const NEWKEY: &str = "__debezium.newkey";
+
+fn key_header(name: &str, key: Option<Part>) -> Vec<Header> {
+    key.map(|k| {
+        vec![Header {
+            key: name.into(),
+            value: header_text(&k.schema, &k.datum).map(String::into_bytes),
+        }]
+    })
+    .unwrap_or_default()
+}
+
+/// The checkpoint mark a change carries (snapshot rows carry none).
+fn change_mark(change: &Change) -> Option<Mark> {
+    (change.op != Op::Read).then(|| Mark::Row(RowMark::after(&change.position)))
+}
+
+/// [`change_items`] for the shaped path: the same records as Kafka Connect records, run
+/// through the transforms. A record a transform drops leaves its mark behind, so the
+/// checkpoint still passes the change.
+fn shaped_change_items(
+    encoder: &mut Encoder,
+    rules: RecordRules,
+    change: &Change,
+    meta: TxnMeta,
+) -> Result<Vec<Staged>> {
+    metrics::table_event(&change.table, change.op.code());
+    let position: Arc<str> = change.position.to_string().into();
+    let mut staged = Vec::with_capacity(3 + meta.before.len());
+    for b in &meta.before {
+        staged.push(Staged {
+            record: Some(StagedRecord::Done(boundary_record(
+                encoder,
+                b,
+                position.clone(),
+            )?)),
+            mark: None,
+        });
+    }
+    let mut blocks = meta.blocks.into_iter();
+    let now = Now::system();
+    let mut records: Vec<Record> = Vec::with_capacity(4);
+    let mut push = |c: &Change, mut rec: Record, header: Option<(&str, Option<Part>)>| {
+        if let Some((name, Some(k))) = header {
+            rec.header(name, k.schema, k.datum);
+        }
+        let tombstone =
+            (rules.tombstones && c.op == Op::Delete && rec.key.is_some()).then(|| Record {
+                value: None,
+                ..rec.clone()
+            });
+        records.push(rec);
+        records.extend(tombstone);
+    };
+    match change.split() {
+        Some((delete, create)) => {
+            let d = encoder.change_record(&delete, now, blocks.next().as_ref())?;
+            let c = encoder.change_record(&create, now, blocks.next().as_ref())?;
+            let (old_key, new_key) = (encoder.key_part(&delete)?, encoder.key_part(&create)?);
+            push(&delete, d, Some((NEWKEY, new_key)));
+            push(&create, c, Some((OLDKEY, old_key)));
+        }
+        None => {
+            let rec = encoder.change_record(change, now, blocks.next().as_ref())?;
+            push(change, rec, None);
+        }
+    }
+    for rec in records {
+        if let Some(r) = encoder.transform(rec)? {
+            staged.push(Staged {
+                record: Some(StagedRecord::Shaped(r, position.clone())),
+                mark: None,
+            });
+        }
+    }
+    staged.push(Staged {
+        record: None,
+        mark: change_mark(change),
+    });
+    Ok(staged)
 }
 
 /// A DDL statement: its schema-change record (when those are on) and the catalog to store.

@@ -40,9 +40,9 @@ pub fn transaction_schema() -> Schema {
 #[derive(Debug)]
 pub struct TableSchemas {
     /// `<prefix>.<db>.<table>.Key`, or `None` for a table without a primary key.
-    pub key: Option<Schema>,
+    pub key: Option<Arc<Schema>>,
     /// `<prefix>.<db>.<table>.Envelope`.
-    pub envelope: Schema,
+    pub envelope: Arc<Schema>,
     /// The fingerprint of the table structure these schemas were derived from.
     pub fingerprint: u64,
     /// The table's topic, `<prefix>.<db>.<table>` (shared by every record of the table).
@@ -156,7 +156,7 @@ impl EnvelopeBuilder {
                 .filter_map(|i| t.columns.get(*i))
                 .map(|c| Field::new(c.name.clone(), convert::column_schema(c, &self.modes)))
                 .collect();
-            Some(Schema::strukt(format!("{stem}.Key"), fields))
+            Some(Arc::new(Schema::strukt(format!("{stem}.Key"), fields)))
         };
         let row = Schema::strukt(
             format!("{stem}.Value"),
@@ -179,7 +179,7 @@ impl EnvelopeBuilder {
         .version(2);
         TableSchemas {
             key,
-            envelope,
+            envelope: Arc::new(envelope),
             fingerprint,
             topic: stem.into(),
             value_size: AtomicUsize::new(0),

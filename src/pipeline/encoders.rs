@@ -48,7 +48,7 @@ pub fn spawn(
     let mut worker_tasks = Vec::with_capacity(workers);
     for _ in 0..workers {
         let (wtx, wrx) = mpsc::channel::<(Batch, Reply)>(2);
-        let encoder = Encoder::new(&cfg.format, &cfg.sink.topic_prefix, flavor)?;
+        let encoder = Encoder::for_config(cfg, flavor)?;
         worker_tasks.push(tokio::spawn(work(encoder, rules, wrx)));
         worker_txs.push(wtx);
     }
@@ -74,9 +74,7 @@ async fn work(mut encoder: Encoder, rules: RecordRules, mut rx: mpsc::Receiver<(
         for (ev, meta) in batch {
             outcome = match try_encode(&mut encoder, rules, ev, meta, &mut items) {
                 Ok(None) => Ok(()),
-                Ok(Some((ev, meta))) => {
-                    encode_ready(&mut encoder, rules, ev, meta, &mut items).await
-                }
+                Ok(Some(pending)) => encode_ready(&mut encoder, rules, pending, &mut items).await,
                 Err(e) => Err(e),
             };
             if outcome.is_err() {

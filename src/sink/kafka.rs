@@ -13,6 +13,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 
 use super::{Acks, Failure, OutRecord, SendError};
@@ -428,6 +429,16 @@ impl KafkaSink {
         }
         if let Some(v) = &rec.value {
             record = record.payload(v.as_slice());
+        }
+        if !rec.headers.is_empty() {
+            let mut headers = OwnedHeaders::new_with_capacity(rec.headers.len());
+            for h in &rec.headers {
+                headers = headers.insert(Header {
+                    key: &h.key,
+                    value: h.value.as_deref(),
+                });
+            }
+            record = record.headers(headers);
         }
         match self.producer.send(record) {
             Ok(()) => Ok(()),

@@ -18,6 +18,16 @@ pub struct OutRecord {
     pub value: Option<Vec<u8>>,
     /// The change's position, for error messages (shared by the records of one change).
     pub position: Arc<str>,
+    /// Kafka record headers, in order (`__debezium.oldkey`, transforms' `__op`, …).
+    pub headers: Vec<Header>,
+}
+
+/// One Kafka record header: its key and its bytes as Kafka Connect's
+/// `SimpleHeaderConverter` writes them (`None` for a null header value).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    pub key: Arc<str>,
+    pub value: Option<Vec<u8>>,
 }
 
 impl OutRecord {
@@ -28,6 +38,7 @@ impl OutRecord {
             key,
             value: None,
             position,
+            headers: vec![],
         }
     }
 }

@@ -31,6 +31,18 @@ struct Buffered {
 /// embedded verbatim, anything else as a base64 string; `None` (a tombstone's value, a
 /// keyless table's key) as `null`.
 pub fn json_line(topic: &str, key: Option<&[u8]>, value: Option<&[u8]>, out: &mut Vec<u8>) {
+    json_line_with(topic, key, value, &[], out)
+}
+
+/// As [`json_line`], with the record's headers as `"headers":[{"key","value"}]` (values as
+/// text when they are UTF-8, else base64) when it has any.
+pub fn json_line_with(
+    topic: &str,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    headers: &[super::Header],
+    out: &mut Vec<u8>,
+) {
     out.extend_from_slice(b"{\"topic\":");
     // Escaping a &str into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, topic);
@@ -38,6 +50,20 @@ pub fn json_line(topic: &str, key: Option<&[u8]>, value: Option<&[u8]>, out: &mu
     embed(key, out);
     out.extend_from_slice(b",\"value\":");
     embed(value, out);
+    if !headers.is_empty() {
+        let list: Vec<serde_json::Value> = headers
+            .iter()
+            .map(|h| {
+                let v = h.value.as_deref().map(|b| match std::str::from_utf8(b) {
+                    Ok(t) => t.to_string(),
+                    Err(_) => base64::engine::general_purpose::STANDARD.encode(b),
+                });
+                serde_json::json!({"key": &*h.key, "value": v})
+            })
+            .collect();
+        out.extend_from_slice(b",\"headers\":");
+        let _ = serde_json::to_writer(&mut *out, &list);
+    }
     out.extend_from_slice(b"}\n");
 }
 
@@ -69,10 +95,11 @@ impl StdoutSink {
     pub fn send(&self, rec: OutRecord, seq: u64) -> std::result::Result<(), SendError> {
         let full = {
             let mut st = self.lock();
-            json_line(
+            json_line_with(
                 &rec.topic,
                 rec.key.as_deref(),
                 rec.value.as_deref(),
+                &rec.headers,
                 &mut st.buf,
             );
             st.seqs.push(seq);
