@@ -294,6 +294,7 @@ async fn schema(cfg: &Config, table: Option<&str>) -> Result<i32> {
 const RULES: RecordRules = RecordRules {
     tombstones: true,
     schema_changes: true,
+    skipped: crate::model::OpSet::TRUNCATES,
 };
 
 async fn replay(
@@ -321,6 +322,7 @@ async fn replay(
                 capture_system_schemas: system_schemas,
                 catalog: None,
                 ddl_skip: skip,
+                failure_mode: Default::default(),
             };
             crate::source::file::replay_file_with(&p, f, opts, &mut |ev| {
                 tx.blocking_send(ev).map_err(|_| Error::Shutdown)

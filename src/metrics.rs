@@ -18,6 +18,9 @@ pub const GTID_SEQUENCE: &str = "rowtide_source_gtid_sequence";
 pub const RECONNECTS: &str = "rowtide_source_reconnects_total";
 pub const DDL_SKIPPED: &str = "rowtide_source_ddl_skipped_total";
 pub const DDL_REREADS: &str = "rowtide_source_ddl_rereads_total";
+/// Rows events passed over because they cannot be decoded (`events.failure_handling_mode`
+/// `warn`/`skip`), by table and mode.
+pub const EVENTS_FAILED: &str = "rowtide_events_failed_total";
 pub const SINK_RECORDS: &str = "rowtide_sink_records_total";
 pub const SINK_BYTES: &str = "rowtide_sink_bytes_total";
 pub const DELIVERY_LATENCY: &str = "rowtide_sink_delivery_latency_seconds";
@@ -177,6 +180,11 @@ pub fn ddl_skipped() {
 /// (`source.ddl_reread`).
 pub fn ddl_reread() {
     counter!(DDL_REREADS).increment(1);
+}
+
+/// A rows event of `table` passed over under failure-handling `mode` (`warn`/`skip`).
+pub fn event_failed(table: &str, mode: &'static str) {
+    counter!(EVENTS_FAILED, "table" => table.to_string(), "mode" => mode).increment(1);
 }
 
 pub fn record_sent(bytes: usize) {

@@ -3,7 +3,10 @@
 //!
 //! - a change is one record; an update that moves the primary key is a delete of the old key
 //!   (and its tombstone) and a create of the new one ([`Change::split`], as Debezium);
-//! - a delete is followed by a tombstone when `sink.tombstones_on_delete` is on;
+//! - a delete is followed by a tombstone when `sink.tombstones_on_delete` is on; a truncate
+//!   (no key) never is;
+//! - a change whose operation `events.skipped_operations` lists (the update's for a split
+//!   key change, as Debezium decides on the binlog event) is only its mark;
 //! - with transaction metadata, `BEGIN` comes before a transaction's first record and `END`
 //!   carries the commit;
 //! - only the *last* record of a change carries its mark, so the checkpoint cannot pass a
@@ -18,7 +21,7 @@ use crate::envelope::transaction::{Boundary, TxnMeta};
 use crate::envelope::Now;
 use crate::error::Result;
 use crate::metrics;
-use crate::model::{Change, Op, RowMark, SchemaChange, SourceEvent, SourceOffset};
+use crate::model::{Change, Op, OpSet, RowMark, SchemaChange, SourceEvent, SourceOffset};
 use crate::sink::{Header, OutRecord};
 use crate::transform::{Part, Record};
 
@@ -47,6 +50,9 @@ pub struct RecordRules {
     pub tombstones: bool,
     /// Schema-change events on the `<topic_prefix>` topic (`sink.schema_changes`).
     pub schema_changes: bool,
+    /// Operations not emitted (`events.skipped_operations`): such a change leaves only its
+    /// checkpoint mark.
+    pub skipped: OpSet,
 }
 
 /// The records `run` would send for one event, without checkpoint marks (for `replay`).
@@ -127,6 +133,13 @@ pub fn try_encode(
     meta: TxnMeta,
     out: &mut Vec<Item>,
 ) -> Result<Option<Pending>> {
+    if let SourceEvent::Change(c) = &ev {
+        if rules.skipped.contains(c.op) {
+            // Not emitted, but passed: the checkpoint moves over it in order.
+            out.extend(change_mark(c).map(Item::mark));
+            return Ok(None);
+        }
+    }
     if encoder.shapes() {
         if let SourceEvent::Change(c) = &ev {
             if meta.before.is_empty() || encoder.transaction_ready() {

@@ -217,10 +217,11 @@ impl EnvelopeBuilder {
     }
 
     /// The key datum (primary-key columns of the after image, or of the before image for a
-    /// delete), or `None` for a table without a primary key.
+    /// delete), or `None` for a table without a primary key and for a truncate (which
+    /// Debezium sends without a key).
     pub fn key_datum(&self, c: &Change) -> Result<Option<Datum>> {
         let t = &c.table;
-        if t.primary_key.is_empty() {
+        if t.primary_key.is_empty() || c.op == crate::model::Op::Truncate {
             return Ok(None);
         }
         let Some(row) = c.after.as_ref().or(c.before.as_ref()) else {

@@ -20,6 +20,8 @@ pub enum Op {
     Delete,
     /// A snapshot read.
     Read,
+    /// `TRUNCATE TABLE`: no row images (Debezium's truncate event).
+    Truncate,
 }
 
 impl Op {
@@ -29,7 +31,47 @@ impl Op {
             Op::Update => "u",
             Op::Delete => "d",
             Op::Read => "r",
+            Op::Truncate => "t",
         }
+    }
+}
+
+/// A set of operations: those `events.skipped_operations` (Debezium's `skipped.operations`)
+/// keeps from being emitted. Snapshot reads are never in it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpSet(u8);
+
+impl OpSet {
+    /// Debezium's default: truncates only.
+    pub const TRUNCATES: OpSet = OpSet(1 << 3);
+
+    fn bit(op: Op) -> u8 {
+        match op {
+            Op::Create => 1,
+            Op::Update => 1 << 1,
+            Op::Delete => 1 << 2,
+            Op::Truncate => 1 << 3,
+            Op::Read => 0,
+        }
+    }
+
+    /// The set of the codes `c`, `u`, `d`, `t` among `codes` (`none` and anything else
+    /// adds nothing; the configuration rejects unknown codes).
+    pub fn from_codes<S: AsRef<str>>(codes: &[S]) -> Self {
+        let mut set = 0;
+        for code in codes {
+            for op in [Op::Create, Op::Update, Op::Delete, Op::Truncate] {
+                if code.as_ref() == op.code() {
+                    set |= Self::bit(op);
+                }
+            }
+        }
+        OpSet(set)
+    }
+
+    /// Whether `op` is in the set (never for a snapshot read).
+    pub fn contains(self, op: Op) -> bool {
+        self.0 & Self::bit(op) != 0
     }
 }
 
@@ -176,4 +218,20 @@ pub enum SourceEvent {
         done: Vec<String>,
         catalog: Catalog,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn op_sets_hold_the_listed_codes_and_never_reads() {
+        let s = OpSet::from_codes(&["c", "t"]);
+        assert!(s.contains(Op::Create) && s.contains(Op::Truncate));
+        assert!(!s.contains(Op::Update) && !s.contains(Op::Delete) && !s.contains(Op::Read));
+        assert_eq!(OpSet::from_codes(&["none"]), OpSet::default());
+        assert_eq!(OpSet::from_codes(&["t"]), OpSet::TRUNCATES);
+        let all = OpSet::from_codes(&["c", "u", "d", "t", "r"]);
+        assert!(!all.contains(Op::Read), "snapshot reads are never skipped");
+    }
 }

@@ -19,7 +19,7 @@ pub mod position;
 pub mod table;
 pub mod value;
 
-pub use change::{Change, Op, Row, SchemaChange, SnapshotMarker, SourceEvent};
+pub use change::{Change, Op, OpSet, Row, SchemaChange, SnapshotMarker, SourceEvent};
 pub use charset::Charset;
 pub use filter::{Filter, FilterError};
 pub use flavor::Flavor;

@@ -19,7 +19,7 @@ use crate::encode::Encoder;
 use crate::envelope::transaction::{TransactionMonitor, TxnMeta};
 use crate::error::Result;
 use crate::metrics;
-use crate::model::{Flavor, SourceEvent};
+use crate::model::{Flavor, OpSet, SourceEvent};
 use crate::sink::Sink;
 
 /// Source events per batch between the dispatcher, the workers and the sink loop: one
@@ -42,6 +42,7 @@ pub fn spawn(
     let rules = RecordRules {
         tombstones: cfg.sink.tombstones_on_delete,
         schema_changes: cfg.sink.schema_changes,
+        skipped: OpSet::from_codes(&cfg.events.skipped_operations),
     };
     let workers = cfg.pipeline.encoders.max(1);
     let mut worker_txs = Vec::with_capacity(workers);
@@ -57,6 +58,7 @@ pub fn spawn(
         .format
         .provide_transaction_metadata
         .then(TransactionMonitor::new);
+    let monitor = monitor.map(|m| (m, rules.skipped));
     let dispatcher = tokio::spawn(dispatch(src_rx, monitor, worker_txs, order_tx));
     Ok(tokio::spawn(async move {
         // The workers and the dispatcher live as long as the collector.
@@ -89,7 +91,7 @@ async fn work(mut encoder: Encoder, rules: RecordRules, mut rx: mpsc::Receiver<(
 /// workers in turn, queueing each batch's reply slot in dispatch order.
 async fn dispatch(
     mut src_rx: mpsc::Receiver<SourceEvent>,
-    mut monitor: Option<TransactionMonitor>,
+    mut monitor: Option<(TransactionMonitor, OpSet)>,
     workers: Vec<mpsc::Sender<(Batch, Reply)>>,
     order_tx: mpsc::Sender<oneshot::Receiver<Result<Vec<Item>>>>,
 ) {
@@ -101,7 +103,12 @@ async fn dispatch(
         let mut batch = Vec::with_capacity(ENCODE_BATCH.min(src_rx.len() + 1));
         let mut ev = Some(first);
         while let Some(e) = ev.take() {
-            let meta = monitor.as_mut().map(|m| m.annotate(&e)).unwrap_or_default();
+            // A change that is not emitted (`events.skipped_operations`) is no data event of
+            // its transaction, as with Debezium.
+            let meta = match monitor.as_mut() {
+                Some((m, skipped)) if !is_skipped(&e, *skipped) => m.annotate(&e),
+                _ => TxnMeta::default(),
+            };
             batch.push((e, meta));
             if batch.len() < ENCODE_BATCH {
                 ev = src_rx.try_recv().ok();
@@ -117,6 +124,14 @@ async fn dispatch(
             return;
         }
         next = (next + 1) % workers.len();
+    }
+}
+
+/// Whether `ev` is a change of an operation in `skipped`.
+fn is_skipped(ev: &SourceEvent, skipped: OpSet) -> bool {
+    match ev {
+        SourceEvent::Change(c) | SourceEvent::Skipped(c) => skipped.contains(c.op),
+        _ => false,
     }
 }
 

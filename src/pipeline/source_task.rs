@@ -95,7 +95,11 @@ pub async fn run(
         }
     };
     let observer = Observer { health };
-    binlog::stream(&cfg.source, filter, from, catalog, tx, stop, &observer).await?;
+    let seed = binlog::Seed {
+        catalog,
+        failure_mode: cfg.events.failure_handling_mode,
+    };
+    binlog::stream_seeded(&cfg.source, filter, from, seed, tx, stop, &observer).await?;
     Ok(false)
 }
 

@@ -22,6 +22,7 @@ use tracing::{info, warn};
 
 use crate::backoff::Backoff;
 use crate::catalog::ddl_skip::DdlSkipList;
+use crate::config::shaping::FailureMode;
 use crate::config::SourceConfig;
 use crate::error::{classify_mysql, Error, Result};
 use crate::model::Flavor;
@@ -39,7 +40,17 @@ pub trait StreamObserver: Send + Sync {
     fn event(&self, _file: &str, _end_pos: u64, _ts_secs: u32) {}
 }
 
-/// Streams changes from `start` into `tx` until `shutdown` fires or a definite error.
+/// What the stream's event handler starts with beyond the `[source]` settings.
+#[derive(Debug, Clone, Default)]
+pub struct Seed {
+    /// The table structures known at the start.
+    pub catalog: crate::model::Catalog,
+    /// `events.failure_handling_mode`.
+    pub failure_mode: FailureMode,
+}
+
+/// Streams changes from `start` into `tx` until `shutdown` fires or a definite error
+/// (every rows event that cannot be decoded is one: [`stream_seeded`] chooses otherwise).
 pub async fn stream(
     cfg: &SourceConfig,
     filter: Filter,
@@ -49,8 +60,26 @@ pub async fn stream(
     shutdown: CancellationToken,
     observer: &dyn StreamObserver,
 ) -> Result<()> {
-    let options = HandlerOptions {
+    let seed = Seed {
         catalog,
+        failure_mode: FailureMode::Fail,
+    };
+    stream_seeded(cfg, filter, start, seed, tx, shutdown, observer).await
+}
+
+/// [`stream`] with the handler's starting state given in full.
+pub async fn stream_seeded(
+    cfg: &SourceConfig,
+    filter: Filter,
+    start: SourceOffset,
+    seed: Seed,
+    tx: mpsc::Sender<SourceEvent>,
+    shutdown: CancellationToken,
+    observer: &dyn StreamObserver,
+) -> Result<()> {
+    let options = HandlerOptions {
+        catalog: seed.catalog,
+        failure_mode: seed.failure_mode,
         flavor: None,
         include_query: cfg.include_query,
         allow_positional_names: false,

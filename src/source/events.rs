@@ -6,19 +6,23 @@
 //! transaction: each rows event's changes go out as soon as they are decoded.
 //!
 //! Invariants: every row of a captured table produces a change or a definite error naming
-//! its position, table and column; the first `skip_rows` changes of the transaction the
+//! its position, table and column (or, with `events.failure_handling_mode` `warn`/`skip`,
+//! its whole rows event is passed over, logged and counted: `failure`); the first `skip_rows` changes of the transaction the
 //! stream resumes into are not sent again (they were delivered before the restart): they
 //! go out as `SourceEvent::Skipped`, which only transaction metadata counts.
 //!
 //! This file holds the handler's state and the dispatcher; the handling itself is split by
 //! concern: `txn` (GTIDs, opening and committing transactions), `rows` (table maps and
-//! rows events), `query` (BEGIN/COMMIT and DDL) and `compressed` (MariaDB's compressed
-//! events, rebuilt as the plain events they stand for).
+//! rows events), `failure` (rows events that cannot be decoded), `query` (BEGIN/COMMIT and
+//! DDL), `truncate` (TRUNCATE TABLE) and `compressed` (MariaDB's compressed events, rebuilt
+//! as the plain events they stand for).
 
 mod compressed;
 mod ddl_guard;
+mod failure;
 mod query;
 mod rows;
+mod truncate;
 mod txn;
 
 use std::collections::HashMap;
@@ -29,6 +33,7 @@ use mysql_common::binlog::events::{
     Event, EventData, IncidentEvent, RotateEvent, TransactionPayloadEvent,
 };
 
+use crate::config::shaping::FailureMode;
 use crate::decode::RowDecoder;
 use crate::error::{Error, Result};
 use crate::model::{
@@ -69,6 +74,8 @@ pub struct HandlerOptions {
     pub capture_system_schemas: bool,
     /// What to do with DDL that cannot be followed (`ddl_skip`, `ddl_reread`).
     pub ddl: DdlState,
+    /// What a rows event that cannot be decoded does (`events.failure_handling_mode`).
+    pub failure_mode: FailureMode,
 }
 
 /// The event-to-change state machine shared by the live stream and recorded files.
@@ -95,6 +102,7 @@ pub struct EventHandler {
     allow_positional_names: bool,
     capture_system_schemas: bool,
     ddl: DdlState,
+    failure_mode: FailureMode,
 }
 
 impl EventHandler {
@@ -129,6 +137,7 @@ impl EventHandler {
             allow_positional_names: options.allow_positional_names,
             capture_system_schemas: options.capture_system_schemas,
             ddl: options.ddl,
+            failure_mode: options.failure_mode,
         }
     }
 
@@ -142,6 +151,7 @@ impl EventHandler {
             allow_positional_names: self.allow_positional_names,
             capture_system_schemas: self.capture_system_schemas,
             ddl: self.ddl.for_reconnect(),
+            failure_mode: self.failure_mode,
         }
     }
 

@@ -45,6 +45,8 @@ pub struct ReplayOptions {
     pub catalog: Option<crate::model::Catalog>,
     /// DDL statements to pass over (`replay --ddl-skip`, as `source.ddl_skip`).
     pub ddl_skip: crate::catalog::ddl_skip::DdlSkipList,
+    /// What a rows event that cannot be decoded does (as `events.failure_handling_mode`).
+    pub failure_mode: crate::config::shaping::FailureMode,
 }
 
 /// Opens a recorded binlog file for reading, decompressing it when it is gzip (recognised by
@@ -138,6 +140,7 @@ pub fn replay_stream(
         capture_system_schemas: options.capture_system_schemas,
         flavor: None,
         ddl: crate::source::events::DdlState::replay(options.ddl_skip),
+        failure_mode: options.failure_mode,
     };
     let mut reader = Reader {
         name: name.to_string(),

@@ -2,7 +2,7 @@
 //! ROLLBACK) and DDL.
 //!
 //! Invariant: a DDL statement that touches a captured table (or a database the filter may
-//! capture) updates the catalog and forgets every cached decoder before its `SchemaChange`
+//! capture) — other than TRUNCATE, which is a change (`truncate`) — updates the catalog and forgets every cached decoder before its `SchemaChange`
 //! goes out, so no later row is decoded with the structure from before the statement; a
 //! DDL outside BEGIN is its own transaction and commits at once. A statement the catalog
 //! cannot apply is skipped (`source.ddl_skip`), re-read from the server, tolerated (FULL
@@ -128,6 +128,12 @@ impl EventHandler {
             ddl::DdlKind::CreateDatabase | ddl::DdlKind::DropDatabase | ddl::DdlKind::AlterDatabase
         );
         if captured.is_empty() && !(db_level && self.filter.may_capture_db(&info.database)) {
+            return Ok(DdlDone::Done);
+        }
+        // TRUNCATE is no schema change (the structure stays): a truncate event, as
+        // Debezium's binlog source makes of it.
+        if info.kind == ddl::DdlKind::TruncateTable {
+            self.emit_truncates(event, &captured, out);
             return Ok(DdlDone::Done);
         }
         // A DROP TABLE is one event per dropped captured table, each with its own

@@ -2,9 +2,10 @@
 //! decoder from its table map, and turning each row image into a `Change`.
 //!
 //! Invariants: every row of a captured table produces a change or a definite error naming
-//! its position, table and column; rows are counted into the open transaction as they go
-//! out, and while the skip counter of a resumed transaction is armed the first rows go out
-//! as `SourceEvent::Skipped` instead of `SourceEvent::Change`.
+//! its position, table and column (which `failure` may turn into passing over the whole
+//! event); rows are counted into the open transaction as they go out, and while the skip
+//! counter of a resumed transaction is armed the first rows go out as
+//! `SourceEvent::Skipped` instead of `SourceEvent::Change`.
 
 use std::sync::Arc;
 
@@ -168,6 +169,23 @@ impl EventHandler {
             // the statement as its own transaction, closed at the statement end flag.
             self.open_txn(event, None, None, false);
         }
+        let start = self.rows_start(out);
+        let table = dec.table.clone();
+        if let Err(e) = self.rows_changes(event, rows, dec, out) {
+            self.rows_failed(event, &table.full_name(), e, start, out)?;
+        }
+        self.end_statement(event, rows, out);
+        Ok(())
+    }
+
+    /// The changes of a rows event of a captured table, one per row image, in order.
+    fn rows_changes(
+        &mut self,
+        event: &Event,
+        rows: &RowsEventData<'_>,
+        dec: Arc<RowDecoder>,
+        out: &mut Vec<SourceEvent>,
+    ) -> Result<()> {
         let ctx = self.rows_context(event, rows, dec)?;
         let mut cur = Cursor::new(rows.rows_data());
         let mut row_idx: u32 = 0;
@@ -185,7 +203,6 @@ impl EventHandler {
             row_idx += 1;
             self.emit_change(&ctx, before, after, position, out);
         }
-        self.end_statement(event, rows, out);
         Ok(())
     }
 

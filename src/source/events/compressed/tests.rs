@@ -356,6 +356,7 @@ fn handler(include: &[&str]) -> EventHandler {
             allow_positional_names: true,
             capture_system_schemas: false,
             ddl: Default::default(),
+            failure_mode: Default::default(),
         },
     )
 }

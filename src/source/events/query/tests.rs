@@ -85,6 +85,7 @@ fn handler(catalog: Catalog, skip: &[&str]) -> EventHandler {
             allow_positional_names: false,
             capture_system_schemas: false,
             ddl: DdlState::live(skip.unwrap(), false),
+            failure_mode: Default::default(),
         },
     )
 }
