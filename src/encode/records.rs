@@ -427,3 +427,6 @@ fn commit_item(encoder: &mut Encoder, offset: SourceOffset, meta: TxnMeta) -> Re
 fn boundary_record(encoder: &mut Encoder, b: &Boundary, position: Arc<str>) -> Result<OutRecord> {
     Ok(encoder.encode_transaction_now(b)?.at(position))
 }
+
+#[cfg(test)]
+mod tests;

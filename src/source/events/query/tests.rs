@@ -229,3 +229,149 @@ fn ddl_skip_passes_over_only_statements_that_cannot_be_applied() {
         .to_string();
     assert!(e.contains("cannot follow the DDL at bin.000001:"), "{e}");
 }
+
+/// A WRITE_ROWS (v2) event of table id 42 (`db.t`: INT, TINYINT) with `rows` as its row
+/// data (null bitmap then values, per row).
+fn write_rows(rows: &[u8], log_pos: u32) -> Event {
+    let mut b = 42u64.to_le_bytes()[..6].to_vec();
+    b.extend_from_slice(&1u16.to_le_bytes()); // STMT_END
+    b.extend_from_slice(&2u16.to_le_bytes()); // no extra data
+    b.extend_from_slice(&[2, 0b11]);
+    b.extend_from_slice(rows);
+    event(30, &b, log_pos)
+}
+
+/// An XID event (the commit of a transactional statement).
+fn xid(log_pos: u32) -> Event {
+    event(16, &7u64.to_le_bytes(), log_pos)
+}
+
+/// A row `(id, b)` of `db.t`.
+fn row(id: u8, b: u8) -> Vec<u8> {
+    vec![0, id, 0, 0, 0, b]
+}
+
+/// The op and first column of each change in `out`, `Commit`s as ("commit", -1).
+fn summary(out: &[SourceEvent]) -> Vec<(&'static str, i64)> {
+    out.iter()
+        .filter_map(|e| match e {
+            SourceEvent::Change(c) => Some((
+                c.op.code(),
+                match c.after.as_ref().or(c.before.as_ref()).map(|r| &r[0]) {
+                    Some(crate::model::Value::Int(i)) => *i,
+                    _ => -1,
+                },
+            )),
+            SourceEvent::Commit { .. } => Some(("commit", -1)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn truncate_of_a_captured_table_is_a_truncate_change_and_no_schema_change() {
+    let mut h = handler(Catalog::default(), &[]);
+    let mut out = Vec::new();
+    h.handle(
+        &query("CREATE TABLE t (id INT PRIMARY KEY, b TINYINT)", 100),
+        &mut out,
+    )
+    .unwrap();
+    let before = h.catalog.get("db", "t").cloned().unwrap();
+    for (sql, pos) in [
+        ("TRUNCATE TABLE t", 200),
+        ("truncate db.t", 300),
+        ("TRUNCATE TABLE other", 400),
+    ] {
+        out.clear();
+        h.handle(&query(sql, pos), &mut out).unwrap();
+        let changes: Vec<_> = out
+            .iter()
+            .filter_map(|e| match e {
+                SourceEvent::Change(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            !out.iter()
+                .any(|e| matches!(e, SourceEvent::SchemaChange(_))),
+            "{sql}: {out:?}"
+        );
+        assert!(
+            matches!(out.last(), Some(SourceEvent::Commit { .. })),
+            "{sql}: a statement of its own commits: {out:?}"
+        );
+        if sql.ends_with("other") {
+            assert!(changes.is_empty(), "not captured: {out:?}");
+            continue;
+        }
+        assert_eq!(changes.len(), 1, "{sql}: {out:?}");
+        let c = changes[0];
+        assert_eq!(c.op, crate::model::Op::Truncate);
+        assert_eq!(c.op.code(), "t");
+        assert_eq!(c.table.full_name(), "db.t");
+        assert!(c.before.is_none() && c.after.is_none());
+        assert_eq!(c.position.txn_row, 0, "the transaction's first change");
+        assert_eq!(c.position.row, 0);
+        assert_eq!(c.thread, None, "as Debezium's: no BEGIN gave a thread");
+    }
+    assert!(
+        std::sync::Arc::ptr_eq(h.catalog.get("db", "t").unwrap(), &before),
+        "the structure stays as it was"
+    );
+}
+
+/// A rows event whose value runs past its row data, between two good ones.
+fn damaged_transaction(h: &mut EventHandler) -> crate::error::Result<Vec<SourceEvent>> {
+    let mut out = Vec::new();
+    h.handle(&query("BEGIN", 150), &mut out)?;
+    h.handle(&table_map(Some(["id", "b"]), 200), &mut out)?;
+    h.handle(&write_rows(&row(1, 7), 300), &mut out)?;
+    let mut bad = row(2, 8);
+    bad.truncate(3);
+    let mut two = row(5, 1);
+    two.extend(bad);
+    h.handle(&write_rows(&two, 400), &mut out)?;
+    h.handle(&write_rows(&row(3, 9), 500), &mut out)?;
+    h.handle(&xid(600), &mut out)?;
+    Ok(out)
+}
+
+#[test]
+fn an_undecodable_rows_event_fails_or_is_passed_over_whole() {
+    use crate::config::shaping::FailureMode;
+    let mut h = handler(Catalog::default(), &[]);
+    let e = damaged_transaction(&mut h).unwrap_err();
+    assert!(
+        matches!(e, crate::error::Error::Decode { .. }),
+        "fail (the default) stops: {e}"
+    );
+    let e = e.to_string();
+    assert!(
+        e.contains("cannot decode db.t.id at bin.000001:") && e.contains("ends early"),
+        "names table, column and position: {e}"
+    );
+
+    for mode in [FailureMode::Warn, FailureMode::Skip] {
+        let mut h = handler(Catalog::default(), &[]);
+        h.failure_mode = mode;
+        let out = damaged_transaction(&mut h).unwrap();
+        // The damaged event's first row decoded, but the event goes as a whole.
+        assert_eq!(
+            summary(&out),
+            [("c", 1), ("c", 3), ("commit", -1)],
+            "{mode:?}"
+        );
+        let third = out
+            .iter()
+            .find_map(|e| match e {
+                SourceEvent::Change(c) if c.after.as_ref().unwrap()[0] == crate::model::Value::Int(3) => Some(c),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(
+            third.position.txn_row, 1,
+            "{mode:?}: the passed-over event counts no change (resuming skips the same rows)"
+        );
+    }
+}
