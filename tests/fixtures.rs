@@ -56,6 +56,7 @@ fn lenient() -> ReplayOptions {
         capture_system_schemas: true,
         catalog: None,
         ddl_skip: Default::default(),
+        failure_mode: Default::default(),
     }
 }
 

@@ -19,7 +19,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
 
-use common::kafka::{read_all, wait_for_async, Record};
+use common::kafka::{read_all, Record};
 use common::mariadb::PrivateMariadb;
 use common::mutate;
 use common::poll::poll_until_async;
@@ -246,7 +246,11 @@ fn check_truncate(e: &Emitted) -> (&Record, &Value) {
     let ops: Vec<&str> = e
         .recs
         .iter()
-        .map(|(_, v)| payload(v)["op"].as_str().expect("no tombstone: every value has op"))
+        .map(|(_, v)| {
+            payload(v)["op"]
+                .as_str()
+                .expect("no tombstone: every value has op")
+        })
         .collect();
     assert_eq!(ops.len(), 3, "{ops:?}");
     assert_eq!(ops.iter().filter(|o| **o == "c").count(), 2, "{ops:?}");
@@ -271,7 +275,12 @@ fn check_truncate(e: &Emitted) -> (&Record, &Value) {
     assert_eq!(s["row"], 0);
     assert_eq!(s["thread"], Value::Null);
     assert_eq!(s["query"], Value::Null);
-    assert!(s["gtid"].as_str().is_some_and(|g| g.split('-').count() == 3), "{s}");
+    assert!(
+        s["gtid"]
+            .as_str()
+            .is_some_and(|g| g.split('-').count() == 3),
+        "{s}"
+    );
     assert_eq!(s["file"], json!(e.after.0));
     let pos = s["pos"].as_u64().unwrap();
     assert!(
@@ -326,7 +335,11 @@ async fn truncate_is_a_t_record_with_the_table_value_subject_in_avro() {
         .find(|(_, v)| payload(v)["op"] == "c")
         .unwrap();
     let id = |r: &Record| r.value.as_ref().map(|v| v[1..5].to_vec());
-    assert_eq!(id(t), id(c), "the table's value schema (same registered id)");
+    assert_eq!(
+        id(t),
+        id(c),
+        "the table's value schema (same registered id)"
+    );
 }
 
 /// Decodes a Confluent-framed Avro record with the writer schema fetched by id.
@@ -509,7 +522,13 @@ fn damaged_server() -> (PrivateMariadb, u64, u64) {
 }
 
 /// A `rowtide run` configuration for the private server, from `bin.000001:4`.
-fn private_config(dir: &Path, port: u16, prefix: &str, metrics: &str, mode: &str) -> std::path::PathBuf {
+fn private_config(
+    dir: &Path,
+    port: u16,
+    prefix: &str,
+    metrics: &str,
+    mode: &str,
+) -> std::path::PathBuf {
     let env = common::servers().expect("test servers");
     let p = dir.join("rowtide.toml");
     std::fs::write(
@@ -565,7 +584,10 @@ async fn an_undecodable_rows_event_fails_or_is_skipped_as_configured() {
     );
     let topic = format!("{prefix}.d.t");
     assert_eq!(ids(&env.kafka_brokers, &topic), vec![1]);
-    assert!(stored_offset(&rt) <= (1, damaged), "not past the damaged event");
+    assert!(
+        stored_offset(&rt) <= (1, damaged),
+        "not past the damaged event"
+    );
 
     for mode in ["warn", "skip"] {
         let dir = tempfile::tempdir().unwrap();

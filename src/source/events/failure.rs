@@ -67,7 +67,11 @@ impl EventHandler {
         } else {
             tracing::debug!(%position, %table, %reason, "Rows event passed over: it cannot be decoded (events.failure_handling_mode = \"skip\").");
         }
-        let label = if mode == FailureMode::Warn { "warn" } else { "skip" };
+        let label = if mode == FailureMode::Warn {
+            "warn"
+        } else {
+            "skip"
+        };
         crate::metrics::event_failed(table, label);
         Ok(())
     }

@@ -365,7 +365,11 @@ fn an_undecodable_rows_event_fails_or_is_passed_over_whole() {
         let third = out
             .iter()
             .find_map(|e| match e {
-                SourceEvent::Change(c) if c.after.as_ref().unwrap()[0] == crate::model::Value::Int(3) => Some(c),
+                SourceEvent::Change(c)
+                    if c.after.as_ref().unwrap()[0] == crate::model::Value::Int(3) =>
+                {
+                    Some(c)
+                }
                 _ => None,
             })
             .unwrap();
