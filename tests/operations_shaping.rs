@@ -228,6 +228,7 @@ async fn truncate_emitted(format: &'static str, decode: impl Fn(&Record) -> Valu
     );
     let recs = all
         .into_iter()
+        .filter(|r| r.topic == setup.topic("t"))
         .map(|r| {
             let v = decode(&r);
             (r, v)
