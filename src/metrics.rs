@@ -18,6 +18,8 @@ pub const GTID_SEQUENCE: &str = "rowtide_source_gtid_sequence";
 pub const RECONNECTS: &str = "rowtide_source_reconnects_total";
 pub const DDL_SKIPPED: &str = "rowtide_source_ddl_skipped_total";
 pub const DDL_REREADS: &str = "rowtide_source_ddl_rereads_total";
+pub const HEARTBEATS: &str = "rowtide_source_heartbeats_total";
+pub const HEARTBEAT_ACTION_ERRORS: &str = "rowtide_source_heartbeat_action_errors_total";
 pub const SINK_RECORDS: &str = "rowtide_sink_records_total";
 pub const SINK_BYTES: &str = "rowtide_sink_bytes_total";
 pub const DELIVERY_LATENCY: &str = "rowtide_sink_delivery_latency_seconds";
@@ -177,6 +179,16 @@ pub fn ddl_skipped() {
 /// (`source.ddl_reread`).
 pub fn ddl_reread() {
     counter!(DDL_REREADS).increment(1);
+}
+
+/// A heartbeat record sent (`[heartbeat]`).
+pub fn heartbeat() {
+    counter!(HEARTBEATS).increment(1);
+}
+
+/// A heartbeat action query that failed (`heartbeat.action_query`).
+pub fn heartbeat_action_error() {
+    counter!(HEARTBEAT_ACTION_ERRORS).increment(1);
 }
 
 pub fn record_sent(bytes: usize) {

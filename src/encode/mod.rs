@@ -7,6 +7,7 @@
 //! and an Avro record is only produced after its schema has an id under its subject.
 
 pub mod avro;
+pub(crate) mod heartbeat;
 pub(crate) mod json;
 pub(crate) mod records;
 pub mod registry;
@@ -96,6 +97,8 @@ pub struct Encoder {
     chain: Chain,
     /// Caches of the shaped path ([`shaped`]).
     shaped: shaped::ShapedCaches,
+    /// The heartbeat topic and its schemas ([`heartbeat`]).
+    heartbeat: heartbeat::HeartbeatState,
 }
 
 /// The schemas of the transaction topic, in every form the encoders need.
@@ -128,6 +131,7 @@ impl Encoder {
             transaction: None,
             chain: Chain::default(),
             shaped: Default::default(),
+            heartbeat: Default::default(),
         })
     }
 
@@ -140,6 +144,7 @@ impl Encoder {
                 topic_prefix: cfg.sink.topic_prefix.clone(),
             },
         )?;
+        e.set_heartbeat_topics_prefix(&cfg.heartbeat.topics_prefix);
         Ok(e)
     }
 

@@ -172,6 +172,7 @@ fn event_ready(encoder: &mut Encoder, ev: &SourceEvent, meta: &TxnMeta) -> bool 
     let own = match ev {
         SourceEvent::Change(c) => encoder.change_ready(c),
         SourceEvent::SchemaChange(_) => encoder.schema_change_ready(),
+        SourceEvent::Heartbeat { .. } => encoder.heartbeat_ready(),
         _ => true,
     };
     own && (boundaries || encoder.transaction_ready())
@@ -192,6 +193,7 @@ async fn prepare_event(
         SourceEvent::SchemaChange(_) if rules.schema_changes => {
             encoder.prepare_schema_change().await?
         }
+        SourceEvent::Heartbeat { .. } => encoder.prepare_heartbeat().await?,
         _ => {}
     }
     if !meta.before.is_empty() || meta.end.is_some() {
@@ -229,6 +231,7 @@ pub fn encode_event(
         SourceEvent::SnapshotCompleted { offset } => {
             vec![Item::mark(Mark::SnapshotDone(Box::new(offset)))]
         }
+        SourceEvent::Heartbeat { offset, ts_ms } => vec![heartbeat_item(encoder, offset, ts_ms)?],
     })
 }
 
@@ -407,6 +410,20 @@ fn commit_item(encoder: &mut Encoder, offset: SourceOffset, meta: TxnMeta) -> Re
     Ok(Item {
         record,
         mark: Some(Mark::Offset(Box::new(offset))),
+    })
+}
+
+/// A heartbeat's record; it carries the position the stream had reached (between
+/// transactions), so a delivered heartbeat moves the checkpoint even when no captured table
+/// changed.
+fn heartbeat_item(encoder: &mut Encoder, offset: Option<SourceOffset>, ts_ms: i64) -> Result<Item> {
+    let position: Arc<str> = match &offset {
+        Some(o) => format!("heartbeat at {o}").into(),
+        None => "heartbeat inside a transaction".into(),
+    };
+    Ok(Item {
+        record: Some(encoder.encode_heartbeat_now(ts_ms)?.at(position)),
+        mark: offset.map(|o| Mark::Offset(Box::new(o))),
     })
 }
 

@@ -176,4 +176,11 @@ pub enum SourceEvent {
         done: Vec<String>,
         catalog: Catalog,
     },
+    /// Debezium's heartbeat (`[heartbeat]`), taken at `ts_ms`: a record on the heartbeat
+    /// topic; once it (and everything before it) is delivered the checkpoint may move to
+    /// `offset`, where the stream stood between transactions (`None` inside one).
+    Heartbeat {
+        offset: Option<SourceOffset>,
+        ts_ms: i64,
+    },
 }
