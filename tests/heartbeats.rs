@@ -248,10 +248,13 @@ async fn the_checkpoint_follows_the_source_through_heartbeats() {
     }
     let (old_file, _, _) = master_status(&m);
     m.sql("FLUSH BINARY LOGS").unwrap();
+    // MariaDB writes the new file's BINLOG_CHECKPOINT event a moment after the rotation.
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let (file, pos, gtid) = master_status(&m);
     assert_ne!(file, old_file);
     // Heartbeats every 200 ms, checkpoint writes every 100 ms: a few seconds is plenty.
     tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(master_status(&m), (file.clone(), pos, gtid.clone()), "nothing else wrote");
     assert_eq!(a.stop().code(), Some(0));
     assert_eq!(b.stop().code(), Some(0));
     let (oa, ob) = (stored_offset(&a), stored_offset(&b));
