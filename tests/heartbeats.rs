@@ -274,8 +274,8 @@ async fn the_checkpoint_follows_the_source_through_heartbeats() {
     let recs = common::kafka::read_all(&env.kafka_brokers, &[with.topic("t")]);
     assert!(recs.is_empty(), "{recs:?}");
     // The position is a valid resume point: a restart streams on from it.
-    let mut a = Rowtide::start(&penv, &with, with_dir.path());
-    a.wait_streaming(1).await;
+    a.spawn();
+    a.wait_streaming(2).await;
     m.sql("INSERT INTO cap.t VALUES (42)").unwrap();
     let recs = wait_for_async(
         &env.kafka_brokers,
