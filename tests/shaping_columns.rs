@@ -127,12 +127,12 @@ fn connect_params(schema: &Value) -> HashMap<String, Value> {
 fn avro_params(schema: &Value) -> HashMap<String, Value> {
     let after = schema["fields"]
         .as_array()
-        .and_then(|f| f.iter().find(|f| f["name"] == "after"))
+        .and_then(|f| f.iter().find(|f| f["name"] == "before"))
         .expect("after field");
     let record = after["type"]
         .as_array()
         .and_then(|u| u.iter().find(|t| t.is_object()))
-        .expect("after record");
+        .expect("the row record (defined at `before`, referenced by name at `after`)");
     record["fields"]
         .as_array()
         .expect("record fields")
