@@ -278,7 +278,7 @@ async fn schema(cfg: &Config, table: Option<&str>) -> Result<i32> {
     let info = crate::mysql::server_info(&mut conn, cfg.source.flavor).await?;
     let tables = crate::mysql::schema::load_tables(&mut conn, &filter).await?;
     let _ = conn.disconnect().await;
-    let encoder = crate::encode::Encoder::new(&cfg.format, &cfg.sink.topic_prefix, info.flavor)?;
+    let encoder = crate::encode::Encoder::for_config(cfg, info.flavor)?;
     let mut out = Vec::new();
     for t in tables
         .iter()
