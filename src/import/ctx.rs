@@ -150,7 +150,7 @@ impl<'a> Ctx<'a> {
         reason: impl Into<String>,
     ) {
         self.consume(origin, name);
-        let value = if crate::redact::is_secret_key(name) {
+        let value = if is_secret_prop(name) {
             None
         } else {
             self.peek(origin, name).map(str::to_string)
@@ -230,7 +230,7 @@ impl<'a> Ctx<'a> {
             }
             Conv::Invalid(r) => {
                 let v = self.peek(origin, prop).unwrap_or_default().to_string();
-                let v = if crate::redact::is_secret_key(prop) {
+                let v = if is_secret_prop(prop) {
                     "(secret)".into()
                 } else {
                     v
@@ -276,6 +276,28 @@ impl<'a> Ctx<'a> {
             why: u.why,
         });
     }
+}
+
+/// True when a Debezium / Kafka Connect property holds a secret by its name (its value is
+/// then never shown in the report). Narrower than `redact::is_secret_key` on purpose:
+/// `key.converter` or `message.key.columns` hold no secret.
+pub fn is_secret_prop(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "password",
+        "secret",
+        "token",
+        "credential",
+        "jaas",
+        "user.info",
+        "userinfo",
+        "apikey",
+        "api.key",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+        || n.ends_with(".key")
+        || n.ends_with("key.pem")
 }
 
 /// `true`/`false` as Kafka's ConfigDef reads a BOOLEAN (trimmed, any case).

@@ -131,7 +131,7 @@ pub fn import(
         None => format!("rowtide configuration imported from {source}\nby `rowtide import debezium`."),
     };
     let toml = ctx.plan.render(&title);
-    Config::from_toml(&toml, &[]).map_err(|e| {
+    loads(&toml).map_err(|e| {
         Error::Config(format!(
             "the configuration generated from {source} does not load ({e}); this is a bug \
              of the import: please report it with the connector configuration"
@@ -142,6 +142,21 @@ pub fn import(
         plan: ctx.plan,
         read,
     })
+}
+
+/// What [`Config::from_toml`] checks (parse, keys, types, [`Config::validate`]), without
+/// registering the file's secrets for redaction: the report printed afterwards quotes file
+/// paths and reasons (`secrets.properties: No such file…`) that the secret scan of the
+/// comments would otherwise mask.
+fn loads(text: &str) -> Result<Config> {
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| Error::Config(e.to_string()))?;
+    let cfg: Config = toml::Value::Table(doc)
+        .try_into()
+        .map_err(|e: toml::de::Error| Error::Config(e.to_string()))?;
+    cfg.validate()?;
+    Ok(cfg)
 }
 
 fn read_text(path: &Path, what: &str) -> Result<String> {

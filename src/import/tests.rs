@@ -551,6 +551,10 @@ fn unknown_and_defaulted_properties() {
     );
     assert_eq!(dropped(&o, "made.up.property").class, Class::Unsupported);
     assert!(o.toml.contains("made.up.property = x"), "{}", o.toml);
+    assert!(!ctx::is_secret_prop("key.converter"));
+    assert!(!ctx::is_secret_prop("message.key.columns"));
+    assert!(ctx::is_secret_prop("value.converter.basic.auth.user.info"));
+    assert!(ctx::is_secret_prop("producer.override.ssl.key.password"));
 }
 
 #[test]
