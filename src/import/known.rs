@@ -82,7 +82,6 @@ const TABLE: &[(&str, Class, &str)] = &[
     ("transaction.metadata.factory", U, "rowtide emits the standard transaction metadata"),
     ("guardrail.", U, "rowtide has no guardrail on the number of captured tables"),
     ("openlineage.", U, "rowtide emits no OpenLineage events"),
-    ("extended.headers.enabled", U, "rowtide adds no __debezium.context.* headers to its records"),
     ("queue.provider.type", U, "rowtide's queues are built in"),
     ("header.converter", U, "rowtide writes headers as SimpleHeaderConverter does"),
     ("database.", U, "a JDBC driver property; rowtide's MySQL client has no equivalent"),
@@ -147,11 +146,6 @@ const HARMLESS: &[(&str, &str, &str)] = &[
         "exactly.once.support",
         "requested",
         "exactly-once is requested, not required",
-    ),
-    (
-        "extended.headers.enabled",
-        "false",
-        "rowtide adds no __debezium.context.* headers",
     ),
 ];
 

@@ -10,7 +10,8 @@
 use toml::Value;
 
 use super::ctx::{
-    bad_regex, integer, one_of, plain_list, regex_list, str_array, string, Conv, Ctx, Origin, Val,
+    bad_regex, boolean, integer, one_of, plain_list, regex_list, str_array, string, Conv, Ctx,
+    Origin, Val,
 };
 use super::plan::{Class, Item};
 use crate::config::shaping::HASH_ALGORITHMS;
@@ -254,6 +255,13 @@ fn events_misc(ctx: &mut Ctx) {
 }
 
 fn heartbeat(ctx: &mut Ctx) {
+    ctx.map_scalar(
+        C,
+        "extended.headers.enabled",
+        "events",
+        "extended_headers_enabled",
+        boolean,
+    );
     ctx.map_scalar(
         C,
         "heartbeat.interval.ms",

@@ -324,8 +324,10 @@ fn heartbeat_options() {
         ("topic.heartbeat.prefix", "hb"),
         ("heartbeat.action.query", "UPDATE hb SET ts = NOW()"),
         ("heartbeat.topics.prefix", "old"),
+        ("extended.headers.enabled", "false"),
     ]);
     assert_eq!(o.exit_code(), 0);
+    assert!(!c.events.extended_headers_enabled);
     assert_eq!(c.heartbeat.interval_ms, 10000);
     assert_eq!(c.heartbeat.topics_prefix, "hb");
     assert_eq!(
@@ -531,7 +533,6 @@ fn unknown_and_defaulted_properties() {
         ("tasks.max", "1"),
         ("schema.history.internal.kafka.topic", "h"),
         ("table.ignore.builtin", "true"),
-        ("extended.headers.enabled", "false"),
         ("incremental.snapshot.chunk.size", "1024"),
         ("made.up.property", "x"),
     ]);
@@ -541,10 +542,6 @@ fn unknown_and_defaulted_properties() {
         Class::NotNeeded
     );
     assert_eq!(dropped(&o, "table.ignore.builtin").class, Class::NotNeeded);
-    assert_eq!(
-        dropped(&o, "extended.headers.enabled").class,
-        Class::NotNeeded
-    );
     assert_eq!(
         dropped(&o, "incremental.snapshot.chunk.size").class,
         Class::Unsupported
