@@ -12,7 +12,12 @@
 //! key their rendered schemas and registry ids by that pointer, and a transform that built a
 //! fresh schema per record would defeat every cache downstream.
 
+mod java_regex;
+mod logical_router;
+pub mod names;
 mod options;
+mod outbox;
+mod outbox_json;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -104,8 +109,13 @@ type Builder = fn(&mut Options, &Context) -> Result<Box<dyn Transform>>;
 
 /// The transforms rowtide has, by Kafka Connect class name and by alias.
 fn builder(kind: &str) -> Option<Builder> {
-    let _ = kind;
-    None
+    match kind {
+        "io.debezium.transforms.ByLogicalTableRouter" | "by_logical_table_router" => {
+            Some(logical_router::build)
+        }
+        "io.debezium.transforms.outbox.EventRouter" | "outbox_event_router" => Some(outbox::build),
+        _ => None,
+    }
 }
 
 impl Chain {
