@@ -164,19 +164,19 @@ pub enum Error {
     #[error("schema registry rejected the schema for subject {subject}: {message}")]
     IncompatibleSchema { subject: String, message: String },
 
+    /// A transform refused a record (Kafka Connect would fail the task the same way).
+    #[error("transform {transform} failed on a record of {topic}: {reason}")]
+    Transform {
+        transform: &'static str,
+        topic: String,
+        reason: String,
+    },
+
     /// Encoding an event failed.
     #[error("cannot encode event for {table} at {position}: {reason}")]
     Encode {
         table: String,
         position: String,
-        reason: String,
-    },
-
-    /// A transform failed on a record (definite: the record cannot be shaped as configured).
-    #[error("transform {transform} on a record of topic {topic}: {reason}")]
-    Transform {
-        transform: &'static str,
-        topic: String,
         reason: String,
     },
 

@@ -12,7 +12,12 @@
 //! key their rendered schemas and registry ids by that pointer, and a transform that built a
 //! fresh schema per record would defeat every cache downstream.
 
+mod java_regex;
+mod logical_router;
+pub mod names;
 mod options;
+mod outbox;
+mod outbox_json;
 mod regex_router;
 mod unwrap;
 
@@ -113,6 +118,10 @@ fn builder(kind: &str) -> Option<Builder> {
         "org.apache.kafka.connect.transforms.RegexRouter" | "regex_router" => {
             Some(regex_router::build)
         }
+        "io.debezium.transforms.ByLogicalTableRouter" | "by_logical_table_router" => {
+            Some(logical_router::build)
+        }
+        "io.debezium.transforms.outbox.EventRouter" | "outbox_event_router" => Some(outbox::build),
         _ => None,
     }
 }
