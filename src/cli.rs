@@ -105,7 +105,16 @@ macro_rules! say {
 }
 
 fn load_config(path: Option<&Path>) -> Result<Config> {
-    Config::load(path, &Config::env_overrides())
+    let cfg = Config::load(path, &Config::env_overrides())?;
+    // Transform options are checked by the transforms themselves: a bad one is a
+    // configuration error at load, like any other key.
+    crate::transform::Chain::build(
+        &cfg.transforms,
+        &crate::transform::Context {
+            topic_prefix: cfg.sink.topic_prefix.clone(),
+        },
+    )?;
+    Ok(cfg)
 }
 
 fn open_store(cfg: &Config) -> Result<SledStore> {
