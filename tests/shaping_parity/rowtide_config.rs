@@ -1,15 +1,106 @@
 //! rowtide's side of the comparison: the configuration of one `rowtide run` per connector
-//! kind, written by hand as the equivalent of the connector `.properties` (the keys of
-//! docs/configuration.md, each the Debezium property with `.` turned into `_`), plus what only
-//! the test decides (state dir, one partition per topic, the output format).
+//! kind — `imported`: what `rowtide import debezium` makes of the same connector
+//! `.properties` Debezium runs (with rowtide's topic prefix) and a worker file naming the
+//! converter of the format; or `handwritten`: the equivalent keys of docs/configuration.md
+//! written by hand — plus what only the test decides (state dir, one partition per topic).
 //!
-//! Invariant: every shaping key here mirrors exactly one property of `connectors::properties`
-//! for the same kind; nothing else differs from a plain `rowtide run` configuration.
+//! Invariant: besides the test's own settings (`test_overrides`), every key comes from the
+//! connector configuration; a property the import cannot carry over is reported.
 
 use std::path::Path;
 
+use super::common::proc::binary;
 use super::common::TestEnv;
-use super::connectors::Kind;
+use super::connectors::{self, Kind};
+
+/// The worker properties of a Kafka Connect worker writing `format` (what the import takes
+/// the format and the brokers from).
+fn worker_properties(env: &TestEnv, format: &str) -> String {
+    let converter = |which: &str| match format {
+        "json" => format!(
+            "{which}=org.apache.kafka.connect.json.JsonConverter\n{which}.schemas.enable=false\n"
+        ),
+        "avro" => format!(
+            "{which}=io.confluent.connect.avro.AvroConverter\n{which}.schema.registry.url={}\n",
+            env.registry_url
+        ),
+        _ => format!(
+            "{which}=org.apache.kafka.connect.json.JsonConverter\n{which}.schemas.enable=true\n"
+        ),
+    };
+    format!(
+        "bootstrap.servers={}\n{}{}",
+        env.kafka_brokers,
+        converter("key.converter"),
+        converter("value.converter")
+    )
+}
+
+/// What the test sets whatever the connector says: the state under `dir`, one partition per
+/// topic (so records compare in order), quick flushes, no metrics listener.
+fn test_overrides(doc: &mut toml::Table, dir: &Path) {
+    let mut section = |name: &str| -> &mut toml::Table {
+        doc.entry(name)
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .expect("a TOML table")
+    };
+    let checkpoint = section("checkpoint");
+    checkpoint.insert(
+        "path".into(),
+        dir.join("state").display().to_string().into(),
+    );
+    checkpoint.insert("flush_interval_ms".into(), 100.into());
+    let sink = section("sink");
+    sink.insert("topic_partitions".into(), 1.into());
+    section("metrics").insert("listen".into(), "".into());
+    section("pipeline").insert("shutdown_timeout_secs".into(), 20.into());
+}
+
+/// rowtide's configuration for `kind` by `rowtide import debezium` from the connector file
+/// (rowtide's prefix) and a worker file for `format`; `Err` with the import's message when
+/// it exits with anything but 0 (3: a property was dropped), the TOML otherwise.
+pub fn imported(
+    env: &TestEnv,
+    kind: Kind,
+    db: &str,
+    prefix: &str,
+    server_id: u32,
+    format: &str,
+    dir: &Path,
+) -> Result<String, String> {
+    let connector = dir.join("connector.properties");
+    let worker = dir.join("worker.properties");
+    let out = dir.join("imported.toml");
+    std::fs::write(
+        &connector,
+        connectors::properties(env, kind, db, prefix, server_id),
+    )
+    .unwrap();
+    std::fs::write(&worker, worker_properties(env, format)).unwrap();
+    let run = std::process::Command::new(binary())
+        .args(["import", "debezium"])
+        .arg(&connector)
+        .arg("--worker")
+        .arg(&worker)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("run rowtide import debezium");
+    if !run.status.success() {
+        return Err(format!(
+            "rowtide import debezium exited with {}: {}",
+            run.status,
+            String::from_utf8_lossy(&run.stderr).trim()
+        ));
+    }
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut doc: toml::Table = text
+        .parse()
+        .map_err(|e| format!("the imported TOML does not parse: {e}\n{text}"))?;
+    test_overrides(&mut doc, dir);
+    Ok(toml::to_string(&doc).unwrap())
+}
 
 /// `[events]` and its arrays for the column and key options shared by `Envelope` and `Unwrap`.
 fn column_events(db: &str) -> String {
