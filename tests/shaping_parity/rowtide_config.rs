@@ -36,25 +36,26 @@ fn worker_properties(env: &TestEnv, format: &str) -> String {
     )
 }
 
+/// Section `name` of a TOML document, created empty when absent.
+fn section<'a>(doc: &'a mut toml::Table, name: &str) -> &'a mut toml::Table {
+    doc.entry(name)
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+        .as_table_mut()
+        .expect("a TOML table")
+}
+
 /// What the test sets whatever the connector says: the state under `dir`, one partition per
 /// topic (so records compare in order), quick flushes, no metrics listener.
 fn test_overrides(doc: &mut toml::Table, dir: &Path) {
-    let mut section = |name: &str| -> &mut toml::Table {
-        doc.entry(name)
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
-            .as_table_mut()
-            .expect("a TOML table")
-    };
-    let checkpoint = section("checkpoint");
+    let checkpoint = section(doc, "checkpoint");
     checkpoint.insert(
         "path".into(),
         dir.join("state").display().to_string().into(),
     );
     checkpoint.insert("flush_interval_ms".into(), 100.into());
-    let sink = section("sink");
-    sink.insert("topic_partitions".into(), 1.into());
-    section("metrics").insert("listen".into(), "".into());
-    section("pipeline").insert("shutdown_timeout_secs".into(), 20.into());
+    section(doc, "sink").insert("topic_partitions".into(), 1.into());
+    section(doc, "metrics").insert("listen".into(), "".into());
+    section(doc, "pipeline").insert("shutdown_timeout_secs".into(), 20.into());
 }
 
 /// rowtide's configuration for `kind` by `rowtide import debezium` from the connector file
