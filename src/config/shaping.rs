@@ -47,6 +47,11 @@ pub struct EventsConfig {
     /// `fail` stops with the position; `warn` logs the position and reason and skips it;
     /// `skip` skips it (logged at debug). Both count in `rowtide_events_failed_total`.
     pub failure_handling_mode: FailureMode,
+    /// Debezium's context headers on every change, tombstone and schema-change record
+    /// (`extended.headers.enabled`, default true as in Debezium 3.2+):
+    /// `__debezium.context.connectorLogicalName` (the topic prefix), `…taskId` (`0`),
+    /// `…connectorName` (`mariadb` or `mysql`), `…runId` (a UUID v7 per process start).
+    pub extended_headers_enabled: bool,
 }
 
 impl Default for EventsConfig {
@@ -62,6 +67,7 @@ impl Default for EventsConfig {
             message_key_columns: None,
             skipped_operations: vec!["t".into()],
             failure_handling_mode: FailureMode::Fail,
+            extended_headers_enabled: true,
         }
     }
 }
@@ -292,5 +298,6 @@ pub(super) const EVENTS_KEYS: &[&str] = &[
     "message_key_columns",
     "skipped_operations",
     "failure_handling_mode",
+    "extended_headers_enabled",
 ];
 pub(super) const HEARTBEAT_KEYS: &[&str] = &["interval_ms", "topics_prefix", "action_query"];

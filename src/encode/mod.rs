@@ -96,6 +96,9 @@ pub struct Encoder {
     chain: Chain,
     /// Caches of the shaped path ([`shaped`]).
     shaped: shaped::ShapedCaches,
+    /// Debezium's context headers for every change and schema-change record (empty when
+    /// `events.extended_headers_enabled` is off, and for encoders made without a config).
+    context: Arc<[crate::sink::Header]>,
 }
 
 /// The schemas of the transaction topic, in every form the encoders need.
@@ -128,7 +131,13 @@ impl Encoder {
             transaction: None,
             chain: Chain::default(),
             shaped: Default::default(),
+            context: Arc::from([]),
         })
+    }
+
+    /// Debezium's context headers (see [`Encoder::for_config`]).
+    pub fn context_headers(&self) -> &Arc<[crate::sink::Header]> {
+        &self.context
     }
 
     /// The encoder of a whole configuration: format, topic prefix and transforms.
@@ -140,6 +149,9 @@ impl Encoder {
                 topic_prefix: cfg.sink.topic_prefix.clone(),
             },
         )?;
+        if cfg.events.extended_headers_enabled {
+            e.context = shaped::context_headers(&cfg.sink.topic_prefix, flavor);
+        }
         Ok(e)
     }
 
