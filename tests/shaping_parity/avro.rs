@@ -6,7 +6,7 @@
 //!
 //! Invariant: a record that cannot be decoded fails the test naming it; nothing is dropped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
@@ -84,11 +84,10 @@ pub async fn decode_all(python: &str, registry_url: &str, records: &mut [Record]
     if parts.is_empty() {
         return;
     }
+    let ids: BTreeSet<u32> = parts.iter().map(|p| p.2).collect();
     let mut schemas = BTreeMap::new();
-    for (_, _, id, _) in &parts {
-        if !schemas.contains_key(&id.to_string()) {
-            schemas.insert(id.to_string(), fetch_schema(registry_url, *id).await);
-        }
+    for id in ids {
+        schemas.insert(id.to_string(), fetch_schema(registry_url, id).await);
     }
     let input = json!({
         "schemas": schemas,
