@@ -172,6 +172,14 @@ pub enum Error {
         reason: String,
     },
 
+    /// A transform failed on a record (definite: the record cannot be shaped as configured).
+    #[error("transform {transform} on a record of topic {topic}: {reason}")]
+    Transform {
+        transform: &'static str,
+        topic: String,
+        reason: String,
+    },
+
     /// The checkpoint store failed.
     #[error("checkpoint store at {path}: {reason}")]
     Checkpoint {

@@ -140,9 +140,11 @@ impl Encoder {
         &self.context
     }
 
-    /// The encoder of a whole configuration: format, topic prefix and transforms.
+    /// The encoder of a whole configuration: format, topic prefix, the `[events]` column
+    /// and key options, and transforms.
     pub fn for_config(cfg: &Config, flavor: Flavor) -> Result<Self> {
         let mut e = Self::new(&cfg.format, &cfg.sink.topic_prefix, flavor)?;
+        e.envelope.shape(&cfg.events)?;
         e.chain = Chain::build(
             &cfg.transforms,
             &Context {
@@ -185,6 +187,12 @@ impl Encoder {
             value: Some(Part::new(schemas.envelope.clone(), value)),
             headers: vec![],
         })
+    }
+
+    /// A change that moves its key (primary key, or `events.message_key_columns`) as the
+    /// delete of the old key and the create of the new one; `None` for every other change.
+    pub fn split(&mut self, change: &Change) -> Option<(Change, Change)> {
+        change.split_on(&self.envelope.schemas_of(&change.table).key_columns)
     }
 
     /// The key of a change as a header value (`__debezium.oldkey`/`newkey`): its schema and
@@ -625,11 +633,7 @@ impl Encoder {
     /// The key and value schemas for `rowtide schema`: Avro JSON for avro, the Connect JSON
     /// schema otherwise. `{"key": … or null, "value": …}`.
     pub fn describe_schemas(&self, table: &TableDesc) -> Result<serde_json::Value> {
-        let mut b = EnvelopeBuilder::new(
-            self.envelope.prefix(),
-            self.envelope.flavor(),
-            self.envelope.modes(),
-        );
+        let mut b = self.envelope.like();
         let s = b.schemas(table);
         Ok(match self.kind {
             FormatKind::Avro => serde_json::json!({

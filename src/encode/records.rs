@@ -265,7 +265,7 @@ fn change_items(
             out.push(rec);
         }
     };
-    match change.split() {
+    match encoder.split(change) {
         Some((delete, create)) => {
             let d = encoder.encode_change_now(&delete, now, blocks.next().as_ref())?;
             let c = encoder.encode_change_now(&create, now, blocks.next().as_ref())?;
@@ -357,7 +357,7 @@ fn shaped_change_items(
         records.push(rec);
         records.extend(tombstone);
     };
-    match change.split() {
+    match encoder.split(change) {
         Some((delete, create)) => {
             let d = encoder.change_record(&delete, now, blocks.next().as_ref())?;
             let c = encoder.change_record(&create, now, blocks.next().as_ref())?;

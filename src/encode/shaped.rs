@@ -44,6 +44,7 @@ impl Encoder {
             .into_iter()
             .all(|(part, is_key)| match part {
                 None => true,
+                Some(p) if p.datum == Datum::Null => true,
                 Some(p) => self
                     .shaped
                     .ids
@@ -57,7 +58,9 @@ impl Encoder {
             return Ok(());
         }
         for (part, is_key) in [(&rec.key, true), (&rec.value, false)] {
-            let Some(p) = part else { continue };
+            let Some(p) = part.as_ref().filter(|p| p.datum != Datum::Null) else {
+                continue;
+            };
             let subj = subject(&rec.topic, is_key);
             let k = (subj.clone(), Arc::as_ptr(&p.schema) as usize);
             if self.shaped.ids.contains_key(&k) {
@@ -88,11 +91,16 @@ impl Encoder {
             position: position.to_string(),
             reason,
         };
+        // A null datum with a schema is written as the converters write it: JsonConverter
+        // as `null` (or its schema envelope with a null payload), Avro as no bytes at all.
+        let avro = self.kind == FormatKind::Avro;
         let key = match &rec.key {
+            Some(p) if avro && p.datum == Datum::Null => None,
             Some(p) => Some(self.serialize_part(&rec.topic, true, p).map_err(err)?),
             None => None,
         };
         let value = match &rec.value {
+            Some(p) if avro && p.datum == Datum::Null => None,
             Some(p) => Some(self.serialize_part(&rec.topic, false, p).map_err(err)?),
             None => None,
         };

@@ -13,6 +13,8 @@
 //! fresh schema per record would defeat every cache downstream.
 
 mod options;
+mod regex_router;
+mod unwrap;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -104,8 +106,15 @@ type Builder = fn(&mut Options, &Context) -> Result<Box<dyn Transform>>;
 
 /// The transforms rowtide has, by Kafka Connect class name and by alias.
 fn builder(kind: &str) -> Option<Builder> {
-    let _ = kind;
-    None
+    match kind {
+        "io.debezium.transforms.ExtractNewRecordState" | "unwrap" | "extract_new_record_state" => {
+            Some(unwrap::build)
+        }
+        "org.apache.kafka.connect.transforms.RegexRouter" | "regex_router" => {
+            Some(regex_router::build)
+        }
+        _ => None,
+    }
 }
 
 impl Chain {
