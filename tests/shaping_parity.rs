@@ -15,8 +15,8 @@
 //! rowtide runs once per kind and format: `json_schema` (compared with Debezium's
 //! JsonConverter-with-schemas output), `json` (compared with its payloads) and `avro`
 //! through the real registry (decoded by fastavro, compared with its payloads).
-//! rowtide's configuration is the hand-written equivalent of the connector file
-//! (`shaping_parity/rowtide_config.rs`) until `rowtide import debezium` lands.
+//! rowtide's configuration is what `rowtide import debezium` makes of the same connector
+//! file (`CONFIG_FROM_IMPORT`; `shaping_parity/rowtide_config.rs` also has a hand-written one).
 //! `ROWTIDE_SHAPING_PARITY_REPORT=<path>` writes every difference to a file.
 //!
 //! Needs the servers of `scripts/env up`, Java and Maven; under CI anything missing fails.
@@ -198,7 +198,7 @@ fn start_debezium(env: &TestEnv, names: &Names, dir: &Path) -> Worker {
 
 /// Whether rowtide's configuration comes from `rowtide import debezium` (the issue's
 /// promise) or is the hand-written equivalent (`rowtide_config::handwritten`).
-const CONFIG_FROM_IMPORT: bool = false;
+const CONFIG_FROM_IMPORT: bool = true;
 
 /// rowtide for one kind and format, started in its own directory under `dir`; `Err` when
 /// its configuration could not be imported.
