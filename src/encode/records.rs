@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use super::{EncodedRecord, Encoder};
 use crate::checkpoint::Mark;
+use crate::envelope::schema::Datum;
 use crate::envelope::transaction::{Boundary, TxnMeta};
 use crate::envelope::Now;
 use crate::error::Result;
@@ -252,9 +253,11 @@ fn change_items(
     }
     let mut blocks = meta.blocks.into_iter();
     let now = Now::system();
+    let context = encoder.context_headers().clone();
     let push = |out: &mut Vec<OutRecord>, c: &Change, rec: EncodedRecord, headers: Vec<Header>| {
         let mut rec = rec.at(position.clone());
         rec.headers = headers;
+        rec.headers.extend(context.iter().cloned());
         if rules.tombstones && c.op == Op::Delete && rec.key.is_some() {
             let mut tomb =
                 OutRecord::tombstone(rec.topic.clone(), rec.key.clone(), position.clone());
@@ -265,7 +268,7 @@ fn change_items(
             out.push(rec);
         }
     };
-    match change.split() {
+    match encoder.split(change) {
         Some((delete, create)) => {
             let d = encoder.encode_change_now(&delete, now, blocks.next().as_ref())?;
             let c = encoder.encode_change_now(&create, now, blocks.next().as_ref())?;
@@ -301,7 +304,7 @@ fn key_header(name: &str, key: Option<Part>) -> Vec<Header> {
     key.map(|k| {
         vec![Header {
             key: name.into(),
-            value: header_text(&k.schema, &k.datum).map(String::into_bytes),
+            value: header_text(&k.schema, &k.datum).map(|t| Arc::from(t.into_bytes())),
         }]
     })
     .unwrap_or_default()
@@ -336,10 +339,18 @@ fn shaped_change_items(
     }
     let mut blocks = meta.blocks.into_iter();
     let now = Now::system();
+    let context = encoder.context_headers().clone();
+    let text = Arc::new(crate::envelope::schema::string());
     let mut records: Vec<Record> = Vec::with_capacity(4);
     let mut push = |c: &Change, mut rec: Record, header: Option<(&str, Option<Part>)>| {
         if let Some((name, Some(k))) = header {
             rec.header(name, k.schema, k.datum);
+        }
+        // Debezium's context headers come after the connector's own, before the
+        // transforms' (they are part of the record the transforms receive).
+        for h in context.iter() {
+            let value = h.value.as_deref().map(String::from_utf8_lossy);
+            rec.header(&h.key, text.clone(), Datum::opt_str(value.as_deref()));
         }
         let tombstone =
             (rules.tombstones && c.op == Op::Delete && rec.key.is_some()).then(|| Record {
@@ -349,7 +360,7 @@ fn shaped_change_items(
         records.push(rec);
         records.extend(tombstone);
     };
-    match change.split() {
+    match encoder.split(change) {
         Some((delete, create)) => {
             let d = encoder.change_record(&delete, now, blocks.next().as_ref())?;
             let c = encoder.change_record(&create, now, blocks.next().as_ref())?;
@@ -385,7 +396,9 @@ fn schema_change_items(
 ) -> Result<Vec<Item>> {
     let record = if rules.schema_changes {
         let rec = encoder.encode_schema_change_now(sc)?;
-        Some(rec.at(sc.position.to_string().into()))
+        let mut rec = rec.at(sc.position.to_string().into());
+        rec.headers = encoder.context_headers().to_vec();
+        Some(rec)
     } else {
         None
     };

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
+use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::poll::poll_until;
@@ -19,6 +19,19 @@ pub struct Record {
     pub offset: i64,
     pub key: Option<Vec<u8>>,
     pub value: Option<Vec<u8>>,
+    /// Record headers in order: key and value (`None` for a null value).
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+impl Record {
+    /// The text of header `key` (the first with that key), `None` when absent or null.
+    pub fn header(&self, key: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v.as_ref())
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    }
 }
 
 impl Record {
@@ -44,6 +57,14 @@ fn consumer(brokers: &str) -> BaseConsumer {
         .set("enable.partition.eof", "false")
         .create()
         .expect("consumer")
+}
+
+/// The name of every topic in the cluster.
+pub fn list_topics(brokers: &str) -> Vec<String> {
+    let md = consumer(brokers)
+        .fetch_metadata(None, Duration::from_secs(10))
+        .expect("cluster metadata");
+    md.topics().iter().map(|t| t.name().to_string()).collect()
 }
 
 /// Every record currently in `topics` (missing topics read as empty), in partition order.
@@ -106,6 +127,14 @@ pub fn read_all(brokers: &str, topics: &[String]) -> Vec<Record> {
                 offset: m.offset(),
                 key: m.key().map(|k| k.to_vec()),
                 value: m.payload().map(|v| v.to_vec()),
+                headers: m
+                    .headers()
+                    .map(|hs| {
+                        hs.iter()
+                            .map(|h| (h.key.to_string(), h.value.map(|v| v.to_vec())))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             });
         }
     }
