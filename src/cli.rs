@@ -1,4 +1,4 @@
-//! The command line: `run`, `check`, `offsets`, `schema`, `replay` (documented for users in
+//! The command line: `run`, `check`, `offsets`, `schema`, `replay`, `import` (documented for users in
 //! `README.md` and `docs/operations.md`). Each command returns an exit code; errors carry
 //! their own (2 for usage and configuration, 1 for runtime failures).
 
@@ -75,6 +75,29 @@ pub enum Command {
         #[arg(long = "ddl-skip", value_name = "ENTRY")]
         ddl_skip: Vec<String>,
     },
+    /// Write a rowtide configuration from another tool's.
+    Import {
+        #[command(subcommand)]
+        from: ImportFrom,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportFrom {
+    /// A Debezium MariaDB/MySQL connector's configuration (Kafka Connect JSON or
+    /// .properties) as commented TOML. Exit code 3 when a property has no rowtide
+    /// equivalent (listed on stderr and at the end of the file).
+    Debezium {
+        /// The connector configuration: `{"name": …, "config": {…}}`, a bare JSON map, or
+        /// a .properties file.
+        connector: PathBuf,
+        /// The Kafka Connect worker's properties (brokers, converters, producer.*).
+        #[arg(long, value_name = "FILE")]
+        worker: Option<PathBuf>,
+        /// Write the TOML here (mode 0600) instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,7 +128,16 @@ macro_rules! say {
 }
 
 fn load_config(path: Option<&Path>) -> Result<Config> {
-    Config::load(path, &Config::env_overrides())
+    let cfg = Config::load(path, &Config::env_overrides())?;
+    // Transform options are checked by the transforms themselves: a bad one is a
+    // configuration error at load, like any other key.
+    crate::transform::Chain::build(
+        &cfg.transforms,
+        &crate::transform::Context {
+            topic_prefix: cfg.sink.topic_prefix.clone(),
+        },
+    )?;
+    Ok(cfg)
 }
 
 fn open_store(cfg: &Config) -> Result<SledStore> {
@@ -158,6 +190,14 @@ pub async fn execute(cli: Cli) -> Result<i32> {
             )
             .await
         }
+        Command::Import {
+            from:
+                ImportFrom::Debezium {
+                    connector,
+                    worker,
+                    output,
+                },
+        } => crate::import::debezium(&connector, worker.as_deref(), output.as_deref()),
     }
 }
 
@@ -269,7 +309,7 @@ async fn schema(cfg: &Config, table: Option<&str>) -> Result<i32> {
     let info = crate::mysql::server_info(&mut conn, cfg.source.flavor).await?;
     let tables = crate::mysql::schema::load_tables(&mut conn, &filter).await?;
     let _ = conn.disconnect().await;
-    let encoder = crate::encode::Encoder::new(&cfg.format, &cfg.sink.topic_prefix, info.flavor)?;
+    let encoder = crate::encode::Encoder::for_config(cfg, info.flavor)?;
     let mut out = Vec::new();
     for t in tables
         .iter()

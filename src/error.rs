@@ -164,6 +164,14 @@ pub enum Error {
     #[error("schema registry rejected the schema for subject {subject}: {message}")]
     IncompatibleSchema { subject: String, message: String },
 
+    /// A transform refused a record (Kafka Connect would fail the task the same way).
+    #[error("transform {transform} failed on a record of {topic}: {reason}")]
+    Transform {
+        transform: &'static str,
+        topic: String,
+        reason: String,
+    },
+
     /// Encoding an event failed.
     #[error("cannot encode event for {table} at {position}: {reason}")]
     Encode {

@@ -21,7 +21,8 @@
 //! - `sink` delivers records (Kafka, stdout) and reports each delivery;
 //! - `checkpoint` owns the marks, the acknowledgement window and the store;
 //!
-//! beside them [`config`], [`error`] (transient vs definite), `backoff` (the one retry
+//! beside them [`config`] (and [`import`], which writes a rowtide configuration from a
+//! Debezium connector's), [`error`] (transient vs definite), `backoff` (the one retry
 //! policy), [`redact`] (no secret in any output), `metrics`, `http` (`/metrics`,
 //! `/healthz`) and [`telemetry`] (logs).
 //!
@@ -45,6 +46,7 @@ pub mod encode;
 pub mod envelope;
 pub mod error;
 pub(crate) mod http;
+pub mod import;
 pub(crate) mod metrics;
 pub mod model;
 pub mod mysql;

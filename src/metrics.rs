@@ -21,6 +21,8 @@ pub const DDL_REREADS: &str = "rowtide_source_ddl_rereads_total";
 /// Rows events passed over because they cannot be decoded (`events.failure_handling_mode`
 /// `warn`/`skip`), by table and mode.
 pub const EVENTS_FAILED: &str = "rowtide_events_failed_total";
+pub const HEARTBEATS: &str = "rowtide_source_heartbeats_total";
+pub const HEARTBEAT_ACTION_ERRORS: &str = "rowtide_source_heartbeat_action_errors_total";
 pub const SINK_RECORDS: &str = "rowtide_sink_records_total";
 pub const SINK_BYTES: &str = "rowtide_sink_bytes_total";
 pub const DELIVERY_LATENCY: &str = "rowtide_sink_delivery_latency_seconds";
@@ -185,6 +187,16 @@ pub fn ddl_reread() {
 /// A rows event of `table` passed over under failure-handling `mode` (`warn`/`skip`).
 pub fn event_failed(table: &str, mode: &'static str) {
     counter!(EVENTS_FAILED, "table" => table.to_string(), "mode" => mode).increment(1);
+}
+
+/// A heartbeat record sent (`[heartbeat]`).
+pub fn heartbeat() {
+    counter!(HEARTBEATS).increment(1);
+}
+
+/// A heartbeat action query that failed (`heartbeat.action_query`).
+pub fn heartbeat_action_error() {
+    counter!(HEARTBEAT_ACTION_ERRORS).increment(1);
 }
 
 pub fn record_sent(bytes: usize) {

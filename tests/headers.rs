@@ -1,7 +1,9 @@
 //! Record headers as a consumer reads them from Kafka: an UPDATE that moves the primary key
 //! is a `d` (with its tombstone) carrying `__debezium.newkey` and a `c` carrying
 //! `__debezium.oldkey`, rendered as Kafka Connect's SimpleHeaderConverter renders the key
-//! struct — in every format. Other records carry no headers.
+//! struct — in every format. Every change record, tombstone and schema-change record carries
+//! Debezium's four `__debezium.context.*` headers after its own (unless
+//! `events.extended_headers_enabled = false`).
 
 mod common;
 
@@ -17,7 +19,31 @@ async fn exec(c: &mut mysql_async::Conn, sql: &str) {
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
-async fn run(format: &'static str) {
+const CONTEXT: [&str; 4] = [
+    "__debezium.context.connectorLogicalName",
+    "__debezium.context.taskId",
+    "__debezium.context.connectorName",
+    "__debezium.context.runId",
+];
+
+/// The record's header keys after its own `own` ones are the context headers, with the
+/// values Debezium gives them; returns the run id.
+fn check_context(r: &Record, own: usize, prefix: &str) -> String {
+    let keys: Vec<&str> = r.headers.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys.len(), own + 4, "{r:?}");
+    assert_eq!(keys[own..], CONTEXT, "{r:?}");
+    assert_eq!(r.header(CONTEXT[0]).as_deref(), Some(prefix));
+    assert_eq!(r.header(CONTEXT[1]).as_deref(), Some("0"));
+    assert_eq!(r.header(CONTEXT[2]).as_deref(), Some("mariadb"));
+    let run_id = r.header(CONTEXT[3]).expect("runId");
+    assert!(
+        run_id.len() == 36 && &run_id[14..15] == "7",
+        "UUID v7: {run_id}"
+    );
+    run_id
+}
+
+async fn run(format: &'static str, extended: bool) {
     let Some(env) = common::servers() else { return };
     let db = common::fresh_db(&env, &format!("hdr{}", format.replace('_', ""))).await;
     let mut c = common::admin(&env).await;
@@ -32,6 +58,9 @@ async fn run(format: &'static str) {
     let mut setup = Setup::new(&db, dir.path());
     setup.format = format;
     setup.partitions = 1;
+    if !extended {
+        setup.extra = "[events]\nextended_headers_enabled = false\n".into();
+    }
     let mut rt = Rowtide::start(&env, &setup, dir.path());
     rt.wait_streaming(1).await;
     for sql in [
@@ -55,9 +84,6 @@ async fn run(format: &'static str) {
     assert_eq!(recs.len(), 5, "{recs:?}");
     let (insert, update, delete, tombstone, create) =
         (&recs[0], &recs[1], &recs[2], &recs[3], &recs[4]);
-    for r in [insert, update] {
-        assert!(r.headers.is_empty(), "no headers on plain changes: {r:?}");
-    }
     assert!(
         tombstone.value.is_none(),
         "the delete's tombstone: {tombstone:?}"
@@ -66,19 +92,49 @@ async fn run(format: &'static str) {
     let new_key = r#"{"region":"us","id":2}"#;
     let old_key = r#"{"region":"eu","id":1}"#;
     for r in [delete, tombstone] {
-        assert_eq!(r.headers.len(), 1, "{r:?}");
+        assert_eq!(r.headers[0].0, "__debezium.newkey", "{r:?}");
         assert_eq!(r.header("__debezium.newkey").as_deref(), Some(new_key));
     }
-    assert_eq!(create.headers.len(), 1, "{create:?}");
+    assert_eq!(create.headers[0].0, "__debezium.oldkey", "{create:?}");
     assert_eq!(create.header("__debezium.oldkey").as_deref(), Some(old_key));
+    if !extended {
+        for r in [insert, update] {
+            assert!(r.headers.is_empty(), "no headers on plain changes: {r:?}");
+        }
+        for r in [delete, tombstone, create] {
+            assert_eq!(r.headers.len(), 1, "{r:?}");
+        }
+        return;
+    }
+    let ids: std::collections::BTreeSet<String> = [(insert, 0), (update, 0)]
+        .into_iter()
+        .chain([(delete, 1), (tombstone, 1), (create, 1)])
+        .map(|(r, own)| check_context(r, own, &setup.topic_prefix))
+        .collect();
+    assert_eq!(ids.len(), 1, "one run id for the whole run: {ids:?}");
+    // Schema-change records carry them too.
+    let ddl = common::kafka::read_all(&env.kafka_brokers, &[setup.topic_prefix.clone()]);
+    assert!(
+        !ddl.is_empty(),
+        "schema-change records on {}",
+        setup.topic_prefix
+    );
+    for r in &ddl {
+        check_context(r, 0, &setup.topic_prefix);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn primary_key_change_carries_old_and_new_key_headers_json() {
-    run("json").await;
+    run("json", true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extended_headers_can_be_turned_off() {
+    run("json_schema", false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn primary_key_change_carries_old_and_new_key_headers_avro() {
-    run("avro").await;
+    run("avro", true).await;
 }

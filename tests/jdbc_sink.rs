@@ -10,6 +10,10 @@
 //! `ADD COLUMN … NOT NULL DEFAULT …` reaches the sink with the default in the field schema,
 //! as with Debezium, so the sink can add the column.
 //!
+//! Issue 16: the same exchange with rowtide's topics flattened by its built-in
+//! `ExtractNewRecordState` (defaults: a delete becomes a value-less record the sink treats as
+//! a delete, tombstones are dropped) — the form most JDBC sink deployments consume.
+//!
 //! Needs the servers of `scripts/env up`, Java and Maven (the test installs the Connect
 //! runtime and the connector plugin through `scripts/connect`, cached after the first run).
 //! Under CI anything missing is a failure.
@@ -33,13 +37,26 @@ use common::TestEnv;
 const JDBC_SINK: &str = "io.debezium:debezium-connector-jdbc:3.6.0.Final";
 const SYNC_TIMEOUT: Duration = Duration::from_secs(90);
 
+/// The records rowtide writes: Debezium's envelope, or rows flattened by
+/// `ExtractNewRecordState` with its defaults (Debezium's `transforms=unwrap`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Envelope,
+    Flattened,
+}
+
 /// Starts `rowtide run` on `db` with `json_schema` topics named `<prefix>.<db>.<table>`, one
-/// partition each.
-fn start_rowtide(env: &TestEnv, db: &str, prefix: &str, dir: &Path) -> Rowtide {
+/// partition each, in `shape`.
+fn start_rowtide(env: &TestEnv, db: &str, prefix: &str, dir: &Path, shape: Shape) -> Rowtide {
     let mut setup = Setup::new(db, dir);
     setup.topic_prefix = prefix.to_string();
     setup.format = "json_schema";
     setup.partitions = 1;
+    if shape == Shape::Flattened {
+        setup.extra = "\n[[transforms]]\nname = \"unwrap\"\n\
+                       type = \"io.debezium.transforms.ExtractNewRecordState\"\n"
+            .to_string();
+    }
     Rowtide::start(env, &setup, dir)
 }
 
@@ -223,7 +240,14 @@ enum Extra {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debezium_jdbc_sink_replicates_rowtide_json_schema_topics() {
-    scenario(Extra::None).await;
+    scenario(Extra::None, Shape::Envelope).await;
+}
+
+/// The JDBC sink on rowtide's flattened topics (`[[transforms]]` ExtractNewRecordState,
+/// issue 16): inserts, updates, deletes and a primary-key change end as the source's rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debezium_jdbc_sink_replicates_rowtide_flattened_topics() {
+    scenario(Extra::PrimaryKeyChange, Shape::Flattened).await;
 }
 
 /// Debezium turns an UPDATE that changes the primary key into a delete of the old key (with
@@ -232,7 +256,7 @@ async fn debezium_jdbc_sink_replicates_rowtide_json_schema_topics() {
 /// headers), so the old row disappears from the target.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debezium_jdbc_sink_follows_a_primary_key_change() {
-    scenario(Extra::PrimaryKeyChange).await;
+    scenario(Extra::PrimaryKeyChange, Shape::Envelope).await;
 }
 
 /// `ADD COLUMN size INT NOT NULL DEFAULT 1`: Debezium puts `"default": 1` in the field's
@@ -241,11 +265,11 @@ async fn debezium_jdbc_sink_follows_a_primary_key_change() {
 /// not optional but has no default value".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debezium_jdbc_sink_adds_a_not_null_column_with_its_default() {
-    scenario(Extra::NotNullDefault).await;
+    scenario(Extra::NotNullDefault, Shape::Envelope).await;
 }
 
-/// The whole exchange, plus `extra`.
-async fn scenario(extra: Extra) {
+/// The whole exchange, plus `extra`, with rowtide writing `shape`.
+async fn scenario(extra: Extra, shape: Shape) {
     let Some(env) = common::servers() else { return };
     let t_all = Instant::now();
     let src = common::fresh_db(&env, "jdbc_src").await;
@@ -304,7 +328,7 @@ async fn scenario(extra: Extra) {
     .await;
 
     let t_rowtide = Instant::now();
-    let mut rowtide = start_rowtide(&env, &src, &prefix, dir.path());
+    let mut rowtide = start_rowtide(&env, &src, &prefix, dir.path(), shape);
     let topics: Vec<String> = TABLES
         .iter()
         .map(|t| format!("{prefix}.{src}.{}", t.name))

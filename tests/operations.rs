@@ -326,6 +326,28 @@ fn configuration_errors_exit_2_naming_the_key() {
     let (code, _, err) = run(&["offsets", "show"], &cfg);
     assert_eq!(code, 2);
     assert!(err.contains("format.registry_url"), "{err}");
+    // Shaping sections: their keys and their transforms' options are checked at load too.
+    let cfg = write_config(dir.path(), "[events]\nskipped_operations = [\"x\"]\n");
+    let (code, _, err) = run(&["offsets", "show"], &cfg);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("events.skipped_operations"), "{err}");
+    let cfg = write_config(
+        dir.path(),
+        "[[transforms]]\nname = \"route\"\ntype = \"com.example.Custom\"\n",
+    );
+    let (code, _, err) = run(&["offsets", "show"], &cfg);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("transforms[0] (route)") && err.contains("com.example.Custom"),
+        "{err}"
+    );
+    let cfg = write_config(dir.path(), "[heartbeat]\ninterval = 5\n");
+    let (code, _, err) = run(&["offsets", "show"], &cfg);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("heartbeat.interval") && err.contains("interval_ms"),
+        "{err}"
+    );
     let out = Command::new(binary())
         .args(["run", "--bogus"])
         .output()

@@ -586,7 +586,10 @@ async fn an_undecodable_rows_event_fails_or_is_skipped_as_configured() {
         "{log}"
     );
     let topic = format!("{prefix}.d.t");
-    assert_eq!(ids(&env.kafka_brokers, &topic), vec![1]);
+    // Row 1 (before the damaged event) may or may not have been acknowledged before the
+    // stop; nothing after it went out.
+    let got = ids(&env.kafka_brokers, &topic);
+    assert!(got.is_empty() || got == vec![1], "{got:?}");
     assert!(
         stored_offset(&rt) <= (1, damaged),
         "not past the damaged event"

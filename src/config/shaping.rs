@@ -34,8 +34,8 @@ pub struct EventsConfig {
     /// Regexes on `db.table.column` whose schemas carry the `__debezium.source.column.*`
     /// parameters (`column.propagate.source.type`).
     pub column_propagate_source_type: Vec<String>,
-    /// Regexes on the column's type name (e.g. `VARCHAR`, `.+\.DECIMAL`) whose schemas carry
-    /// the same parameters (`datatype.propagate.source.type`).
+    /// Regexes on `db.table.TYPE` (the column's type name, e.g. `.+\.DECIMAL`) whose schemas
+    /// carry the same parameters (`datatype.propagate.source.type`).
     pub datatype_propagate_source_type: Vec<String>,
     /// Debezium's `message.key.columns`: `db.table:col1,col2;db2.table2:col` (table parts are
     /// regexes), the key for the matching tables instead of the primary key.
@@ -47,6 +47,11 @@ pub struct EventsConfig {
     /// `fail` stops with the position; `warn` logs the position and reason and skips it;
     /// `skip` skips it (logged at debug). Both count in `rowtide_events_failed_total`.
     pub failure_handling_mode: FailureMode,
+    /// Debezium's context headers on every change, tombstone and schema-change record
+    /// (`extended.headers.enabled`, default true as in Debezium 3.2+):
+    /// `__debezium.context.connectorLogicalName` (the topic prefix), `…taskId` (`0`),
+    /// `…connectorName` (`mariadb` or `mysql`), `…runId` (a UUID v7 per process start).
+    pub extended_headers_enabled: bool,
 }
 
 impl Default for EventsConfig {
@@ -62,6 +67,7 @@ impl Default for EventsConfig {
             message_key_columns: None,
             skipped_operations: vec!["t".into()],
             failure_handling_mode: FailureMode::Fail,
+            extended_headers_enabled: true,
         }
     }
 }
@@ -70,7 +76,7 @@ impl Default for EventsConfig {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ColumnMask {
-    /// How many `*` replace the value.
+    /// How many `*` replace the value (0: the empty string).
     pub chars: usize,
     /// Regexes on `db.table.column`.
     pub columns: Vec<String>,
@@ -215,9 +221,6 @@ impl EventsConfig {
             patterns.extend(list.iter().map(|p| (key.to_string(), p)));
         }
         for (i, m) in self.column_mask.iter().enumerate() {
-            if m.chars == 0 {
-                return bad(format!("events.column_mask[{i}].chars must be at least 1"));
-            }
             patterns.extend(
                 m.columns
                     .iter()
@@ -246,6 +249,12 @@ impl EventsConfig {
                     .map(|p| (format!("events.column_mask_hash[{i}]"), p)),
             );
         }
+        let key_columns = match &self.message_key_columns {
+            Some(text) => key_column_patterns(text)?,
+            None => vec![],
+        };
+        let key = "events.message_key_columns".to_string();
+        patterns.extend(key_columns.iter().map(|p| (key.clone(), p)));
         for (key, p) in patterns {
             if let Err(e) = regex::Regex::new(p) {
                 return bad(format!("{key}: {p:?} is not a valid regex: {e}"));
@@ -261,6 +270,32 @@ impl EventsConfig {
         }
         Ok(())
     }
+}
+
+/// `message_key_columns` expanded as Debezium's `Key.CustomKeyMapper.getInstance` does:
+/// entries split on `;` (trailing empty ones dropped, as Java's `split`), each checked
+/// against `^\s*([^:]+):([^:,]+(,[^:,]+)*)\s*$` and split at its first `:` into a table
+/// regex (kept as written, blanks included) and a `,`-separated column list (each trimmed),
+/// giving one `<table regex>.<column>` pattern per column, in the order written.
+pub fn key_column_patterns(text: &str) -> Result<Vec<String>> {
+    let entry = regex::Regex::new(r"^\s*([^:]+):([^:,]+(,[^:,]+)*)\s*$")
+        .map_err(|e| Error::Config(e.to_string()))?;
+    let mut entries: Vec<&str> = text.split(';').collect();
+    while entries.len() > 1 && entries.last().is_some_and(|e| e.is_empty()) {
+        entries.pop();
+    }
+    let mut out = vec![];
+    for e in entries {
+        let parsed = entry.is_match(e).then(|| e.split_once(':')).flatten();
+        let Some((table, columns)) = parsed else {
+            return Err(Error::Config(format!(
+                "events.message_key_columns: {e:?} is not `<db>.<table>:<column>[,<column>…]` \
+                 (entries separated by `;`)"
+            )));
+        };
+        out.extend(columns.split(',').map(|c| format!("{table}.{}", c.trim())));
+    }
+    Ok(out)
 }
 
 /// The digests `column_mask_hash` accepts (Java `MessageDigest` names).
@@ -292,5 +327,6 @@ pub(super) const EVENTS_KEYS: &[&str] = &[
     "message_key_columns",
     "skipped_operations",
     "failure_handling_mode",
+    "extended_headers_enabled",
 ];
 pub(super) const HEARTBEAT_KEYS: &[&str] = &["interval_ms", "topics_prefix", "action_query"];

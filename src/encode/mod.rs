@@ -7,6 +7,7 @@
 //! and an Avro record is only produced after its schema has an id under its subject.
 
 pub mod avro;
+pub(crate) mod heartbeat;
 pub(crate) mod json;
 pub(crate) mod records;
 pub mod registry;
@@ -96,6 +97,11 @@ pub struct Encoder {
     chain: Chain,
     /// Caches of the shaped path ([`shaped`]).
     shaped: shaped::ShapedCaches,
+    /// The heartbeat topic and its schemas ([`heartbeat`]).
+    heartbeat: heartbeat::HeartbeatState,
+    /// Debezium's context headers for every change and schema-change record (empty when
+    /// `events.extended_headers_enabled` is off, and for encoders made without a config).
+    context: Arc<[crate::sink::Header]>,
 }
 
 /// The schemas of the transaction topic, in every form the encoders need.
@@ -128,18 +134,31 @@ impl Encoder {
             transaction: None,
             chain: Chain::default(),
             shaped: Default::default(),
+            heartbeat: Default::default(),
+            context: Arc::from([]),
         })
     }
 
-    /// The encoder of a whole configuration: format, topic prefix and transforms.
+    /// Debezium's context headers (see [`Encoder::for_config`]).
+    pub fn context_headers(&self) -> &Arc<[crate::sink::Header]> {
+        &self.context
+    }
+
+    /// The encoder of a whole configuration: format, topic prefix, the `[events]` column
+    /// and key options, and transforms.
     pub fn for_config(cfg: &Config, flavor: Flavor) -> Result<Self> {
         let mut e = Self::new(&cfg.format, &cfg.sink.topic_prefix, flavor)?;
+        e.envelope.shape(&cfg.events)?;
         e.chain = Chain::build(
             &cfg.transforms,
             &Context {
                 topic_prefix: cfg.sink.topic_prefix.clone(),
             },
         )?;
+        e.set_heartbeat_topics_prefix(&cfg.heartbeat.topics_prefix);
+        if cfg.events.extended_headers_enabled {
+            e.context = shaped::context_headers(&cfg.sink.topic_prefix, flavor);
+        }
         Ok(e)
     }
 
@@ -173,6 +192,12 @@ impl Encoder {
             value: Some(Part::new(schemas.envelope.clone(), value)),
             headers: vec![],
         })
+    }
+
+    /// A change that moves its key (primary key, or `events.message_key_columns`) as the
+    /// delete of the old key and the create of the new one; `None` for every other change.
+    pub fn split(&mut self, change: &Change) -> Option<(Change, Change)> {
+        change.split_on(&self.envelope.schemas_of(&change.table).key_columns)
     }
 
     /// The key of a change as a header value (`__debezium.oldkey`/`newkey`): its schema and
@@ -613,11 +638,7 @@ impl Encoder {
     /// The key and value schemas for `rowtide schema`: Avro JSON for avro, the Connect JSON
     /// schema otherwise. `{"key": … or null, "value": …}`.
     pub fn describe_schemas(&self, table: &TableDesc) -> Result<serde_json::Value> {
-        let mut b = EnvelopeBuilder::new(
-            self.envelope.prefix(),
-            self.envelope.flavor(),
-            self.envelope.modes(),
-        );
+        let mut b = self.envelope.like();
         let s = b.schemas(table);
         Ok(match self.kind {
             FormatKind::Avro => serde_json::json!({

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use super::{EncodedRecord, Encoder};
 use crate::checkpoint::Mark;
+use crate::envelope::schema::Datum;
 use crate::envelope::transaction::{Boundary, TxnMeta};
 use crate::envelope::Now;
 use crate::error::Result;
@@ -185,6 +186,7 @@ fn event_ready(encoder: &mut Encoder, ev: &SourceEvent, meta: &TxnMeta) -> bool 
     let own = match ev {
         SourceEvent::Change(c) => encoder.change_ready(c),
         SourceEvent::SchemaChange(_) => encoder.schema_change_ready(),
+        SourceEvent::Heartbeat { .. } => encoder.heartbeat_ready(),
         _ => true,
     };
     own && (boundaries || encoder.transaction_ready())
@@ -205,6 +207,7 @@ async fn prepare_event(
         SourceEvent::SchemaChange(_) if rules.schema_changes => {
             encoder.prepare_schema_change().await?
         }
+        SourceEvent::Heartbeat { .. } => encoder.prepare_heartbeat().await?,
         _ => {}
     }
     if !meta.before.is_empty() || meta.end.is_some() {
@@ -242,6 +245,7 @@ pub fn encode_event(
         SourceEvent::SnapshotCompleted { offset } => {
             vec![Item::mark(Mark::SnapshotDone(Box::new(offset)))]
         }
+        SourceEvent::Heartbeat { offset, ts_ms } => vec![heartbeat_item(encoder, offset, ts_ms)?],
     })
 }
 
@@ -262,9 +266,11 @@ fn change_items(
     }
     let mut blocks = meta.blocks.into_iter();
     let now = Now::system();
+    let context = encoder.context_headers().clone();
     let push = |out: &mut Vec<OutRecord>, c: &Change, rec: EncodedRecord, headers: Vec<Header>| {
         let mut rec = rec.at(position.clone());
         rec.headers = headers;
+        rec.headers.extend(context.iter().cloned());
         if rules.tombstones && c.op == Op::Delete && rec.key.is_some() {
             let mut tomb =
                 OutRecord::tombstone(rec.topic.clone(), rec.key.clone(), position.clone());
@@ -275,7 +281,7 @@ fn change_items(
             out.push(rec);
         }
     };
-    match change.split() {
+    match encoder.split(change) {
         Some((delete, create)) => {
             let d = encoder.encode_change_now(&delete, now, blocks.next().as_ref())?;
             let c = encoder.encode_change_now(&create, now, blocks.next().as_ref())?;
@@ -311,7 +317,7 @@ fn key_header(name: &str, key: Option<Part>) -> Vec<Header> {
     key.map(|k| {
         vec![Header {
             key: name.into(),
-            value: header_text(&k.schema, &k.datum).map(String::into_bytes),
+            value: header_text(&k.schema, &k.datum).map(|t| Arc::from(t.into_bytes())),
         }]
     })
     .unwrap_or_default()
@@ -346,10 +352,18 @@ fn shaped_change_items(
     }
     let mut blocks = meta.blocks.into_iter();
     let now = Now::system();
+    let context = encoder.context_headers().clone();
+    let text = Arc::new(crate::envelope::schema::string());
     let mut records: Vec<Record> = Vec::with_capacity(4);
     let mut push = |c: &Change, mut rec: Record, header: Option<(&str, Option<Part>)>| {
         if let Some((name, Some(k))) = header {
             rec.header(name, k.schema, k.datum);
+        }
+        // Debezium's context headers come after the connector's own, before the
+        // transforms' (they are part of the record the transforms receive).
+        for h in context.iter() {
+            let value = h.value.as_deref().map(String::from_utf8_lossy);
+            rec.header(&h.key, text.clone(), Datum::opt_str(value.as_deref()));
         }
         let tombstone =
             (rules.tombstones && c.op == Op::Delete && rec.key.is_some()).then(|| Record {
@@ -359,7 +373,7 @@ fn shaped_change_items(
         records.push(rec);
         records.extend(tombstone);
     };
-    match change.split() {
+    match encoder.split(change) {
         Some((delete, create)) => {
             let d = encoder.change_record(&delete, now, blocks.next().as_ref())?;
             let c = encoder.change_record(&create, now, blocks.next().as_ref())?;
@@ -395,7 +409,9 @@ fn schema_change_items(
 ) -> Result<Vec<Item>> {
     let record = if rules.schema_changes {
         let rec = encoder.encode_schema_change_now(sc)?;
-        Some(rec.at(sc.position.to_string().into()))
+        let mut rec = rec.at(sc.position.to_string().into());
+        rec.headers = encoder.context_headers().to_vec();
+        Some(rec)
     } else {
         None
     };
@@ -420,6 +436,20 @@ fn commit_item(encoder: &mut Encoder, offset: SourceOffset, meta: TxnMeta) -> Re
     Ok(Item {
         record,
         mark: Some(Mark::Offset(Box::new(offset))),
+    })
+}
+
+/// A heartbeat's record; it carries the position the stream had reached (between
+/// transactions), so a delivered heartbeat moves the checkpoint even when no captured table
+/// changed.
+fn heartbeat_item(encoder: &mut Encoder, offset: Option<SourceOffset>, ts_ms: i64) -> Result<Item> {
+    let position: Arc<str> = match &offset {
+        Some(o) => format!("heartbeat at {o}").into(),
+        None => "heartbeat inside a transaction".into(),
+    };
+    Ok(Item {
+        record: Some(encoder.encode_heartbeat_now(ts_ms)?.at(position)),
+        mark: offset.map(|o| Mark::Offset(Box::new(o))),
     })
 }
 

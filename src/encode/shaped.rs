@@ -16,6 +16,7 @@ use super::{json, Encoder};
 use crate::config::FormatKind;
 use crate::envelope::schema::{Datum, Schema, Type};
 use crate::error::{Error, Result};
+use crate::model::Flavor;
 use crate::sink::{Header, OutRecord};
 use crate::transform::{Part, Record, SchemaCache};
 
@@ -43,6 +44,7 @@ impl Encoder {
             .into_iter()
             .all(|(part, is_key)| match part {
                 None => true,
+                Some(p) if p.datum == Datum::Null => true,
                 Some(p) => self
                     .shaped
                     .ids
@@ -56,7 +58,9 @@ impl Encoder {
             return Ok(());
         }
         for (part, is_key) in [(&rec.key, true), (&rec.value, false)] {
-            let Some(p) = part else { continue };
+            let Some(p) = part.as_ref().filter(|p| p.datum != Datum::Null) else {
+                continue;
+            };
             let subj = subject(&rec.topic, is_key);
             let k = (subj.clone(), Arc::as_ptr(&p.schema) as usize);
             if self.shaped.ids.contains_key(&k) {
@@ -87,11 +91,16 @@ impl Encoder {
             position: position.to_string(),
             reason,
         };
+        // A null datum with a schema is written as the converters write it: JsonConverter
+        // as `null` (or its schema envelope with a null payload), Avro as no bytes at all.
+        let avro = self.kind == FormatKind::Avro;
         let key = match &rec.key {
+            Some(p) if avro && p.datum == Datum::Null => None,
             Some(p) => Some(self.serialize_part(&rec.topic, true, p).map_err(err)?),
             None => None,
         };
         let value = match &rec.value {
+            Some(p) if avro && p.datum == Datum::Null => None,
             Some(p) => Some(self.serialize_part(&rec.topic, false, p).map_err(err)?),
             None => None,
         };
@@ -100,7 +109,7 @@ impl Encoder {
             .iter()
             .map(|h| Header {
                 key: h.key.clone(),
-                value: header_text(&h.schema, &h.datum).map(String::into_bytes),
+                value: header_text(&h.schema, &h.datum).map(|t| Arc::from(t.into_bytes())),
             })
             .collect();
         Ok(OutRecord {
@@ -142,6 +151,58 @@ impl Encoder {
         }
         Ok(out)
     }
+}
+
+/// Debezium's context headers (`extended.headers.enabled`), in Debezium's order.
+pub(super) fn context_headers(topic_prefix: &str, flavor: Flavor) -> Arc<[Header]> {
+    let connector = match flavor {
+        Flavor::Mariadb => "mariadb",
+        _ => "mysql",
+    };
+    [
+        ("__debezium.context.connectorLogicalName", topic_prefix),
+        ("__debezium.context.taskId", "0"),
+        ("__debezium.context.connectorName", connector),
+        ("__debezium.context.runId", run_id()),
+    ]
+    .into_iter()
+    .map(|(k, v)| Header {
+        key: k.into(),
+        value: Some(Arc::from(v.as_bytes())),
+    })
+    .collect()
+}
+
+/// This process's run id: a UUID v7 (48-bit Unix milliseconds, version 7, variant 2, 74
+/// random bits), made once — every record of the run carries the same one.
+pub fn run_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        // RandomState is seeded from the operating system's randomness per process.
+        let random = |salt: u64| {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(salt ^ u64::from(std::process::id()));
+            h.finish()
+        };
+        let (a, b) = (random(ms), random(!ms));
+        let hi = (ms << 16) | 0x7000 | (a & 0x0fff);
+        let lo = (b & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
+        let x = (u128::from(hi) << 64) | u128::from(lo);
+        let h = format!("{x:032x}");
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
+    })
 }
 
 /// A header value as Kafka Connect's `SimpleHeaderConverter` writes it
@@ -251,4 +312,42 @@ fn decimal_text(b: &[u8], scale: u32) -> Option<String> {
     let padded = format!("{digits:0>width$}", width = scale + 1);
     let (int, frac) = padded.split_at(padded.len() - scale);
     Some(format!("{sign}{int}.{frac}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::schema::{int32, string, Field};
+
+    #[test]
+    fn run_id_is_a_uuid_v7_of_now() {
+        let id = run_id();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "7", "{id}");
+        assert!("89ab".contains(&id[19..20]), "{id}");
+        let ms = u64::from_str_radix(&id[0..8], 16).unwrap() << 16
+            | u64::from_str_radix(&id[9..13], 16).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        assert!(ms <= now && now - ms < 3_600_000, "{id}");
+        assert_eq!(run_id(), id, "one per process");
+    }
+
+    #[test]
+    fn header_text_renders_as_simple_header_converter() {
+        let key = Schema::strukt(
+            "k",
+            vec![Field::new("id", int32()), Field::new("r", string())],
+        );
+        let d = Datum::Struct(vec![Datum::Int(10), Datum::str("a\"b")]);
+        assert_eq!(header_text(&key, &d).unwrap(), r#"{"id":10,"r":"a\"b"}"#);
+        assert_eq!(header_text(&string(), &Datum::str("x y")).unwrap(), "x y");
+        assert_eq!(header_text(&string(), &Datum::Null), None);
+        assert_eq!(header_text(&int32(), &Datum::F64(1.5)).unwrap(), "1.5");
+        assert_eq!(decimal_text(&[0xff, 0x85], 2).unwrap(), "-1.23");
+        assert_eq!(decimal_text(&[0x04, 0xd2], 0).unwrap(), "1234");
+        assert_eq!(decimal_text(&[0x05], 3).unwrap(), "0.005");
+    }
 }

@@ -5,6 +5,7 @@
 //! Invariant: schemas are derived once per `TableDesc::fingerprint()` and cached; the datums
 //! built for a change always match the cached schemas of that change's table.
 
+pub mod columns;
 pub mod convert;
 pub mod schema;
 pub(crate) mod schema_change;
@@ -15,6 +16,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use crate::config::EventsConfig;
+use crate::envelope::columns::{ColumnPlan, Shaping};
 use crate::envelope::convert::{column_datum, Modes};
 use crate::envelope::schema::{int64, string, Datum, Field, Schema};
 use crate::envelope::source_info::{source_datum, source_schema, SourceFields};
@@ -39,7 +42,7 @@ pub fn transaction_schema() -> Schema {
 /// The schemas of one table structure.
 #[derive(Debug)]
 pub struct TableSchemas {
-    /// `<prefix>.<db>.<table>.Key`, or `None` for a table without a primary key.
+    /// `<prefix>.<db>.<table>.Key`, or `None` for a table without a key.
     pub key: Option<Arc<Schema>>,
     /// `<prefix>.<db>.<table>.Envelope`.
     pub envelope: Arc<Schema>,
@@ -47,6 +50,11 @@ pub struct TableSchemas {
     pub fingerprint: u64,
     /// The table's topic, `<prefix>.<db>.<table>` (shared by every record of the table).
     pub topic: Arc<str>,
+    /// Indexes of the key columns, in key order: the primary key, or the
+    /// `events.message_key_columns` of the table; empty: no key.
+    pub key_columns: Vec<usize>,
+    /// The column plan when `[events]` shapes columns or keys (`None`: every column, as is).
+    plan: Option<ColumnPlan>,
     /// The largest encoded value seen so far, so encoders allocate once per record.
     value_size: AtomicUsize,
 }
@@ -77,6 +85,8 @@ pub struct EnvelopeBuilder {
     cache: HashMap<u64, Arc<TableSchemas>>,
     /// Schemas by shared table description (the per-event lookup).
     by_table: ByTable<Arc<TableSchemas>>,
+    /// The `[events]` column and key options, when any is set.
+    shaping: Option<Arc<Shaping>>,
 }
 
 /// Processing time (now) for the envelope's `ts_ms/ts_us/ts_ns`.
@@ -104,7 +114,23 @@ impl EnvelopeBuilder {
             source: source_schema(flavor),
             cache: HashMap::new(),
             by_table: ByTable::default(),
+            shaping: None,
         }
+    }
+
+    /// Applies the `[events]` column and key options to every table from now on.
+    pub fn shape(&mut self, events: &EventsConfig) -> Result<()> {
+        self.shaping = Shaping::new(events)?.map(Arc::new);
+        self.cache.clear();
+        self.by_table = ByTable::default();
+        Ok(())
+    }
+
+    /// A builder with the same settings and options and empty caches.
+    pub fn like(&self) -> Self {
+        let mut b = EnvelopeBuilder::new(&self.prefix, self.flavor, self.modes);
+        b.shaping = self.shaping.clone();
+        b
     }
 
     pub fn prefix(&self) -> &str {
@@ -147,22 +173,25 @@ impl EnvelopeBuilder {
 
     fn derive(&self, t: &TableDesc, fingerprint: u64) -> TableSchemas {
         let stem = self.stem(t);
-        let key = if t.primary_key.is_empty() {
+        let plan = self.shaping.as_ref().map(|s| s.plan(t, &self.modes));
+        let key_columns = plan
+            .as_ref()
+            .map_or_else(|| t.primary_key.clone(), |p| p.key.clone());
+        let key = if key_columns.is_empty() {
             None
         } else {
-            let fields = t
-                .primary_key
+            let fields = key_columns
                 .iter()
                 .filter_map(|i| t.columns.get(*i))
                 .map(|c| Field::new(c.name.clone(), convert::column_schema(c, &self.modes)))
                 .collect();
             Some(Arc::new(Schema::strukt(format!("{stem}.Key"), fields)))
         };
-        let row = Schema::strukt(
-            format!("{stem}.Value"),
-            convert::row_fields(&t.columns, &self.modes),
-        )
-        .optional();
+        let fields = match &plan {
+            Some(p) => p.fields.clone(),
+            None => convert::row_fields(&t.columns, &self.modes),
+        };
+        let row = Schema::strukt(format!("{stem}.Value"), fields).optional();
         let envelope = Schema::strukt(
             format!("{stem}.Envelope"),
             vec![
@@ -182,6 +211,8 @@ impl EnvelopeBuilder {
             envelope: Arc::new(envelope),
             fingerprint,
             topic: stem.into(),
+            key_columns,
+            plan,
             value_size: AtomicUsize::new(0),
         }
     }
@@ -194,7 +225,21 @@ impl EnvelopeBuilder {
         }
     }
 
-    fn row_datum(&self, c: &Change, row: &Row) -> Result<Datum> {
+    /// The schemas of a change's table when `[events]` shapes columns or keys (a pointer
+    /// lookup once [`Self::schemas_of`] saw the table; derived here otherwise).
+    fn shaped(&self, t: &Arc<TableDesc>) -> Option<Arc<TableSchemas>> {
+        self.shaping.as_ref()?;
+        if let Some(s) = self.by_table.get(t) {
+            return Some(s.clone());
+        }
+        let fp = t.fingerprint();
+        Some(match self.cache.get(&fp) {
+            Some(s) => s.clone(),
+            None => Arc::new(self.derive(t, fp)),
+        })
+    }
+
+    fn row_datum(&self, c: &Change, row: &Row, plan: Option<&ColumnPlan>) -> Result<Datum> {
         let t = &c.table;
         if row.len() != t.columns.len() {
             return Err(Self::err(
@@ -206,6 +251,11 @@ impl EnvelopeBuilder {
                 ),
             ));
         }
+        if let Some(p) = plan {
+            return p
+                .row(&t.columns, row, &self.modes)
+                .map_err(|(col, r)| Self::err(c, format!("column {col}: {r}")));
+        }
         let mut out = Vec::with_capacity(row.len());
         for (col, v) in t.columns.iter().zip(row) {
             out.push(
@@ -216,12 +266,14 @@ impl EnvelopeBuilder {
         Ok(Datum::Struct(out))
     }
 
-    /// The key datum (primary-key columns of the after image, or of the before image for a
-    /// delete), or `None` for a table without a primary key and for a truncate (which
-    /// Debezium sends without a key).
+    /// The key datum (the key columns — primary key or `events.message_key_columns` — of
+    /// the after image, or of the before image for a delete), or `None` for a table without
+    /// a key and for a truncate (which Debezium sends without a key).
     pub fn key_datum(&self, c: &Change) -> Result<Option<Datum>> {
         let t = &c.table;
-        if t.primary_key.is_empty() || c.op == crate::model::Op::Truncate {
+        let shaped = self.shaped(t);
+        let key = shaped.as_ref().map_or(&t.primary_key, |s| &s.key_columns);
+        if key.is_empty() || c.op == crate::model::Op::Truncate {
             return Ok(None);
         }
         let Some(row) = c.after.as_ref().or(c.before.as_ref()) else {
@@ -230,10 +282,10 @@ impl EnvelopeBuilder {
                 "change has neither a before nor an after image".into(),
             ));
         };
-        let mut out = Vec::with_capacity(t.primary_key.len());
-        for &i in &t.primary_key {
+        let mut out = Vec::with_capacity(key.len());
+        for &i in key {
             let (Some(col), Some(v)) = (t.columns.get(i), row.get(i)) else {
-                return Err(Self::err(c, format!("primary key column #{i} is missing")));
+                return Err(Self::err(c, format!("key column #{i} is missing")));
             };
             out.push(
                 column_datum(col, v, &self.modes)
@@ -251,12 +303,14 @@ impl EnvelopeBuilder {
         now: Now,
         txn: Option<&transaction::TxnBlock>,
     ) -> Result<Datum> {
+        let shaped = self.shaped(&c.table);
+        let plan = shaped.as_ref().and_then(|s| s.plan.as_ref());
         let before = match &c.before {
-            Some(r) => self.row_datum(c, r)?,
+            Some(r) => self.row_datum(c, r, plan)?,
             None => Datum::Null,
         };
         let after = match &c.after {
-            Some(r) => self.row_datum(c, r)?,
+            Some(r) => self.row_datum(c, r, plan)?,
             None => Datum::Null,
         };
         let source = source_datum(&SourceFields {

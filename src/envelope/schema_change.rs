@@ -110,7 +110,7 @@ fn charset_name(c: &ColumnDesc) -> Option<String> {
     })
 }
 
-fn length_scale(c: &ColumnDesc) -> (Option<i64>, Option<i64>) {
+pub(crate) fn length_scale(c: &ColumnDesc) -> (Option<i64>, Option<i64>) {
     let per_char = match c.charset {
         Charset::Utf8 | Charset::Utf16Be | Charset::Utf16Le | Charset::Utf32 => 4,
         _ => 1,

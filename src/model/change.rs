@@ -125,23 +125,31 @@ impl Change {
     /// True for an update that changes the primary key. Such an update is sent as a delete
     /// of the old key and a create of the new one ([`Change::split`]), as Debezium does.
     pub fn moves_key(&self) -> bool {
-        if self.op != Op::Update || self.table.primary_key.is_empty() {
+        self.moves_key_on(&self.table.primary_key)
+    }
+
+    /// True for an update that changes a column of `key` (indexes into the columns: the
+    /// primary key, or the key columns `events.message_key_columns` chose).
+    pub fn moves_key_on(&self, key: &[usize]) -> bool {
+        if self.op != Op::Update || key.is_empty() {
             return false;
         }
         let (Some(before), Some(after)) = (&self.before, &self.after) else {
             return false;
         };
-        self.table
-            .primary_key
-            .iter()
-            .any(|&i| before.get(i) != after.get(i))
+        key.iter().any(|&i| before.get(i) != after.get(i))
     }
 
     /// An update that changes the primary key as the delete of the old key and the create
     /// of the new one (Debezium's behaviour, which keyed consumers such as compacted topics
     /// and JDBC sinks rely on); `None` for every other change.
     pub fn split(&self) -> Option<(Change, Change)> {
-        if !self.moves_key() {
+        self.split_on(&self.table.primary_key)
+    }
+
+    /// As [`Change::split`] for an update that changes a column of `key`.
+    pub fn split_on(&self, key: &[usize]) -> Option<(Change, Change)> {
+        if !self.moves_key_on(key) {
             return None;
         }
         let mut delete = self.clone();
@@ -217,6 +225,13 @@ pub enum SourceEvent {
         offset: SourceOffset,
         done: Vec<String>,
         catalog: Catalog,
+    },
+    /// Debezium's heartbeat (`[heartbeat]`), taken at `ts_ms`: a record on the heartbeat
+    /// topic; once it (and everything before it) is delivered the checkpoint may move to
+    /// `offset`, where the stream stood between transactions (`None` inside one).
+    Heartbeat {
+        offset: Option<SourceOffset>,
+        ts_ms: i64,
     },
 }
 

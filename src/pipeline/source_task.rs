@@ -25,6 +25,7 @@ use crate::metrics;
 use crate::model::{now_ms, Catalog, Filter, SourceEvent, SourceOffset, TableDesc};
 use crate::mysql;
 use crate::source::binlog::{self, StreamObserver};
+use crate::source::heartbeat::Heartbeats;
 use crate::source::snapshot;
 
 /// What the source task starts from.
@@ -48,6 +49,9 @@ pub async fn run(
     stop: CancellationToken,
 ) -> Result<bool> {
     let filter = Filter::new(&cfg.source.include, &cfg.source.exclude)?;
+    // Started before the snapshot: one that outlasts the interval is followed by a
+    // heartbeat as soon as streaming starts, as with Debezium.
+    let heartbeats = Heartbeats::new(&cfg.heartbeat, &cfg.source);
     let mut conn = mysql::connect(&cfg.source).await?;
     let mut tables = mysql::schema::load_tables(&mut conn, &filter).await?;
     let snapshotting = matches!(start.plan, Plan::Snapshot { .. });
@@ -99,7 +103,12 @@ pub async fn run(
         catalog,
         failure_mode: cfg.events.failure_handling_mode,
     };
-    binlog::stream_seeded(&cfg.source, filter, from, seed, tx, stop, &observer).await?;
+    let to = binlog::Destination {
+        tx,
+        shutdown: stop,
+        heartbeats,
+    };
+    binlog::stream_to(&cfg.source, filter, from, seed, to, &observer).await?;
     Ok(false)
 }
 

@@ -27,7 +27,8 @@ pub struct OutRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Header {
     pub key: Arc<str>,
-    pub value: Option<Vec<u8>>,
+    /// Shared: the same header (e.g. Debezium's context headers) goes on many records.
+    pub value: Option<Arc<[u8]>>,
 }
 
 impl OutRecord {

@@ -30,6 +30,7 @@ use crate::model::{Filter, GtidSet, SourceEvent, SourceOffset};
 use crate::mysql;
 use crate::source::events::{DdlState, EventHandler, HandlerOptions};
 use crate::source::guard;
+use crate::source::heartbeat::Heartbeats;
 
 const ROTATE_EVENT: u8 = mysql_common::binlog::consts::EventType::ROTATE_EVENT as u8;
 
@@ -50,7 +51,7 @@ pub struct Seed {
 }
 
 /// Streams changes from `start` into `tx` until `shutdown` fires or a definite error
-/// (every rows event that cannot be decoded is one: [`stream_seeded`] chooses otherwise).
+/// (every rows event that cannot be decoded is one: [`stream_to`] chooses otherwise).
 pub async fn stream(
     cfg: &SourceConfig,
     filter: Filter,
@@ -60,23 +61,41 @@ pub async fn stream(
     shutdown: CancellationToken,
     observer: &dyn StreamObserver,
 ) -> Result<()> {
+    let to = Destination {
+        tx,
+        shutdown,
+        heartbeats: None,
+    };
     let seed = Seed {
         catalog,
         failure_mode: FailureMode::Fail,
     };
-    stream_seeded(cfg, filter, start, seed, tx, shutdown, observer).await
+    stream_to(cfg, filter, start, seed, to, observer).await
 }
 
-/// [`stream`] with the handler's starting state given in full.
-pub async fn stream_seeded(
+/// Where [`stream_to`] sends its events, and the heartbeats it adds between them.
+pub struct Destination {
+    pub tx: mpsc::Sender<SourceEvent>,
+    pub shutdown: CancellationToken,
+    /// Debezium's heartbeats (`[heartbeat]`), when on.
+    pub heartbeats: Option<Heartbeats>,
+}
+
+/// [`stream`] with the handler's starting state given in full ([`Seed`]) and heartbeats
+/// when `to` has them.
+pub async fn stream_to(
     cfg: &SourceConfig,
     filter: Filter,
     start: SourceOffset,
     seed: Seed,
-    tx: mpsc::Sender<SourceEvent>,
-    shutdown: CancellationToken,
+    to: Destination,
     observer: &dyn StreamObserver,
 ) -> Result<()> {
+    let Destination {
+        tx,
+        shutdown,
+        mut heartbeats,
+    } = to;
     let options = HandlerOptions {
         catalog: seed.catalog,
         failure_mode: seed.failure_mode,
@@ -101,9 +120,12 @@ pub async fn stream_seeded(
         observer,
     };
     loop {
-        let result = reader
-            .run(&mut handler, &offset, &mut next_pos, &mut backoff)
-            .await;
+        let mut at = At {
+            handler: &mut handler,
+            next_pos: &mut next_pos,
+            heartbeats: &mut heartbeats,
+        };
+        let result = reader.run(&mut at, &offset, &mut backoff).await;
         let e = match result {
             Ok(()) => return Ok(()),
             Err(Error::BinlogNotAvailable {
@@ -171,90 +193,143 @@ struct Reader<'a> {
     observer: &'a dyn StreamObserver,
 }
 
+/// The reader's state across connections: the handler, where the next event starts, and
+/// the heartbeat clock.
+struct At<'a> {
+    handler: &'a mut EventHandler,
+    next_pos: &'a mut u64,
+    heartbeats: &'a mut Option<Heartbeats>,
+}
+
 impl Reader<'_> {
-    /// Connects at `offset` and hands events to `handler` until shutdown or an error.
-    /// Every event read resets `backoff`: the connection worked.
+    /// Connects at `offset` and hands events to the handler until shutdown or an error.
+    /// Every event read resets `backoff`: the connection worked. Between events, and while
+    /// the server is quiet, a due heartbeat goes out after everything read before it.
     async fn run(
         &self,
-        handler: &mut EventHandler,
+        at: &mut At<'_>,
         offset: &SourceOffset,
-        next_pos: &mut u64,
         backoff: &mut Backoff,
     ) -> Result<()> {
-        let (mut stream, wanted) = self.connect(handler, offset).await?;
+        let (mut stream, wanted) = self.connect(at.handler, offset).await?;
         self.observer
             .connected(&offset.binlog.file, offset.binlog.pos);
         let read_timeout = Duration::from_millis(self.cfg.read_timeout_ms);
+        let mut read_deadline = tokio::time::Instant::now() + read_timeout;
         let mut out = Vec::with_capacity(64);
         loop {
+            let beat_at = at.heartbeats.as_ref().map(Heartbeats::deadline);
             // The stream parses each event while it is polled: inside the panic boundary.
+            // Polling it again after a heartbeat loses nothing (the stream keeps its state).
             let next = tokio::select! {
                 biased;
                 _ = self.shutdown.cancelled() => return Ok(()),
-                r = tokio::time::timeout(read_timeout, guard::contain_poll(stream.next())) => r,
+                r = tokio::time::timeout_at(read_deadline, guard::contain_poll(stream.next())) => r,
+                _ = tokio::time::sleep_until(beat_at.unwrap_or(read_deadline)), if beat_at.is_some() => {
+                    if !self.beat(at).await? {
+                        return Ok(());
+                    }
+                    continue;
+                }
             };
             let event = match next {
                 Ok(Err(panic)) => {
                     return Err(damaged(
-                        handler,
-                        *next_pos,
+                        at.handler,
+                        *at.next_pos,
                         "(type unknown: the parser failed while reading it)".into(),
                         panic,
                     ))
                 }
-                Ok(Ok(next)) => Ok(next),
-                Err(timeout) => Err(timeout),
-            };
-            let event = match event {
+                Ok(Ok(Some(Ok(ev)))) => ev,
+                Ok(Ok(Some(Err(e)))) => return Err(classify_mysql(e, &wanted)),
+                Ok(Ok(None)) => {
+                    return Err(Error::SourceTransient(
+                        "the server closed the binlog stream".into(),
+                    ))
+                }
                 Err(_) => {
                     return Err(Error::SourceTransient(format!(
                         "no event or heartbeat for {} ms",
                         self.cfg.read_timeout_ms
                     )))
                 }
-                Ok(None) => {
-                    return Err(Error::SourceTransient(
-                        "the server closed the binlog stream".into(),
-                    ))
-                }
-                Ok(Some(Err(e))) => return Err(classify_mysql(e, &wanted)),
-                Ok(Some(Ok(ev))) => ev,
             };
+            read_deadline = tokio::time::Instant::now() + read_timeout;
             backoff.reset();
-            let header = event.header();
-            let ty = guard::event_type_name(header.event_type_raw());
-            if let Err(reason) = guard::verify_event(&event) {
-                return Err(damaged(handler, *next_pos, ty, reason));
-            }
-            guard::contain(|| handler.handle(&event, &mut out))
-                .unwrap_or_else(|panic| Err(damaged(handler, *next_pos, ty, panic)))?;
-            crate::source::reread::serve(self.cfg, handler, &event, &mut out).await?;
-            if header.event_type_raw() == ROTATE_EVENT {
-                // A ROTATE's log_pos is in the file it leaves; the stream continues at the
-                // position its body names in the new file (a reconnect in between would
-                // otherwise ask for the old file's offset in the new file).
-                if let Some(p) = event.data().get(..8) {
-                    let mut b = [0u8; 8];
-                    b.copy_from_slice(p);
-                    *next_pos = u64::from_le_bytes(b);
-                }
-            } else if header.log_pos() != 0 {
-                *next_pos = header.log_pos() as u64;
-            }
-            self.observer
-                .event(handler.file(), *next_pos, header.timestamp());
+            self.handle(at, &event, &mut out).await?;
             for ev in out.drain(..) {
-                tokio::select! {
-                    biased;
-                    _ = self.shutdown.cancelled() => return Ok(()),
-                    r = self.tx.send(ev) => {
-                        if r.is_err() {
-                            return Ok(()); // the pipeline is gone: it is shutting down
-                        }
-                    }
+                if !self.send(ev).await {
+                    return Ok(());
                 }
+            }
+            // As Debezium does: after each event, a heartbeat when the interval has passed.
+            if at.heartbeats.as_ref().is_some_and(Heartbeats::due) && !self.beat(at).await? {
+                return Ok(());
             }
         }
+    }
+
+    /// Verifies and handles one event, and moves `next_pos` past it.
+    async fn handle(
+        &self,
+        at: &mut At<'_>,
+        event: &mysql_common::binlog::events::Event,
+        out: &mut Vec<SourceEvent>,
+    ) -> Result<()> {
+        let handler = &mut *at.handler;
+        let next_pos = &mut *at.next_pos;
+        let header = event.header();
+        let ty = guard::event_type_name(header.event_type_raw());
+        if let Err(reason) = guard::verify_event(event) {
+            return Err(damaged(handler, *next_pos, ty, reason));
+        }
+        guard::contain(|| handler.handle(event, out))
+            .unwrap_or_else(|panic| Err(damaged(handler, *next_pos, ty, panic)))?;
+        crate::source::reread::serve(self.cfg, handler, event, out).await?;
+        if header.event_type_raw() == ROTATE_EVENT {
+            // A ROTATE's log_pos is in the file it leaves; the stream continues at the
+            // position its body names in the new file (a reconnect in between would
+            // otherwise ask for the old file's offset in the new file).
+            if let Some(p) = event.data().get(..8) {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(p);
+                *next_pos = u64::from_le_bytes(b);
+            }
+        } else if header.log_pos() != 0 {
+            *next_pos = header.log_pos() as u64;
+        }
+        self.observer
+            .event(handler.file(), *next_pos, header.timestamp());
+        Ok(())
+    }
+
+    /// Sends one event into the pipeline; false when it is shutting down.
+    async fn send(&self, ev: SourceEvent) -> bool {
+        tokio::select! {
+            biased;
+            _ = self.shutdown.cancelled() => false,
+            // An error means the pipeline is gone: it is shutting down.
+            r = self.tx.send(ev) => r.is_ok(),
+        }
+    }
+
+    /// Sends a heartbeat (when they are on) and runs its action query. It records the
+    /// position after the last event read only between transactions (see
+    /// [`crate::source::heartbeat`]). False when the pipeline is shutting down.
+    async fn beat(&self, at: &mut At<'_>) -> Result<bool> {
+        let Some(beats) = at.heartbeats.as_mut() else {
+            return Ok(true);
+        };
+        let offset = at
+            .handler
+            .between_transactions()
+            .then(|| at.handler.resume_offset(*at.next_pos));
+        if !self.send(beats.beat(offset)).await {
+            return Ok(false);
+        }
+        beats.run_action().await?;
+        Ok(true)
     }
 
     /// Registers as a replica and asks for the stream at `offset` (by file:pos, or by GTID

@@ -180,6 +180,13 @@ impl EventHandler {
         &self.file
     }
 
+    /// True between transactions, where the end of the last event read is a resume point
+    /// (not before the transaction the stream resumed into, whose delivered rows the start
+    /// offset counts, has committed).
+    pub fn between_transactions(&self) -> bool {
+        self.txn.is_none() && !self.skip_armed
+    }
+
     /// Where to resume if the stream broke now: the start of the open transaction (with the
     /// rows already emitted to skip), or the end of the last event.
     pub fn resume_offset(&self, next_pos: u64) -> SourceOffset {

@@ -5,5 +5,6 @@ pub mod binlog;
 pub(crate) mod events;
 pub mod file;
 pub mod guard;
+pub mod heartbeat;
 pub(crate) mod reread;
 pub mod snapshot;

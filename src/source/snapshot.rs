@@ -420,20 +420,23 @@ fn select_sql(table: &TableDesc) -> String {
 }
 
 /// Where a row stands in the whole snapshot (first/last of all, of its table, or inside).
+/// A row that is both takes the rank Debezium gives it (`RelationalSnapshotChangeEventSource`):
+/// last of the snapshot, then first of the snapshot, then last of its table, then first of
+/// its table — so a table's only row is `last_in_data_collection`.
 fn snapshot_marker(
     first_row: bool,
     is_end: bool,
     first_table: bool,
     last_table: bool,
 ) -> SnapshotMarker {
-    if first_row && first_table {
-        SnapshotMarker::First
-    } else if is_end && last_table {
+    if is_end && last_table {
         SnapshotMarker::Last
-    } else if first_row {
-        SnapshotMarker::FirstInDataCollection
+    } else if first_row && first_table {
+        SnapshotMarker::First
     } else if is_end {
         SnapshotMarker::LastInDataCollection
+    } else if first_row {
+        SnapshotMarker::FirstInDataCollection
     } else {
         SnapshotMarker::True
     }
@@ -712,4 +715,28 @@ fn convert_vector(v: MyValue) -> std::result::Result<Value, String> {
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect(),
     ))
+}
+
+#[cfg(test)]
+mod marker_tests {
+    use super::*;
+
+    #[test]
+    fn ranks_as_debezium() {
+        use SnapshotMarker::*;
+        // (first_row, is_end, first_table, last_table)
+        assert_eq!(snapshot_marker(true, true, true, true), Last);
+        assert_eq!(snapshot_marker(true, false, true, true), First);
+        assert_eq!(snapshot_marker(true, true, true, false), First);
+        assert_eq!(
+            snapshot_marker(true, true, false, false),
+            LastInDataCollection
+        );
+        assert_eq!(
+            snapshot_marker(true, false, false, false),
+            FirstInDataCollection
+        );
+        assert_eq!(snapshot_marker(false, true, false, true), Last);
+        assert_eq!(snapshot_marker(false, false, false, false), True);
+    }
 }

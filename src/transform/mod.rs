@@ -12,7 +12,14 @@
 //! key their rendered schemas and registry ids by that pointer, and a transform that built a
 //! fresh schema per record would defeat every cache downstream.
 
+mod java_regex;
+mod logical_router;
+pub mod names;
 mod options;
+mod outbox;
+mod outbox_json;
+mod regex_router;
+mod unwrap;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -104,8 +111,19 @@ type Builder = fn(&mut Options, &Context) -> Result<Box<dyn Transform>>;
 
 /// The transforms rowtide has, by Kafka Connect class name and by alias.
 fn builder(kind: &str) -> Option<Builder> {
-    let _ = kind;
-    None
+    match kind {
+        "io.debezium.transforms.ExtractNewRecordState" | "unwrap" | "extract_new_record_state" => {
+            Some(unwrap::build)
+        }
+        "org.apache.kafka.connect.transforms.RegexRouter" | "regex_router" => {
+            Some(regex_router::build)
+        }
+        "io.debezium.transforms.ByLogicalTableRouter" | "by_logical_table_router" => {
+            Some(logical_router::build)
+        }
+        "io.debezium.transforms.outbox.EventRouter" | "outbox_event_router" => Some(outbox::build),
+        _ => None,
+    }
 }
 
 impl Chain {

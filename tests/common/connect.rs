@@ -35,7 +35,8 @@ pub fn tail(path: &Path, lines: usize) -> String {
 pub struct Worker {
     pub name: String,
     pub port: u16,
-    pub connector: String,
+    /// The connectors it runs (their `name=`).
+    pub connectors: Vec<String>,
     pub run_dir: PathBuf,
     stopped: bool,
 }
@@ -45,19 +46,24 @@ impl Worker {
         self.run_dir.join("connect.log")
     }
 
-    /// `None` while healthy, or the failure (connector or task FAILED, with its trace).
+    /// `None` while healthy, or the failure (a connector or task FAILED, with its trace).
     pub async fn failure(&self) -> Option<String> {
-        let url = format!(
-            "http://127.0.0.1:{}/connectors/{}/status",
-            self.port, self.connector
-        );
-        let body: serde_json::Value = reqwest::get(&url).await.ok()?.json().await.ok()?;
-        let mut states = vec![body["connector"].clone()];
-        states.extend(body["tasks"].as_array().cloned().unwrap_or_default());
-        states
-            .iter()
-            .find(|s| s["state"] == "FAILED")
-            .map(|s| s["trace"].as_str().unwrap_or("no trace").to_string())
+        for connector in &self.connectors {
+            let url = format!(
+                "http://127.0.0.1:{}/connectors/{connector}/status",
+                self.port
+            );
+            let Some(body) = status(&url).await else {
+                continue;
+            };
+            let mut states = vec![body["connector"].clone()];
+            states.extend(body["tasks"].as_array().cloned().unwrap_or_default());
+            if let Some(s) = states.iter().find(|s| s["state"] == "FAILED") {
+                let trace = s["trace"].as_str().unwrap_or("no trace");
+                return Some(format!("{connector}: {trace}"));
+            }
+        }
+        None
     }
 
     pub fn stop(&mut self) {
@@ -66,6 +72,10 @@ impl Worker {
             connect_cmd(&["stop", &self.name]);
         }
     }
+}
+
+async fn status(url: &str) -> Option<serde_json::Value> {
+    reqwest::get(url).await.ok()?.json().await.ok()
 }
 
 impl Drop for Worker {
@@ -106,8 +116,43 @@ listeners=http://127.0.0.1:{port}
 }
 
 /// Starts worker `name` (REST on `port`) with the `worker` and `connector` property files;
-/// blocks until the connector and its task are RUNNING, or panics naming the log.
+/// blocks until the connector and its task are RUNNING, or panics naming the log. The
+/// connector file's `name=` must be `name`.
 pub fn start_worker(name: &str, port: u16, worker: &Path, connector: &Path) -> Worker {
+    start(
+        name,
+        port,
+        worker,
+        &[connector.to_path_buf()],
+        vec![name.to_string()],
+    )
+}
+
+/// Starts worker `name` (REST on `port`) running every connector file of `connectors` (each
+/// with its own `name=`); blocks until all of them and their tasks are RUNNING, or panics
+/// naming the log.
+pub fn start_workers(name: &str, port: u16, worker: &Path, connectors: &[PathBuf]) -> Worker {
+    let names = connectors
+        .iter()
+        .map(|c| {
+            let text = std::fs::read_to_string(c).unwrap();
+            text.lines()
+                .find_map(|l| l.strip_prefix("name="))
+                .unwrap_or_else(|| panic!("{} has no name=", c.display()))
+                .trim()
+                .to_string()
+        })
+        .collect();
+    start(name, port, worker, connectors, names)
+}
+
+fn start(
+    name: &str,
+    port: u16,
+    worker: &Path,
+    connectors: &[PathBuf],
+    names: Vec<String>,
+) -> Worker {
     let run_dir = Path::new(
         &std::env::var("ROWTIDE_DEV_RUN")
             .unwrap_or_else(|_| format!("{}/rowtide-dev", std::env::temp_dir().display())),
@@ -116,14 +161,14 @@ pub fn start_worker(name: &str, port: u16, worker: &Path, connector: &Path) -> W
     let mut w = Worker {
         name: name.to_string(),
         port,
-        connector: name.to_string(),
+        connectors: names,
         run_dir,
         stopped: false,
     };
     let out = Command::new(connect_script())
         .args(["start", &w.name])
         .arg(worker)
-        .arg(connector)
+        .args(connectors)
         .stdin(Stdio::null())
         .output()
         .expect("run scripts/connect start");

@@ -59,6 +59,14 @@ fn consumer(brokers: &str) -> BaseConsumer {
         .expect("consumer")
 }
 
+/// The name of every topic in the cluster.
+pub fn list_topics(brokers: &str) -> Vec<String> {
+    let md = consumer(brokers)
+        .fetch_metadata(None, Duration::from_secs(10))
+        .expect("cluster metadata");
+    md.topics().iter().map(|t| t.name().to_string()).collect()
+}
+
 /// Every record currently in `topics` (missing topics read as empty), in partition order.
 pub fn read_all(brokers: &str, topics: &[String]) -> Vec<Record> {
     let c = consumer(brokers);

@@ -246,6 +246,14 @@ impl Process {
         }
     }
 
+    /// The exit status when the process has exited (checked without waiting); `None` while
+    /// it runs or when it was never started.
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+    }
+
     /// SIGTERM, then a bounded wait (40 s) for the exit; returns the exit status.
     pub fn stop(&mut self) -> ExitStatus {
         signal(self.pid().expect("running"), "-TERM");
