@@ -465,6 +465,11 @@ async fn finish(
         );
     }
     debezium.stop();
+    // The one documented difference (docs/events.md, "Differences from Debezium"): a
+    // truncation that cuts a character outside the BMP in half keeps a lone UTF-16 high
+    // surrogate in Debezium, which no UTF-8 text can hold; rowtide drops the whole
+    // character. Only a difference of exactly that form is set aside.
+    report.retain(|line| !is_split_surrogate(line));
     if let Ok(path) = std::env::var("ROWTIDE_SHAPING_PARITY_REPORT") {
         std::fs::write(&path, report.join("\n") + "\n").unwrap();
     }
@@ -490,4 +495,37 @@ async fn finish(
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+/// `…: debezium "X<U+D8xx>" vs rowtide "X"`: Debezium's value is rowtide's plus one lone
+/// high surrogate (as the comparison renders it), nothing else.
+fn is_split_surrogate(line: &str) -> bool {
+    let Some((_, diff)) = line.rsplit_once(": debezium \"") else {
+        return false;
+    };
+    let Some((dz, rt)) = diff.split_once("\" vs rowtide \"") else {
+        return false;
+    };
+    let Some(rt) = rt.strip_suffix('"') else {
+        return false;
+    };
+    dz.strip_prefix(rt).is_some_and(|rest| {
+        rest.len() == 8
+            && rest.starts_with("<U+D")
+            && rest.ends_with('>')
+            && matches!(rest.as_bytes()[4], b'8' | b'9' | b'A' | b'B')
+    })
+}
+
+#[test]
+fn only_a_split_surrogate_is_set_aside() {
+    assert!(is_split_surrogate(
+        r#"[Envelope json] T: record 3 (c key {"id":4}): value.after.bio: debezium "abcdefg<U+D83D>" vs rowtide "abcdefg""#
+    ));
+    assert!(!is_split_surrogate(
+        r#"[Envelope json] T: record 3: value.after.bio: debezium "abcdefgh" vs rowtide "abcdefg""#
+    ));
+    assert!(!is_split_surrogate(
+        r#"[Envelope json] T: record 3: value.after.bio: debezium "xbcdefg<U+D83D>" vs rowtide "abcdefg""#
+    ));
 }

@@ -153,6 +153,19 @@ struct Resolved {
     /// Debezium's `copySchemaBasics(field).optional()`: no default.
     schema: Arc<Schema>,
     loc: Loc,
+    /// `source.snapshot`: rowtide's source block writes the `false` Debezium leaves null
+    /// while streaming (its converters then show the schema default, `false`); Debezium's
+    /// transform reads the raw null, so `false` is read back as null here.
+    unset_is_false: bool,
+}
+
+impl Resolved {
+    fn datum(&self, envelope: &Datum) -> Datum {
+        match self.loc.datum(envelope) {
+            Datum::Str(s) if self.unset_is_false && s == "false" => Datum::Null,
+            d => d,
+        }
+    }
 }
 
 /// What one envelope schema flattens to.
@@ -317,7 +330,7 @@ impl ExtractNewRecordState {
             .map(|h| RecordHeader {
                 key: h.name.clone(),
                 schema: h.schema.clone(),
-                datum: h.loc.datum(&env),
+                datum: h.datum(&env),
             })
             .collect::<Vec<_>>();
         rec.headers.extend(added.iter().cloned());
@@ -394,7 +407,7 @@ impl ExtractNewRecordState {
             }
             values.push(Datum::str(deleted));
         }
-        values.extend(shapes.fields.iter().map(|f| f.loc.datum(env)));
+        values.extend(shapes.fields.iter().map(|f| f.datum(env)));
         Datum::Struct(values)
     }
 
@@ -532,6 +545,8 @@ fn resolve(envelope: &Schema, r: &FieldRef) -> std::result::Result<Option<Resolv
         name: r.new_name.as_str().into(),
         schema: Arc::new(basics(schema, schema.ty.clone()).optional()),
         loc,
+        unset_is_false: r.field == "snapshot"
+            && matches!(loc, Loc::Nested(p, _) if top[p].name == "source"),
     }))
 }
 
