@@ -135,7 +135,7 @@ pub enum FailureMode {
 pub struct HeartbeatConfig {
     /// Milliseconds between heartbeat records; 0 turns them off (`heartbeat.interval.ms`).
     pub interval_ms: u64,
-    /// Topic `<topics_prefix>.<sink.topic_prefix>` (`heartbeat.topics.prefix`).
+    /// Topic `<topics_prefix>.<sink.topic_prefix>` (`topic.heartbeat.prefix`).
     pub topics_prefix: String,
     /// A statement run on the source at each heartbeat (`heartbeat.action.query`), e.g. an
     /// update of a heartbeat table so that quiet databases still produce binlog events.
