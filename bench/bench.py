@@ -1288,7 +1288,7 @@ def main():
                   "offsets": os.path.join(workdir, "dbz-catchup.offsets")}
         runs = {"rowtide": (rt, rt_cdc), "debezium": (dz, dz_cdc)}
         primed = {}
-        if "catchup" in steps or "limits" in steps:
+        if "catchup" in steps or "limits" in steps or "shaped" in steps:
             for e in engines:
                 eng, kw = runs[e]
                 live[:] = [eng]
