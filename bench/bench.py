@@ -50,6 +50,20 @@ PRODUCER = {
     "max.in.flight.requests.per.connection": "5",
 }
 CDC_TABLES = ["t_num", "t_str", "t_time", "t_mix"]
+# The shaped catch-up (step "shaped"): column masking on the string table and
+# ExtractNewRecordState on every table, deletes rewritten with their tombstones kept, so
+# the record count is the plain run's.
+SHAPING_TOML = r"""
+[[events.column_mask]]
+chars = 8
+columns = ['bench_cdc\.t_str\.vc', 'bench_cdc\.t_str\.txt']
+
+[[transforms]]
+name = "unwrap"
+type = "io.debezium.transforms.ExtractNewRecordState"
+delete_tombstone_handling_mode = "rewrite-with-tombstone"
+add_fields = "op,source.ts_ms"
+"""
 ALL_CDC_TABLES = CDC_TABLES + ["lat", "marker"]
 
 
@@ -405,6 +419,8 @@ class Rowtide(Engine):
         self.server_id = server_id
         self.proc = None
         self.metrics_port = None
+        # TOML appended to every config written (the shaped catch-up sets it).
+        self.extra = ""
 
     def version(self):
         try:
@@ -445,7 +461,7 @@ path = "{state}"
 
 [metrics]
 listen = "127.0.0.1:{self.metrics_port}"
-"""
+{self.extra}"""
         path = os.path.join(self.workdir, f"rowtide-{tag}.toml")
         with open(path, "w") as f:
             f.write(text)
@@ -700,6 +716,29 @@ def catchup(engine, kafka, prefix, expected, start_kwargs, timeout, sampler=None
     }
     engine.stop()
     return res
+
+
+def shaped_catchups(rt, kafka, prefix, expected, kw, pristine, repeats, timeout):
+    """The same catch-up from the same primed checkpoint, alternating the plain config and
+    the shaped one (SHAPING_TOML) `repeats` times each; medians, spreads and their ratio."""
+    runs = {"plain": [], "shaped": []}
+    for i in range(repeats):
+        for variant in ("plain", "shaped"):
+            p = f"{prefix}{variant[0]}{i}"
+            kafka.create_topics([f"{p}.bench_cdc.{t}" for t in ALL_CDC_TABLES])
+            state = f"{pristine}-{variant}{i}"
+            shutil.copytree(pristine, state)
+            rt.extra = SHAPING_TOML if variant == "shaped" else ""
+            try:
+                r = catchup(rt, kafka, p, expected, dict(kw, state=state), timeout)
+            finally:
+                rt.extra = ""
+            runs[variant].append(r["records_per_s_from_start"])
+            log(f"  {variant} run {i + 1}: {r['records_per_s_from_start']} records/s")
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    return {"records_per_s": runs, "median_plain": med["plain"], "median_shaped": med["shaped"],
+            "shaped_over_plain": round(med["shaped"] / med["plain"], 3) if med["plain"] else None,
+            "config": SHAPING_TOML.strip()}
 
 
 def paced_writer(db, rate, seconds, id_base):
@@ -1026,6 +1065,13 @@ def render_md(R):
         ratio(rc.get("cpu_seconds_per_million_records"), dc.get("cpu_seconds_per_million_records")))
     row("catch-up: peak RSS MB (VmHWM)", rc.get("peak_rss_mb"), dc.get("peak_rss_mb"),
         ratio(rc.get("peak_rss_mb"), dc.get("peak_rss_mb")), "≤ 0.1")
+    sh = rt.get("catchup_shaping", {})
+    if sh:
+        row(f"catch-up records/s, plain (median of {len(sh['records_per_s']['plain'])}: "
+            f"{', '.join(fmt(x) for x in sh['records_per_s']['plain'])})", sh.get("median_plain"), None, None)
+        row(f"catch-up records/s, masking + unwrap (median of {len(sh['records_per_s']['shaped'])}: "
+            f"{', '.join(fmt(x) for x in sh['records_per_s']['shaped'])}); shaped/plain = "
+            f"{fmt(sh.get('shaped_over_plain'))}", sh.get("median_shaped"), None, None, "≥ 0.85× plain")
     rs, ds = rt.get("snapshot", {}), dz.get("snapshot", {})
     row("snapshot: rows/s (from start)", rs.get("rows_per_s"), ds.get("rows_per_s"),
         ratio(rs.get("rows_per_s"), ds.get("rows_per_s")), "≥ 5×")
@@ -1101,6 +1147,9 @@ def targets(R):
     a, b = (rt.get("catchup") or {}).get("records_per_s_from_start"), (dz.get("catchup") or {}).get("records_per_s_from_start")
     r = ratio(a, b)
     add("catch-up ≥ 5× Debezium (records/s from engine start)", f"{r}×" if r else "n/a", None if r is None else r >= 5)
+    q = (rt.get("catchup_shaping") or {}).get("shaped_over_plain")
+    if q is not None:
+        add("catch-up with masking + unwrap within 15 % of plain (ratio of medians)", f"{q}", q >= 0.85)
     a, b = (rt.get("snapshot") or {}).get("rows_per_s"), (dz.get("snapshot") or {}).get("rows_per_s")
     r = ratio(a, b)
     add("snapshot ≥ 5× Debezium (rows/s from engine start)", f"{r}×" if r else "n/a", None if r is None else r >= 5)
@@ -1173,7 +1222,8 @@ def main():
     ap.add_argument("--plugin-dir", required=True)
     ap.add_argument("--debezium-version", required=True)
     ap.add_argument("--engines", default="rowtide,debezium")
-    ap.add_argument("--steps", default="catchup,steady,snapshot,limits")
+    ap.add_argument("--steps", default="catchup,shaped,steady,snapshot,limits")
+    ap.add_argument("--shaped-repeats", type=int, default=3)
     ap.add_argument("--out", required=True)
     ap.add_argument("--command", default="bench/run")
     a = ap.parse_args()
@@ -1238,7 +1288,7 @@ def main():
                   "offsets": os.path.join(workdir, "dbz-catchup.offsets")}
         runs = {"rowtide": (rt, rt_cdc), "debezium": (dz, dz_cdc)}
         primed = {}
-        if "catchup" in steps or "limits" in steps:
+        if "catchup" in steps or "limits" in steps or "shaped" in steps:
             for e in engines:
                 eng, kw = runs[e]
                 live[:] = [eng]
@@ -1246,6 +1296,7 @@ def main():
             if primed.get("rowtide"):
                 shutil.copytree(rt_state, rt_state + "-decode")
                 shutil.copytree(rt_state, rt_state + "-profile")
+                shutil.copytree(rt_state, rt_state + "-pristine")
             start = db.master_status()
             R["workload"] = step("workload", lambda: workload(db, a.rows)) or {}
             R["workload"]["binlog_start"] = f"{start[0]}:{start[1]}"
@@ -1271,6 +1322,12 @@ def main():
                     if sampler:
                         R["engines"][e]["catchup_queues"] = sampler.summary(
                             {"queue_source": 2048, "queue_sink": 2048, "in_flight": 10_000})
+        if "shaped" in steps and "rowtide" in engines and primed.get("rowtide") and expected:
+            live[:] = [rt]
+            R["engines"]["rowtide"]["catchup_shaping"] = step(
+                "rowtide catch-up, plain vs masking + unwrap",
+                lambda: shaped_catchups(rt, kafka, pfx["rowtide"], expected, rt_cdc,
+                                        rt_state + "-pristine", a.shaped_repeats, long_timeout))
         if "steady" in steps and rates:
             for e in engines:
                 eng, _ = runs[e]
