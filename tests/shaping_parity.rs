@@ -448,7 +448,7 @@ async fn compare_run(env: &TestEnv, names: &Names, run: &Run) -> Vec<String> {
 
 /// Stops everything, drops the database, and fails with the differences if there are any.
 async fn finish(
-    report: Vec<String>,
+    mut report: Vec<String>,
     runs: &mut [Run],
     debezium: &mut Worker,
     env: &TestEnv,
