@@ -91,6 +91,10 @@ insert.mode=upsert
 delete.enabled=true
 primary.key.mode=record_key
 schema.evolution=basic
+# The sink reads record headers: SimpleHeaderConverter turns __debezium.oldkey/newkey
+# (struct text, as Debezium writes them) into schemaless maps the sink cannot handle, so
+# they are read as bytes, as with a Debezium source.
+header.converter=org.apache.kafka.connect.converters.ByteArrayConverter
 transforms=route
 transforms.route.type=org.apache.kafka.connect.transforms.RegexRouter
 transforms.route.regex=.*\\\\.([^.]+)

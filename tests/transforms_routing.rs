@@ -302,7 +302,9 @@ async fn outbox(env: &TestEnv, format: &'static str, reader: &Reader) {
     ]) {
         assert_eq!(&r.topic, topic);
         assert_eq!(r.header("id").as_deref(), Some(id));
-        assert_eq!(r.headers.len(), 1, "{r:?}");
+        // Debezium's four context headers, then the event id.
+        assert_eq!(r.headers.len(), 5, "{r:?}");
+        assert_eq!(r.headers[4].0, "id", "{r:?}");
         let (k, ks) = reader.read(&r.key);
         assert_eq!(k, json!(key));
         let (v, vs) = reader.read(&r.value);
@@ -324,7 +326,11 @@ async fn outbox(env: &TestEnv, format: &'static str, reader: &Reader) {
     ]) {
         assert_eq!(&r.topic, topic);
         let names: Vec<&str> = r.headers.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(names, ["id", "eventType"]);
+        // Debezium's four context headers, then the event id and the placed field.
+        assert_eq!(names[4..], ["id", "eventType"]);
+        assert!(names[..4]
+            .iter()
+            .all(|n| n.starts_with("__debezium.context.")));
         assert_eq!(r.header("id").as_deref(), Some(id));
         assert_eq!(r.header("eventType").as_deref(), Some(ty));
         let (v, vs) = reader.read(&r.value);
