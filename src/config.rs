@@ -356,14 +356,22 @@ impl Default for CheckpointConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetricsConfig {
-    /// Address for `GET /metrics` and `GET /healthz`; empty disables the endpoint.
+    /// Address for `GET /metrics`, `/livez`, `/readyz` and `/healthz`; empty disables the
+    /// endpoint.
     pub listen: String,
+    /// `/livez` fails when no stage has shown progress for this long (a restart's backoff
+    /// delay does not count).
+    pub liveness_timeout_secs: u64,
+    /// `/readyz` fails when a record has waited this long for Kafka's acknowledgement.
+    pub readiness_ack_timeout_secs: u64,
 }
 
 impl Default for MetricsConfig {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:9187".into(),
+            liveness_timeout_secs: 120,
+            readiness_ack_timeout_secs: 10,
         }
     }
 }

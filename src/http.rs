@@ -1,7 +1,14 @@
-//! The operations endpoint: `GET /metrics` (Prometheus text) and `GET /healthz` (200 while
-//! snapshotting or streaming, 503 with the reason otherwise). Both answers are redacted.
+//! The operations endpoint: `GET /metrics` (Prometheus text, with the values that depend
+//! on the time of the scrape refreshed first), `GET /livez` and `GET /readyz` (200 or 503
+//! with the state in one line, see [`health`]), and `GET /healthz`, an alias of `/readyz`
+//! (it was the readiness check before the two probes existed: 200 only while snapshotting
+//! or streaming). Every answer is redacted.
 
-use std::sync::{Arc, Mutex};
+mod health;
+
+pub use health::{Health, HealthState, Probe};
+
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,46 +19,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
 
-/// The engine's state as `/healthz` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HealthState {
-    Starting,
-    Snapshotting,
-    Streaming,
-    Reconnecting,
-    Stopping,
-    Failed,
-}
-
-/// Shared, updated by the pipeline.
-#[derive(Debug)]
-pub struct Health {
-    inner: Mutex<(HealthState, String)>,
-}
-
-impl Default for Health {
-    fn default() -> Self {
-        Self {
-            inner: Mutex::new((HealthState::Starting, "starting".into())),
-        }
-    }
-}
-
-impl Health {
-    pub fn set(&self, state: HealthState, reason: impl Into<String>) {
-        if let Ok(mut g) = self.inner.lock() {
-            *g = (state, reason.into());
-        }
-    }
-
-    pub fn get(&self) -> (HealthState, String) {
-        self.inner
-            .lock()
-            .map(|g| g.clone())
-            .unwrap_or((HealthState::Failed, "health state poisoned".into()))
-    }
-}
-
 #[derive(Clone)]
 struct AppState {
     metrics: PrometheusHandle,
@@ -59,21 +26,25 @@ struct AppState {
 }
 
 async fn render_metrics(State(s): State<AppState>) -> String {
+    crate::metrics::refresh();
     crate::redact::redact(&s.metrics.render()).into_owned()
 }
 
-async fn healthz(State(s): State<AppState>) -> (StatusCode, String) {
-    let (state, reason) = s.health.get();
-    let reason = crate::redact::redact(&reason).into_owned();
-    match state {
-        HealthState::Streaming | HealthState::Snapshotting => {
-            (StatusCode::OK, format!("ok: {reason}\n"))
-        }
-        _ => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("unavailable: {reason}\n"),
-        ),
-    }
+fn answer(probe: Probe) -> (StatusCode, String) {
+    let code = match probe.ok {
+        true => StatusCode::OK,
+        false => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    let text = crate::redact::redact(&probe.text).into_owned();
+    (code, format!("{text}\n"))
+}
+
+async fn livez(State(s): State<AppState>) -> (StatusCode, String) {
+    answer(s.health.liveness())
+}
+
+async fn readyz(State(s): State<AppState>) -> (StatusCode, String) {
+    answer(s.health.readiness())
 }
 
 /// Binds `listen` and serves until `shutdown`; returns the bound address.
@@ -91,7 +62,9 @@ pub async fn serve(
         .map_err(|e| Error::io("metrics listener address", e))?;
     let app = Router::new()
         .route("/metrics", get(render_metrics))
-        .route("/healthz", get(healthz))
+        .route("/livez", get(livez))
+        .route("/readyz", get(readyz))
+        .route("/healthz", get(readyz))
         .with_state(AppState { metrics, health });
     tokio::spawn(async move {
         let _ = axum::serve(listener, app)

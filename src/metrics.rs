@@ -1,6 +1,16 @@
 //! Every metric rowtide exports, declared in one place, named
 //! `rowtide_<stage>_<noun>_<unit|total>` per Prometheus conventions. The recorder is a
-//! Prometheus exporter whose text `GET /metrics` serves (see `http.rs`).
+//! Prometheus exporter whose text `GET /metrics` serves (see `http.rs`). The signals
+//! named after Debezium's MBean attributes live in [`debezium`], the process metrics and
+//! the build info in [`process`].
+
+mod debezium;
+mod process;
+
+pub use debezium::{
+    behind_source_ms, connected, event_filtered, event_read_at, snapshot_ended, snapshot_started,
+    snapshot_table_done, started, transaction_committed,
+};
 
 use std::cell::RefCell;
 use std::sync::{Arc, OnceLock};
@@ -44,6 +54,8 @@ struct Hot {
     in_flight: metrics::Gauge,
     queue_source: metrics::Gauge,
     queue_sink: metrics::Gauge,
+    remaining_source: metrics::Gauge,
+    remaining_sink: metrics::Gauge,
     binlog_file_index: metrics::Gauge,
     binlog_position: metrics::Gauge,
     lag: metrics::Gauge,
@@ -77,6 +89,8 @@ pub fn install() -> PrometheusHandle {
                 });
             // A second install (tests) keeps the first recorder; the handle still renders it.
             let _ = metrics::set_global_recorder(recorder);
+            debezium::init();
+            process::build_info();
             let _ = HOT.set(Hot {
                 sink_records: counter!(SINK_RECORDS),
                 sink_bytes: counter!(SINK_BYTES),
@@ -84,6 +98,8 @@ pub fn install() -> PrometheusHandle {
                 in_flight: gauge!(IN_FLIGHT),
                 queue_source: gauge!(QUEUE_DEPTH, "queue" => "source"),
                 queue_sink: gauge!(QUEUE_DEPTH, "queue" => "sink"),
+                remaining_source: gauge!(debezium::QUEUE_REMAINING_CAPACITY, "queue" => "source"),
+                remaining_sink: gauge!(debezium::QUEUE_REMAINING_CAPACITY, "queue" => "sink"),
                 binlog_file_index: gauge!(BINLOG_FILE_INDEX),
                 binlog_position: gauge!(BINLOG_POSITION),
                 lag: gauge!(LAG),
@@ -236,6 +252,22 @@ pub fn queue_depth(queue: &'static str, n: usize) {
         (Some(h), "sink") => h.queue_sink.set(n as f64),
         _ => gauge!(QUEUE_DEPTH, "queue" => queue).set(n as f64),
     }
+    let Some(left) = debezium::queue_remaining(queue, n) else {
+        return;
+    };
+    match (HOT.get(), queue) {
+        (Some(h), "source") => h.remaining_source.set(left),
+        (Some(h), "sink") => h.remaining_sink.set(left),
+        _ => gauge!(debezium::QUEUE_REMAINING_CAPACITY, "queue" => queue).set(left),
+    }
+}
+
+/// Computes the values that depend on the time of the scrape (`GET /metrics` calls it
+/// before rendering): the time since the last event, the snapshot's duration, the process
+/// metrics.
+pub fn refresh() {
+    debezium::refresh(crate::model::now_ms().max(0) as u64);
+    process::refresh();
 }
 
 pub fn checkpoint_written() {
@@ -244,6 +276,9 @@ pub fn checkpoint_written() {
 
 pub fn snapshot_rows(table: &str, n: u64) {
     counter!(SNAPSHOT_ROWS, "table" => table.to_string()).increment(n);
+    if n > 0 {
+        event_read_at(crate::model::now_ms().max(0) as u64);
+    }
 }
 
 pub fn snapshot_estimate(table: &str, n: u64) {

@@ -30,6 +30,8 @@ struct Slot {
 pub struct AckWindow {
     slots: VecDeque<Slot>,
     next_seq: u64,
+    /// When the last successful acknowledgement arrived.
+    last_ack: Option<Instant>,
 }
 
 impl AckWindow {
@@ -39,6 +41,14 @@ impl AckWindow {
 
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty()
+    }
+
+    /// Since when Kafka keeps the front of the window waiting: the oldest unacknowledged
+    /// record's send, or the last acknowledgement if that came later; `None` when every
+    /// record handed over is acknowledged.
+    pub fn waiting_since(&self) -> Option<Instant> {
+        let front = self.slots.iter().find(|s| !s.done)?.sent_at?;
+        Some(self.last_ack.map_or(front, |a| a.max(front)))
     }
 
     /// The sequence number the next record must be sent with.
@@ -96,6 +106,7 @@ impl AckWindow {
             match outcome {
                 Ok(()) => {
                     slot.done = true;
+                    self.last_ack = Some(now);
                     if let Some(t) = slot.sent_at {
                         metrics::delivered(now.duration_since(t).as_secs_f64());
                     }

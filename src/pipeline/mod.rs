@@ -50,7 +50,11 @@ const HEALTHY_RUN: Duration = Duration::from_secs(60);
 /// `source.max_reconnect_attempts` consecutive failures when that is set.
 pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
     let handle = metrics::install();
-    let health = Arc::new(Health::default());
+    let health = Arc::new(Health::new(
+        Duration::from_secs(cfg.metrics.liveness_timeout_secs.max(1)),
+        Duration::from_secs(cfg.metrics.readiness_ack_timeout_secs.max(1)),
+    ));
+    metrics::started(&cfg.pipeline);
     if !cfg.metrics.listen.is_empty() {
         let addr = crate::http::serve(
             &cfg.metrics.listen,
@@ -59,7 +63,7 @@ pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
             shutdown.clone(),
         )
         .await?;
-        info!(%addr, "Serving /metrics and /healthz.");
+        info!(%addr, "Serving /metrics, /livez, /readyz and /healthz.");
     }
     let store = StoreHandle::open_sled(&cfg.checkpoint.path).await?;
     // Restarts of the whole pipeline step from at least 100 ms (a jittered delay is at least
@@ -96,7 +100,8 @@ pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
             error!(error = %e, "Stopped on a definite error.");
             return Err(e);
         };
-        health.set(HealthState::Reconnecting, e.to_string());
+        health.backoff(e.to_string(), delay);
+        metrics::connected(false);
         warn!(error = %e, delay_ms = delay.as_millis() as u64, attempt = backoff.failures(), "Pipeline interrupted; restarting from the checkpoint.");
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
@@ -114,6 +119,7 @@ async fn run_once(
     shutdown: &CancellationToken,
 ) -> Result<()> {
     health.set(HealthState::Starting, "connecting to the source");
+    metrics::connected(false);
     let stored = store.load().await?;
     let mut conn = mysql::connect(&cfg.source).await?;
     let info = mysql::server_info(&mut conn, cfg.source.flavor).await?;

@@ -202,12 +202,16 @@ impl Running {
         self.window
             .advance(&mut self.lp.state, &self.lp.store)
             .await?;
+        self.lp.health.kafka_waiting(self.window.waiting_since());
         Ok(true)
     }
 
     /// Saves what was delivered; `Ok(false)` when the shutdown timeout has passed.
     async fn on_tick(&mut self) -> Result<bool> {
         self.lp.state.save(&self.lp.store, "delivered").await?;
+        // The loop's turn is the run's sign of life; the window says whether Kafka keeps
+        // records waiting.
+        self.lp.health.kafka_waiting(self.window.waiting_since());
         if self
             .drain_deadline
             .is_some_and(|d| tokio::time::Instant::now() > d)

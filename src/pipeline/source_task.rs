@@ -163,6 +163,11 @@ impl Snapshot<'_> {
             }
         }
         let n = arcs.len();
+        let remaining = arcs
+            .iter()
+            .filter(|t| !done.contains(&t.full_name()))
+            .count();
+        metrics::snapshot_started(n, remaining);
         self.health.set(
             HealthState::Snapshotting,
             format!("snapshot of {n} table(s) at {}", point.offset.binlog),
@@ -171,9 +176,15 @@ impl Snapshot<'_> {
         let fetch = source.snapshot_fetch_size;
         let rows = match snapshot::copy(point, arcs, &done, fetch, self.tx, self.stop).await {
             Ok(n) => n,
-            Err(Error::Shutdown) => return Ok(None),
-            Err(e) => return Err(e),
+            Err(e) => {
+                metrics::snapshot_ended(false);
+                return match e {
+                    Error::Shutdown => Ok(None),
+                    e => Err(e),
+                };
+            }
         };
+        metrics::snapshot_ended(true);
         info!(rows, "Snapshot finished.");
         let completed = SourceEvent::SnapshotCompleted {
             offset: stream_from.clone(),
@@ -192,6 +203,7 @@ struct Observer {
 
 impl StreamObserver for Observer {
     fn connected(&self, file: &str, pos: u64) {
+        metrics::connected(true);
         self.health.set(
             HealthState::Streaming,
             format!("streaming from {file}:{pos}"),
@@ -199,6 +211,7 @@ impl StreamObserver for Observer {
     }
     fn disconnected(&self, reason: &str) {
         metrics::reconnect();
+        metrics::connected(false);
         self.health.set(
             HealthState::Reconnecting,
             format!("source connection lost: {reason}"),
@@ -207,11 +220,12 @@ impl StreamObserver for Observer {
     fn event(&self, file: &str, end_pos: u64, ts_secs: u32) {
         metrics::binlog_position(file, end_pos);
         if ts_secs > 0 {
-            let now = now_ms() as f64 / 1000.0;
-            metrics::lag_seconds((now - ts_secs as f64).max(0.0));
+            let now = now_ms().max(0) as u64;
+            metrics::behind_source_ms(now.saturating_sub(ts_secs as u64 * 1000));
+            metrics::event_read_at(now);
         } else {
             // Heartbeats (timestamp 0) come only when the server has nothing newer.
-            metrics::lag_seconds(0.0);
+            metrics::behind_source_ms(0);
         }
     }
 }

@@ -382,6 +382,7 @@ async fn copy_table(
     info!(table = %name, rows, seconds = format!("{secs:.1}"), rows_per_sec = (rows as f64 / secs.max(1e-9)) as u64, "Snapshot of table finished.");
     ctx.send(SourceEvent::SnapshotTableDone { table: name })
         .await?;
+    metrics::snapshot_table_done();
     Ok(rows)
 }
 

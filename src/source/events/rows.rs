@@ -153,7 +153,10 @@ impl EventHandler {
     ) -> Result<()> {
         let dec = match self.tables.get(&rows.table_id()) {
             Some(TableSlot::Captured(d)) => d.clone(),
-            Some(TableSlot::Ignored) => return Ok(()),
+            Some(TableSlot::Ignored) => {
+                crate::metrics::event_filtered();
+                return Ok(());
+            }
             None => {
                 return Err(self.event_error(
                     event,

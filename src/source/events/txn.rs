@@ -176,6 +176,7 @@ impl EventHandler {
         let Some(txn) = self.txn.take() else {
             return;
         };
+        crate::metrics::transaction_committed();
         self.add_executed(txn.commit_gtid);
         self.skip_armed = false;
         self.skip_rows = 0;
