@@ -70,6 +70,9 @@ pub fn started(pipeline: &PipelineConfig) {
     gauge!(SNAPSHOT_REMAINING_TABLES).set(0.0);
     gauge!(SNAPSHOT_DURATION).set(0.0);
     gauge!(MILLIS_SINCE_LAST_EVENT).set(-1.0);
+    // Error counters exist from the start, so that alerts and dashboards see a zero.
+    counter!(super::DELIVERY_ERRORS).absolute(0);
+    counter!(super::RECONNECTS).absolute(0);
     let caps = [pipeline.source_queue as u64, pipeline.sink_queue as u64];
     let _ = CAPACITY.set(caps);
     for (queue, cap) in ["source", "sink"].into_iter().zip(caps) {
