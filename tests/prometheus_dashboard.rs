@@ -18,6 +18,12 @@ use common::poll::poll_until_async;
 use common::proc::{Process, Rowtide, Setup};
 use mysql_async::prelude::Queryable;
 
+/// The events on the captured table: 3 snapshot rows, 20 inserts, 2 updates, 1 delete.
+const EVENTS_ON_T: usize = 3 + 20 + 2 + 1;
+
+/// A check of a metric's value.
+type Check = fn(f64) -> bool;
+
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
@@ -176,7 +182,7 @@ async fn prometheus_scrapes_rowtide_loads_the_rules_and_every_panel_has_data() {
         &[setup.topic("t")],
         Duration::from_secs(60),
         "the snapshot and the changes in Kafka",
-        |r| r.len() >= 3 + 20 + 2 + 1,
+        |r| r.len() >= EVENTS_ON_T,
     )
     .await;
 
@@ -203,8 +209,16 @@ async fn prometheus_scrapes_rowtide_loads_the_rules_and_every_panel_has_data() {
         .await;
     }
 
-    // The Debezium-named metrics, as Prometheus stored them.
-    let wanted: [(&str, fn(f64) -> bool); 8] = [
+    debezium_metrics_read_back(&client, &base).await;
+    rules_loaded_and_quiet(&client, &base).await;
+    prom.stop();
+    assert!(rt.stop().success());
+}
+
+/// The Debezium-named metrics, as Prometheus stored them, match what the test did.
+async fn debezium_metrics_read_back(client: &reqwest::Client, base: &str) {
+    let (client, base) = (client.clone(), base.to_string());
+    let wanted: [(&str, Check); 8] = [
         ("rowtide_connected", |v| v == 1.0),
         ("rowtide_snapshot_completed", |v| v == 1.0),
         ("rowtide_snapshot_running", |v| v == 0.0),
@@ -234,7 +248,7 @@ async fn prometheus_scrapes_rowtide_loads_the_rules_and_every_panel_has_data() {
     let seen = value(&client, &base, "sum(rowtide_source_events_total)")
         .await
         .unwrap();
-    assert_eq!(seen, 3.0 + 20.0 + 2.0 + 1.0, "TotalNumberOfEventsSeen");
+    assert_eq!(seen, EVENTS_ON_T as f64, "TotalNumberOfEventsSeen");
     let behind = value(&client, &base, "rowtide_milliseconds_behind_source")
         .await
         .unwrap();
@@ -253,9 +267,11 @@ async fn prometheus_scrapes_rowtide_loads_the_rules_and_every_panel_has_data() {
         .await
         .unwrap();
     assert!(rss > 1e6, "{rss}");
+}
 
-    // Every rule of the file is loaded and evaluates without error; none fires on a healthy
-    // pipeline.
+/// Every rule of the file is loaded and evaluates without error; none fires on a healthy
+/// pipeline.
+async fn rules_loaded_and_quiet(client: &reqwest::Client, base: &str) {
     let rules: serde_json::Value = client
         .get(format!("{base}/api/v1/rules"))
         .send()
@@ -279,7 +295,4 @@ async fn prometheus_scrapes_rowtide_loads_the_rules_and_every_panel_has_data() {
             r["name"]
         );
     }
-
-    prom.stop();
-    assert!(rt.stop().success());
 }
