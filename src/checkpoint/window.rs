@@ -165,6 +165,26 @@ mod tests {
         seq
     }
 
+    /// What `/readyz` is told: since when the oldest unacknowledged record waits, counted
+    /// from the last acknowledgement when one came later; nothing once all are in.
+    #[test]
+    fn waiting_since_is_the_front_record_or_the_last_ack() {
+        let mut w = AckWindow::default();
+        assert_eq!(w.waiting_since(), None);
+        w.push_mark(row(1, 0));
+        assert_eq!(w.waiting_since(), None, "a mark waits for nothing");
+        let t0 = Instant::now();
+        let a = w.next_seq();
+        w.push_sent(None, t0, Arc::from("t"), Arc::from("p"));
+        let b = sent(&mut w, None);
+        assert_eq!(w.waiting_since(), Some(t0));
+        w.acknowledge(&mut vec![(b, Ok(()))]).unwrap();
+        let after_ack = w.waiting_since().unwrap();
+        assert!(after_ack > t0, "an acknowledgement shows Kafka answers");
+        w.acknowledge(&mut vec![(a, Ok(()))]).unwrap();
+        assert_eq!(w.waiting_since(), None);
+    }
+
     /// Acknowledgements arriving out of order move the checkpoint only over the
     /// acknowledged prefix, in submission order, and what is stored names exactly that.
     #[tokio::test]
