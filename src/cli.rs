@@ -118,6 +118,34 @@ pub enum OffsetsAction {
     },
     /// Forget the checkpoint; the next run starts per source.snapshot_mode.
     Reset,
+    /// Cut over from Debezium: store the position matching a MySQL/MariaDB connector's
+    /// latest offset, read from Kafka Connect's offsets topic or a file offset store.
+    /// Refuses (exit 2, nothing stored) an offset rowtide cannot resume from exactly.
+    Import {
+        /// Kafka Connect's offsets topic (the worker's offset.storage.topic).
+        #[arg(
+            long,
+            value_name = "TOPIC",
+            conflicts_with = "file",
+            required_unless_present = "file"
+        )]
+        connect_offsets: Option<String>,
+        /// Brokers of the Connect cluster (default: sink.brokers; [sink.kafka] applies).
+        #[arg(long, requires = "connect_offsets")]
+        brokers: Option<String>,
+        /// A FileOffsetBackingStore file (Connect standalone, Debezium Server, embedded).
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+        /// The connector's name.
+        #[arg(long)]
+        connector: String,
+        /// The source partition's server (Debezium's topic.prefix), if it has several.
+        #[arg(long)]
+        server: Option<String>,
+        /// Print what would be stored; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// `println!` through [`crate::redact`]: what the operator reads never shows a secret.
@@ -168,7 +196,7 @@ pub async fn execute(cli: Cli) -> Result<i32> {
         Command::Offsets { action } => {
             let cfg = load_config(cli.config.as_deref())?;
             let store = open_store(&cfg)?;
-            offsets(&store, action)
+            offsets(&cfg, &store, action).await
         }
         Command::Schema { table } => {
             let cfg = load_config(cli.config.as_deref())?;
@@ -223,7 +251,7 @@ async fn wait_for_signal() {
     }
 }
 
-fn offsets(store: &dyn CheckpointStore, action: OffsetsAction) -> Result<i32> {
+async fn offsets(cfg: &Config, store: &dyn CheckpointStore, action: OffsetsAction) -> Result<i32> {
     match action {
         OffsetsAction::Show { json } => {
             let cp = store.load()?;
@@ -294,6 +322,24 @@ fn offsets(store: &dyn CheckpointStore, action: OffsetsAction) -> Result<i32> {
             store.save(&cp)?;
             say!("checkpoint set to {}", cp.offset);
             Ok(0)
+        }
+        OffsetsAction::Import {
+            connect_offsets,
+            brokers,
+            file,
+            connector,
+            server,
+            dry_run,
+        } => {
+            let args = crate::cutover::ImportArgs {
+                connect_offsets,
+                brokers,
+                file,
+                connector,
+                server,
+                dry_run,
+            };
+            crate::cutover::import(cfg, store, args).await
         }
         OffsetsAction::Reset => {
             store.clear()?;

@@ -41,6 +41,7 @@ pub mod catalog;
 pub(crate) mod checkpoint;
 pub mod cli;
 pub mod config;
+pub mod cutover;
 pub mod decode;
 pub mod encode;
 pub mod envelope;

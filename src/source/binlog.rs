@@ -379,7 +379,7 @@ impl Reader<'_> {
 
 /// The replica session's settings: heartbeats, long network timeouts, and on MariaDB the
 /// capability that keeps GTID/annotate events and the GTID position to start from.
-fn session_setup(
+pub(crate) fn session_setup(
     cfg: &SourceConfig,
     flavor: Flavor,
     gtid_mode: bool,
