@@ -423,3 +423,138 @@ async fn cutover_from_the_connect_offsets_topic() {
 async fn cutover_from_a_file_offset_store() {
     cutover(Store::File).await;
 }
+
+/// Compiles `tests/cutover/WriteOffsets.java` (Kafka's own `FileOffsetBackingStore` writes the
+/// file) into `dir`; returns the classpath to run it with.
+fn compile_writer(dir: &Path) -> String {
+    let libs = connect_cmd(&["classpath"]);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cutover/WriteOffsets.java");
+    let out = std::process::Command::new("javac")
+        .args(["-cp", &libs, "-d"])
+        .arg(dir)
+        .arg(&src)
+        .output()
+        .expect("run javac (a JDK >= 17 is needed)");
+    assert!(out.status.success(), "javac: {}", text(&out));
+    format!("{libs}:{}", dir.display())
+}
+
+/// Writes an offsets file holding `pairs` (key JSON, value JSON or `null`).
+fn write_offsets(classpath: &str, file: &Path, pairs: &[(String, String)]) {
+    let _ = std::fs::remove_file(file);
+    let mut cmd = std::process::Command::new("java");
+    cmd.args(["-cp", classpath, "WriteOffsets"]).arg(file);
+    for (k, v) in pairs {
+        cmd.arg(k).arg(v);
+    }
+    let out = cmd.output().expect("run java");
+    assert!(out.status.success(), "WriteOffsets: {}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_store_nothing_and_exit_2() {
+    let Some(env) = common::servers() else { return };
+    let db = setup_db(&env).await;
+    let n = Names::new(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let config = rowtide_config(&env, &n, dir.path());
+    let classpath = compile_writer(dir.path());
+    let mut c = common::admin(&env).await;
+    let (file, pos): (String, u64) = {
+        let row: mysql_async::Row = c.query_first("SHOW MASTER STATUS").await.unwrap().unwrap();
+        (row.get(0).unwrap(), row.get(1).unwrap())
+    };
+    c.query_drop(format!(
+        "INSERT INTO `{db}`.t (id, v) VALUES (1, 1), (2, 2); UPDATE `{db}`.t SET v = 3 WHERE id = 1"
+    ))
+    .await
+    .unwrap();
+    c.disconnect().await.ok();
+    let key = |server: &str| format!("[\"{}\",{{\"server\":\"{server}\"}}]", n.dbz);
+    let offsets = dir.path().join("connect.offsets");
+    let import = |extra: &[&str]| {
+        let f = offsets.display().to_string();
+        let mut args = vec!["offsets", "import", "--file", &f, "--connector", &n.dbz];
+        args.extend_from_slice(extra);
+        rowtide_command(&args, &config)
+    };
+    let refused = |pairs: Vec<(String, String)>, extra: &[&str], reason: &str| {
+        write_offsets(&classpath, &offsets, &pairs);
+        let out = import(extra);
+        assert_eq!(out.status.code(), Some(2), "{reason}: {}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(reason), "expected `{reason}`: {}", text(&out));
+        let shown = rowtide_command(&["offsets", "show"], &config);
+        assert!(
+            String::from_utf8_lossy(&shown.stdout).contains("no checkpoint"),
+            "{}",
+            text(&shown)
+        );
+    };
+    let at = |extra: &str| format!("{{\"file\":\"{file}\",\"pos\":{pos}{extra}}}");
+    refused(
+        vec![(key(&n.dbz), at(",\"snapshot\":\"INITIAL\""))],
+        &[],
+        "snapshot",
+    );
+    refused(
+        vec![(
+            key(&n.dbz),
+            "{\"file\":\"mariadb-bin.999999\",\"pos\":4}".into(),
+        )],
+        &[],
+        "not on the server",
+    );
+    refused(
+        vec![(
+            key(&n.dbz),
+            at(",\"gtids\":\"3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5\""),
+        )],
+        &[],
+        "MySQL",
+    );
+    refused(vec![(key(&n.dbz), "null".into())], &[], "deleted");
+    refused(
+        vec![(key(&n.dbz), at(",\"event\":400,\"row\":1"))],
+        &[],
+        "events",
+    );
+    refused(
+        vec![(key(&n.dbz), at("")), (key("other"), at(""))],
+        &[],
+        "--server",
+    );
+    refused(
+        vec![(key("x"), at(""))],
+        &["--server", "y"],
+        "servers found: x",
+    );
+    std::fs::write(&offsets, b"{\"not\": \"java\"}").unwrap();
+    let out = import(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("FileOffsetBackingStore"),
+        "{}",
+        text(&out)
+    );
+
+    // The same file with a resumable offset: a dry run shows it, the import stores it.
+    write_offsets(
+        &classpath,
+        &offsets,
+        &[(key(&n.dbz), at("")), (key("other"), at(""))],
+    );
+    let out = import(&["--server", &n.dbz, "--dry-run"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("would store: {file}:{pos}")),
+        "{}",
+        text(&out)
+    );
+    let out = import(&["--server", &n.dbz]);
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = rowtide_command(&["offsets", "show", "--json"], &config);
+    let cp: serde_json::Value = serde_json::from_slice(&shown.stdout).expect("checkpoint JSON");
+    assert_eq!(cp["offset"]["binlog"], format!("{file}:{pos}"), "{cp}");
+    assert_eq!(cp["offset"]["skip_rows"], 0, "{cp}");
+}
