@@ -142,6 +142,10 @@ pub enum OffsetsAction {
         /// The source partition's server (Debezium's topic.prefix), if it has several.
         #[arg(long)]
         server: Option<String>,
+        /// The connector's include.query (MariaDB: Debezium then counts ANNOTATE_ROWS
+        /// events); asked for only when the offset reads differently with and without.
+        #[arg(long, value_name = "BOOL")]
+        include_query: Option<bool>,
         /// Print what would be stored; store nothing.
         #[arg(long)]
         dry_run: bool,
@@ -329,6 +333,7 @@ async fn offsets(cfg: &Config, store: &dyn CheckpointStore, action: OffsetsActio
             file,
             connector,
             server,
+            include_query,
             dry_run,
         } => {
             let args = crate::cutover::ImportArgs {
@@ -337,6 +342,7 @@ async fn offsets(cfg: &Config, store: &dyn CheckpointStore, action: OffsetsActio
                 file,
                 connector,
                 server,
+                include_query,
                 dry_run,
             };
             crate::cutover::import(cfg, store, args).await

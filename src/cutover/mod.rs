@@ -35,6 +35,9 @@ pub struct ImportArgs {
     pub connector: String,
     /// The source partition's `server` (Debezium's `topic.prefix`), when it has several.
     pub server: Option<String>,
+    /// The connector's `include.query`, when the transaction's ANNOTATE_ROWS events make
+    /// Debezium's event count ambiguous.
+    pub include_query: Option<bool>,
     pub dry_run: bool,
 }
 
@@ -66,9 +69,9 @@ pub async fn import(cfg: &Config, store: &dyn CheckpointStore, args: ImportArgs)
         args.connector
     ));
     let filter = Filter::new(&cfg.source.include, &cfg.source.exclude)?;
-    let t = translate::translate(&cfg.source, &filter, &dbz).await?;
-    for line in &t.walked {
-        crate::redact::println(&format!("  transaction event {line}"));
+    let t = translate::translate(&cfg.source, &filter, &dbz, args.include_query).await?;
+    for (i, line) in t.walked.iter().enumerate() {
+        crate::redact::println(&format!("  transaction event #{} {line}", i + 1));
     }
     let cp = Checkpoint {
         offset: t.offset,
@@ -170,6 +173,7 @@ mod tests {
             file: None,
             connector: "inv".into(),
             server: server.map(Into::into),
+            include_query: None,
             dry_run: true,
         }
     }

@@ -28,6 +28,7 @@ use crate::source::events::{DdlState, EventHandler, HandlerOptions};
 const QUERY_EVENT: u8 = 2;
 const HEARTBEAT_EVENT: u8 = 27;
 const TRANSACTION_PAYLOAD_EVENT: u8 = 40;
+const MARIADB_ANNOTATE_ROWS: u8 = 160;
 const MARIADB_GTID: u8 = 162;
 /// Rows events: v1 (23-25), v2 (30-32), MySQL's partial updates (39), MariaDB's compressed
 /// ones (166-171).
@@ -43,7 +44,7 @@ const READ_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Translated {
     pub offset: SourceOffset,
     pub flavor: Flavor,
-    /// One line per event of the transaction walked: `#i TYPE at POS: N changes`.
+    /// One line per event of the transaction read: `TYPE at POS: N changes`.
     pub walked: Vec<String>,
 }
 
@@ -59,6 +60,7 @@ pub async fn translate(
     cfg: &SourceConfig,
     filter: &Filter,
     dbz: &DebeziumOffset,
+    include_query: Option<bool>,
 ) -> Result<Translated> {
     let mut conn = mysql::connect(cfg).await?;
     let info = mysql::server_info(&mut conn, cfg.flavor).await?;
@@ -126,13 +128,18 @@ pub async fn translate(
     };
     let mut handler = EventHandler::new(filter.clone(), &base, options);
     handler.set_row_metadata_setting(row_metadata.as_deref());
+    let annotates = match info.flavor {
+        Flavor::Mariadb => annotate_positions(&mut conn, dbz).await?,
+        // MySQL sends its Rows_query events to every replica: rowtide reads them too.
+        Flavor::Mysql => Vec::new(),
+    };
     for s in crate::source::binlog::session_setup(cfg, info.flavor, false, &base)? {
         conn.query_drop(s)
             .await
             .map_err(|e| classify_mysql(e, ""))?;
     }
     let walk = tokio::time::timeout(READ_TIMEOUT, walk(conn, cfg.server_id, handler, dbz)).await;
-    let (skip_rows, walked) = walk.map_err(|_| {
+    let walked = walk.map_err(|_| {
         Error::SourceTransient(format!(
             "reading the transaction at {}:{} took over {} s",
             dbz.file,
@@ -140,6 +147,14 @@ pub async fn translate(
             READ_TIMEOUT.as_secs()
         ))
     })??;
+    let skip_rows = decide(&walked, &annotates, dbz, include_query)?;
+    let walked = walked
+        .iter()
+        .map(|w| {
+            let name = crate::source::guard::event_type_name(w.ty);
+            format!("{name} at {}: {} changes", w.start, w.changes)
+        })
+        .collect();
     Ok(Translated {
         offset: SourceOffset { skip_rows, ..base },
         flavor: info.flavor,
@@ -147,13 +162,82 @@ pub async fn translate(
     })
 }
 
-/// Reads the transaction at the offset and counts the changes Debezium already processed.
+/// Where the transaction's `ANNOTATE_ROWS` events are (MariaDB writes one before each
+/// statement's rows with `binlog_annotate_row_events`, the default). rowtide's stream does
+/// not ask for them; Debezium does with `include.query=true`, and then counts them.
+async fn annotate_positions(
+    conn: &mut mysql_async::Conn,
+    dbz: &DebeziumOffset,
+) -> Result<Vec<u64>> {
+    // Enough events to cover Debezium's `event` + 1 however many of them are annotations.
+    let limit = dbz.events.saturating_mul(2).saturating_add(2);
+    let sql = format!(
+        "SHOW BINLOG EVENTS IN '{}' FROM {} LIMIT {limit}",
+        dbz.file.replace('\\', "\\\\").replace('\'', "''"),
+        dbz.pos
+    );
+    let rows: Vec<mysql_async::Row> = conn.query(sql).await.map_err(|e| classify_mysql(e, ""))?;
+    let mut out = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let pos: Option<u64> = row.get(1);
+        let ty: Option<String> = row.get(2);
+        let (Some(pos), Some(ty)) = (pos, ty) else {
+            continue;
+        };
+        if ty == "Annotate_rows" {
+            out.push(pos);
+        } else if i > 0 && (ty == "Xid" || ty == "Gtid") {
+            break; // the transaction ended (or the next began)
+        }
+    }
+    Ok(out)
+}
+
+/// The skip, with `ANNOTATE_ROWS` counted or not: as `include_query` says, else whichever
+/// reading of the offset fits the transaction — and a refusal when both fit but differ.
+fn decide(
+    walked: &[Walked],
+    annotates: &[u64],
+    dbz: &DebeziumOffset,
+    include_query: Option<bool>,
+) -> Result<u64> {
+    let plain = skip_for(walked, &[], dbz);
+    if annotates.is_empty() {
+        return plain.map_err(refuse);
+    }
+    let annotated = skip_for(walked, annotates, dbz);
+    match (include_query, plain, annotated) {
+        (Some(false), p, _) => p.map_err(refuse),
+        (Some(true), _, a) => a.map_err(refuse),
+        (None, Ok(p), Ok(a)) if p == a => Ok(p),
+        (None, Ok(p), Ok(a)) => Err(refuse(format!(
+            "the transaction has ANNOTATE_ROWS events, which Debezium counts only with              include.query=true: skipping {p} changes (include.query=false) or {a}              (include.query=true) both fit. Give --include-query false|true as the connector had it"
+        ))),
+        (None, Ok(p), Err(_)) => Ok(p),
+        (None, Err(_), Ok(a)) => Ok(a),
+        (None, Err(p), Err(_)) => Err(refuse(p)),
+    }
+}
+
+/// One event of the transaction as rowtide's stream received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Walked {
+    pub start: u64,
+    pub ty: u8,
+    /// Changes rowtide's handler produced from it (rows of captured tables).
+    pub changes: u64,
+    /// It ended the transaction (XID / COMMIT).
+    pub commit: bool,
+}
+
+/// Reads the transaction at the offset: from its first event until `dbz.events` + 1 events
+/// were received or it ended.
 async fn walk(
     conn: mysql_async::Conn,
     server_id: u32,
     mut handler: EventHandler,
     dbz: &DebeziumOffset,
-) -> Result<(u64, Vec<String>)> {
+) -> Result<Vec<Walked>> {
     let wanted = format!("{}:{}", dbz.file, dbz.pos);
     let file = dbz.file.clone().into_bytes();
     let req = BinlogStreamRequest::new(server_id)
@@ -163,9 +247,7 @@ async fn walk(
         .get_binlog_stream(req)
         .await
         .map_err(|e| classify_mysql(e, &wanted))?;
-    let mut index: Option<u64> = None;
-    let mut skip = 0u64;
-    let mut walked = Vec::new();
+    let mut walked: Vec<Walked> = Vec::new();
     let mut out = Vec::new();
     let result = loop {
         let event = match stream.next().await {
@@ -193,22 +275,9 @@ async fn walk(
         if let Err(e) = handler.handle(&event, &mut out) {
             break Err(e);
         }
-        if h.log_pos() == 0 || index.is_none() && start < dbz.pos {
+        if h.log_pos() == 0 || walked.is_empty() && start < dbz.pos {
             continue; // the stream's artificial ROTATE and FORMAT_DESCRIPTION
         }
-        let i = match index {
-            Some(i) => i,
-            None if start == dbz.pos && (ty == MARIADB_GTID || ty == QUERY_EVENT) => 0,
-            None => {
-                break Err(refuse(format!(
-                    "no transaction starts at {wanted} (the event there is {}), yet the offset \
-                     says {} events of one were processed",
-                    crate::source::guard::event_type_name(ty),
-                    dbz.events
-                )))
-            }
-        };
-        index = Some(i + 1);
         if ty == TRANSACTION_PAYLOAD_EVENT {
             break Err(refuse(
                 "the transaction is a compressed MySQL transaction payload, whose inner events \
@@ -216,47 +285,202 @@ async fn walk(
                  offsets set` instead",
             ));
         }
-        let changes = out
-            .iter()
-            .filter(|e| matches!(e, SourceEvent::Change(_)))
-            .count() as u64;
-        let committed = i > 0 && out.iter().any(|e| matches!(e, SourceEvent::Commit { .. }));
-        let name = crate::source::guard::event_type_name(ty);
-        walked.push(format!("#{} {name} at {start}: {changes} changes", i + 1));
-        if committed {
-            break Err(refuse(format!(
-                "the transaction at {wanted} has {} events, but the offset says {} were \
-                 processed and the commit was not: the offset belongs to another server or binlog",
-                i, dbz.events
-            )));
+        let first = walked.is_empty();
+        walked.push(Walked {
+            start,
+            ty,
+            changes: out
+                .iter()
+                .filter(|e| matches!(e, SourceEvent::Change(_)))
+                .count() as u64,
+            commit: !first && out.iter().any(|e| matches!(e, SourceEvent::Commit { .. })),
+        });
+        if first && !(start == dbz.pos && (ty == MARIADB_GTID || ty == QUERY_EVENT)) {
+            break Ok(()); // not a transaction start: skip_for says so
+        }
+        if walked.len() as u64 > dbz.events || walked.last().is_some_and(|w| w.commit) {
+            break Ok(());
+        }
+    };
+    let _ = stream.close().await;
+    result.map(|()| walked)
+}
+
+/// Debezium's skip in rowtide's unit, for the events as Debezium received them: `walked`,
+/// plus (when Debezium ran with `include.query=true`) the `ANNOTATE_ROWS` events at
+/// `annotates`, which rowtide's stream does not receive but Debezium counts.
+pub fn skip_for(walked: &[Walked], annotates: &[u64], dbz: &DebeziumOffset) -> Result<u64, String> {
+    let wanted = format!("{}:{}", dbz.file, dbz.pos);
+    let mut seq: Vec<Walked> = walked.to_vec();
+    for &a in annotates {
+        seq.push(Walked {
+            start: a,
+            ty: MARIADB_ANNOTATE_ROWS,
+            changes: 0,
+            commit: false,
+        });
+    }
+    seq.sort_by_key(|w| w.start);
+    match seq.first() {
+        Some(w) if w.start == dbz.pos && (w.ty == MARIADB_GTID || w.ty == QUERY_EVENT) => {}
+        Some(w) => {
+            return Err(format!(
+                "no transaction starts at {wanted} (the event there is {}), yet the offset says \
+                 {} events of one were processed",
+                crate::source::guard::event_type_name(w.ty),
+                dbz.events
+            ))
+        }
+        None => return Err(format!("nothing was read at {wanted}")),
+    }
+    let mut skip = 0u64;
+    for (i, w) in seq.iter().enumerate() {
+        let i = i as u64;
+        if w.commit && i < dbz.events {
+            return Err(format!(
+                "the transaction at {wanted} has {i} events before its commit, but the offset \
+                 says {} were processed and the commit was not: the offset belongs to another \
+                 server or binlog",
+                dbz.events
+            ));
         }
         if i < dbz.events {
-            skip += changes;
-            if i + 1 == dbz.events && dbz.rows == 0 {
-                break Ok(skip);
-            }
+            skip += w.changes;
             continue;
         }
+        if dbz.rows == 0 {
+            return Ok(skip);
+        }
         // Event `events` + 1: Debezium processed its first `rows` rows.
-        if !is_rows_event(ty) {
-            break Err(refuse(format!(
+        let name = crate::source::guard::event_type_name(w.ty);
+        if !is_rows_event(w.ty) {
+            return Err(format!(
                 "the offset skips {} rows of event {} of the transaction at {wanted}, but that \
                  event is a {name}",
                 dbz.rows,
                 i + 1
-            )));
+            ));
         }
-        if changes > 0 && dbz.rows > changes {
-            break Err(refuse(format!(
+        if w.changes > 0 && dbz.rows > w.changes {
+            return Err(format!(
                 "the offset skips {} rows of event {} of the transaction at {wanted}, which has \
-                 only {changes}",
+                 only {}",
                 dbz.rows,
-                i + 1
-            )));
+                i + 1,
+                w.changes
+            ));
         }
         // A table rowtide does not capture: none of its rows are rowtide's to skip.
-        break Ok(skip + dbz.rows.min(changes));
-    };
-    let _ = stream.close().await;
-    result.map(|skip| (skip, walked))
+        return Ok(skip + dbz.rows.min(w.changes));
+    }
+    Err(format!(
+        "the transaction at {wanted} ended before event {} (the offset's `event` + 1)",
+        dbz.events + 1
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dbz(events: u64, rows: u64) -> DebeziumOffset {
+        DebeziumOffset {
+            server: "s".into(),
+            file: "b.000001".into(),
+            pos: 100,
+            gtids: None,
+            events,
+            rows,
+            ts_sec: None,
+            server_id: None,
+        }
+    }
+
+    fn ev(start: u64, ty: u8, changes: u64) -> Walked {
+        Walked {
+            start,
+            ty,
+            changes,
+            commit: ty == 16,
+        }
+    }
+
+    /// GTID, noise table map + 1 row (not captured), t table map + 3 rows, t map + update,
+    /// XID — as rowtide's stream receives it (no ANNOTATE_ROWS).
+    fn txn() -> Vec<Walked> {
+        vec![
+            ev(100, MARIADB_GTID, 0),
+            ev(200, 19, 0),
+            ev(300, 23, 0),
+            ev(400, 19, 0),
+            ev(500, 23, 3),
+            ev(600, 19, 0),
+            ev(700, 24, 1),
+            ev(800, 16, 0),
+        ]
+    }
+
+    #[test]
+    fn debezium_events_and_rows_become_rowtide_changes() {
+        // Inside the 3-row event: its first 2 rows were processed.
+        assert_eq!(skip_for(&txn(), &[], &dbz(4, 2)), Ok(2));
+        // All 3 rows (Debezium writes `row` = the event's row count on its last row).
+        assert_eq!(skip_for(&txn(), &[], &dbz(4, 3)), Ok(3));
+        // The update's only row.
+        assert_eq!(skip_for(&txn(), &[], &dbz(6, 1)), Ok(4));
+        // Rows of a table rowtide does not capture count for nothing.
+        assert_eq!(skip_for(&txn(), &[], &dbz(2, 1)), Ok(0));
+        // Events only (a heartbeat's offset): the changes of those events.
+        assert_eq!(skip_for(&txn(), &[], &dbz(5, 0)), Ok(3));
+    }
+
+    #[test]
+    fn offsets_that_do_not_fit_the_transaction_are_refused() {
+        assert!(skip_for(&txn(), &[], &dbz(3, 1))
+            .unwrap_err()
+            .contains("TABLE_MAP"));
+        assert!(skip_for(&txn(), &[], &dbz(4, 4))
+            .unwrap_err()
+            .contains("only 3"));
+        assert!(skip_for(&txn(), &[], &dbz(9, 1))
+            .unwrap_err()
+            .contains("commit"));
+        assert!(skip_for(&txn()[..3], &[], &dbz(5, 1))
+            .unwrap_err()
+            .contains("ended before"));
+        let mut t = txn();
+        t[0].start = 90;
+        assert!(skip_for(&t, &[], &dbz(4, 1))
+            .unwrap_err()
+            .contains("no transaction starts"));
+        assert!(skip_for(&[], &[], &dbz(4, 1)).is_err());
+    }
+
+    #[test]
+    fn annotate_rows_events_count_only_as_include_query_says() {
+        // MariaDB writes an ANNOTATE_ROWS before each statement's first table map.
+        let annotates = [150, 350, 550];
+        // With include.query=true Debezium saw: GTID, A, TM, WR, A, TM, WR(3), A, TM, UPD.
+        assert_eq!(skip_for(&txn(), &annotates, &dbz(6, 2)), Ok(2));
+        // Read without them, event 7 would be the update's table map: only one reading fits.
+        assert_eq!(decide(&txn(), &annotates, &dbz(6, 2), None).unwrap(), 2);
+        // Both readings fit and differ: refused unless --include-query says which.
+        // Event 7 is the update without them, the 3-row insert with them.
+        let both = decide(&txn(), &annotates, &dbz(6, 1), None).unwrap_err();
+        assert!(both.to_string().contains("--include-query"), "{both}");
+        assert_eq!(both.exit_code(), 2);
+        assert_eq!(
+            decide(&txn(), &annotates, &dbz(6, 1), Some(false)).unwrap(),
+            4
+        );
+        assert_eq!(
+            decide(&txn(), &annotates, &dbz(6, 1), Some(true)).unwrap(),
+            1
+        );
+        // Event 5 is the 3-row insert without them, an ANNOTATE_ROWS with them.
+        assert_eq!(decide(&txn(), &annotates, &dbz(4, 1), None).unwrap(), 1);
+        assert!(decide(&txn(), &annotates, &dbz(4, 1), Some(true)).is_err());
+        // Without annotations in the binlog there is one reading.
+        assert_eq!(decide(&txn(), &[], &dbz(4, 1), None).unwrap(), 1);
+    }
 }
