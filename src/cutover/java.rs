@@ -296,7 +296,9 @@ mod tests {
     /// Bytes in the shape `ObjectOutputStream` writes for a `HashMap<byte[], byte[]>`,
     /// built field by field from the specification to exercise error paths (the real
     /// files come from Java in `tests/cutover.rs`).
-    fn map(entries: &[(Option<&[u8]>, Option<&[u8]>)]) -> Vec<u8> {
+    type Pair<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
+
+    fn map(entries: &[Pair<'_>]) -> Vec<u8> {
         let mut b = vec![0xAC, 0xED, 0, 5, TC_OBJECT, TC_CLASSDESC];
         let name = b"java.util.HashMap";
         b.extend((name.len() as u16).to_be_bytes());
