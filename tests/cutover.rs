@@ -16,8 +16,9 @@
 //!
 //! Two stores: a distributed worker's offsets topic (`--connect-offsets`, 5 partitions, read
 //! to the end) and a standalone worker's `FileOffsetBackingStore` file (`--file`, written by
-//! Kafka's own class). Plus the refusals seen from the command line (exit code 2, nothing
-//! stored).
+//! Kafka's own class); and a connector with `include.query=true`, which counts MariaDB's
+//! ANNOTATE_ROWS events (the test server writes them: `binlog_annotate_row_events` is on by
+//! default). Plus the refusals seen from the command line (exit code 2, nothing stored).
 
 mod common;
 
@@ -143,7 +144,7 @@ fn has_seq(recs: &[Record], seq: u64) -> bool {
     recs.iter().filter_map(change_of).any(|(_, v)| v == seq)
 }
 
-fn connector_props(env: &TestEnv, n: &Names) -> String {
+fn connector_props(env: &TestEnv, n: &Names, include_query: bool) -> String {
     format!(
         "name={dbz}
 connector.class=io.debezium.connector.mariadb.MariaDbConnector
@@ -162,6 +163,7 @@ include.schema.changes=false
 schema.history.internal.store.only.captured.tables.ddl=true
 schema.history.internal.kafka.bootstrap.servers={brokers}
 schema.history.internal.kafka.topic={dbz}-history
+include.query={include_query}
 ",
         dbz = n.dbz,
         db = n.db,
@@ -175,7 +177,13 @@ schema.history.internal.kafka.topic={dbz}-history
 }
 
 /// Starts (or restarts: same files, same offsets) Debezium for `store`.
-fn start_debezium(env: &TestEnv, n: &Names, dir: &Path, store: Store, port: u16) -> Worker {
+fn start_debezium(
+    env: &TestEnv,
+    n: &Names,
+    dir: &Path,
+    (store, include_query): (Store, bool),
+    port: u16,
+) -> Worker {
     let plugin = connect_cmd(&["plugin", DEBEZIUM_MARIADB]);
     let extra = match store {
         Store::File => String::new(),
@@ -205,7 +213,7 @@ status.storage.replication.factor=1
         std::fs::write(&worker, text).unwrap();
     }
     let connector = dir.join("debezium.properties");
-    std::fs::write(&connector, connector_props(env, n)).unwrap();
+    std::fs::write(&connector, connector_props(env, n, include_query)).unwrap();
     start_worker(&n.dbz, port, &worker, &connector)
 }
 
@@ -260,7 +268,7 @@ async fn setup_db(env: &TestEnv) -> String {
     db
 }
 
-async fn cutover(store: Store) {
+async fn cutover(store: Store, include_query: bool) {
     let Some(env) = common::servers() else { return };
     let db = setup_db(&env).await;
     let n = Names::new(&db);
@@ -275,7 +283,7 @@ async fn cutover(store: Store) {
     // Debezium captures the table under continuous writes, then crashes mid-stream.
     let writer = Writer::start(&env, &db);
     let port = common::free_port();
-    let mut worker = start_debezium(&env, &n, &dbz_dir, store, port);
+    let mut worker = start_debezium(&env, &n, &dbz_dir, (store, include_query), port);
     wait_for_async(
         &brokers,
         &dbz_topic,
@@ -317,7 +325,10 @@ async fn cutover(store: Store) {
         // MariaDB annotates each statement; the offset reads two ways: say how Debezium ran.
         assert_eq!(dry.status.code(), Some(2), "{}", text(&dry));
         eprintln!("{}", text(&dry));
-        args.extend(["--include-query", "false"]);
+        args.extend([
+            "--include-query",
+            if include_query { "true" } else { "false" },
+        ]);
         dry = rowtide_command(&[args.as_slice(), &["--dry-run"]].concat(), &config);
     }
     assert!(dry.status.success(), "dry run: {}", text(&dry));
@@ -364,7 +375,7 @@ async fn cutover(store: Store) {
     let r = changes(&rt);
 
     // The oracle: Debezium restarted from the same offset.
-    let mut worker = start_debezium(&env, &n, &dbz_dir, store, port);
+    let mut worker = start_debezium(&env, &n, &dbz_dir, (store, include_query), port);
     let all = wait_for_async(
         &brokers,
         &dbz_topic,
@@ -423,12 +434,19 @@ async fn cutover(store: Store) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cutover_from_the_connect_offsets_topic() {
-    cutover(Store::Topic).await;
+    cutover(Store::Topic, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cutover_from_a_file_offset_store() {
-    cutover(Store::File).await;
+    cutover(Store::File, false).await;
+}
+
+/// Debezium with `include.query=true` receives (and counts) MariaDB's ANNOTATE_ROWS events,
+/// which rowtide's stream does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cutover_from_a_connector_with_include_query() {
+    cutover(Store::File, true).await;
 }
 
 /// Compiles `tests/cutover/WriteOffsets.java` (Kafka's own `FileOffsetBackingStore` writes the
