@@ -570,28 +570,46 @@ fn fix_for(name: &str) -> String {
         return req.fix.to_string();
     }
     let fix = match name {
-        "source reachable" => "check source.host, source.port, source.user and the password \
+        "source reachable" => {
+            "check source.host, source.port, source.user and the password \
             (source.password, source.password_file or ROWTIDE_SOURCE__PASSWORD), and that the \
-            server accepts connections from this host",
+            server accepts connections from this host"
+        }
         "TLS" => "enable TLS on the server (ssl_cert/ssl_key) or choose source.tls to match it",
-        "server version" => "connect to a MySQL 5.7+/8.x or MariaDB 10.x+ server; check source.flavor",
-        "binlog_row_metadata" => "SET GLOBAL binlog_row_metadata = 'FULL'; and in the server's \
-            config file (docs/operations.md)",
+        "server version" => {
+            "connect to a MySQL 5.7+/8.x or MariaDB 10.x+ server; check source.flavor"
+        }
+        "binlog_row_metadata" => {
+            "SET GLOBAL binlog_row_metadata = 'FULL'; and in the server's \
+            config file (docs/operations.md)"
+        }
         "binlog_legacy_event_pos" => "set binlog_legacy_event_pos=1 in the server's config file",
         "GTID" => "set gtid_mode=ON and enforce_gtid_consistency=ON on the server",
         "server_id" => "choose a source.server_id no other replica of this server uses",
-        "binlogs retained" | "checkpoint retained" => "the server must keep the binlog from the \
-            checkpoint on: raise its binlog retention, or start over with `rowtide offsets reset`",
-        "checkpoint" => "make checkpoint.path a writable directory that no other running \
-            rowtide uses",
-        "topics creatable" => "let rowtide's Kafka principal create topics, create them \
-            beforehand, or set sink.create_topics = false",
-        "schema registry" => "check format.registry_url (Apicurio: …/apis/ccompat/v7) and the \
-            registry credentials",
-        n if n.starts_with("grant") => "GRANT the missing privilege to source.user as the \
-            message shows",
-        n if n.starts_with("kafka") => "check sink.brokers and the [sink.kafka] security \
-            settings (docs/operations.md, Kafka security)",
+        "binlogs retained" | "checkpoint retained" => {
+            "the server must keep the binlog from the \
+            checkpoint on: raise its binlog retention, or start over with `rowtide offsets reset`"
+        }
+        "checkpoint" => {
+            "make checkpoint.path a writable directory that no other running \
+            rowtide uses"
+        }
+        "topics creatable" => {
+            "let rowtide's Kafka principal create topics, create them \
+            beforehand, or set sink.create_topics = false"
+        }
+        "schema registry" => {
+            "check format.registry_url (Apicurio: …/apis/ccompat/v7) and the \
+            registry credentials"
+        }
+        n if n.starts_with("grant") => {
+            "GRANT the missing privilege to source.user as the \
+            message shows"
+        }
+        n if n.starts_with("kafka") => {
+            "check sink.brokers and the [sink.kafka] security \
+            settings (docs/operations.md, Kafka security)"
+        }
         _ => "see docs/operations.md, \"rowtide check\"",
     };
     fix.to_string()

@@ -45,13 +45,17 @@ fn completions_for_every_shell_name_the_commands() {
         let o = rowtide(&["completions", shell], &[]);
         assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
         let script = stdout(&o);
-        for word in ["rowtide", "offsets", "probe", "completions", "--log-format"] {
+        for word in ["rowtide", "offsets", "probe", "completions", "log-format"] {
             assert!(script.contains(word), "{shell} script lacks {word}");
         }
     }
     // The bash script loads and registers the completion.
     let dir = tempfile::tempdir().unwrap();
-    let script = write(dir.path(), "rowtide.bash", &stdout(&rowtide(&["completions", "bash"], &[])));
+    let script = write(
+        dir.path(),
+        "rowtide.bash",
+        &stdout(&rowtide(&["completions", "bash"], &[])),
+    );
     let o = Command::new("bash")
         .args(["-c", &format!("source {script} && complete -p rowtide")])
         .output()
@@ -59,7 +63,11 @@ fn completions_for_every_shell_name_the_commands() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("rowtide"), "{}", stdout(&o));
     let o = rowtide(&["completions", "tcsh"], &[]);
-    assert_eq!(o.status.code(), Some(2), "an unknown shell is a usage error");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
 }
 
 #[test]
@@ -68,7 +76,10 @@ fn man_prints_roff_and_writes_a_page_per_command() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let page = stdout(&o);
     assert!(page.contains(".TH rowtide 1"), "{page}");
-    assert!(page.contains(".SH SYNOPSIS") && page.contains("probe"), "{page}");
+    assert!(
+        page.contains(".SH SYNOPSIS") && page.contains("probe"),
+        "{page}"
+    );
     // groff renders it without complaint.
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "rowtide.1", &page);
@@ -77,15 +88,24 @@ fn man_prints_roff_and_writes_a_page_per_command() {
         .output()
         .expect("groff");
     assert!(g.status.success(), "{}", stderr(&g));
-    assert!(stderr(&g).trim().is_empty(), "groff warnings: {}", stderr(&g));
+    assert!(
+        stderr(&g).trim().is_empty(),
+        "groff warnings: {}",
+        stderr(&g)
+    );
     assert!(stdout(&g).contains("Change data capture"));
 
     let out = dir.path().join("pages");
     let o = rowtide(&["man", "--dir", out.to_str().unwrap()], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    for page in ["rowtide.1", "rowtide-run.1", "rowtide-check.1", "rowtide-offsets-show.1"] {
-        let text = std::fs::read_to_string(out.join(page))
-            .unwrap_or_else(|e| panic!("{page}: {e}"));
+    for page in [
+        "rowtide.1",
+        "rowtide-run.1",
+        "rowtide-check.1",
+        "rowtide-offsets-show.1",
+    ] {
+        let text =
+            std::fs::read_to_string(out.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
         assert!(text.contains(".TH"), "{page}");
     }
 }
@@ -109,7 +129,11 @@ fn check_json_lists_the_checks_and_fails_with_a_wrong_password() {
     let o = rowtide(&["check", "--json", "-c", &bad], &[]);
     let plain = rowtide(&["check", "-c", &bad], &[]);
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
-    assert_eq!(o.status.code(), plain.status.code(), "same exit code as `check`");
+    assert_eq!(
+        o.status.code(),
+        plain.status.code(),
+        "same exit code as `check`"
+    );
     let report: serde_json::Value =
         serde_json::from_str(stdout(&o).trim()).unwrap_or_else(|e| panic!("{e}: {}", stdout(&o)));
     assert_eq!(report["ok"], false);
@@ -119,14 +143,24 @@ fn check_json_lists_the_checks_and_fails_with_a_wrong_password() {
         .find(|c| c["name"] == "source reachable")
         .expect("a source check");
     assert_eq!(source["status"], "fail");
-    assert!(source["message"].as_str().unwrap().contains(&env.mysql_user));
+    assert!(source["message"]
+        .as_str()
+        .unwrap()
+        .contains(&env.mysql_user));
     assert!(source["fix"].as_str().unwrap().contains("source.password"));
-    assert!(!stdout(&o).contains("not-the-password"), "the password is redacted");
+    assert!(
+        !stdout(&o).contains("not-the-password"),
+        "the password is redacted"
+    );
 
     let good = write(dir.path(), "good.toml", &config(&env.mysql_password));
     let o = rowtide(&["check", "--json", "-c", &good], &[]);
     let plain = rowtide(&["check", "-c", &good], &[]);
-    assert_eq!(o.status.code(), plain.status.code(), "same exit code as `check`");
+    assert_eq!(
+        o.status.code(),
+        plain.status.code(),
+        "same exit code as `check`"
+    );
     let report: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
     let checks = report["checks"].as_array().unwrap();
     assert!(checks.len() >= 5, "{report}");
@@ -205,13 +239,19 @@ fn log_format_and_level_from_config_env_rust_log_and_flags() {
     let o = rowtide(&["run", "-c", &cfg], &[]);
     let lines = json_lines(&o);
     assert!(
-        lines.iter().any(|l| l["message"].as_str().is_some_and(|m| m.contains(STARTING))),
+        lines
+            .iter()
+            .any(|l| l["message"].as_str().is_some_and(|m| m.contains(STARTING))),
         "{}",
         stderr(&o)
     );
     // --log-format beats the file.
     let o = rowtide(&["run", "--log-format", "text", "-c", &cfg], &[]);
-    assert!(json_lines(&o).is_empty() && stderr(&o).contains(STARTING), "{}", stderr(&o));
+    assert!(
+        json_lines(&o).is_empty() && stderr(&o).contains(STARTING),
+        "{}",
+        stderr(&o)
+    );
     // ROWTIDE_LOG__FORMAT beats the file, --log-format beats the environment.
     let cfg = failing_run_config(dir.path(), "[log]\nformat = \"text\"\n");
     let o = rowtide(&["run", "-c", &cfg], &[("ROWTIDE_LOG__FORMAT", "json")]);
@@ -230,7 +270,10 @@ fn log_format_and_level_from_config_env_rust_log_and_flags() {
     assert!(has_start(&rowtide(&["run", "-c", &cfg], &env_info)));
     let rust_log_warn = [("ROWTIDE_LOG__LEVEL", "info"), ("RUST_LOG", "rowtide=warn")];
     assert!(!has_start(&rowtide(&["run", "-c", &cfg], &rust_log_warn)));
-    assert!(has_start(&rowtide(&["run", "-v", "-c", &cfg], &rust_log_warn)));
+    assert!(has_start(&rowtide(
+        &["run", "-v", "-c", &cfg],
+        &rust_log_warn
+    )));
     // A wrong value is a configuration error naming the key.
     let cfg = failing_run_config(dir.path(), "[log]\nlevel = \"loud\"\n");
     let o = rowtide(&["run", "-c", &cfg], &[]);
@@ -260,7 +303,11 @@ fn a_misplaced_key_is_named_in_its_own_section_with_that_sections_keys() {
     check(
         "[metrics]\nlisen = \"0.0.0.0:9187\"\n",
         &[],
-        &["`metrics.lisen`", "did you mean `listen`", "liveness_timeout_secs"],
+        &[
+            "`metrics.lisen`",
+            "did you mean `listen`",
+            "liveness_timeout_secs",
+        ],
     );
     // A key of another section says where it belongs.
     check("[sink]\nhost = \"h\"\n", &[], &["`sink.host`", "[source]"]);
@@ -268,7 +315,11 @@ fn a_misplaced_key_is_named_in_its_own_section_with_that_sections_keys() {
     check(
         "[[events.column_mask]]\ncolumns = [\"a\\\\.b\\\\.c\"]\nchars = 3\nwidth = 2\n",
         &[],
-        &["`events.column_mask.width`", "[[events.column_mask]]", "columns"],
+        &[
+            "`events.column_mask.width`",
+            "[[events.column_mask]]",
+            "columns",
+        ],
     );
     check(
         "[format]\nkind = \"json\"\n[checkpoint]\npath = \"/tmp/x\"\nkind = \"sled\"\n",
@@ -280,14 +331,21 @@ fn a_misplaced_key_is_named_in_its_own_section_with_that_sections_keys() {
     check(
         "",
         &[("ROWTIDE_CHECKPOINT__STORE", "kafka")],
-        &["ROWTIDE_CHECKPOINT__STORE", "`checkpoint.store`", "path, flush_interval_ms"],
+        &[
+            "ROWTIDE_CHECKPOINT__STORE",
+            "`checkpoint.store`",
+            "path, flush_interval_ms",
+        ],
     );
     let cfg = write(dir.path(), "ok.toml", "");
     let o = rowtide(
         &["offsets", "show", "-c", &cfg],
         &[
             ("ROWTIDE_METRICS__LIVENESS_TIMEOUT_SECS", "30"),
-            ("ROWTIDE_CHECKPOINT__PATH", dir.path().join("st").to_str().unwrap()),
+            (
+                "ROWTIDE_CHECKPOINT__PATH",
+                dir.path().join("st").to_str().unwrap(),
+            ),
             ("ROWTIDE_LOG__LEVEL", "debug"),
         ],
     );

@@ -175,7 +175,9 @@ fn kafka_listeners_reach_the_containers_and_the_host(kafka: &serde_yaml::Value, 
     let env = &kafka["environment"];
     let bound = listeners(env["KAFKA_LISTENERS"].as_str().unwrap());
     let advertised = listeners(env["KAFKA_ADVERTISED_LISTENERS"].as_str().unwrap());
-    let protocols = env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].as_str().unwrap();
+    let protocols = env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]
+        .as_str()
+        .unwrap();
     let (internal_host, internal_port) = brokers.rsplit_once(':').unwrap();
     let internal = advertised
         .iter()
@@ -197,7 +199,9 @@ fn kafka_listeners_reach_the_containers_and_the_host(kafka: &serde_yaml::Value, 
         "the EXTERNAL port is published on the same host port: {published:?}"
     );
     assert!(
-        !published.iter().any(|p| p.ends_with(&format!(":{internal_port}"))),
+        !published
+            .iter()
+            .any(|p| p.ends_with(&format!(":{internal_port}"))),
         "the internal listener advertises `{internal_host}`, which the host cannot resolve: \
          do not publish it ({published:?})"
     );
@@ -209,7 +213,9 @@ fn kafka_listeners_reach_the_containers_and_the_host(kafka: &serde_yaml::Value, 
             "listener {name} is bound on 0.0.0.0:{port}: {bound:?}"
         );
         assert!(
-            protocols.split(',').any(|m| m.starts_with(&format!("{name}:"))),
+            protocols
+                .split(',')
+                .any(|m| m.starts_with(&format!("{name}:"))),
             "{name} has a security protocol: {protocols}"
         );
     }

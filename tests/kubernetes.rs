@@ -55,7 +55,10 @@ fn every_manifest_is_listed_and_validates_against_the_kubernetes_schemas() {
     sorted.sort();
     assert_eq!(sorted, on_disk, "kustomization.yaml lists every manifest");
 
-    let Some(python) = std::env::var("ROWTIDE_TEST_PYTHON").ok().filter(|p| !p.is_empty()) else {
+    let Some(python) = std::env::var("ROWTIDE_TEST_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty())
+    else {
         let msg = "ROWTIDE_TEST_PYTHON is not set (scripts/test makes the venv with \
                    kubernetes-validate from scripts/py-requirements.txt)";
         assert!(!common::in_ci(), "{msg}");
@@ -75,7 +78,8 @@ fn every_manifest_is_listed_and_validates_against_the_kubernetes_schemas() {
     assert!(out.status.success(), "kubernetes-validate failed:\n{text}");
     for f in &listed {
         assert!(
-            text.lines().any(|l| l.contains(f.as_str()) && l.contains("passed")),
+            text.lines()
+                .any(|l| l.contains(f.as_str()) && l.contains("passed")),
             "{f} was not validated:\n{text}"
         );
     }
@@ -98,7 +102,9 @@ fn container(sts: &Value) -> &Value {
 /// The configuration in the ConfigMap, loaded as rowtide loads it.
 fn configmap_config() -> Config {
     let cm = find("ConfigMap");
-    let text = cm["data"]["rowtide.toml"].as_str().expect("data rowtide.toml");
+    let text = cm["data"]["rowtide.toml"]
+        .as_str()
+        .expect("data rowtide.toml");
     Config::from_toml(text, &[]).expect("the ConfigMap's configuration loads")
 }
 
@@ -108,7 +114,11 @@ fn probes_ports_and_volumes_match_the_configuration() {
     let sts = find("StatefulSet");
     let c = container(&sts);
     let pod = &sts["spec"]["template"]["spec"];
-    assert_eq!(sts["spec"]["replicas"].as_u64(), Some(1), "one reader per binlog");
+    assert_eq!(
+        sts["spec"]["replicas"].as_u64(),
+        Some(1),
+        "one reader per binlog"
+    );
 
     // The metrics port of the config is the container's named port and the probes' target.
     let (host, port) = cfg.metrics.listen.rsplit_once(':').unwrap();
@@ -171,7 +181,11 @@ fn probes_ports_and_volumes_match_the_configuration() {
     );
     // The password file is a key of the mounted Secret.
     let secret_dir = mount(&volume_of("secret"));
-    let pw = cfg.source.password_file.clone().expect("source.password_file");
+    let pw = cfg
+        .source
+        .password_file
+        .clone()
+        .expect("source.password_file");
     let key = pw
         .strip_prefix(&secret_dir)
         .expect("password_file is in the Secret's mount");
@@ -207,9 +221,16 @@ fn runs_as_the_images_non_root_user_with_resources_and_a_disruption_budget() {
         dockerfile.contains(&format!("USER {uid}:")),
         "runAsUser {uid} is the image's USER"
     );
-    assert_eq!(sc["fsGroup"].as_u64(), Some(uid), "the volume is writable by the user");
+    assert_eq!(
+        sc["fsGroup"].as_u64(),
+        Some(uid),
+        "the volume is writable by the user"
+    );
     let c = container(&sts);
-    assert_eq!(c["securityContext"]["allowPrivilegeEscalation"].as_bool(), Some(false));
+    assert_eq!(
+        c["securityContext"]["allowPrivilegeEscalation"].as_bool(),
+        Some(false)
+    );
     assert!(!c["resources"]["requests"]["memory"].is_null());
     assert!(!c["resources"]["limits"]["memory"].is_null());
     let grace = pod["terminationGracePeriodSeconds"].as_u64().unwrap();

@@ -85,7 +85,10 @@ fn rust_version_is_the_highest_any_locked_crate_needs() {
         needed,
         "Dockerfile builds with rust:{tag}; the locked crates need {needed:?} ({krate})"
     );
-    assert!(tag.ends_with("-bookworm"), "builder {tag}: the runtime image is bookworm");
+    assert!(
+        tag.ends_with("-bookworm"),
+        "builder {tag}: the runtime image is bookworm"
+    );
 }
 
 /// The Dockerfile's instructions (continuation lines joined, comments dropped), as
@@ -122,16 +125,30 @@ fn image_runs_unprivileged_and_health_checks_with_rowtide_probe() {
     let last_from = all.iter().rposition(|(op, _)| op == "FROM").unwrap();
     let runtime = &all[last_from..];
     let get = |op: &str| -> Vec<&String> {
-        runtime.iter().filter(|(o, _)| o == op).map(|(_, a)| a).collect()
+        runtime
+            .iter()
+            .filter(|(o, _)| o == op)
+            .map(|(_, a)| a)
+            .collect()
     };
 
     // A fixed non-root user that owns the state directory.
     let user = get("USER");
     assert_eq!(user.len(), 1, "one USER in the runtime stage: {user:?}");
     let uid = user[0].split(':').next().unwrap();
-    assert!(uid.parse::<u32>().is_ok_and(|u| u >= 1000), "USER {uid} is a fixed non-root uid");
-    let run = get("RUN").iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
-    assert!(run.contains(&format!("--uid {uid}")), "the user is created with uid {uid}");
+    assert!(
+        uid.parse::<u32>().is_ok_and(|u| u >= 1000),
+        "USER {uid} is a fixed non-root uid"
+    );
+    let run = get("RUN")
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        run.contains(&format!("--uid {uid}")),
+        "the user is created with uid {uid}"
+    );
     assert!(
         run.contains(&format!("chown {uid}:")) && run.contains("/var/lib/rowtide"),
         "{run}"
@@ -147,19 +164,27 @@ fn image_runs_unprivileged_and_health_checks_with_rowtide_probe() {
     let src = config_copy.split_whitespace().next().unwrap();
     let cfg = Config::load(Some(&root().join(src)), &[]).expect("the image's config loads");
     let (host, port) = cfg.metrics.listen.rsplit_once(':').unwrap();
-    assert_eq!(host, "0.0.0.0", "metrics must listen beyond the container's loopback");
+    assert_eq!(
+        host, "0.0.0.0",
+        "metrics must listen beyond the container's loopback"
+    );
     assert!(cfg.checkpoint.path.starts_with("/var/lib/rowtide"));
     let cmd = exec_form(get("CMD")[0]);
     assert_eq!(cmd, ["run", "-c", "/etc/rowtide/rowtide.toml"]);
     assert_eq!(exec_form(get("ENTRYPOINT")[0]), ["/usr/local/bin/rowtide"]);
 
     // EXPOSE and HEALTHCHECK on that port, with rowtide's own probe (no curl in slim).
-    assert!(get("EXPOSE").iter().any(|e| e.split_whitespace().any(|p| p == port)));
+    assert!(get("EXPOSE")
+        .iter()
+        .any(|e| e.split_whitespace().any(|p| p == port)));
     let hc = get("HEALTHCHECK");
     assert_eq!(hc.len(), 1);
     let hc_cmd = exec_form(hc[0].split_once("CMD").expect("HEALTHCHECK … CMD").1.trim());
     assert_eq!(hc_cmd[..2], ["/usr/local/bin/rowtide", "probe"]);
-    let url = hc_cmd.windows(2).find(|w| w[0] == "--url").map(|w| w[1].clone());
+    let url = hc_cmd
+        .windows(2)
+        .find(|w| w[0] == "--url")
+        .map(|w| w[1].clone());
     let url = url.expect("--url");
     assert_eq!(url, format!("http://127.0.0.1:{port}/readyz"));
     assert!(!run.contains("curl"), "no curl in the runtime image");
@@ -174,7 +199,10 @@ fn build_context_excludes_target_and_git_but_not_what_the_image_copies() {
         .map(|l| l.trim_end_matches('/').to_string())
         .collect();
     for must in ["target", ".git"] {
-        assert!(ignore.iter().any(|i| i == must), "{must} is not in .dockerignore");
+        assert!(
+            ignore.iter().any(|i| i == must),
+            "{must} is not in .dockerignore"
+        );
     }
     let excluded = |path: &str| {
         ignore.iter().any(|pat| {

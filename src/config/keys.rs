@@ -51,7 +51,10 @@ pub(super) fn explain(text: &str, err: &toml::de::Error) -> String {
         Some(span) => locate(text, span.start),
         None => (Located::default(), None),
     };
-    let Some(key) = backticked(msg).first().cloned().filter(|_| msg.starts_with("unknown field"))
+    let Some(key) = backticked(msg)
+        .first()
+        .cloned()
+        .filter(|_| msg.starts_with("unknown field"))
     else {
         return match line_key {
             Some(k) => format!("`{}`: {msg}", join(&table.path, &k)),
