@@ -1,6 +1,7 @@
-//! The command line: `run`, `check`, `offsets`, `schema`, `replay`, `import` (documented for users in
-//! `README.md` and `docs/operations.md`). Each command returns an exit code; errors carry
-//! their own (2 for usage and configuration, 1 for runtime failures).
+//! The command line: `run`, `check`, `probe`, `offsets`, `schema`, `replay`, `import`,
+//! `completions`, `man` (documented for users in `README.md` and `docs/operations.md`). Each
+//! command returns an exit code; errors carry their own (2 for usage and configuration, 1
+//! for runtime failures).
 
 use std::path::{Path, PathBuf};
 

@@ -76,7 +76,7 @@ impl LogConfig {
                 "ROWTIDE_LOG__LEVEL" => "level",
                 _ => continue,
             };
-            table.insert(key.into(), toml::Value::String(value.to_ascii_lowercase()));
+            table.insert(key.into(), toml::Value::String(value.clone()));
         }
         toml::Value::Table(table).try_into().unwrap_or_default()
     }
