@@ -164,7 +164,7 @@ fn put_row(out: &mut Vec<u8>, nulls: &[bool], mut put: impl FnMut(usize, &mut Ve
 
 fn all_present(n: usize) -> Vec<u8> {
     let mut b = vec![0xffu8; n.div_ceil(8)];
-    if n % 8 != 0 {
+    if !n.is_multiple_of(8) {
         *b.last_mut().unwrap() = (1u8 << (n % 8)) - 1;
     }
     b

@@ -1,6 +1,7 @@
-//! The command line: `run`, `check`, `offsets`, `schema`, `replay`, `import` (documented for users in
-//! `README.md` and `docs/operations.md`). Each command returns an exit code; errors carry
-//! their own (2 for usage and configuration, 1 for runtime failures).
+//! The command line: `run`, `check`, `probe`, `offsets`, `schema`, `replay`, `import`,
+//! `completions`, `man` (documented for users in `README.md` and `docs/operations.md`). Each
+//! command returns an exit code; errors carry their own (2 for usage and configuration, 1
+//! for runtime failures).
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,8 @@ use crate::error::{Error, Result};
 use crate::model::{now_ms, BinlogPosition, Filter, Flavor, GtidSet, SourceOffset};
 use crate::telemetry::LogFormat;
 
+mod tools;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "rowtide",
@@ -25,9 +28,9 @@ pub struct Cli {
     /// Configuration file (TOML). Every key can be overridden with ROWTIDE_<SECTION>__<KEY>.
     #[arg(short = 'c', long = "config", global = true)]
     pub config: Option<PathBuf>,
-    /// Log format on stderr.
-    #[arg(long = "log-format", value_enum, default_value = "text", global = true)]
-    pub log_format: LogFormat,
+    /// Log format on stderr [default: `[log] format` of the configuration, else text].
+    #[arg(long = "log-format", value_enum, global = true)]
+    pub log_format: Option<LogFormat>,
     /// More logging (-v debug, -vv trace).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
@@ -43,7 +46,34 @@ pub enum Command {
     /// Snapshot as configured, then stream the binlog to the sink until SIGINT/SIGTERM.
     Run,
     /// Verify that the source, Kafka and the registry are ready for `run`.
-    Check,
+    Check {
+        /// Print the checks as one JSON object (`ok`, `checks`: name, status, message, fix)
+        /// instead of lines; the exit code is the same.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask a running rowtide's health endpoint; exit 0 on a 2xx answer, 1 otherwise (for
+    /// container HEALTHCHECKs: needs no curl).
+    Probe {
+        /// The URL to GET.
+        #[arg(long, default_value = "http://127.0.0.1:9187/readyz")]
+        url: String,
+        /// Give up after this many milliseconds.
+        #[arg(long, default_value_t = 3000)]
+        timeout_ms: u64,
+    },
+    /// Print a shell completion script to stdout.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout, or write one page per command into a directory.
+    Man {
+        /// Write rowtide.1, rowtide-run.1, … here instead of printing rowtide.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Show, move or forget the stored position.
     Offsets {
         #[command(subcommand)]
@@ -192,11 +222,14 @@ pub async fn execute(cli: Cli) -> Result<i32> {
             crate::pipeline::run(cfg, shutdown).await?;
             Ok(0)
         }
-        Command::Check => {
+        Command::Check { json } => {
             let cfg = load_config(cli.config.as_deref())?;
-            let ok = crate::preflight::run(&cfg).await;
+            let ok = crate::preflight::run(&cfg, json).await;
             Ok(if ok { 0 } else { 1 })
         }
+        Command::Probe { url, timeout_ms } => tools::probe(&url, timeout_ms).await,
+        Command::Completions { shell } => tools::completions(shell),
+        Command::Man { dir } => tools::man(dir.as_deref()),
         Command::Offsets { action } => {
             let cfg = load_config(cli.config.as_deref())?;
             let store = open_store(&cfg)?;

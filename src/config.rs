@@ -23,6 +23,7 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     pub events: EventsConfig,
     pub heartbeat: HeartbeatConfig,
+    pub log: LogConfig,
     pub transforms: Vec<TransformConfig>,
 }
 
@@ -430,11 +431,14 @@ impl Config {
         }
         let mut doc: toml::Table = text
             .parse()
-            .map_err(|e: toml::de::Error| Error::Config(explain_toml_error(&e.to_string())))?;
+            .map_err(|e: toml::de::Error| Error::Config(e.to_string().trim().to_string()))?;
         apply_env(&mut doc, env)?;
-        let cfg: Config = toml::Value::Table(doc)
-            .try_into()
-            .map_err(|e: toml::de::Error| Error::Config(explain_toml_error(&e.to_string())))?;
+        // Deserialized from text (the file with the overrides applied) rather than from the
+        // table: the text's error spans locate the table a wrong key sits in.
+        let merged = toml::to_string(&doc)
+            .map_err(|e| Error::Config(format!("cannot apply the configuration: {e}")))?;
+        let cfg: Config = toml::from_str(&merged)
+            .map_err(|e: toml::de::Error| Error::Config(keys::explain(&merged, &e)))?;
         cfg.register_secrets();
         cfg.validate()?;
         Ok(cfg)
@@ -601,11 +605,12 @@ fn apply_env(doc: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
         };
         let section = section.to_ascii_lowercase();
         let key = key.to_ascii_lowercase();
-        if !valid_keys("").contains(&section.as_str()) {
+        if !valid_keys("").contains(&section) {
             // Variables such as ROWTIDE_TEST_… belong to other tools.
             continue;
         }
-        if !valid_keys(&section).contains(&key.as_str()) {
+        let keys = valid_keys(&section);
+        if !keys.contains(&key) {
             let hint = suggest(&section, &key)
                 .map(|k| {
                     format!(
@@ -616,7 +621,9 @@ fn apply_env(doc: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
                 })
                 .unwrap_or_default();
             return Err(Error::Config(format!(
-                "environment variable {name} names unknown key `{section}.{key}`{hint}"
+                "environment variable {name} names unknown key `{section}.{key}`{hint}\n\
+                 the valid keys of [{section}] are: {}",
+                keys.join(", ")
             )));
         }
         let parsed: toml::Value = format!("v = {value}")
@@ -658,10 +665,12 @@ fn apply_env(doc: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
 }
 
 mod keys;
+mod log;
 pub mod shaping;
 
 pub use keys::suggest;
-use keys::{explain_toml_error, valid_keys};
+use keys::valid_keys;
+pub use log::{LogConfig, LogFormat, LogLevel};
 pub use shaping::{EventsConfig, HeartbeatConfig, TransformConfig};
 
 #[cfg(test)]

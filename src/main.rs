@@ -20,7 +20,15 @@ fn main() {
     }
     rowtide::redact::install_panic_hook();
     let cli = Cli::parse();
-    rowtide::telemetry::init(cli.log_format, cli.verbose as i8 - cli.quiet as i8);
+    let log = rowtide::config::LogConfig::early(
+        cli.config.as_deref(),
+        &rowtide::config::Config::env_overrides(),
+    );
+    let flags = rowtide::telemetry::LogFlags {
+        format: cli.log_format,
+        verbosity: (cli.verbose as i8).saturating_sub(cli.quiet as i8),
+    };
+    rowtide::telemetry::init(flags, log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -22,10 +22,11 @@ pub enum Outcome {
     Fail(String),
 }
 
-/// Collects and prints results.
+/// Collects and prints results (one line each, or, with `json`, one JSON object at the end).
 #[derive(Default)]
 pub struct Report {
     pub lines: Vec<(String, Outcome)>,
+    pub json: bool,
 }
 
 impl Report {
@@ -36,8 +37,34 @@ impl Report {
             Outcome::Fail(t) => ("[FAIL]", t),
         };
         // Redacted; a closed pipe (`rowtide check | head`) must not panic.
-        crate::redact::println(&format!("{tag} {name}: {text}"));
+        if !self.json {
+            crate::redact::println(&format!("{tag} {name}: {text}"));
+        }
         self.lines.push((name.to_string(), outcome));
+    }
+
+    /// `{"ok": …, "checks": [{"name", "status" (ok|warn|fail), "message", "fix"}]}`; `fix`
+    /// is null for a passed check.
+    pub fn to_json(&self) -> serde_json::Value {
+        let checks: Vec<serde_json::Value> = self
+            .lines
+            .iter()
+            .map(|(name, outcome)| {
+                let (status, message) = match outcome {
+                    Outcome::Ok(t) => ("ok", t),
+                    Outcome::Warn(t) => ("warn", t),
+                    Outcome::Fail(t) => ("fail", t),
+                };
+                let fix = (status != "ok").then(|| fix_for(name));
+                serde_json::json!({
+                    "name": name,
+                    "status": status,
+                    "message": crate::redact::redact(message),
+                    "fix": fix,
+                })
+            })
+            .collect();
+        serde_json::json!({ "ok": self.passed(), "checks": checks })
     }
 
     pub fn passed(&self) -> bool {
@@ -48,9 +75,12 @@ impl Report {
     }
 }
 
-/// Runs every check and prints one line per check.
-pub async fn run(cfg: &Config) -> bool {
-    let mut r = Report::default();
+/// Runs every check and prints one line per check (or, with `json`, one JSON object).
+pub async fn run(cfg: &Config, json: bool) -> bool {
+    let mut r = Report {
+        json,
+        ..Report::default()
+    };
     check_source(cfg, &mut r).await;
     check_checkpoint(cfg, &mut r).await;
     if cfg.sink.kind == SinkKind::Kafka {
@@ -60,6 +90,10 @@ pub async fn run(cfg: &Config) -> bool {
         check_registry(cfg, &mut r).await;
     }
     let ok = r.passed();
+    if json {
+        crate::redact::println(&r.to_json().to_string());
+        return ok;
+    }
     let _ = writeln!(
         std::io::stdout(),
         "{}",
@@ -530,6 +564,57 @@ async fn check_registry(cfg: &Config, r: &mut Report) {
 
 /// A server setting `run` cannot work without: the one statement of each requirement, which
 /// `rowtide check` reports line by line and `run` enforces before it starts.
+/// What to do about a failed or warned check, by its name (the message says what is wrong).
+fn fix_for(name: &str) -> String {
+    if let Some(req) = SERVER_REQUIREMENTS.iter().find(|r| r.variable == name) {
+        return req.fix.to_string();
+    }
+    let fix = match name {
+        "source reachable" => {
+            "check source.host, source.port, source.user and the password \
+            (source.password, source.password_file or ROWTIDE_SOURCE__PASSWORD), and that the \
+            server accepts connections from this host"
+        }
+        "TLS" => "enable TLS on the server (ssl_cert/ssl_key) or choose source.tls to match it",
+        "server version" => {
+            "connect to a MySQL 5.7+/8.x or MariaDB 10.x+ server; check source.flavor"
+        }
+        "binlog_row_metadata" => {
+            "SET GLOBAL binlog_row_metadata = 'FULL'; and in the server's \
+            config file (docs/operations.md)"
+        }
+        "binlog_legacy_event_pos" => "set binlog_legacy_event_pos=1 in the server's config file",
+        "GTID" => "set gtid_mode=ON and enforce_gtid_consistency=ON on the server",
+        "server_id" => "choose a source.server_id no other replica of this server uses",
+        "binlogs retained" | "checkpoint retained" => {
+            "the server must keep the binlog from the \
+            checkpoint on: raise its binlog retention, or start over with `rowtide offsets reset`"
+        }
+        "checkpoint" => {
+            "make checkpoint.path a writable directory that no other running \
+            rowtide uses"
+        }
+        "topics creatable" => {
+            "let rowtide's Kafka principal create topics, create them \
+            beforehand, or set sink.create_topics = false"
+        }
+        "schema registry" => {
+            "check format.registry_url (Apicurio: …/apis/ccompat/v7) and the \
+            registry credentials"
+        }
+        n if n.starts_with("grant") => {
+            "GRANT the missing privilege to source.user as the \
+            message shows"
+        }
+        n if n.starts_with("kafka") => {
+            "check sink.brokers and the [sink.kafka] security \
+            settings (docs/operations.md, Kafka security)"
+        }
+        _ => "see docs/operations.md, \"rowtide check\"",
+    };
+    fix.to_string()
+}
+
 struct Requirement {
     /// The global variable that holds the setting (read with [`mysql::variable`]); also the
     /// name `rowtide check` reports it under.

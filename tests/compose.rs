@@ -1,7 +1,8 @@
 //! docker-compose.yml cannot run here (no Docker engine), so this test proves what it can:
 //! the compose file parses, names the services the README promises, configures MySQL for
-//! CDC, and agrees with examples/rowtide.toml on every host, port, path and secret — and the
-//! example configuration loads.
+//! CDC, and agrees with examples/rowtide.toml on every host, port, path and secret, Kafka has
+//! a listener the host can reach (localhost:9094) besides the internal one — and the example
+//! configuration loads.
 
 use std::path::Path;
 
@@ -102,6 +103,7 @@ fn compose_services_and_ports_agree_with_the_example_config() {
         Some("broker,controller"),
         "KRaft mode"
     );
+    kafka_listeners_reach_the_containers_and_the_host(&services["kafka"], &cfg.sink.brokers);
 
     // Registry: the URL's host and port.
     let url = cfg.format.registry_url.clone().unwrap();
@@ -153,4 +155,68 @@ fn compose_services_and_ports_agree_with_the_example_config() {
     assert!(strings(&rt["ports"])
         .iter()
         .any(|p| p.ends_with(&format!(":{metrics_port}"))));
+}
+
+/// `NAME://host:port,…` as (NAME, host, port).
+fn listeners(list: &str) -> Vec<(String, String, String)> {
+    list.split(',')
+        .map(|l| {
+            let (name, addr) = l.trim().split_once("://").expect("NAME://host:port");
+            let (host, port) = addr.rsplit_once(':').expect("host:port");
+            (name.to_string(), host.to_string(), port.to_string())
+        })
+        .collect()
+}
+
+/// Kafka advertises the internal listener rowtide uses (`kafka:9092`) and an EXTERNAL one
+/// the host reaches (`localhost:9094`, published on the same port); both are bound on every
+/// interface, have a security protocol, and the brokers talk to each other internally.
+fn kafka_listeners_reach_the_containers_and_the_host(kafka: &serde_yaml::Value, brokers: &str) {
+    let env = &kafka["environment"];
+    let bound = listeners(env["KAFKA_LISTENERS"].as_str().unwrap());
+    let advertised = listeners(env["KAFKA_ADVERTISED_LISTENERS"].as_str().unwrap());
+    let protocols = env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]
+        .as_str()
+        .unwrap();
+    let (internal_host, internal_port) = brokers.rsplit_once(':').unwrap();
+    let internal = advertised
+        .iter()
+        .find(|(_, h, p)| h == internal_host && p == internal_port)
+        .expect("rowtide's brokers are an advertised listener");
+    assert_eq!(
+        env["KAFKA_INTER_BROKER_LISTENER_NAME"].as_str(),
+        Some(internal.0.as_str()),
+        "brokers talk over the internal listener"
+    );
+    let external = advertised
+        .iter()
+        .find(|(_, h, _)| h == "localhost")
+        .expect("a listener advertised as localhost for the host");
+    assert_eq!(external.2, "9094", "{external:?}");
+    let published = strings(&kafka["ports"]);
+    assert!(
+        published.contains(&format!("{0}:{0}", external.2)),
+        "the EXTERNAL port is published on the same host port: {published:?}"
+    );
+    assert!(
+        !published
+            .iter()
+            .any(|p| p.ends_with(&format!(":{internal_port}"))),
+        "the internal listener advertises `{internal_host}`, which the host cannot resolve: \
+         do not publish it ({published:?})"
+    );
+    for (name, _, port) in [internal, external] {
+        assert!(
+            bound
+                .iter()
+                .any(|(n, h, p)| n == name && h == "0.0.0.0" && p == port),
+            "listener {name} is bound on 0.0.0.0:{port}: {bound:?}"
+        );
+        assert!(
+            protocols
+                .split(',')
+                .any(|m| m.starts_with(&format!("{name}:"))),
+            "{name} has a security protocol: {protocols}"
+        );
+    }
 }

@@ -1,135 +1,159 @@
-//! The valid keys of every section, for typo suggestions and for naming the section of a
-//! misplaced key in error messages.
+//! The valid keys of every section and the messages that name a wrong key by its full path.
+//! Nothing here is a hand-kept list: the keys of a section come from the serialized defaults
+//! of the configuration types, and the keys of a nested table from serde's own "expected"
+//! list, so they cannot fall behind the types.
 
-/// The sections whose keys are checked.
-const SECTIONS: [&str; 8] = [
-    "source",
-    "sink",
-    "format",
-    "checkpoint",
-    "metrics",
-    "pipeline",
-    "events",
-    "heartbeat",
-];
+use super::Config;
 
-/// Every valid key, by section (for typo suggestions).
-pub(super) fn valid_keys(section: &str) -> &'static [&'static str] {
-    match section {
-        "" => &[
-            "source",
-            "sink",
-            "format",
-            "checkpoint",
-            "metrics",
-            "pipeline",
-            "events",
-            "heartbeat",
-            "transforms",
-        ],
-        "events" => super::shaping::EVENTS_KEYS,
-        "heartbeat" => super::shaping::HEARTBEAT_KEYS,
-        "source" => &[
-            "host",
-            "port",
-            "user",
-            "password",
-            "password_file",
-            "server_id",
-            "flavor",
-            "include",
-            "exclude",
-            "snapshot_mode",
-            "tls",
-            "tls_ca",
-            "heartbeat_interval_ms",
-            "read_timeout_ms",
-            "connect_timeout_ms",
-            "reconnect_backoff_ms",
-            "reconnect_backoff_max_ms",
-            "max_reconnect_attempts",
-            "snapshot_fetch_size",
-            "snapshot_parallelism",
-            "include_query",
-            "ddl_skip",
-            "ddl_reread",
-        ],
-        "sink" => &[
-            "kind",
-            "brokers",
-            "topic_prefix",
-            "tombstones_on_delete",
-            "schema_changes",
-            "topic_partitions",
-            "topic_replication_factor",
-            "topic_cleanup_policy",
-            "create_topics",
-            "kafka",
-        ],
-        "format" => &[
-            "kind",
-            "registry_url",
-            "registry_username",
-            "registry_password",
-            "registry_password_file",
-            "registry_ca",
-            "decimal_handling_mode",
-            "time_precision_mode",
-            "bigint_unsigned_handling_mode",
-            "binary_handling_mode",
-            "provide_transaction_metadata",
-        ],
-        "checkpoint" => &["path", "flush_interval_ms"],
-        "metrics" => &["listen"],
-        "pipeline" => &[
-            "source_queue",
-            "sink_queue",
-            "max_in_flight",
-            "encoders",
-            "shutdown_timeout_secs",
-        ],
-        _ => &[],
+/// The top-level sections (`section` empty) or the keys of one section, in declaration
+/// order, from the serialized defaults.
+pub(super) fn valid_keys(section: &str) -> Vec<String> {
+    let Ok(serde_json::Value::Object(root)) = serde_json::to_value(Config::default()) else {
+        return Vec::new();
+    };
+    if section.is_empty() {
+        return root.keys().cloned().collect();
+    }
+    match root.get(section) {
+        Some(serde_json::Value::Object(keys)) => keys.keys().cloned().collect(),
+        _ => Vec::new(),
     }
 }
 
 /// The valid key closest to `key` in `section`, if one is close enough to be a typo.
-pub fn suggest(section: &str, key: &str) -> Option<&'static str> {
-    valid_keys(section)
-        .iter()
-        .map(|k| (strsim::damerau_levenshtein(k, key), *k))
-        .filter(|(d, _)| *d <= 3)
-        .min()
-        .map(|(_, k)| k)
+pub fn suggest(section: &str, key: &str) -> Option<String> {
+    closest(&valid_keys(section), key)
 }
 
-/// Rewrites toml/serde errors so they name the key as `section.key` and suggest a fix.
-pub(super) fn explain_toml_error(msg: &str) -> String {
-    let msg = msg.trim();
-    // serde: "unknown field `hots`, expected one of ..." with the section in "in `source`".
-    if let Some(start) = msg.find("unknown field `") {
-        let rest = &msg[start + 15..];
-        if let Some(end) = rest.find('`') {
-            let key = &rest[..end];
-            let section = SECTIONS
-                .into_iter()
-                .find(|s| {
-                    valid_keys(s)
-                        .iter()
-                        .any(|k| strsim::damerau_levenshtein(k, key) <= 3)
-                        && msg.contains(&format!("[{s}]"))
-                })
-                .or_else(|| SECTIONS.into_iter().find(|s| suggest(s, key).is_some()))
-                .unwrap_or("");
-            let name = if section.is_empty() {
-                key.to_string()
-            } else {
-                format!("{section}.{key}")
-            };
-            let hint = suggest(section, key)
-                .map(|k| format!("; did you mean `{k}`?"))
-                .unwrap_or_default();
-            return format!("unknown key `{name}`{hint}\n{msg}");
+fn closest(candidates: &[String], key: &str) -> Option<String> {
+    candidates
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(k, key), k))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, k)| k.clone())
+}
+
+/// The sections (other than `except`) that have `key`.
+fn sections_with(key: &str, except: &str) -> Vec<String> {
+    valid_keys("")
+        .into_iter()
+        .filter(|s| s != except && valid_keys(s).iter().any(|k| k == key))
+        .collect()
+}
+
+/// Explains a deserialization error of `text` (the configuration as TOML, with the
+/// environment overrides applied): the key by its full path (`checkpoint.store`), the table
+/// it sits in, a close valid key, and the valid keys of that table.
+pub(super) fn explain(text: &str, err: &toml::de::Error) -> String {
+    let msg = err.message().trim();
+    let (table, line_key) = match err.span() {
+        Some(span) => locate(text, span.start),
+        None => (Located::default(), None),
+    };
+    let Some(key) = backticked(msg)
+        .first()
+        .cloned()
+        .filter(|_| msg.starts_with("unknown field"))
+    else {
+        return match line_key {
+            Some(k) => format!("`{}`: {msg}", join(&table.path, &k)),
+            None => msg.to_string(),
+        };
+    };
+    let expected = msg
+        .split_once("expected")
+        .map(|(_, rest)| backticked(rest))
+        .unwrap_or_default();
+    let name = join(&table.path, &key);
+    let header = table.header();
+    let mut out = format!("unknown key `{name}` in {header}");
+    if let Some(k) = closest(&expected, &key) {
+        out.push_str(&format!("; did you mean `{k}`?"));
+    } else if table.path.len() <= 1 {
+        let here = table.path.first().map_or("", String::as_str);
+        let elsewhere = sections_with(&key, here);
+        if !elsewhere.is_empty() {
+            let list: Vec<String> = elsewhere.iter().map(|s| format!("[{s}]")).collect();
+            out.push_str(&format!("; `{key}` is a key of {}", list.join(", ")));
         }
     }
-    msg.to_string()
+    if expected.is_empty() {
+        out.push_str(&format!("\n{header} takes no keys"));
+    } else {
+        out.push_str(&format!(
+            "\nthe valid keys of {header} are: {}",
+            expected.join(", ")
+        ));
+    }
+    out
+}
+
+/// The table a position of the TOML text is in, and the key of its line.
+#[derive(Default)]
+struct Located {
+    path: Vec<String>,
+    array: bool,
+}
+
+impl Located {
+    fn header(&self) -> String {
+        match (self.path.is_empty(), self.array) {
+            (true, _) => "the top level".into(),
+            (false, true) => format!("[[{}]]", self.path.join(".")),
+            (false, false) => format!("[{}]", self.path.join(".")),
+        }
+    }
+}
+
+fn locate(text: &str, pos: usize) -> (Located, Option<String>) {
+    let pos = pos.min(text.len());
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    // A table header itself: the key is its last part, the table its parent.
+    if let Some(mut h) = parse_header(line) {
+        let key = h.path.pop();
+        h.array = false;
+        return (h, key);
+    }
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .find_map(parse_header)
+        .unwrap_or_default();
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_string());
+    (table, key)
+}
+
+fn parse_header(line: &str) -> Option<Located> {
+    let l = line.trim();
+    let (inner, array) = if let Some(i) = l.strip_prefix("[[") {
+        (i.split("]]").next()?, true)
+    } else {
+        (l.strip_prefix('[')?.split(']').next()?, false)
+    };
+    let path = inner
+        .split('.')
+        .map(|p| p.trim().trim_matches('"').to_string())
+        .collect();
+    Some(Located { path, array })
+}
+
+fn join(path: &[String], key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{}.{key}", path.join("."))
+    }
+}
+
+/// The words between backticks in a serde message.
+fn backticked(s: &str) -> Vec<String> {
+    s.split('`')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1)
+        .map(|(_, w)| w.to_string())
+        .collect()
 }

@@ -314,19 +314,3 @@ pub const HASH_ALGORITHMS: &[&str] = &[
     "SHA3-384",
     "SHA3-512",
 ];
-
-/// The keys of the shaping sections (for typo suggestions).
-pub(super) const EVENTS_KEYS: &[&str] = &[
-    "column_include",
-    "column_exclude",
-    "column_mask",
-    "column_mask_hash",
-    "column_truncate",
-    "column_propagate_source_type",
-    "datatype_propagate_source_type",
-    "message_key_columns",
-    "skipped_operations",
-    "failure_handling_mode",
-    "extended_headers_enabled",
-];
-pub(super) const HEARTBEAT_KEYS: &[&str] = &["interval_ms", "topics_prefix", "action_query"];

@@ -126,5 +126,8 @@ fn ddl_skip_and_reread_load_and_bad_entries_name_the_fix() {
         Config::from_toml("", &env).unwrap().source.ddl_skip,
         vec!["bin.000001:4"]
     );
-    assert_eq!(suggest("source", "ddl_rerad"), Some("ddl_reread"));
+    assert_eq!(
+        suggest("source", "ddl_rerad").as_deref(),
+        Some("ddl_reread")
+    );
 }

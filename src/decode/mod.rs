@@ -469,7 +469,7 @@ fn geometry(bytes: &[u8]) -> Result<Value, String> {
 /// VECTOR: little-endian f32s.
 #[inline]
 fn vector(bytes: &[u8]) -> Result<Value, String> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return Err("VECTOR value whose length is not a multiple of 4".into());
     }
     Ok(Value::Vector(

@@ -128,7 +128,7 @@ impl Charset {
                 }
             }
             Charset::Utf32 => {
-                if bytes.len() % 4 != 0 {
+                if !bytes.len().is_multiple_of(4) {
                     return Err("UTF-32 value whose length is not a multiple of 4".into());
                 }
                 bytes

@@ -434,7 +434,9 @@ fn statement_text(sql: &str) -> &str {
             if let Some(c) = last.find("-- ").or_else(|| last.find('#')) {
                 // Only a comment outside quotes: the part before it has balanced quotes.
                 let head = &last[..c];
-                if head.matches('\'').count() % 2 == 0 && head.matches('"').count() % 2 == 0 {
+                if head.matches('\'').count().is_multiple_of(2)
+                    && head.matches('"').count().is_multiple_of(2)
+                {
                     s = s[..line_start + c].trim_end();
                 }
             }
