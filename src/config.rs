@@ -237,8 +237,20 @@ pub struct FormatConfig {
     /// Basic-auth password for the registry (or `registry_password_file`). Never logged.
     pub registry_password: Option<String>,
     pub registry_password_file: Option<PathBuf>,
-    /// CA certificate (PEM) to trust for an https registry.
+    /// Extra CA certificates (PEM bundle) to trust for an https registry, besides the
+    /// system's trust store.
     pub registry_ca: Option<PathBuf>,
+    /// Client certificate (PEM) for mutual TLS with the registry (with `registry_key`).
+    pub registry_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM). Never logged.
+    pub registry_key: Option<PathBuf>,
+    /// Registry subjects: `topic` (`<topic>-key`/`-value`), `record` (the record's full
+    /// name) or `topic_record` (`<topic>-<record full name>`), as Confluent's strategies.
+    pub subject_name_strategy: SubjectNameStrategy,
+    /// Register schemas that are not yet registered (Confluent's `auto.register.schemas`).
+    pub auto_register: bool,
+    /// Use the subject's latest registered schema id (Confluent's `use.latest.version`).
+    pub use_latest_version: bool,
     /// `precise` (bytes + scale), `double` or `string`.
     pub decimal_handling_mode: DecimalMode,
     /// `adaptive_time_microseconds` or `connect`.
@@ -281,6 +293,11 @@ impl Default for FormatConfig {
             registry_password: None,
             registry_password_file: None,
             registry_ca: None,
+            registry_cert: None,
+            registry_key: None,
+            subject_name_strategy: SubjectNameStrategy::Topic,
+            auto_register: true,
+            use_latest_version: false,
             decimal_handling_mode: DecimalMode::Precise,
             time_precision_mode: TimePrecisionMode::AdaptiveTimeMicroseconds,
             bigint_unsigned_handling_mode: BigintUnsignedMode::Long,
@@ -288,6 +305,18 @@ impl Default for FormatConfig {
             provide_transaction_metadata: false,
         }
     }
+}
+
+/// How registry subjects are named (Confluent's `*.subject.name.strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectNameStrategy {
+    /// `TopicNameStrategy`: `<topic>-key` / `<topic>-value`.
+    Topic,
+    /// `RecordNameStrategy`: the record's full name.
+    Record,
+    /// `TopicRecordNameStrategy`: `<topic>-<record full name>`.
+    TopicRecord,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -432,6 +461,8 @@ impl Config {
             .parse()
             .map_err(|e: toml::de::Error| Error::Config(explain_toml_error(&e.to_string())))?;
         apply_env(&mut doc, env)?;
+        providers::resolve_document(&mut doc, Box::new(|v| std::env::var(v).ok()))
+            .map_err(Error::Config)?;
         let cfg: Config = toml::Value::Table(doc)
             .try_into()
             .map_err(|e: toml::de::Error| Error::Config(explain_toml_error(&e.to_string())))?;
@@ -508,6 +539,20 @@ impl Config {
             return bad(
                 "format.registry_url carries credentials (user:password@) and \
                  format.registry_username is set too; keep one of them"
+                    .into(),
+            );
+        }
+        if self.format.registry_cert.is_some() != self.format.registry_key.is_some() {
+            return bad(
+                "format.registry_cert and format.registry_key go together (the client \
+                 certificate and its private key, PEM) for mutual TLS with the registry"
+                    .into(),
+            );
+        }
+        if self.format.use_latest_version && self.format.auto_register {
+            return bad(
+                "format.use_latest_version = true needs format.auto_register = false (as with \
+                 Confluent's serializers, auto-registration never uses the latest version)"
                     .into(),
             );
         }
@@ -658,6 +703,8 @@ fn apply_env(doc: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
 }
 
 mod keys;
+pub(crate) mod properties;
+pub(crate) mod providers;
 pub mod shaping;
 
 pub use keys::suggest;

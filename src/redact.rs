@@ -37,7 +37,12 @@ fn secrets() -> &'static RwLock<Vec<String>> {
 /// where they are read.
 pub fn is_secret_key(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    if n.ends_with("_file") || n.ends_with(".location") || n.ends_with(".type") {
+    if n.ends_with("_file")
+        || n.ends_with(".location")
+        || n.ends_with(".type")
+        || n.ends_with("registry_key")
+        || n.ends_with("registry_cert")
+    {
         return false;
     }
     ["password", "secret", "token", "key", "credential", "jaas"]
