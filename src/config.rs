@@ -307,6 +307,27 @@ impl Default for FormatConfig {
     }
 }
 
+impl FormatConfig {
+    /// The registry's TLS and registration options that only make sense together.
+    fn validate_registry_options(&self) -> Result<()> {
+        if self.registry_cert.is_some() != self.registry_key.is_some() {
+            return Err(Error::Config(
+                "format.registry_cert and format.registry_key go together (the client \
+                 certificate and its private key, PEM) for mutual TLS with the registry"
+                    .into(),
+            ));
+        }
+        if self.use_latest_version && self.auto_register {
+            return Err(Error::Config(
+                "format.use_latest_version = true needs format.auto_register = false (as with \
+                 Confluent's serializers, auto-registration never uses the latest version)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// How registry subjects are named (Confluent's `*.subject.name.strategy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -542,20 +563,7 @@ impl Config {
                     .into(),
             );
         }
-        if self.format.registry_cert.is_some() != self.format.registry_key.is_some() {
-            return bad(
-                "format.registry_cert and format.registry_key go together (the client \
-                 certificate and its private key, PEM) for mutual TLS with the registry"
-                    .into(),
-            );
-        }
-        if self.format.use_latest_version && self.format.auto_register {
-            return bad(
-                "format.use_latest_version = true needs format.auto_register = false (as with \
-                 Confluent's serializers, auto-registration never uses the latest version)"
-                    .into(),
-            );
-        }
+        self.format.validate_registry_options()?;
         if self.format.kind == FormatKind::Avro && self.format.registry_url.is_none() {
             return bad(
                 "format.kind = \"avro\" needs format.registry_url (a Confluent-compatible schema registry)".into(),

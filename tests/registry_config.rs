@@ -517,6 +517,19 @@ async fn sasl_password_from_a_file_provider_and_every_kafka_key_reaches_check() 
         (out.status.code(), text)
     };
     let tls = format!("\"ssl.ca.location\" = \"{ca}\"\n");
+    // A reference that cannot be resolved: a configuration error naming key and reference.
+    let missing = dir.path().join("no-such-secret");
+    let (_, config) = write(
+        "missing.toml",
+        sasl(&format!("${{file:{}}}", missing.display()), &tls),
+    );
+    let (code, text) = run_check(&config);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("`sink.kafka.sasl.password`")
+            && text.contains(&format!("${{file:{}}}", missing.display())),
+        "{text}"
+    );
     // `check` with the password from a properties file, and with the whole file.
     for pw_ref in [
         format!("${{file:{}:kafka.password}}", secret.display()),

@@ -427,4 +427,17 @@ mod tests {
             .unwrap();
         assert_eq!(with_nulls, with_defaults);
     }
+
+    #[test]
+    fn an_invalid_schema_is_a_definite_error_naming_it() {
+        let connect = crate::envelope::schema::int32();
+        // Two fields of one name: Avro refuses the record.
+        let bad = r#"{"type":"record","name":"db.t.Value","fields":[
+            {"name":"a_b","type":"int"},{"name":"a_b","type":"int"}]}"#;
+        let e = AvroCodec::from_json(&connect, bad.to_string()).unwrap_err();
+        assert_eq!(e.kind(), crate::error::ErrorKind::Definite, "{e}");
+        let m = e.to_string();
+        assert!(m.starts_with("invalid Avro schema generated for "), "{m}");
+        assert!(m.contains("events.column_exclude"), "{m}");
+    }
 }

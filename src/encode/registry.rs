@@ -471,9 +471,14 @@ async fn answer(url: &str, resp: reqwest::Response) -> Result<Answer> {
         .as_ref()
         .and_then(|v| v.get("error_code"))
         .and_then(|c| c.as_i64());
+    // Confluent's `{"error_code","message"}`, or an RFC 7807 problem (`detail`, `title`).
     let message = json
         .as_ref()
-        .and_then(|v| v.get("message"))
+        .and_then(|v| {
+            ["message", "detail", "title"]
+                .iter()
+                .find_map(|k| v.get(*k))
+        })
         .and_then(|m| m.as_str())
         .map(str::to_string)
         .unwrap_or_else(|| plain(&text));
