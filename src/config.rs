@@ -238,8 +238,20 @@ pub struct FormatConfig {
     /// Basic-auth password for the registry (or `registry_password_file`). Never logged.
     pub registry_password: Option<String>,
     pub registry_password_file: Option<PathBuf>,
-    /// CA certificate (PEM) to trust for an https registry.
+    /// Extra CA certificates (PEM bundle) to trust for an https registry, besides the
+    /// system's trust store.
     pub registry_ca: Option<PathBuf>,
+    /// Client certificate (PEM) for mutual TLS with the registry (with `registry_key`).
+    pub registry_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM). Never logged.
+    pub registry_key: Option<PathBuf>,
+    /// Registry subjects: `topic` (`<topic>-key`/`-value`), `record` (the record's full
+    /// name) or `topic_record` (`<topic>-<record full name>`), as Confluent's strategies.
+    pub subject_name_strategy: SubjectNameStrategy,
+    /// Register schemas that are not yet registered (Confluent's `auto.register.schemas`).
+    pub auto_register: bool,
+    /// Use the subject's latest registered schema id (Confluent's `use.latest.version`).
+    pub use_latest_version: bool,
     /// `precise` (bytes + scale), `double` or `string`.
     pub decimal_handling_mode: DecimalMode,
     /// `adaptive_time_microseconds` or `connect`.
@@ -282,6 +294,11 @@ impl Default for FormatConfig {
             registry_password: None,
             registry_password_file: None,
             registry_ca: None,
+            registry_cert: None,
+            registry_key: None,
+            subject_name_strategy: SubjectNameStrategy::Topic,
+            auto_register: true,
+            use_latest_version: false,
             decimal_handling_mode: DecimalMode::Precise,
             time_precision_mode: TimePrecisionMode::AdaptiveTimeMicroseconds,
             bigint_unsigned_handling_mode: BigintUnsignedMode::Long,
@@ -289,6 +306,39 @@ impl Default for FormatConfig {
             provide_transaction_metadata: false,
         }
     }
+}
+
+impl FormatConfig {
+    /// The registry's TLS and registration options that only make sense together.
+    fn validate_registry_options(&self) -> Result<()> {
+        if self.registry_cert.is_some() != self.registry_key.is_some() {
+            return Err(Error::Config(
+                "format.registry_cert and format.registry_key go together (the client \
+                 certificate and its private key, PEM) for mutual TLS with the registry"
+                    .into(),
+            ));
+        }
+        if self.use_latest_version && self.auto_register {
+            return Err(Error::Config(
+                "format.use_latest_version = true needs format.auto_register = false (as with \
+                 Confluent's serializers, auto-registration never uses the latest version)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How registry subjects are named (Confluent's `*.subject.name.strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectNameStrategy {
+    /// `TopicNameStrategy`: `<topic>-key` / `<topic>-value`.
+    Topic,
+    /// `RecordNameStrategy`: the record's full name.
+    Record,
+    /// `TopicRecordNameStrategy`: `<topic>-<record full name>`.
+    TopicRecord,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -433,6 +483,8 @@ impl Config {
             .parse()
             .map_err(|e: toml::de::Error| Error::Config(e.to_string().trim().to_string()))?;
         apply_env(&mut doc, env)?;
+        providers::resolve_document(&mut doc, Box::new(|v| std::env::var(v).ok()))
+            .map_err(Error::Config)?;
         // Deserialized from text (the file with the overrides applied) rather than from the
         // table: the text's error spans locate the table a wrong key sits in.
         let merged = toml::to_string(&doc)
@@ -515,6 +567,7 @@ impl Config {
                     .into(),
             );
         }
+        self.format.validate_registry_options()?;
         if self.format.kind == FormatKind::Avro && self.format.registry_url.is_none() {
             return bad(
                 "format.kind = \"avro\" needs format.registry_url (a Confluent-compatible schema registry)".into(),
@@ -666,6 +719,8 @@ fn apply_env(doc: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
 
 mod keys;
 mod log;
+pub(crate) mod properties;
+pub(crate) mod providers;
 pub mod shaping;
 
 pub use keys::suggest;

@@ -160,6 +160,21 @@ pub enum Error {
     #[error("schema registry at {url}: {message}")]
     RegistryRequest { url: String, message: String },
 
+    /// The Avro schema rowtide generated (or was given) does not parse: a bug or names Avro
+    /// cannot hold apart (definite: the same structure gives the same schema again).
+    #[error(
+        "invalid Avro schema generated for {name}: {reason}. Two column or field names that \
+         differ only in characters Avro does not allow (they all become '_'), or a transform \
+         that renamed a field, make this; rename or exclude the column \
+         (events.column_exclude), or use format.kind = \"json\" for this table"
+    )]
+    InvalidSchema { name: String, reason: String },
+
+    /// `format.auto_register = false`: the schema is not registered under its subject, or
+    /// the subject's latest version is not it (`use_latest_version`) (definite).
+    #[error("schema registry: no usable schema for subject {subject}: {message}")]
+    SchemaNotRegistered { subject: String, message: String },
+
     /// The registry rejected a schema as incompatible (definite).
     #[error("schema registry rejected the schema for subject {subject}: {message}")]
     IncompatibleSchema { subject: String, message: String },

@@ -37,7 +37,12 @@ fn secrets() -> &'static RwLock<Vec<String>> {
 /// where they are read.
 pub fn is_secret_key(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    if n.ends_with("_file") || n.ends_with(".location") || n.ends_with(".type") {
+    if n.ends_with("_file")
+        || n.ends_with(".location")
+        || n.ends_with(".type")
+        || n.ends_with("registry_key")
+        || n.ends_with("registry_cert")
+    {
         return false;
     }
     ["password", "secret", "token", "key", "credential", "jaas"]
@@ -48,6 +53,17 @@ pub fn is_secret_key(name: &str) -> bool {
 /// Remembers `secret` (and its URL-encoded form) so that [`redact`] hides it from now on.
 pub fn register(secret: &str) {
     let secret = secret.trim_end_matches(['\r', '\n']);
+    // A config-provider reference (`${file:/run/secrets/pw}`) is where the secret is, not
+    // the secret: its resolved value is registered instead, and the reference stays
+    // readable in error messages.
+    let bare = secret.trim().trim_matches(['"', '\'']);
+    if bare.starts_with("${")
+        && bare.ends_with('}')
+        && bare.contains(':')
+        && bare[2..bare.len() - 1].find(['{', '}', '$']).is_none()
+    {
+        return;
+    }
     if secret.chars().count() < MIN_SECRET_LEN {
         return;
     }

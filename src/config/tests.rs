@@ -131,3 +131,96 @@ fn ddl_skip_and_reread_load_and_bad_entries_name_the_fix() {
         Some("ddl_reread")
     );
 }
+
+#[test]
+fn config_providers_resolve_every_string_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("kafka-pw");
+    std::fs::write(&pw, "prov-kafka-secret-1\n").unwrap();
+    let props = dir.path().join("db.properties");
+    std::fs::write(&props, "db.password = prov-db-secret-2\nhost=db.example\n").unwrap();
+    std::fs::write(dir.path().join("reg"), "prov-reg-secret-3").unwrap();
+    std::env::set_var("ROWTIDE_UT_PROVIDER_USER", "envuser");
+    let toml = format!(
+        "[source]\nuser = \"${{env:ROWTIDE_UT_PROVIDER_USER}}\"\n\
+         password = \"${{file:{p}:db.password}}\"\nhost = \"${{file:{p}:host}}\"\n\
+         [sink.kafka]\n\"sasl.password\" = \"${{file:{pw}}}\"\n\"client.id\" = \"x-${{env:ROWTIDE_UT_PROVIDER_USER}}\"\n\
+         [format]\nregistry_password = \"${{dir:{d}:reg}}\"\n",
+        p = props.display(),
+        pw = pw.display(),
+        d = dir.path().display()
+    );
+    let c = Config::from_toml(&toml, &[]).unwrap();
+    assert_eq!(c.source.user, "envuser");
+    assert_eq!(c.source.password.as_deref(), Some("prov-db-secret-2"));
+    assert_eq!(c.source.host, "db.example");
+    // The whole file, without its trailing newline.
+    assert_eq!(c.sink.kafka["sasl.password"], "prov-kafka-secret-1");
+    assert_eq!(c.sink.kafka["client.id"], "x-envuser");
+    assert_eq!(
+        c.format.registry_password.as_deref(),
+        Some("prov-reg-secret-3")
+    );
+    // Secrets from providers are redacted wherever they are shown.
+    for s in [
+        "prov-kafka-secret-1",
+        "prov-db-secret-2",
+        "prov-reg-secret-3",
+    ] {
+        assert!(
+            !crate::redact::redact(&format!("x {s} y")).contains(s),
+            "{s} not redacted"
+        );
+    }
+}
+
+#[test]
+fn unresolvable_reference_is_a_config_error_naming_key_and_reference() {
+    let e = Config::from_toml(
+        "[sink.kafka]\n\"sasl.password\" = \"${file:/nonexistent/rowtide-pw}\"\n",
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(e.exit_code(), 2);
+    let m = e.to_string();
+    assert!(m.contains("`sink.kafka.sasl.password`"), "{m}");
+    assert!(m.contains("${file:/nonexistent/rowtide-pw}"), "{m}");
+    let e = Config::from_toml("[source]\nuser = \"${env:ROWTIDE_UT_SURELY_UNSET}\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`source.user`") && e.contains("not set"), "{e}");
+    let e = Config::from_toml("[source]\nuser = \"${vault:a:b}\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("vault"), "{e}");
+    // Through the environment overrides too.
+    let env = [(
+        "ROWTIDE_SOURCE__PASSWORD".to_string(),
+        "${env:ROWTIDE_UT_SURELY_UNSET}".to_string(),
+    )];
+    let e = Config::from_toml("", &env).unwrap_err().to_string();
+    assert!(e.contains("`source.password`"), "{e}");
+}
+
+#[test]
+fn registry_tls_and_registration_keys() {
+    let c = Config::from_toml(
+        "[format]\nregistry_cert = \"/c.pem\"\nregistry_key = \"/k.pem\"\n\
+         subject_name_strategy = \"topic_record\"\nauto_register = false\nuse_latest_version = true\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        c.format.subject_name_strategy,
+        SubjectNameStrategy::TopicRecord
+    );
+    assert!(!c.format.auto_register && c.format.use_latest_version);
+    let e = Config::from_toml("[format]\nregistry_cert = \"/c.pem\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("registry_key"), "{e}");
+    let e = Config::from_toml("[format]\nuse_latest_version = true\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("auto_register = false"), "{e}");
+}

@@ -317,15 +317,21 @@ impl AvroCodec {
     /// A codec for a given Avro schema text (e.g. an embedded static schema) that encodes
     /// datums of `connect`.
     pub fn from_json(connect: &Schema, schema_json: String) -> Result<Self> {
-        let parsed = apache_avro::Schema::parse_str(&schema_json)
-            .map_err(|e| Error::registry(format!("invalid Avro schema generated: {e}")))?;
+        let parsed =
+            apache_avro::Schema::parse_str(&schema_json).map_err(|e| Error::InvalidSchema {
+                name: connect.name.clone().unwrap_or_else(|| "(unnamed)".into()),
+                reason: e.to_string(),
+            })?;
         // The writer borrows its schema; codecs live as long as the encoder and there is
         // one per distinct table structure, so the schema is leaked once, deliberately.
         let leaked: &'static apache_avro::Schema = Box::leak(Box::new(parsed));
         let writer = GenericDatumWriter::builder(leaked)
             .validate(false)
             .build()
-            .map_err(|e| Error::registry(format!("cannot resolve Avro schema: {e}")))?;
+            .map_err(|e| Error::InvalidSchema {
+                name: connect.name.clone().unwrap_or_else(|| "(unnamed)".into()),
+                reason: format!("cannot resolve it: {e}"),
+            })?;
         Ok(AvroCodec {
             schema_json,
             connect: connect.clone(),
@@ -420,5 +426,18 @@ mod tests {
             )
             .unwrap();
         assert_eq!(with_nulls, with_defaults);
+    }
+
+    #[test]
+    fn an_invalid_schema_is_a_definite_error_naming_it() {
+        let connect = crate::envelope::schema::int32();
+        // Two fields of one name: Avro refuses the record.
+        let bad = r#"{"type":"record","name":"db.t.Value","fields":[
+            {"name":"a_b","type":"int"},{"name":"a_b","type":"int"}]}"#;
+        let e = AvroCodec::from_json(&connect, bad.to_string()).unwrap_err();
+        assert_eq!(e.kind(), crate::error::ErrorKind::Definite, "{e}");
+        let m = e.to_string();
+        assert!(m.starts_with("invalid Avro schema generated for "), "{m}");
+        assert!(m.contains("events.column_exclude"), "{m}");
     }
 }

@@ -105,10 +105,8 @@ impl Encoder {
             ));
         };
         let kc = a.key.as_ref().map_or("", |c| c.schema_json.as_str());
-        let kid = reg.id_for(&format!("{topic}-key"), kc).await?;
-        let vid = reg
-            .id_for(&format!("{topic}-value"), &a.value.schema_json)
-            .await?;
+        let kid = reg.id_for_part(&topic, true, kc).await?;
+        let vid = reg.id_for_part(&topic, false, &a.value.schema_json).await?;
         let _ = a.ids.set((Some(kid), vid));
         Ok(())
     }

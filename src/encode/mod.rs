@@ -300,15 +300,10 @@ impl Encoder {
         };
         let topic = &schemas.topic;
         let kid = match &a.key {
-            Some(codec) => Some(
-                reg.id_for(&format!("{topic}-key"), &codec.schema_json)
-                    .await?,
-            ),
+            Some(codec) => Some(reg.id_for_part(topic, true, &codec.schema_json).await?),
             None => None,
         };
-        let vid = reg
-            .id_for(&format!("{topic}-value"), &a.value.schema_json)
-            .await?;
+        let vid = reg.id_for_part(topic, false, &a.value.schema_json).await?;
         let _ = a.ids.set((kid, vid));
         Ok(())
     }
@@ -451,14 +446,11 @@ impl Encoder {
             ));
         };
         let kid = match &codecs.key {
-            Some(kc) => Some(
-                reg.id_for(&format!("{prefix}-key"), &kc.schema_json)
-                    .await?,
-            ),
+            Some(kc) => Some(reg.id_for_part(&prefix, true, &kc.schema_json).await?),
             None => None,
         };
         let vid = reg
-            .id_for(&format!("{prefix}-value"), &codecs.value.schema_json)
+            .id_for_part(&prefix, false, &codecs.value.schema_json)
             .await?;
         let _ = codecs.ids.set((kid, vid));
         Ok(())
@@ -577,10 +569,8 @@ impl Encoder {
             ));
         };
         let kc = a.key.as_ref().map_or("", |c| c.schema_json.as_str());
-        let kid = reg.id_for(&format!("{topic}-key"), kc).await?;
-        let vid = reg
-            .id_for(&format!("{topic}-value"), &a.value.schema_json)
-            .await?;
+        let kid = reg.id_for_part(&topic, true, kc).await?;
+        let vid = reg.id_for_part(&topic, false, &a.value.schema_json).await?;
         let _ = a.ids.set((Some(kid), vid));
         Ok(())
     }

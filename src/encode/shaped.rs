@@ -72,7 +72,9 @@ impl Encoder {
                     "format.registry_url is required for avro".into(),
                 ));
             };
-            let id = reg.id_for(&subj, &codec.schema_json).await?;
+            let id = reg
+                .id_for_part(&rec.topic, is_key, &codec.schema_json)
+                .await?;
             self.shaped.ids.insert(k, (p.schema.clone(), id));
         }
         Ok(())

@@ -60,6 +60,14 @@ pub fn map_converters(ctx: &mut Ctx) {
                 .sets
                 .iter()
                 .any(|v| v.0 == "registry_url" && v.1 == s.1)
+        }) && [
+            ("subject_name_strategy", Value::String("topic".into())),
+            ("auto_register", Value::Boolean(true)),
+            ("use_latest_version", Value::Boolean(false)),
+        ]
+        .into_iter()
+        .all(|(key, default)| {
+            effective(&k, key, default.clone()) == effective(&value, key, default)
         });
         match (&k.kind, &value.kind) {
             (Ok(a), Ok(b)) if a == b && same_url => {
@@ -121,7 +129,7 @@ fn apply_value(ctx: &mut Ctx, spec: &Spec) {
         ctx.drop_prop(spec.origin, prop, *class, why.clone());
     }
     for (prop, why) in &spec.env {
-        let u = super::providers::Unresolved {
+        let u = crate::config::providers::Unresolved {
             reference: ctx.peek(spec.origin, prop).unwrap_or_default().to_string(),
             why: why.clone(),
         };
@@ -222,16 +230,36 @@ fn confluent(ctx: &Ctx, spec: &mut Spec, opts: &[(String, String)]) {
                 "user_info" | "url" => (Class::NotNeeded, "rowtide reads the credentials from basic.auth.user.info or the URL as given".into()),
                 _ => (Class::Unsupported, format!("rowtide's registry credentials are basic auth (user info or URL), not {v}")),
             },
-            "auto.register.schemas" if lower == "true" => (Class::NotNeeded, "rowtide registers its schemas".into()),
-            "key.subject.name.strategy" | "value.subject.name.strategy" if v.ends_with("TopicNameStrategy") => {
-                (Class::NotNeeded, "rowtide's subjects are <topic>-key / <topic>-value (TopicNameStrategy)".into())
+            "auto.register.schemas" | "use.latest.version" => {
+                registry_flag(spec, opt, name, &lower);
+                continue;
+            }
+            "key.subject.name.strategy" | "value.subject.name.strategy"
+                if !opt.starts_with(spec.which.split('.').next().unwrap_or_default()) =>
+            {
+                (Class::NotNeeded, format!("{opt} applies to the other converter only"))
+            }
+            "key.subject.name.strategy" | "value.subject.name.strategy" => {
+                strategy(spec, name, v.trim());
+                continue;
             }
             "connect.meta.data" if lower == "true" => (Class::NotNeeded, "the default".into()),
             "enhanced.avro.schema.support" if lower == "false" => (Class::NotNeeded, "the default".into()),
-            o if o.starts_with("schema.registry.ssl.") => (Class::Unsupported, "rowtide trusts a registry CA given as PEM (format.registry_ca), not a Java keystore".into()),
+            o if o.starts_with("schema.registry.ssl.") => (Class::Unsupported, "rowtide reads PEM files, not Java keystores: set format.registry_ca (the CA), format.registry_cert and format.registry_key (mutual TLS)".into()),
             _ => (Class::Unsupported, format!("an AvroConverter option rowtide does not offer ({opt})")),
         };
         spec.verdicts.push((name.clone(), verdict.0, verdict.1));
+    }
+    if effective(spec, "auto_register", Value::Boolean(true)) == Value::Boolean(true) {
+        if let Some(i) = spec.sets.iter().position(|s| s.0 == "use_latest_version") {
+            spec.sets.remove(i);
+            let name = format!("{}.use.latest.version", spec.which);
+            spec.verdicts.push((
+                name,
+                Class::NotNeeded,
+                "Confluent's serializer ignores it while auto.register.schemas = true".into(),
+            ));
+        }
     }
     if !spec.sets.iter().any(|s| s.0 == "registry_url") {
         spec.kind = Err("AvroConverter without schema.registry.url".into());
@@ -257,6 +285,58 @@ fn registry_url(spec: &mut Spec, name: &str, v: &str, unresolved: bool) {
     }
     spec.sets
         .push(("registry_url", Value::String(first.to_string()), from));
+}
+
+/// Confluent's subject name strategy classes → `format.subject_name_strategy`.
+fn strategy(spec: &mut Spec, name: &str, class: &str) {
+    let value = match class.rsplit('.').next().unwrap_or_default() {
+        "TopicNameStrategy" => "topic",
+        "RecordNameStrategy" => "record",
+        "TopicRecordNameStrategy" => "topic_record",
+        _ => {
+            spec.verdicts.push((
+                name.into(),
+                Class::Unsupported,
+                format!("rowtide names subjects by TopicNameStrategy, RecordNameStrategy or TopicRecordNameStrategy, not {class}"),
+            ));
+            return;
+        }
+    };
+    spec.sets.push((
+        "subject_name_strategy",
+        Value::String(value.into()),
+        shown(spec.origin, name),
+    ));
+}
+
+/// `auto.register.schemas` → `format.auto_register`, `use.latest.version` →
+/// `format.use_latest_version`.
+fn registry_flag(spec: &mut Spec, opt: &str, name: &str, lower: &str) {
+    let key = if opt == "auto.register.schemas" {
+        "auto_register"
+    } else {
+        "use_latest_version"
+    };
+    match lower {
+        "true" | "false" => spec.sets.push((
+            key,
+            Value::Boolean(lower == "true"),
+            shown(spec.origin, name),
+        )),
+        _ => spec.verdicts.push((
+            name.into(),
+            Class::Unsupported,
+            format!("{opt} is true or false, not {lower}"),
+        )),
+    }
+}
+
+/// The value a converter gives a `[format]` key, `default` when it sets none.
+fn effective(spec: &Spec, key: &str, default: Value) -> Value {
+    spec.sets
+        .iter()
+        .find(|s| s.0 == key)
+        .map_or(default, |s| s.1.clone())
 }
 
 fn user_info(spec: &mut Spec, name: &str, raw: Result<String, String>) {

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::plan::{Class, Dropped, EnvRef, Plan, Setting};
-use super::providers::{Providers, Unresolved};
+use crate::config::providers::{Providers, Unresolved};
 
 /// Where a property was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

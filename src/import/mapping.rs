@@ -11,7 +11,7 @@ use super::ctx::{
     bad_regex, boolean, integer, one_of, regex_list, str_array, string, Conv, Ctx, Origin,
 };
 use super::plan::Class;
-use super::providers::{whole_reference, Kind};
+use crate::config::providers::{whole_reference, Kind};
 
 const C: Origin = Origin::Connector;
 

@@ -15,14 +15,13 @@ mod known;
 mod librdkafka;
 mod mapping;
 mod plan;
-mod properties;
-mod providers;
 mod shaping;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::config::Config;
+use crate::config::{properties, providers};
 use crate::error::{Error, Result};
 
 pub use plan::{Class, Dropped, Plan};

@@ -508,6 +508,97 @@ fn avro_converters() {
 }
 
 #[test]
+fn avro_subject_strategy_and_registration() {
+    let confluent = "io.confluent.connect.avro.AvroConverter";
+    let (o, c) = run(&[
+        ("key.converter", confluent),
+        ("key.converter.schema.registry.url", "http://registry:8081"),
+        (
+            "key.converter.key.subject.name.strategy",
+            "io.confluent.kafka.serializers.subject.RecordNameStrategy",
+        ),
+        ("key.converter.auto.register.schemas", "false"),
+        ("key.converter.use.latest.version", "true"),
+        ("value.converter", confluent),
+        (
+            "value.converter.schema.registry.url",
+            "http://registry:8081",
+        ),
+        (
+            "value.converter.value.subject.name.strategy",
+            "io.confluent.kafka.serializers.subject.RecordNameStrategy",
+        ),
+        ("value.converter.auto.register.schemas", "false"),
+        ("value.converter.use.latest.version", "true"),
+    ]);
+    assert_eq!(o.exit_code(), 0, "{:#?}", o.plan.dropped);
+    assert_eq!(
+        c.format.subject_name_strategy,
+        crate::config::SubjectNameStrategy::Record
+    );
+    assert!(!c.format.auto_register);
+    assert!(c.format.use_latest_version);
+    assert_eq!(
+        dropped(&o, "key.converter.key.subject.name.strategy").class,
+        Class::NotNeeded
+    );
+    // TopicRecordNameStrategy; use.latest.version is ignored while auto-registering.
+    let (o, c) = run(&[
+        ("value.converter", confluent),
+        (
+            "value.converter.schema.registry.url",
+            "http://registry:8081",
+        ),
+        (
+            "value.converter.value.subject.name.strategy",
+            "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy",
+        ),
+        ("value.converter.use.latest.version", "true"),
+    ]);
+    assert_eq!(o.exit_code(), 0, "{:#?}", o.plan.dropped);
+    assert_eq!(
+        c.format.subject_name_strategy,
+        crate::config::SubjectNameStrategy::TopicRecord
+    );
+    assert!(c.format.auto_register && !c.format.use_latest_version);
+    assert!(dropped(&o, "value.converter.use.latest.version")
+        .reason
+        .contains("ignores it"));
+    // A key converter that names subjects differently than the value converter cannot be
+    // followed: rowtide has one strategy.
+    let (o, _) = run(&[
+        ("key.converter", confluent),
+        ("key.converter.schema.registry.url", "http://registry:8081"),
+        ("value.converter", confluent),
+        (
+            "value.converter.schema.registry.url",
+            "http://registry:8081",
+        ),
+        (
+            "value.converter.value.subject.name.strategy",
+            "io.confluent.kafka.serializers.subject.RecordNameStrategy",
+        ),
+    ]);
+    assert_eq!(dropped(&o, "key.converter").class, Class::Unsupported);
+    // A strategy class rowtide does not know.
+    let (o, _) = run(&[
+        ("value.converter", confluent),
+        (
+            "value.converter.schema.registry.url",
+            "http://registry:8081",
+        ),
+        (
+            "value.converter.value.subject.name.strategy",
+            "com.example.Mine",
+        ),
+    ]);
+    assert_eq!(
+        dropped(&o, "value.converter.value.subject.name.strategy").class,
+        Class::Unsupported
+    );
+}
+
+#[test]
 fn unresolvable_secret_is_left_to_the_environment() {
     let (o, c) = run(&[("database.password", "${vault:secret/db:password}")]);
     assert_eq!(o.exit_code(), 0);

@@ -129,6 +129,7 @@ impl Running {
         loop {
             self.begin_drain_if_asked();
             if self.rec_closed && self.window.is_empty() && self.pending.is_empty() {
+                out.failure = ended_tasks(tasks, &mut out).await;
                 return out;
             }
             let can_take = self.pending.is_empty()
@@ -308,6 +309,29 @@ impl Running {
             )),
         }
     }
+}
+
+/// The encoders closed their queue: their outcome, and the source's if it ended too, is the
+/// run's (an encoding error must stop the run as itself, not as "the source stopped"). The
+/// encoders end right after closing the queue; the source is given a moment (it ends when
+/// the encoders stop reading).
+async fn ended_tasks(tasks: &mut Tasks, out: &mut Outcome) -> Option<Error> {
+    if !out.encoders_done {
+        out.encoders_done = true;
+        if let Err(e) = joined((&mut tasks.encoders).await, "encoder") {
+            return Some(e);
+        }
+    }
+    if !out.source_done {
+        if let Ok(r) = tokio::time::timeout(Duration::from_secs(5), &mut tasks.source).await {
+            out.source_done = true;
+            match joined(r, "source") {
+                Ok(on_purpose) => out.finished_on_purpose = on_purpose,
+                Err(e) => return Some(e),
+            }
+        }
+    }
+    None
 }
 
 /// The outcome of a task of the run; a task that panicked or was cancelled is an error.

@@ -1,9 +1,11 @@
-//! Kafka Connect config-provider references in property values: `${file:PATH:KEY}`
-//! (`FileConfigProvider`: KEY of the properties file PATH), `${dir:DIR:FILE}`
-//! (`DirectoryConfigProvider`: the content of DIR/FILE) and `${env:VAR}`
-//! (`EnvVarConfigProvider`; `${env:VAR:DEFAULT}` falls back to DEFAULT). Provider aliases
-//! are the conventional `file`, `dir` and `env`, or whatever the worker's
-//! `config.providers` declares for those classes.
+//! Kafka Connect config-provider references in values: `${file:PATH:KEY}`
+//! (`FileConfigProvider`: KEY of the properties file PATH), `${file:PATH}` (the whole file,
+//! without its trailing newline), `${dir:DIR:FILE}` (`DirectoryConfigProvider`: the content
+//! of DIR/FILE) and `${env:VAR}` (`EnvVarConfigProvider`; `${env:VAR:DEFAULT}` falls back
+//! to DEFAULT). Provider aliases are the conventional `file`, `dir` and `env`, or whatever
+//! a Connect worker's `config.providers` declares for those classes (`rowtide import`).
+//! Shared by `rowtide import debezium` and the loading of every configuration value
+//! ([`resolve_document`]).
 //!
 //! Invariant: a value is either resolved completely, or reported unresolved with the
 //! reference that could not be read and why — never half-substituted.
@@ -161,7 +163,15 @@ impl Providers {
                 let p = Path::new(dir).join(&r.key);
                 std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))
             }
-            (Kind::File | Kind::Dir, None) => Err(format!(
+            (Kind::File, None) => std::fs::read_to_string(&r.key)
+                .map(|t| {
+                    t.strip_suffix('\n')
+                        .map(|t| t.strip_suffix('\r').unwrap_or(t))
+                        .unwrap_or(&t)
+                        .to_string()
+                })
+                .map_err(|e| format!("cannot read {}: {e}", r.key)),
+            (Kind::Dir, None) => Err(format!(
                 "`{}` names no path (expected ${{{}:PATH:KEY}})",
                 r.text, r.provider
             )),
@@ -185,6 +195,60 @@ impl Providers {
             Err(e) => Err(e.clone()),
         }
     }
+}
+
+/// Resolves the references in every string of a parsed configuration (any section, any
+/// depth, `[sink.kafka]` keys and transform options included). A value that comes from a
+/// file or directory, or that a secret key holds, is registered with [`crate::redact`].
+/// The error names the key and the reference.
+pub(crate) fn resolve_document(doc: &mut toml::Table, env: EnvLookup) -> Result<(), String> {
+    let providers = Providers::new(&BTreeMap::new(), env);
+    for (k, v) in doc.iter_mut() {
+        resolve_value(&providers, k, v)?;
+    }
+    Ok(())
+}
+
+fn resolve_value(p: &Providers, path: &str, v: &mut toml::Value) -> Result<(), String> {
+    match v {
+        toml::Value::String(s) => {
+            let refs = references(s);
+            if refs.is_empty() {
+                return Ok(());
+            }
+            let resolved = p.resolve(s).map_err(|u| {
+                format!(
+                    "`{path}`: cannot resolve {}: {}; references are ${{env:VAR}}, \
+                     ${{file:/path}}, ${{file:/path:key}} (a .properties file) and \
+                     ${{dir:/dir:file}}",
+                    u.reference, u.why
+                )
+            })?;
+            let key = path.rsplit('.').next().unwrap_or(path);
+            let secret = crate::redact::is_secret_key(key) || crate::redact::is_secret_key(path);
+            for r in &refs {
+                let from_file = matches!(p.kind(&r.provider), Some(Kind::File | Kind::Dir));
+                if secret || from_file {
+                    if let Ok(value) = p.lookup(r) {
+                        crate::redact::register(&value);
+                    }
+                }
+            }
+            *s = resolved;
+        }
+        toml::Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                resolve_value(p, &format!("{path}[{i}]"), item)?;
+            }
+        }
+        toml::Value::Table(t) => {
+            for (k, item) in t.iter_mut() {
+                resolve_value(p, &format!("{path}.{k}"), item)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 #[cfg(test)]
