@@ -24,6 +24,7 @@ pub struct Config {
     pub events: EventsConfig,
     pub heartbeat: HeartbeatConfig,
     pub transforms: Vec<TransformConfig>,
+    pub predicates: Vec<PredicateConfig>,
 }
 
 /// `[source]`: the MySQL/MariaDB server to read.
@@ -662,7 +663,7 @@ pub mod shaping;
 
 pub use keys::suggest;
 use keys::{explain_toml_error, valid_keys};
-pub use shaping::{EventsConfig, HeartbeatConfig, TransformConfig};
+pub use shaping::{EventsConfig, HeartbeatConfig, PredicateConfig, TransformConfig};
 
 #[cfg(test)]
 mod tests;

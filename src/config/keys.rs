@@ -26,6 +26,7 @@ pub(super) fn valid_keys(section: &str) -> &'static [&'static str] {
             "events",
             "heartbeat",
             "transforms",
+            "predicates",
         ],
         "events" => super::shaping::EVENTS_KEYS,
         "heartbeat" => super::shaping::HEARTBEAT_KEYS,

@@ -118,6 +118,8 @@ impl Encoder {
             value,
             position,
             headers,
+            timestamp: rec.timestamp,
+            partition: rec.partition,
         })
     }
 

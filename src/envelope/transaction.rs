@@ -263,12 +263,24 @@ pub struct TxnMeta {
 }
 
 impl TransactionMonitor {
-    /// The metadata of one source event; must see every event, in source order.
+    /// The metadata of one source event; must see every event, in source order. A change
+    /// counts as [`Change::event_count`] data events (its primary key decides the split).
     pub fn annotate(&mut self, ev: &crate::model::SourceEvent) -> TxnMeta {
+        self.annotate_counted(ev, &mut |c| c.event_count())
+    }
+
+    /// As [`Self::annotate`], with `events` saying how many data events a change becomes
+    /// (2 when the encoder splits it: its key — primary key or `events.message_key_columns`
+    /// — moved), so both halves of a split carry a block and count, as in Debezium.
+    pub fn annotate_counted(
+        &mut self,
+        ev: &crate::model::SourceEvent,
+        events: &mut dyn FnMut(&Change) -> usize,
+    ) -> TxnMeta {
         use crate::model::{Op, SourceEvent};
         match ev {
             SourceEvent::Change(c) if c.op != Op::Read => {
-                let (before, blocks) = self.data_event(c, c.event_count() as u64);
+                let (before, blocks) = self.data_event(c, events(c) as u64);
                 TxnMeta {
                     before,
                     blocks,
@@ -276,7 +288,7 @@ impl TransactionMonitor {
                 }
             }
             SourceEvent::Skipped(c) => {
-                self.skipped(c, c.event_count() as u64);
+                self.skipped(c, events(c) as u64);
                 TxnMeta::default()
             }
             SourceEvent::Commit { ts_ms, .. } => TxnMeta {

@@ -18,6 +18,7 @@ mod plan;
 mod properties;
 mod providers;
 mod shaping;
+mod transforms;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -430,6 +430,14 @@ impl KafkaSink {
         if let Some(v) = &rec.value {
             record = record.payload(v.as_slice());
         }
+        // A transform's choice (the outbox router's), as Kafka Connect passes a source
+        // record's timestamp and partition to its producer.
+        if let Some(ts) = rec.timestamp {
+            record = record.timestamp(ts);
+        }
+        if let Some(p) = rec.partition {
+            record = record.partition(p);
+        }
         if !rec.headers.is_empty() {
             let mut headers = OwnedHeaders::new_with_capacity(rec.headers.len());
             for h in &rec.headers {
