@@ -9,7 +9,8 @@
 //! Rules, as Debezium's binlog connectors apply them:
 //! - the id is the transaction's GTID (`uuid:gno` on MySQL, `domain-server-seq` on MariaDB),
 //!   else `file=<binlog file>,pos=<offset of the transaction's start>`;
-//! - every data event (a primary-key change counts twice: its delete and its create)
+//! - every data event (a key change — primary key or `events.message_key_columns` — counts
+//!   twice: its delete and its create, as the encoder splits it)
 //!   increments `total_order` and the table's `data_collection_order`; tombstones are not
 //!   data events and snapshot reads carry no block;
 //! - `data_collection` names the table as `db.table` (without the topic prefix).

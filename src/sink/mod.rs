@@ -123,8 +123,9 @@ impl Acks {
 
 /// Why a record could not be enqueued.
 pub enum SendError {
-    /// The local queue is full: wait for deliveries and try again.
-    QueueFull(OutRecord),
+    /// The local queue is full: wait for deliveries and try again (the record, boxed: it
+    /// is the rare path).
+    QueueFull(Box<OutRecord>),
     Failed(Error),
 }
 

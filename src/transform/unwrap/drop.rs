@@ -16,6 +16,9 @@ use crate::envelope::schema::{Datum, Schema, Type};
 use crate::error::Result;
 use crate::transform::{Options, Part, Record};
 
+/// An input schema (by pointer) and the names dropped from it.
+type CacheKey = (usize, Vec<String>);
+
 /// The drop options of one `ExtractNewRecordState`.
 #[derive(Debug, Default)]
 pub(super) struct DropFields {
@@ -24,7 +27,7 @@ pub(super) struct DropFields {
     from_key: bool,
     keep_schema_compatible: bool,
     /// Output schemas by (input schema pointer, names dropped); the input is kept alive.
-    cache: HashMap<(usize, Vec<String>), (Arc<Schema>, Arc<Schema>)>,
+    cache: HashMap<CacheKey, (Arc<Schema>, Arc<Schema>)>,
 }
 
 impl DropFields {
