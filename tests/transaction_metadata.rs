@@ -263,13 +263,21 @@ async fn begin_data_events_and_end_reach_kafka() {
     exec(&mut c, "INSERT INTO orders VALUES (12, 'last')").await;
     c.disconnect().await.ok();
 
-    let (tt, ot) = (txn_topic.clone(), setup.topic("orders"));
-    // Topics are read one after the other: wait for the last END and the last insert.
+    let (tt, ot, it) = (
+        txn_topic.clone(),
+        setup.topic("orders"),
+        setup.topic("items"),
+    );
+    // Wait for every record checked below, on each topic: Kafka does not make records of
+    // different topics visible in the order they were produced. `items` is created by the
+    // sink during the transaction, and the producer holds its records until it has the new
+    // topic's metadata, while records to known topics (the last insert, the END) go out —
+    // waiting only for those (as this test once did) read `items` incomplete under load.
     let recs = wait_for_async(
         &env.kafka_brokers,
         &topics,
         Duration::from_secs(60),
-        "the last END and the last insert (id 12)",
+        "the last END, the last insert (id 12) and the 5 items events",
         move |recs| {
             values(recs, &tt)
                 .iter()
@@ -277,6 +285,7 @@ async fn begin_data_events_and_end_reach_kafka() {
                 .count()
                 >= 3
                 && values(recs, &ot).iter().any(|v| v["after"]["id"] == 12)
+                && values(recs, &it).len() >= 5
         },
     )
     .await;
@@ -436,13 +445,16 @@ async fn a_moved_message_key_counts_as_two_events() {
         exec(&mut c, sql).await;
     }
     c.disconnect().await.ok();
-    let tt = txn_topic.clone();
+    let (tt, rt_) = (txn_topic.clone(), setup.topic("refs"));
+    // Both topics are waited for: Kafka does not order visibility across topics.
     let recs = wait_for_async(
         &env.kafka_brokers,
         &topics,
         Duration::from_secs(60),
-        "the END of the transaction",
-        move |recs| values(recs, &tt).iter().any(|v| v["status"] == "END"),
+        "the END of the transaction and the read, update, delete and create of refs",
+        move |recs| {
+            values(recs, &tt).iter().any(|v| v["status"] == "END") && values(recs, &rt_).len() >= 4
+        },
     )
     .await;
     let status = rt.stop();
