@@ -30,7 +30,8 @@ pub enum Kind {
     /// columns), on every table but `orders` (a negated TopicNameMatches predicate: its
     /// events stay envelopes).
     UnwrapDefault,
-    /// The outbox table only, through the outbox EventRouter with an expanded JSON payload.
+    /// The outbox table only, through the outbox EventRouter with an expanded JSON payload
+    /// and the record timestamp from a `DATETIME(3)` column (compared too).
     Outbox,
 }
 
@@ -136,6 +137,7 @@ transforms=outbox
 transforms.outbox.type=io.debezium.transforms.outbox.EventRouter
 transforms.outbox.table.expand.json.payload=true
 transforms.outbox.table.fields.additional.placement=type:header:eventType
+transforms.outbox.table.field.event.timestamp=created
 transforms.outbox.route.topic.replacement={prefix}.${{routedByValue}}.events
 "
         ),

@@ -235,6 +235,7 @@ name = "outbox"
 type = "io.debezium.transforms.outbox.EventRouter"
 table_expand_json_payload = "true"
 table_fields_additional_placement = "type:header:eventType"
+table_field_event_timestamp = "created"
 route_topic_replacement = "{prefix}.${{routedByValue}}.events"
 "#
             ),
