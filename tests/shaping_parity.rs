@@ -1,8 +1,10 @@
 //! Issue 16, side by side with Debezium: the event-shaping options — column exclude/include,
 //! masking, hashing (v1 and v2), truncation, source-type propagation, `message.key.columns`
 //! (also on a table without a primary key), truncate events, tombstones, primary-key-change
-//! headers, heartbeats, and the transforms ExtractNewRecordState, RegexRouter,
-//! ByLogicalTableRouter and the outbox EventRouter — turned on in Debezium's MariaDB connector
+//! headers, heartbeats, and the transforms ExtractNewRecordState (with `drop.fields.*`),
+//! ExtractChangedRecordState, RegexRouter, ByLogicalTableRouter and the outbox EventRouter
+//! (with `table.field.event.timestamp`, whose Kafka timestamps are compared too), and a
+//! negated TopicNameMatches predicate — turned on in Debezium's MariaDB connector
 //! (3.5.0.Final from Maven Central, all connectors in one Kafka Connect standalone worker
 //! started by `scripts/connect`) and in rowtide, both reading the same binlog of one
 //! database: a snapshot, then a workload of inserts, updates (one changing the key), deletes,
