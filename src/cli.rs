@@ -195,6 +195,7 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
     // configuration error at load, like any other key.
     crate::transform::Chain::build(
         &cfg.transforms,
+        &cfg.predicates,
         &crate::transform::Context {
             topic_prefix: cfg.sink.topic_prefix.clone(),
         },

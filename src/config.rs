@@ -25,6 +25,7 @@ pub struct Config {
     pub heartbeat: HeartbeatConfig,
     pub log: LogConfig,
     pub transforms: Vec<TransformConfig>,
+    pub predicates: Vec<PredicateConfig>,
 }
 
 /// `[source]`: the MySQL/MariaDB server to read.
@@ -726,7 +727,7 @@ pub mod shaping;
 pub use keys::suggest;
 use keys::valid_keys;
 pub use log::{LogConfig, LogFormat, LogLevel};
-pub use shaping::{EventsConfig, HeartbeatConfig, TransformConfig};
+pub use shaping::{EventsConfig, HeartbeatConfig, PredicateConfig, TransformConfig};
 
 #[cfg(test)]
 mod tests;

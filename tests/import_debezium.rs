@@ -224,14 +224,12 @@ fn unsupported_properties_exit_3_each_with_its_reason() {
         listed,
         vec![
             "incremental.snapshot.chunk.size",
-            "predicates",
-            "predicates.onlyUsers.pattern",
-            "predicates.onlyUsers.type",
             "signal.data.collection",
             "snapshot.locking.mode",
             "transforms.filter.tenant",
             "transforms.filter.type",
-            "transforms.route.predicate",
+            "transforms.unwrap.delete.handling.mode",
+            "transforms.unwrap.drop.tombstones",
         ],
         "{stderr}"
     );
@@ -239,17 +237,30 @@ fn unsupported_properties_exit_3_each_with_its_reason() {
         "snapshot.locking.mode = extended: rowtide chooses its snapshot lock itself",
         "incremental.snapshot.chunk.size = 2048: rowtide has no incremental snapshots",
         "transforms.filter.type = com.example.kafka.FilterByTenant: rowtide has no transform com.example.kafka.FilterByTenant",
-        "transforms.route.predicate = onlyUsers: rowtide applies every transform to every record",
-        "predicates.onlyUsers.type = org.apache.kafka.connect.transforms.predicates.TopicNameMatches: rowtide has no transform predicates",
+        "transforms.unwrap.drop.tombstones = false: removed in Debezium 3.2: delete.handling.mode=none with drop.tombstones=false",
     ] {
         assert!(stderr.contains(reason), "{reason} in {stderr}");
     }
-    assert!(stderr.contains(" 9 unsupported."), "{stderr}");
+    assert!(stderr.contains(" 7 unsupported."), "{stderr}");
     // The file is still written, loads, and lists the same properties at its end.
     let c = load(&stdout);
-    assert_eq!(c.transforms.len(), 1);
+    assert_eq!(c.transforms.len(), 2);
     assert_eq!(c.transforms[0].name, "route");
-    assert!(stdout.contains("9 unsupported"), "{stdout}");
+    // The predicate is carried over with the transform that uses it.
+    assert_eq!(
+        c.transforms[0].options["predicate"].as_str(),
+        Some("onlyUsers")
+    );
+    assert_eq!(c.predicates.len(), 1);
+    assert_eq!(
+        c.predicates[0].options["pattern"].as_str(),
+        Some(r"legacy\.app\.users")
+    );
+    // The legacy pair with no 3.x equivalent is not written: unwrap keeps its default mode.
+    assert!(!c.transforms[1]
+        .options
+        .contains_key("delete_tombstone_handling_mode"));
+    assert!(stdout.contains("7 unsupported"), "{stdout}");
     assert!(
         stdout.contains("#   transforms.filter.tenant = acme\n"),
         "{stdout}"

@@ -1,8 +1,10 @@
 //! Issue 16, side by side with Debezium: the event-shaping options — column exclude/include,
 //! masking, hashing (v1 and v2), truncation, source-type propagation, `message.key.columns`
 //! (also on a table without a primary key), truncate events, tombstones, primary-key-change
-//! headers, heartbeats, and the transforms ExtractNewRecordState, RegexRouter,
-//! ByLogicalTableRouter and the outbox EventRouter — turned on in Debezium's MariaDB connector
+//! headers, heartbeats, and the transforms ExtractNewRecordState (with `drop.fields.*`),
+//! ExtractChangedRecordState, RegexRouter, ByLogicalTableRouter and the outbox EventRouter
+//! (with `table.field.event.timestamp`, whose Kafka timestamps are compared too), and a
+//! negated TopicNameMatches predicate — turned on in Debezium's MariaDB connector
 //! (3.5.0.Final from Maven Central, all connectors in one Kafka Connect standalone worker
 //! started by `scripts/connect`) and in rowtide, both reading the same binlog of one
 //! database: a snapshot, then a workload of inserts, updates (one changing the key), deletes,
@@ -62,7 +64,8 @@ const SETUP: &[&str] = &[
     "CREATE TABLE shard_1 (id INT NOT NULL PRIMARY KEY, v VARCHAR(8))",
     "CREATE TABLE shard_2 (id INT NOT NULL PRIMARY KEY, v VARCHAR(8))",
     "CREATE TABLE outbox (id VARCHAR(36) NOT NULL PRIMARY KEY, aggregatetype VARCHAR(64) NOT NULL,
-      aggregateid VARCHAR(64) NOT NULL, type VARCHAR(64) NOT NULL, payload LONGTEXT)",
+      aggregateid VARCHAR(64) NOT NULL, type VARCHAR(64) NOT NULL, payload LONGTEXT,
+      created DATETIME(3) NOT NULL DEFAULT '2026-01-02 03:04:05.678')",
     "CREATE TABLE hb (id INT PRIMARY KEY, ts DATETIME(6))",
     "CREATE TABLE fin (id INT PRIMARY KEY)",
     "INSERT INTO customers VALUES
@@ -74,7 +77,7 @@ const SETUP: &[&str] = &[
     "INSERT INTO nokey VALUES (1, 'x')",
     "INSERT INTO shard_1 VALUES (1, 'one')",
     "INSERT INTO shard_2 VALUES (1, 'uno')",
-    r#"INSERT INTO outbox VALUES ('e0', 'Order', 'o-0', 'OrderSeeded', '{"seed": true}')"#,
+    r#"INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload) VALUES ('e0', 'Order', 'o-0', 'OrderSeeded', '{"seed": true}')"#,
 ];
 
 /// The python with fastavro that decodes rowtide's Avro (`ROWTIDE_TEST_PYTHON`); `None`
@@ -123,15 +126,15 @@ const STREAM: &[&str] = &[
     "INSERT INTO shard_2 VALUES (2, 'dos')",
     "UPDATE shard_2 SET v = 'DOS' WHERE id = 2",
     "DELETE FROM shard_1 WHERE id = 1",
-    r#"INSERT INTO outbox VALUES ('e1', 'Order', 'o-1', 'OrderCreated',
+    r#"INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload) VALUES ('e1', 'Order', 'o-1', 'OrderCreated',
       '{"id": 1, "big": 5000000000, "lines": [{"sku": "a", "n": 2}, {"sku": "b", "n": 3}], "total": 12.5, "note": null, "ok": true, "tags": ["x", "y"], "meta": {"by": "me"}}')"#,
-    r#"INSERT INTO outbox VALUES ('e2', 'Customer', 'c-9', 'CustomerMoved', '{"city": "Zürich"}')"#,
+    r#"INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload) VALUES ('e2', 'Customer', 'c-9', 'CustomerMoved', '{"city": "Zürich"}')"#,
     "DELETE FROM outbox WHERE id = 'e1'",
     "UPDATE outbox SET type = 'CustomerMovedAgain' WHERE id = 'e2'",
-    "INSERT INTO outbox VALUES ('e3', 'Order', 'o-2', 'OrderShipped', NULL)",
+    "INSERT INTO outbox VALUES ('e3', 'Order', 'o-2', 'OrderShipped', NULL, '2026-05-06 07:08:09.123')",
     "TRUNCATE TABLE orders",
     "INSERT INTO fin VALUES (1)",
-    "INSERT INTO outbox VALUES ('fin', 'Fin', 'fin', 'Fin', '{}')",
+    "INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload) VALUES ('fin', 'Fin', 'fin', 'Fin', '{}')",
 ];
 
 /// The topic holding the end marker of `kind` for topic prefix `prefix`.
@@ -420,7 +423,7 @@ async fn compare_run(env: &TestEnv, names: &Names, run: &Run) -> Vec<String> {
         let python = python().expect("a python with fastavro");
         avro::decode_all(&python, &env.registry_url, &mut ours).await;
     }
-    let found = compare::compare(
+    let mut found = compare::compare(
         &Side {
             prefix: &dbz_prefix,
             records: &dbz,
@@ -432,6 +435,9 @@ async fn compare_run(env: &TestEnv, names: &Names, run: &Run) -> Vec<String> {
             payload_only: false,
         },
     );
+    if run.kind == Kind::Outbox {
+        found.extend(outbox_timestamps(&dbz, &dbz_prefix, &ours, &our_prefix));
+    }
     eprintln!(
         "[{:?} {}] {} records from Debezium, {} from rowtide, {} difference(s)",
         run.kind,
@@ -444,6 +450,40 @@ async fn compare_run(env: &TestEnv, names: &Names, run: &Run) -> Vec<String> {
         .into_iter()
         .map(|f| format!("[{:?} {}] {f}", run.kind, run.format))
         .collect()
+}
+
+/// The outbox events' Kafka record timestamps (`table.field.event.timestamp = created`), by
+/// topic (prefix replaced) and event id: both engines must set the same ones.
+fn outbox_timestamps(
+    dbz: &[Record],
+    dbz_prefix: &str,
+    ours: &[Record],
+    our_prefix: &str,
+) -> Vec<String> {
+    let stamps = |recs: &[Record],
+                  prefix: &str|
+     -> std::collections::BTreeMap<(String, String), Option<i64>> {
+        recs.iter()
+            .filter_map(|r| {
+                let id = r.header("id")?;
+                Some(((r.topic.replacen(prefix, "<prefix>", 1), id), r.timestamp))
+            })
+            .collect()
+    };
+    let (d, o) = (stamps(dbz, dbz_prefix), stamps(ours, our_prefix));
+    let mut out = Vec::new();
+    if d.is_empty() {
+        out.push("outbox timestamps: no outbox event from Debezium".to_string());
+    }
+    for (k, ts) in &d {
+        if o.get(k) != Some(ts) {
+            out.push(format!(
+                "outbox timestamp of {k:?}: debezium {ts:?} vs rowtide {:?}",
+                o.get(k)
+            ));
+        }
+    }
+    out
 }
 
 /// Stops everything, drops the database, and fails with the differences if there are any.

@@ -263,13 +263,21 @@ async fn begin_data_events_and_end_reach_kafka() {
     exec(&mut c, "INSERT INTO orders VALUES (12, 'last')").await;
     c.disconnect().await.ok();
 
-    let (tt, ot) = (txn_topic.clone(), setup.topic("orders"));
-    // Topics are read one after the other: wait for the last END and the last insert.
+    let (tt, ot, it) = (
+        txn_topic.clone(),
+        setup.topic("orders"),
+        setup.topic("items"),
+    );
+    // Wait for every record checked below, on each topic: Kafka does not make records of
+    // different topics visible in the order they were produced. `items` is created by the
+    // sink during the transaction, and the producer holds its records until it has the new
+    // topic's metadata, while records to known topics (the last insert, the END) go out —
+    // waiting only for those (as this test once did) read `items` incomplete under load.
     let recs = wait_for_async(
         &env.kafka_brokers,
         &topics,
         Duration::from_secs(60),
-        "the last END and the last insert (id 12)",
+        "the last END, the last insert (id 12) and the 5 items events",
         move |recs| {
             values(recs, &tt)
                 .iter()
@@ -277,6 +285,7 @@ async fn begin_data_events_and_end_reach_kafka() {
                 .count()
                 >= 3
                 && values(recs, &ot).iter().any(|v| v["after"]["id"] == 12)
+                && values(recs, &it).len() >= 5
         },
     )
     .await;
@@ -394,6 +403,93 @@ async fn begin_data_events_and_end_reach_kafka() {
         let end = ends.iter().find(|e| &e["id"] == tid).expect("its END");
         assert_eq!(end["event_count"], 1);
     }
+}
+
+/// An update that moves an `events.message_key_columns` key (not the primary key) is split
+/// into a delete and a create: both carry the transaction block and both count in the
+/// END's `event_count` / `data_collections`, as Debezium's `TransactionMonitor` counts
+/// every record the emitter hands over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moved_message_key_counts_as_two_events() {
+    let Some(env) = common::servers() else { return };
+    let db = common::fresh_db(&env, "txmk").await;
+    let mut c = common::admin(&env).await;
+    exec(&mut c, &format!("USE `{db}`")).await;
+    exec(
+        &mut c,
+        "CREATE TABLE refs (id INT PRIMARY KEY, code VARCHAR(10), note VARCHAR(10))",
+    )
+    .await;
+    exec(&mut c, "INSERT INTO refs VALUES (1, 'a', 'snap')").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut setup = Setup::new(&db, dir.path());
+    setup.format_extra = "provide_transaction_metadata = true\n".into();
+    setup.extra = format!("\n[events]\nmessage_key_columns = \"{db}.refs:code\"\n");
+    let mut rt = Rowtide::start(&env, &setup, dir.path());
+    let txn_topic = format!("{}.transaction", setup.topic_prefix);
+    let topics = vec![setup.topic("refs"), txn_topic.clone()];
+    wait_for_async(
+        &env.kafka_brokers,
+        &topics,
+        Duration::from_secs(60),
+        "the snapshot read",
+        |recs| !recs.is_empty(),
+    )
+    .await;
+    for sql in [
+        "START TRANSACTION",
+        "UPDATE refs SET note = 'n' WHERE id = 1", // the key (code) stays: one update
+        "UPDATE refs SET code = 'b' WHERE id = 1", // the key moves: delete + create
+        "COMMIT",
+    ] {
+        exec(&mut c, sql).await;
+    }
+    c.disconnect().await.ok();
+    let (tt, rt_) = (txn_topic.clone(), setup.topic("refs"));
+    // Both topics are waited for: Kafka does not order visibility across topics.
+    let recs = wait_for_async(
+        &env.kafka_brokers,
+        &topics,
+        Duration::from_secs(60),
+        "the END of the transaction and the read, update, delete and create of refs",
+        move |recs| {
+            values(recs, &tt).iter().any(|v| v["status"] == "END") && values(recs, &rt_).len() >= 4
+        },
+    )
+    .await;
+    let status = rt.stop();
+    assert!(status.success(), "{status:?}\n{}", rt.log_text());
+
+    let refs = values(&recs, &setup.topic("refs"));
+    let seen: Vec<(&str, &Json, &Json)> = refs
+        .iter()
+        .filter(|v| v["op"] != "r")
+        .map(|v| {
+            (
+                v["op"].as_str().unwrap(),
+                &v["transaction"]["total_order"],
+                &v["transaction"]["data_collection_order"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("u", &json!(1), &json!(1)),
+            ("d", &json!(2), &json!(2)),
+            ("c", &json!(3), &json!(3))
+        ],
+        "{refs:#?}"
+    );
+    let end = values(&recs, &txn_topic)
+        .into_iter()
+        .find(|v| v["status"] == "END")
+        .unwrap();
+    assert_eq!(end["event_count"], 3, "{end}");
+    assert_eq!(
+        end["data_collections"],
+        json!([{"data_collection": format!("{db}.refs"), "event_count": 3}])
+    );
 }
 
 /// Avro: registered under `<prefix>.transaction-key/-value` and readable with the static

@@ -175,6 +175,24 @@ pub struct TransformConfig {
     pub options: BTreeMap<String, toml::Value>,
 }
 
+/// `[[predicates]]`: one Kafka Connect transform predicate (`predicates=…`), referenced by
+/// a transform's `predicate = "<name>"` (with `negate`). `type` is the class name
+/// (`org.apache.kafka.connect.transforms.predicates.TopicNameMatches`, `HasHeaderKey`,
+/// `RecordIsTombstone`) or its alias (`topic_name_matches`, `has_header_key`,
+/// `record_is_tombstone`); every other key is one of its options (`pattern`; HasHeaderKey's
+/// `name` is written `header_name`, `name` being the entry's own).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct PredicateConfig {
+    /// The name transforms refer to.
+    pub name: String,
+    /// The predicate class or alias.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The predicate's options.
+    #[serde(flatten)]
+    pub options: BTreeMap<String, toml::Value>,
+}
+
 /// The operation codes `skipped_operations` accepts.
 pub const OPERATION_CODES: &[&str] = &["c", "u", "d", "t"];
 

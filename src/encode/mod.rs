@@ -60,6 +60,8 @@ impl EncodedRecord {
             value: self.value,
             position,
             headers: vec![],
+            timestamp: None,
+            partition: None,
         }
     }
 }
@@ -151,6 +153,7 @@ impl Encoder {
         e.envelope.shape(&cfg.events)?;
         e.chain = Chain::build(
             &cfg.transforms,
+            &cfg.predicates,
             &Context {
                 topic_prefix: cfg.sink.topic_prefix.clone(),
             },
@@ -191,6 +194,8 @@ impl Encoder {
             },
             value: Some(Part::new(schemas.envelope.clone(), value)),
             headers: vec![],
+            timestamp: None,
+            partition: None,
         })
     }
 

@@ -120,6 +120,8 @@ impl Encoder {
             value,
             position,
             headers,
+            timestamp: rec.timestamp,
+            partition: rec.partition,
         })
     }
 

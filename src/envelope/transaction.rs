@@ -9,7 +9,8 @@
 //! Rules, as Debezium's binlog connectors apply them:
 //! - the id is the transaction's GTID (`uuid:gno` on MySQL, `domain-server-seq` on MariaDB),
 //!   else `file=<binlog file>,pos=<offset of the transaction's start>`;
-//! - every data event (a primary-key change counts twice: its delete and its create)
+//! - every data event (a key change — primary key or `events.message_key_columns` — counts
+//!   twice: its delete and its create, as the encoder splits it)
 //!   increments `total_order` and the table's `data_collection_order`; tombstones are not
 //!   data events and snapshot reads carry no block;
 //! - `data_collection` names the table as `db.table` (without the topic prefix).
@@ -263,12 +264,24 @@ pub struct TxnMeta {
 }
 
 impl TransactionMonitor {
-    /// The metadata of one source event; must see every event, in source order.
+    /// The metadata of one source event; must see every event, in source order. A change
+    /// counts as [`Change::event_count`] data events (its primary key decides the split).
     pub fn annotate(&mut self, ev: &crate::model::SourceEvent) -> TxnMeta {
+        self.annotate_counted(ev, &mut |c| c.event_count())
+    }
+
+    /// As [`Self::annotate`], with `events` saying how many data events a change becomes
+    /// (2 when the encoder splits it: its key — primary key or `events.message_key_columns`
+    /// — moved), so both halves of a split carry a block and count, as in Debezium.
+    pub fn annotate_counted(
+        &mut self,
+        ev: &crate::model::SourceEvent,
+        events: &mut dyn FnMut(&Change) -> usize,
+    ) -> TxnMeta {
         use crate::model::{Op, SourceEvent};
         match ev {
             SourceEvent::Change(c) if c.op != Op::Read => {
-                let (before, blocks) = self.data_event(c, c.event_count() as u64);
+                let (before, blocks) = self.data_event(c, events(c) as u64);
                 TxnMeta {
                     before,
                     blocks,
@@ -276,7 +289,7 @@ impl TransactionMonitor {
                 }
             }
             SourceEvent::Skipped(c) => {
-                self.skipped(c, c.event_count() as u64);
+                self.skipped(c, events(c) as u64);
                 TxnMeta::default()
             }
             SourceEvent::Commit { ts_ms, .. } => TxnMeta {

@@ -16,6 +16,7 @@ mod librdkafka;
 mod mapping;
 mod plan;
 mod shaping;
+mod transforms;
 
 use std::collections::BTreeMap;
 use std::path::Path;

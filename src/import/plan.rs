@@ -82,6 +82,7 @@ const SECTIONS: &[&str] = &[
     "events.column_truncate",
     "heartbeat",
     "transforms",
+    "predicates",
 ];
 
 /// A TOML key: bare when it can be, quoted otherwise (`"compression.type"`).

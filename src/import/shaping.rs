@@ -1,11 +1,10 @@
 //! The connector properties that shape events — column filters, masks, hashes,
 //! truncation, source-type propagation, message keys, skipped operations, failure handling
-//! (`[events]`) — Debezium's heartbeat records (`[heartbeat]`), and the single message
-//! transforms (`transforms=…` → `[[transforms]]`, in order).
+//! (`[events]`) — and Debezium's heartbeat records (`[heartbeat]`); the single message
+//! transforms and their predicates are in `transforms`.
 //!
 //! Invariant: the keys written are those of `config::shaping` (the Debezium property name
-//! with `.`/`-` → `_`); transforms rowtide does not have, and predicates, are dropped as
-//! unsupported, never written (the file must load).
+//! with `.`/`-` → `_`).
 
 use toml::Value;
 
@@ -23,7 +22,7 @@ pub fn map_shaping(ctx: &mut Ctx) {
     column_rules(ctx);
     events_misc(ctx);
     heartbeat(ctx);
-    transforms(ctx);
+    super::transforms::transforms(ctx);
 }
 
 /// A regex list property → `section.key` (regexes rowtide refuses drop it as unsupported).
@@ -302,126 +301,6 @@ fn heartbeat(ctx: &mut Ctx) {
         "action_query",
         string,
     );
-}
-
-/// The transform types rowtide has (class names and the aliases `[[transforms]]` accepts).
-const TRANSFORMS: &[&str] = &[
-    "io.debezium.transforms.ExtractNewRecordState",
-    "org.apache.kafka.connect.transforms.RegexRouter",
-    "io.debezium.transforms.ByLogicalTableRouter",
-    "io.debezium.transforms.outbox.EventRouter",
-    "unwrap",
-    "extract_new_record_state",
-    "regex_router",
-    "by_logical_table_router",
-    "outbox_event_router",
-];
-
-fn transforms(ctx: &mut Ctx) {
-    let names = match ctx.take(C, "transforms") {
-        Some(Val::Ok(v)) => plain_list(&v),
-        Some(Val::Unresolved(u)) => {
-            let why = format!(
-                "its value {} cannot be resolved here ({})",
-                u.reference, u.why
-            );
-            ctx.drop_prop(C, "transforms", Class::Unsupported, why);
-            vec![]
-        }
-        None => vec![],
-    };
-    for name in &names {
-        transform(ctx, name);
-    }
-    // Options of aliases not in `transforms=`: Kafka Connect never reads them.
-    for prop in ctx.names_with_prefix(C, "transforms.") {
-        if !ctx.unused(C).contains(&prop) {
-            continue;
-        }
-        ctx.drop_prop(
-            C,
-            &prop,
-            Class::NotNeeded,
-            "its transform is not listed in transforms=, so Kafka Connect does not apply it",
-        );
-    }
-    predicates(ctx);
-}
-
-fn transform(ctx: &mut Ctx, name: &str) {
-    let prefix = format!("transforms.{name}.");
-    let type_prop = format!("{prefix}type");
-    let props = ctx.names_with_prefix(C, &prefix);
-    let kind = match ctx.peek_resolved(C, &type_prop) {
-        Some(k) => k.trim().to_string(),
-        None => {
-            ctx.errors.push(format!("transform {name} is listed in transforms= but {type_prop} is missing or unresolvable"));
-            return;
-        }
-    };
-    if !TRANSFORMS.contains(&kind.as_str()) {
-        for p in &props {
-            let why = if *p == type_prop {
-                format!("rowtide has no transform {kind} (it has ExtractNewRecordState, RegexRouter, ByLogicalTableRouter and the outbox EventRouter)")
-            } else {
-                format!("an option of transform {name} ({kind}), which is not carried over")
-            };
-            ctx.drop_prop(C, p, Class::Unsupported, why);
-        }
-        return;
-    }
-    ctx.consume(C, &type_prop);
-    let mut fields = vec![
-        ("name".to_string(), Value::String(name.to_string()), None),
-        ("type".to_string(), Value::String(kind.clone()), None),
-    ];
-    for p in props.iter().filter(|p| **p != type_prop) {
-        let option = &p[prefix.len()..];
-        if option == "predicate" || option == "negate" {
-            ctx.drop_prop(C, p, Class::Unsupported, format!("rowtide applies every transform to every record: predicates are not supported (transform {name} is carried over without its condition)"));
-            continue;
-        }
-        let key = option.replace(['.', '-'], "_");
-        if key == "name" || key == "type" {
-            ctx.drop_prop(
-                C,
-                p,
-                Class::Unsupported,
-                "an option named like the name/type keys of [[transforms]]",
-            );
-            continue;
-        }
-        match ctx.take(C, p) {
-            Some(Val::Ok(v)) => fields.push((key, Value::String(v), Some(p.clone()))),
-            Some(Val::Unresolved(u)) => {
-                let why = format!("its value {} cannot be resolved here ({}), and [[transforms]] options have no environment override", u.reference, u.why);
-                ctx.drop_prop(C, p, Class::Unsupported, why);
-            }
-            None => {}
-        }
-    }
-    ctx.plan.items.push(Item {
-        array: "transforms",
-        from: format!("transforms = {} ({name}), {type_prop}", names_of(ctx)),
-        fields,
-    });
-}
-
-fn names_of(ctx: &Ctx) -> String {
-    ctx.peek_resolved(C, "transforms").unwrap_or_default()
-}
-
-fn predicates(ctx: &mut Ctx) {
-    for p in ctx.names_with_prefix(C, "predicates") {
-        if p == "predicates" || p.starts_with("predicates.") {
-            ctx.drop_prop(
-                C,
-                &p,
-                Class::Unsupported,
-                "rowtide has no transform predicates",
-            );
-        }
-    }
 }
 
 #[cfg(test)]

@@ -58,7 +58,12 @@ pub fn spawn(
         .format
         .provide_transaction_metadata
         .then(TransactionMonitor::new);
-    let monitor = monitor.map(|m| (m, rules.skipped));
+    // The monitor counts a change as the encoders will split it: its own encoder knows
+    // each table's key columns (primary key or `events.message_key_columns`).
+    let monitor = match monitor {
+        Some(m) => Some((m, rules.skipped, Encoder::for_config(cfg, flavor)?)),
+        None => None,
+    };
     let dispatcher = tokio::spawn(dispatch(src_rx, monitor, worker_txs, order_tx));
     Ok(tokio::spawn(async move {
         // The workers and the dispatcher live as long as the collector.
@@ -91,7 +96,7 @@ async fn work(mut encoder: Encoder, rules: RecordRules, mut rx: mpsc::Receiver<(
 /// workers in turn, queueing each batch's reply slot in dispatch order.
 async fn dispatch(
     mut src_rx: mpsc::Receiver<SourceEvent>,
-    mut monitor: Option<(TransactionMonitor, OpSet)>,
+    mut monitor: Option<(TransactionMonitor, OpSet, Encoder)>,
     workers: Vec<mpsc::Sender<(Batch, Reply)>>,
     order_tx: mpsc::Sender<oneshot::Receiver<Result<Vec<Item>>>>,
 ) {
@@ -106,7 +111,9 @@ async fn dispatch(
             // A change that is not emitted (`events.skipped_operations`) is no data event of
             // its transaction, as with Debezium.
             let meta = match monitor.as_mut() {
-                Some((m, skipped)) if !is_skipped(&e, *skipped) => m.annotate(&e),
+                Some((m, skipped, enc)) if !is_skipped(&e, *skipped) => {
+                    m.annotate_counted(&e, &mut |c| if enc.split(c).is_some() { 2 } else { 1 })
+                }
                 _ => TxnMeta::default(),
             };
             batch.push((e, meta));

@@ -244,7 +244,7 @@ impl Running {
                         }
                         Err(SendError::QueueFull(rec)) => {
                             self.pending.push_front(Item {
-                                record: Some(rec),
+                                record: Some(*rec),
                                 mark: item.mark,
                             });
                             if self.window.is_empty() {

@@ -430,6 +430,14 @@ impl KafkaSink {
         if let Some(v) = &rec.value {
             record = record.payload(v.as_slice());
         }
+        // A transform's choice (the outbox router's), as Kafka Connect passes a source
+        // record's timestamp and partition to its producer.
+        if let Some(ts) = rec.timestamp {
+            record = record.timestamp(ts);
+        }
+        if let Some(p) = rec.partition {
+            record = record.partition(p);
+        }
         if !rec.headers.is_empty() {
             let mut headers = OwnedHeaders::new_with_capacity(rec.headers.len());
             for h in &rec.headers {
@@ -443,7 +451,7 @@ impl KafkaSink {
         match self.producer.send(record) {
             Ok(()) => Ok(()),
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                Err(SendError::QueueFull(rec))
+                Err(SendError::QueueFull(Box::new(rec)))
             }
             Err((e, _)) => Err(SendError::Failed(classify(e, &rec.topic, &rec.position))),
         }
@@ -467,6 +475,7 @@ pub(crate) fn classify(e: KafkaError, topic: &str, position: &str) -> Error {
                 | RDKafkaErrorCode::InvalidRecord
                 | RDKafkaErrorCode::InvalidMessage
                 | RDKafkaErrorCode::PolicyViolation
+                | RDKafkaErrorCode::UnknownPartition
         )
     );
     if permanent {
@@ -479,6 +488,10 @@ pub(crate) fn classify(e: KafkaError, topic: &str, position: &str) -> Error {
                 | RDKafkaErrorCode::ClusterAuthorizationFailed,
             ) => {
                 " (not authorized: grant WRITE and DESCRIBE on the topic to rowtide's principal)"
+            }
+            Some(RDKafkaErrorCode::UnknownPartition) => {
+                " (the record names a partition the topic does not have — the outbox router's \
+                 partition placement: add partitions to the topic or fix the column's value)"
             }
             _ => "",
         };
@@ -561,6 +574,18 @@ mod tests {
             ),
         ] {
             assert_eq!(id.definite_failure(code, reason), None, "{code:?}");
+        }
+    }
+
+    #[test]
+    fn a_partition_the_topic_lacks_is_permanent() {
+        let e = KafkaError::MessageProduction(RDKafkaErrorCode::UnknownPartition);
+        match classify(e, "outbox.event.Order", "bin.000001:42") {
+            Error::Delivery { topic, reason, .. } => {
+                assert_eq!(topic, "outbox.event.Order");
+                assert!(reason.contains("partition placement"), "{reason}");
+            }
+            other => panic!("expected a delivery error, got {other:?}"),
         }
     }
 }

@@ -20,6 +20,10 @@ pub struct OutRecord {
     pub position: Arc<str>,
     /// Kafka record headers, in order (`__debezium.oldkey`, transforms' `__op`, …).
     pub headers: Vec<Header>,
+    /// The record timestamp in epoch milliseconds (`None`: the producer's clock).
+    pub timestamp: Option<i64>,
+    /// The partition (`None`: the partitioner picks it from the key).
+    pub partition: Option<i32>,
 }
 
 /// One Kafka record header: its key and its bytes as Kafka Connect's
@@ -40,6 +44,8 @@ impl OutRecord {
             value: None,
             position,
             headers: vec![],
+            timestamp: None,
+            partition: None,
         }
     }
 }
@@ -117,8 +123,9 @@ impl Acks {
 
 /// Why a record could not be enqueued.
 pub enum SendError {
-    /// The local queue is full: wait for deliveries and try again.
-    QueueFull(OutRecord),
+    /// The local queue is full: wait for deliveries and try again (the record, boxed: it
+    /// is the rare path).
+    QueueFull(Box<OutRecord>),
     Failed(Error),
 }
 

@@ -293,6 +293,8 @@ mod tests {
                 ]),
             )),
             headers: vec![],
+            timestamp: None,
+            partition: None,
         }
     }
 

@@ -12,19 +12,23 @@
 //! key their rendered schemas and registry ids by that pointer, and a transform that built a
 //! fresh schema per record would defeat every cache downstream.
 
+mod changed;
 mod java_regex;
 mod logical_router;
 pub mod names;
 mod options;
 mod outbox;
 mod outbox_json;
+mod predicate;
 mod regex_router;
 mod unwrap;
+
+pub use unwrap::legacy_delete_mode;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::config::TransformConfig;
+use crate::config::{PredicateConfig, TransformConfig};
 use crate::envelope::schema::{Datum, Schema, Type};
 use crate::error::{Error, Result};
 
@@ -58,6 +62,11 @@ pub fn field_of<'a>(s: &'a Schema, d: &'a Datum, name: &str) -> Option<(&'a Sche
     Some((&fields[i].schema, values.get(i)?))
 }
 
+/// Debezium's `Envelope.isEnvelopeSchema`: a struct named `….Envelope`.
+pub(crate) fn is_envelope(s: &Schema) -> bool {
+    s.name.as_deref().is_some_and(|n| n.ends_with(".Envelope"))
+}
+
 /// A record header with its schema (serialized by the encoder as Kafka Connect's
 /// `SimpleHeaderConverter` does).
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +84,13 @@ pub struct Record {
     /// `None` is a tombstone.
     pub value: Option<Part>,
     pub headers: Vec<RecordHeader>,
+    /// The Kafka record timestamp in epoch milliseconds (`None`: the producer's clock), as
+    /// a Kafka Connect record's `timestamp()`; set by the outbox router.
+    pub timestamp: Option<i64>,
+    /// The Kafka partition (`None`: the partitioner picks it from the key), as a Kafka
+    /// Connect record's `kafkaPartition()`; set by the outbox router's `partition`
+    /// placement.
+    pub partition: Option<i32>,
 }
 
 impl Record {
@@ -96,7 +112,8 @@ pub trait Transform: Send + std::fmt::Debug {
 /// The configured transforms, in order.
 #[derive(Debug, Default)]
 pub struct Chain {
-    steps: Vec<Box<dyn Transform>>,
+    /// Each transform with its condition (`predicate`/`negate`), if any.
+    steps: Vec<(Box<dyn Transform>, Option<predicate::Condition>)>,
 }
 
 /// What a transform may need besides its options.
@@ -115,6 +132,9 @@ fn builder(kind: &str) -> Option<Builder> {
         "io.debezium.transforms.ExtractNewRecordState" | "unwrap" | "extract_new_record_state" => {
             Some(unwrap::build)
         }
+        "io.debezium.transforms.ExtractChangedRecordState" | "extract_changed_record_state" => {
+            Some(changed::build)
+        }
         "org.apache.kafka.connect.transforms.RegexRouter" | "regex_router" => {
             Some(regex_router::build)
         }
@@ -127,15 +147,22 @@ fn builder(kind: &str) -> Option<Builder> {
 }
 
 impl Chain {
-    /// Builds the chain; an unknown type or option is an [`Error::Config`] naming
-    /// `transforms[i]` and the key.
-    pub fn build(cfgs: &[TransformConfig], ctx: &Context) -> Result<Self> {
+    /// Builds the chain with its predicates; an unknown type, option or predicate name is
+    /// an [`Error::Config`] naming `transforms[i]` (or `predicates[i]`) and the key.
+    pub fn build(
+        cfgs: &[TransformConfig],
+        predicates: &[PredicateConfig],
+        ctx: &Context,
+    ) -> Result<Self> {
+        let predicates = predicate::build_all(predicates)?;
         let mut steps = Vec::with_capacity(cfgs.len());
         for (i, c) in cfgs.iter().enumerate() {
             let Some(build) = builder(&c.kind) else {
                 return Err(Error::Config(format!(
                     "transforms[{i}] ({}): unknown type {:?}; rowtide has \
                      io.debezium.transforms.ExtractNewRecordState (unwrap), \
+                     io.debezium.transforms.ExtractChangedRecordState \
+                     (extract_changed_record_state), \
                      org.apache.kafka.connect.transforms.RegexRouter (regex_router), \
                      io.debezium.transforms.ByLogicalTableRouter (by_logical_table_router) and \
                      io.debezium.transforms.outbox.EventRouter (outbox_event_router)",
@@ -143,9 +170,10 @@ impl Chain {
                 )));
             };
             let mut opts = Options::new(i, &c.name, &c.options);
+            let condition = condition(&mut opts, &predicates)?;
             let t = build(&mut opts, ctx)?;
             opts.finish()?;
-            steps.push(t);
+            steps.push((t, condition));
         }
         Ok(Chain { steps })
     }
@@ -157,13 +185,55 @@ impl Chain {
     /// Runs the record through every transform; `None` when one of them drops it.
     pub fn apply(&mut self, rec: Record) -> Result<Option<Record>> {
         let mut rec = rec;
-        for t in &mut self.steps {
+        for (t, condition) in &mut self.steps {
+            if condition.as_ref().is_some_and(|c| !c.applies(&rec)) {
+                continue;
+            }
             match t.apply(rec)? {
                 Some(r) => rec = r,
                 None => return Ok(None),
             }
         }
         Ok(Some(rec))
+    }
+}
+
+/// A transform's `predicate` (a `[[predicates]]` name) and `negate`, as Kafka Connect reads
+/// them; `negate` without `predicate` is refused (Kafka Connect would ignore it silently).
+fn condition(
+    opts: &mut Options,
+    predicates: &HashMap<String, Arc<predicate::Predicate>>,
+) -> Result<Option<predicate::Condition>> {
+    let name = opts.string("predicate")?;
+    let negate_set = opts.string("negate")?.is_some();
+    let negate = opts.bool_or("negate", false)?;
+    let Some(name) = name else {
+        if negate_set {
+            return Err(opts.error(
+                "negate",
+                "set without predicate: name a [[predicates]] entry in predicate, or remove negate",
+            ));
+        }
+        return Ok(None);
+    };
+    match predicates.get(&name) {
+        Some(p) => Ok(Some(predicate::Condition {
+            predicate: p.clone(),
+            negate,
+        })),
+        None => Err(opts.error(
+            "predicate",
+            format!(
+                "no [[predicates]] entry is named {name:?} (defined: {})",
+                if predicates.is_empty() {
+                    "none".to_string()
+                } else {
+                    let mut n: Vec<&str> = predicates.keys().map(String::as_str).collect();
+                    n.sort_unstable();
+                    n.join(", ")
+                }
+            ),
+        )),
     }
 }
 

@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 /// The options of one `[[transforms]]` entry.
 #[derive(Debug)]
 pub struct Options<'a> {
+    /// `transforms` or `predicates` (for messages).
+    section: &'static str,
     index: usize,
     name: &'a str,
     map: &'a BTreeMap<String, toml::Value>,
@@ -22,6 +24,7 @@ pub struct Options<'a> {
 impl<'a> Options<'a> {
     pub fn new(index: usize, name: &'a str, map: &'a BTreeMap<String, toml::Value>) -> Self {
         Options {
+            section: "transforms",
             index,
             name,
             map,
@@ -29,11 +32,23 @@ impl<'a> Options<'a> {
         }
     }
 
+    /// The options of one `[[predicates]]` entry.
+    pub fn for_predicate(
+        index: usize,
+        name: &'a str,
+        map: &'a BTreeMap<String, toml::Value>,
+    ) -> Self {
+        Options {
+            section: "predicates",
+            ..Options::new(index, name, map)
+        }
+    }
+
     /// An error about option `key`.
     pub fn error(&self, key: &str, what: impl std::fmt::Display) -> Error {
         Error::Config(format!(
-            "transforms[{}] ({}): {key}: {what}",
-            self.index, self.name
+            "{}[{}] ({}): {key}: {what}",
+            self.section, self.index, self.name
         ))
     }
 
@@ -123,8 +138,15 @@ impl<'a> Options<'a> {
             None => Ok(()),
             Some(k) => Err(self.error(
                 k,
-                "unknown option for this transform (options are the Kafka Connect property \
-                 names with '.' and '-' written as '_')",
+                format!(
+                    "unknown option for this {} (options are the Kafka Connect property \
+                     names with '.' and '-' written as '_')",
+                    if self.section == "predicates" {
+                        "predicate"
+                    } else {
+                        "transform"
+                    }
+                ),
             )),
         }
     }

@@ -12,7 +12,12 @@
 //! or an error log, or fails the pipeline (`table_op_invalid_behavior` = warn/error/fatal);
 //! records that are not change envelopes pass unchanged; a change record of another table
 //! (no payload column) is an error — restrict the connector's tables to the outbox table,
-//! rowtide has no transform predicates.
+//! or give the transform a predicate (`TopicNameMatches`).
+//!
+//! The Kafka record timestamp is the `table_field_event_timestamp` column (a DATETIME:
+//! `io.debezium.time.Timestamp`/`MicroTimestamp`/`NanoTimestamp`, in milliseconds), else
+//! the envelope's `ts_ms`, as Debezium's; the `partition` placement sets the Kafka
+//! partition from an INT32 column.
 //!
 //! Invariant: every output schema is an `Arc` cached by its input (per outbox envelope
 //! schema, per payload shape), so equal payload shapes share one value schema `Arc`.
@@ -32,6 +37,8 @@ use crate::error::{Error, Result};
 enum Placement {
     Header,
     Envelope,
+    /// The Kafka partition (an INT32 column).
+    Partition,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +64,9 @@ pub struct EventRouter {
     payload: String,
     route_by: String,
     version_field: Option<String>,
+    /// `table_field_event_timestamp`: the column the Kafka record timestamp comes from
+    /// (else the envelope's `ts_ms`).
+    timestamp_field: Option<String>,
     additional: Vec<Additional>,
     error_on_missing: bool,
     /// No column goes to the envelope: the value is the payload itself.
@@ -93,12 +103,7 @@ pub fn build(o: &mut Options, _: &Context) -> Result<Box<dyn Transform>> {
     let payload = o.string_or("table_field_event_payload", "payload")?;
     // Accepted (Debezium validates it) and unused, as in Debezium.
     let _event_type = o.string_or("table_field_event_type", "type")?;
-    if o.string("table_field_event_timestamp")?.is_some() {
-        return Err(o.error(
-            "table_field_event_timestamp",
-            "is not supported: rowtide does not set Kafka record timestamps",
-        ));
-    }
+    let timestamp_field = o.string("table_field_event_timestamp")?;
     let version_field = o.string("table_field_event_schema_version")?;
     let additional = additional_fields(o)?;
     let error_on_missing = o.bool_or("table_fields_additional_error_on_missing", true)?;
@@ -152,6 +157,7 @@ pub fn build(o: &mut Options, _: &Context) -> Result<Box<dyn Transform>> {
         payload,
         route_by,
         version_field,
+        timestamp_field,
         additional,
         error_on_missing,
         only_headers,
@@ -184,10 +190,13 @@ fn additional_fields(o: &mut Options) -> Result<Vec<Additional>> {
         let placement = match parts[1].trim().to_ascii_lowercase().as_str() {
             "header" => Placement::Header,
             "envelope" => Placement::Envelope,
-            "partition" => {
-                return Err(o.error(KEY, "the partition placement is not supported: rowtide lets the producer choose the partition from the key"))
+            "partition" => Placement::Partition,
+            other => {
+                return Err(o.error(
+                    KEY,
+                    format!("{other:?} is not header, envelope or partition"),
+                ))
             }
-            other => return Err(o.error(KEY, format!("{other:?} is not header or envelope"))),
         };
         let field = parts[0].trim().to_string();
         let alias = parts.get(2).map_or(field.clone(), |a| a.trim().to_string());
@@ -230,11 +239,25 @@ impl Transform for EventRouter {
                 ))
             }
         };
-        self.event(rec, &layout, &row).map(Some)
+        let ts_ms = match field_of(&value.schema, &value.datum, "ts_ms") {
+            Some((_, Datum::Int(t))) => Some(*t),
+            _ => None,
+        };
+        self.event(rec, &layout, &row, ts_ms).map(Some)
     }
 }
 
 impl EventRouter {
+    fn timestamp<'a>(
+        &self,
+        layout: &Layout,
+        get: impl Fn(&str) -> Option<&'a Datum>,
+        ts_ms: Option<i64>,
+        topic: &str,
+    ) -> Result<Option<i64>> {
+        event_timestamp(self.timestamp_field.as_deref(), layout, get, ts_ms, topic)
+    }
+
     fn unexpected_update(&self, rec: &Record) -> Result<()> {
         match self.invalid_op {
             InvalidOp::Warn => {
@@ -283,7 +306,13 @@ impl EventRouter {
     }
 
     /// The event of one outbox row (`row`: the `after` values, in `layout.row` order).
-    fn event(&mut self, rec: Record, layout: &Layout, row: &[Datum]) -> Result<Record> {
+    fn event(
+        &mut self,
+        rec: Record,
+        layout: &Layout,
+        row: &[Datum],
+        ts_ms: Option<i64>,
+    ) -> Result<Record> {
         let topic = rec.topic.clone();
         let get = |name: &str| -> Option<&Datum> {
             let i = layout.row.fields().iter().position(|f| f.name == name)?;
@@ -336,6 +365,8 @@ impl EventRouter {
                 ))
             }
         };
+        let timestamp = self.timestamp(layout, get, ts_ms, &topic)?;
+        let mut partition = None;
         let mut envelope = vec![payload.clone()];
         for (a, schema) in self.additional.iter().zip(&layout.extras) {
             let (Some(schema), Some(d)) = (schema, get(&a.field)) else {
@@ -354,6 +385,7 @@ impl EventRouter {
                     schema: schema.clone(),
                     datum: d.clone(),
                 }),
+                Placement::Partition => partition = partition_of(&a.field, schema, d, &topic)?,
             }
         }
         let is_delete = match &payload {
@@ -384,6 +416,8 @@ impl EventRouter {
             key: Some(key),
             value,
             headers,
+            timestamp,
+            partition,
         })
     }
 
@@ -446,6 +480,76 @@ impl EventRouter {
     }
 }
 
+/// Debezium's `getEventTimestampMs`: the `table_field_event_timestamp` column in epoch
+/// milliseconds (`io.debezium.time.Timestamp`, `MicroTimestamp` or `NanoTimestamp`), the
+/// envelope's `ts_ms` when the column is null or no column is configured.
+fn event_timestamp<'a>(
+    field: Option<&str>,
+    layout: &Layout,
+    get: impl Fn(&str) -> Option<&'a Datum>,
+    ts_ms: Option<i64>,
+    topic: &str,
+) -> Result<Option<i64>> {
+    let Some(field) = field else {
+        return Ok(ts_ms);
+    };
+    let Some(col) = layout.row.fields().iter().find(|f| f.name == field) else {
+        return Err(failure(
+            topic,
+            &format!("Unable to find timestamp field {field} in event"),
+        ));
+    };
+    if col.schema.ty != Type::Int64 {
+        return Err(failure(
+            topic,
+            &format!(
+                "the timestamp field {field} is not of type INT64 (use a DATETIME column, \
+                 which Debezium writes as io.debezium.time.Timestamp or MicroTimestamp)"
+            ),
+        ));
+    }
+    let t = match get(field) {
+        Some(Datum::Int(t)) => *t,
+        _ => return Ok(ts_ms),
+    };
+    match col.schema.name.as_deref() {
+        Some("io.debezium.time.Timestamp") => Ok(Some(t)),
+        Some("io.debezium.time.MicroTimestamp") => Ok(Some(t / 1_000)),
+        Some("io.debezium.time.NanoTimestamp") => Ok(Some(t / 1_000_000)),
+        Some(other) => Err(failure(
+            topic,
+            &format!("Unsupported field type {other} for event timestamp"),
+        )),
+        None => Err(failure(
+            topic,
+            "Unsupported field type INT64 (without logical schema name) for event timestamp",
+        )),
+    }
+}
+
+/// The `partition` placement: the column as Kafka Connect's `Struct.getInt32` reads it (an
+/// INT32 column; null leaves the choice to the partitioner).
+fn partition_of(field: &str, schema: &Schema, d: &Datum, topic: &str) -> Result<Option<i32>> {
+    if schema.ty != Type::Int32 {
+        return Err(failure(
+            topic,
+            &format!(
+                "the partition field {field} is not of type INT32 (use an INT column; \
+                 Debezium reads it with getInt32)"
+            ),
+        ));
+    }
+    match d {
+        Datum::Int(p) => i32::try_from(*p).map(Some).map_err(|_| {
+            failure(
+                topic,
+                &format!("the partition field {field} holds {p}, not an INT32"),
+            )
+        }),
+        _ => Ok(None),
+    }
+}
+
 /// `getSchemaName`: the row schema's name with the routed value inserted before its last
 /// part (`p.db.outbox.Value` → `p.db.outbox.Order.Value`).
 fn value_name(row: Option<&str>, routed: &str) -> String {
@@ -467,180 +571,4 @@ fn failure(topic: &str, reason: &str) -> Error {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::BTreeMap;
-
-    use super::*;
-
-    fn router(toml_text: &str) -> Result<Box<dyn Transform>> {
-        let map: BTreeMap<String, toml::Value> = toml::from_str(toml_text).expect("test TOML");
-        let mut o = Options::new(0, "outbox", &map);
-        let t = build(
-            &mut o,
-            &Context {
-                topic_prefix: "p".into(),
-            },
-        )?;
-        o.finish()?;
-        Ok(t)
-    }
-
-    fn text() -> Schema {
-        Schema::new(Type::String)
-    }
-
-    /// An outbox change record: id, aggregatetype, aggregateid, type, payload (nullable).
-    fn outbox(op: &str, agg: &str, payload: Option<&str>) -> Record {
-        let row = Schema::strukt(
-            "p.db.outbox.Value",
-            vec![
-                Field::new("id", text()),
-                Field::new("aggregatetype", text()),
-                Field::new("aggregateid", text()),
-                Field::new("type", text()),
-                Field::new("payload", text().optional()),
-            ],
-        )
-        .optional();
-        let env = Schema::strukt(
-            "p.db.outbox.Envelope",
-            vec![
-                Field::new("before", row.clone()),
-                Field::new("after", row),
-                Field::new("op", text()),
-            ],
-        );
-        let values = Datum::Struct(vec![
-            Datum::str("e1"),
-            Datum::str(agg),
-            Datum::str("o-1"),
-            Datum::str("OrderCreated"),
-            Datum::opt_str(payload),
-        ]);
-        let (before, after) = if op == "d" {
-            (values, Datum::Null)
-        } else {
-            (Datum::Null, values)
-        };
-        Record {
-            topic: "p.db.outbox".into(),
-            key: None,
-            value: Some(Part::new(
-                Arc::new(env),
-                Datum::Struct(vec![before, after, Datum::str(op)]),
-            )),
-            headers: vec![],
-        }
-    }
-
-    #[test]
-    fn routes_by_aggregate_type_with_payload_value_and_id_header() {
-        let mut t = router("").unwrap();
-        let out = t
-            .apply(outbox("c", "Order", Some(r#"{"a":1}"#)))
-            .unwrap()
-            .unwrap();
-        assert_eq!(&*out.topic, "outbox.event.Order");
-        let key = out.key.unwrap();
-        assert_eq!(
-            key.schema.to_connect_json().to_string(),
-            r#"{"type":"string","optional":false}"#
-        );
-        assert_eq!(key.datum, Datum::str("o-1"));
-        let v = out.value.unwrap();
-        assert_eq!(
-            v.schema.to_connect_json().to_string(),
-            r#"{"type":"string","optional":true}"#
-        );
-        assert_eq!(v.datum, Datum::str(r#"{"a":1}"#));
-        assert_eq!(out.headers.len(), 1);
-        assert_eq!(
-            (&*out.headers[0].key, &out.headers[0].datum),
-            ("id", &Datum::str("e1"))
-        );
-        // Snapshot reads are events too; deletes, tombstones and updates are dropped.
-        assert!(t.apply(outbox("r", "Order", Some("x"))).unwrap().is_some());
-        assert!(t.apply(outbox("d", "Order", Some("x"))).unwrap().is_none());
-        assert!(t.apply(outbox("u", "Order", Some("x"))).unwrap().is_none());
-        let mut tomb = outbox("c", "Order", None);
-        tomb.value = None;
-        assert!(t.apply(tomb).unwrap().is_none());
-        // A null payload: a null value with the column's schema (not a tombstone) ...
-        let out = t.apply(outbox("c", "Order", None)).unwrap().unwrap();
-        assert_eq!(out.value.unwrap().datum, Datum::Null);
-        // ... or a tombstone with route_tombstone_on_empty_payload.
-        let mut t = router(r#"route_tombstone_on_empty_payload = "true""#).unwrap();
-        assert!(t
-            .apply(outbox("c", "Order", Some("  ")))
-            .unwrap()
-            .unwrap()
-            .value
-            .is_none());
-    }
-
-    #[test]
-    fn expands_json_and_places_additional_fields() {
-        let mut t = router(
-            r#"table_expand_json_payload = "true"
-               table_fields_additional_placement = "type:header:eventType,aggregateid:envelope:agg"
-               route_topic_replacement = "p.${routedByValue}.events""#,
-        )
-        .unwrap();
-        let out = t
-            .apply(outbox("c", "Order", Some(r#"{"id": 1, "note": null}"#)))
-            .unwrap()
-            .unwrap();
-        assert_eq!(&*out.topic, "p.Order.events");
-        let keys: Vec<&str> = out.headers.iter().map(|h| &*h.key).collect();
-        assert_eq!(keys, ["id", "eventType"]);
-        let v = out.value.unwrap();
-        assert_eq!(
-            v.schema.to_connect_json().to_string(),
-            r#"{"type":"struct","fields":[{"type":"struct","fields":[{"type":"int32","optional":true,"field":"id"}],"optional":true,"name":"payload","field":"payload"},{"type":"string","optional":false,"field":"agg"}],"optional":false,"name":"p.db.outbox.Order.Value"}"#
-        );
-        assert_eq!(
-            v.datum.to_connect_json(&v.schema).to_string(),
-            r#"{"payload":{"id":1},"agg":"o-1"}"#
-        );
-        // Same shape, same value schema Arc (Debezium keeps the first routed name for it).
-        let again = t
-            .apply(outbox("c", "Invoice", Some(r#"{"id": 2}"#)))
-            .unwrap()
-            .unwrap();
-        assert_eq!(&*again.topic, "p.Invoice.events");
-        assert!(Arc::ptr_eq(&again.value.unwrap().schema, &v.schema));
-        // Not JSON: kept as text.
-        let kept = t
-            .apply(outbox("c", "Order", Some("plain")))
-            .unwrap()
-            .unwrap()
-            .value
-            .unwrap();
-        assert_eq!(
-            kept.datum.to_connect_json(&kept.schema).to_string(),
-            r#"{"payload":"plain","agg":"o-1"}"#
-        );
-    }
-
-    #[test]
-    fn failures_and_configuration_errors() {
-        let mut t = router(r#"table_op_invalid_behavior = "fatal""#).unwrap();
-        assert!(t.apply(outbox("u", "Order", Some("x"))).is_err());
-        // Another table's change record (no payload column) fails, as in Debezium.
-        let mut t = router(r#"table_field_event_payload = "body""#).unwrap();
-        let e = t
-            .apply(outbox("c", "Order", Some("x")))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("Unable to find payload field body"), "{e}");
-        for bad in [
-            r#"table_fields_additional_placement = "type""#,
-            r#"table_fields_additional_placement = "type:partition""#,
-            r#"table_op_invalid_behavior = "ignore""#,
-            r#"table_field_event_timestamp = "ts""#,
-            r#"route_topic_replacement = "${nope}""#,
-        ] {
-            assert!(router(bad).is_err(), "{bad}");
-        }
-    }
-}
+mod tests;

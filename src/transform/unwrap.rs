@@ -11,9 +11,14 @@
 
 use std::sync::Arc;
 
-use super::{Context, Options, Part, Record, RecordHeader, SchemaCache, Transform};
+use super::{is_envelope, Context, Options, Part, Record, RecordHeader, SchemaCache, Transform};
 use crate::envelope::schema::{Datum, Field, Schema, Type};
 use crate::error::{Error, Result};
+
+mod drop;
+mod legacy;
+
+pub use legacy::legacy_delete_mode;
 
 /// `delete.tombstone.handling.mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,44 +198,30 @@ pub struct ExtractNewRecordState {
     fields: Vec<FieldRef>,
     headers: Vec<FieldRef>,
     replace_null_with_default: bool,
+    /// `drop_fields_*`.
+    drop_fields: drop::DropFields,
     shapes: SchemaCache<Arc<Shapes>>,
     /// The key of the delete just flattened and the headers added to it, for the
     /// connector's tombstone that follows it.
     last_delete: Option<(Option<Part>, Vec<RecordHeader>)>,
 }
 
-/// Options Debezium 3.x removed, with what replaced them.
-const REMOVED: [(&str, &str); 2] = [
-    ("drop_tombstones", "delete_tombstone_handling_mode"),
-    ("delete_handling_mode", "delete_tombstone_handling_mode"),
-];
-
 /// Builds the transform from its options.
 pub fn build(opts: &mut Options, _ctx: &Context) -> Result<Box<dyn Transform>> {
-    for (old, new) in REMOVED {
-        if opts.string(old)?.is_some() {
-            return Err(opts.error(
-                old,
-                format!("removed in Debezium 3.0 (rowtide follows 3.5): use {new}"),
-            ));
-        }
-    }
-    if opts.string("drop_fields_header_name")?.is_some() {
+    let drop_tombstones = opts.string("drop_tombstones")?;
+    let delete_handling_mode = opts.string("delete_handling_mode")?;
+    if drop_tombstones.is_some() || delete_handling_mode.is_some() {
+        let key = if drop_tombstones.is_some() {
+            "drop_tombstones"
+        } else {
+            "delete_handling_mode"
+        };
         return Err(opts.error(
-            "drop_fields_header_name",
-            "not supported: it reads a header listing field names, which Debezium's \
-             ExtractChangedRecordState adds and rowtide has no transform to produce",
+            key,
+            legacy::removed_message(drop_tombstones.as_deref(), delete_handling_mode.as_deref()),
         ));
     }
-    for k in ["drop_fields_from_key", "drop_fields_keep_schema_compatible"] {
-        if opts.string(k)?.is_some() {
-            return Err(opts.error(
-                k,
-                "not supported: it only acts with drop_fields_header_name, which rowtide \
-                 does not support",
-            ));
-        }
-    }
+    let drop_fields = drop::DropFields::build(opts)?;
     let mode_text = opts.string_or("delete_tombstone_handling_mode", "tombstone")?;
     let mode = Mode::parse(&mode_text).ok_or_else(|| {
         opts.error(
@@ -251,6 +242,7 @@ pub fn build(opts: &mut Options, _ctx: &Context) -> Result<Box<dyn Transform>> {
         fields,
         headers,
         replace_null_with_default,
+        drop_fields,
         shapes: SchemaCache::default(),
         last_delete: None,
     }))
@@ -285,11 +277,6 @@ impl Transform for ExtractNewRecordState {
         let shapes = self.shapes_for(&rec.topic, &value.schema.clone())?;
         self.envelope(rec, &shapes)
     }
-}
-
-/// Debezium's `Envelope.isEnvelopeSchema`: a struct named `….Envelope`.
-fn is_envelope(s: &Schema) -> bool {
-    s.name.as_deref().is_some_and(|n| n.ends_with(".Envelope"))
 }
 
 impl ExtractNewRecordState {
@@ -342,7 +329,9 @@ impl ExtractNewRecordState {
                 // Debezium's tombstone shares its delete's header object: the headers added
                 // here reappear on it.
                 self.last_delete = Some((rec.key.clone(), added));
-                self.delete(rec, shapes, &env, before)
+                let out = self.delete(rec, shapes, &env, before)?;
+                // Debezium drops before it adds the fields: those are never dropped here.
+                Ok(out.map(|r| self.drop_fields.apply(r, shapes.fields.len())))
             }
             (_, row) => {
                 let value = self.flat(&shapes.flat_after, shapes, &env, row, "false");
@@ -350,7 +339,7 @@ impl ExtractNewRecordState {
                     rec.topic = t;
                 }
                 rec.value = Some(Part::new(shapes.flat_after.clone(), value));
-                Ok(Some(rec))
+                Ok(Some(self.drop_fields.apply(rec, 0)))
             }
         }
     }

@@ -17,6 +17,8 @@ pub struct Record {
     pub topic: String,
     pub partition: i32,
     pub offset: i64,
+    /// The record timestamp (epoch milliseconds), `None` when the broker has none.
+    pub timestamp: Option<i64>,
     pub key: Option<Vec<u8>>,
     pub value: Option<Vec<u8>>,
     /// Record headers in order: key and value (`None` for a null value).
@@ -125,6 +127,7 @@ pub fn read_all(brokers: &str, topics: &[String]) -> Vec<Record> {
                 topic: m.topic().to_string(),
                 partition: m.partition(),
                 offset: m.offset(),
+                timestamp: m.timestamp().to_millis(),
                 key: m.key().map(|k| k.to_vec()),
                 value: m.payload().map(|v| v.to_vec()),
                 headers: m

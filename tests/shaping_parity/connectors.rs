@@ -24,10 +24,14 @@ pub enum Kind {
     /// column.include.list, then ExtractNewRecordState with prefixes, headers of source
     /// fields and rewrite-with-tombstone.
     UnwrapMore,
-    /// ExtractNewRecordState with its defaults (deletes as value-less records with a
-    /// schema, tombstones dropped).
+    /// ExtractChangedRecordState (changed / unchanged headers), then ExtractNewRecordState
+    /// with its delete defaults (deletes as value-less records with a schema, tombstones
+    /// dropped) and `drop.fields.header.name` (an update keeps its changed and required
+    /// columns), on every table but `orders` (a negated TopicNameMatches predicate: its
+    /// events stay envelopes).
     UnwrapDefault,
-    /// The outbox table only, through the outbox EventRouter with an expanded JSON payload.
+    /// The outbox table only, through the outbox EventRouter with an expanded JSON payload
+    /// and the record timestamp from a `DATETIME(3)` column (compared too).
     Outbox,
 }
 
@@ -113,8 +117,17 @@ transforms.unwrap.delete.tombstone.handling.mode=rewrite-with-tombstone
         ),
         Kind::UnwrapDefault => format!(
             "table.include.list={db}\\\\.(customers|nokey|orders|fin)
-transforms=unwrap
+transforms=changes,unwrap
+transforms.changes.type=io.debezium.transforms.ExtractChangedRecordState
+transforms.changes.header.changed.name=Changed
+transforms.changes.header.unchanged.name=Unchanged
 transforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState
+transforms.unwrap.drop.fields.header.name=Unchanged
+transforms.unwrap.predicate=isOrders
+transforms.unwrap.negate=true
+predicates=isOrders
+predicates.isOrders.type=org.apache.kafka.connect.transforms.predicates.TopicNameMatches
+predicates.isOrders.pattern=.*\\\\.orders
 "
         ),
         Kind::Outbox => format!(
@@ -124,6 +137,7 @@ transforms=outbox
 transforms.outbox.type=io.debezium.transforms.outbox.EventRouter
 transforms.outbox.table.expand.json.payload=true
 transforms.outbox.table.fields.additional.placement=type:header:eventType
+transforms.outbox.table.field.event.timestamp=created
 transforms.outbox.route.topic.replacement={prefix}.${{routedByValue}}.events
 "
         ),

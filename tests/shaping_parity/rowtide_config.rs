@@ -206,9 +206,23 @@ delete_tombstone_handling_mode = "rewrite-with-tombstone"
         ),
         Kind::UnwrapDefault => (
             format!(r#"include = ['{db}\.(customers|nokey|orders|fin)']"#),
-            r#"[[transforms]]
+            r#"[[predicates]]
+name = "isOrders"
+type = "org.apache.kafka.connect.transforms.predicates.TopicNameMatches"
+pattern = '.*\.orders'
+
+[[transforms]]
+name = "changes"
+type = "io.debezium.transforms.ExtractChangedRecordState"
+header_changed_name = "Changed"
+header_unchanged_name = "Unchanged"
+
+[[transforms]]
 name = "unwrap"
 type = "io.debezium.transforms.ExtractNewRecordState"
+drop_fields_header_name = "Unchanged"
+predicate = "isOrders"
+negate = "true"
 "#
             .to_string(),
             true,
@@ -221,6 +235,7 @@ name = "outbox"
 type = "io.debezium.transforms.outbox.EventRouter"
 table_expand_json_payload = "true"
 table_fields_additional_placement = "type:header:eventType"
+table_field_event_timestamp = "created"
 route_topic_replacement = "{prefix}.${{routedByValue}}.events"
 "#
             ),

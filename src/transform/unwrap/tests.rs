@@ -90,6 +90,8 @@ fn change(env: &Arc<Schema>, op: &str, before: Datum, after: Datum) -> Record {
         key: Some(key_part(1)),
         value: Some(Part::new(env.clone(), value)),
         headers: vec![],
+        timestamp: None,
+        partition: None,
     }
 }
 
@@ -99,6 +101,8 @@ fn tombstone() -> Record {
         key: Some(key_part(1)),
         value: None,
         headers: vec![],
+        timestamp: None,
+        partition: None,
     }
 }
 
@@ -335,7 +339,7 @@ fn options_are_checked() {
         vec![("delete_tombstone_handling_mode", "none")],
         vec![("drop_tombstones", "false")],
         vec![("delete_handling_mode", "rewrite")],
-        vec![("drop_fields_header_name", "Unchanged")],
+        vec![("drop_fields_from_key", "yes")],
         vec![("add_fields", "op:a:b")],
         vec![("replace_null_with_default", "maybe")],
         vec![("predicate", "x")],
@@ -374,4 +378,98 @@ fn field_references_parse_like_debezium() {
     assert_eq!(p("source.ts_ms:WHEN"), r(Some("source"), "ts_ms", "__WHEN"));
     assert_eq!(p("a.b.c"), r(Some("a"), "b", "__a_b"));
     assert!(FieldRef::parse("__", "a:b:c").is_err());
+}
+
+fn with_list_header(mut rec: Record, names: &[&str]) -> Record {
+    let schema = Arc::new(
+        Schema::new(Type::Array(Box::new(string().optional())))
+            .optional()
+            .named("Unchanged"),
+    );
+    let list = names.iter().map(|n| Datum::str(*n)).collect();
+    rec.header("Unchanged", schema, Datum::Array(list));
+    rec
+}
+
+#[test]
+fn drop_fields_keep_schema_compatible_drops_only_optional_fields() {
+    let env = envelope_schema();
+    let mut t = unwrap_with(&[("drop_fields_header_name", "Unchanged")]).unwrap();
+    let u = || change(&env, "u", row(1, None, Some("d")), row(1, None, Some("d")));
+    let out = run(&mut t, with_list_header(u(), &["id", "dest"])).unwrap();
+    let v = out.value.as_ref().unwrap();
+    // `id` is required: kept, so the schema stays compatible.
+    assert_eq!(names(&v.schema), ["id", "name"]);
+    assert!(!v.schema.optional);
+    assert_eq!(v.schema.name.as_deref(), Some("p.db.t.Value"));
+    // ReplaceField reads kept fields with Struct.get: a null comes out as its default.
+    assert_eq!(
+        v.datum,
+        Datum::Struct(vec![Datum::Int(1), Datum::str("anon")])
+    );
+    assert_eq!(
+        out.key,
+        Some(key_part(1)),
+        "the key is left alone by default"
+    );
+    // Same input, same names: the same Arc.
+    let again = run(&mut t, with_list_header(u(), &["id", "dest"])).unwrap();
+    assert!(Arc::ptr_eq(&v.schema, &again.value.unwrap().schema));
+    // No header, or an empty list: nothing dropped, nulls stay null.
+    let plain = run(&mut t, u()).unwrap();
+    assert_eq!(plain.value.unwrap().datum, row(1, None, Some("d")));
+    let empty = run(&mut t, with_list_header(u(), &[])).unwrap();
+    assert_eq!(empty.value.unwrap().datum, row(1, None, Some("d")));
+    // A tombstone-mode delete's null value has nothing to drop.
+    let d = run(
+        &mut t,
+        with_list_header(
+            change(&env, "d", row(1, None, None), Datum::Null),
+            &["dest"],
+        ),
+    )
+    .unwrap();
+    assert_eq!(d.value.unwrap().datum, Datum::Null);
+}
+
+#[test]
+fn drop_fields_from_key_and_incompatible_schema() {
+    let env = envelope_schema();
+    let mut t = unwrap_with(&[
+        ("drop_fields_header_name", "Unchanged"),
+        ("drop_fields_from_key", "true"),
+        ("drop_fields_keep_schema_compatible", "false"),
+    ])
+    .unwrap();
+    let u = change(&env, "u", row(1, None, None), row(1, Some("n"), None));
+    let out = run(&mut t, with_list_header(u, &["id", "nothere"])).unwrap();
+    let v = out.value.unwrap();
+    assert_eq!(names(&v.schema), ["name", "dest"]);
+    let k = out.key.unwrap();
+    assert!(names(&k.schema).is_empty());
+    assert_eq!(k.schema.name.as_deref(), Some("p.db.t.Key"));
+    assert_eq!(k.datum, Datum::Struct(vec![]));
+}
+
+#[test]
+fn drop_fields_on_a_rewritten_delete_spares_the_added_fields() {
+    let env = envelope_schema();
+    let mut t = unwrap_with(&[
+        ("delete_tombstone_handling_mode", "rewrite"),
+        ("add_fields", "op"),
+        ("drop_fields_header_name", "Unchanged"),
+    ])
+    .unwrap();
+    let d = change(&env, "d", row(1, Some("x"), None), Datum::Null);
+    let out = run(&mut t, with_list_header(d, &["dest", "__op", "__deleted"])).unwrap();
+    // Debezium drops before it adds fields on deletes: __op stays; __deleted (optional,
+    // already there) goes.
+    assert_eq!(names(&out.value.unwrap().schema), ["id", "name", "__op"]);
+    // On an update the fields are added first, so an optional added field can be dropped.
+    let u = change(&env, "u", row(1, None, None), row(1, None, None));
+    let out = run(&mut t, with_list_header(u, &["dest", "__op"])).unwrap();
+    assert_eq!(
+        names(&out.value.unwrap().schema),
+        ["id", "name", "__deleted"]
+    );
 }
