@@ -65,6 +65,8 @@ pub(super) fn valid_keys(section: &str) -> &'static [&'static str] {
             "topic_cleanup_policy",
             "create_topics",
             "kafka",
+            "aws_region",
+            "aws_profile",
         ],
         "format" => &[
             "kind",
