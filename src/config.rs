@@ -198,8 +198,13 @@ pub struct SinkConfig {
     pub topic_cleanup_policy: String,
     /// Create missing topics before producing to them.
     pub create_topics: bool,
-    /// Passed to librdkafka as is (TLS, SASL, compression, linger, …).
+    /// Passed to librdkafka as is (TLS, SASL, compression, linger, …); `sasl.mechanism =
+    /// "AWS_MSK_IAM"` selects Amazon MSK IAM (see `sink::msk_iam`).
     pub kafka: BTreeMap<String, String>,
+    /// AWS region of an MSK cluster (`AWS_MSK_IAM`); default `AWS_REGION`.
+    pub aws_region: Option<String>,
+    /// Profile of the AWS shared credentials file (`AWS_MSK_IAM`); default `AWS_PROFILE`.
+    pub aws_profile: Option<String>,
 }
 
 impl Default for SinkConfig {
@@ -215,6 +220,8 @@ impl Default for SinkConfig {
             topic_cleanup_policy: "delete".into(),
             create_topics: true,
             kafka: BTreeMap::new(),
+            aws_region: None,
+            aws_profile: None,
         }
     }
 }
@@ -575,6 +582,7 @@ impl Config {
             );
         }
         self.events.validate()?;
+        validate_kafka_mechanism(&self.sink)?;
         if self.source.server_id == 0 {
             return bad("source.server_id must not be 0 (0 is not a valid replica id)".into());
         }
@@ -731,3 +739,22 @@ pub use shaping::{EventsConfig, HeartbeatConfig, PredicateConfig, TransformConfi
 
 #[cfg(test)]
 mod tests;
+
+/// `sasl.mechanism = "AWS_MSK_IAM"` needs a region (and a build with its feature).
+fn validate_kafka_mechanism(sink: &SinkConfig) -> Result<()> {
+    #[cfg(feature = "aws-msk-iam")]
+    crate::sink::msk_iam::MskIam::from_config(sink)?;
+    #[cfg(not(feature = "aws-msk-iam"))]
+    if sink
+        .kafka
+        .get("sasl.mechanism")
+        .is_some_and(|m| m.eq_ignore_ascii_case("AWS_MSK_IAM"))
+    {
+        return Err(Error::Config(
+            "sink.kafka: sasl.mechanism AWS_MSK_IAM needs a rowtide built with the aws-msk-iam \
+             feature (cargo build --features aws-msk-iam)"
+                .into(),
+        ));
+    }
+    Ok(())
+}

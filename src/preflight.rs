@@ -420,6 +420,12 @@ async fn check_kafka(cfg: &Config, r: &mut Report) {
                 return;
             }
         };
+    // After `admin`, so dropped before it (its main queue is not polled: see TokenKeeper).
+    #[cfg(feature = "aws-msk-iam")]
+    let _admin_token = identity
+        .msk
+        .as_ref()
+        .map(|m| crate::sink::msk_iam::TokenKeeper::start(admin.inner(), m));
     let brokers = cfg.sink.brokers.clone();
     let sink_cfg = cfg.sink.clone();
     let probe = tokio::task::spawn_blocking(move || probe(&sink_cfg, Duration::from_secs(10)))

@@ -66,6 +66,9 @@ pub struct Identity {
     pub protocol: String,
     pub mechanism: Option<String>,
     pub user: Option<String>,
+    /// Amazon MSK IAM, when `sasl.mechanism` is `AWS_MSK_IAM`.
+    #[cfg(feature = "aws-msk-iam")]
+    pub msk: Option<super::msk_iam::MskIam>,
 }
 
 impl Identity {
@@ -80,6 +83,23 @@ impl Identity {
                 .or_else(|| get("sasl.mechanisms"))
                 .map(|m| m.to_ascii_uppercase()),
             user: get("sasl.username"),
+            #[cfg(feature = "aws-msk-iam")]
+            msk: super::msk_iam::MskIam::from_config(cfg).ok().flatten(),
+        }
+    }
+
+    /// What to check when the brokers refuse the credentials, by mechanism.
+    fn credentials_hint(&self) -> &'static str {
+        match self.mechanism.as_deref() {
+            Some("OAUTHBEARER") => {
+                "check [sink.kafka] sasl.oauthbearer.* (token endpoint, client id and secret,                  scope) and that the broker trusts that issuer and audience"
+            }
+            Some("AWS_MSK_IAM") => {
+                "check the AWS credentials rowtide finds (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY                  or the shared credentials profile), [sink] aws_region, and that the IAM policy                  allows kafka-cluster:Connect on the cluster"
+            }
+            _ => {
+                "check [sink.kafka] sasl.username, sasl.password and sasl.mechanism (the                  broker's listener must enable that mechanism, and the user must exist on the                  cluster)"
+            }
         }
     }
 
@@ -105,11 +125,10 @@ impl Identity {
         match code {
             RDKafkaErrorCode::Authentication if refresh => None,
             RDKafkaErrorCode::Authentication => Some(format!(
-                "authentication failed at {} ({}): {reason}; check [sink.kafka] sasl.username, \
-                 sasl.password and sasl.mechanism (the broker's listener must enable that \
-                 mechanism, and the user must exist on the cluster)",
+                "authentication failed at {} ({}): {reason}; {}",
                 self.brokers,
-                self.describe()
+                self.describe(),
+                self.credentials_hint()
             )),
             RDKafkaErrorCode::SSL
                 if lower.contains("certificate")
@@ -237,6 +256,28 @@ impl KafkaContext {
 }
 
 impl ClientContext for KafkaContext {
+    /// On for Amazon MSK IAM: librdkafka asks the client's context for each token.
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = cfg!(feature = "aws-msk-iam");
+
+    #[cfg(feature = "aws-msk-iam")]
+    fn generate_oauth_token(
+        &self,
+        _config: Option<&str>,
+    ) -> std::result::Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
+        let Some(msk) = &self.identity.msk else {
+            return Err("sasl.mechanism OAUTHBEARER needs a token source: set \
+                        sasl.oauthbearer.method = \"oidc\" with sasl.oauthbearer.token.endpoint.url, \
+                        client.id and client.secret, or sasl.mechanism = \"AWS_MSK_IAM\""
+                .into());
+        };
+        let t = msk.token()?;
+        Ok(rdkafka::client::OAuthToken {
+            token: t.value,
+            principal_name: t.principal,
+            lifetime_ms: t.expires_ms,
+        })
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
         match error
             .rdkafka_error_code()
@@ -270,6 +311,9 @@ impl ProducerContext for KafkaContext {
 }
 
 pub struct KafkaSink {
+    /// Before `admin`: dropped (and its thread joined) before the client it serves.
+    #[cfg(feature = "aws-msk-iam")]
+    _admin_token: Option<super::msk_iam::TokenKeeper>,
     producer: ThreadedProducer<KafkaContext>,
     admin: AdminClient<KafkaContext>,
     fault: std::sync::Arc<Fault>,
@@ -283,10 +327,22 @@ pub struct KafkaSink {
 pub fn client_config(cfg: &SinkConfig) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", &cfg.brokers);
-    for (k, v) in &cfg.kafka {
-        c.set(k, v);
-    }
+    set_kafka_keys(&mut c, cfg);
     c
+}
+
+/// Every `[sink.kafka]` key, with `AWS_MSK_IAM` (which librdkafka does not know) turned into
+/// the OAUTHBEARER mechanism it is carried by.
+fn set_kafka_keys(c: &mut ClientConfig, cfg: &SinkConfig) {
+    for (k, v) in &cfg.kafka {
+        if matches!(k.as_str(), "sasl.mechanism" | "sasl.mechanisms")
+            && v.eq_ignore_ascii_case("AWS_MSK_IAM")
+        {
+            c.set(k, "OAUTHBEARER");
+        } else {
+            c.set(k, v);
+        }
+    }
 }
 
 /// The librdkafka settings rowtide sets unless the user's `[sink.kafka]` overrides them.
@@ -304,9 +360,7 @@ pub fn producer_config(cfg: &SinkConfig) -> ClientConfig {
         .set("queue.buffering.max.messages", "50000")
         .set("queue.buffering.max.kbytes", "65536")
         .set("client.id", "rowtide");
-    for (k, v) in &cfg.kafka {
-        c.set(k, v);
-    }
+    set_kafka_keys(&mut c, cfg);
     c
 }
 
@@ -317,10 +371,14 @@ impl KafkaSink {
         let producer: ThreadedProducer<KafkaContext> = producer_config(cfg)
             .create_with_context(KafkaContext::new(identity.clone(), fault.clone()))
             .map_err(|e| Error::Config(format!("sink.kafka: invalid producer setting: {e}")))?;
-        let admin = client_config(cfg)
+        #[cfg(feature = "aws-msk-iam")]
+        let msk = identity.msk.clone();
+        let admin: AdminClient<KafkaContext> = client_config(cfg)
             .create_with_context(KafkaContext::new(identity, fault.clone()))
             .map_err(|e| Error::Config(format!("sink.kafka: invalid admin setting: {e}")))?;
         Ok(Self {
+            #[cfg(feature = "aws-msk-iam")]
+            _admin_token: msk.map(|m| super::msk_iam::TokenKeeper::start(admin.inner(), &m)),
             producer,
             admin,
             fault,

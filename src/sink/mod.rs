@@ -2,6 +2,8 @@
 //! (JSON lines) for debugging and demos.
 
 pub mod kafka;
+#[cfg(feature = "aws-msk-iam")]
+pub mod msk_iam;
 pub mod stdout;
 
 use std::sync::Arc;
