@@ -1,8 +1,8 @@
-# rowtide on Debian 12 slim. The binary links glibc, libgcc_s, zlib and OpenSSL 3 (libssl3
-# below; the others are in the base image; see the README). The builder's Rust version is the highest `rust-version` of any crate in
+# rowtide on Debian 12 slim. The binary links only glibc and libgcc_s (OpenSSL, zlib and
+# libcurl are built in; see the README); ca-certificates gives TLS the system trust store. The builder's Rust version is the highest `rust-version` of any crate in
 # Cargo.lock (tests/packaging.rs computes it with `cargo metadata` and checks this line).
 FROM rust:1.89-bookworm AS build
-RUN apt-get update && apt-get install -y --no-install-recommends cmake libssl-dev pkg-config && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends cmake perl pkg-config && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
@@ -13,7 +13,7 @@ RUN cargo build --release --locked --bin rowtide
 FROM debian:bookworm-slim
 # A fixed, unprivileged user (uid/gid 10001) that owns the state directory; Kubernetes'
 # securityContext in deploy/kubernetes uses the same ids.
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates libssl3 \
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 rowtide \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /var/lib/rowtide \

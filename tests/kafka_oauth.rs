@@ -104,6 +104,9 @@ kind = "json"
 [checkpoint]
 path = "{state}"
 flush_interval_ms = 100
+
+[metrics]
+listen = "127.0.0.1:{metrics}"
 "#,
         host = env.mysql_host,
         port = env.mysql_port,
@@ -114,6 +117,7 @@ flush_interval_ms = 100
         token_url = o.token_url,
         ca = o.ca,
         state = dir.join("state").display(),
+        metrics = common::free_port(),
     );
     let p = dir.join(format!("{id}.toml"));
     std::fs::write(&p, toml).unwrap();
@@ -209,14 +213,19 @@ async fn oidc_client_credentials_create_topics_produce_and_pass_check() {
     );
     run.spawn();
     let topic = format!("o{}.{db}.t", db.replace('_', ""));
-    let records = common::kafka::wait_for_async(
-        &env.kafka_brokers,
-        std::slice::from_ref(&topic),
-        Duration::from_secs(60),
-        "the snapshot row, produced through the OAUTHBEARER listener",
-        |r| !r.is_empty(),
-    )
-    .await;
+    let started = Instant::now();
+    let records = loop {
+        let r = common::kafka::read_all(&env.kafka_brokers, std::slice::from_ref(&topic));
+        if !r.is_empty() {
+            break r;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no snapshot row in {topic} after 60 s; rowtide's log:\n{}",
+            run.log_tail(60)
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
     assert_eq!(records[0].value_json()["after"]["v"], "one", "{topic}");
     run.assert_alive("after producing through OAUTHBEARER");
     assert!(run.stop().success(), "{}", run.log_tail(30));
@@ -249,11 +258,17 @@ async fn oidc_wrong_client_secret_fails_check_and_stops_run() {
     let line = check_line(&all, "kafka authentication");
     assert!(line.starts_with("[FAIL]"), "{all}");
     assert!(line.contains("token"), "{all}");
-    assert!(!all.contains("not-the-oidc-secret-815"), "secret printed:\n{all}");
+    assert!(
+        !all.contains("not-the-oidc-secret-815"),
+        "secret printed:\n{all}"
+    );
 
     let (code, log) = run_to_exit(&cfg, dir.path(), Duration::from_secs(90));
     assert_eq!(code, Some(1), "{log}");
-    assert!(!log.contains("not-the-oidc-secret-815"), "secret printed:\n{log}");
+    assert!(
+        !log.contains("not-the-oidc-secret-815"),
+        "secret printed:\n{log}"
+    );
     let last = log
         .lines()
         .rev()
@@ -272,7 +287,14 @@ async fn oidc_client_without_acl_is_not_authorized() {
     let Some((env, o)) = oidc() else { return };
     let dir = tempfile::tempdir().unwrap();
     let db = table_with_row(&env).await;
-    let cfg = config(&env, &o, dir.path(), &db, &o.outsider_id, &o.outsider_secret);
+    let cfg = config(
+        &env,
+        &o,
+        dir.path(),
+        &db,
+        &o.outsider_id,
+        &o.outsider_secret,
+    );
     let out = rowtide(&["check"], &cfg);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");

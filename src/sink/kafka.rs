@@ -123,6 +123,18 @@ impl Identity {
         // briefly away) is retried by librdkafka itself while the current one is valid.
         let refresh = lower.contains("oauthbearer token") || lower.contains("kinit");
         match code {
+            // ... unless the token endpoint answered with an OAuth error about the client
+            // itself (RFC 6749 section 5.2): no retry fixes a wrong client id or secret.
+            RDKafkaErrorCode::Authentication if refresh && oauth_client_refused(&lower) => {
+                Some(format!(
+                    "authentication failed at {} ({}): the token endpoint refused rowtide's \
+                     client: {reason}; check [sink.kafka] sasl.oauthbearer.client.id, \
+                     sasl.oauthbearer.client.secret, sasl.oauthbearer.scope and \
+                     sasl.oauthbearer.token.endpoint.url",
+                    self.brokers,
+                    self.describe()
+                ))
+            }
             RDKafkaErrorCode::Authentication if refresh => None,
             RDKafkaErrorCode::Authentication => Some(format!(
                 "authentication failed at {} ({}): {reason}; {}",
@@ -155,6 +167,21 @@ impl Identity {
             _ => None,
         }
     }
+}
+
+/// Whether a token failure carries an OAuth 2 error response about the client's own
+/// credentials or request (RFC 6749 section 5.2), as opposed to an endpoint that is away.
+fn oauth_client_refused(lower_reason: &str) -> bool {
+    [
+        "invalid_client",
+        "unauthorized_client",
+        "invalid_grant",
+        "invalid_scope",
+        "unsupported_grant_type",
+        "invalid_request",
+    ]
+    .iter()
+    .any(|code| lower_reason.contains(code))
 }
 
 /// What a first contact with the brokers found (see [`probe`]).
@@ -633,6 +660,26 @@ mod tests {
         ] {
             assert_eq!(id.definite_failure(code, reason), None, "{code:?}");
         }
+    }
+
+    #[test]
+    fn oidc_token_failures_are_definite_only_when_the_client_is_refused() {
+        let id = identity();
+        let refused = "Failed to acquire SASL OAUTHBEARER token: {\"error\": \"invalid_client\", \
+                       \"error_description\": \"unknown client or wrong secret\"}";
+        let m = id
+            .definite_failure(RDKafkaErrorCode::Authentication, refused)
+            .expect("a refused client is definite");
+        assert!(
+            m.contains("token endpoint refused") && m.contains("client.secret"),
+            "{m}"
+        );
+        let away = "Failed to acquire SASL OAUTHBEARER token: Failed to retrieve OIDC token \
+                    from \"https://idp/token\": Couldn't connect to server";
+        assert_eq!(
+            id.definite_failure(RDKafkaErrorCode::Authentication, away),
+            None
+        );
     }
 
     #[test]

@@ -20,10 +20,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sha2::{Digest, Sha256};
 
 use crate::config::SinkConfig;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
-/// The `sasl.mechanism` value that selects MSK IAM.
-pub const MECHANISM: &str = "AWS_MSK_IAM";
 /// Lifetime of a signed token, as AWS's signers use.
 const EXPIRES_SECS: u64 = 900;
 const SERVICE: &str = "kafka-cluster";
@@ -52,36 +50,7 @@ pub struct MskIam {
 impl MskIam {
     /// `Some` when `[sink.kafka]` selects `AWS_MSK_IAM`; a missing region is a config error.
     pub fn from_config(cfg: &SinkConfig) -> Result<Option<Self>> {
-        let mech = cfg
-            .kafka
-            .get("sasl.mechanism")
-            .or_else(|| cfg.kafka.get("sasl.mechanisms"));
-        if !mech.is_some_and(|m| m.eq_ignore_ascii_case(MECHANISM)) {
-            return Ok(None);
-        }
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let region = cfg
-            .aws_region
-            .clone()
-            .or_else(|| env("AWS_REGION"))
-            .or_else(|| env("AWS_DEFAULT_REGION"))
-            .ok_or_else(|| {
-                Error::Config(
-                    "sink.kafka: sasl.mechanism AWS_MSK_IAM needs the cluster's AWS region: set \
-                     [sink] aws_region = \"<region>\" (or AWS_REGION)"
-                        .into(),
-                )
-            })?;
-        if region.is_empty()
-            || !region
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
-            return Err(Error::Config(format!(
-                "sink.aws_region: {region:?} is not an AWS region name (like eu-west-1)"
-            )));
-        }
-        Ok(Some(Self {
+        Ok(cfg.msk_iam_region()?.map(|region| Self {
             region,
             profile: cfg.aws_profile.clone(),
         }))
@@ -189,7 +158,9 @@ fn set_token(rk: *mut rdkafka::types::RDKafka, msk: &MskIam) -> Duration {
             tracing::error!("AWS_MSK_IAM: cannot make a token: {e}");
             if let Ok(msg) = CString::new(e) {
                 // SAFETY: as above.
-                unsafe { rdkafka::bindings::rd_kafka_oauthbearer_set_token_failure(rk, msg.as_ptr()) };
+                unsafe {
+                    rdkafka::bindings::rd_kafka_oauthbearer_set_token_failure(rk, msg.as_ptr())
+                };
             }
             Duration::from_secs(10)
         }

@@ -51,7 +51,9 @@ fn token_is_an_unpadded_base64url_presigned_connect_url() {
     )
     .unwrap();
     assert!(
-        url.starts_with("https://kafka.eu-central-1.amazonaws.com/?Action=kafka-cluster%3AConnect&"),
+        url.starts_with(
+            "https://kafka.eu-central-1.amazonaws.com/?Action=kafka-cluster%3AConnect&"
+        ),
         "{url}"
     );
     for part in [
@@ -110,7 +112,10 @@ fn shared_credentials_file_profiles() {
                 aws_secret_access_key = s2\naws_session_token = tok\n[broken]\n\
                 aws_access_key_id=only-id\n";
     let d = profile_credentials(text, "default").unwrap();
-    assert_eq!((d.access_key_id.as_str(), d.secret_access_key.as_str()), ("AKIDDEFAULT", "s1"));
+    assert_eq!(
+        (d.access_key_id.as_str(), d.secret_access_key.as_str()),
+        ("AKIDDEFAULT", "s1")
+    );
     assert!(d.session_token.is_none());
     let c = profile_credentials(text, "ci").unwrap();
     assert_eq!(c.session_token.as_deref(), Some("tok"));
@@ -129,8 +134,12 @@ fn sink(mech: Option<&str>, region: Option<&str>) -> SinkConfig {
 
 #[test]
 fn selected_by_the_mechanism_and_needs_a_valid_region() {
-    assert!(MskIam::from_config(&sink(None, Some("eu-west-1"))).unwrap().is_none());
-    assert!(MskIam::from_config(&sink(Some("SCRAM-SHA-512"), None)).unwrap().is_none());
+    assert!(MskIam::from_config(&sink(None, Some("eu-west-1")))
+        .unwrap()
+        .is_none());
+    assert!(MskIam::from_config(&sink(Some("SCRAM-SHA-512"), None))
+        .unwrap()
+        .is_none());
     let m = MskIam::from_config(&sink(Some("aws_msk_iam"), Some("eu-west-1"))).unwrap();
     assert_eq!(m.unwrap().region, "eu-west-1");
     let bad = MskIam::from_config(&sink(Some("AWS_MSK_IAM"), Some("EU WEST"))).unwrap_err();
