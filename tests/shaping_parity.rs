@@ -53,7 +53,10 @@ const DEBEZIUM_MARIADB: &str = "io.debezium:debezium-connector-mariadb:3.5.0.Fin
 const FORMATS: [&str; 3] = ["json_schema", "json", "avro"];
 const WAIT: Duration = Duration::from_secs(120);
 
-/// The tables and the rows the snapshots read.
+/// The tables and the rows the snapshots read. The outbox's `created` values (the Kafka
+/// record timestamps of its events) are recent on purpose: a record stamped months ago,
+/// alone in a topic's active segment, is deleted by the broker's next time-based retention
+/// check (7 days by default), which raced the snapshot-to-stream window here.
 const SETUP: &[&str] = &[
     "CREATE TABLE customers (id INT NOT NULL PRIMARY KEY, name VARCHAR(40) NOT NULL,
       email VARCHAR(80), card CHAR(20), ssn VARCHAR(11), secret VARCHAR(30), bio TEXT,
@@ -65,7 +68,7 @@ const SETUP: &[&str] = &[
     "CREATE TABLE shard_2 (id INT NOT NULL PRIMARY KEY, v VARCHAR(8))",
     "CREATE TABLE outbox (id VARCHAR(36) NOT NULL PRIMARY KEY, aggregatetype VARCHAR(64) NOT NULL,
       aggregateid VARCHAR(64) NOT NULL, type VARCHAR(64) NOT NULL, payload LONGTEXT,
-      created DATETIME(3) NOT NULL DEFAULT '2026-01-02 03:04:05.678')",
+      created DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3))",
     "CREATE TABLE hb (id INT PRIMARY KEY, ts DATETIME(6))",
     "CREATE TABLE fin (id INT PRIMARY KEY)",
     "INSERT INTO customers VALUES
@@ -131,7 +134,7 @@ const STREAM: &[&str] = &[
     r#"INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload) VALUES ('e2', 'Customer', 'c-9', 'CustomerMoved', '{"city": "Zürich"}')"#,
     "DELETE FROM outbox WHERE id = 'e1'",
     "UPDATE outbox SET type = 'CustomerMovedAgain' WHERE id = 'e2'",
-    "INSERT INTO outbox VALUES ('e3', 'Order', 'o-2', 'OrderShipped', NULL, '2026-05-06 07:08:09.123')",
+    "INSERT INTO outbox VALUES ('e3', 'Order', 'o-2', 'OrderShipped', NULL, NOW(3) - INTERVAL 1 HOUR)",
     "TRUNCATE TABLE orders",
     "INSERT INTO fin VALUES (1)",
     "INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload) VALUES ('fin', 'Fin', 'fin', 'Fin', '{}')",
