@@ -445,6 +445,8 @@ pub struct PipelineConfig {
     pub sink_queue: usize,
     /// Records handed to Kafka but not yet acknowledged, at most.
     pub max_in_flight: usize,
+    /// Bytes held by events between the binlog reader and Kafka's acknowledgement, at most.
+    pub max_in_flight_bytes: u64,
     /// Parallel encoder workers (results are put back in source order).
     pub encoders: usize,
     /// Seconds to wait for in-flight deliveries at shutdown.
@@ -457,6 +459,7 @@ impl Default for PipelineConfig {
             source_queue: 2048,
             sink_queue: 2048,
             max_in_flight: 10_000,
+            max_in_flight_bytes: 64 << 20,
             encoders: 2,
             shutdown_timeout_secs: 30,
         }
@@ -632,8 +635,9 @@ impl Config {
         if self.pipeline.source_queue == 0
             || self.pipeline.sink_queue == 0
             || self.pipeline.max_in_flight == 0
+            || self.pipeline.max_in_flight_bytes < 1 << 20
         {
-            return bad("pipeline.source_queue, pipeline.sink_queue and pipeline.max_in_flight must be at least 1".into());
+            return bad("pipeline.source_queue, pipeline.sink_queue and pipeline.max_in_flight must be at least 1, pipeline.max_in_flight_bytes at least 1048576 (1 MiB)".into());
         }
         if self.source.snapshot_fetch_size == 0 || self.source.snapshot_parallelism == 0 {
             return bad(
