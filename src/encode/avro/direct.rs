@@ -15,7 +15,7 @@ use apache_avro::schema::{InnerDecimalSchema, Name, NamespaceRef, Schema as Avro
 use apache_avro::schema::{RecordSchema, UuidSchema};
 
 use super::avro_name;
-use crate::envelope::convert::{CONNECT_DATE, CONNECT_TIME, CONNECT_TIMESTAMP, DECIMAL};
+use crate::envelope::convert::{CONNECT_DATE, CONNECT_TIME, DECIMAL};
 use crate::envelope::schema::{Datum, Field, Schema, Type};
 
 /// How to write the values of one Avro schema node (references already resolved).
@@ -285,8 +285,14 @@ mod tests {
             (1, vec![2]),
             (-64, vec![0x7f]),
             (64, vec![0x80, 0x01]),
-            (i64::MAX, vec![0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
-            (i64::MIN, vec![0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+            (
+                i64::MAX,
+                vec![0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+            ),
+            (
+                i64::MIN,
+                vec![0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+            ),
         ] {
             let mut out = Vec::new();
             long(n, &mut out);
@@ -326,16 +332,16 @@ mod tests {
             {"name":"b","type":["null","string"]},{"name":"a","type":"int"}]}"#,
         );
         assert!(matches!(plan(&swapped, &s), Some(Plan::Record(f)) if f[0].0 == 1));
-        let missing = parsed(r#"{"type":"record","name":"V","fields":[{"name":"a","type":"int"}]}"#);
+        let missing =
+            parsed(r#"{"type":"record","name":"V","fields":[{"name":"a","type":"int"}]}"#);
         assert_eq!(plan(&missing, &s), None);
         let map = parsed(
             r#"{"type":"record","name":"V","fields":[
             {"name":"a","type":"int"},{"name":"b","type":{"type":"map","values":"string"}}]}"#,
         );
         assert_eq!(plan(&map, &s), None);
-        let fixed_decimal = parsed(
-            r#"{"type":"fixed","name":"F","size":4,"logicalType":"decimal","precision":5}"#,
-        );
+        let fixed_decimal =
+            parsed(r#"{"type":"fixed","name":"F","size":4,"logicalType":"decimal","precision":5}"#);
         assert_eq!(plan(&fixed_decimal, &Schema::new(Type::Bytes)), None);
         // A record where the Connect schema is not a struct.
         assert_eq!(plan(&missing, &int32()), None);
