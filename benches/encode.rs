@@ -155,7 +155,9 @@ fn codecs(c: &mut Criterion, ch: &Change) {
     });
     alloc_count::report("avro_codec/apache_avro", 10_000, || {
         out.clear();
-        codec.encode_generic(2, &value.datum, &mut out).expect("encode");
+        codec
+            .encode_generic(2, &value.datum, &mut out)
+            .expect("encode");
     });
     g.bench_function("direct", |b| {
         b.iter(|| {
@@ -166,7 +168,9 @@ fn codecs(c: &mut Criterion, ch: &Change) {
     g.bench_function("apache_avro", |b| {
         b.iter(|| {
             out.clear();
-            codec.encode_generic(2, &value.datum, &mut out).expect("encode")
+            codec
+                .encode_generic(2, &value.datum, &mut out)
+                .expect("encode")
         })
     });
     g.finish();

@@ -30,11 +30,17 @@ unsafe impl GlobalAlloc for Counting {
 /// allocated bytes per event under `name`.
 pub fn report(name: &str, events: u64, mut f: impl FnMut()) {
     f();
-    let (a0, b0) = (ALLOCS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
+    let (a0, b0) = (
+        ALLOCS.load(Ordering::Relaxed),
+        BYTES.load(Ordering::Relaxed),
+    );
     for _ in 0..events {
         f();
     }
-    let (a1, b1) = (ALLOCS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
+    let (a1, b1) = (
+        ALLOCS.load(Ordering::Relaxed),
+        BYTES.load(Ordering::Relaxed),
+    );
     println!(
         "allocations/event {name:<28} {:>8.2} allocs {:>9.1} bytes",
         (a1 - a0) as f64 / events as f64,
