@@ -159,9 +159,9 @@ fn with_defaults(s: Schema, seeds: &[Datum], at: &mut usize) -> Schema {
         _ => {
             *at += 1;
             if let Some(d) = seeds.get(*at % seeds.len().max(1)) {
-                if *at % 3 == 0 && matches!((&s.ty, d), (Type::String, Datum::Str(_))) {
+                if at.is_multiple_of(3) && matches!((&s.ty, d), (Type::String, Datum::Str(_))) {
                     s.default = Some(d.clone());
-                } else if *at % 4 == 0 && matches!(s.ty, Type::Int32 | Type::Int64) {
+                } else if at.is_multiple_of(4) && matches!(s.ty, Type::Int32 | Type::Int64) {
                     s.default = Some(Datum::Int(*at as i64));
                 }
             }
