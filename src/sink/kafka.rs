@@ -282,6 +282,14 @@ impl KafkaContext {
     }
 }
 
+impl KafkaContext {
+    /// The delivery reports filed so far (a transactional client that learns of its
+    /// records' fate from the commit drains them, so they do not pile up).
+    pub fn acks(&self) -> &Acks {
+        &self.acks
+    }
+}
+
 impl ClientContext for KafkaContext {
     /// On for Amazon MSK IAM: librdkafka asks the client's context for each token.
     const ENABLE_REFRESH_OAUTH_TOKEN: bool = cfg!(feature = "aws-msk-iam");
@@ -324,6 +332,9 @@ impl ClientContext for KafkaContext {
         }
     }
 }
+
+/// Consumers (the Kafka state store's reader) connect as the producer does.
+impl rdkafka::consumer::ConsumerContext for KafkaContext {}
 
 impl ProducerContext for KafkaContext {
     type DeliveryOpaque = usize;
