@@ -101,6 +101,7 @@ impl KafkaStore {
         let id = transactional_id(&self.topic);
         let mut conf = client_config(&self.sink);
         conf.set("transactional.id", &id)
+            .set("allow.auto.create.topics", "false")
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .set("linger.ms", "0")
@@ -226,6 +227,9 @@ fn read_topic(sink: &SinkConfig, topic: &str, access: Access) -> Result<StateVie
     let mut view = StateView::default();
     let mut conf = client_config(sink);
     conf.set("isolation.level", "read_committed")
+        .set("allow.auto.create.topics", "false")
+        // librdkafka assigns partitions only with a group id; no offset is ever committed.
+        .set("group.id", transactional_id(topic))
         .set("enable.partition.eof", "true")
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")

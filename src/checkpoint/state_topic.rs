@@ -65,8 +65,10 @@ pub fn block_on<F: Future>(fut: F) -> F::Output {
 
 /// An admin client connected as the sink connects.
 pub fn admin(sink: &SinkConfig) -> Result<AdminClient<KafkaContext>> {
-    client_config(sink)
-        .create_with_context(KafkaContext::new(
+    let mut conf = client_config(sink);
+    // A metadata request must not create the topic with the broker's defaults.
+    conf.set("allow.auto.create.topics", "false");
+    conf.create_with_context(KafkaContext::new(
             Identity::of(sink),
             Arc::new(Fault::default()),
         ))

@@ -314,6 +314,11 @@ impl ClientContext for KafkaContext {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
+        // A reader that asked for end-of-partition events (the Kafka state store) gets them
+        // here too: not a failure.
+        if matches!(error, KafkaError::PartitionEOF(_)) {
+            return;
+        }
         match error
             .rdkafka_error_code()
             .and_then(|code| self.identity.definite_failure(code, reason))
