@@ -69,10 +69,10 @@ pub fn admin(sink: &SinkConfig) -> Result<AdminClient<KafkaContext>> {
     // A metadata request must not create the topic with the broker's defaults.
     conf.set("allow.auto.create.topics", "false");
     conf.create_with_context(KafkaContext::new(
-            Identity::of(sink),
-            Arc::new(Fault::default()),
-        ))
-        .map_err(|e| Error::Config(format!("sink.kafka: invalid admin setting: {e}")))
+        Identity::of(sink),
+        Arc::new(Fault::default()),
+    ))
+    .map_err(|e| Error::Config(format!("sink.kafka: invalid admin setting: {e}")))
 }
 
 fn kafka_err(topic: &str, what: &str, source: rdkafka::error::KafkaError) -> Error {
