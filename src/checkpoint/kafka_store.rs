@@ -141,7 +141,8 @@ impl KafkaStore {
                 }
                 Ok(())
             }
-            Err((e, fatal)) => {
+            Err(failed) => {
+                let (e, fatal) = *failed;
                 // The outcome may be unknown: read the topic again before the next write,
                 // and start over with a new producer after a fatal error.
                 inner.view = None;
@@ -164,7 +165,7 @@ fn commit(
     producer: &ThreadedProducer<KafkaContext>,
     topic: &str,
     records: &[StateRecord],
-) -> std::result::Result<(), (Error, bool)> {
+) -> std::result::Result<(), Box<(Error, bool)>> {
     let id = transactional_id(topic);
     let fail = |e: KafkaError| {
         let fatal = matches!(&e, KafkaError::Transaction(r) if r.is_fatal());
@@ -172,7 +173,7 @@ fn commit(
         if abortable || !fatal {
             let _ = producer.abort_transaction(TXN_TIMEOUT);
         }
-        (transaction_error(topic, &id, e), fatal)
+        Box::new((transaction_error(topic, &id, e), fatal))
     };
     producer.begin_transaction().map_err(fail)?;
     for r in records {
@@ -196,7 +197,7 @@ fn commit(
                 }
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge), _)) => {
                     let _ = producer.abort_transaction(TXN_TIMEOUT);
-                    return Err((
+                    return Err(Box::new((
                         topic_error(
                             topic,
                             format!(
@@ -208,7 +209,7 @@ fn commit(
                             ),
                         ),
                         false,
-                    ));
+                    )));
                 }
                 Err((e, _)) => return Err(fail(e)),
             }
