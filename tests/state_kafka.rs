@@ -282,3 +282,53 @@ fn kill_9_while_saving_leaves_a_consistent_state() {
     }
     case.stop(&mut rt);
 }
+
+/// `rowtide check` reports the state topic (creatable) and transactions; a state topic that
+/// exists with `cleanup.policy=delete` is refused by `check`, and by the first write, with
+/// the command that fixes it.
+#[test]
+fn check_reports_the_state_topic_and_a_deleting_topic_is_refused() {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::config::ClientConfig;
+
+    let Some(case) = Case::new("stcheck") else {
+        return;
+    };
+    let out = case.command(&["check"]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        said.contains("[ OK ] state topic:") && said.contains("the brokers accept to create it"),
+        "{said}"
+    );
+    assert!(said.contains("[ OK ] kafka transactions:"), "{said}");
+    // A topic of that name, created by someone else with a deleting policy.
+    let topic = format!("{}.rowtide-state", case.prefix);
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", &case.brokers)
+        .create()
+        .unwrap();
+    let new = NewTopic::new(&topic, 1, TopicReplication::Fixed(1)).set("cleanup.policy", "delete");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let res = rt
+        .block_on(admin.create_topics([&new], &AdminOptions::new()))
+        .unwrap();
+    assert!(res[0].is_ok(), "{res:?}");
+    let out = case.command(&["check"]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("[FAIL] state topic:") && said.contains("cleanup.policy is \"delete\""),
+        "{said}"
+    );
+    let set = case.command(&["offsets", "set", "--position", "bin.000001:4"]);
+    let err = String::from_utf8_lossy(&set.stderr).to_string();
+    assert_eq!(set.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("cleanup.policy=compact") && err.contains(&topic),
+        "{err}"
+    );
+}
