@@ -196,4 +196,25 @@ mod tests {
             (300, 1)
         );
     }
+
+    /// A DDL's catalog is never stored with a checkpoint before that DDL: it waits for the
+    /// offset to move past it.
+    #[test]
+    fn a_ddl_catalog_waits_for_the_offset_past_the_ddl() {
+        let mut st = state();
+        st.apply(Mark::Catalog(Box::default()));
+        assert!(!Mark::Catalog(Box::default()).saves_at_once());
+        assert!(st.catalog.is_none(), "not with the offset before the DDL");
+        let mut past = st.current.offset.clone();
+        past.binlog.pos = 900;
+        st.apply(Mark::Offset(Box::new(past)));
+        assert!(st.catalog.is_some());
+        assert_eq!(st.current.offset.binlog.pos, 900);
+        // A row of a later transaction also lies past the DDL.
+        let mut st = state();
+        st.apply(Mark::Catalog(Box::default()));
+        st.apply(row(950, 1));
+        st.settle();
+        assert!(st.catalog.is_some());
+    }
 }
