@@ -391,26 +391,6 @@ pub enum BinaryMode {
     Hex,
 }
 
-/// `[checkpoint]`: the embedded state store.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CheckpointConfig {
-    /// Directory of the sled store (position, schema history, snapshot state).
-    pub path: PathBuf,
-    /// Write the checkpoint at most this often while streaming (it is always written at
-    /// shutdown and after each snapshot table).
-    pub flush_interval_ms: u64,
-}
-
-impl Default for CheckpointConfig {
-    fn default() -> Self {
-        Self {
-            path: PathBuf::from("./rowtide-state"),
-            flush_interval_ms: 1_000,
-        }
-    }
-}
-
 /// `[metrics]`: the HTTP endpoint.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -585,6 +565,7 @@ impl Config {
             );
         }
         self.events.validate()?;
+        self.checkpoint.validate(&self.sink)?;
         validate_kafka_mechanism(&self.sink)?;
         if self.source.server_id == 0 {
             return bad("source.server_id must not be 0 (0 is not a valid replica id)".into());
@@ -730,12 +711,14 @@ fn apply_env(doc: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
     Ok(())
 }
 
+mod checkpoint;
 mod keys;
 mod log;
 pub(crate) mod properties;
 pub(crate) mod providers;
 pub mod shaping;
 
+pub use checkpoint::{CheckpointConfig, StoreKind};
 pub use keys::suggest;
 use keys::valid_keys;
 pub use log::{LogConfig, LogFormat, LogLevel};

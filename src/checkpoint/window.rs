@@ -160,7 +160,8 @@ impl AckWindow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checkpoint::{test_checkpoint, CheckpointStore, SledStore};
+    use crate::checkpoint::store::SledStore;
+    use crate::checkpoint::{test_checkpoint, CheckpointStore};
     use crate::model::{BinlogPosition, Flavor, RowMark, SourceOffset};
 
     fn row(pos: u64, skip_rows: u64) -> Option<Mark> {

@@ -65,7 +65,7 @@ pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
         .await?;
         info!(%addr, "Serving /metrics, /livez, /readyz and /healthz.");
     }
-    let store = StoreHandle::open_sled(&cfg.checkpoint.path).await?;
+    let store = StoreHandle::open(&cfg).await?;
     // Restarts of the whole pipeline step from at least 100 ms (a jittered delay is at least
     // half a step), whatever the source's setting.
     let mut backoff = Backoff::new(
