@@ -1493,7 +1493,8 @@ def main():
                       "repeats": repeats, "rowtide_bin": a.rowtide_bin, "workdir": workdir},
          "versions": {}, "workload": {}, "limits": {}, "variants": {},
          "formats": {f: {"engines": {e: {} for e in engines},
-                         "debezium_format": dz.effective_format(f)} for f in formats}}
+                         "debezium_format": dz.effective_format(f) if "debezium" in engines else f}
+                     for f in formats}}
     mv = db.q("SELECT VERSION()")[0][0]
     R["versions"] = {"rowtide": rt.version(), "debezium": f"debezium-connector-mariadb {a.debezium_version} "
                      f"on Kafka Connect 4.3.1 standalone (heap {env.get('ROWTIDE_CONNECT_HEAP', '1g')})",
