@@ -190,14 +190,18 @@ async fn snapshot_rows(cfg: &rowtide::config::SourceConfig, include: &[String]) 
     let (tx, mut rx) = mpsc::channel(1024);
     let arcs = tables.into_iter().map(Arc::new).collect();
     let stop = CancellationToken::new();
+    let source = rowtide::config::SourceConfig {
+        snapshot_fetch_size: 100,
+        snapshot_range_rows: 0,
+        ..cfg.clone()
+    };
     let copy = tokio::spawn(async move {
         let tx = rowtide::model::budget::EventTx::from(tx);
         {
             let done = HashSet::new();
             let plan = rowtide::source::snapshot::CopyPlan {
+                source: &source,
                 done: &done,
-                fetch_size: 100,
-                range_rows: 0,
             };
             rowtide::source::snapshot::copy(point, arcs, plan, &tx, &stop).await
         }

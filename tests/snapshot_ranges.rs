@@ -59,23 +59,27 @@ fn replay(recs: &[Record], topic: &str, key: &str) -> (HashMap<i64, i64>, HashMa
     (state, reads)
 }
 
-/// Updates, inserts and deletes in `big` until `stop`; deleted keys are never re-inserted
-/// (new keys start at 10,000,000).
+/// Updates, inserts and deletes in `big` until `stop`. `big` holds the even keys up to
+/// 240,000: new rows take odd keys inside that span (so the key span, and with it the
+/// ranges, stay as they were), deletes take even keys, and no deleted key comes back.
 async fn writer(env: common::TestEnv, db: String, stop: Arc<AtomicBool>) {
     let mut c = common::admin(&env).await;
     c.query_drop(format!("USE `{db}`")).await.unwrap();
     let mut n: i64 = 0;
     while !stop.load(Ordering::Relaxed) {
         n += 1;
-        let id = (n * 7919) % 120_000 + 1;
-        c.query_drop(format!("UPDATE big SET v = v + 1 WHERE id = {id}"))
+        let even = (n * 7919) % 120_000 * 2 + 2;
+        c.query_drop(format!("UPDATE big SET v = v + 1 WHERE id = {even}"))
             .await
             .unwrap();
-        c.query_drop(format!("INSERT INTO big VALUES ({}, 1)", 10_000_000 + n))
-            .await
-            .unwrap();
+        c.query_drop(format!(
+            "INSERT INTO big VALUES ({}, 1)",
+            ((n * 104_729) % 240_000) | 1
+        ))
+        .await
+        .unwrap();
         if n % 5 == 0 {
-            c.query_drop(format!("DELETE FROM big WHERE id = {}", 120_000 - n))
+            c.query_drop(format!("DELETE FROM big WHERE id = {}", 240_000 - 2 * n))
                 .await
                 .unwrap();
         }
@@ -97,7 +101,7 @@ async fn one_large_table_is_read_in_key_ranges_over_parallel_connections() {
     c.query_drop(format!("USE `{db}`")).await.unwrap();
     for sql in [
         "CREATE TABLE big (id BIGINT PRIMARY KEY, v INT NOT NULL)",
-        "INSERT INTO big SELECT seq, 0 FROM seq_1_to_120000",
+        "INSERT INTO big SELECT seq * 2, 0 FROM seq_1_to_120000",
         // A composite key: split by its leading column.
         "CREATE TABLE pair (g INT, id INT, v INT NOT NULL, PRIMARY KEY (g, id))",
         "INSERT INTO pair SELECT seq DIV 1000, seq % 1000, 0 FROM seq_0_to_39999",
@@ -119,8 +123,14 @@ async fn one_large_table_is_read_in_key_ranges_over_parallel_connections() {
     let config = dir.path().join("rowtide.toml");
     std::fs::write(&config, config_with_ranges(&env, &setup, 10_000, "")).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
-    let writing = tokio::spawn(writer(env.clone(), db.clone(), stop.clone()));
     let mut rt = Rowtide::with_config(&config, dir.path());
+    rt.wait_log(
+        "Parallel snapshot transactions open",
+        1,
+        Duration::from_secs(60),
+    )
+    .await;
+    let writing = tokio::spawn(writer(env.clone(), db.clone(), stop.clone()));
     rt.wait_log("Snapshot finished", 1, Duration::from_secs(300))
         .await;
     stop.store(true, Ordering::Relaxed);
@@ -176,6 +186,27 @@ async fn one_large_table_is_read_in_key_ranges_over_parallel_connections() {
         split_line("word").is_none(),
         "a text key is read whole:\n{log}"
     );
+    // big's ranges each hold rows (the span was cut evenly), and they were read by more
+    // than one connection at once.
+    let big_ranges: Vec<u64> = log
+        .lines()
+        .filter(|l| l.contains("Snapshot of range finished") && l.contains(&format!("{db}.big")))
+        .map(|l| {
+            let rows = l
+                .split("rows=")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap();
+            rows.parse().unwrap()
+        })
+        .collect();
+    assert!(big_ranges.len() >= 10, "{big_ranges:?}\n{log}");
+    assert!(
+        big_ranges.iter().all(|&n| n > 5_000),
+        "uneven ranges {big_ranges:?}"
+    );
     assert!(
         log.matches("Snapshot of range finished").count() >= 12,
         "big and pair in ranges:\n{log}"
@@ -188,7 +219,7 @@ async fn one_large_table_is_read_in_key_ranges_over_parallel_connections() {
     assert!(reads.values().all(|&n| n == 1), "a key read twice");
     let missing: Vec<i64> = want_big
         .keys()
-        .filter(|&&id| id <= 120_000 && !reads.contains_key(&id))
+        .filter(|&&id| id % 2 == 0 && !reads.contains_key(&id))
         .copied()
         .collect();
     assert!(missing.is_empty(), "keys never read: {missing:?}");
@@ -210,15 +241,27 @@ async fn one_large_table_is_read_in_key_ranges_over_parallel_connections() {
     assert_eq!(pair_reads.len(), 40_000, "every pair row read once");
     assert_eq!(pair_state, want_pair, "final state of pair");
 
-    // One `first` and one `last` marker in the whole snapshot.
+    // One `first` and one `last` marker in the whole snapshot; per table one first and one
+    // last row however many ranges it was read in.
     let mut markers: HashMap<String, u32> = HashMap::new();
-    for r in &recs {
-        let v = r.value_json();
-        if v["op"] == "r" {
-            *markers
-                .entry(v["source"]["snapshot"].as_str().unwrap().to_string())
-                .or_default() += 1;
+    for topic in &topics {
+        let mut per_table: HashMap<&str, u32> = HashMap::new();
+        for r in recs.iter().filter(|r| &r.topic == topic) {
+            let v = r.value_json();
+            if v["op"] == "r" {
+                let m = v["source"]["snapshot"].as_str().unwrap().to_string();
+                *per_table
+                    .entry(match m.as_str() {
+                        "first" | "first_in_data_collection" => "first",
+                        "last" | "last_in_data_collection" => "last",
+                        _ => "inside",
+                    })
+                    .or_default() += 1;
+                *markers.entry(m).or_default() += 1;
+            }
         }
+        assert_eq!(per_table.get("first"), Some(&1), "{topic}: {per_table:?}");
+        assert_eq!(per_table.get("last"), Some(&1), "{topic}: {per_table:?}");
     }
     assert_eq!(markers.get("first"), Some(&1), "{markers:?}");
     assert_eq!(markers.get("last"), Some(&1), "{markers:?}");
@@ -238,7 +281,9 @@ async fn a_crash_inside_a_large_table_resumes_range_by_range() {
         c.query_drop(sql).await.unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
-    let setup = Setup::new(&db, dir.path());
+    let mut setup = Setup::new(&db, dir.path());
+    // Three connections: ranges finish out of order, so the recorded ones have gaps.
+    setup.snapshot_parallelism = 3;
     let topic = setup.topic("big");
     // Kafka throttles rowtide (a produce quota on its client id), so the copy of the
     // 20 ranges takes long enough to be interrupted in the middle.
@@ -248,9 +293,10 @@ async fn a_crash_inside_a_large_table_resumes_range_by_range() {
     std::fs::write(&config, config_with_ranges(&env, &setup, 10_000, &producer)).unwrap();
     common::kafka::produce_quota(&env.kafka_brokers, &client_id, Some(3_000_000));
     let mut rt = Rowtide::with_config(&config, dir.path());
-    // Crash once four ranges are in Kafka (and, after a flush interval, in the checkpoint).
+    // Crash once about half the ranges are in Kafka (and, after a flush interval, in the
+    // checkpoint).
     poll_until_async(
-        "40,000 snapshot records of big in Kafka",
+        "100,000 snapshot records of big in Kafka",
         Duration::from_secs(180),
         Duration::from_millis(200),
         async || {
@@ -258,7 +304,7 @@ async fn a_crash_inside_a_large_table_resumes_range_by_range() {
             let n = tokio::task::spawn_blocking(move || common::kafka::count(&b, &t))
                 .await
                 .unwrap();
-            match n >= 40_000 {
+            match n >= 100_000 {
                 true => Ok(()),
                 false => Err(format!("{n} records; log:\n{}", rt.log_tail(10))),
             }
@@ -277,6 +323,10 @@ async fn a_crash_inside_a_large_table_resumes_range_by_range() {
         .await
         .unwrap();
     c.query_drop("DELETE FROM big WHERE id IN (11, 150000)")
+        .await
+        .unwrap();
+    // A key above the old span: the resumed split covers it (its last range is open).
+    c.query_drop("INSERT INTO big VALUES (500000, 5, 'new')")
         .await
         .unwrap();
     rt.spawn();

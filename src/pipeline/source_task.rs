@@ -174,9 +174,8 @@ impl Snapshot<'_> {
         );
         info!(tables = n, already_done = done.len(), point = %point.offset, "Snapshot started.");
         let plan = snapshot::CopyPlan {
+            source,
             done: &done,
-            fetch_size: source.snapshot_fetch_size,
-            range_rows: source.snapshot_range_rows,
         };
         let rows = match snapshot::copy(point, arcs, plan, self.tx, self.stop).await {
             Ok(n) => n,

@@ -15,7 +15,6 @@
 //! `snapshot_fetch_size` for progress reporting. Tables already recorded as finished by an
 //! interrupted snapshot are skipped.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -27,7 +26,6 @@ use tracing::{info, warn};
 
 use crate::config::SourceConfig;
 use crate::error::{classify_mysql, Error, Result};
-use crate::metrics;
 use crate::model::{
     BinlogPosition, Change, Flavor, GtidSet, Op, Position, Row, SnapshotMarker, SourceEvent,
     SourceOffset, TableDesc,
@@ -35,7 +33,10 @@ use crate::model::{
 use crate::mysql::{self, ServerInfo};
 
 mod convert;
+mod pieces;
 mod ranges;
+
+pub use pieces::{copy, CopyPlan};
 
 use convert::convert_row;
 
@@ -111,6 +112,14 @@ pub async fn open(
     let workers = parallelism.clamp(1, expected_pieces(cfg, tables, parallelism).await?);
     if workers > 1 {
         let mut control = snapshot_conn(cfg).await?;
+        let pending = async {
+            let mut conns = Vec::with_capacity(workers);
+            for _ in 0..workers {
+                conns.push(snapshot_conn(cfg).await?);
+            }
+            Ok::<_, Error>(conns)
+        }
+        .await;
         if control
             .query_drop("FLUSH TABLES WITH READ LOCK")
             .await
@@ -118,13 +127,13 @@ pub async fn open(
         {
             let started = Instant::now();
             let opened = async {
-                let mut conns = Vec::with_capacity(workers);
-                for _ in 0..workers {
-                    let mut c = snapshot_conn(cfg).await?;
+                // Connected and set up before the lock; under it, each only opens its
+                // transaction.
+                let mut conns = pending?;
+                for c in conns.iter_mut() {
                     c.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
                         .await
                         .map_err(q)?;
-                    conns.push(c);
                 }
                 let offset = match info.flavor {
                     Flavor::Mariadb => SourceOffset {
@@ -216,9 +225,13 @@ async fn expected_pieces(
     if parallelism <= n || cfg.snapshot_range_rows == 0 {
         return Ok(n);
     }
-    let mut conn = mysql::connect(cfg).await?;
+    let mut conn = pieces::side_conn(cfg).await?;
     let mut pieces = 0usize;
     for t in tables {
+        if ranges::leading_int_key(t).is_none() {
+            pieces += 1;
+            continue;
+        }
         let estimate = table_estimate(&mut conn, t).await?.unwrap_or(0);
         pieces += estimate.div_ceil(cfg.snapshot_range_rows).max(1) as usize;
         if pieces >= parallelism {
@@ -255,88 +268,11 @@ fn quote(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
 }
 
-/// What one snapshot run copies, besides the open snapshot itself.
-pub struct CopyPlan<'a> {
-    /// Finished items of an interrupted earlier attempt: tables (`db.table`) and ranges.
-    pub done: &'a HashSet<String>,
-    /// Rows per progress/metrics chunk.
-    pub fetch_size: usize,
-    /// Tables estimated above this many rows are split into key ranges (0: never).
-    pub range_rows: u64,
-}
-
-/// One piece of work for a copy worker: a table, or one key range of it.
-struct Piece {
-    ti: usize,
-    table: Arc<TableDesc>,
-    range: Option<(String, ranges::KeyRange)>,
-    first: bool,
-    last: bool,
-    shared: Arc<TableCopy>,
-}
-
-/// What the pieces of one table share: the rows read so far and the pieces still to go.
-struct TableCopy {
-    progress: Progress,
-    remaining: std::sync::atomic::AtomicUsize,
-    rows: std::sync::atomic::AtomicU64,
-    started: Instant,
-}
-
-/// Copies every table not in `plan.done` from the open snapshot, sending `Change`s with
-/// `op = r`, a `SnapshotTableDone` after each key range (when the table is split) and after
-/// each table. Returns the number of rows read.
-pub async fn copy(
-    point: SnapshotPoint,
-    tables: Vec<Arc<TableDesc>>,
-    plan: CopyPlan<'_>,
-    tx: &EventTx,
-    shutdown: &CancellationToken,
-) -> Result<u64> {
-    let SnapshotPoint { offset, mut conns } = point;
-    let todo: Vec<Arc<TableDesc>> = tables
-        .into_iter()
-        .filter(|t| !plan.done.contains(&t.full_name()))
-        .collect();
-    let Some(first_conn) = conns.first_mut() else {
-        return Ok(0);
-    };
-    let pieces = split_tables(first_conn, todo.clone(), &plan).await?;
-    let ctx = CopyContext {
-        ts_ms: crate::model::now_ms(),
-        file: Arc::from(offset.binlog.file.as_str()),
-        offset,
-        n_tables: todo.len(),
-        fetch_size: plan.fetch_size,
-        tx,
-        shutdown,
-    };
-    // Pieces are handed out one at a time to the worker connections, in table order.
-    let queue = std::sync::Mutex::new(pieces);
-    let workers = conns.into_iter().map(|mut conn| {
-        let (ctx, queue) = (&ctx, &queue);
-        async move {
-            let mut total = 0u64;
-            loop {
-                let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
-                let Some(piece) = next else { break };
-                total += copy_piece(&mut conn, piece, ctx).await?;
-            }
-            let _ = conn.query_drop("COMMIT").await;
-            let _ = conn.disconnect().await;
-            Ok::<u64, Error>(total)
-        }
-    });
-    let totals = futures_util::future::try_join_all(workers).await?;
-    Ok(totals.into_iter().sum())
-}
-
 /// What every table copy shares.
 struct CopyContext<'a> {
     offset: SourceOffset,
     file: Arc<str>,
     ts_ms: i64,
-    n_tables: usize,
     fetch_size: usize,
     tx: &'a EventTx,
     shutdown: &'a CancellationToken,
@@ -385,125 +321,6 @@ impl CopyContext<'_> {
         }
         Ok(())
     }
-}
-
-/// The pieces of every table to copy, in table order (see [`ranges`]).
-async fn split_tables(
-    conn: &mut Conn,
-    todo: Vec<Arc<TableDesc>>,
-    plan: &CopyPlan<'_>,
-) -> Result<std::collections::VecDeque<Piece>> {
-    let mut pieces = std::collections::VecDeque::new();
-    for (ti, table) in todo.into_iter().enumerate() {
-        let name = table.full_name();
-        let estimate = table_estimate(conn, &table).await?.unwrap_or(0);
-        metrics::snapshot_estimate(&name, estimate);
-        let split = ranges::split(conn, &table, estimate, plan.range_rows, plan.done).await?;
-        let n = split.pieces.len();
-        if n > 1 || split.pieces.iter().any(Option::is_some) {
-            info!(table = %name, ranges = n, estimated_rows = estimate, "Table split into key ranges for the snapshot.");
-        }
-        let shared = Arc::new(TableCopy {
-            progress: Progress::new(&name, estimate),
-            remaining: n.into(),
-            rows: 0.into(),
-            started: Instant::now(),
-        });
-        for (i, range) in split.pieces.into_iter().enumerate() {
-            let column = split.column.clone().unwrap_or_default();
-            pieces.push_back(Piece {
-                ti,
-                table: table.clone(),
-                range: range.map(|r| (column, r)),
-                first: i == 0,
-                last: i + 1 == n,
-                shared: shared.clone(),
-            });
-        }
-    }
-    Ok(pieces)
-}
-
-/// Streams one piece (a table, or a key range of one) in primary-key order as `op = r`
-/// changes; then `SnapshotTableDone` for the range, and for the table once its last piece
-/// is done.
-async fn copy_piece(conn: &mut Conn, piece: Piece, ctx: &CopyContext<'_>) -> Result<u64> {
-    use std::sync::atomic::Ordering;
-    let Piece {
-        ti,
-        table,
-        range,
-        first,
-        last,
-        shared,
-    } = piece;
-    let name = table.full_name();
-    match &range {
-        None => {
-            info!(table = %name, estimated_rows = shared.progress.estimate, "Snapshot of table started.")
-        }
-        Some((_, r)) if first => {
-            info!(table = %name, range = %r, estimated_rows = shared.progress.estimate, "Snapshot of table started.")
-        }
-        Some((_, r)) => info!(table = %name, range = %r, "Snapshot of range started."),
-    }
-    let condition = range.as_ref().and_then(|(c, r)| r.condition(&quote(c)));
-    let sql = select_sql(&table, condition.as_deref());
-    let mut result = conn.exec_iter(sql, ()).await.map_err(q)?;
-    let mut pending: Option<Row> = None;
-    let mut rows: u64 = 0;
-    let mut since_report = 0u64;
-    let (first_table, last_table) = (ti == 0, ti + 1 == ctx.n_tables);
-    loop {
-        if ctx.shutdown.is_cancelled() {
-            return Err(Error::Shutdown);
-        }
-        let next = result.next().await.map_err(q)?;
-        let is_end = next.is_none();
-        if let Some(prev) = pending.take() {
-            let marker =
-                snapshot_marker(first && rows == 0, last && is_end, first_table, last_table);
-            let change = ctx.read_change(&table, prev, marker);
-            rows += 1;
-            since_report += 1;
-            ctx.send(SourceEvent::Change(Box::new(change))).await?;
-            if since_report as usize >= ctx.fetch_size {
-                metrics::snapshot_rows(&name, since_report);
-                let total = shared.rows.fetch_add(since_report, Ordering::Relaxed) + since_report;
-                shared.progress.update(total);
-                since_report = 0;
-            }
-        }
-        match next {
-            None => break,
-            Some(row) => {
-                let values = row.unwrap_raw();
-                pending = Some(convert_row(&table, values).map_err(|e| ctx.row_error(&name, e))?);
-            }
-        }
-    }
-    drop(result);
-    metrics::snapshot_rows(&name, since_report);
-    let table_rows = shared.rows.fetch_add(since_report, Ordering::AcqRel) + since_report;
-    if let Some((_, r)) = &range {
-        info!(table = %name, range = %r, rows, "Snapshot of range finished.");
-        ctx.send(SourceEvent::SnapshotTableDone {
-            table: r.done_entry(&name),
-        })
-        .await?;
-    }
-    // The worker that finishes a table's last piece reports the table: every other piece's
-    // rows were queued before their workers counted down.
-    if shared.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-        let table_rows = table_rows.max(shared.rows.load(Ordering::Acquire));
-        shared.progress.finish(table_rows);
-        let secs = shared.started.elapsed().as_secs_f64();
-        info!(table = %name, rows = table_rows, seconds = format!("{secs:.1}"), rows_per_sec = (table_rows as f64 / secs.max(1e-9)) as u64, "Snapshot of table finished.");
-        ctx.send(SourceEvent::SnapshotTableDone { table: name })
-            .await?;
-        metrics::snapshot_table_done();
-    }
-    Ok(rows)
 }
 
 /// The server's estimate of a table's row count (`information_schema.TABLES.TABLE_ROWS`).

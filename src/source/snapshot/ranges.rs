@@ -8,7 +8,8 @@
 //! together cover every possible key whatever the estimate says.
 //!
 //! A finished range is recorded in the checkpoint's list of finished snapshot items as
-//! `db.table@range:LO..HI` (either bound empty when open). A resumed snapshot reads only
+//! `db.table@range:COLUMN:LO..HI` (either bound empty when open). Ranges of another column
+//! (the primary key changed between two attempts) are ignored: the table is read again. A resumed snapshot reads only
 //! what no recorded range covers — the ranges recorded by the earlier attempt may have
 //! other bounds than the ones this attempt would choose, so the split subtracts them
 //! interval by interval instead of matching them by name.
@@ -53,15 +54,21 @@ impl KeyRange {
         self.lo_val() >= self.hi_val()
     }
 
-    /// The checkpoint entry that records this range of `table` (`db.table`) as read.
-    pub fn done_entry(&self, table: &str) -> String {
+    /// The checkpoint entry that records this range of `column` of `table` (`db.table`)
+    /// as read: `db.table@range:column:LO..HI`.
+    pub fn done_entry(&self, table: &str, column: &str) -> String {
         let b = |v: Option<i128>| v.map(|v| v.to_string()).unwrap_or_default();
-        format!("{table}{}{}..{}", RANGE_TAG, b(self.lo), b(self.hi))
+        format!("{table}{RANGE_TAG}{column}:{}..{}", b(self.lo), b(self.hi))
     }
 
-    /// Parses what [`done_entry`](Self::done_entry) wrote for `table`.
-    fn parse_entry(entry: &str, table: &str) -> Option<Self> {
-        let rest = entry.strip_prefix(table)?.strip_prefix(RANGE_TAG)?;
+    /// Parses what [`done_entry`](Self::done_entry) wrote for `table` and `column`: the
+    /// ranges of another column (the primary key changed in between) do not count.
+    fn parse_entry(entry: &str, table: &str, column: &str) -> Option<Self> {
+        let rest = entry
+            .strip_prefix(table)?
+            .strip_prefix(RANGE_TAG)?
+            .strip_prefix(column)?
+            .strip_prefix(':')?;
         let (lo, hi) = rest.split_once("..")?;
         let bound = |s: &str| -> Option<Option<i128>> {
             match s {
@@ -124,7 +131,7 @@ fn is_range_of(entry: &str, table: &str) -> bool {
 }
 
 /// The leading primary-key column, when it is an integer (the only kind split by value).
-fn leading_int_key(table: &TableDesc) -> Option<&str> {
+pub(super) fn leading_int_key(table: &TableDesc) -> Option<&str> {
     use ColumnKind as K;
     let col = &table.columns[*table.primary_key.first()?];
     matches!(
@@ -170,16 +177,16 @@ pub async fn split(
     done: &HashSet<String>,
 ) -> Result<Split> {
     let name = table.full_name();
-    let read: Vec<KeyRange> = done
-        .iter()
-        .filter_map(|e| KeyRange::parse_entry(e, &name))
-        .collect();
     let Some(column) = leading_int_key(table) else {
         return Ok(Split {
             column: None,
             pieces: vec![None],
         });
     };
+    let read: Vec<KeyRange> = done
+        .iter()
+        .filter_map(|e| KeyRange::parse_entry(e, &name, column))
+        .collect();
     let wanted = if range_rows > 0 && estimate > range_rows {
         let q = super::quote(column);
         let sql = format!(
@@ -251,13 +258,19 @@ mod tests {
             r(Some(18_446_744_073_709_551_615), None),
             KeyRange::ALL,
         ] {
-            let e = k.done_entry("db.t");
+            let e = k.done_entry("db.t", "id");
             assert!(is_range_of(&e, "db.t"), "{e}");
             assert!(!is_range_of(&e, "db.t2"), "{e}");
-            assert_eq!(KeyRange::parse_entry(&e, "db.t"), Some(k), "{e}");
+            assert_eq!(KeyRange::parse_entry(&e, "db.t", "id"), Some(k), "{e}");
+            // A range of another key column does not count.
+            assert_eq!(KeyRange::parse_entry(&e, "db.t", "tenant_id"), None, "{e}");
+            assert_eq!(KeyRange::parse_entry(&e, "db.t", "i"), None, "{e}");
         }
-        assert_eq!(KeyRange::parse_entry("db.t", "db.t"), None);
-        assert_eq!(KeyRange::parse_entry("db.t@range:x..1", "db.t"), None);
+        assert_eq!(KeyRange::parse_entry("db.t", "db.t", "id"), None);
+        assert_eq!(
+            KeyRange::parse_entry("db.t@range:id:x..1", "db.t", "id"),
+            None
+        );
     }
 
     #[test]
