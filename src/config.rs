@@ -23,6 +23,7 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     pub events: EventsConfig,
     pub heartbeat: HeartbeatConfig,
+    pub ha: HaConfig,
     pub log: LogConfig,
     pub transforms: Vec<TransformConfig>,
     pub predicates: Vec<PredicateConfig>,
@@ -566,6 +567,7 @@ impl Config {
         }
         self.events.validate()?;
         self.checkpoint.validate(&self.sink)?;
+        self.ha.validate(self.checkpoint.store, self.sink.kind)?;
         validate_kafka_mechanism(&self.sink)?;
         if self.source.server_id == 0 {
             return bad("source.server_id must not be 0 (0 is not a valid replica id)".into());
@@ -712,6 +714,7 @@ fn apply_env(doc: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
 }
 
 mod checkpoint;
+mod ha;
 mod keys;
 mod log;
 pub(crate) mod properties;
@@ -719,6 +722,7 @@ pub(crate) mod providers;
 pub mod shaping;
 
 pub use checkpoint::{CheckpointConfig, StoreKind};
+pub use ha::HaConfig;
 pub use keys::suggest;
 use keys::valid_keys;
 pub use log::{LogConfig, LogFormat, LogLevel};

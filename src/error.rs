@@ -204,6 +204,13 @@ pub enum Error {
         source: Option<Cause>,
     },
 
+    /// Another instance with the same transactional id initialized its transactions: this
+    /// one was replaced (a second rowtide on the same state, or a standby of its `[ha]`
+    /// group that took over) and can write nothing more (definite; under `[ha]` the
+    /// instance returns to standby).
+    #[error("fenced: {context}: {reason}")]
+    Fenced { context: String, reason: String },
+
     /// Something else that is I/O bound.
     #[error("{context}: {source}")]
     Io {

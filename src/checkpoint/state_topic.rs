@@ -268,13 +268,13 @@ pub fn transaction_error(topic: &str, id: &str, e: rdkafka::error::KafkaError) -
             ),
         },
         Some(RDKafkaErrorCode::ProducerFenced | RDKafkaErrorCode::InvalidProducerEpoch) => {
-            topic_error(
-                topic,
-                format!(
-                    "another rowtide with the same state topic took over (this one was \
-                     fenced: {e}); run one rowtide per state topic"
+            Error::Fenced {
+                context: format!("state topic {topic} (transactional id {id})"),
+                reason: format!(
+                    "another rowtide with the same state topic took over ({e}); run one \
+                     rowtide per state topic, or several in one [ha] group"
                 ),
-            )
+            }
         }
         _ => kafka_err(topic, "transaction failed", e),
     }

@@ -49,6 +49,14 @@ const HEALTHY_RUN: Duration = Duration::from_secs(60);
 /// the pipeline from the stored checkpoint with backoff, giving up after
 /// `source.max_reconnect_attempts` consecutive failures when that is set.
 pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
+    let health = serve_ops(&cfg, &shutdown).await?;
+    let store = StoreHandle::open(&cfg).await?;
+    supervise(&cfg, &store, &health, &shutdown).await
+}
+
+/// Installs the metrics and serves `/metrics` and the probes (when `metrics.listen` is
+/// set) until `shutdown`; returns the health the probes read.
+pub async fn serve_ops(cfg: &Config, shutdown: &CancellationToken) -> Result<Arc<Health>> {
     let handle = metrics::install();
     let health = Arc::new(Health::new(
         Duration::from_secs(cfg.metrics.liveness_timeout_secs.max(1)),
@@ -65,7 +73,17 @@ pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
         .await?;
         info!(%addr, "Serving /metrics, /livez, /readyz and /healthz.");
     }
-    let store = StoreHandle::open(&cfg).await?;
+    Ok(health)
+}
+
+/// Runs the pipeline on `store` until `shutdown` fires (Ok) or a definite error (Err),
+/// restarting it from the stored checkpoint after transient failures (see [`run`]).
+pub async fn supervise(
+    cfg: &Config,
+    store: &StoreHandle,
+    health: &Arc<Health>,
+    shutdown: &CancellationToken,
+) -> Result<()> {
     // Restarts of the whole pipeline step from at least 100 ms (a jittered delay is at least
     // half a step), whatever the source's setting.
     let mut backoff = Backoff::new(
@@ -75,13 +93,18 @@ pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
     );
     loop {
         let started = Instant::now();
-        let e = match run_once(&cfg, &store, &health, &shutdown).await {
+        let e = match run_once(cfg, store, health, shutdown).await {
             Ok(()) => {
                 health.set(HealthState::Stopping, "stopped");
                 info!("Stopped.");
                 return Ok(());
             }
             Err(e) if shutdown.is_cancelled() && e.is_transient() => return Ok(()),
+            // Replaced by another instance: the caller decides (`[ha]` stands by).
+            Err(e @ Error::Fenced { .. }) => {
+                health.set(HealthState::Failed, e.to_string());
+                return Err(e);
+            }
             Err(e) => e,
         };
         if started.elapsed() > HEALTHY_RUN {
