@@ -110,7 +110,7 @@ async fn active(
     };
     let Some(ended) = ended else {
         let now = membership.seat();
-        warn!(why = now.why, active_for_s = became_active.elapsed().as_secs(), "Lost the leadership of the failover group: stopping the pipeline and standing by.");
+        warn!(why = now.why, active_for_s = became_active.elapsed().as_secs(), "Lost the leadership of the failover group: another instance takes over and its transactions have fenced this one; stopping the pipeline and standing by.");
         metrics::ha_transition("standby", now.why);
         stop(cfg, term, task).await;
         become_standby(health, &format!("leadership {}", now.why));
