@@ -206,6 +206,18 @@ pub struct SinkConfig {
     pub aws_region: Option<String>,
     /// Profile of the AWS shared credentials file (`AWS_MSK_IAM`); default `AWS_PROFILE`.
     pub aws_profile: Option<String>,
+    /// `at_least_once` (default) or `exactly_once` (see `config::delivery`).
+    pub delivery: Delivery,
+    /// The transactional producer's id; default `rowtide-state-<checkpoint.kafka_topic>`.
+    pub transactional_id: Option<String>,
+    /// `exactly_once`: commit a transaction at least this often (ms)...
+    pub transaction_max_ms: u64,
+    /// ... or once it holds this many records ...
+    pub transaction_max_records: usize,
+    /// ... or this many bytes of keys and values.
+    pub transaction_max_bytes: usize,
+    /// The producer's `transaction.timeout.ms`: the broker aborts a transaction open longer.
+    pub transaction_timeout_ms: u64,
 }
 
 impl Default for SinkConfig {
@@ -223,6 +235,12 @@ impl Default for SinkConfig {
             kafka: BTreeMap::new(),
             aws_region: None,
             aws_profile: None,
+            delivery: Delivery::AtLeastOnce,
+            transactional_id: None,
+            transaction_max_ms: 1_000,
+            transaction_max_records: 50_000,
+            transaction_max_bytes: 32 << 20,
+            transaction_timeout_ms: 900_000,
         }
     }
 }
@@ -567,6 +585,7 @@ impl Config {
         }
         self.events.validate()?;
         self.checkpoint.validate(&self.sink)?;
+        delivery::validate(&self.sink, &self.checkpoint)?;
         self.ha.validate(self.checkpoint.store, self.sink.kind)?;
         validate_kafka_mechanism(&self.sink)?;
         if self.source.server_id == 0 {
@@ -714,6 +733,7 @@ fn apply_env(doc: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
 }
 
 mod checkpoint;
+pub mod delivery;
 mod ha;
 mod keys;
 mod log;
@@ -722,6 +742,7 @@ pub(crate) mod providers;
 pub mod shaping;
 
 pub use checkpoint::{CheckpointConfig, StoreKind};
+pub use delivery::Delivery;
 pub use ha::HaConfig;
 pub use keys::suggest;
 use keys::valid_keys;

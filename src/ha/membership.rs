@@ -21,7 +21,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
@@ -154,9 +154,10 @@ impl Membership {
         })?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
+        let session = Duration::from_millis(cfg.ha.session_timeout_ms);
         let thread = std::thread::Builder::new()
             .name("ha-membership".into())
-            .spawn(move || keep_alive(consumer, &flag))
+            .spawn(move || keep_alive(consumer, &flag, session))
             .map_err(|e| Error::io("starting the failover group thread", e))?;
         Ok(Self {
             seat: rx,
@@ -208,12 +209,34 @@ impl Membership {
 
 /// The membership thread: polls until asked to stop, then closes the consumer (which
 /// leaves the group).
-fn keep_alive(consumer: BaseConsumer<HaContext>, stop: &AtomicBool) {
+///
+/// It also notices a stall of the whole process (SIGSTOP, a VM paused, a long stall): when
+/// two polls are further apart than `session`, the coordinator has certainly given the
+/// partition away, so the seat is published as lost at once — before librdkafka's own
+/// heartbeat finds out — and the consumer joins again (it is given the partition back if
+/// nobody took it).
+fn keep_alive(consumer: BaseConsumer<HaContext>, stop: &AtomicBool, session: Duration) {
+    let mut last = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         match consumer.poll(POLL) {
             // The state records themselves are read by the store; here they only pass by.
             Some(Ok(_)) | None => {}
             Some(Err(e)) => debug!(error = %e, "Failover group consumer."),
+        }
+        let gap = last.elapsed();
+        last = Instant::now();
+        if gap > session && consumer.context().seat.borrow().active {
+            warn!(
+                stalled_ms = gap.as_millis() as u64,
+                "This process stalled longer than the failover group's session: another \
+                 instance has taken over; rejoining the group as a standby."
+            );
+            consumer.context().publish(false, "lost");
+            consumer.unsubscribe();
+            let topic = consumer.context().topic.clone();
+            if let Err(e) = consumer.subscribe(&[topic.as_str()]) {
+                warn!(error = %e, "Cannot rejoin the failover group; retrying.");
+            }
         }
     }
     info!("Leaving the failover group.");

@@ -31,7 +31,7 @@ use tracing::{error, info, warn};
 
 use self::membership::{Membership, Seat};
 use crate::checkpoint::{state_topic, StoreHandle};
-use crate::config::Config;
+use crate::config::{Config, Delivery};
 use crate::error::{Error, Result};
 use crate::http::{Health, HealthState, Role};
 use crate::metrics;
@@ -47,6 +47,7 @@ pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
     let Some(consumer_group) = cfg.ha.consumer_group() else {
         return crate::pipeline::run(cfg, shutdown).await;
     };
+    let cfg = effective(cfg);
     let health = crate::pipeline::serve_ops(&cfg, &shutdown).await?;
     become_standby(&health, "joining the failover group");
     let topic = cfg.checkpoint.kafka_topic_for(&cfg.sink.topic_prefix);
@@ -76,6 +77,31 @@ pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
     membership.leave().await;
     outcome
 }
+
+/// The configuration an `[ha]` instance runs with:
+/// - the records are always written in Kafka transactions under the state's stable
+///   `transactional.id` (`sink.delivery = "exactly_once"`), since that is the fence that
+///   keeps a deposed instance from writing: `at_least_once` is upgraded (and says so);
+/// - a restart after a transient failure waits at least [`MIN_RESTART`], long enough for
+///   the membership to notice that the process was paused past its session (see
+///   [`membership`]), so a resumed instance never restarts — and fences its successor —
+///   before it knows it was replaced.
+fn effective(mut cfg: Config) -> Config {
+    if cfg.sink.delivery != Delivery::ExactlyOnce {
+        info!(
+            "[ha]: records are written in Kafka transactions (sink.delivery = \"exactly_once\") \
+             so that an instance that was replaced can write nothing more."
+        );
+        cfg.sink.delivery = Delivery::ExactlyOnce;
+    }
+    let min = MIN_RESTART.as_millis() as u64;
+    cfg.source.reconnect_backoff_ms = cfg.source.reconnect_backoff_ms.max(min);
+    cfg.source.reconnect_backoff_max_ms = cfg.source.reconnect_backoff_max_ms.max(min);
+    cfg
+}
+
+/// The shortest restart delay of an `[ha]` pipeline (a jittered delay is at least half).
+const MIN_RESTART: Duration = Duration::from_millis(2_000);
 
 /// The probes and the gauge say "standby".
 fn become_standby(health: &Health, why: &str) {
@@ -118,7 +144,7 @@ async fn active(
     };
     match ended {
         Ok(()) => Next::Exit(Ok(())),
-        Err(e @ Error::Fenced { .. }) => {
+        Err(e) if e.is_fenced() => {
             warn!(error = %e, "This instance was fenced: another instance of the group took over. It writes nothing more; standing by.");
             metrics::ha_transition("standby", "fenced");
             become_standby(health, "fenced by another instance");

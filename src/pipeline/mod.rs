@@ -17,6 +17,7 @@ mod plan;
 mod sink_loop;
 mod snapshot_ddl;
 mod source_task;
+mod txn_bounds;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -101,7 +102,7 @@ pub async fn supervise(
             }
             Err(e) if shutdown.is_cancelled() && e.is_transient() => return Ok(()),
             // Replaced by another instance: the caller decides (`[ha]` stands by).
-            Err(e @ Error::Fenced { .. }) => {
+            Err(e) if e.is_fenced() => {
                 health.set(HealthState::Failed, e.to_string());
                 return Err(e);
             }
@@ -153,7 +154,12 @@ async fn run_once(
     if matches!(start.plan, Plan::Done) {
         return Ok(());
     }
-    let sink = Arc::new(Sink::new(&cfg.sink)?);
+    // Exactly-once: the sink writes through the state's transactional producer.
+    let txn = store.transactions().await?;
+    let sink = Arc::new(match &txn {
+        Some(t) => Sink::transactional(&cfg.sink, t.clone())?,
+        None => Sink::new(&cfg.sink)?,
+    });
     sink.verify_access().await?;
     // The source stops first on shutdown; the rest drains.
     let source_stop = shutdown.child_token();
@@ -192,5 +198,37 @@ async fn run_once(
         shutdown.clone(),
         source_stop,
     );
-    sink_loop.run(tasks, rec_rx, budget).await
+    let outcome = sink_loop.run(tasks, rec_rx, budget).await;
+    match (outcome, txn) {
+        (Err(e), Some(txn)) => Err(after_failed_transactions(store, &txn, e).await),
+        (outcome, _) => outcome,
+    }
+}
+
+/// Exactly-once, after a failed run: the open transaction was aborted; the next run starts
+/// a new producer (fencing this one) and reads the committed state. A producer fenced by
+/// another instance is [`Error::Fenced`], whatever error showed it first.
+async fn after_failed_transactions(
+    store: &StoreHandle,
+    txn: &crate::sink::transactional::TxnProducer,
+    e: Error,
+) -> Error {
+    let e = match (e.is_fenced(), txn.fenced()) {
+        (false, Some(fenced)) => fenced,
+        (true, _) => match e {
+            Error::Fenced { detail, .. } => Error::Fenced {
+                transactional_id: txn.id().to_string(),
+                detail,
+            },
+            other => other,
+        },
+        (false, None) => e,
+    };
+    if e.is_fenced() {
+        error!(transactional_id = %txn.id(), "Fenced: another rowtide instance with the same transactional.id took over; this instance writes nothing more.");
+    } else {
+        warn!(error = %e, "Exactly-once run failed: its open transaction is aborted; restarting from the last committed state.");
+    }
+    store.restart_transactions().await;
+    e
 }
