@@ -199,7 +199,9 @@ fn created(recs: &[Record]) -> BTreeMap<i64, Vec<i64>> {
         let v = r.value_json();
         if matches!(v["op"].as_str(), Some("c" | "r")) {
             let id = v["after"]["id"].as_i64().expect("an id");
-            out.entry(id).or_default().push(v["after"]["v"].as_i64().unwrap());
+            out.entry(id)
+                .or_default()
+                .push(v["after"]["v"].as_i64().unwrap());
         }
     }
     out
@@ -259,7 +261,9 @@ async fn writer(
     let mut id = 1i64;
     let mut x = seed;
     while !stop.load(Ordering::Relaxed) {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let v = (x >> 40) as i64;
         c.query_drop(format!("INSERT INTO `{db}`.t VALUES ({id}, {v})"))
             .await
@@ -322,7 +326,10 @@ fn assert_kafka_equals_database(recs: &[Record], db: &BTreeMap<i64, i64>) -> usi
         );
     }
     let extra: Vec<&i64> = by.keys().filter(|id| !db.contains_key(id)).collect();
-    assert!(extra.is_empty(), "ids in Kafka but not in the database: {extra:?}");
+    assert!(
+        extra.is_empty(),
+        "ids in Kafka but not in the database: {extra:?}"
+    );
     by.values().map(|v| v.len() - 1).sum()
 }
 
@@ -347,7 +354,7 @@ async fn active_and_standby(case: &Case) -> (Instance, Instance) {
         Duration::from_millis(200),
         async || match (b.ha_active().await, b.get("/healthz").await) {
             (Some(v), Some((200, body))) if v == 0.0 && body.contains("[ha: standby]") => Ok(()),
-            other => Err(format!("{other:?}\n{}", tails(&[&b])))
+            other => Err(format!("{other:?}\n{}", tails(&[&b]))),
         },
     )
     .await;
@@ -391,7 +398,11 @@ async fn standby_is_ready_and_a_graceful_stop_hands_over() {
         .unwrap();
     c.disconnect().await.ok();
     let recs = case
-        .wait_ids(&BTreeSet::from([0, 1]), "the row written after the handover", &[&b])
+        .wait_ids(
+            &BTreeSet::from([0, 1]),
+            "the row written after the handover",
+            &[&b],
+        )
         .await;
     let repeats = assert_kafka_equals_database(&recs, &case.db_rows().await);
     assert_eq!(repeats, 0, "a graceful handover repeats nothing");
@@ -422,8 +433,12 @@ async fn kill_9_of_the_active_one_fails_over_and_loses_nothing() {
         },
     )
     .await;
-    case.wait_ids(&BTreeSet::from([first_after]), "the first row after the kill", &[&b])
-        .await;
+    case.wait_ids(
+        &BTreeSet::from([first_after]),
+        "the first row after the kill",
+        &[&b],
+    )
+    .await;
     let flowing = killed.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let committed = writes.finish().await;
@@ -462,7 +477,8 @@ fn read(brokers: &str, topic: &str, isolation: &str) -> Vec<Record> {
         .create()
         .unwrap();
     let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, 0, Offset::Beginning).unwrap();
+    tpl.add_partition_offset(topic, 0, Offset::Beginning)
+        .unwrap();
     c.assign(&tpl).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut out = Vec::new();
@@ -520,9 +536,7 @@ async fn a_paused_active_one_resumed_after_takeover_writes_nothing() {
     let resumed = Instant::now();
     a.wait_role(0.0, Duration::from_secs(30), &[&b]).await;
     let standby_after = resumed.elapsed();
-    a.rt
-        .wait_log("fenced", 1, Duration::from_secs(20))
-        .await;
+    a.rt.wait_log("fenced", 1, Duration::from_secs(20)).await;
     // Give whatever the zombie had queued every chance to land.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let after = tokio::task::spawn_blocking(move || count_uncommitted(&brokers, &topic))

@@ -119,7 +119,10 @@ mod tests {
             .validate(StoreKind::Sled, SinkKind::Kafka)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("ha.group") && e.contains("store = \"kafka\""), "{e}");
+        assert!(
+            e.contains("ha.group") && e.contains("store = \"kafka\""),
+            "{e}"
+        );
         ha("orders")
             .validate(StoreKind::Kafka, SinkKind::Kafka)
             .unwrap();

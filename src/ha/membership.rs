@@ -106,7 +106,9 @@ impl ConsumerContext for HaContext {
         match rebalance {
             Rebalance::Assign(tpl) if self.holds(tpl) => self.publish(true, "assigned"),
             Rebalance::Assign(_) | Rebalance::Revoke(_) => {}
-            Rebalance::Error(e) => warn!(error = %e, "Failover group rebalance failed; Kafka retries it."),
+            Rebalance::Error(e) => {
+                warn!(error = %e, "Failover group rebalance failed; Kafka retries it.")
+            }
         }
     }
 }
@@ -134,7 +136,10 @@ impl Membership {
             .set("client.id", "rowtide-ha")
             .set("partition.assignment.strategy", "cooperative-sticky")
             .set("session.timeout.ms", cfg.ha.session_timeout_ms.to_string())
-            .set("heartbeat.interval.ms", cfg.ha.heartbeat_interval_ms.to_string())
+            .set(
+                "heartbeat.interval.ms",
+                cfg.ha.heartbeat_interval_ms.to_string(),
+            )
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "latest")
@@ -148,10 +153,12 @@ impl Membership {
         let consumer: BaseConsumer<HaContext> = conf
             .create_with_context(context)
             .map_err(|e| Error::Config(format!("sink.kafka: invalid consumer setting: {e}")))?;
-        consumer.subscribe(&[topic]).map_err(|source| Error::Kafka {
-            context: format!("failover group {consumer_group}: cannot subscribe to {topic}"),
-            source,
-        })?;
+        consumer
+            .subscribe(&[topic])
+            .map_err(|source| Error::Kafka {
+                context: format!("failover group {consumer_group}: cannot subscribe to {topic}"),
+                source,
+            })?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let session = Duration::from_millis(cfg.ha.session_timeout_ms);

@@ -137,8 +137,6 @@ pub async fn check(cfg: &Config) -> Result<String> {
     };
     Ok(format!(
         "source {} ({}) and Kafka reachable, {at}, {} tables in the schema history",
-        cfg.source.host,
-        info.version,
-        state.1
+        cfg.source.host, info.version, state.1
     ))
 }
