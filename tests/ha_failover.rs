@@ -563,9 +563,25 @@ async fn a_paused_active_one_resumed_after_takeover_writes_nothing() {
         standby_after.as_secs_f64(),
         ids.len()
     );
+    let a_log = a.rt.log_text();
+    let said = a_log_lines(&a_log);
+    eprintln!("what the resumed instance logged:\n{}", said.join("\n"));
     let mut b = b;
     assert!(b.rt.stop().success());
     assert!(a.rt.stop().success());
+}
+
+/// The lines of a log about roles and fencing.
+fn a_log_lines(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| {
+            l.contains("fenced")
+                || l.contains("leadership")
+                || l.contains("stalled")
+                || l.contains("Standing by")
+                || l.contains("active one")
+        })
+        .collect()
 }
 
 #[test]
