@@ -51,10 +51,17 @@ impl HaConfig {
         self.group.as_ref().map(|g| format!("rowtide-ha-{g}"))
     }
 
-    pub(super) fn validate(&self, store: super::StoreKind, sink: super::SinkKind) -> Result<()> {
+    /// Checks the keys, that the state is in Kafka, and the transaction bounds the records
+    /// are written with under `[ha]` (`exactly_once`, whatever `sink.delivery` says).
+    pub(super) fn validate(
+        &self,
+        checkpoint: &super::CheckpointConfig,
+        sink_cfg: &super::SinkConfig,
+    ) -> Result<()> {
         let Some(group) = &self.group else {
             return Ok(());
         };
+        let (store, sink) = (checkpoint.store, sink_cfg.kind);
         let bad = |m: String| Err(Error::Config(m));
         if group.is_empty()
             || group.len() > 200
@@ -74,6 +81,11 @@ impl HaConfig {
                  an existing sled state: `rowtide offsets copy --to kafka`)"
             ));
         }
+        let transactional = super::SinkConfig {
+            delivery: super::Delivery::ExactlyOnce,
+            ..sink_cfg.clone()
+        };
+        super::delivery::validate(&transactional, checkpoint)?;
         if !(6_000..=1_800_000).contains(&self.session_timeout_ms) {
             return bad(format!(
                 "ha.session_timeout_ms = {} is outside the brokers' default bounds \
@@ -104,7 +116,21 @@ impl HaConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{SinkKind, StoreKind};
+    use crate::config::{CheckpointConfig, SinkConfig, SinkKind, StoreKind};
+
+    impl HaConfig {
+        fn check(&self, store: StoreKind, kind: SinkKind) -> Result<()> {
+            let checkpoint = CheckpointConfig {
+                store,
+                ..CheckpointConfig::default()
+            };
+            let sink = SinkConfig {
+                kind,
+                ..SinkConfig::default()
+            };
+            self.validate(&checkpoint, &sink)
+        }
+    }
 
     fn ha(group: &str) -> HaConfig {
         HaConfig {
@@ -116,7 +142,7 @@ mod tests {
     #[test]
     fn a_group_needs_the_kafka_store() {
         let e = ha("orders")
-            .validate(StoreKind::Sled, SinkKind::Kafka)
+            .check(StoreKind::Sled, SinkKind::Kafka)
             .unwrap_err()
             .to_string();
         assert!(
@@ -124,10 +150,10 @@ mod tests {
             "{e}"
         );
         ha("orders")
-            .validate(StoreKind::Kafka, SinkKind::Kafka)
+            .check(StoreKind::Kafka, SinkKind::Kafka)
             .unwrap();
         HaConfig::default()
-            .validate(StoreKind::Sled, SinkKind::Stdout)
+            .check(StoreKind::Sled, SinkKind::Stdout)
             .unwrap();
     }
 
@@ -136,12 +162,12 @@ mod tests {
         let mut h = ha("orders");
         h.heartbeat_interval_ms = 5_000;
         let e = h
-            .validate(StoreKind::Kafka, SinkKind::Kafka)
+            .check(StoreKind::Kafka, SinkKind::Kafka)
             .unwrap_err()
             .to_string();
         assert!(e.contains("ha.heartbeat_interval_ms"), "{e}");
         let e = ha("a b")
-            .validate(StoreKind::Kafka, SinkKind::Kafka)
+            .check(StoreKind::Kafka, SinkKind::Kafka)
             .unwrap_err()
             .to_string();
         assert!(e.contains("ha.group `a b`"), "{e}");
