@@ -368,3 +368,67 @@ async fn a_second_instance_fences_the_first() {
     assert_exactly_once(&env, &db, &recs, &committed, "after a takeover").await;
     assert!(second.stop().success());
 }
+
+/// A Kafka broker restart in the middle of the load (a private broker: the shared one is
+/// never restarted), with a few kills of rowtide around it: still every change exactly
+/// once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_restart_under_load_keeps_exactly_once() {
+    let Some(mut env) = common::servers() else {
+        return;
+    };
+    let mut kafka = tokio::task::spawn_blocking(common::private_kafka::PrivateKafka::start)
+        .await
+        .unwrap();
+    env.kafka_brokers = kafka.brokers();
+    let db = common::fresh_db(&env, "eosbroker").await;
+    setup_tables(&env, &db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let eos = eos_config(&env, &db, dir.path(), "rowtide.toml");
+    let mut rt = Rowtide::with_config(&eos.config, dir.path());
+    rt.wait_streaming(1).await;
+    let s = seed() ^ 0xb0;
+    let stop = Arc::new(AtomicBool::new(false));
+    let w = tokio::spawn(writer(env.clone(), db.clone(), stop.clone(), s));
+    let mut rng = Lcg(s);
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_millis(500 + rng.below(1000))).await;
+        rt.kill9();
+        rt.spawn();
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let kafka = tokio::task::spawn_blocking(move || {
+        kafka.restart(Duration::from_secs(3));
+        kafka
+    })
+    .await
+    .unwrap();
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_millis(1000 + rng.below(1000))).await;
+        rt.kill9();
+        rt.spawn();
+    }
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    stop.store(true, Ordering::Relaxed);
+    let committed = w.await.unwrap();
+    let recs = wait_caught_up(&env, &eos.topics, &committed, &rt).await;
+    assert_exactly_once(
+        &env,
+        &db,
+        &recs,
+        &committed,
+        &format!("across a broker restart (seed {s})"),
+    )
+    .await;
+    rt.assert_alive("after the broker restart");
+    let log = rt.log_text();
+    eprintln!(
+        "broker restart test: {} committed changes, {} rowtide starts, {} pipeline restarts, {} aborted runs",
+        committed.len(),
+        rt.starts,
+        log.matches("Pipeline interrupted").count(),
+        log.matches("Exactly-once run failed").count()
+    );
+    assert!(rt.stop().success(), "{}", rt.log_tail(30));
+    drop(kafka);
+}
