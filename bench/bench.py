@@ -462,6 +462,8 @@ path = "{state}"
 [metrics]
 listen = "127.0.0.1:{self.metrics_port}"
 {self.extra}"""
+        if getattr(self, "patch", None):  # the exactly-once catch-up's config (eos_catchup)
+            text = self.patch(text)
         path = os.path.join(self.workdir, f"rowtide-{tag}.toml")
         with open(path, "w") as f:
             f.write(text)
@@ -739,6 +741,26 @@ def shaped_catchups(rt, kafka, prefix, expected, kw, pristine, repeats, timeout)
     return {"records_per_s": runs, "median_plain": med["plain"], "median_shaped": med["shaped"],
             "shaped_over_plain": round(med["shaped"] / med["plain"], 3) if med["plain"] else None,
             "config": SHAPING_TOML.strip()}
+
+
+def eos_catchup(rt, kafka, prefix, expected, kw, pristine, timeout):
+    """Step "eos" (bench/run --delivery exactly_once): the rowtide catch-up from the same
+    primed position with sink.delivery = "exactly_once" (state in a Kafka topic, records and
+    position in one transaction per commit)."""
+    p = prefix + "x"
+    kafka.create_topics([f"{p}.bench_cdc.{t}" for t in ALL_CDC_TABLES])
+    state = pristine + "-eos"
+    shutil.copytree(pristine, state)
+    # The primed position moves from the sled directory into the state topic.
+    cfg = rt.config("eos-copy", p, kw["include"], kw["snapshot_mode"], state)
+    subprocess.run([rt.bin, "offsets", "copy", "--to", "kafka", "-c", cfg], check=True,
+                   capture_output=True, timeout=120)
+    rt.patch = lambda t: t.replace("[sink]\n", '[sink]\ndelivery = "exactly_once"\n', 1) \
+        .replace("[checkpoint]\n", '[checkpoint]\nstore = "kafka"\n', 1)
+    try:
+        return catchup(rt, kafka, p, expected, dict(kw, state=state), timeout)
+    finally:
+        rt.patch = None
 
 
 def paced_writer(db, rate, seconds, id_base):
@@ -1065,6 +1087,11 @@ def render_md(R):
         ratio(rc.get("cpu_seconds_per_million_records"), dc.get("cpu_seconds_per_million_records")))
     row("catch-up: peak RSS MB (VmHWM)", rc.get("peak_rss_mb"), dc.get("peak_rss_mb"),
         ratio(rc.get("peak_rss_mb"), dc.get("peak_rss_mb")), "≤ 0.1")
+    eo = rt.get("catchup_exactly_once", {})
+    if eo:
+        row("rowtide catch-up exactly_once: records/s (from start); exactly_once/at_least_once = "
+            f"{fmt(ratio(eo.get('records_per_s_from_start'), rc.get('records_per_s_from_start')))}",
+            eo.get("records_per_s_from_start"), None, None, "≥ 0.8× at_least_once")
     sh = rt.get("catchup_shaping", {})
     if sh:
         row(f"catch-up records/s, plain (median of {len(sh['records_per_s']['plain'])}: "
@@ -1288,7 +1315,7 @@ def main():
                   "offsets": os.path.join(workdir, "dbz-catchup.offsets")}
         runs = {"rowtide": (rt, rt_cdc), "debezium": (dz, dz_cdc)}
         primed = {}
-        if "catchup" in steps or "limits" in steps or "shaped" in steps:
+        if "catchup" in steps or "limits" in steps or "shaped" in steps or "eos" in steps:
             for e in engines:
                 eng, kw = runs[e]
                 live[:] = [eng]
@@ -1322,6 +1349,12 @@ def main():
                     if sampler:
                         R["engines"][e]["catchup_queues"] = sampler.summary(
                             {"queue_source": 2048, "queue_sink": 2048, "in_flight": 10_000})
+        if "eos" in steps and "rowtide" in engines and primed.get("rowtide") and expected:
+            live[:] = [rt]
+            R["engines"]["rowtide"]["catchup_exactly_once"] = step(
+                "rowtide catch-up exactly_once",
+                lambda: eos_catchup(rt, kafka, pfx["rowtide"], expected, rt_cdc,
+                                    rt_state + "-pristine", long_timeout))
         if "shaped" in steps and "rowtide" in engines and primed.get("rowtide") and expected:
             live[:] = [rt]
             R["engines"]["rowtide"]["catchup_shaping"] = step(
