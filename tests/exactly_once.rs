@@ -432,3 +432,37 @@ async fn a_broker_restart_under_load_keeps_exactly_once() {
     assert!(rt.stop().success(), "{}", rt.log_tail(30));
     drop(kafka);
 }
+
+/// `exactly_once` without the Kafka state store is refused at load (exit 2, naming both
+/// keys and the fix); with it, `rowtide check` initializes a transactional producer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configuration_is_checked() {
+    let Some(env) = common::servers() else { return };
+    let db = common::fresh_db(&env, "eoscheck").await;
+    setup_tables(&env, &db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let eos = eos_config(&env, &db, dir.path(), "rowtide.toml");
+    let sled = std::fs::read_to_string(&eos.config)
+        .unwrap()
+        .replace("store = \"kafka\"\n", "");
+    let sled_config = dir.path().join("sled.toml");
+    std::fs::write(&sled_config, sled).unwrap();
+    let out = common::proc::rowtide_command(&["run"], &sled_config);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("sink.delivery") && err.contains("checkpoint.store = \"kafka\""),
+        "{err}"
+    );
+    let out = common::proc::rowtide_command(&["check"], &eos.config);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("sink.delivery = exactly_once writes as transactional.id")
+            && text.contains(&format!("rowtide-state-{}.state", eos.setup.topic_prefix)),
+        "{text}"
+    );
+}
