@@ -141,6 +141,57 @@ fn analyse(recs: &[Record]) -> (Vec<Change>, HashMap<(String, i64), i64>) {
     (events, last)
 }
 
+/// A dedicated replication user, so that the test kills only its own dump threads (a
+/// source reconnect) and never another test's.
+async fn create_user(env: &common::TestEnv) -> String {
+    let name: String = format!("eos{}", &common::unique("u").replace('_', "")[1..])
+        .chars()
+        .take(32)
+        .collect();
+    let mut c = common::admin(env).await;
+    for host in ["127.0.0.1", "localhost"] {
+        c.query_drop(format!(
+            "CREATE USER '{name}'@'{host}' IDENTIFIED BY 'eos-secret'"
+        ))
+        .await
+        .unwrap();
+        c.query_drop(format!(
+            "GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT \
+             ON *.* TO '{name}'@'{host}'"
+        ))
+        .await
+        .unwrap();
+    }
+    c.disconnect().await.ok();
+    name
+}
+
+/// Kills the binlog dump threads of `user` (rowtide then reconnects); returns how many.
+async fn kill_dump_threads(env: &common::TestEnv, user: &str) -> usize {
+    let mut c = common::admin(env).await;
+    let mut killed = 0;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while killed == 0 && Instant::now() < deadline {
+        let ids: Vec<u64> = c
+            .exec(
+                "SELECT ID FROM information_schema.PROCESSLIST \
+                 WHERE USER = ? AND COMMAND LIKE 'Binlog Dump%'",
+                (user,),
+            )
+            .await
+            .unwrap();
+        for id in &ids {
+            // The thread may end by itself in between; that is fine.
+            if c.query_drop(format!("KILL {id}")).await.is_ok() {
+                killed += 1;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c.disconnect().await.ok();
+    killed
+}
+
 struct Eos {
     setup: Setup,
     config: std::path::PathBuf,
@@ -267,9 +318,21 @@ async fn kill_9_under_load_delivers_every_change_exactly_once() {
     setup_tables(&env, &db).await;
     let dir = tempfile::tempdir().unwrap();
     let eos = eos_config(&env, &db, dir.path(), "rowtide.toml");
+    // Its own replication user: some rounds also break the source connection.
+    let user = create_user(&env).await;
+    let text = std::fs::read_to_string(&eos.config).unwrap().replace(
+        &format!(
+            "user = \"{}\"\npassword = \"{}\"",
+            env.mysql_user, env.mysql_password
+        ),
+        &format!("user = \"{user}\"\npassword = \"eos-secret\""),
+    );
+    assert!(text.contains(&user));
+    std::fs::write(&eos.config, text).unwrap();
     let mut rt = Rowtide::with_config(&eos.config, dir.path());
     rt.wait_streaming(1).await;
     let s = seed();
+    let mut reconnects = 0;
     eprintln!("exactly-once test seed {s}, {kills} kills");
     let stop = Arc::new(AtomicBool::new(false));
     let w = tokio::spawn(writer(env.clone(), db.clone(), stop.clone(), s));
@@ -277,6 +340,11 @@ async fn kill_9_under_load_delivers_every_change_exactly_once() {
     let started = Instant::now();
     for i in 0..kills {
         tokio::time::sleep(Duration::from_millis(300 + rng.below(1500))).await;
+        if i % 5 == 2 {
+            // A source reconnect: the run's open transaction is aborted and redone.
+            reconnects += kill_dump_threads(&env, &user).await;
+            tokio::time::sleep(Duration::from_millis(300 + rng.below(700))).await;
+        }
         rt.kill9();
         if i % 4 == 3 {
             tokio::time::sleep(Duration::from_millis(500)).await;
@@ -313,11 +381,12 @@ async fn kill_9_under_load_delivers_every_change_exactly_once() {
         "the exactly-once producer was used"
     );
     eprintln!(
-        "exactly-once test: {kills} kills in {:.1} s, {} committed changes, {} events read_committed, {} rowtide starts, prefix {}",
+        "exactly-once test: {kills} kills and {reconnects} source reconnects in {:.1} s, {} committed changes, {} events read_committed, {} rowtide starts, {} aborted runs, prefix {}",
         started.elapsed().as_secs_f64(),
         committed.len(),
         recs_after.len(),
         rt.starts,
+        log.matches("Exactly-once run failed").count(),
         eos.setup.topic_prefix
     );
 }
