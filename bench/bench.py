@@ -462,6 +462,8 @@ path = "{state}"
 [metrics]
 listen = "127.0.0.1:{self.metrics_port}"
 {self.extra}"""
+        if getattr(self, "patch", None):  # the exactly-once catch-up's config (eos_catchup)
+            text = self.patch(text)
         path = os.path.join(self.workdir, f"rowtide-{tag}.toml")
         with open(path, "w") as f:
             f.write(text)
@@ -739,6 +741,69 @@ def shaped_catchups(rt, kafka, prefix, expected, kw, pristine, repeats, timeout)
     return {"records_per_s": runs, "median_plain": med["plain"], "median_shaped": med["shaped"],
             "shaped_over_plain": round(med["shaped"] / med["plain"], 3) if med["plain"] else None,
             "config": SHAPING_TOML.strip()}
+
+
+def committed_records(brokers, topics):
+    """(count, last record timestamp) as a read_committed consumer sees the topics: with
+    transactions, commit markers take offsets, so offset counts (Kafka.count) over-count."""
+    c = Consumer({"bootstrap.servers": brokers, "group.id": "rowtide-bench-eos",
+                  "enable.auto.commit": False, "enable.partition.eof": True,
+                  "isolation.level": "read_committed"})
+    c.assign([TopicPartition(t, 0, 0) for t in topics])
+    n, last, pending = 0, None, set(topics)
+    deadline = time.time() + 300
+    while pending and time.time() < deadline:
+        for m in c.consume(10000, 1.0):
+            if m.error():
+                if m.error().code() == -191:  # _PARTITION_EOF
+                    pending.discard(m.topic())
+                continue
+            n += 1
+            ts = m.timestamp()[1] / 1000.0
+            last = ts if last is None else max(last, ts)
+    c.close()
+    return n, last
+
+
+def eos_catchup(rt, kafka, prefix, expected, kw, pristine, timeout):
+    """Step "eos" (bench/run --delivery exactly_once): the rowtide catch-up from the same
+    primed position with sink.delivery = "exactly_once" (state in a Kafka topic, records and
+    position in one transaction per commit). Done when a read_committed consumer sees every
+    expected record; records/s from engine start to the last record's append time."""
+    p = prefix + "x"
+    topics = [f"{p}.bench_cdc.{t}" for t in CDC_TABLES]
+    kafka.create_topics([f"{p}.bench_cdc.{t}" for t in ALL_CDC_TABLES])
+    state = pristine + "-eos"
+    shutil.copytree(pristine, state)
+    # The primed position moves from the sled directory into the state topic.
+    cfg = rt.config("eos-copy", p, kw["include"], kw["snapshot_mode"], state)
+    subprocess.run([rt.bin, "offsets", "copy", "--to", "kafka", "-c", cfg], check=True,
+                   capture_output=True, timeout=120)
+    rt.patch = lambda t: t.replace("[sink]\n", '[sink]\ndelivery = "exactly_once"\n', 1) \
+        .replace("[checkpoint]\n", '[checkpoint]\nstore = "kafka"\n', 1)
+    try:
+        t_start = rt.start("catchup-eos", p, **dict(kw, state=state))
+    finally:
+        rt.patch = None
+    try:
+        wait_count(kafka, rt, topics, expected, timeout, "rowtide catch-up exactly_once")
+        while True:
+            n, last = committed_records(kafka.brokers, topics)
+            if n >= expected:
+                break
+            rt.check_alive()
+            if time.time() - t_start > timeout:
+                raise StepFailed(f"exactly_once catch-up: {n} of {expected} committed records")
+            time.sleep(0.5)
+        st = rt.sample()
+    finally:
+        rt.stop()
+    total = (last - t_start) if last else None
+    return {"records": n, "expected": expected,
+            "seconds_from_start": round(total, 3) if total else None,
+            "records_per_s_from_start": round(n / total, 1) if total and total > 0 else None,
+            "cpu_seconds": st["cpu_s"],
+            "peak_rss_mb": round(st["vm_hwm_kb"] / 1024, 1) if st["vm_hwm_kb"] else None}
 
 
 def paced_writer(db, rate, seconds, id_base):
@@ -1065,6 +1130,11 @@ def render_md(R):
         ratio(rc.get("cpu_seconds_per_million_records"), dc.get("cpu_seconds_per_million_records")))
     row("catch-up: peak RSS MB (VmHWM)", rc.get("peak_rss_mb"), dc.get("peak_rss_mb"),
         ratio(rc.get("peak_rss_mb"), dc.get("peak_rss_mb")), "≤ 0.1")
+    eo = rt.get("catchup_exactly_once", {})
+    if eo:
+        row("rowtide catch-up exactly_once: records/s (from start); exactly_once/at_least_once = "
+            f"{fmt(ratio(eo.get('records_per_s_from_start'), rc.get('records_per_s_from_start')))}",
+            eo.get("records_per_s_from_start"), None, None, "≥ 0.8× at_least_once")
     sh = rt.get("catchup_shaping", {})
     if sh:
         row(f"catch-up records/s, plain (median of {len(sh['records_per_s']['plain'])}: "
@@ -1288,7 +1358,7 @@ def main():
                   "offsets": os.path.join(workdir, "dbz-catchup.offsets")}
         runs = {"rowtide": (rt, rt_cdc), "debezium": (dz, dz_cdc)}
         primed = {}
-        if "catchup" in steps or "limits" in steps or "shaped" in steps:
+        if "catchup" in steps or "limits" in steps or "shaped" in steps or "eos" in steps:
             for e in engines:
                 eng, kw = runs[e]
                 live[:] = [eng]
@@ -1322,6 +1392,12 @@ def main():
                     if sampler:
                         R["engines"][e]["catchup_queues"] = sampler.summary(
                             {"queue_source": 2048, "queue_sink": 2048, "in_flight": 10_000})
+        if "eos" in steps and "rowtide" in engines and primed.get("rowtide") and expected:
+            live[:] = [rt]
+            R["engines"]["rowtide"]["catchup_exactly_once"] = step(
+                "rowtide catch-up exactly_once",
+                lambda: eos_catchup(rt, kafka, pfx["rowtide"], expected, rt_cdc,
+                                    rt_state + "-pristine", long_timeout))
         if "shaped" in steps and "rowtide" in engines and primed.get("rowtide") and expected:
             live[:] = [rt]
             R["engines"]["rowtide"]["catchup_shaping"] = step(

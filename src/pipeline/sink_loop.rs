@@ -79,7 +79,15 @@ impl SinkLoop {
             shutdown,
             source_stop,
             max_in_flight: cfg.pipeline.max_in_flight,
-            flush_interval: Duration::from_millis(cfg.checkpoint.flush_interval_ms.max(10)),
+            // Exactly-once: the timer also ends transactions that reached their age.
+            flush_interval: Duration::from_millis(match cfg.sink.delivery {
+                crate::config::Delivery::ExactlyOnce => cfg
+                    .checkpoint
+                    .flush_interval_ms
+                    .min(cfg.sink.transaction_max_ms)
+                    .max(10),
+                crate::config::Delivery::AtLeastOnce => cfg.checkpoint.flush_interval_ms.max(10),
+            }),
             shutdown_timeout: Duration::from_secs(cfg.pipeline.shutdown_timeout_secs),
             transactions: (cfg.sink.delivery == crate::config::Delivery::ExactlyOnce)
                 .then(|| TxnBounds::new(&cfg.sink)),
@@ -258,14 +266,11 @@ impl Running {
         // One clock read per batch: the records of a batch are sent within microseconds.
         let sent_at = Instant::now();
         while let Some(item) = self.pending.pop_front() {
-            if let Some(b) = &mut self.lp.transactions {
-                let bytes = item.record.as_ref().map(|r| {
-                    r.value.as_ref().map_or(0, |v| v.len()) + r.key.as_ref().map_or(0, |k| k.len())
-                });
-                b.handed(bytes, item.mark.is_some());
-            }
             match item.record {
                 None => {
+                    if let Some(b) = &mut self.lp.transactions {
+                        b.handed(None, item.mark.is_some());
+                    }
                     self.window.push_mark(item.mark);
                     self.window.hold(item.charge);
                 }
@@ -276,14 +281,15 @@ impl Running {
                     match self.lp.sink.send(rec, self.window.next_seq()) {
                         Ok(()) => {
                             metrics::record_sent(bytes);
+                            // Counted only once the sink took it: whether the transaction may
+                            // end here depends on the last record really in it.
+                            if let Some(b) = &mut self.lp.transactions {
+                                b.handed(Some(bytes), item.mark.is_some());
+                            }
                             self.window.push_sent(item.mark, sent_at, topic, position);
                             self.window.hold(item.charge);
                         }
                         Err(SendError::QueueFull(rec)) => {
-                            // Not handed over after all: counted again when it is.
-                            if let Some(b) = &mut self.lp.transactions {
-                                b.unhand(&rec);
-                            }
                             self.pending.push_front(Item {
                                 record: Some(*rec),
                                 mark: item.mark,

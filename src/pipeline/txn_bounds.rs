@@ -53,14 +53,6 @@ impl TxnBounds {
         self.at_boundary = has_mark;
     }
 
-    /// A record counted by [`Self::handed`] was not taken by the sink after all (its queue
-    /// was full): it is counted again when it is.
-    pub fn unhand(&mut self, rec: &crate::sink::OutRecord) {
-        self.records = self.records.saturating_sub(1);
-        let b = rec.value.as_ref().map_or(0, |v| v.len()) + rec.key.as_ref().map_or(0, |k| k.len());
-        self.bytes = self.bytes.saturating_sub(b);
-    }
-
     /// Whether anything was handed over since the last commit.
     pub fn is_open(&self) -> bool {
         self.opened.is_some()
