@@ -229,7 +229,7 @@ pub async fn execute(cli: Cli) -> Result<i32> {
                 info!("Signal received; shutting down.");
                 signal_token.cancel();
             });
-            crate::pipeline::run(cfg, shutdown).await?;
+            crate::ha::run(cfg, shutdown).await?;
             Ok(0)
         }
         Command::Check { json } => {

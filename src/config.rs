@@ -23,6 +23,7 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     pub events: EventsConfig,
     pub heartbeat: HeartbeatConfig,
+    pub ha: HaConfig,
     pub log: LogConfig,
     pub transforms: Vec<TransformConfig>,
     pub predicates: Vec<PredicateConfig>,
@@ -208,6 +209,18 @@ pub struct SinkConfig {
     pub aws_region: Option<String>,
     /// Profile of the AWS shared credentials file (`AWS_MSK_IAM`); default `AWS_PROFILE`.
     pub aws_profile: Option<String>,
+    /// `at_least_once` (default) or `exactly_once` (see `config::delivery`).
+    pub delivery: Delivery,
+    /// The transactional producer's id; default `rowtide-state-<checkpoint.kafka_topic>`.
+    pub transactional_id: Option<String>,
+    /// `exactly_once`: commit a transaction at least this often (ms)...
+    pub transaction_max_ms: u64,
+    /// ... or once it holds this many records ...
+    pub transaction_max_records: usize,
+    /// ... or this many bytes of keys and values.
+    pub transaction_max_bytes: usize,
+    /// The producer's `transaction.timeout.ms`: the broker aborts a transaction open longer.
+    pub transaction_timeout_ms: u64,
 }
 
 impl Default for SinkConfig {
@@ -225,6 +238,12 @@ impl Default for SinkConfig {
             kafka: BTreeMap::new(),
             aws_region: None,
             aws_profile: None,
+            delivery: Delivery::AtLeastOnce,
+            transactional_id: None,
+            transaction_max_ms: 1_000,
+            transaction_max_records: 50_000,
+            transaction_max_bytes: 32 << 20,
+            transaction_timeout_ms: 900_000,
         }
     }
 }
@@ -569,6 +588,8 @@ impl Config {
         }
         self.events.validate()?;
         self.checkpoint.validate(&self.sink)?;
+        delivery::validate(&self.sink, &self.checkpoint)?;
+        self.ha.validate(&self.checkpoint, &self.sink)?;
         validate_kafka_mechanism(&self.sink)?;
         if self.source.server_id == 0 {
             return bad("source.server_id must not be 0 (0 is not a valid replica id)".into());
@@ -715,67 +736,23 @@ fn apply_env(doc: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
 }
 
 mod checkpoint;
+pub mod delivery;
+mod ha;
 mod keys;
 mod log;
+mod msk_iam;
 pub(crate) mod properties;
 pub(crate) mod providers;
 pub mod shaping;
 
 pub use checkpoint::{CheckpointConfig, StoreKind};
+pub use delivery::Delivery;
+pub use ha::HaConfig;
 pub use keys::suggest;
 use keys::valid_keys;
 pub use log::{LogConfig, LogFormat, LogLevel};
+use msk_iam::validate_kafka_mechanism;
 pub use shaping::{EventsConfig, HeartbeatConfig, PredicateConfig, TransformConfig};
 
 #[cfg(test)]
 mod tests;
-
-/// `sasl.mechanism = "AWS_MSK_IAM"` needs a region (and a build with its feature).
-fn validate_kafka_mechanism(sink: &SinkConfig) -> Result<()> {
-    if sink.msk_iam_region()?.is_some() && !cfg!(feature = "aws-msk-iam") {
-        return Err(Error::Config(
-            "sink.kafka: sasl.mechanism AWS_MSK_IAM needs a rowtide built with the aws-msk-iam \
-             feature (cargo build --features aws-msk-iam)"
-                .into(),
-        ));
-    }
-    Ok(())
-}
-
-impl SinkConfig {
-    /// With `sasl.mechanism = "AWS_MSK_IAM"` in `[sink.kafka]`: the cluster's region
-    /// (`aws_region`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`); a missing or malformed
-    /// one is a config error. `None` for any other mechanism.
-    pub fn msk_iam_region(&self) -> Result<Option<String>> {
-        let mech = self
-            .kafka
-            .get("sasl.mechanism")
-            .or_else(|| self.kafka.get("sasl.mechanisms"));
-        if !mech.is_some_and(|m| m.eq_ignore_ascii_case("AWS_MSK_IAM")) {
-            return Ok(None);
-        }
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let region = self
-            .aws_region
-            .clone()
-            .or_else(|| env("AWS_REGION"))
-            .or_else(|| env("AWS_DEFAULT_REGION"))
-            .ok_or_else(|| {
-                Error::Config(
-                    "sink.kafka: sasl.mechanism AWS_MSK_IAM needs the cluster's AWS region: set \
-                     [sink] aws_region = \"<region>\" (or AWS_REGION)"
-                        .into(),
-                )
-            })?;
-        if region.is_empty()
-            || !region
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
-            return Err(Error::Config(format!(
-                "sink.aws_region: {region:?} is not an AWS region name (like eu-west-1)"
-            )));
-        }
-        Ok(Some(region))
-    }
-}

@@ -140,6 +140,18 @@ pub enum Error {
         reason: String,
     },
 
+    /// Another rowtide instance with the same `transactional.id` started and fenced this
+    /// one (`sink.delivery = "exactly_once"` or the Kafka state store): this instance must
+    /// write nothing more. Definite for a plain run; a hot standby returns to standby on it
+    /// ([`Error::is_fenced`]).
+    #[error(
+        "fenced: another rowtide instance with transactional.id {transactional_id} took over          ({detail}); this instance writes nothing more and stops. Run one rowtide per state          topic, or give each pipeline its own checkpoint.kafka_topic / sink.transactional_id"
+    )]
+    Fenced {
+        transactional_id: String,
+        detail: String,
+    },
+
     /// Kafka is unreachable or misbehaving in a way that may pass.
     #[error("kafka: {context}: {source}")]
     Kafka {
@@ -249,6 +261,16 @@ impl Error {
             | Error::Kafka { .. }
             | Error::Registry { .. } => ErrorKind::Transient,
             _ => ErrorKind::Definite,
+        }
+    }
+
+    /// Whether another instance with the same `transactional.id` took over (the error kind
+    /// a hot standby watches for).
+    pub fn is_fenced(&self) -> bool {
+        match self {
+            Error::Fenced { .. } => true,
+            Error::GaveUp { last, .. } => last.is_fenced(),
+            _ => false,
         }
     }
 

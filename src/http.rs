@@ -6,7 +6,7 @@
 
 mod health;
 
-pub use health::{Health, HealthState, Probe};
+pub use health::{Health, HealthState, Probe, Role};
 
 use std::sync::Arc;
 

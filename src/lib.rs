@@ -28,7 +28,9 @@
 //!
 //! **The wiring** — `pipeline` connects the rooms into stages (plan, source task, encoder
 //! pool, sink loop) and restarts them after transient errors; `preflight` checks a setup
-//! (`rowtide check`); [`cli`] is the command line.
+//! (`rowtide check`); `ha` runs the pipeline as one instance of a hot-standby group
+//! (`[ha]`: leadership from Kafka's group coordination, the transactional fence against a
+//! deposed instance); [`cli`] is the command line.
 //!
 //! The data path: binlog event → [`source`] (`EventHandler`, decoded with the [`catalog`]'s
 //! structure) → [`model::SourceEvent`] → encoder pool (`encode::records`: envelope, bytes,
@@ -46,6 +48,7 @@ pub mod decode;
 pub mod encode;
 pub mod envelope;
 pub mod error;
+pub(crate) mod ha;
 pub(crate) mod http;
 pub mod import;
 pub(crate) mod metrics;

@@ -45,6 +45,10 @@ pub const QUEUE_DEPTH: &str = "rowtide_pipeline_queue_depth";
 pub const CHECKPOINT_WRITES: &str = "rowtide_checkpoint_writes_total";
 pub const SNAPSHOT_ROWS: &str = "rowtide_snapshot_rows_total";
 pub const SNAPSHOT_ROWS_ESTIMATED: &str = "rowtide_snapshot_rows_estimated";
+/// `[ha]`: 1 on the group's active instance, 0 on a standby (absent without `[ha]`).
+pub const HA_ACTIVE: &str = "rowtide_ha_active";
+/// `[ha]`: times this instance became the active one, and times it lost that role, by why.
+pub const HA_TRANSITIONS: &str = "rowtide_ha_transitions_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -280,6 +284,17 @@ pub fn queue_depth(queue: &'static str, n: usize) {
 pub fn refresh() {
     debezium::refresh(crate::model::now_ms().max(0) as u64);
     process::refresh();
+}
+
+/// `[ha]`: whether this instance is the group's active one.
+pub fn ha_active(active: bool) {
+    gauge!(HA_ACTIVE).set(if active { 1.0 } else { 0.0 });
+}
+
+/// `[ha]`: a change of role (`to` is `active` or `standby`), and why (`assigned`,
+/// `revoked`, `lost`, `fenced`, …).
+pub fn ha_transition(to: &'static str, reason: &'static str) {
+    counter!(HA_TRANSITIONS, "to" => to, "reason" => reason).increment(1);
 }
 
 pub fn checkpoint_written() {

@@ -466,7 +466,10 @@ async fn check_state_topic(cfg: &Config, r: &mut Report) -> bool {
         Ok(Ok(id)) => r.add(
             "kafka transactions",
             Outcome::Ok(format!(
-                "a transactional producer initialized (checked as {id})"
+                "a transactional producer initialized (checked as {id}); sink.delivery = {} \
+                 writes as transactional.id {}",
+                cfg.sink.delivery.name(),
+                crate::config::delivery::transactional_id(&cfg.sink, &topic)
             )),
         ),
         Ok(Err(e)) => r.add("kafka transactions", Outcome::Fail(e.to_string())),

@@ -50,6 +50,25 @@ impl StoreHandle {
         .await
     }
 
+    /// The transactional producer the sink must write through (`exactly_once`), created
+    /// (fencing earlier instances) and the committed state read if not done yet.
+    pub async fn transactions(
+        &self,
+    ) -> Result<Option<Arc<crate::sink::transactional::TxnProducer>>> {
+        let s = self.store.clone();
+        blocking("checkpoint transactions", move || s.transactions()).await
+    }
+
+    /// After a failed exactly-once run: abort, and read the committed state again next time.
+    pub async fn restart_transactions(&self) {
+        let s = self.store.clone();
+        let _ = blocking("checkpoint restart", move || {
+            s.restart_transactions();
+            Ok(())
+        })
+        .await;
+    }
+
     /// Writes and flushes the checkpoint.
     pub async fn save(&self, cp: Checkpoint) -> Result<()> {
         let s = self.store.clone();

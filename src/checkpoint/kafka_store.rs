@@ -20,25 +20,24 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::state_records::{StateRecord, StateView, GENERATION_HEADER};
-use super::state_topic::{self, topic_error, transaction_error};
+use super::state_topic::{self, topic_error};
 use super::{Checkpoint, CheckpointStore};
-use crate::config::SinkConfig;
+use crate::config::{delivery, Delivery, SinkConfig};
 use crate::error::{Error, Result};
 use crate::model::TableDesc;
 use crate::sink::kafka::{client_config, Fault, Identity, KafkaContext};
+use crate::sink::transactional::{self, TxnProducer};
 
 /// How long a read of the state topic may go without progress before it fails.
 const READ_STALL: Duration = Duration::from_secs(30);
-/// Bound of a transaction's commit (and of the producer's initialization).
-const TXN_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The `transactional.id` of the store's producer: stable per state topic, so a restarted
-/// (or a second) rowtide on the same state fences the previous one.
+/// The group id the store's reader uses (librdkafka assigns partitions only with one; no
+/// offset is ever committed), and the default `transactional.id` of its writer.
 pub fn transactional_id(topic: &str) -> String {
     format!("rowtide-state-{topic}")
 }
@@ -59,8 +58,9 @@ pub struct KafkaStore {
 
 #[derive(Default)]
 struct Inner {
-    /// Created, with its transactions initialized, on the first use of a writer.
-    producer: Option<ThreadedProducer<KafkaContext>>,
+    /// Created, with its transactions initialized, on the first use of a writer. With
+    /// `exactly_once` the sink sends its records through it too.
+    producer: Option<Arc<TxnProducer>>,
     /// The topic's state as last read or written; `None` after a failed write (re-read).
     view: Option<StateView>,
 }
@@ -97,27 +97,16 @@ impl KafkaStore {
     }
 
     /// The transactional producer, initialized (which fences earlier instances).
-    fn producer(&self) -> Result<ThreadedProducer<KafkaContext>> {
-        let id = transactional_id(&self.topic);
-        let mut conf = client_config(&self.sink);
-        conf.set("transactional.id", &id)
-            .set("allow.auto.create.topics", "false")
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
-            .set("linger.ms", "0")
-            .set("client.id", "rowtide-state")
-            .set("transaction.timeout.ms", "60000")
-            .set("message.timeout.ms", "55000");
-        let p: ThreadedProducer<KafkaContext> = conf
-            .create_with_context(KafkaContext::new(
-                Identity::of(&self.sink),
-                Arc::new(Fault::default()),
-            ))
-            .map_err(|e| Error::Config(format!("sink.kafka: invalid producer setting: {e}")))?;
-        p.init_transactions(TXN_TIMEOUT)
-            .map_err(|e| transaction_error(&self.topic, &id, e))?;
+    fn producer(&self) -> Result<Arc<TxnProducer>> {
+        let id = delivery::transactional_id(&self.sink, &self.topic);
+        let p = TxnProducer::create(&self.sink, &id)?;
         tracing::debug!(topic = %self.topic, transactional_id = %id, "State store producer ready.");
-        Ok(p)
+        Ok(Arc::new(p))
+    }
+
+    /// Whether the sink's records share the store's transactions (`exactly_once`).
+    fn shared(&self) -> bool {
+        self.sink.delivery == Delivery::ExactlyOnce
     }
 
     /// Writes `records` in one transaction and folds them into the view once committed.
@@ -130,11 +119,10 @@ impl KafkaStore {
         }
         let mut inner = self.lock();
         let records = make(self.view(&mut inner)?)?;
-        let producer = inner
-            .producer
-            .as_ref()
-            .expect("view() creates the producer of a writer");
-        match commit(producer, &self.topic, &records) {
+        let Some(producer) = inner.producer.clone() else {
+            return Err(self.invalid("internal error: a writer without its producer".into()));
+        };
+        match commit(&producer, &self.topic, &records, !self.shared()) {
             Ok(()) => {
                 if let Some(v) = inner.view.as_mut() {
                     v.apply_written(&records);
@@ -159,28 +147,31 @@ impl KafkaStore {
     }
 }
 
-/// One transaction: begin, send every record, commit. On failure: the error and whether the
-/// producer is unusable (fatal) — an abortable transaction is aborted here.
+/// Sends `records` into the producer's open transaction (begun here if none is: with
+/// `exactly_once` the sink's records of the batch are already in it) and commits. On
+/// failure: the error and whether the producer is unusable (fatal); the transaction is
+/// aborted when it can be. `drain` drops the delivery reports (a producer of its own:
+/// nothing else reads them).
 fn commit(
-    producer: &ThreadedProducer<KafkaContext>,
+    producer: &TxnProducer,
     topic: &str,
     records: &[StateRecord],
+    drain: bool,
 ) -> std::result::Result<(), Box<(Error, bool)>> {
-    let id = transactional_id(topic);
+    let id = producer.id().to_string();
     let fail = |e: KafkaError| {
-        let fatal = matches!(&e, KafkaError::Transaction(r) if r.is_fatal());
-        let abortable = matches!(&e, KafkaError::Transaction(r) if r.txn_requires_abort());
-        if abortable || !fatal {
-            let _ = producer.abort_transaction(TXN_TIMEOUT);
+        let fatal = transactional::is_fatal(&e);
+        if !fatal {
+            let _ = producer.abort();
         }
-        Box::new((transaction_error(topic, &id, e), fatal))
+        Box::new((transactional::txn_error(&id, "state write", e), fatal))
     };
-    producer.begin_transaction().map_err(fail)?;
+    producer.begin_if_needed().map_err(fail)?;
     for r in records {
         let generation = r.generation.map(|g| g.to_string());
         loop {
             let mut rec: BaseRecord<'_, str, [u8], usize> =
-                BaseRecord::with_opaque_to(topic, 0).key(r.key.as_str());
+                BaseRecord::with_opaque_to(topic, transactional::UNTRACKED).key(r.key.as_str());
             if let Some(v) = &r.value {
                 rec = rec.payload(v.as_slice());
             }
@@ -190,13 +181,13 @@ fn commit(
                     value: Some(g.as_bytes()),
                 }));
             }
-            match producer.send(rec) {
+            match producer.producer().send(rec) {
                 Ok(()) => break,
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
                     std::thread::sleep(Duration::from_millis(10));
                 }
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge), _)) => {
-                    let _ = producer.abort_transaction(TXN_TIMEOUT);
+                    let _ = producer.abort();
                     return Err(Box::new((
                         topic_error(
                             topic,
@@ -215,9 +206,14 @@ fn commit(
             }
         }
     }
-    producer.commit_transaction(TXN_TIMEOUT).map_err(fail)?;
-    // Each record's fate is the commit's; drop the per-record reports.
-    producer.context().acks().take(&mut Vec::new());
+    producer.commit().map_err(|e| {
+        let fatal = e.is_fenced() || producer.fenced().is_some();
+        Box::new((producer.fenced().unwrap_or(e), fatal))
+    })?;
+    if drain {
+        // Each record's fate is the commit's; drop the per-record reports.
+        producer.producer().context().acks().take(&mut Vec::new());
+    }
     Ok(())
 }
 
@@ -343,5 +339,22 @@ impl CheckpointStore for KafkaStore {
 
     fn describe(&self) -> String {
         format!("Kafka topic {} at {}", self.topic, self.sink.brokers)
+    }
+
+    fn transactions(&self) -> Result<Option<Arc<TxnProducer>>> {
+        if !self.shared() || self.access == Access::ReadOnly {
+            return Ok(None);
+        }
+        let mut inner = self.lock();
+        self.view(&mut inner)?;
+        Ok(inner.producer.clone())
+    }
+
+    fn restart_transactions(&self) {
+        let mut inner = self.lock();
+        if let Some(p) = inner.producer.take() {
+            let _ = p.abort();
+        }
+        inner.view = None;
     }
 }

@@ -144,6 +144,12 @@ impl CheckpointState {
         self.dirty = true;
     }
 
+    /// The next [`Self::save`] writes even if nothing changed (exactly-once: every commit
+    /// carries the checkpoint record).
+    pub fn force_save(&mut self) {
+        self.dirty = true;
+    }
+
     /// Saves the state if it changed, with the catalog when a DDL was delivered since the
     /// last save. `reason` is stored with it and logged.
     pub async fn save(&mut self, store: &StoreHandle, reason: &str) -> Result<()> {

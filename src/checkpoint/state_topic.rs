@@ -233,7 +233,10 @@ pub fn create(
 /// Whether the brokers let rowtide run transactions: initializes a transactional producer
 /// under a check-only id (never the store's own id: that would fence a running rowtide).
 pub fn check_transactions(sink: &SinkConfig, topic: &str) -> Result<String> {
-    let id = format!("{}.check", super::kafka_store::transactional_id(topic));
+    let id = format!(
+        "{}.check",
+        crate::config::delivery::transactional_id(sink, topic)
+    );
     let mut conf = client_config(sink);
     conf.set("transactional.id", &id)
         .set("enable.idempotence", "true")

@@ -26,6 +26,16 @@ pub trait CheckpointStore: Send + Sync {
     fn save_with_catalog(&self, cp: &Checkpoint, tables: &[crate::model::TableDesc]) -> Result<()>;
     /// Where the state lives, for messages (`sled store at ./rowtide-state`).
     fn describe(&self) -> String;
+    /// With `sink.delivery = "exactly_once"`: the transactional producer the sink must send
+    /// through (a save then commits the sink's open transaction with the state records).
+    fn transactions(
+        &self,
+    ) -> Result<Option<std::sync::Arc<crate::sink::transactional::TxnProducer>>> {
+        Ok(None)
+    }
+    /// After a failed exactly-once run: abort what is open and forget the producer and the
+    /// cached state, so the next load fences, aborts and reads the committed state again.
+    fn restart_transactions(&self) {}
 }
 
 /// Opens the store of kind `kind` as configured (`checkpoint.path`, or

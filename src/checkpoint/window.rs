@@ -35,6 +35,9 @@ pub struct AckWindow {
     next_seq: u64,
     /// When the last successful acknowledgement arrived.
     last_ack: Option<Instant>,
+    /// Exactly-once: snapshot progress waits for the next commit instead of being saved
+    /// at once (a save commits the open transaction).
+    defer_saves: bool,
 }
 
 impl AckWindow {
@@ -52,6 +55,11 @@ impl AckWindow {
     pub fn waiting_since(&self) -> Option<Instant> {
         let front = self.slots.iter().find(|s| !s.done)?.sent_at?;
         Some(self.last_ack.map_or(front, |a| a.max(front)))
+    }
+
+    /// Exactly-once: never save from [`Self::advance`]; the sink loop's commit saves.
+    pub fn defer_saves(&mut self) {
+        self.defer_saves = true;
     }
 
     /// The sequence number the next record must be sent with.
@@ -147,7 +155,7 @@ impl AckWindow {
             if let Some(m) = slot.mark {
                 let at_once = m.saves_at_once();
                 state.apply(m);
-                if at_once {
+                if at_once && !self.defer_saves {
                     state.save(store, "snapshot progress").await?;
                 }
             }

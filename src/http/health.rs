@@ -10,7 +10,11 @@
 //! - readiness ([`Health::readiness`]) holds only while snapshotting or streaming *and* no
 //!   record has waited for Kafka's acknowledgement longer than
 //!   `metrics.readiness_ack_timeout_secs` (counted from its send, or from the last
-//!   acknowledgement when that is later), and while the process is live.
+//!   acknowledgement when that is later), and while the process is live;
+//! - under `[ha]` every answer ends with the instance's role (`[ha: active]` or
+//!   `[ha: standby]`); a standby whose checks pass (source and Kafka answer, state read) is
+//!   live and ready ("ready: standby"), so that no orchestrator restarts or withholds it:
+//!   being ready to take over is its job.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -24,6 +28,24 @@ pub enum HealthState {
     Reconnecting,
     Stopping,
     Failed,
+    /// `[ha]`: standing by, its checks passed, ready to take over.
+    Standby,
+}
+
+/// `[ha]`: this instance's role in its group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Active,
+    Standby,
+}
+
+impl Role {
+    pub fn word(self) -> &'static str {
+        match self {
+            Role::Active => "active",
+            Role::Standby => "standby",
+        }
+    }
 }
 
 impl HealthState {
@@ -35,6 +57,7 @@ impl HealthState {
             HealthState::Reconnecting => "reconnecting",
             HealthState::Stopping => "stopping",
             HealthState::Failed => "failed",
+            HealthState::Standby => "standby",
         }
     }
 }
@@ -56,6 +79,8 @@ struct Inner {
     retry_at: Option<Instant>,
     /// Since when Kafka keeps the oldest unacknowledged record waiting, if one waits.
     kafka_waiting_since: Option<Instant>,
+    /// `[ha]` only.
+    role: Option<Role>,
 }
 
 /// Shared by the stages, read by the probes.
@@ -81,6 +106,7 @@ impl Health {
                 last_tick: Instant::now(),
                 retry_at: None,
                 kafka_waiting_since: None,
+                role: None,
             }),
             liveness_timeout,
             ack_timeout,
@@ -128,9 +154,22 @@ impl Health {
         });
     }
 
+    /// `[ha]`: the role the probes report from now on.
+    pub fn set_role(&self, role: Role) {
+        self.with(|g| g.role = Some(role));
+    }
+
+    /// The answer with the role appended, under `[ha]`.
+    fn with_role(&self, mut probe: Probe) -> Probe {
+        if let Some(Some(role)) = self.with(|g| g.role) {
+            probe.text = format!("{} [ha: {}]", probe.text, role.word());
+        }
+        probe
+    }
+
     /// `/livez`.
     pub fn liveness(&self) -> Probe {
-        self.liveness_at(Instant::now())
+        self.with_role(self.liveness_at(Instant::now()))
     }
 
     fn liveness_at(&self, now: Instant) -> Probe {
@@ -168,7 +207,7 @@ impl Health {
 
     /// `/readyz` (and `/healthz`).
     pub fn readiness(&self) -> Probe {
-        self.readiness_at(Instant::now())
+        self.with_role(self.readiness_at(Instant::now()))
     }
 
     fn readiness_at(&self, now: Instant) -> Probe {
@@ -182,7 +221,7 @@ impl Health {
             return fail("not ready: health state poisoned");
         };
         match state {
-            HealthState::Snapshotting | HealthState::Streaming => {}
+            HealthState::Snapshotting | HealthState::Streaming | HealthState::Standby => {}
             _ => return fail(format!("not ready: {}: {reason}", state.word())),
         }
         let waited = waiting.map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
@@ -212,6 +251,18 @@ mod tests {
 
     fn health() -> Health {
         Health::new(Duration::from_secs(60), Duration::from_secs(10))
+    }
+
+    #[test]
+    fn a_standby_is_live_and_ready_and_says_its_role() {
+        let h = health();
+        h.set_role(Role::Standby);
+        h.set(HealthState::Standby, "source and kafka reachable");
+        assert_eq!(h.readiness().text, "ready: standby [ha: standby]");
+        assert_eq!(h.liveness().text, "live: standby [ha: standby]");
+        h.set_role(Role::Active);
+        h.set(HealthState::Streaming, "streaming");
+        assert_eq!(h.readiness().text, "ready: streaming [ha: active]");
     }
 
     #[test]

@@ -43,6 +43,28 @@ pub fn map_kafka(ctx: &mut Ctx) {
     producer(ctx);
     super::converters::map_converters(ctx);
     worker(ctx);
+    exactly_once(ctx);
+}
+
+/// KIP-618: a connector that requires exactly-once delivery gets rowtide's
+/// (`sink.delivery = "exactly_once"`, which keeps the state in Kafka as Connect keeps its
+/// offsets); `requested` stays at-least-once (Connect itself may then fall back).
+fn exactly_once(ctx: &mut Ctx) {
+    let required = ctx
+        .peek_resolved(C, "exactly.once.support")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("required"));
+    if !required {
+        return;
+    }
+    ctx.map_scalar(C, "exactly.once.support", "sink", "delivery", |_| {
+        Conv::Set(toml::Value::String("exactly_once".into()))
+    });
+    ctx.set(
+        "checkpoint",
+        "store",
+        toml::Value::String("kafka".into()),
+        "exactly.once.support (exactly-once keeps the state in Kafka, with the records)".into(),
+    );
 }
 
 /// Worker `producer.X` and connector `producer.override.X` (the connector's wins).

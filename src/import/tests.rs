@@ -707,3 +707,22 @@ fn chain_loads(c: &Config) {
 }
 
 mod transforms;
+
+#[test]
+fn exactly_once_required_maps_to_transactions() {
+    let (_, c) = run(&[
+        MARIADB,
+        ("topic.prefix", "x"),
+        ("exactly.once.support", "required"),
+    ]);
+    assert_eq!(c.sink.delivery, crate::config::Delivery::ExactlyOnce);
+    assert_eq!(c.checkpoint.store, crate::config::StoreKind::Kafka);
+    let (o, c) = run(&[
+        MARIADB,
+        ("topic.prefix", "x"),
+        ("exactly.once.support", "requested"),
+    ]);
+    assert_eq!(c.sink.delivery, crate::config::Delivery::AtLeastOnce);
+    // Reported, not mapped: Connect may fall back to at-least-once itself.
+    dropped(&o, "exactly.once.support");
+}

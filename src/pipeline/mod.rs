@@ -17,6 +17,7 @@ mod plan;
 mod sink_loop;
 mod snapshot_ddl;
 mod source_task;
+mod txn_bounds;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,6 +50,14 @@ const HEALTHY_RUN: Duration = Duration::from_secs(60);
 /// the pipeline from the stored checkpoint with backoff, giving up after
 /// `source.max_reconnect_attempts` consecutive failures when that is set.
 pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
+    let health = serve_ops(&cfg, &shutdown).await?;
+    let store = StoreHandle::open(&cfg).await?;
+    supervise(&cfg, &store, &health, &shutdown).await
+}
+
+/// Installs the metrics and serves `/metrics` and the probes (when `metrics.listen` is
+/// set) until `shutdown`; returns the health the probes read.
+pub async fn serve_ops(cfg: &Config, shutdown: &CancellationToken) -> Result<Arc<Health>> {
     let handle = metrics::install();
     let health = Arc::new(Health::new(
         Duration::from_secs(cfg.metrics.liveness_timeout_secs.max(1)),
@@ -65,7 +74,17 @@ pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
         .await?;
         info!(%addr, "Serving /metrics, /livez, /readyz and /healthz.");
     }
-    let store = StoreHandle::open(&cfg).await?;
+    Ok(health)
+}
+
+/// Runs the pipeline on `store` until `shutdown` fires (Ok) or a definite error (Err),
+/// restarting it from the stored checkpoint after transient failures (see [`run`]).
+pub async fn supervise(
+    cfg: &Config,
+    store: &StoreHandle,
+    health: &Arc<Health>,
+    shutdown: &CancellationToken,
+) -> Result<()> {
     // Restarts of the whole pipeline step from at least 100 ms (a jittered delay is at least
     // half a step), whatever the source's setting.
     let mut backoff = Backoff::new(
@@ -75,13 +94,18 @@ pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
     );
     loop {
         let started = Instant::now();
-        let e = match run_once(&cfg, &store, &health, &shutdown).await {
+        let e = match run_once(cfg, store, health, shutdown).await {
             Ok(()) => {
                 health.set(HealthState::Stopping, "stopped");
                 info!("Stopped.");
                 return Ok(());
             }
             Err(e) if shutdown.is_cancelled() && e.is_transient() => return Ok(()),
+            // Replaced by another instance: the caller decides (`[ha]` stands by).
+            Err(e) if e.is_fenced() => {
+                health.set(HealthState::Failed, e.to_string());
+                return Err(e);
+            }
             Err(e) => e,
         };
         if started.elapsed() > HEALTHY_RUN {
@@ -130,7 +154,12 @@ async fn run_once(
     if matches!(start.plan, Plan::Done) {
         return Ok(());
     }
-    let sink = Arc::new(Sink::new(&cfg.sink)?);
+    // Exactly-once: the sink writes through the state's transactional producer.
+    let txn = store.transactions().await?;
+    let sink = Arc::new(match &txn {
+        Some(t) => Sink::transactional(&cfg.sink, t.clone())?,
+        None => Sink::new(&cfg.sink)?,
+    });
     sink.verify_access().await?;
     // The source stops first on shutdown; the rest drains.
     let source_stop = shutdown.child_token();
@@ -169,5 +198,37 @@ async fn run_once(
         shutdown.clone(),
         source_stop,
     );
-    sink_loop.run(tasks, rec_rx, budget).await
+    let outcome = sink_loop.run(tasks, rec_rx, budget).await;
+    match (outcome, txn) {
+        (Err(e), Some(txn)) => Err(after_failed_transactions(store, &txn, e).await),
+        (outcome, _) => outcome,
+    }
+}
+
+/// Exactly-once, after a failed run: the open transaction was aborted; the next run starts
+/// a new producer (fencing this one) and reads the committed state. A producer fenced by
+/// another instance is [`Error::Fenced`], whatever error showed it first.
+async fn after_failed_transactions(
+    store: &StoreHandle,
+    txn: &crate::sink::transactional::TxnProducer,
+    e: Error,
+) -> Error {
+    let e = match (e.is_fenced(), txn.fenced()) {
+        (false, Some(fenced)) => fenced,
+        (true, _) => match e {
+            Error::Fenced { detail, .. } => Error::Fenced {
+                transactional_id: txn.id().to_string(),
+                detail,
+            },
+            other => other,
+        },
+        (false, None) => e,
+    };
+    if e.is_fenced() {
+        error!(transactional_id = %txn.id(), "Fenced: another rowtide instance with the same transactional.id took over; this instance writes nothing more.");
+    } else {
+        warn!(error = %e, "Exactly-once run failed: its open transaction is aborted; restarting from the last committed state.");
+    }
+    store.restart_transactions().await;
+    e
 }

@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::encoders::ENCODE_BATCH;
+use super::txn_bounds::TxnBounds;
 use crate::checkpoint::{AckWindow, CheckpointState, StoreHandle};
 use crate::config::Config;
 use crate::encode::records::Item;
@@ -55,6 +56,9 @@ pub struct SinkLoop {
     pub max_in_flight: usize,
     pub flush_interval: Duration,
     pub shutdown_timeout: Duration,
+    /// `exactly_once`: the bounds of a transaction (the commit of a transaction is the
+    /// acknowledgement: the checkpoint is saved only with it); `None`: at-least-once.
+    pub transactions: Option<TxnBounds>,
 }
 
 impl SinkLoop {
@@ -75,8 +79,18 @@ impl SinkLoop {
             shutdown,
             source_stop,
             max_in_flight: cfg.pipeline.max_in_flight,
-            flush_interval: Duration::from_millis(cfg.checkpoint.flush_interval_ms.max(10)),
+            // Exactly-once: the timer also ends transactions that reached their age.
+            flush_interval: Duration::from_millis(match cfg.sink.delivery {
+                crate::config::Delivery::ExactlyOnce => cfg
+                    .checkpoint
+                    .flush_interval_ms
+                    .min(cfg.sink.transaction_max_ms)
+                    .max(10),
+                crate::config::Delivery::AtLeastOnce => cfg.checkpoint.flush_interval_ms.max(10),
+            }),
             shutdown_timeout: Duration::from_secs(cfg.pipeline.shutdown_timeout_secs),
+            transactions: (cfg.sink.delivery == crate::config::Delivery::ExactlyOnce)
+                .then(|| TxnBounds::new(&cfg.sink)),
         }
     }
 
@@ -88,10 +102,16 @@ impl SinkLoop {
         rec_rx: mpsc::Receiver<Vec<Item>>,
         budget: ByteBudget,
     ) -> Result<()> {
+        let mut window = AckWindow::default();
+        if self.transactions.is_some() {
+            // Snapshot progress is saved with the next commit, never on its own (a save
+            // commits the open transaction).
+            window.defer_saves();
+        }
         let mut run = Running {
             lp: self,
             budget,
-            window: AckWindow::default(),
+            window,
             acks: Vec::new(),
             pending: VecDeque::new(),
             rec_rx,
@@ -217,9 +237,14 @@ impl Running {
         Ok(true)
     }
 
-    /// Saves what was delivered; `Ok(false)` when the shutdown timeout has passed.
+    /// Saves what was delivered (exactly-once: commits when due); `Ok(false)` when the
+    /// shutdown timeout has passed.
     async fn on_tick(&mut self) -> Result<bool> {
-        self.lp.state.save(&self.lp.store, "delivered").await?;
+        match &self.lp.transactions {
+            Some(b) if b.due() => self.commit().await?,
+            Some(_) => {}
+            None => self.lp.state.save(&self.lp.store, "delivered").await?,
+        }
         // The loop's turn is the run's sign of life; the window says whether Kafka keeps
         // records waiting.
         self.lp.health.kafka_waiting(self.window.waiting_since());
@@ -243,6 +268,9 @@ impl Running {
         while let Some(item) = self.pending.pop_front() {
             match item.record {
                 None => {
+                    if let Some(b) = &mut self.lp.transactions {
+                        b.handed(None, item.mark.is_some());
+                    }
                     self.window.push_mark(item.mark);
                     self.window.hold(item.charge);
                 }
@@ -253,6 +281,11 @@ impl Running {
                     match self.lp.sink.send(rec, self.window.next_seq()) {
                         Ok(()) => {
                             metrics::record_sent(bytes);
+                            // Counted only once the sink took it: whether the transaction may
+                            // end here depends on the last record really in it.
+                            if let Some(b) = &mut self.lp.transactions {
+                                b.handed(Some(bytes), item.mark.is_some());
+                            }
                             self.window.push_sent(item.mark, sent_at, topic, position);
                             self.window.hold(item.charge);
                         }
@@ -276,6 +309,14 @@ impl Running {
             if budget == 0 || self.window.len() >= self.lp.max_in_flight {
                 break;
             }
+            if self
+                .lp
+                .transactions
+                .as_ref()
+                .is_some_and(|b| b.full() && b.at_boundary())
+            {
+                break;
+            }
             if self.pending.is_empty() {
                 match self.rec_rx.try_recv() {
                     Ok(next) => self.pending.extend(next),
@@ -292,7 +333,71 @@ impl Running {
                 .await?;
             metrics::bytes_held(self.budget.charged());
         }
+        if self.lp.transactions.as_ref().is_some_and(|b| b.due()) {
+            self.commit().await?;
+        }
         Ok(())
+    }
+
+    /// Exactly-once: waits until every record handed over is written to its partition (so
+    /// the state names the position after the last one), then saves the state, which
+    /// sends the state records into the open transaction and commits it. The commit is
+    /// the acknowledgement.
+    async fn commit(&mut self) -> Result<()> {
+        while !self.window.is_empty() {
+            self.begin_drain_if_asked();
+            if self
+                .drain_deadline
+                .is_some_and(|d| tokio::time::Instant::now() > d)
+            {
+                return Err(Error::Shutdown);
+            }
+            tokio::select! {
+                biased;
+                _ = self.lp.sink.acks().arrived() => {}
+                e = self.lp.sink.fault() => return Err(e),
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+            }
+            self.on_acks().await?;
+        }
+        self.lp.state.force_save();
+        self.lp.state.save(&self.lp.store, "committed").await?;
+        if let Some(b) = &mut self.lp.transactions {
+            b.reset();
+        }
+        Ok(())
+    }
+
+    /// Exactly-once, at the end of a run: commits what was handed over when the run ends
+    /// cleanly at a boundary, else aborts it (the next run resumes from the committed
+    /// state).
+    async fn end_transaction(&mut self, clean: bool) -> Result<()> {
+        let Some(b) = &self.lp.transactions else {
+            return Ok(());
+        };
+        let (open, at_boundary) = (b.is_open(), b.at_boundary());
+        if clean && open && at_boundary {
+            match self.commit().await {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    warn!(error = %e, "The last transaction could not be committed; aborting it.")
+                }
+            }
+        } else if open {
+            info!("Aborting the open transaction: the next run resumes from the last committed state.");
+        }
+        let Some(txn) = self.lp.sink.transactions().cloned() else {
+            return Ok(());
+        };
+        if let Some(b) = &mut self.lp.transactions {
+            b.reset();
+        }
+        tokio::task::spawn_blocking(move || txn.abort())
+            .await
+            .map_err(|source| Error::Task {
+                task: "transaction abort",
+                source,
+            })?
     }
 
     /// Stops what still runs and saves the delivered prefix, whatever happened.
@@ -309,8 +414,13 @@ impl Running {
         } else {
             "shutdown"
         };
-        let saved = self.lp.state.save(&self.lp.store, reason).await;
-        info!(offset = %self.lp.state.offset(), reason, "Checkpoint saved.");
+        let saved = match self.lp.transactions.is_some() {
+            true => self.end_transaction(out.failure.is_none()).await,
+            false => self.lp.state.save(&self.lp.store, reason).await,
+        };
+        if self.lp.transactions.is_none() {
+            info!(offset = %self.lp.state.offset(), reason, "Checkpoint saved.");
+        }
         match (out.failure, saved) {
             // A store that cannot save is the graver problem: it stops the engine.
             (Some(e), Err(save)) => {

@@ -353,11 +353,27 @@ impl ProducerContext for KafkaContext {
     }
 }
 
+/// The sink's producer: its own idempotent one, or (exactly-once) the state's
+/// transactional producer, shared with the state store.
+enum SinkProducer {
+    Own(ThreadedProducer<KafkaContext>),
+    Transactional(std::sync::Arc<super::transactional::TxnProducer>),
+}
+
+impl SinkProducer {
+    fn get(&self) -> &ThreadedProducer<KafkaContext> {
+        match self {
+            SinkProducer::Own(p) => p,
+            SinkProducer::Transactional(t) => t.producer(),
+        }
+    }
+}
+
 pub struct KafkaSink {
     /// Before `admin`: dropped (and its thread joined) before the client it serves.
     #[cfg(feature = "aws-msk-iam")]
     _admin_token: Option<super::msk_iam::TokenKeeper>,
-    producer: ThreadedProducer<KafkaContext>,
+    producer: SinkProducer,
     admin: AdminClient<KafkaContext>,
     fault: std::sync::Arc<Fault>,
     cfg: SinkConfig,
@@ -409,11 +425,29 @@ pub fn producer_config(cfg: &SinkConfig) -> ClientConfig {
 
 impl KafkaSink {
     pub fn new(cfg: &SinkConfig) -> Result<Self> {
-        let identity = Identity::of(cfg);
         let fault = std::sync::Arc::new(Fault::default());
         let producer: ThreadedProducer<KafkaContext> = producer_config(cfg)
-            .create_with_context(KafkaContext::new(identity.clone(), fault.clone()))
+            .create_with_context(KafkaContext::new(Identity::of(cfg), fault.clone()))
             .map_err(|e| Error::Config(format!("sink.kafka: invalid producer setting: {e}")))?;
+        Self::with_producer(cfg, SinkProducer::Own(producer), fault)
+    }
+
+    /// Exactly-once: every record goes through `txn`, inside its open transaction (begun by
+    /// the first record after a commit); the sink loop commits.
+    pub fn transactional(
+        cfg: &SinkConfig,
+        txn: std::sync::Arc<super::transactional::TxnProducer>,
+    ) -> Result<Self> {
+        let fault = txn.fault().clone();
+        Self::with_producer(cfg, SinkProducer::Transactional(txn), fault)
+    }
+
+    fn with_producer(
+        cfg: &SinkConfig,
+        producer: SinkProducer,
+        fault: std::sync::Arc<Fault>,
+    ) -> Result<Self> {
+        let identity = Identity::of(cfg);
         #[cfg(feature = "aws-msk-iam")]
         let msk = identity.msk.clone();
         let admin: AdminClient<KafkaContext> = client_config(cfg)
@@ -521,8 +555,25 @@ impl KafkaSink {
         Ok(())
     }
 
+    /// The transactional producer, with `exactly_once`.
+    pub fn transactions(&self) -> Option<&std::sync::Arc<super::transactional::TxnProducer>> {
+        match &self.producer {
+            SinkProducer::Transactional(t) => Some(t),
+            SinkProducer::Own(_) => None,
+        }
+    }
+
     /// Enqueues `rec`; its delivery report arrives in [`Self::acks`] under `seq`.
     pub fn send(&self, rec: OutRecord, seq: u64) -> std::result::Result<(), SendError> {
+        if let SinkProducer::Transactional(t) = &self.producer {
+            if let Err(e) = t.begin_if_needed() {
+                return Err(SendError::Failed(super::transactional::txn_error(
+                    t.id(),
+                    "beginning a transaction",
+                    e,
+                )));
+            }
+        }
         let mut record: BaseRecord<'_, [u8], [u8], usize> =
             BaseRecord::with_opaque_to(&rec.topic, seq as usize);
         if let Some(k) = &rec.key {
@@ -549,7 +600,7 @@ impl KafkaSink {
             }
             record = record.headers(headers);
         }
-        match self.producer.send(record) {
+        match self.producer.get().send(record) {
             Ok(()) => Ok(()),
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
                 Err(SendError::QueueFull(Box::new(rec)))
@@ -559,12 +610,18 @@ impl KafkaSink {
     }
 
     pub fn acks(&self) -> &Acks {
-        &self.producer.context().acks
+        &self.producer.get().context().acks
     }
 }
 
 /// Permanent errors stop the engine with a definite message; the rest are transient.
 pub(crate) fn classify(e: KafkaError, topic: &str, position: &str) -> Error {
+    if super::transactional::is_fenced(&e) {
+        return Error::Fenced {
+            transactional_id: String::new(),
+            detail: format!("delivery to {topic} at {position}: {e}"),
+        };
+    }
     let code = e.rdkafka_error_code();
     let permanent = matches!(
         code,

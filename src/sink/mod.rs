@@ -5,6 +5,7 @@ pub mod kafka;
 #[cfg(feature = "aws-msk-iam")]
 pub mod msk_iam;
 pub mod stdout;
+pub mod transactional;
 
 use std::sync::Arc;
 
@@ -144,6 +145,21 @@ impl Sink {
             SinkKind::Kafka => Sink::Kafka(Box::new(kafka::KafkaSink::new(cfg)?)),
             SinkKind::Stdout => Sink::Stdout(stdout::StdoutSink::new()),
         })
+    }
+
+    /// Exactly-once: the Kafka sink writing through the state's transactional producer.
+    pub fn transactional(cfg: &SinkConfig, txn: Arc<transactional::TxnProducer>) -> Result<Self> {
+        Ok(Sink::Kafka(Box::new(kafka::KafkaSink::transactional(
+            cfg, txn,
+        )?)))
+    }
+
+    /// The transactional producer the records go through (`exactly_once`).
+    pub fn transactions(&self) -> Option<&Arc<transactional::TxnProducer>> {
+        match self {
+            Sink::Kafka(k) => k.transactions(),
+            Sink::Stdout(_) => None,
+        }
     }
 
     /// Makes sure `topic` exists (creating it when configured to).

@@ -229,3 +229,74 @@ pub fn produce_quota(brokers: &str, client_id: &str, rate: Option<u64>) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Every record a `read_committed` consumer sees in `topics` (missing topics read as
+/// empty): read from the beginning until every partition reports its end (the last stable
+/// offset: records of open or aborted transactions are never returned).
+pub fn read_committed(brokers: &str, topics: &[String]) -> Vec<Record> {
+    let mut out = Vec::new();
+    for t in topics {
+        read_committed_topic(brokers, t, &mut out);
+    }
+    out
+}
+
+fn read_committed_topic(brokers: &str, topic: &str, out: &mut Vec<Record>) {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", "rowtide-tests-read-committed")
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .set("isolation.level", "read_committed")
+        .create()
+        .expect("consumer");
+    let Ok(md) = c.fetch_metadata(Some(topic), Duration::from_secs(10)) else {
+        return;
+    };
+    let mut tpl = TopicPartitionList::new();
+    let mut pending: std::collections::HashSet<i32> = Default::default();
+    for mt in md.topics() {
+        if mt.error().is_some() {
+            continue;
+        }
+        for p in mt.partitions() {
+            tpl.add_partition_offset(topic, p.id(), Offset::Beginning)
+                .unwrap();
+            pending.insert(p.id());
+        }
+    }
+    if pending.is_empty() {
+        return;
+    }
+    c.assign(&tpl).expect("assign");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !pending.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "reading topic {topic} read_committed timed out"
+        );
+        match c.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => out.push(Record {
+                topic: m.topic().to_string(),
+                partition: m.partition(),
+                offset: m.offset(),
+                timestamp: m.timestamp().to_millis(),
+                key: m.key().map(|k| k.to_vec()),
+                value: m.payload().map(|v| v.to_vec()),
+                headers: m
+                    .headers()
+                    .map(|hs| {
+                        hs.iter()
+                            .map(|h| (h.key.to_string(), h.value.map(|v| v.to_vec())))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }),
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(p))) => {
+                pending.remove(&p);
+            }
+            Some(Err(e)) => panic!("consume {topic}: {e}"),
+            None => {}
+        }
+    }
+}

@@ -192,4 +192,5 @@ pub mod kafka;
 pub mod mariadb;
 pub mod mutate;
 pub mod poll;
+pub mod private_kafka;
 pub mod proc;
