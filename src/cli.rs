@@ -1,4 +1,4 @@
-//! The command line: `run`, `check`, `probe`, `offsets`, `schema`, `replay`, `import`,
+//! The command line: `run`, `check`, `probe`, `offsets`, `schema`, `replay`, `snapshot`, `import`,
 //! `completions`, `man` (documented for users in `README.md` and `docs/operations.md`). Each
 //! command returns an exit code; errors carry their own (2 for usage and configuration, 1
 //! for runtime failures).
@@ -104,6 +104,20 @@ pub enum Command {
         /// `source.ddl_skip`); repeatable.
         #[arg(long = "ddl-skip", value_name = "ENTRY")]
         ddl_skip: Vec<String>,
+    },
+    /// Ask a running rowtide for an ad-hoc snapshot of tables (`db.table`…), or `stop`,
+    /// `pause` or `resume` the running one: sends Debezium's signal through `[signals]`.
+    Snapshot {
+        /// `db.table` names, or one of `stop`, `pause`, `resume`.
+        #[arg(required = true, value_name = "TABLE|stop|pause|resume")]
+        targets: Vec<String>,
+        /// Only rows matching this SQL condition (Debezium's additional condition), for
+        /// every named table.
+        #[arg(long, value_name = "SQL")]
+        filter: Option<String>,
+        /// A blocking snapshot instead of an incremental one.
+        #[arg(long)]
+        blocking: bool,
     },
     /// Write a rowtide configuration from another tool's.
     Import {
@@ -227,6 +241,18 @@ pub async fn execute(cli: Cli) -> Result<i32> {
             let cfg = load_config(cli.config.as_deref())?;
             let ok = crate::preflight::run(&cfg, json).await;
             Ok(if ok { 0 } else { 1 })
+        }
+        Command::Snapshot {
+            targets,
+            filter,
+            blocking,
+        } => {
+            let cfg = load_config(cli.config.as_deref())?;
+            let signal = crate::signal::Signal::from_command(&targets, filter, blocking)
+                .map_err(Error::Config)?;
+            let id = crate::signal::send::send(&cfg, &signal).await?;
+            say!("Sent {} signal {id}: {}", signal.type_name(), signal.data());
+            Ok(0)
         }
         Command::Probe { url, timeout_ms } => tools::probe(&url, timeout_ms).await,
         Command::Completions { shell } => tools::completions(shell),

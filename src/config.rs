@@ -23,6 +23,7 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     pub events: EventsConfig,
     pub heartbeat: HeartbeatConfig,
+    pub signals: SignalsConfig,
     pub log: LogConfig,
     pub transforms: Vec<TransformConfig>,
     pub predicates: Vec<PredicateConfig>,
@@ -582,6 +583,7 @@ impl Config {
             );
         }
         self.events.validate()?;
+        self.signals.validate()?;
         validate_kafka_mechanism(&self.sink)?;
         if self.source.server_id == 0 {
             return bad("source.server_id must not be 0 (0 is not a valid replica id)".into());
@@ -731,11 +733,13 @@ mod log;
 pub(crate) mod properties;
 pub(crate) mod providers;
 pub mod shaping;
+mod signals;
 
 pub use keys::suggest;
 use keys::valid_keys;
 pub use log::{LogConfig, LogFormat, LogLevel};
 pub use shaping::{EventsConfig, HeartbeatConfig, PredicateConfig, TransformConfig};
+pub use signals::SignalsConfig;
 
 #[cfg(test)]
 mod tests;

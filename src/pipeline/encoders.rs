@@ -20,6 +20,7 @@ use crate::envelope::transaction::{TransactionMonitor, TxnMeta};
 use crate::error::Result;
 use crate::metrics;
 use crate::model::{Flavor, OpSet, SourceEvent};
+use crate::signal::watch::SignalWatch;
 use crate::sink::Sink;
 
 /// Source events per batch between the dispatcher, the workers and the sink loop: one
@@ -64,7 +65,8 @@ pub fn spawn(
         Some(m) => Some((m, rules.skipped, Encoder::for_config(cfg, flavor)?)),
         None => None,
     };
-    let dispatcher = tokio::spawn(dispatch(src_rx, monitor, worker_txs, order_tx));
+    let signals = SignalWatch::new(&cfg.signals);
+    let dispatcher = tokio::spawn(dispatch(src_rx, monitor, signals, worker_txs, order_tx));
     Ok(tokio::spawn(async move {
         // The workers and the dispatcher live as long as the collector.
         let _pool = (worker_tasks, dispatcher);
@@ -92,11 +94,12 @@ async fn work(mut encoder: Encoder, rules: RecordRules, mut rx: mpsc::Receiver<(
     }
 }
 
-/// Batches what is queued, annotates transaction metadata, and deals the batches to the
+/// Batches what is queued, annotates transaction metadata, acts on signals, and deals the batches to the
 /// workers in turn, queueing each batch's reply slot in dispatch order.
 async fn dispatch(
     mut src_rx: mpsc::Receiver<SourceEvent>,
     mut monitor: Option<(TransactionMonitor, OpSet, Encoder)>,
+    signals: Option<SignalWatch>,
     workers: Vec<mpsc::Sender<(Batch, Reply)>>,
     order_tx: mpsc::Sender<oneshot::Receiver<Result<Vec<Item>>>>,
 ) {
@@ -108,6 +111,10 @@ async fn dispatch(
         let mut batch = Vec::with_capacity(ENCODE_BATCH.min(src_rx.len() + 1));
         let mut ev = Some(first);
         while let Some(e) = ev.take() {
+            // Signals act in log order; their rows are emitted like any captured row.
+            if let Some(w) = &signals {
+                w.observe(&e);
+            }
             // A change that is not emitted (`events.skipped_operations`) is no data event of
             // its transaction, as with Debezium.
             let meta = match monitor.as_mut() {

@@ -49,6 +49,14 @@ pub async fn run(
     stop: CancellationToken,
 ) -> Result<bool> {
     let filter = Filter::new(&cfg.source.include, &cfg.source.exclude)?;
+    if let Some((db, table)) = cfg.signals.table_parts() {
+        if !filter.captures(db, table) {
+            return Err(Error::Config(format!(
+                "signals.table = \"{db}.{table}\" is not captured: signals are read from the \
+                 binlog, so add it to source.include (and keep it out of source.exclude)"
+            )));
+        }
+    }
     // Started before the snapshot: one that outlasts the interval is followed by a
     // heartbeat as soon as streaming starts, as with Debezium.
     let heartbeats = Heartbeats::new(&cfg.heartbeat, &cfg.source);

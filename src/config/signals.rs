@@ -1,0 +1,31 @@
+//! `[signals]`: where operator signals (Debezium's signalling) are read from.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// `[signals]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignalsConfig {
+    /// The signal table, `db.table` (Debezium's `signal.data.collection`), with the columns
+    /// `id VARCHAR(42) PRIMARY KEY, type VARCHAR(32) NOT NULL, data VARCHAR(2048)`. Rows
+    /// inserted into it are read from the binlog, so `source.include` must capture it.
+    pub table: Option<String>,
+}
+
+impl SignalsConfig {
+    pub(super) fn validate(&self) -> Result<()> {
+        match self.table.as_deref() {
+            Some(t) if !crate::signal::valid_table_name(t) => Err(Error::Config(format!(
+                "signals.table = \"{t}\" is not a \"db.table\" name (e.g. \"inventory.rowtide_signals\")"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The signal table as `(db, table)`.
+    pub fn table_parts(&self) -> Option<(&str, &str)> {
+        self.table.as_deref().and_then(|t| t.split_once('.'))
+    }
+}

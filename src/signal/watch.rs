@@ -1,0 +1,102 @@
+//! Reads signals from the signal table as the stream passes its inserts, in log order.
+//!
+//! Only inserts count (as with Debezium: updates and deletes of signal rows are ignored),
+//! and only streamed ones: a row read by a snapshot, or a change the stream skips because
+//! it was delivered before a restart, is an old signal that already acted.
+
+use serde_json::Value as Json;
+use tracing::{info, warn};
+
+use super::Signal;
+use crate::config::SignalsConfig;
+use crate::model::{Change, Op, SourceEvent, Value};
+
+/// Watches the stream for inserts into the signal table.
+#[derive(Debug, Clone)]
+pub struct SignalWatch {
+    db: String,
+    table: String,
+}
+
+/// One signal row, as read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub id: String,
+    /// The signal, or why it was skipped.
+    pub signal: Result<Signal, String>,
+}
+
+impl SignalWatch {
+    /// `None` when no signal table is configured.
+    pub fn new(cfg: &SignalsConfig) -> Option<Self> {
+        let (db, table) = cfg.table_parts()?;
+        Some(Self {
+            db: db.to_string(),
+            table: table.to_string(),
+        })
+    }
+
+    /// The signal `ev` carries, if it is an insert into the signal table.
+    pub fn received(&self, ev: &SourceEvent) -> Option<Received> {
+        let SourceEvent::Change(c) = ev else {
+            return None;
+        };
+        if c.op != Op::Create || c.table.name != self.table || c.table.db != self.db {
+            return None;
+        }
+        Some(read_row(c))
+    }
+
+    /// Acts on the signal `ev` carries, if any: logs it, and says which requests this
+    /// build cannot carry out. Never fails.
+    pub fn observe(&self, ev: &SourceEvent) {
+        let Some(got) = self.received(ev) else {
+            return;
+        };
+        let id = got.id;
+        match got.signal {
+            Err(reason) => warn!(signal = %id, "Signal skipped: {reason}."),
+            Ok(Signal::Log { message }) => info!(signal = %id, "Signal log: {message}"),
+            Ok(s) => warn!(
+                signal = %id,
+                kind = s.type_name(),
+                data = %s.data(),
+                "Signal received but not carried out: this build of rowtide does not take \
+                 ad-hoc (incremental or blocking) snapshots yet."
+            ),
+        }
+    }
+}
+
+/// The `id`, `type` and `data` columns of a signal row, by name (else by position, as
+/// Debezium reads them).
+fn read_row(c: &Change) -> Received {
+    let Some(row) = c.after.as_ref() else {
+        return Received {
+            id: String::new(),
+            signal: Err("the insert carries no row image".into()),
+        };
+    };
+    let col = |i: usize| -> Option<String> {
+        let name = super::TABLE_COLUMNS[i];
+        let at = c
+            .table
+            .columns
+            .iter()
+            .position(|col| col.name.eq_ignore_ascii_case(name))
+            .unwrap_or(i);
+        match row.get(at)? {
+            Value::String(s) | Value::Json(s) => Some(s.clone()),
+            Value::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::UInt(u) => Some(u.to_string()),
+            _ => None,
+        }
+    };
+    let id = col(0).unwrap_or_default();
+    let signal = match col(1) {
+        None => Err("its \"type\" column is empty".to_string()),
+        Some(kind) => Signal::parse(&kind, col(2).map(Json::String).as_ref()),
+    };
+    Received { id, signal }
+}
