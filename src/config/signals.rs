@@ -17,10 +17,18 @@ pub struct SignalsConfig {
 impl SignalsConfig {
     pub(super) fn validate(&self) -> Result<()> {
         match self.table.as_deref() {
-            Some(t) if !crate::signal::valid_table_name(t) => Err(Error::Config(format!(
+            Some(t) if !Self::is_table_name(t) => Err(Error::Config(format!(
                 "signals.table = \"{t}\" is not a \"db.table\" name (e.g. \"inventory.rowtide_signals\")"
             ))),
             _ => Ok(()),
+        }
+    }
+
+    /// Whether `name` has the `db.table` form (one dot, both parts non-empty).
+    pub fn is_table_name(name: &str) -> bool {
+        match name.split_once('.') {
+            Some((db, table)) => !db.is_empty() && !table.is_empty() && !table.contains('.'),
+            None => false,
         }
     }
 

@@ -296,10 +296,7 @@ fn collections(obj: &Map<String, Json>, required: bool) -> Result<Vec<String>, S
 
 /// Whether `name` has the `db.table` form.
 pub fn valid_table_name(name: &str) -> bool {
-    match name.split_once('.') {
-        Some((db, table)) => !db.is_empty() && !table.is_empty() && !table.contains('.'),
-        None => false,
-    }
+    crate::config::SignalsConfig::is_table_name(name)
 }
 
 #[cfg(test)]
