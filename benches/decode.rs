@@ -446,6 +446,12 @@ impl Batch {
     }
 }
 
+#[path = "support/alloc_count.rs"]
+mod alloc_count;
+
+#[global_allocator]
+static ALLOC: alloc_count::Counting = alloc_count::Counting;
+
 fn bench(c: &mut Criterion) {
     let batches = [mixed(), wide_text()];
     for b in &batches {
@@ -468,6 +474,19 @@ fn bench(c: &mut Criterion) {
         g.bench_function(b.name, |bench| bench.iter(|| b.decode_all()));
     }
     g.finish();
+
+    for b in &batches {
+        let present = Bitmap::new(&b.present);
+        let mut r = 0;
+        alloc_count::report(&format!("decode_row/{}", b.name), 10_000, || {
+            let mut cur = Cursor::new(&b.data);
+            cur.pos = b.offsets[r];
+            r = if r + 1 == ROWS { 0 } else { r + 1 };
+            b.decoder
+                .decode_row(&mut cur, present, None, None)
+                .expect("decode");
+        });
+    }
 
     let mut g = c.benchmark_group("decode_row");
     g.throughput(Throughput::Elements(1));

@@ -9,13 +9,15 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-use crate::checkpoint::{Checkpoint, CheckpointStore, SledStore, SnapshotState};
+use crate::checkpoint::{open_store, Access, Checkpoint, CheckpointStore, SnapshotState};
 use crate::config::Config;
+use crate::config::StoreKind;
 use crate::encode::records::{records_for, RecordRules};
 use crate::error::{Error, Result};
 use crate::model::{now_ms, BinlogPosition, Filter, Flavor, GtidSet, SourceOffset};
 use crate::telemetry::LogFormat;
 
+mod state_copy;
 mod tools;
 
 #[derive(Debug, Parser)]
@@ -162,6 +164,17 @@ pub enum OffsetsAction {
     },
     /// Forget the checkpoint; the next run starts per source.snapshot_mode.
     Reset,
+    /// Copy the checkpoint and the schema history from the configured store
+    /// (checkpoint.store) into the other one, to switch stores: stop rowtide, copy, set
+    /// checkpoint.store to the target, start rowtide.
+    Copy {
+        /// The target store.
+        #[arg(long, value_enum)]
+        to: StoreKind,
+        /// Overwrite a checkpoint the target already holds.
+        #[arg(long)]
+        force: bool,
+    },
     /// Cut over from Debezium: store the position matching a MySQL/MariaDB connector's
     /// latest offset, read from Kafka Connect's offsets topic or a file offset store.
     /// Refuses (exit 2, nothing stored) an offset rowtide cannot resume from exactly.
@@ -217,10 +230,6 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
     Ok(cfg)
 }
 
-fn open_store(cfg: &Config) -> Result<SledStore> {
-    SledStore::open(&cfg.checkpoint.path)
-}
-
 /// Runs the parsed command and returns the exit code.
 pub async fn execute(cli: Cli) -> Result<i32> {
     match cli.command {
@@ -259,8 +268,13 @@ pub async fn execute(cli: Cli) -> Result<i32> {
         Command::Man { dir } => tools::man(dir.as_deref()),
         Command::Offsets { action } => {
             let cfg = load_config(cli.config.as_deref())?;
-            let store = open_store(&cfg)?;
-            offsets(&cfg, &store, action).await
+            // Only writing commands fence a running rowtide's Kafka store.
+            let access = match action {
+                OffsetsAction::Show { .. } | OffsetsAction::Copy { .. } => Access::ReadOnly,
+                _ => Access::ReadWrite,
+            };
+            let store = open_store(&cfg, cfg.checkpoint.store, access)?;
+            offsets(&cfg, store.as_ref(), action).await
         }
         Command::Schema { table } => {
             let cfg = load_config(cli.config.as_deref())?;
@@ -407,6 +421,7 @@ async fn offsets(cfg: &Config, store: &dyn CheckpointStore, action: OffsetsActio
             };
             crate::cutover::import(cfg, store, args).await
         }
+        OffsetsAction::Copy { to, force } => state_copy::copy(cfg, store, to, force),
         OffsetsAction::Reset => {
             store.clear()?;
             say!("checkpoint forgotten: the next run starts per source.snapshot_mode");

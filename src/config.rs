@@ -392,26 +392,6 @@ pub enum BinaryMode {
     Hex,
 }
 
-/// `[checkpoint]`: the embedded state store.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CheckpointConfig {
-    /// Directory of the sled store (position, schema history, snapshot state).
-    pub path: PathBuf,
-    /// Write the checkpoint at most this often while streaming (it is always written at
-    /// shutdown and after each snapshot table).
-    pub flush_interval_ms: u64,
-}
-
-impl Default for CheckpointConfig {
-    fn default() -> Self {
-        Self {
-            path: PathBuf::from("./rowtide-state"),
-            flush_interval_ms: 1_000,
-        }
-    }
-}
-
 /// `[metrics]`: the HTTP endpoint.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -446,6 +426,8 @@ pub struct PipelineConfig {
     pub sink_queue: usize,
     /// Records handed to Kafka but not yet acknowledged, at most.
     pub max_in_flight: usize,
+    /// Bytes held by events between the binlog reader and Kafka's acknowledgement, at most.
+    pub max_in_flight_bytes: u64,
     /// Parallel encoder workers (results are put back in source order).
     pub encoders: usize,
     /// Seconds to wait for in-flight deliveries at shutdown.
@@ -458,6 +440,7 @@ impl Default for PipelineConfig {
             source_queue: 2048,
             sink_queue: 2048,
             max_in_flight: 10_000,
+            max_in_flight_bytes: 64 << 20,
             encoders: 2,
             shutdown_timeout_secs: 30,
         }
@@ -584,6 +567,7 @@ impl Config {
         }
         self.events.validate()?;
         self.signals.validate()?;
+        self.checkpoint.validate(&self.sink)?;
         validate_kafka_mechanism(&self.sink)?;
         if self.source.server_id == 0 {
             return bad("source.server_id must not be 0 (0 is not a valid replica id)".into());
@@ -634,8 +618,9 @@ impl Config {
         if self.pipeline.source_queue == 0
             || self.pipeline.sink_queue == 0
             || self.pipeline.max_in_flight == 0
+            || self.pipeline.max_in_flight_bytes < 1 << 20
         {
-            return bad("pipeline.source_queue, pipeline.sink_queue and pipeline.max_in_flight must be at least 1".into());
+            return bad("pipeline.source_queue, pipeline.sink_queue and pipeline.max_in_flight must be at least 1, pipeline.max_in_flight_bytes at least 1048576 (1 MiB)".into());
         }
         if self.source.snapshot_fetch_size == 0 || self.source.snapshot_parallelism == 0 {
             return bad(
@@ -728,6 +713,7 @@ fn apply_env(doc: &mut toml::Table, env: &[(String, String)]) -> Result<()> {
     Ok(())
 }
 
+mod checkpoint;
 mod keys;
 mod log;
 pub(crate) mod properties;
@@ -735,6 +721,7 @@ pub(crate) mod providers;
 pub mod shaping;
 mod signals;
 
+pub use checkpoint::{CheckpointConfig, StoreKind};
 pub use keys::suggest;
 use keys::valid_keys;
 pub use log::{LogConfig, LogFormat, LogLevel};

@@ -38,6 +38,9 @@ pub const SINK_BYTES: &str = "rowtide_sink_bytes_total";
 pub const DELIVERY_LATENCY: &str = "rowtide_sink_delivery_latency_seconds";
 pub const DELIVERY_ERRORS: &str = "rowtide_sink_delivery_errors_total";
 pub const IN_FLIGHT: &str = "rowtide_sink_in_flight_records";
+/// Bytes of `pipeline.max_in_flight_bytes` held by events between the binlog reader and
+/// Kafka's acknowledgement.
+pub const BYTES_HELD: &str = "rowtide_pipeline_held_bytes";
 pub const QUEUE_DEPTH: &str = "rowtide_pipeline_queue_depth";
 pub const CHECKPOINT_WRITES: &str = "rowtide_checkpoint_writes_total";
 pub const SNAPSHOT_ROWS: &str = "rowtide_snapshot_rows_total";
@@ -52,6 +55,7 @@ struct Hot {
     sink_bytes: metrics::Counter,
     delivery_latency: metrics::Histogram,
     in_flight: metrics::Gauge,
+    bytes_held: metrics::Gauge,
     queue_source: metrics::Gauge,
     queue_sink: metrics::Gauge,
     remaining_source: metrics::Gauge,
@@ -96,6 +100,7 @@ pub fn install() -> PrometheusHandle {
                 sink_bytes: counter!(SINK_BYTES),
                 delivery_latency: histogram!(DELIVERY_LATENCY),
                 in_flight: gauge!(IN_FLIGHT),
+                bytes_held: gauge!(BYTES_HELD),
                 queue_source: gauge!(QUEUE_DEPTH, "queue" => "source"),
                 queue_sink: gauge!(QUEUE_DEPTH, "queue" => "sink"),
                 remaining_source: gauge!(debezium::QUEUE_REMAINING_CAPACITY, "queue" => "source"),
@@ -243,6 +248,13 @@ pub fn in_flight(n: usize) {
     match HOT.get() {
         Some(h) => h.in_flight.set(n as f64),
         None => gauge!(IN_FLIGHT).set(n as f64),
+    }
+}
+
+pub fn bytes_held(n: u64) {
+    match HOT.get() {
+        Some(h) => h.bytes_held.set(n as f64),
+        None => gauge!(BYTES_HELD).set(n as f64),
     }
 }
 

@@ -9,8 +9,8 @@ use mysql_async::Conn;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::types::RDKafkaErrorCode;
 
-use crate::checkpoint::{CheckpointStore, SledStore};
-use crate::config::{Config, FormatKind, SinkKind, TlsMode};
+use crate::checkpoint::{open_store, Access};
+use crate::config::{Config, FormatKind, SinkKind, StoreKind, TlsMode};
 use crate::model::Flavor;
 use crate::mysql;
 
@@ -335,7 +335,7 @@ async fn check_server_id(cfg: &Config, info: &mysql::ServerInfo, conn: &mut Conn
 
 async fn check_checkpoint(cfg: &Config, r: &mut Report) {
     let path = cfg.checkpoint.path.clone();
-    if !path.exists() {
+    if cfg.checkpoint.store == StoreKind::Sled && !path.exists() {
         r.add(
             "checkpoint",
             Outcome::Ok(format!(
@@ -345,8 +345,15 @@ async fn check_checkpoint(cfg: &Config, r: &mut Report) {
         );
         return;
     }
-    let loaded =
-        tokio::task::spawn_blocking(move || SledStore::open(&path).and_then(|s| s.load())).await;
+    if cfg.checkpoint.store == StoreKind::Kafka && !check_state_topic(cfg, r).await {
+        return;
+    }
+    // Read-only: a Kafka store opened here never fences a running rowtide.
+    let c = cfg.clone();
+    let loaded = tokio::task::spawn_blocking(move || {
+        open_store(&c, c.checkpoint.store, Access::ReadOnly).and_then(|s| s.load())
+    })
+    .await;
     let cp = match loaded {
         Ok(Ok(cp)) => cp,
         Ok(Err(e)) => {
@@ -398,6 +405,74 @@ async fn check_checkpoint(cfg: &Config, r: &mut Report) {
             )),
         );
     }
+}
+
+/// `checkpoint.store = "kafka"`: the state topic exists compacted with one partition (or
+/// can be created so), and the brokers let rowtide run transactions. False when the state
+/// cannot be read.
+async fn check_state_topic(cfg: &Config, r: &mut Report) -> bool {
+    use crate::checkpoint::state_topic::{admin, check_transactions, create, inspect, TopicState};
+    let topic = cfg.checkpoint.kafka_topic_for(&cfg.sink.topic_prefix);
+    let sink = cfg.sink.clone();
+    let t = topic.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        let a = admin(&sink)?;
+        let state = inspect(&a, &t)?;
+        if state == TopicState::Missing && sink.create_topics {
+            create(&a, &sink, &t, true)?;
+        }
+        Ok::<_, crate::Error>(state)
+    })
+    .await;
+    let readable = match found {
+        Ok(Ok(TopicState::Ready)) => {
+            r.add(
+                "state topic",
+                Outcome::Ok(format!("{topic} is compacted with 1 partition")),
+            );
+            true
+        }
+        Ok(Ok(TopicState::Missing)) if cfg.sink.create_topics => {
+            r.add(
+                "state topic",
+                Outcome::Ok(format!(
+                    "{topic} does not exist yet; the brokers accept to create it (compacted, 1 partition)"
+                )),
+            );
+            true
+        }
+        Ok(Ok(TopicState::Missing)) => {
+            r.add(
+                "state topic",
+                Outcome::Fail(format!(
+                    "{topic} does not exist and sink.create_topics = false: kafka-topics --create --topic {topic} --partitions 1 --replication-factor {} --config cleanup.policy=compact",
+                    cfg.sink.topic_replication_factor
+                )),
+            );
+            false
+        }
+        Ok(Err(e)) => {
+            r.add("state topic", Outcome::Fail(e.to_string()));
+            false
+        }
+        Err(e) => {
+            r.add("state topic", Outcome::Fail(e.to_string()));
+            false
+        }
+    };
+    let sink = cfg.sink.clone();
+    let t = topic.clone();
+    match tokio::task::spawn_blocking(move || check_transactions(&sink, &t)).await {
+        Ok(Ok(id)) => r.add(
+            "kafka transactions",
+            Outcome::Ok(format!(
+                "a transactional producer initialized (checked as {id})"
+            )),
+        ),
+        Ok(Err(e)) => r.add("kafka transactions", Outcome::Fail(e.to_string())),
+        Err(e) => r.add("kafka transactions", Outcome::Fail(e.to_string())),
+    }
+    readable
 }
 
 async fn check_kafka(cfg: &Config, r: &mut Report) {
@@ -597,8 +672,18 @@ fn fix_for(name: &str) -> String {
             checkpoint on: raise its binlog retention, or start over with `rowtide offsets reset`"
         }
         "checkpoint" => {
-            "make checkpoint.path a writable directory that no other running \
-            rowtide uses"
+            "with checkpoint.store = \"sled\": make checkpoint.path a writable directory that \
+            no other running rowtide uses; with \"kafka\": see the state topic's message"
+        }
+        "state topic" => {
+            "the state topic (checkpoint.kafka_topic) must be compacted (cleanup.policy \
+            exactly compact) with 1 partition, or creatable by rowtide (docs/operations.md, \
+            \"State stores\")"
+        }
+        "kafka transactions" => {
+            "the brokers must allow transactions (transaction.state.log.* settings, Kafka \
+            0.11+) and rowtide's principal needs WRITE and DESCRIBE on its transactional id \
+            (rowtide-state-<topic>, prefixed)"
         }
         "topics creatable" => {
             "let rowtide's Kafka principal create topics, create them \

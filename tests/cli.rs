@@ -295,11 +295,14 @@ fn a_misplaced_key_is_named_in_its_own_section_with_that_sections_keys() {
         err
     };
     let err = check(
-        "[checkpoint]\nstore = \"kafka\"\n",
+        "[checkpoint]\nbackend = \"kafka\"\n",
         &[],
-        &["unknown key `checkpoint.store`", "path, flush_interval_ms"],
+        &[
+            "unknown key `checkpoint.backend`",
+            "store, path, kafka_topic, flush_interval_ms",
+        ],
     );
-    assert!(!err.contains("source.store"), "{err}");
+    assert!(!err.contains("source.backend"), "{err}");
     check(
         "[metrics]\nlisen = \"0.0.0.0:9187\"\n",
         &[],
@@ -330,11 +333,11 @@ fn a_misplaced_key_is_named_in_its_own_section_with_that_sections_keys() {
     // section are accepted without a hand-kept list.
     check(
         "",
-        &[("ROWTIDE_CHECKPOINT__STORE", "kafka")],
+        &[("ROWTIDE_CHECKPOINT__BACKEND", "kafka")],
         &[
-            "ROWTIDE_CHECKPOINT__STORE",
-            "`checkpoint.store`",
-            "path, flush_interval_ms",
+            "ROWTIDE_CHECKPOINT__BACKEND",
+            "`checkpoint.backend`",
+            "store, path, kafka_topic, flush_interval_ms",
         ],
     );
     let cfg = write(dir.path(), "ok.toml", "");

@@ -191,6 +191,7 @@ async fn snapshot_rows(cfg: &rowtide::config::SourceConfig, include: &[String]) 
     let arcs = tables.into_iter().map(Arc::new).collect();
     let stop = CancellationToken::new();
     let copy = tokio::spawn(async move {
+        let tx = rowtide::model::budget::EventTx::from(tx);
         rowtide::source::snapshot::copy(point, arcs, &HashSet::new(), 100, &tx, &stop).await
     });
     let mut rows = Rows::new();

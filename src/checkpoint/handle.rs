@@ -2,10 +2,10 @@
 //! pool (sled flushes to disk), and a failure of that blocking task is mapped to an error in
 //! exactly one place.
 
-use std::path::Path;
 use std::sync::Arc;
 
-use super::{Checkpoint, CheckpointStore, SledStore};
+use super::{Checkpoint, CheckpointStore};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::metrics;
 use crate::model::{Catalog, TableDesc};
@@ -28,11 +28,14 @@ impl StoreHandle {
         Self { store }
     }
 
-    /// Opens the sled store at `path` (see [`SledStore::open`]).
-    pub async fn open_sled(path: &Path) -> Result<Self> {
-        let path = path.to_path_buf();
-        let store = blocking("checkpoint open", move || SledStore::open(&path)).await?;
-        Ok(Self::new(Arc::new(store)))
+    /// Opens the configured store for writing (`checkpoint.store`; see [`super::store::open`]).
+    pub async fn open(cfg: &Config) -> Result<Self> {
+        let cfg = cfg.clone();
+        let store = blocking("checkpoint open", move || {
+            super::store::open(&cfg, cfg.checkpoint.store, super::Access::ReadWrite)
+        })
+        .await?;
+        Ok(Self::new(Arc::from(store)))
     }
 
     /// The checkpoint and the catalog, read together.

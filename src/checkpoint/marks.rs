@@ -19,7 +19,9 @@ pub enum Mark {
     SnapshotTable(String),
     /// The snapshot is complete; streaming continues from this offset.
     SnapshotDone(Box<SourceOffset>),
-    /// A DDL statement changed the catalog: persist it with the checkpoint.
+    /// A DDL statement changed the catalog: persist it with the first checkpoint past
+    /// that statement (never with one before it, which would replay the DDL onto a catalog
+    /// that already has it).
     Catalog(Box<Catalog>),
     /// A snapshot begins from this offset (some tables maybe already done).
     SnapshotStarted {
@@ -32,7 +34,7 @@ pub enum Mark {
 impl Mark {
     /// Snapshot progress is rare and precious: it is saved as soon as it is delivered.
     pub fn saves_at_once(&self) -> bool {
-        !matches!(self, Mark::Offset(_) | Mark::Row(_))
+        !matches!(self, Mark::Offset(_) | Mark::Row(_) | Mark::Catalog(_))
     }
 }
 
@@ -45,6 +47,9 @@ pub struct CheckpointState {
     /// The latest delivered change inside a transaction, when it is newer than
     /// `current.offset` (turned into the offset lazily: there is one per change).
     row: Option<RowMark>,
+    /// The catalog after a delivered DDL, until a mark moves the offset past the DDL: only
+    /// then is it the catalog as of the checkpoint.
+    after_ddl: Option<Catalog>,
 }
 
 impl CheckpointState {
@@ -67,6 +72,7 @@ impl CheckpointState {
             dirty: false,
             catalog: None,
             row: None,
+            after_ddl: None,
         }
     }
 
@@ -82,6 +88,14 @@ impl CheckpointState {
     fn settle(&mut self) {
         if let Some(r) = self.row.take() {
             self.current.offset = r.offset();
+            self.past_ddl();
+        }
+    }
+
+    /// The offset moved past the last delivered DDL: its catalog goes with the next save.
+    fn past_ddl(&mut self) {
+        if let Some(c) = self.after_ddl.take() {
+            self.catalog = Some(c);
         }
     }
 
@@ -95,7 +109,10 @@ impl CheckpointState {
         self.settle();
         match mark {
             Mark::Row(_) => {}
-            Mark::Offset(o) => self.current.offset = *o,
+            Mark::Offset(o) => {
+                self.current.offset = *o;
+                self.past_ddl();
+            }
             Mark::SnapshotTable(t) => {
                 if let SnapshotState::Running { done, .. } = &mut self.current.snapshot {
                     done.push(t);
@@ -104,8 +121,9 @@ impl CheckpointState {
             Mark::SnapshotDone(o) => {
                 self.current.offset = *o;
                 self.current.snapshot = SnapshotState::Completed;
+                self.past_ddl();
             }
-            Mark::Catalog(c) => self.catalog = Some(*c),
+            Mark::Catalog(c) => self.after_ddl = Some(*c),
             Mark::SnapshotStarted {
                 offset,
                 done,
@@ -177,5 +195,26 @@ mod tests {
             (st.current.offset.binlog.pos, st.current.offset.skip_rows),
             (300, 1)
         );
+    }
+
+    /// A DDL's catalog is never stored with a checkpoint before that DDL: it waits for the
+    /// offset to move past it.
+    #[test]
+    fn a_ddl_catalog_waits_for_the_offset_past_the_ddl() {
+        let mut st = state();
+        st.apply(Mark::Catalog(Box::default()));
+        assert!(!Mark::Catalog(Box::default()).saves_at_once());
+        assert!(st.catalog.is_none(), "not with the offset before the DDL");
+        let mut past = st.current.offset.clone();
+        past.binlog.pos = 900;
+        st.apply(Mark::Offset(Box::new(past)));
+        assert!(st.catalog.is_some());
+        assert_eq!(st.current.offset.binlog.pos, 900);
+        // A row of a later transaction also lies past the DDL.
+        let mut st = state();
+        st.apply(Mark::Catalog(Box::default()));
+        st.apply(row(950, 1));
+        st.settle();
+        assert!(st.catalog.is_some());
     }
 }

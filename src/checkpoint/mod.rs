@@ -5,18 +5,25 @@
 //! - [`marks`]: what a delivered item tells the checkpoint, and the state the sink loop keeps;
 //! - [`window`]: the records in flight; only the acknowledged prefix releases its marks;
 //! - [`handle`]: the store from async code (blocking calls on the blocking pool);
-//! - [`store`]: the store trait and its sled implementation.
+//! - [`store`]: the store trait and its sled implementation;
+//! - [`kafka_store`], [`state_records`], [`state_topic`]: the Kafka implementation (a
+//!   compacted topic), its record layout, and the topic itself.
 
 pub mod handle;
+pub mod kafka_store;
 pub mod marks;
+pub mod state_records;
+pub mod state_topic;
 pub mod store;
 pub mod window;
 
 use serde::{Deserialize, Serialize};
 
 pub use handle::StoreHandle;
+pub use kafka_store::Access;
 pub use marks::{CheckpointState, Mark};
-pub use store::{CheckpointStore, SledStore};
+pub use store::open as open_store;
+pub use store::CheckpointStore;
 pub use window::AckWindow;
 
 use crate::model::SourceOffset;

@@ -1,9 +1,13 @@
-//! The checkpoint store: a small trait and its sled implementation. `save` returns only
-//! after sled has flushed the write, so a saved checkpoint survives `kill -9`.
+//! The checkpoint store: a small trait, its sled implementation, and [`open`], which opens
+//! the store the configuration names (sled here, Kafka in [`super::kafka_store`]). `save`
+//! returns only once the write is durable (flushed to disk, or committed in Kafka), so a
+//! saved checkpoint survives `kill -9`.
 
 use std::path::{Path, PathBuf};
 
+use super::kafka_store::{Access, KafkaStore};
 use super::Checkpoint;
+use crate::config::{Config, StoreKind};
 use crate::error::{Error, Result};
 
 const KEY: &[u8] = b"checkpoint";
@@ -20,6 +24,22 @@ pub trait CheckpointStore: Send + Sync {
     fn load_catalog(&self) -> Result<Option<Vec<crate::model::TableDesc>>>;
     /// Writes the checkpoint and the catalog together, atomically, and flushes.
     fn save_with_catalog(&self, cp: &Checkpoint, tables: &[crate::model::TableDesc]) -> Result<()>;
+    /// Where the state lives, for messages (`sled store at ./rowtide-state`).
+    fn describe(&self) -> String;
+}
+
+/// Opens the store of kind `kind` as configured (`checkpoint.path`, or
+/// `checkpoint.kafka_topic` on the sink's brokers). A Kafka store opened `ReadOnly` never
+/// fences a running rowtide; sled has one mode (and one process per directory).
+pub fn open(cfg: &Config, kind: StoreKind, access: Access) -> Result<Box<dyn CheckpointStore>> {
+    Ok(match kind {
+        StoreKind::Sled => Box::new(SledStore::open(&cfg.checkpoint.path)?),
+        StoreKind::Kafka => Box::new(KafkaStore::new(
+            &cfg.sink,
+            &cfg.checkpoint.kafka_topic_for(&cfg.sink.topic_prefix),
+            access,
+        )),
+    })
 }
 
 /// The sled-backed store.
@@ -119,6 +139,10 @@ impl CheckpointStore for SledStore {
             })?;
         self.db.flush().map_err(|e| self.err("flush", e))?;
         Ok(())
+    }
+
+    fn describe(&self) -> String {
+        format!("sled store at {}", self.path.display())
     }
 }
 

@@ -12,6 +12,7 @@ use super::handle::StoreHandle;
 use super::marks::{CheckpointState, Mark};
 use crate::error::Result;
 use crate::metrics;
+use crate::model::budget::Charge;
 use crate::sink::Ack;
 
 /// One record (or mark-only item) not yet part of the acknowledged prefix.
@@ -23,6 +24,8 @@ struct Slot {
     topic: Arc<str>,
     position: Arc<str>,
     done: bool,
+    /// Bytes of the budget the item holds until it leaves the window.
+    charge: Charge,
 }
 
 /// The records in flight, in submission order.
@@ -71,6 +74,7 @@ impl AckWindow {
             topic,
             position,
             done: false,
+            charge: Charge::default(),
         });
     }
 
@@ -83,7 +87,16 @@ impl AckWindow {
             topic: Arc::from(""),
             position: Arc::from(""),
             done: true,
+            charge: Charge::default(),
         });
+    }
+
+    /// The last item pushed holds `charge` until it leaves the window (acknowledged and
+    /// part of the acknowledged prefix): its source event's bytes stay counted until then.
+    pub fn hold(&mut self, charge: Charge) {
+        if let Some(last) = self.slots.back_mut() {
+            last.charge.absorb(charge);
+        }
     }
 
     fn push(&mut self, slot: Slot) {
@@ -147,7 +160,8 @@ impl AckWindow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checkpoint::{test_checkpoint, CheckpointStore, SledStore};
+    use crate::checkpoint::store::SledStore;
+    use crate::checkpoint::{test_checkpoint, CheckpointStore};
     use crate::model::{BinlogPosition, Flavor, RowMark, SourceOffset};
 
     fn row(pos: u64, skip_rows: u64) -> Option<Mark> {

@@ -5,10 +5,13 @@
 //! `["null", T]` unions with a null default (`[T, "null"]` when the field has a default of
 //! its own, which both `default` and `connect.default` carry), records named from the
 //! Connect name — and
-//! encodes datums with apache-avro into the Confluent wire format (magic 0, schema id, body).
+//! encodes datums into the Confluent wire format (magic 0, schema id, body): directly from
+//! the datum ([`direct`], the plan compiled once per schema) wherever the schema allows, and
+//! through an apache-avro `Value` otherwise (and for any datum the direct writer declines).
 //!
-//! Invariant: one parsed schema and one datum writer per distinct Avro schema, reused for
-//! every record; the Avro value built for a datum always follows that schema.
+//! Invariant: one parsed schema, one datum writer and one direct-writing plan per distinct
+//! Avro schema, reused for every record; the Avro value built for a datum always follows
+//! that schema, and both paths give the same bytes (`tests/avro_direct.rs`).
 
 use std::collections::HashSet;
 
@@ -19,6 +22,8 @@ use serde_json::{json, Map, Value as Json};
 use crate::envelope::convert::{CONNECT_DATE, CONNECT_TIME, CONNECT_TIMESTAMP, DECIMAL};
 use crate::envelope::schema::{Datum, Field, Schema, Type};
 use crate::error::{Error, Result};
+
+mod direct;
 
 /// Avro names allow `[A-Za-z_][A-Za-z0-9_]*`: other characters become `_` (as Debezium's
 /// `avro` schema-name adjustment does).
@@ -293,17 +298,20 @@ fn avro_base_value(s: &Schema, d: &Datum) -> std::result::Result<AvroValue, Stri
     })
 }
 
-/// One Avro schema: its JSON text (what the registry gets) and a reusable writer.
+/// One Avro schema: its JSON text (what the registry gets), a reusable apache-avro writer
+/// and, when the schema allows it, the plan of the direct writer.
 pub struct AvroCodec {
     pub schema_json: String,
     connect: Schema,
     writer: GenericDatumWriter<'static>,
+    direct: Option<direct::Plan>,
 }
 
 impl std::fmt::Debug for AvroCodec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AvroCodec")
             .field("schema_json", &self.schema_json)
+            .field("direct", &self.direct.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -336,11 +344,39 @@ impl AvroCodec {
             schema_json,
             connect: connect.clone(),
             writer,
+            direct: direct::plan(leaked, connect),
         })
     }
 
-    /// Appends the Confluent frame (magic 0, big-endian id) and the Avro body to `out`.
+    /// True when this codec writes datums directly (see [`direct::plan`]).
+    pub fn writes_directly(&self) -> bool {
+        self.direct.is_some()
+    }
+
+    /// Appends the Confluent frame (magic 0, big-endian id) and the Avro body to `out`:
+    /// written directly when the schema has a plan, through apache-avro otherwise (and for a
+    /// datum the direct writer declines, so errors read the same on both paths).
     pub fn encode(&self, id: u32, d: &Datum, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+        if let Some(plan) = &self.direct {
+            let start = out.len();
+            out.push(0);
+            out.extend_from_slice(&id.to_be_bytes());
+            if direct::write(&self.connect, d, plan, out).is_ok() {
+                return Ok(());
+            }
+            out.truncate(start);
+        }
+        self.encode_generic(id, d, out)
+    }
+
+    /// As [`Self::encode`], always through an apache-avro `Value` (the reference the direct
+    /// writer is tested against).
+    pub fn encode_generic(
+        &self,
+        id: u32,
+        d: &Datum,
+        out: &mut Vec<u8>,
+    ) -> std::result::Result<(), String> {
         out.push(0);
         out.extend_from_slice(&id.to_be_bytes());
         let v = avro_value(&self.connect, d)?;

@@ -22,6 +22,7 @@ use crate::envelope::transaction::{Boundary, TxnMeta};
 use crate::envelope::Now;
 use crate::error::Result;
 use crate::metrics;
+use crate::model::budget::Charge;
 use crate::model::{Change, Op, OpSet, RowMark, SchemaChange, SourceEvent, SourceOffset};
 use crate::sink::{Header, OutRecord};
 use crate::transform::{Part, Record};
@@ -33,6 +34,9 @@ use super::shaped::header_text;
 pub struct Item {
     pub record: Option<OutRecord>,
     pub mark: Option<Mark>,
+    /// The bytes of the byte budget this item holds until it is acknowledged: the charge of
+    /// the source event it is the last item of (empty on the others).
+    pub charge: Charge,
 }
 
 impl Item {
@@ -40,6 +44,7 @@ impl Item {
         Item {
             record: None,
             mark: Some(mark),
+            charge: Charge::default(),
         }
     }
 }
@@ -174,6 +179,7 @@ fn serialize_staged(encoder: &mut Encoder, staged: Vec<Staged>, out: &mut Vec<It
         out.push(Item {
             record,
             mark: s.mark,
+            charge: Charge::default(),
         });
     }
     Ok(())
@@ -305,6 +311,7 @@ fn change_items(
         .map(|(i, r)| Item {
             record: Some(r),
             mark: if i + 1 == n { mark.take() } else { None },
+            charge: Charge::default(),
         })
         .collect())
 }
@@ -417,7 +424,11 @@ fn schema_change_items(
     };
     let mark = sc.catalog_after.clone().map(|c| Mark::Catalog(Box::new(c)));
     Ok(if record.is_some() || mark.is_some() {
-        vec![Item { record, mark }]
+        vec![Item {
+            record,
+            mark,
+            charge: Charge::default(),
+        }]
     } else {
         vec![]
     })
@@ -436,6 +447,7 @@ fn commit_item(encoder: &mut Encoder, offset: SourceOffset, meta: TxnMeta) -> Re
     Ok(Item {
         record,
         mark: Some(Mark::Offset(Box::new(offset))),
+        charge: Charge::default(),
     })
 }
 
@@ -450,6 +462,7 @@ fn heartbeat_item(encoder: &mut Encoder, offset: Option<SourceOffset>, ts_ms: i6
     Ok(Item {
         record: Some(encoder.encode_heartbeat_now(ts_ms)?.at(position)),
         mark: offset.map(|o| Mark::Offset(Box::new(o))),
+        charge: Charge::default(),
     })
 }
 

@@ -25,7 +25,6 @@ const TABLE: &[(&str, Class, &str)] = &[
     ("poll.interval.ms", N, "Kafka Connect's polling of the task; rowtide hands events on as they are decoded"),
     ("max.batch.size", N, "the batch size of Kafka Connect's polling; rowtide's queues are [pipeline]"),
     ("max.queue.size", N, "the size of Debezium's internal queue; rowtide's queues are [pipeline] (source_queue, sink_queue)"),
-    ("max.queue.size.in.bytes", N, "the size of Debezium's internal queue; rowtide's queues are [pipeline]"),
     ("query.fetch.size", N, "rowtide streams query results with a server-side cursor"),
     ("min.row.count.to.stream.results", N, "rowtide always streams snapshot rows with a server-side cursor"),
     ("unavailable.value.placeholder", N, "MariaDB/MySQL row images are complete (binlog_row_image=FULL): no value is ever unavailable"),

@@ -24,6 +24,27 @@ pub fn map_connector(ctx: &mut Ctx, mariadb: bool) {
     tls(ctx, mariadb);
     type_handling(ctx);
     sink(ctx);
+    ctx.map_scalar(
+        C,
+        "max.queue.size.in.bytes",
+        "pipeline",
+        "max_in_flight_bytes",
+        queue_bytes,
+    );
+}
+
+/// Debezium's queue limit in bytes: 0 (its default) is unbounded, which rowtide never is;
+/// a limit becomes the byte budget (at least rowtide's minimum, 1 MiB).
+fn queue_bytes(v: &str) -> Conv {
+    match v.trim().parse::<i64>() {
+        Ok(0) => Conv::NotNeeded(
+            "0 leaves Debezium's queue unbounded in bytes; rowtide always bounds it \
+             (pipeline.max_in_flight_bytes, 64 MiB by default)"
+                .into(),
+        ),
+        Ok(n) if n > 0 => Conv::Set(Value::Integer(n.max(1 << 20))),
+        _ => Conv::Invalid("expected 0 or a number of bytes".into()),
+    }
 }
 
 fn connection(ctx: &mut Ctx) {

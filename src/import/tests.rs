@@ -623,6 +623,23 @@ fn unresolvable_secret_is_left_to_the_environment() {
 }
 
 #[test]
+fn queue_size_in_bytes_becomes_the_byte_budget() {
+    let (o, c) = run(&[MARIADB, ("max.queue.size.in.bytes", "268435456")]);
+    assert_eq!(o.exit_code(), 0, "{}", o.toml);
+    assert_eq!(c.pipeline.max_in_flight_bytes, 256 << 20);
+    // Below rowtide's minimum: raised to it, so the file still loads.
+    let (_, c) = run(&[MARIADB, ("max.queue.size.in.bytes", "1000")]);
+    assert_eq!(c.pipeline.max_in_flight_bytes, 1 << 20);
+    // Debezium's default, unbounded: rowtide's bound stays.
+    let (o, c) = run(&[MARIADB, ("max.queue.size.in.bytes", "0")]);
+    assert_eq!(
+        dropped(&o, "max.queue.size.in.bytes").class,
+        Class::NotNeeded
+    );
+    assert_eq!(c.pipeline.max_in_flight_bytes, 64 << 20);
+}
+
+#[test]
 fn unknown_and_defaulted_properties() {
     let (o, _) = run(&[
         ("tasks.max", "1"),

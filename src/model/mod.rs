@@ -9,8 +9,10 @@
 //! - [`value`]: a decoded column value;
 //! - [`table`]: a table's structure at one point of the log, and the set of known tables;
 //! - [`filter`]: which tables are captured;
-//! - [`change`]: a row change, a schema change and the events the source hands on.
+//! - [`change`]: a row change, a schema change and the events the source hands on;
+//! - [`budget`]: the byte budget events hold from the source to Kafka's acknowledgement.
 
+pub mod budget;
 pub mod change;
 pub mod charset;
 pub mod filter;

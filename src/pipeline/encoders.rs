@@ -19,15 +19,15 @@ use crate::encode::Encoder;
 use crate::envelope::transaction::{TransactionMonitor, TxnMeta};
 use crate::error::Result;
 use crate::metrics;
+use crate::model::budget::{Charge, Charged};
 use crate::model::{Flavor, OpSet, SourceEvent};
-use crate::signal::watch::SignalWatch;
 use crate::sink::Sink;
 
 /// Source events per batch between the dispatcher, the workers and the sink loop: one
 /// channel operation and one wake-up per batch, not per event.
 pub const ENCODE_BATCH: usize = 64;
 
-type Batch = Vec<(SourceEvent, TxnMeta)>;
+type Batch = Vec<(SourceEvent, TxnMeta, Charge)>;
 type Reply = oneshot::Sender<Result<Vec<Item>>>;
 
 /// Starts the pool on the events of `src_rx`; its items go to `rec_tx`. The task returned
@@ -37,7 +37,7 @@ pub fn spawn(
     cfg: &Config,
     flavor: Flavor,
     sink: Arc<Sink>,
-    src_rx: mpsc::Receiver<SourceEvent>,
+    src_rx: mpsc::Receiver<Charged>,
     rec_tx: mpsc::Sender<Vec<Item>>,
 ) -> Result<JoinHandle<Result<()>>> {
     let rules = RecordRules {
@@ -65,8 +65,7 @@ pub fn spawn(
         Some(m) => Some((m, rules.skipped, Encoder::for_config(cfg, flavor)?)),
         None => None,
     };
-    let signals = SignalWatch::new(&cfg.signals);
-    let dispatcher = tokio::spawn(dispatch(src_rx, monitor, signals, worker_txs, order_tx));
+    let dispatcher = tokio::spawn(dispatch(src_rx, monitor, worker_txs, order_tx));
     Ok(tokio::spawn(async move {
         // The workers and the dispatcher live as long as the collector.
         let _pool = (worker_tasks, dispatcher);
@@ -80,12 +79,20 @@ async fn work(mut encoder: Encoder, rules: RecordRules, mut rx: mpsc::Receiver<(
     while let Some((batch, reply)) = rx.recv().await {
         let mut items = Vec::with_capacity(batch.len() + batch.len() / 4);
         let mut outcome = Ok(());
-        for (ev, meta) in batch {
+        for (ev, meta, charge) in batch {
+            let before = items.len();
             outcome = match try_encode(&mut encoder, rules, ev, meta, &mut items) {
                 Ok(None) => Ok(()),
                 Ok(Some(pending)) => encode_ready(&mut encoder, rules, pending, &mut items).await,
                 Err(e) => Err(e),
             };
+            // The event's bytes stay charged until its last item is acknowledged; an event
+            // that made no item gives them back here.
+            if items.len() > before {
+                if let Some(last) = items.last_mut() {
+                    last.charge.absorb(charge);
+                }
+            }
             if outcome.is_err() {
                 break;
             }
@@ -94,12 +101,11 @@ async fn work(mut encoder: Encoder, rules: RecordRules, mut rx: mpsc::Receiver<(
     }
 }
 
-/// Batches what is queued, annotates transaction metadata, acts on signals, and deals the batches to the
+/// Batches what is queued, annotates transaction metadata, and deals the batches to the
 /// workers in turn, queueing each batch's reply slot in dispatch order.
 async fn dispatch(
-    mut src_rx: mpsc::Receiver<SourceEvent>,
+    mut src_rx: mpsc::Receiver<Charged>,
     mut monitor: Option<(TransactionMonitor, OpSet, Encoder)>,
-    signals: Option<SignalWatch>,
     workers: Vec<mpsc::Sender<(Batch, Reply)>>,
     order_tx: mpsc::Sender<oneshot::Receiver<Result<Vec<Item>>>>,
 ) {
@@ -110,11 +116,7 @@ async fn dispatch(
         // of events is never held back waiting for a batch to fill.
         let mut batch = Vec::with_capacity(ENCODE_BATCH.min(src_rx.len() + 1));
         let mut ev = Some(first);
-        while let Some(e) = ev.take() {
-            // Signals act in log order; their rows are emitted like any captured row.
-            if let Some(w) = &signals {
-                w.observe(&e);
-            }
+        while let Some(Charged { event: e, charge }) = ev.take() {
             // A change that is not emitted (`events.skipped_operations`) is no data event of
             // its transaction, as with Debezium.
             let meta = match monitor.as_mut() {
@@ -123,7 +125,7 @@ async fn dispatch(
                 }
                 _ => TxnMeta::default(),
             };
-            batch.push((e, meta));
+            batch.push((e, meta, charge));
             if batch.len() < ENCODE_BATCH {
                 ev = src_rx.try_recv().ok();
             }

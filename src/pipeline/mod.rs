@@ -32,7 +32,7 @@ use crate::encode::records::Item;
 use crate::error::{Error, Result};
 use crate::http::{Health, HealthState};
 use crate::metrics;
-use crate::model::SourceEvent;
+use crate::model::budget::{ByteBudget, Charged, EventTx};
 use crate::mysql;
 use crate::sink::Sink;
 
@@ -65,7 +65,7 @@ pub async fn run(cfg: Config, shutdown: CancellationToken) -> Result<()> {
         .await?;
         info!(%addr, "Serving /metrics, /livez, /readyz and /healthz.");
     }
-    let store = StoreHandle::open_sled(&cfg.checkpoint.path).await?;
+    let store = StoreHandle::open(&cfg).await?;
     // Restarts of the whole pipeline step from at least 100 ms (a jittered delay is at least
     // half a step), whatever the source's setting.
     let mut backoff = Backoff::new(
@@ -134,7 +134,9 @@ async fn run_once(
     sink.verify_access().await?;
     // The source stops first on shutdown; the rest drains.
     let source_stop = shutdown.child_token();
-    let (src_tx, src_rx) = mpsc::channel::<SourceEvent>(cfg.pipeline.source_queue);
+    let (src_tx, src_rx) = mpsc::channel::<Charged>(cfg.pipeline.source_queue);
+    let budget = ByteBudget::new(cfg.pipeline.max_in_flight_bytes);
+    let src_tx = EventTx::Charged(src_tx, budget.clone());
     // Items travel in batches of up to ENCODE_BATCH events; the queue's capacity stays what
     // the configuration says, in events.
     let (rec_tx, rec_rx) =
@@ -167,5 +169,5 @@ async fn run_once(
         shutdown.clone(),
         source_stop,
     );
-    sink_loop.run(tasks, rec_rx).await
+    sink_loop.run(tasks, rec_rx, budget).await
 }

@@ -29,6 +29,7 @@ use crate::encode::records::Item;
 use crate::error::{Error, Result};
 use crate::http::{Health, HealthState};
 use crate::metrics;
+use crate::model::budget::ByteBudget;
 use crate::sink::{Ack, SendError, Sink};
 
 /// Records handed to the sink per turn of the loop before it looks at deliveries, the
@@ -81,9 +82,15 @@ impl SinkLoop {
 
     /// Runs until the items end (shutdown or the source finished) or a failure; always
     /// saves the delivered prefix before returning.
-    pub async fn run(self, tasks: Tasks, rec_rx: mpsc::Receiver<Vec<Item>>) -> Result<()> {
+    pub async fn run(
+        self,
+        tasks: Tasks,
+        rec_rx: mpsc::Receiver<Vec<Item>>,
+        budget: ByteBudget,
+    ) -> Result<()> {
         let mut run = Running {
             lp: self,
+            budget,
             window: AckWindow::default(),
             acks: Vec::new(),
             pending: VecDeque::new(),
@@ -107,6 +114,8 @@ struct Outcome {
 
 struct Running {
     lp: SinkLoop,
+    /// The run's byte budget (`pipeline.max_in_flight_bytes`), for its gauge.
+    budget: ByteBudget,
     window: AckWindow,
     acks: Vec<Ack>,
     /// Items received from the encoders and not yet handed to the sink (about one batch).
@@ -203,6 +212,7 @@ impl Running {
         self.window
             .advance(&mut self.lp.state, &self.lp.store)
             .await?;
+        metrics::bytes_held(self.budget.charged());
         self.lp.health.kafka_waiting(self.window.waiting_since());
         Ok(true)
     }
@@ -232,7 +242,10 @@ impl Running {
         let sent_at = Instant::now();
         while let Some(item) = self.pending.pop_front() {
             match item.record {
-                None => self.window.push_mark(item.mark),
+                None => {
+                    self.window.push_mark(item.mark);
+                    self.window.hold(item.charge);
+                }
                 Some(rec) => {
                     let bytes = rec.value.as_ref().map_or(0, |v| v.len())
                         + rec.key.as_ref().map_or(0, |k| k.len());
@@ -241,11 +254,13 @@ impl Running {
                         Ok(()) => {
                             metrics::record_sent(bytes);
                             self.window.push_sent(item.mark, sent_at, topic, position);
+                            self.window.hold(item.charge);
                         }
                         Err(SendError::QueueFull(rec)) => {
                             self.pending.push_front(Item {
                                 record: Some(*rec),
                                 mark: item.mark,
+                                charge: item.charge,
                             });
                             if self.window.is_empty() {
                                 tokio::time::sleep(Duration::from_millis(10)).await;
@@ -275,6 +290,7 @@ impl Running {
             self.window
                 .advance(&mut self.lp.state, &self.lp.store)
                 .await?;
+            metrics::bytes_held(self.budget.charged());
         }
         Ok(())
     }

@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+use crate::model::budget::EventTx;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
@@ -45,7 +45,7 @@ pub async fn run(
     start: SourceStart,
     store: StoreHandle,
     health: Arc<Health>,
-    tx: mpsc::Sender<SourceEvent>,
+    tx: EventTx,
     stop: CancellationToken,
 ) -> Result<bool> {
     let filter = Filter::new(&cfg.source.include, &cfg.source.exclude)?;
@@ -136,7 +136,7 @@ struct Snapshot<'a> {
     catalog: &'a Catalog,
     ddl: &'a DdlSnapshot,
     health: &'a Health,
-    tx: &'a mpsc::Sender<SourceEvent>,
+    tx: &'a EventTx,
     stop: &'a CancellationToken,
 }
 

@@ -282,6 +282,14 @@ impl KafkaContext {
     }
 }
 
+impl KafkaContext {
+    /// The delivery reports filed so far (a transactional client that learns of its
+    /// records' fate from the commit drains them, so they do not pile up).
+    pub fn acks(&self) -> &Acks {
+        &self.acks
+    }
+}
+
 impl ClientContext for KafkaContext {
     /// On for Amazon MSK IAM: librdkafka asks the client's context for each token.
     const ENABLE_REFRESH_OAUTH_TOKEN: bool = cfg!(feature = "aws-msk-iam");
@@ -306,6 +314,11 @@ impl ClientContext for KafkaContext {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
+        // A reader that asked for end-of-partition events (the Kafka state store) gets them
+        // here too: not a failure.
+        if matches!(error, KafkaError::PartitionEOF(_)) {
+            return;
+        }
         match error
             .rdkafka_error_code()
             .and_then(|code| self.identity.definite_failure(code, reason))
@@ -324,6 +337,9 @@ impl ClientContext for KafkaContext {
         }
     }
 }
+
+/// Consumers (the Kafka state store's reader) connect as the producer does.
+impl rdkafka::consumer::ConsumerContext for KafkaContext {}
 
 impl ProducerContext for KafkaContext {
     type DeliveryOpaque = usize;

@@ -13,10 +13,10 @@
 
 use std::time::Duration;
 
+use crate::model::budget::EventTx;
 use futures_util::StreamExt;
 use mysql_async::prelude::Queryable;
 use mysql_async::BinlogStreamRequest;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -57,12 +57,12 @@ pub async fn stream(
     filter: Filter,
     start: SourceOffset,
     catalog: crate::model::Catalog,
-    tx: mpsc::Sender<SourceEvent>,
+    tx: impl Into<EventTx>,
     shutdown: CancellationToken,
     observer: &dyn StreamObserver,
 ) -> Result<()> {
     let to = Destination {
-        tx,
+        tx: tx.into(),
         shutdown,
         heartbeats: None,
     };
@@ -75,7 +75,7 @@ pub async fn stream(
 
 /// Where [`stream_to`] sends its events, and the heartbeats it adds between them.
 pub struct Destination {
-    pub tx: mpsc::Sender<SourceEvent>,
+    pub tx: EventTx,
     pub shutdown: CancellationToken,
     /// Debezium's heartbeats (`[heartbeat]`), when on.
     pub heartbeats: Option<Heartbeats>,
@@ -188,7 +188,7 @@ async fn not_available(cfg: &SourceConfig, wanted: String, server_message: Strin
 /// One connection's worth of reading.
 struct Reader<'a> {
     cfg: &'a SourceConfig,
-    tx: &'a mpsc::Sender<SourceEvent>,
+    tx: &'a EventTx,
     shutdown: &'a CancellationToken,
     observer: &'a dyn StreamObserver,
 }

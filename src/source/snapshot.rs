@@ -19,9 +19,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::model::budget::EventTx;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Value as MyValue};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -233,7 +233,7 @@ pub async fn copy(
     tables: Vec<Arc<TableDesc>>,
     done: &HashSet<String>,
     fetch_size: usize,
-    tx: &mpsc::Sender<SourceEvent>,
+    tx: &EventTx,
     shutdown: &CancellationToken,
 ) -> Result<u64> {
     let SnapshotPoint { offset, conns } = point;
@@ -281,7 +281,7 @@ struct CopyContext<'a> {
     ts_ms: i64,
     n_tables: usize,
     fetch_size: usize,
-    tx: &'a mpsc::Sender<SourceEvent>,
+    tx: &'a EventTx,
     shutdown: &'a CancellationToken,
 }
 

@@ -50,19 +50,33 @@ fn schema_id(framed: &[u8], what: &str) -> u32 {
     u32::from_be_bytes([framed[1], framed[2], framed[3], framed[4]])
 }
 
-/// The writer schema `id` from the registry (Confluent API `GET /schemas/ids/{id}`).
+/// The writer schema `id` from the registry (Confluent API `GET /schemas/ids/{id}`). Each
+/// attempt is bounded (a response the registry never finishes must not hang the test);
+/// a stalled or failed one is tried again, up to five times.
 async fn fetch_schema(registry_url: &str, id: u32) -> String {
     let url = format!("{}/schemas/ids/{id}", registry_url.trim_end_matches('/'));
-    let body: Value = reqwest::get(&url)
-        .await
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
-        .json()
-        .await
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-    body["schema"]
-        .as_str()
-        .unwrap_or_else(|| panic!("GET {url}: no schema in {body}"))
-        .to_string()
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .expect("http client");
+    let mut last = String::new();
+    for _ in 0..5 {
+        let got = async {
+            let resp = client.get(&url).send().await?.error_for_status()?;
+            resp.json::<Value>().await
+        }
+        .await;
+        match got {
+            Ok(body) => {
+                return body["schema"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("GET {url}: no schema in {body}"))
+                    .to_string()
+            }
+            Err(e) => last = e.to_string(),
+        }
+    }
+    panic!("GET {url}: {last} (5 attempts)")
 }
 
 /// Replaces every key and value of `records` by its decoded JSON (nulls stay null).

@@ -16,7 +16,7 @@ use crate::model::{ColumnDesc, ColumnKind, Declared, Value};
 /// column kind and the value (this runs for every column of every row: one dispatch, no
 /// intermediate `Option`).
 pub fn column_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Result<Datum, ConvertError> {
-    let fallback = || fallback(col);
+    let fallback = || fallback(col, m);
     if v.is_null() {
         return Ok(fallback());
     }
@@ -178,9 +178,11 @@ fn point_datum(srid: u32, wkb: &[u8]) -> Result<Datum, ConvertError> {
     ]))
 }
 
-/// JdbcValueConverters.convertValue: a null in a NOT NULL column (zero dates) becomes the
-/// fallback: epoch 0, 0, false, "" or the epoch as an ISO string.
-fn fallback(col: &ColumnDesc) -> Datum {
+/// JdbcValueConverters.convertValue: a null in a NOT NULL column (zero dates, or a row
+/// logged while the column allowed NULL) becomes the fallback of its type — epoch 0, 0,
+/// 0.0, false, "", empty bytes or the epoch as an ISO string — always a datum of the
+/// column's schema.
+fn fallback(col: &ColumnDesc, m: &Modes) -> Datum {
     if is_optional(col) {
         return Datum::Null;
     }
@@ -196,7 +198,28 @@ fn fallback(col: &ColumnDesc) -> Datum {
             Datum::Null,
         ]),
         (ColumnKind::Timestamp { .. }, _) => Datum::str("1970-01-01T00:00:00Z"),
-        (ColumnKind::Enum { .. } | ColumnKind::Set { .. }, _) => Datum::str(""),
+        (ColumnKind::Enum { .. } | ColumnKind::Set { .. } | ColumnKind::Json, _) => Datum::str(""),
+        (ColumnKind::Float, _) => Datum::F32(0.0),
+        (ColumnKind::Double, _) => Datum::F64(0.0),
+        (ColumnKind::Decimal { scale, .. }, _) => {
+            let zero = match *scale {
+                0 => "0".to_string(),
+                s => format!("0.{}", "0".repeat(s as usize)),
+            };
+            column_datum(col, &Value::Decimal(zero), m).unwrap_or(Datum::Int(0))
+        }
+        // BIGINT UNSIGNED in `precise` mode is a Decimal (bytes).
+        (ColumnKind::BigInt, _) => column_datum(col, &Value::UInt(0), m).unwrap_or(Datum::Int(0)),
+        (ColumnKind::Bit { bits }, _) if *bits > 1 => Datum::Bytes(vec![]),
+        (ColumnKind::Char { .. } | ColumnKind::VarChar { .. } | ColumnKind::Blob { .. }, _)
+            if col.is_binary() =>
+        {
+            binary_datum(vec![], m.binary)
+        }
+        (ColumnKind::Char { .. } | ColumnKind::VarChar { .. } | ColumnKind::Blob { .. }, _) => {
+            Datum::str("")
+        }
+        (ColumnKind::Vector { .. }, _) => Datum::Array(vec![]),
         _ => Datum::Int(0),
     }
 }
@@ -264,5 +287,57 @@ mod tests {
             },
         );
         assert!(column_datum(&labelled, &Value::UInt(1), &m).is_err());
+    }
+
+    /// A null in a NOT NULL column becomes a zero of the column's own schema type (the
+    /// encoders refuse a datum of another type).
+    #[test]
+    fn a_null_in_a_not_null_column_is_a_zero_of_its_type() {
+        let m = Modes::default();
+        let not_null = |kind: ColumnKind| {
+            let mut c = ColumnDesc::new("c", kind);
+            c.nullable = false;
+            c
+        };
+        let cases = [
+            (not_null(ColumnKind::Float), Datum::F32(0.0)),
+            (not_null(ColumnKind::Double), Datum::F64(0.0)),
+            (
+                not_null(ColumnKind::VarChar { max_bytes: 40 }),
+                Datum::str(""),
+            ),
+            (not_null(ColumnKind::Json), Datum::str("")),
+            (not_null(ColumnKind::Int), Datum::Int(0)),
+            (not_null(ColumnKind::Bit { bits: 12 }), Datum::Bytes(vec![])),
+        ];
+        for (col, want) in cases {
+            assert_eq!(
+                column_datum(&col, &Value::Null, &m).unwrap(),
+                want,
+                "{:?}",
+                col.kind
+            );
+        }
+        let mut blob = not_null(ColumnKind::Blob { len_bytes: 2 });
+        blob.charset = crate::model::Charset::Binary;
+        assert_eq!(
+            column_datum(&blob, &Value::Null, &m).unwrap(),
+            Datum::Bytes(vec![])
+        );
+        let dec = not_null(ColumnKind::Decimal {
+            precision: 10,
+            scale: 2,
+        });
+        // `precise`: the unscaled value 0 as bytes.
+        assert_eq!(
+            column_datum(&dec, &Value::Null, &m).unwrap(),
+            Datum::Bytes(vec![0])
+        );
+        let mut nullable = ColumnDesc::new("n", ColumnKind::Double);
+        nullable.nullable = true;
+        assert_eq!(
+            column_datum(&nullable, &Value::Null, &m).unwrap(),
+            Datum::Null
+        );
     }
 }
