@@ -396,6 +396,7 @@ async fn offsets(cfg: &Config, store: &dyn CheckpointStore, action: OffsetsActio
                 flavor,
                 updated_at_ms: now_ms(),
                 reason: "offsets set".into(),
+                incremental: None,
             };
             store.save(&cp)?;
             say!("checkpoint set to {}", cp.offset);
