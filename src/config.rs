@@ -24,6 +24,7 @@ pub struct Config {
     pub events: EventsConfig,
     pub heartbeat: HeartbeatConfig,
     pub signals: SignalsConfig,
+    pub snapshot: SnapshotConfig,
     pub log: LogConfig,
     pub transforms: Vec<TransformConfig>,
     pub predicates: Vec<PredicateConfig>,
@@ -567,6 +568,7 @@ impl Config {
         }
         self.events.validate()?;
         self.signals.validate()?;
+        self.snapshot.validate()?;
         self.checkpoint.validate(&self.sink)?;
         validate_kafka_mechanism(&self.sink)?;
         if self.source.server_id == 0 {
@@ -720,6 +722,7 @@ pub(crate) mod properties;
 pub(crate) mod providers;
 pub mod shaping;
 mod signals;
+mod snapshot;
 
 pub use checkpoint::{CheckpointConfig, StoreKind};
 pub use keys::suggest;
@@ -727,6 +730,7 @@ use keys::valid_keys;
 pub use log::{LogConfig, LogFormat, LogLevel};
 pub use shaping::{EventsConfig, HeartbeatConfig, PredicateConfig, TransformConfig};
 pub use signals::SignalsConfig;
+pub use snapshot::SnapshotConfig;
 
 #[cfg(test)]
 mod tests;

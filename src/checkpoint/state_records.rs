@@ -420,7 +420,10 @@ mod tests {
     #[test]
     fn a_checkpoint_without_incremental_progress_loads() {
         let mut old = serde_json::to_value(test_checkpoint()).unwrap();
-        assert!(old.get("incremental").is_none(), "not written when none runs");
+        assert!(
+            old.get("incremental").is_none(),
+            "not written when none runs"
+        );
         old.as_object_mut().unwrap().remove("incremental");
         let old = serde_json::to_vec(&old).unwrap();
         let cp: Checkpoint = serde_json::from_slice(&old).unwrap();

@@ -15,6 +15,7 @@ use crate::model::budget::EventTx;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
+use super::incremental::Incremental;
 use super::plan::Plan;
 use super::snapshot_ddl::DdlSnapshot;
 use crate::checkpoint::{Checkpoint, StoreHandle};
@@ -27,6 +28,10 @@ use crate::mysql;
 use crate::source::binlog::{self, StreamObserver};
 use crate::source::heartbeat::Heartbeats;
 use crate::source::snapshot;
+
+/// Events between the binlog stream and the signal relay: the stream runs ahead of a
+/// chunk's SELECT by at most this many.
+const RELAY_QUEUE: usize = 1024;
 
 /// What the source task starts from.
 pub struct SourceStart {
@@ -49,6 +54,10 @@ pub async fn run(
     stop: CancellationToken,
 ) -> Result<bool> {
     let filter = Filter::new(&cfg.source.include, &cfg.source.exclude)?;
+    let start_progress = start
+        .checkpoint
+        .as_ref()
+        .and_then(|c| c.incremental.clone());
     if let Some((db, table)) = cfg.signals.table_parts() {
         if !filter.captures(db, table) {
             return Err(Error::Config(format!(
@@ -111,12 +120,28 @@ pub async fn run(
         catalog,
         failure_mode: cfg.events.failure_handling_mode,
     };
+    if cfg.signals.table.is_none() {
+        let to = binlog::Destination {
+            tx,
+            shutdown: stop,
+            heartbeats,
+        };
+        binlog::stream_to(&cfg.source, filter, from, seed, to, &observer).await?;
+        return Ok(false);
+    }
+    // Signals and incremental snapshots act in log order between the stream and the queue.
+    let (relay_tx, relay_rx) = tokio::sync::mpsc::channel(RELAY_QUEUE);
     let to = binlog::Destination {
-        tx,
+        tx: relay_tx.into(),
         shutdown: stop,
         heartbeats,
     };
-    binlog::stream_to(&cfg.source, filter, from, seed, to, &observer).await?;
+    let stored = start_progress;
+    let relay = Incremental::new(&cfg, filter.clone(), stored, tx);
+    let stream = binlog::stream_to(&cfg.source, filter, from, seed, to, &observer);
+    let (streamed, relayed) = tokio::join!(stream, relay.run(relay_rx));
+    streamed?;
+    relayed?;
     Ok(false)
 }
 

@@ -22,6 +22,8 @@ pub struct SignalWatch {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Received {
     pub id: String,
+    /// The `type` column as written.
+    pub kind: String,
     /// The signal, or why it was skipped.
     pub signal: Result<Signal, String>,
 }
@@ -74,6 +76,7 @@ fn read_row(c: &Change) -> Received {
     let Some(row) = c.after.as_ref() else {
         return Received {
             id: String::new(),
+            kind: String::new(),
             signal: Err("the insert carries no row image".into()),
         };
     };
@@ -94,9 +97,10 @@ fn read_row(c: &Change) -> Received {
         }
     };
     let id = col(0).unwrap_or_default();
-    let signal = match col(1) {
-        None => Err("its \"type\" column is empty".to_string()),
-        Some(kind) => Signal::parse(&kind, col(2).map(Json::String).as_ref()),
+    let kind = col(1).unwrap_or_default();
+    let signal = match kind.as_str() {
+        "" => Err("its \"type\" column is empty".to_string()),
+        kind => Signal::parse(kind, col(2).map(Json::String).as_ref()),
     };
-    Received { id, signal }
+    Received { id, kind, signal }
 }

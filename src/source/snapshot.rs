@@ -49,7 +49,7 @@ fn q(e: mysql_async::Error) -> Error {
 /// Opens the snapshot transaction and finds its binlog coordinates.
 /// Opens a connection set up for reading the snapshot (UTC, raw charset bytes, long
 /// timeouts).
-async fn snapshot_conn(cfg: &SourceConfig) -> Result<Conn> {
+pub(crate) async fn snapshot_conn(cfg: &SourceConfig) -> Result<Conn> {
     let mut conn = mysql::connect(cfg).await?;
     for s in [
         "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
@@ -222,7 +222,7 @@ async fn lock_mysql(conn: &mut Conn, tables: &[TableDesc]) -> Result<(&'static s
     Ok(("LOCK TABLES", "UNLOCK TABLES".into()))
 }
 
-fn quote(name: &str) -> String {
+pub(crate) fn quote(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
 }
 
@@ -498,7 +498,7 @@ impl Progress {
 }
 
 /// Converts one binary-protocol row to `Value`s, by the table's column kinds.
-fn convert_row(
+pub(crate) fn convert_row(
     table: &TableDesc,
     values: Vec<Option<MyValue>>,
 ) -> std::result::Result<Row, (String, String)> {
