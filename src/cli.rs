@@ -353,6 +353,16 @@ async fn offsets(cfg: &Config, store: &dyn CheckpointStore, action: OffsetsActio
                         );
                         say!("skip_rows: {}", cp.offset.skip_rows);
                         say!("snapshot:  {:?}", cp.snapshot);
+                        if let Some(p) = cp.incremental.as_ref().filter(|p| p.is_active()) {
+                            say!(
+                                "incremental: {} table(s) remaining, {} at chunk {} ({} rows){}",
+                                p.tables.len(),
+                                p.current().map_or("-", |t| t.table.as_str()),
+                                p.chunks_done,
+                                p.rows,
+                                if p.paused { ", paused" } else { "" }
+                            );
+                        }
                         say!(
                             "flavor:    {}",
                             cp.flavor.map(|f| f.connector()).unwrap_or("-")

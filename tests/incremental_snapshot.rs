@@ -8,7 +8,8 @@
 //! - `rowtide snapshot --filter` emits only the matching rows, as `op = r` events shaped as
 //!   Debezium's incremental snapshot events (`source.snapshot = "incremental"`, no
 //!   transaction block); a table without a primary key is refused with a clear message,
-//!   and read by its `[snapshot] surrogate_keys` column when one is named.
+//!   and read by its `[snapshot] surrogate_keys` column when one is named; without INSERT
+//!   on the signal table the snapshot pauses (streaming goes on) until `resume`.
 
 mod common;
 
@@ -32,6 +33,16 @@ fn envelope(r: &Record) -> serde_json::Value {
         Some(p) if v.get("schema").is_some() => p.clone(),
         _ => v,
     }
+}
+
+/// `GET path` on the metrics listener.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
 }
 
 /// A small deterministic generator (fixed seed: every run does the same operations).
@@ -80,16 +91,12 @@ async fn writer(env: common::TestEnv, db: String, stop: Arc<AtomicBool>) -> Hash
                 touched.insert(format!("{next_new}/n"));
                 format!("INSERT INTO `{db}`.big VALUES ({next_new}, 'n', 1)")
             }
-            1 => format!(
-                "UPDATE `{db}`.big SET v = v + 1 WHERE id = {id} AND k = '{k}'"
-            ),
+            1 => format!("UPDATE `{db}`.big SET v = v + 1 WHERE id = {id} AND k = '{k}'"),
             2 => format!("DELETE FROM `{db}`.big WHERE id = {id} AND k = '{k}'"),
             _ => {
                 next_new += 1;
                 touched.insert(format!("{next_new}/{k}"));
-                format!(
-                    "UPDATE `{db}`.big SET id = {next_new} WHERE id = {id} AND k = '{k}'"
-                )
+                format!("UPDATE `{db}`.big SET id = {next_new} WHERE id = {id} AND k = '{k}'")
             }
         };
         touched.insert(format!("{id}/{k}"));
@@ -122,9 +129,10 @@ async fn incremental_snapshot_under_writes_is_exact_and_resumes_after_kill9() {
     let dir = tempfile::tempdir().unwrap();
     let mut setup = Setup::new(&db, dir.path());
     setup.snapshot_mode = "no_data";
-    setup.extra = format!(
-        "\n[signals]\ntable = \"{db}.rt_signals\"\n\n[snapshot]\nchunk_size = 1000\n"
-    );
+    setup.extra =
+        format!("\n[signals]\ntable = \"{db}.rt_signals\"\n\n[snapshot]\nchunk_size = 1000\n");
+    let metrics_port = common::free_port();
+    setup.metrics_listen = format!("127.0.0.1:{metrics_port}");
     let mut rt = Rowtide::start(&env, &setup, dir.path());
     rt.wait_streaming(1).await;
 
@@ -134,8 +142,12 @@ async fn incremental_snapshot_under_writes_is_exact_and_resumes_after_kill9() {
     let out = rt.command(&["snapshot", &format!("{db}.big")]);
     assert!(out.status.success(), "{out:?}");
     // 50 chunks emitted and acknowledged at least: crash.
-    rt.wait_log("Incremental snapshot in progress.", 1, Duration::from_secs(120))
-        .await;
+    rt.wait_log(
+        "Incremental snapshot in progress.",
+        1,
+        Duration::from_secs(120),
+    )
+    .await;
     rt.kill9();
     rt.spawn();
     rt.wait_log(
@@ -155,9 +167,16 @@ async fn incremental_snapshot_under_writes_is_exact_and_resumes_after_kill9() {
         .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("{resumed}"));
-    assert!(chunks > 0, "resumed from a chunk, not from the start: {resumed}");
-    rt.wait_log("Incremental snapshot finished.", 1, Duration::from_secs(180))
-        .await;
+    assert!(
+        chunks > 0,
+        "resumed from a chunk, not from the start: {resumed}"
+    );
+    rt.wait_log(
+        "Incremental snapshot finished.",
+        1,
+        Duration::from_secs(180),
+    )
+    .await;
     stop.store(true, Ordering::Relaxed);
     let touched = writes.await.unwrap();
     // The last change reaches Kafka.
@@ -173,6 +192,17 @@ async fn incremental_snapshot_under_writes_is_exact_and_resumes_after_kill9() {
         |recs| recs.iter().any(|r| envelope(r)["after"]["k"] == "end"),
     )
     .await;
+    let metrics = http_get(metrics_port, "/metrics");
+    let chunks_metric: f64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("rowtide_incremental_snapshot_chunks_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!(chunks_metric > 0.0, "{metrics}");
+    assert!(
+        metrics.contains("rowtide_incremental_snapshot_tables_remaining 0"),
+        "{metrics}"
+    );
     rt.assert_alive("at the end");
     assert!(rt.stop().success());
 
@@ -209,10 +239,21 @@ async fn incremental_snapshot_under_writes_is_exact_and_resumes_after_kill9() {
         .into_iter()
         .map(|(id, k, v)| (format!("{id}/{k}"), v))
         .collect();
-    let have: BTreeMap<String, Option<i64>> =
-        last.into_iter().filter_map(|(k, v)| Some((k, v?))).map(|(k, v)| (k, Some(v))).collect();
-    let missing: Vec<_> = want.keys().filter(|k| !have.contains_key(*k)).take(5).collect();
-    let extra: Vec<_> = have.keys().filter(|k| !want.contains_key(*k)).take(5).collect();
+    let have: BTreeMap<String, Option<i64>> = last
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .map(|(k, v)| (k, Some(v)))
+        .collect();
+    let missing: Vec<_> = want
+        .keys()
+        .filter(|k| !have.contains_key(*k))
+        .take(5)
+        .collect();
+    let extra: Vec<_> = have
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .take(5)
+        .collect();
     let differ: Vec<_> = want
         .iter()
         .filter(|(k, v)| have.get(*k).is_some_and(|h| h != *v))
@@ -229,11 +270,18 @@ async fn incremental_snapshot_under_writes_is_exact_and_resumes_after_kill9() {
         .keys()
         .filter(|k| !touched.contains(*k) && !k.ends_with("/end"))
         .collect();
-    let not_read: Vec<_> = untouched.iter().filter(|k| !read.contains(**k)).take(5).collect();
+    let not_read: Vec<_> = untouched
+        .iter()
+        .filter(|k| !read.contains(**k))
+        .take(5)
+        .collect();
     assert!(not_read.is_empty(), "never read: {not_read:?}");
     assert!(untouched.len() > 100_000, "{} untouched", untouched.len());
     // Resumed, not started over: far fewer reads than twice the table.
-    assert!(incremental_reads < ROWS + ROWS / 2, "{incremental_reads} reads");
+    assert!(
+        incremental_reads < ROWS + ROWS / 2,
+        "{incremental_reads} reads"
+    );
     eprintln!(
         "{} rows, {} touched keys, {incremental_reads} incremental reads, resumed after {chunks} chunks",
         want.len(),
@@ -276,7 +324,31 @@ async fn filtered_snapshot_emits_matching_rows_shaped_as_debezium() {
     let mut rt = Rowtide::start(&env, &setup, dir.path());
     rt.wait_streaming(1).await;
 
-    let out = rt.command(&["snapshot", &format!("{db}.t"), "--filter", "id % 3 = 0"]);
+    // Without INSERT on the signal table the watermarks cannot be written: the snapshot
+    // pauses, the stream goes on, and `resume` continues it once the grant is there.
+    let grant = format!("ON `{db}`.rt_signals TO '{}'@'127.0.0.1'", env.mysql_user);
+    c.query_drop(format!(
+        "REVOKE INSERT {}",
+        grant.replacen(" TO ", " FROM ", 1)
+    ))
+    .await
+    .unwrap();
+    let data = format!(
+        r#"{{"data-collections": ["{db}.t"], "type": "incremental",
+            "additional-conditions": [{{"data-collection": "{db}.t", "filter": "id % 3 = 0"}}]}}"#
+    );
+    c.exec_drop(
+        format!("INSERT INTO `{db}`.rt_signals VALUES ('ad-hoc-1', 'execute-snapshot', ?)"),
+        (data,),
+    )
+    .await
+    .unwrap();
+    rt.wait_log("Incremental snapshot paused: ", 1, Duration::from_secs(60))
+        .await;
+    assert!(rt.log_text().contains("needs INSERT on the signal table"));
+    rt.assert_alive("with the snapshot paused");
+    c.query_drop(format!("GRANT INSERT {grant}")).await.unwrap();
+    let out = rt.command(&["snapshot", "resume"]);
     assert!(out.status.success(), "{out:?}");
     rt.wait_log(
         "Incremental snapshot of table finished.",
@@ -330,10 +402,12 @@ async fn filtered_snapshot_emits_matching_rows_shaped_as_debezium() {
     assert!(s["file"].as_str().is_some_and(|f| !f.is_empty()), "{e}");
     assert!(s["pos"].as_i64().is_some_and(|p| p > 4), "{e}");
     assert_eq!(s["connector"], "mariadb");
-    assert_eq!(recs[0].key_json()["payload"].as_object().map_or_else(
-        || recs[0].key_json()["id"].clone(),
-        |k| k["id"].clone()
-    ), e["after"]["id"]);
+    assert_eq!(
+        recs[0].key_json()["payload"]
+            .as_object()
+            .map_or_else(|| recs[0].key_json()["id"].clone(), |k| k["id"].clone()),
+        e["after"]["id"]
+    );
 
     let surr = wait_for_async(
         &env.kafka_brokers,

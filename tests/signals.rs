@@ -116,8 +116,12 @@ async fn signals_from_the_table_act_in_log_order_and_bad_ones_are_skipped() {
         serde_json::json!({"data-collections": [format!("{db}.t")], "type": "incremental",
             "additional-conditions": [{"data-collection": format!("{db}.t"), "filter": "id > 1"}]})
     );
-    rt.wait_log("Incremental snapshot requested.", 1, Duration::from_secs(30))
-        .await;
+    rt.wait_log(
+        "Incremental snapshot requested.",
+        1,
+        Duration::from_secs(30),
+    )
+    .await;
     for verb in ["pause", "resume", "stop"] {
         let out = rt.command(&["snapshot", verb]);
         assert!(out.status.success(), "rowtide snapshot {verb}: {out:?}");

@@ -28,6 +28,7 @@ use tracing::{error, info, warn};
 use super::snapshot_ddl::DdlSnapshot;
 use crate::config::Config;
 use crate::error::{classify_mysql, Error, Result};
+use crate::metrics;
 use crate::model::budget::EventTx;
 use crate::model::{
     now_ms, Change, Filter, IncrementalProgress, KeyPart, Op, SnapshotMarker, SourceEvent,
@@ -115,6 +116,7 @@ impl Incremental {
 
     async fn send_progress(&self) -> Result<()> {
         let p = self.progress.clone();
+        metrics::incremental::state(p.tables.len(), p.paused);
         let p = (p.is_active() || !p.signal_ids.is_empty()).then(|| Box::new(p));
         self.send(SourceEvent::IncrementalProgress(p)).await
     }
@@ -165,6 +167,7 @@ impl Incremental {
             OPEN => {
                 if let Some(w) = self.window.as_mut().filter(|w| close_of(w, "open")) {
                     w.open = true;
+                    metrics::incremental::window(true);
                 }
                 return self.send(ev).await;
             }
@@ -299,6 +302,7 @@ impl Incremental {
             self.table = None;
             return self.next_chunk().await;
         }
+        metrics::incremental::window(false);
         let ts_ms = now_ms();
         let mut emitted = 0u64;
         for (key, row) in w.rows {
@@ -317,6 +321,7 @@ impl Incremental {
             self.send(SourceEvent::Change(Box::new(c))).await?;
             emitted += 1;
         }
+        metrics::incremental::chunk(&t.desc.full_name(), emitted);
         self.progress.chunks_done += 1;
         self.progress.rows += emitted;
         if let Some(k) = w.last_key {
@@ -357,7 +362,9 @@ impl Incremental {
                 continue;
             };
             let id = chunk_id();
-            self.watermark(&id, OPEN).await?;
+            if let Err(e) = self.watermark(&id, OPEN).await {
+                return self.pause_on(e).await;
+            }
             let limit = self.cfg.snapshot.chunk_size;
             let after = self.progress.last_key.clone();
             let conn = self.conn().await?;
@@ -371,7 +378,9 @@ impl Incremental {
                     continue;
                 }
             };
-            self.watermark(&id, CLOSE).await?;
+            if let Err(e) = self.watermark(&id, CLOSE).await {
+                return self.pause_on(e).await;
+            }
             let last_chunk = rows.len() < limit;
             let last_key = rows.last().map(|r| r.key.clone());
             let rows = rows
@@ -389,6 +398,20 @@ impl Incremental {
             });
         }
         Ok(())
+    }
+
+    /// A watermark could not be written: the snapshot pauses (streaming goes on) until
+    /// the cause is fixed and a `resume-snapshot` signal arrives.
+    async fn pause_on(&mut self, e: Error) -> Result<()> {
+        if matches!(e, Error::Shutdown) {
+            return Err(e);
+        }
+        error!(error = %e, "Incremental snapshot paused: fix the cause, then send resume-snapshot (`rowtide snapshot resume`).");
+        if let Some(c) = self.conn.take() {
+            let _ = c.disconnect().await;
+        }
+        self.progress.paused = true;
+        self.send_progress().await
     }
 
     /// Prepares the current table: its structure, key and largest key. False when it

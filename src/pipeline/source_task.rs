@@ -140,8 +140,9 @@ pub async fn run(
     let relay = Incremental::new(&cfg, filter.clone(), stored, tx);
     let stream = binlog::stream_to(&cfg.source, filter, from, seed, to, &observer);
     let (streamed, relayed) = tokio::join!(stream, relay.run(relay_rx));
-    streamed?;
+    // A relay that failed closed the stream's queue: its error is the cause.
     relayed?;
+    streamed?;
     Ok(false)
 }
 
