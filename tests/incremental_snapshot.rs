@@ -186,7 +186,7 @@ async fn incremental_snapshot_under_writes_is_exact_and_resumes_after_kill9() {
     let topic = setup.topic("big");
     wait_for_async(
         &env.kafka_brokers,
-        &[topic.clone()],
+        std::slice::from_ref(&topic),
         Duration::from_secs(60),
         "the end marker",
         |recs| recs.iter().any(|r| envelope(r)["after"]["k"] == "end"),

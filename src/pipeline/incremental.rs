@@ -332,7 +332,7 @@ impl Incremental {
             self.finish_table();
         } else {
             tracing::debug!(table = %t.desc.full_name(), chunks_done = self.progress.chunks_done, rows = self.progress.rows, "Incremental snapshot chunk emitted.");
-            if self.progress.chunks_done % 50 == 0 {
+            if self.progress.chunks_done.is_multiple_of(50) {
                 info!(table = %t.desc.full_name(), chunks_done = self.progress.chunks_done, rows = self.progress.rows, tables_remaining = self.progress.tables.len(), "Incremental snapshot in progress.");
             }
         }

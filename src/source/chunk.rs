@@ -83,7 +83,7 @@ impl ChunkTable {
             .collect()
     }
 
-    fn from_sql(&self) -> String {
+    fn table_sql(&self) -> String {
         format!("{}.{}", quote(&self.desc.db), quote(&self.desc.name))
     }
 
@@ -101,7 +101,7 @@ impl ChunkTable {
         let sql = format!(
             "SELECT {} FROM {}{filter} ORDER BY {} LIMIT 1",
             cols.join(", "),
-            self.from_sql(),
+            self.table_sql(),
             desc.join(", ")
         );
         let row: Option<mysql_async::Row> = conn.exec_first(sql, ()).await?;
@@ -131,7 +131,7 @@ impl ChunkTable {
         let sql = format!(
             "SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT {limit}",
             cols.join(", "),
-            self.from_sql(),
+            self.table_sql(),
             conds.join(" AND "),
             keys.join(", ")
         );
