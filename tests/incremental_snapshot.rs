@@ -421,3 +421,115 @@ async fn filtered_snapshot_emits_matching_rows_shaped_as_debezium() {
     rt.assert_alive("at the end");
     assert!(rt.stop().success());
 }
+
+/// Produces `value` keyed by `key` to partition 0 of `topic` (created with one partition).
+async fn send_kafka_signal(brokers: &str, topic: &str, key: &str, value: &str) {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let p: FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("producer");
+    p.send(
+        FutureRecord::to(topic).key(key).payload(value).partition(0),
+        Duration::from_secs(10),
+    )
+    .await
+    .expect("signal record delivered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signals_from_the_kafka_topic_act_once_across_restarts() {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    let Some(env) = common::servers() else { return };
+    let (db, mut c) = setup_db(&env, "incr_kafka").await;
+    c.query_drop(format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY, v INT)"))
+        .await
+        .unwrap();
+    c.query_drop(format!(
+        "INSERT INTO `{db}`.t SELECT seq, seq FROM seq_1_to_20"
+    ))
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut setup = Setup::new(&db, dir.path());
+    setup.snapshot_mode = "no_data";
+    let topic = format!("{}-signals", setup.topic_prefix);
+    let admin: AdminClient<rdkafka::client::DefaultClientContext> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &env.kafka_brokers)
+        .create()
+        .unwrap();
+    for r in admin
+        .create_topics(
+            [&NewTopic::new(&topic, 1, TopicReplication::Fixed(1))],
+            &AdminOptions::new(),
+        )
+        .await
+        .unwrap()
+    {
+        r.unwrap();
+    }
+    setup.extra = format!(
+        "\n[signals]\ntable = \"{db}.rt_signals\"\nkafka_topic = \"{topic}\"\n\n[snapshot]\nchunk_size = 6\n"
+    );
+    let mut rt = Rowtide::start(&env, &setup, dir.path());
+    rt.wait_streaming(1).await;
+    let key = setup.topic_prefix.clone();
+    // Another connector's signal (another key) is ignored; a malformed one is skipped.
+    send_kafka_signal(
+        &env.kafka_brokers,
+        &topic,
+        "someone-else",
+        r#"{"type":"log","data":{"message":"not mine"}}"#,
+    )
+    .await;
+    send_kafka_signal(&env.kafka_brokers, &topic, &key, "{broken").await;
+    let exec = format!(
+        r#"{{"type":"execute-snapshot","data":{{"data-collections":["{db}.t"],"type":"INCREMENTAL"}}}}"#
+    );
+    send_kafka_signal(&env.kafka_brokers, &topic, &key, &exec).await;
+    rt.wait_log("Incremental snapshot finished.", 1, Duration::from_secs(60))
+        .await;
+    let log = rt.log_text();
+    assert!(
+        log.contains("Signal skipped: the value is not JSON"),
+        "{log}"
+    );
+    assert!(!log.contains("not mine"), "{log}");
+    let recs = wait_for_async(
+        &env.kafka_brokers,
+        &[setup.topic("t")],
+        Duration::from_secs(30),
+        "the snapshot rows",
+        |recs| recs.len() >= 20,
+    )
+    .await;
+    assert_eq!(recs.len(), 20);
+    assert!(recs
+        .iter()
+        .all(|r| envelope(r)["source"]["snapshot"] == "incremental"));
+    assert!(rt.stop().success());
+
+    // After a restart the channel resumes after the signals it acted on.
+    rt.spawn();
+    rt.wait_streaming(2).await;
+    send_kafka_signal(
+        &env.kafka_brokers,
+        &topic,
+        &key,
+        r#"{"type":"log","data":{"message":"after the restart"}}"#,
+    )
+    .await;
+    rt.wait_log("Signal log: after the restart", 1, Duration::from_secs(60))
+        .await;
+    // The log holds both starts: each signal acted once.
+    let log = rt.log_text();
+    assert_eq!(
+        log.matches("Incremental snapshot requested.").count(),
+        1,
+        "{log}"
+    );
+    assert_eq!(log.matches("Signal skipped").count(), 1, "{log}");
+    assert!(rt.stop().success());
+    let recs = read_all(&env.kafka_brokers, &[setup.topic("t")]);
+    assert_eq!(recs.len(), 20, "no second snapshot");
+}

@@ -12,6 +12,10 @@ pub struct SignalsConfig {
     /// `id VARCHAR(42) PRIMARY KEY, type VARCHAR(32) NOT NULL, data VARCHAR(2048)`. Rows
     /// inserted into it are read from the binlog, so `source.include` must capture it.
     pub table: Option<String>,
+    /// The Kafka signal topic (Debezium's `signal.kafka.topic`): records keyed by
+    /// `sink.topic_prefix` with `{"type": …, "data": {…}}` values, read from partition 0 on
+    /// the sink's brokers. Incremental snapshots still write their watermarks into `table`.
+    pub kafka_topic: Option<String>,
 }
 
 impl SignalsConfig {

@@ -57,6 +57,9 @@ pub struct IncrementalProgress {
     /// restart is not taken twice).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub signal_ids: Vec<String>,
+    /// The next offset of the Kafka signal topic (`[signals] kafka_topic`) to read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kafka_offset: Option<i64>,
 }
 
 impl IncrementalProgress {

@@ -88,6 +88,14 @@ impl Incremental {
     /// Relays `rx` to the source queue until the stream ends; resumes a stored snapshot
     /// first.
     pub async fn run(mut self, mut rx: mpsc::Receiver<SourceEvent>) -> Result<()> {
+        let mut kafka = match &self.cfg.signals.kafka_topic {
+            Some(topic) => Some(crate::signal::kafka::start(
+                &self.cfg.sink,
+                topic,
+                self.progress.kafka_offset,
+            )?),
+            None => None,
+        };
         if self.progress.is_active() {
             let t = self
                 .progress
@@ -99,8 +107,18 @@ impl Incremental {
                   "Incremental snapshot resumed from the checkpoint.");
             self.next_chunk().await?;
         }
-        while let Some(ev) = rx.recv().await {
-            if self.on_event(ev).await.is_err() {
+        loop {
+            let step = tokio::select! {
+                ev = rx.recv() => match ev {
+                    Some(ev) => self.on_event(ev).await,
+                    None => break,
+                },
+                Some(k) = async { kafka.as_mut()?.recv().await } => {
+                    self.progress.kafka_offset = Some(k.next_offset);
+                    self.on_signal(k.received, None).await
+                }
+            };
+            if step.is_err() {
                 break;
             }
         }
@@ -117,14 +135,15 @@ impl Incremental {
     async fn send_progress(&self) -> Result<()> {
         let p = self.progress.clone();
         metrics::incremental::state(p.tables.len(), p.paused);
-        let p = (p.is_active() || !p.signal_ids.is_empty()).then(|| Box::new(p));
+        let keep = p.is_active() || !p.signal_ids.is_empty() || p.kafka_offset.is_some();
+        let p = keep.then(|| Box::new(p));
         self.send(SourceEvent::IncrementalProgress(p)).await
     }
 
     async fn on_event(&mut self, ev: SourceEvent) -> Result<()> {
         let got = self.watch.as_ref().and_then(|w| w.received(&ev));
         if let Some(got) = got {
-            return self.on_signal(got, ev).await;
+            return self.on_signal(got, Some(ev)).await;
         }
         self.observe_window(&ev);
         self.send(ev).await
@@ -161,7 +180,17 @@ impl Incremental {
         }
     }
 
-    async fn on_signal(&mut self, got: Received, ev: SourceEvent) -> Result<()> {
+    /// Sends the signal's own row on (`None` for a Kafka signal, which has none).
+    async fn forward(&self, ev: Option<SourceEvent>) -> Result<()> {
+        match ev {
+            Some(ev) => self.send(ev).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Acts on a signal; `ev` is its row (`None` from the Kafka topic, whose position is
+    /// recorded with the progress each signal sends).
+    async fn on_signal(&mut self, got: Received, ev: Option<SourceEvent>) -> Result<()> {
         let close_of = |w: &Window, sfx: &str| got.id == format!("{}-{sfx}", w.id);
         match got.kind.as_str() {
             OPEN => {
@@ -169,14 +198,14 @@ impl Incremental {
                     w.open = true;
                     metrics::incremental::window(true);
                 }
-                return self.send(ev).await;
+                return self.forward(ev).await;
             }
             CLOSE => {
                 let position = match &ev {
-                    SourceEvent::Change(c) => Some((**c).clone()),
+                    Some(SourceEvent::Change(c)) => Some((**c).clone()),
                     _ => None,
                 };
-                self.send(ev).await?;
+                self.forward(ev).await?;
                 if let (Some(c), true) = (
                     position,
                     self.window.as_ref().is_some_and(|w| close_of(w, "close")),
@@ -203,13 +232,16 @@ impl Incremental {
             }) => {
                 if !self.progress.take_signal(&id) {
                     info!(signal = %id, "execute-snapshot signal already taken before a restart; not taken again.");
-                    return self.send(ev).await;
+                    if ev.is_none() {
+                        self.send_progress().await?;
+                    }
+                    return self.forward(ev).await;
                 }
                 for t in tables {
                     self.add_table(&id, t, &conditions);
                 }
                 self.send_progress().await?;
-                self.send(ev).await?;
+                self.forward(ev).await?;
                 if self.window.is_none() {
                     self.next_chunk().await?;
                 }
@@ -218,7 +250,7 @@ impl Incremental {
             Ok(Signal::StopSnapshot { tables, .. }) => {
                 self.stop(&id, &tables);
                 self.send_progress().await?;
-                self.send(ev).await?;
+                self.forward(ev).await?;
                 if self.window.is_none() {
                     self.next_chunk().await?;
                 }
@@ -233,14 +265,18 @@ impl Incremental {
                 info!(signal = %id, "Incremental snapshot resumed.");
                 self.progress.paused = false;
                 self.send_progress().await?;
-                self.send(ev).await?;
+                self.forward(ev).await?;
                 if self.window.is_none() {
                     self.next_chunk().await?;
                 }
                 return Ok(());
             }
         }
-        self.send(ev).await
+        if ev.is_none() {
+            // A Kafka signal: its offset is recorded.
+            self.send_progress().await?;
+        }
+        self.forward(ev).await
     }
 
     fn add_table(&mut self, id: &str, table: String, conditions: &[crate::signal::Condition]) {

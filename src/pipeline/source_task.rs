@@ -120,7 +120,7 @@ pub async fn run(
         catalog,
         failure_mode: cfg.events.failure_handling_mode,
     };
-    if cfg.signals.table.is_none() {
+    if cfg.signals.table.is_none() && cfg.signals.kafka_topic.is_none() {
         let to = binlog::Destination {
             tx,
             shutdown: stop,

@@ -10,6 +10,7 @@
 //! `additional-condition`; `stop-snapshot`: optional `data-collections` and `type`; `log`:
 //! `message`).
 
+pub mod kafka;
 pub mod send;
 pub mod watch;
 
