@@ -93,12 +93,11 @@ pub fn start(
             while !tx.is_closed() {
                 match c.poll(Duration::from_millis(200)) {
                     None => {}
-                    Some(Err(e)) => {
-                        if !warned {
-                            warn!(%topic, error = %e, "Signal topic not readable yet; retrying.");
-                            warned = true;
-                        }
+                    Some(Err(e)) if !warned => {
+                        warn!(%topic, error = %e, "Signal topic not readable yet; retrying.");
+                        warned = true;
                     }
+                    Some(Err(_)) => {}
                     Some(Ok(m)) => {
                         let next_offset = m.offset() + 1;
                         let Some(received) =
