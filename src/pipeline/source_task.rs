@@ -30,8 +30,9 @@ use crate::source::heartbeat::Heartbeats;
 use crate::source::snapshot;
 
 /// Events between the binlog stream and the signal relay: the stream runs ahead of a
-/// chunk's SELECT by at most this many.
-const RELAY_QUEUE: usize = 1024;
+/// chunk's SELECT by at most this many. Small, because these events are not yet charged
+/// to `pipeline.max_in_flight_bytes` (the relay charges them as it sends them on).
+const RELAY_QUEUE: usize = 32;
 
 /// What the source task starts from.
 pub struct SourceStart {
