@@ -568,7 +568,7 @@ impl Config {
         }
         self.events.validate()?;
         self.signals.validate()?;
-        self.snapshot.validate()?;
+        self.snapshot.validate(&self.signals)?;
         self.checkpoint.validate(&self.sink)?;
         validate_kafka_mechanism(&self.sink)?;
         if self.source.server_id == 0 {
@@ -730,7 +730,7 @@ use keys::valid_keys;
 pub use log::{LogConfig, LogFormat, LogLevel};
 pub use shaping::{EventsConfig, HeartbeatConfig, PredicateConfig, TransformConfig};
 pub use signals::SignalsConfig;
-pub use snapshot::SnapshotConfig;
+pub use snapshot::{NewTables, SnapshotConfig};
 
 #[cfg(test)]
 mod tests;

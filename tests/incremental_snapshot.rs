@@ -533,3 +533,85 @@ async fn signals_from_the_kafka_topic_act_once_across_restarts() {
     let recs = read_all(&env.kafka_brokers, &[setup.topic("t")]);
     assert_eq!(recs.len(), 20, "no second snapshot");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_that_starts_to_match_include_is_snapshotted_incrementally_once() {
+    let Some(env) = common::servers() else { return };
+    let (db, mut c) = setup_db(&env, "incr_new").await;
+    c.query_drop(format!("CREATE TABLE `{db}`.old (id INT PRIMARY KEY)"))
+        .await
+        .unwrap();
+    c.query_drop(format!(
+        "CREATE TABLE `{db}`.later (id INT PRIMARY KEY, v INT)"
+    ))
+    .await
+    .unwrap();
+    c.query_drop(format!(
+        "INSERT INTO `{db}`.later SELECT seq, seq FROM seq_1_to_10"
+    ))
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut setup = Setup::new(&db, dir.path());
+    setup.snapshot_mode = "no_data";
+    setup.extra = format!(
+        "\n[signals]\ntable = \"{db}.rt_signals\"\n\n[snapshot]\nnew_tables = \"incremental\"\nchunk_size = 4\n"
+    );
+    let full = setup.toml(&env);
+    let narrow = full.replace(
+        &format!("include = [\"{db}\\\\..*\"]"),
+        &format!("include = [\"{db}\\\\.(old|rt_signals)\"]"),
+    );
+    assert_ne!(full, narrow);
+    let config = dir.path().join("rowtide.toml");
+    std::fs::write(&config, &narrow).unwrap();
+    let mut rt = Rowtide::with_config(&config, dir.path());
+    rt.wait_streaming(1).await;
+    assert!(rt.stop().success());
+
+    // `later` now matches: found at start and snapshotted while streaming.
+    std::fs::write(&config, &full).unwrap();
+    rt.spawn();
+    rt.wait_log("Incremental snapshot finished.", 1, Duration::from_secs(60))
+        .await;
+    let log = rt.log_text();
+    assert!(
+        log.contains("New captured table: queued for an incremental snapshot")
+            && log.contains(&format!("{db}.later")),
+        "{log}"
+    );
+    let recs = wait_for_async(
+        &env.kafka_brokers,
+        &[setup.topic("later")],
+        Duration::from_secs(30),
+        "the new table's rows",
+        |recs| recs.len() >= 10,
+    )
+    .await;
+    assert!(recs
+        .iter()
+        .all(|r| envelope(r)["op"] == "r" && envelope(r)["source"]["snapshot"] == "incremental"));
+    assert!(rt.stop().success());
+
+    // Known from now on: not snapshotted again.
+    rt.spawn();
+    rt.wait_streaming(3).await;
+    c.query_drop(format!("INSERT INTO `{db}`.later VALUES (11, 11)"))
+        .await
+        .unwrap();
+    wait_for_async(
+        &env.kafka_brokers,
+        &[setup.topic("later")],
+        Duration::from_secs(30),
+        "the change after the third start",
+        |recs| recs.iter().any(|r| envelope(r)["after"]["id"] == 11),
+    )
+    .await;
+    assert!(rt.stop().success());
+    let log = rt.log_text();
+    assert_eq!(log.matches("New captured table").count(), 1, "{log}");
+    assert_eq!(
+        read_all(&env.kafka_brokers, &[setup.topic("later")]).len(),
+        11
+    );
+}

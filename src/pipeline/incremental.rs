@@ -105,6 +105,9 @@ impl Incremental {
             info!(table = %t, chunks_done = self.progress.chunks_done, rows = self.progress.rows,
                   tables_remaining = self.progress.tables.len(), paused = self.progress.paused,
                   "Incremental snapshot resumed from the checkpoint.");
+            // First of all this run sends: the sink loop's checkpoint carries it from here
+            // on (it may have been queued at start, see `snapshot.new_tables`).
+            self.send_progress().await?;
             self.next_chunk().await?;
         }
         loop {

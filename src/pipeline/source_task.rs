@@ -19,11 +19,13 @@ use super::incremental::Incremental;
 use super::plan::Plan;
 use super::snapshot_ddl::DdlSnapshot;
 use crate::checkpoint::{Checkpoint, StoreHandle};
-use crate::config::Config;
+use crate::config::{Config, NewTables};
 use crate::error::{Error, Result};
 use crate::http::{Health, HealthState};
 use crate::metrics;
-use crate::model::{now_ms, Catalog, Filter, SourceEvent, SourceOffset, TableDesc};
+use crate::model::{
+    now_ms, Catalog, Filter, IncrementalProgress, SourceEvent, SourceOffset, TableDesc, TableTodo,
+};
 use crate::mysql;
 use crate::source::binlog::{self, StreamObserver};
 use crate::source::heartbeat::Heartbeats;
@@ -79,8 +81,17 @@ pub async fn run(
     let ddl = DdlSnapshot::new(mysql::schema::snapshot_ddl(&mut conn, &tables, fresh).await?);
     let _ = conn.disconnect().await;
     ddl.complete(&mut tables);
+    let mut start_progress = start_progress;
     let mut catalog = match start.catalog {
-        Some(saved) if !snapshotting => catalog_of(saved),
+        Some(saved) if !snapshotting => {
+            let mut catalog = catalog_of(saved);
+            if cfg.snapshot.new_tables == NewTables::Incremental {
+                if let Some(cp) = start.checkpoint {
+                    start_progress = queue_new_tables(&mut catalog, &tables, cp, &store).await?;
+                }
+            }
+            catalog
+        }
         _ => {
             let catalog = catalog_of(tables.clone());
             // First start from a hand-set offset: today's structures are the best known.
@@ -145,6 +156,40 @@ pub async fn run(
     relayed?;
     streamed?;
     Ok(false)
+}
+
+/// `snapshot.new_tables = "incremental"`: captured tables the stored catalog does not know
+/// are added to it (today's structure is the best known) and queued for an incremental
+/// snapshot; both are saved at once, so a crash cannot forget them, and the next start does
+/// not find them new again. Returns the progress the relay starts from.
+async fn queue_new_tables(
+    catalog: &mut Catalog,
+    tables: &[TableDesc],
+    mut cp: Checkpoint,
+    store: &StoreHandle,
+) -> Result<Option<IncrementalProgress>> {
+    let new: Vec<&TableDesc> = tables
+        .iter()
+        .filter(|t| catalog.get(&t.db, &t.name).is_none())
+        .collect();
+    if new.is_empty() {
+        return Ok(cp.incremental);
+    }
+    let mut progress = cp.incremental.take().unwrap_or_default();
+    for t in new {
+        let table = t.full_name();
+        info!(%table, "New captured table: queued for an incremental snapshot (snapshot.new_tables).");
+        catalog.put(t.clone());
+        if !progress.tables.iter().any(|q| q.table == table) {
+            progress.tables.push(TableTodo {
+                table,
+                filter: None,
+            });
+        }
+    }
+    cp.incremental = Some(progress.clone());
+    store.save_with_catalog(cp, catalog).await?;
+    Ok(Some(progress))
 }
 
 fn catalog_of(tables: Vec<TableDesc>) -> Catalog {
