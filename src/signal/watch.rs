@@ -1,11 +1,11 @@
-//! Reads signals from the signal table as the stream passes its inserts, in log order.
+//! Reads signals from the signal table as the stream passes its inserts, in log order (the
+//! relay in `pipeline::incremental` acts on them).
 //!
 //! Only inserts count (as with Debezium: updates and deletes of signal rows are ignored),
 //! and only streamed ones: a row read by a snapshot, or a change the stream skips because
 //! it was delivered before a restart, is an old signal that already acted.
 
 use serde_json::Value as Json;
-use tracing::{info, warn};
 
 use super::Signal;
 use crate::config::SignalsConfig;
@@ -47,26 +47,6 @@ impl SignalWatch {
             return None;
         }
         Some(read_row(c))
-    }
-
-    /// Acts on the signal `ev` carries, if any: logs it, and says which requests this
-    /// build cannot carry out. Never fails.
-    pub fn observe(&self, ev: &SourceEvent) {
-        let Some(got) = self.received(ev) else {
-            return;
-        };
-        let id = got.id;
-        match got.signal {
-            Err(reason) => warn!(signal = %id, "Signal skipped: {reason}."),
-            Ok(Signal::Log { message }) => info!(signal = %id, "Signal log: {message}"),
-            Ok(s) => warn!(
-                signal = %id,
-                kind = s.type_name(),
-                data = %s.data(),
-                "Signal received but not carried out: this build of rowtide does not take \
-                 ad-hoc (incremental or blocking) snapshots yet."
-            ),
-        }
     }
 }
 
