@@ -107,7 +107,7 @@ pub enum Command {
         #[arg(long = "ddl-skip", value_name = "ENTRY")]
         ddl_skip: Vec<String>,
     },
-    /// Ask a running rowtide for an ad-hoc snapshot of tables (`db.table`…), or `stop`,
+    /// Ask a running rowtide for an ad-hoc snapshot of tables (`db.table` ...), or `stop`,
     /// `pause` or `resume` the running one: sends Debezium's signal through `[signals]`.
     Snapshot {
         /// `db.table` names, or one of `stop`, `pause`, `resume`.
