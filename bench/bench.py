@@ -13,6 +13,14 @@ Steps, in order (each engine runs alone, never both at once):
               Kafka LogAppendTime - client-side commit completion
   snapshot    each engine snapshots bench_snap.big (fresh state)
   producer    Kafka's ProducerPerformance at the same record size and producer settings
+Formats (--formats json,json_schema,avro): catchup, steady and snapshot run once per format
+and engine; avro uses the registry bench/run started (rowtide: its ccompat API; Debezium:
+Apicurio's AvroConverter in Confluent-compatible mode, or JSON, labelled, when no Avro
+converter resolved). Repeats (--repeats N): every measured step runs N times, the engines
+(and formats) alternating run by run, never two engines at once; the report gives min /
+median / max of every figure and the ratio of the medians with its range.
+Catch-up variants (step "shaped" and any entry added to CATCHUP_VARIANTS): rowtide's plain
+catch-up alternated with the same catch-up under extra TOML, from the same primed checkpoint.
 Results: bench/results/<UTC date>-<mode>.json and .md
 """
 
@@ -65,6 +73,24 @@ delete_tombstone_handling_mode = "rewrite-with-tombstone"
 add_fields = "op,source.ts_ms"
 """
 ALL_CDC_TABLES = CDC_TABLES + ["lat", "marker"]
+# Catch-up variants: each is rowtide's catch-up with extra TOML appended to its config, run
+# from the same primed checkpoint and alternated with the plain catch-up (--repeats times
+# each). A new variant is one entry here plus its name in --steps; the report gives its runs,
+# the medians and variant/plain with a target. "records" = "same" means the variant must
+# deliver exactly the plain run's record count.
+CATCHUP_VARIANTS = {
+    "shaped": {"label": "masking + unwrap", "toml": SHAPING_TOML, "target": 0.85},
+}
+# Encodings: rowtide [format] kind, and the Kafka Connect converters Debezium runs with.
+FORMATS = {
+    "json": "JSON without schemas (rowtide `json`, JsonConverter `schemas.enable=false`)",
+    "json_schema": "JSON with schemas (rowtide `json_schema`, JsonConverter `schemas.enable=true`)",
+    "avro": "Avro in the Confluent wire format through the bench's Apicurio registry "
+            "(rowtide `avro` via the ccompat API; Debezium: Apicurio's AvroConverter, "
+            "Confluent-compatible mode)",
+}
+FORMAT_TAG = {"json": "j", "json_schema": "s", "avro": "a"}
+APICURIO_CONVERTER = "io.apicurio.registry.utils.converter.AvroConverter"
 
 
 def log(msg):
@@ -346,15 +372,22 @@ class Kafka:
                 except KafkaException:
                     pass
 
-    def count(self, topics):
-        total = 0
+    def ends(self, topics):
+        """{topic: end offset of partition 0} (0 for a topic not there yet)."""
+        out = {}
         for t in topics:
             try:
                 lo, hi = self.consumer.get_watermark_offsets(TopicPartition(t, 0), timeout=5)
             except KafkaException:
-                continue
-            total += max(hi, 0)
-        return total
+                hi = 0
+            out[t] = max(hi, 0)
+        return out
+
+    def count(self, topics, base=None):
+        """Records in the topics, past the offsets in `base` (a repeat appends to the
+        topics of the runs before it)."""
+        base = base or {}
+        return sum(max(hi - base.get(t, 0), 0) for t, hi in self.ends(topics).items())
 
     def read(self, topic, offset, limit=None, timeout=30):
         """Messages of partition 0 from offset up to the high watermark (or limit)."""
@@ -380,13 +413,15 @@ class Kafka:
         m = self.read(topic, offset, limit=1, timeout=10)
         return m[0].timestamp()[1] / 1000.0 if m else None
 
-    def first_last(self, topics):
+    def first_last(self, topics, base=None):
+        base = base or {}
         first, last = None, None
         for t in topics:
             lo, hi = self.consumer.get_watermark_offsets(TopicPartition(t, 0), timeout=5)
-            if hi <= 0:
+            lo = max(lo, base.get(t, 0), 0)
+            if hi <= lo:
                 continue
-            a, b = self.ts_at(t, max(lo, 0)), self.ts_at(t, hi - 1)
+            a, b = self.ts_at(t, lo), self.ts_at(t, hi - 1)
             if a is not None:
                 first = a if first is None else min(first, a)
             if b is not None:
@@ -429,7 +464,12 @@ class Rowtide(Engine):
         except Exception as e:  # noqa: BLE001
             return f"unknown ({e})"
 
-    def config(self, tag, prefix, include, snapshot_mode, state, sink="kafka"):
+    def format_toml(self, fmt):
+        if fmt == "avro":
+            return f'[format]\nkind = "avro"\nregistry_url = "{self.env["ROWTIDE_TEST_REGISTRY_URL"]}"\n'
+        return f'[format]\nkind = "{fmt}"\n'
+
+    def config(self, tag, prefix, include, snapshot_mode, state, sink="kafka", fmt="json"):
         self.metrics_port = free_port()
         kafka = "\n".join(f'"{k}" = "{v}"' for k, v in PRODUCER.items())
         text = f"""# written by bench/bench.py
@@ -453,9 +493,7 @@ tombstones_on_delete = true
 [sink.kafka]
 {kafka}
 
-[format]
-kind = "json"
-
+{self.format_toml(fmt)}
 [checkpoint]
 path = "{state}"
 
@@ -467,8 +505,8 @@ listen = "127.0.0.1:{self.metrics_port}"
             f.write(text)
         return path
 
-    def start(self, tag, prefix, include, snapshot_mode, state, sink="kafka", wrap=None):
-        cfg = self.config(tag, prefix, include, snapshot_mode, state, sink)
+    def start(self, tag, prefix, include, snapshot_mode, state, sink="kafka", wrap=None, fmt="json"):
+        cfg = self.config(tag, prefix, include, snapshot_mode, state, sink, fmt)
         logf = open(os.path.join(self.workdir, f"rowtide-{tag}.log"), "w")
         out = subprocess.DEVNULL if sink == "stdout" else logf
         env = {k: v for k, v in os.environ.items() if not k.startswith("ROWTIDE_") or "__" not in k}
@@ -536,9 +574,14 @@ listen = "127.0.0.1:{self.metrics_port}"
 class Debezium(Engine):
     name = "debezium"
 
-    def __init__(self, connect_script, plugin_dir, version, env, workdir, server_id):
+    def __init__(self, connect_script, plugin_dir, version, env, workdir, server_id,
+                 avro_plugin=None, avro_fallback=None):
         self.script = connect_script
         self.plugin_dir = plugin_dir
+        # Apicurio's AvroConverter plugin dir (bench/run resolves it), or why there is none:
+        # then Debezium's "avro" runs use JSON and the report says so.
+        self.avro_plugin = avro_plugin
+        self.avro_fallback = avro_fallback
         self.dbz_version = version
         self.env = env
         self.workdir = workdir
@@ -546,20 +589,43 @@ class Debezium(Engine):
         self.worker = None
         self.run_dir = os.path.join(env["ROWTIDE_DEV_RUN"])
 
-    def start(self, tag, prefix, dbs, snapshot_mode, offsets):
+    def effective_format(self, fmt):
+        """The encoding Debezium really runs with for `fmt` (JSON when no Avro converter)."""
+        return "json" if fmt == "avro" and not self.avro_plugin else fmt
+
+    def converters(self, fmt):
+        fmt = self.effective_format(fmt)
+        if fmt == "avro":
+            # Apicurio 2.x serdes: the registry's v2 core API; as-confluent = magic byte and a
+            # 4-byte content id (= the ccompat API's schema id), no headers: the Confluent wire
+            # format rowtide writes.
+            v2 = self.env["ROWTIDE_TEST_REGISTRY_URL"].replace("/apis/ccompat/v7", "/apis/registry/v2")
+            return "".join(
+                f"{side}.converter={APICURIO_CONVERTER}\n"
+                f"{side}.converter.apicurio.registry.url={v2}\n"
+                f"{side}.converter.apicurio.registry.auto-register=true\n"
+                f"{side}.converter.apicurio.registry.find-latest=true\n"
+                f"{side}.converter.apicurio.registry.as-confluent=true\n"
+                f"{side}.converter.apicurio.registry.use-id=contentId\n"
+                f"{side}.converter.apicurio.registry.headers.enabled=false\n"
+                for side in ("key", "value"))
+        enable = "true" if fmt == "json_schema" else "false"
+        return "".join(f"{side}.converter=org.apache.kafka.connect.json.JsonConverter\n"
+                       f"{side}.converter.schemas.enable={enable}\n" for side in ("key", "value"))
+
+    def start(self, tag, prefix, dbs, snapshot_mode, offsets, fmt="json"):
         self.worker = f"bench-{os.path.basename(self.workdir)}-{tag}"
         port = free_port()
         producer = "\n".join(f"producer.{k}={v}" for k, v in PRODUCER.items())
+        plugins = self.plugin_dir
+        if self.effective_format(fmt) == "avro":
+            plugins += "," + self.avro_plugin
         wp = os.path.join(self.workdir, f"dbz-{tag}-worker.properties")
         with open(wp, "w") as f:
             f.write(f"""bootstrap.servers={self.env['ROWTIDE_TEST_KAFKA_BROKERS']}
-key.converter=org.apache.kafka.connect.json.JsonConverter
-value.converter=org.apache.kafka.connect.json.JsonConverter
-key.converter.schemas.enable=false
-value.converter.schemas.enable=false
-offset.storage.file.filename={offsets}
+{self.converters(fmt)}offset.storage.file.filename={offsets}
 offset.flush.interval.ms=1000
-plugin.path={self.plugin_dir}
+plugin.path={plugins}
 listeners=http://127.0.0.1:{port}
 {producer}
 """)
@@ -609,13 +675,13 @@ schema.history.internal.kafka.topic={prefix}-schemahistory
 
 
 # ------------------------------------------------------------------ measurements
-def wait_count(kafka, engine, topics, expected, timeout, what):
-    """Polls the topics' end offsets until they hold `expected` records. Returns
-    (seconds waited, count); raises StepFailed on timeout or a dead engine."""
+def wait_count(kafka, engine, topics, expected, timeout, what, base=None):
+    """Polls the topics' end offsets until they hold `expected` records past `base`.
+    Returns (seconds waited, count); raises StepFailed on timeout or a dead engine."""
     t0 = time.time()
     last_report, n = t0, 0
     while True:
-        n = kafka.count(topics)
+        n = kafka.count(topics, base)
         if n >= expected:
             return time.time() - t0, n
         engine.check_alive()
@@ -680,27 +746,31 @@ def wait_live(engine, kafka, db, prefix, timeout, what):
             raise StepFailed(f"{engine.name} {what}: no marker row reached Kafka within {timeout} s")
 
 
-def prime(engine, kafka, db, prefix, start_kwargs, timeout):
+def prime(engine, kafka, db, prefix, start_kwargs, timeout, tag="prime"):
     """Starts the engine without a data snapshot, waits until a marker row reaches Kafka
     (the stream is live), stops it: its offset is now just past the marker."""
-    engine.start("prime", prefix, **start_kwargs)
+    engine.start(tag, prefix, **start_kwargs)
     wait_live(engine, kafka, db, prefix, timeout, "prime")
     time.sleep(2.5)  # Connect flushes offsets every second
     engine.stop()
 
 
-def catchup(engine, kafka, prefix, expected, start_kwargs, timeout, sampler=None):
+def catchup(engine, kafka, prefix, expected, start_kwargs, timeout, sampler=None, tag="catchup"):
+    """One catch-up from a primed offset. The topics may hold earlier repeats' records (the
+    same prefix keeps Debezium's offsets valid): only records past their end offsets at
+    launch count."""
     topics = [f"{prefix}.bench_cdc.{t}" for t in CDC_TABLES]
-    t_start = engine.start("catchup", prefix, **start_kwargs)
+    base = kafka.ends(topics)
+    t_start = engine.start(tag, prefix, **start_kwargs)
     if sampler:
         sampler.start()
     try:
-        waited, n = wait_count(kafka, engine, topics, expected, timeout, f"{engine.name} catch-up")
+        waited, n = wait_count(kafka, engine, topics, expected, timeout, f"{engine.name} {tag}", base)
         st = engine.sample()
     finally:
         if sampler:
             sampler.stop_ev.set()
-    first, last = kafka.first_last(topics)
+    first, last = kafka.first_last(topics, base)
     total = last - t_start
     span = (last - first) if first else None
     res = {
@@ -718,27 +788,31 @@ def catchup(engine, kafka, prefix, expected, start_kwargs, timeout, sampler=None
     return res
 
 
-def shaped_catchups(rt, kafka, prefix, expected, kw, pristine, repeats, timeout):
+def variant_catchups(rt, kafka, prefix, expected, kw, pristine, repeats, timeout, variant):
     """The same catch-up from the same primed checkpoint, alternating the plain config and
-    the shaped one (SHAPING_TOML) `repeats` times each; medians, spreads and their ratio."""
-    runs = {"plain": [], "shaped": []}
+    the variant's (CATCHUP_VARIANTS[variant]["toml"] appended) `repeats` times each;
+    every run, min/median/max and the ratio of the medians."""
+    spec = CATCHUP_VARIANTS[variant]
+    runs = {"plain": [], variant: []}
     for i in range(repeats):
-        for variant in ("plain", "shaped"):
-            p = f"{prefix}{variant[0]}{i}"
+        for name in ("plain", variant):
+            p = f"{prefix}{name[:2]}{i}"
             kafka.create_topics([f"{p}.bench_cdc.{t}" for t in ALL_CDC_TABLES])
-            state = f"{pristine}-{variant}{i}"
+            state = f"{pristine}-{name}{i}"
             shutil.copytree(pristine, state)
-            rt.extra = SHAPING_TOML if variant == "shaped" else ""
+            rt.extra = spec["toml"] if name == variant else ""
             try:
-                r = catchup(rt, kafka, p, expected, dict(kw, state=state), timeout)
+                r = catchup(rt, kafka, p, expected, dict(kw, state=state), timeout, tag=f"{name}{i}")
             finally:
                 rt.extra = ""
-            runs[variant].append(r["records_per_s_from_start"])
-            log(f"  {variant} run {i + 1}: {r['records_per_s_from_start']} records/s")
-    med = {k: statistics.median(v) for k, v in runs.items()}
-    return {"records_per_s": runs, "median_plain": med["plain"], "median_shaped": med["shaped"],
-            "shaped_over_plain": round(med["shaped"] / med["plain"], 3) if med["plain"] else None,
-            "config": SHAPING_TOML.strip()}
+            runs[name].append(r["records_per_s_from_start"])
+            log(f"  {name} run {i + 1}: {r['records_per_s_from_start']} records/s")
+    st = {k: stats(v) for k, v in runs.items()}
+    mp, mv = st["plain"]["median"], st[variant]["median"]
+    return {"label": spec["label"], "target": spec["target"], "records_per_s": runs, "stats": st,
+            "median_plain": mp, "median_variant": mv,
+            "variant_over_plain": round(mv / mp, 3) if mp else None,
+            "range": spread_ratio(st[variant], st["plain"]), "config": spec["toml"].strip()}
 
 
 def paced_writer(db, rate, seconds, id_base):
@@ -785,11 +859,29 @@ def percentile(vals, p):
     return s[k]
 
 
-def steady(engine, kafka, db, prefix, rates, seconds, start_kwargs, timeout):
+def key_id(key):
+    """The `id` of a bench_cdc.lat record's key in any format: JSON ({"id": N}), JSON with
+    schema ({"schema": ..., "payload": {"id": N}}) or Avro in the Confluent wire format
+    (magic 0, 4-byte schema id, then the key record: one long, zig-zag varint)."""
+    if not key:
+        return None
+    if key[:1] == b"{":
+        k = json.loads(key)
+        return (k.get("payload", k) or {}).get("id")
+    if key[0] == 0 and len(key) > 5:
+        n, shift = 0, 0
+        for b in key[5:]:
+            n |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return (n >> 1) ^ -(n & 1)
+    return None
+
+
+def steady(engine, kafka, db, prefix, rates, seconds, start_kwargs, timeout, tag="steady"):
     topic = f"{prefix}.bench_cdc.lat"
-    marker = f"{prefix}.bench_cdc.marker"
-    engine.start("steady", prefix, **start_kwargs)
-    wait_live(engine, kafka, db, prefix, timeout, "steady")
+    engine.start(tag, prefix, **start_kwargs)
+    wait_live(engine, kafka, db, prefix, timeout, tag)
     time.sleep(1)
     base0 = kafka.count([topic])
     results, commits_all, id_base = [], {}, int(time.time() * 1000) * 100_000
@@ -808,9 +900,7 @@ def steady(engine, kafka, db, prefix, rates, seconds, start_kwargs, timeout):
     for m in msgs:
         if m.value() is None:
             continue
-        v = json.loads(m.value())
-        after = (v.get("payload", v) or {}).get("after") or {}
-        i = after.get("id")
+        i = key_id(m.key())
         if i in commits_all:
             lat_by_id[i] = (m.timestamp()[1] / 1000.0 - commits_all[i]) * 1000.0
     for rate, lo, hi, stats in bounds:
@@ -820,12 +910,16 @@ def steady(engine, kafka, db, prefix, rates, seconds, start_kwargs, timeout):
                             p99_ms=round(percentile(vals, 99), 1) if vals else None,
                             max_ms=round(max(vals), 1) if vals else None))
     engine.stop()
-    return {"rates": results, "peak_rss_mb": round(st["vm_hwm_kb"] / 1024, 1) if st["vm_hwm_kb"] else None}
+    out = {"rates": results, "peak_rss_mb": round(st["vm_hwm_kb"] / 1024, 1) if st["vm_hwm_kb"] else None}
+    for r in results:  # flat figures, so repeats aggregate like every other step
+        for k in ("p50_ms", "p99_ms", "max_ms", "achieved_rate"):
+            out[f"r{r['target_rate']}_{k}"] = r[k]
+    return out
 
 
-def snapshot(engine, kafka, prefix, rows, start_kwargs, timeout):
+def snapshot(engine, kafka, prefix, rows, start_kwargs, timeout, tag="snapshot"):
     topic = f"{prefix}.bench_snap.big"
-    t_start = engine.start("snapshot", prefix, **start_kwargs)
+    t_start = engine.start(tag, prefix, **start_kwargs)
     waited, n = wait_count(kafka, engine, [topic], rows, timeout, f"{engine.name} snapshot")
     st = engine.sample()
     first, last = kafka.first_last([topic])
@@ -872,9 +966,9 @@ def wait_sent(rt, expected, t0, timeout, what, poll):
         time.sleep(poll)
 
 
-def decode(rt, state, expected, timeout):
+def decode(rt, state, expected, timeout, tag="decode"):
     """rowtide with the stdout sink (to /dev/null) from the primed offset."""
-    t0 = rt.start("decode", "rtdecode", [r"bench_cdc\.(t_num|t_str|t_time|t_mix)"], "no_data", state,
+    t0 = rt.start(tag, "rtdecode", [r"bench_cdc\.(t_num|t_str|t_time|t_mix)"], "no_data", state,
                   sink="stdout")
     try:
         n, secs = wait_sent(rt, expected, t0, timeout, "decode", 0.05)
@@ -1004,12 +1098,6 @@ def proc_meminfo_gb():
         return None
 
 
-def ratio(a, b, invert=False):
-    if not a or not b:
-        return None
-    return round((b / a) if invert else (a / b), 2)
-
-
 def fmt(v, unit=""):
     if v is None:
         return "–"
@@ -1020,102 +1108,173 @@ def fmt(v, unit=""):
     return f"{v}{unit}"
 
 
+# ------------------------------------------------------------------ repeats: min / median / max
+def _num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def stats(vals):
+    """min / median / max of the runs that produced the figure (failed runs are left out)."""
+    vals = [v for v in vals if _num(v)]
+    if not vals:
+        return None
+    med = statistics.median(vals)
+    if all(isinstance(v, int) for v in vals) and med == int(med):
+        med = int(med)
+    return {"min": min(vals), "median": round(med, 3), "max": max(vals), "n": len(vals)}
+
+
+def aggregate(runs):
+    """Every numeric figure of a step's runs (dicts; None for a failed run) -> its stats."""
+    keys = []
+    for r in runs:
+        keys += [k for k, v in (r or {}).items() if _num(v) and k not in keys]
+    return {k: stats([(r or {}).get(k) for r in runs]) for k in keys}
+
+
+def spread_ratio(a, b):
+    """The range of a/b over the runs: a's min over b's max .. a's max over b's min."""
+    if not a or not b or not b.get("max") or not b.get("min") or a.get("min") is None:
+        return None
+    return [round(a["min"] / b["max"], 2), round(a["max"] / b["min"], 2)]
+
+
+def mratio(a, b):
+    """The ratio of the medians of two figures, with its range; None without both."""
+    if not a or not b or not b.get("median") or a.get("median") is None:
+        return None
+    return {"median": round(a["median"] / b["median"], 2), "range": spread_ratio(a, b)}
+
+
+def fmt_stats(st):
+    if not st:
+        return "–"
+    if st["n"] == 1 or st["min"] == st["max"]:
+        return fmt(st["median"]) + (f" ({st['n']}×)" if st["n"] > 1 else "")
+    return f"{fmt(st['min'])} / **{fmt(st['median'])}** / {fmt(st['max'])}"
+
+
+def fmt_ratio(r):
+    if not r:
+        return "–"
+    rng = r.get("range")
+    return f"**{fmt(r['median'])}**" + (f" ({fmt(rng[0])}–{fmt(rng[1])})" if rng and rng[0] != rng[1] else "")
+
+
+def fig(R, f, e, step, key):
+    """stats of one figure: format f, engine e, step (catchup/steady/snapshot), key."""
+    node = (((R.get("formats") or {}).get(f) or {}).get("engines") or {}).get(e) or {}
+    return ((node.get(step) or {}).get("stats") or {}).get(key)
+
+
+def peak_rss(R, f, e):
+    vals = [fig(R, f, e, st, "peak_rss_mb") for st in ("catchup", "steady", "snapshot")]
+    vals = [v["max"] for v in vals if v]
+    return {"min": max(vals), "median": max(vals), "max": max(vals), "n": 1} if vals else None
+
+
+def dz_label(R, f):
+    eff = (R.get("formats", {}).get(f) or {}).get("debezium_format", f)
+    return "Debezium" if eff == f else f"Debezium (**{eff}**, no Avro converter)"
+
+
 def render_md(R):
-    rt, dz = R["engines"].get("rowtide") or {}, R["engines"].get("debezium") or {}
-    rt = {k: (v or {}) for k, v in rt.items()}
-    dz = {k: (v or {}) for k, v in dz.items()}
+    rates = R["settings"]["rates"]
+    n = R["settings"]["repeats"]
+    m = R["machine"]
     L = [f"# rowtide vs Debezium — {R['mode']} run, {R['date']}", "",
          f"Command: `{R['command']}`; wall time {R['wall_seconds']:.0f} s; "
          f"status: **{'OK' if not R['failures'] else 'FAILED: ' + '; '.join(R['failures'])}**", "",
+         f"Every measured step ran **{n}×**, the engines (and formats) alternating run by run, never "
+         "two engines at once. A figure reads `min / **median** / max` over the runs; a ratio is "
+         "the **ratio of the medians**, with its range (worst run against best run, both ways) in "
+         "brackets. Targets are judged on the medians.", "",
          "## Machine and versions", "",
-         f"- {R['machine']['nproc']} CPUs ({R['machine']['cpu_model']}), {R['machine']['memory_gb']} GB RAM, "
-         f"Linux {R['machine']['kernel']}",
+         f"- {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gb']} GB RAM, Linux {m['kernel']}; "
+         f"load average (1 min) {m.get('loadavg_start')} at the start, {m.get('loadavg_end')} at the end",
          *[f"- {k}: {v}" for k, v in R["versions"].items()],
          f"- producer settings (both engines): {', '.join(f'{k}={v}' for k, v in PRODUCER.items())}",
-         "- encoding: JSON without schemas (rowtide `format.kind = \"json\"`, Connect JsonConverter "
-         "`schemas.enable=false`), tombstones after deletes, one partition per topic",
+         *[f"- format `{f}`: {FORMATS[f]}" for f in R["settings"]["formats"]],
+         "- tombstones after deletes, one partition per topic",
          "", "## Workload", "",
          f"- catch-up: {fmt(R['workload'].get('row_changes'))} row changes in "
          f"{fmt(R['workload'].get('transactions'))} transactions over 4 tables "
          f"({json.dumps({k: R['workload'].get(k) for k in ('insert', 'update', 'delete', 'single_insert', 'single_update')})}); "
          f"{fmt(R['workload'].get('expected_records'))} Kafka records expected (deletes + tombstones); "
          f"written in {fmt(R['workload'].get('write_seconds'))} s",
-         f"- steady: {R['settings']['rates']} events/s for {R['settings']['steady_seconds']} s each",
-         f"- snapshot: one table of {fmt(R['settings']['snapshot_rows'])} rows", "",
-         "## Results", "",
-         "| measure | rowtide | Debezium | rowtide/Debezium | target |",
-         "|---|---|---|---|---|"]
+         f"- steady: {rates} events/s for {R['settings']['steady_seconds']} s each",
+         f"- snapshot: one table of {fmt(R['settings']['snapshot_rows'])} rows"]
+    for f in R["settings"]["formats"]:
+        L += ["", f"## Results: format `{f}`", "",
+              f"| measure | rowtide | {dz_label(R, f)} | rowtide/Debezium | target |",
+              "|---|---|---|---|---|"]
 
-    def row(label, a, b, r, target=""):
-        L.append(f"| {label} | {fmt(a)} | {fmt(b)} | {fmt(r)} | {target} |")
-
-    rc, dc = rt.get("catchup", {}), dz.get("catchup", {})
-    row("catch-up: s from engine start to last record", rc.get("seconds_from_start"),
-        dc.get("seconds_from_start"), None)
-    row("catch-up: records/s (from start)", rc.get("records_per_s_from_start"),
-        dc.get("records_per_s_from_start"),
-        ratio(rc.get("records_per_s_from_start"), dc.get("records_per_s_from_start")), "≥ 5×")
-    row("catch-up: records/s (first→last record)", rc.get("records_per_s_first_to_last"),
-        dc.get("records_per_s_first_to_last"),
-        ratio(rc.get("records_per_s_first_to_last"), dc.get("records_per_s_first_to_last")))
-    row("catch-up: startup s to first record", rc.get("startup_seconds_to_first_record"),
-        dc.get("startup_seconds_to_first_record"), None)
-    row("catch-up: CPU s per million records", rc.get("cpu_seconds_per_million_records"),
-        dc.get("cpu_seconds_per_million_records"),
-        ratio(rc.get("cpu_seconds_per_million_records"), dc.get("cpu_seconds_per_million_records")))
-    row("catch-up: peak RSS MB (VmHWM)", rc.get("peak_rss_mb"), dc.get("peak_rss_mb"),
-        ratio(rc.get("peak_rss_mb"), dc.get("peak_rss_mb")), "≤ 0.1")
-    sh = rt.get("catchup_shaping", {})
-    if sh:
-        row(f"catch-up records/s, plain (median of {len(sh['records_per_s']['plain'])}: "
-            f"{', '.join(fmt(x) for x in sh['records_per_s']['plain'])})", sh.get("median_plain"), None, None)
-        row(f"catch-up records/s, masking + unwrap (median of {len(sh['records_per_s']['shaped'])}: "
-            f"{', '.join(fmt(x) for x in sh['records_per_s']['shaped'])}); shaped/plain = "
-            f"{fmt(sh.get('shaped_over_plain'))}", sh.get("median_shaped"), None, None, "≥ 0.85× plain")
-    rs, ds = rt.get("snapshot", {}), dz.get("snapshot", {})
-    row("snapshot: rows/s (from start)", rs.get("rows_per_s"), ds.get("rows_per_s"),
-        ratio(rs.get("rows_per_s"), ds.get("rows_per_s")), "≥ 5×")
-    row("snapshot: CPU s per million rows", rs.get("cpu_seconds_per_million_rows"),
-        ds.get("cpu_seconds_per_million_rows"),
-        ratio(rs.get("cpu_seconds_per_million_rows"), ds.get("cpu_seconds_per_million_rows")))
-    row("snapshot: peak RSS MB", rs.get("peak_rss_mb"), ds.get("peak_rss_mb"),
-        ratio(rs.get("peak_rss_mb"), ds.get("peak_rss_mb")), "≤ 0.1")
-    rst, dst = rt.get("steady", {}), dz.get("steady", {})
-    for i, rate in enumerate(R["settings"]["rates"]):
-        a = (rst.get("rates") or [{}] * (i + 1))[i] if len(rst.get("rates") or []) > i else {}
-        b = (dst.get("rates") or [{}] * (i + 1))[i] if len(dst.get("rates") or []) > i else {}
-        tgt = "< Debezium and < 50 ms" if rate == max(R["settings"]["rates"]) else ""
-        row(f"steady {rate}/s: p50 latency ms", a.get("p50_ms"), b.get("p50_ms"), ratio(a.get("p50_ms"), b.get("p50_ms")))
-        row(f"steady {rate}/s: p99 latency ms", a.get("p99_ms"), b.get("p99_ms"), ratio(a.get("p99_ms"), b.get("p99_ms")), tgt)
-        row(f"steady {rate}/s: achieved rate (writer)", a.get("achieved_rate"), b.get("achieved_rate"), None)
-    row("steady: peak RSS MB", rst.get("peak_rss_mb"), dst.get("peak_rss_mb"),
-        ratio(rst.get("peak_rss_mb"), dst.get("peak_rss_mb")))
-    pk = [R["engines"].get(e, {}).get("peak_rss_mb") for e in ("rowtide", "debezium")]
-    row("peak RSS MB over all runs", pk[0], pk[1], ratio(pk[0], pk[1]), "≤ 0.1")
+        def row(label, key, step, target="", ratio=True):
+            a, b = fig(R, f, "rowtide", step, key), fig(R, f, "debezium", step, key)
+            L.append(f"| {label} | {fmt_stats(a)} | {fmt_stats(b)} | "
+                     f"{fmt_ratio(mratio(a, b)) if ratio else '–'} | {target} |")
+        row("catch-up: s from engine start to last record", "seconds_from_start", "catchup", ratio=False)
+        row("catch-up: records/s (from start)", "records_per_s_from_start", "catchup", "≥ 8×")
+        row("catch-up: records/s (first→last record)", "records_per_s_first_to_last", "catchup")
+        row("catch-up: startup s to first record", "startup_seconds_to_first_record", "catchup", ratio=False)
+        row("catch-up: CPU s per million records", "cpu_seconds_per_million_records", "catchup",
+            "rowtide ≤ 2.0")
+        row("catch-up: peak RSS MB (VmHWM)", "peak_rss_mb", "catchup", "≤ 0.1")
+        row("snapshot: rows/s (from start)", "rows_per_s", "snapshot", "≥ 10×")
+        row("snapshot: CPU s per million rows", "cpu_seconds_per_million_rows", "snapshot")
+        row("snapshot: peak RSS MB", "peak_rss_mb", "snapshot", "≤ 0.1")
+        for rate in rates:
+            row(f"steady {rate}/s: p50 latency ms", f"r{rate}_p50_ms", "steady")
+            row(f"steady {rate}/s: p99 latency ms", f"r{rate}_p99_ms", "steady",
+                {5000: "rowtide < 10 ms", 50000: "rowtide < 50 ms"}.get(rate, ""))
+            row(f"steady {rate}/s: achieved rate (writer)", f"r{rate}_achieved_rate", "steady", ratio=False)
+        row("steady: peak RSS MB", "peak_rss_mb", "steady")
+        a, b = peak_rss(R, f, "rowtide"), peak_rss(R, f, "debezium")
+        L.append(f"| peak RSS MB over all runs (largest) | {fmt_stats(a)} | {fmt_stats(b)} | "
+                 f"{fmt_ratio(mratio(a, b))} | ≤ 0.1 |")
+    cross = cross_format(R)
+    if cross:
+        L += ["", "## Across formats and against Kafka's own producer", "",
+              "| measure | ratio of medians (range) | target |", "|---|---|---|"]
+        for c in cross:
+            L.append(f"| {c['label']} | {fmt_ratio(c['ratio'])} | {c.get('target', '')} |")
+    if any(R.get("variants", {}).values()):
+        L += ["", "## rowtide catch-up variants (same primed checkpoint, alternated with plain)", "",
+              "| variant | plain records/s | variant records/s | variant/plain | target |", "|---|---|---|---|---|"]
+        for name, v in R["variants"].items():
+            if not v:
+                continue
+            L.append(f"| {name}: {v['label']} | {fmt_stats(v['stats']['plain'])} | "
+                     f"{fmt_stats(v['stats'][name])} | "
+                     f"{fmt_ratio({'median': v['variant_over_plain'], 'range': v['range']})} | ≥ {v['target']} |")
     if R.get("targets"):
-        L += ["", "## Targets", "", "| target | value | met |", "|---|---|---|"]
+        L += ["", "## Targets (issue 18, on medians)", "", "| target | value | met |", "|---|---|---|"]
         for t in R["targets"]:
             L.append(f"| {t['target']} | {t['value']} | {'yes' if t['met'] else ('no' if t['met'] is False else 'n/a')} |")
     L += ["", "## Physical limits (same binlog range, same machine)", "",
-          "| stage | seconds | rate | vs rowtide end-to-end |", "|---|---|---|---|"]
+          "| stage | seconds | rate | vs rowtide end-to-end (JSON) |", "|---|---|---|---|"]
     lim = R.get("limits") or {}
-    rr, dec, pp = lim.get("raw_read") or {}, lim.get("rowtide_decode_stdout") or {}, lim.get("producer_perf") or {}
-    e2e = rc.get("seconds_from_start")
-    if rr:
-        L.append(f"| server hands out the binlog (mariadb-binlog --raw) | {fmt(rr.get('seconds'))} | "
-                 f"{fmt(rr.get('mb_per_s'))} MB/s ({fmt(rr.get('bytes'))} bytes); "
-                 f"{fmt(R['workload'].get('expected_records', 0) / rr['seconds'] if rr.get('seconds') else None)} records/s equivalent | "
-                 f"rowtide e2e is {fmt(ratio(e2e, rr.get('seconds')))}× this |")
-    if dec:
-        L.append(f"| rowtide decode+encode, stdout sink to /dev/null | {fmt(dec.get('seconds_from_start'))} | "
-                 f"{fmt(dec.get('records_per_s'))} records/s | rowtide e2e is {fmt(ratio(e2e, dec.get('seconds_from_start')))}× this |")
-    if pp:
-        L.append(f"| Kafka ingest (ProducerPerformance, {pp.get('record_size')} B records) | "
-                 f"{fmt(pp['records'] / pp['records_per_s'] if pp.get('records_per_s') else None)} | "
-                 f"{fmt(pp.get('records_per_s'))} records/s ({fmt(pp.get('mb_per_s'))} MB/s) | |")
-    if rt.get("catchup_queues"):
-        L += ["", "rowtide queue depths during catch-up (sampled from /metrics every 0.5 s): "
-              + json.dumps(rt["catchup_queues"])]
+    rr = (lim.get("raw_read") or {}).get("stats") or {}
+    dec = (lim.get("rowtide_decode_stdout") or {}).get("stats") or {}
+    f0 = "json" if "json" in R["settings"]["formats"] else R["settings"]["formats"][0]
+    e2e = fig(R, f0, "rowtide", "catchup", "seconds_from_start")
+    if rr.get("seconds"):
+        L.append(f"| server hands out the binlog (mariadb-binlog --raw) | {fmt_stats(rr['seconds'])} | "
+                 f"{fmt_stats(rr.get('mb_per_s'))} MB/s ({fmt(rr['bytes']['median'] if rr.get('bytes') else None)} bytes) | "
+                 f"rowtide e2e is {fmt_ratio(mratio(e2e, rr['seconds']))}× this |")
+    if dec.get("seconds_from_start"):
+        L.append(f"| rowtide decode+encode (JSON), stdout sink to /dev/null | {fmt_stats(dec['seconds_from_start'])} | "
+                 f"{fmt_stats(dec.get('records_per_s'))} records/s | "
+                 f"rowtide e2e is {fmt_ratio(mratio(e2e, dec['seconds_from_start']))}× this |")
+    for f in R["settings"]["formats"]:
+        pp = ((R["formats"][f].get("producer_perf") or {}).get("stats")) or {}
+        if pp.get("records_per_s"):
+            size = pp.get("record_size", {}).get("median")
+            L.append(f"| Kafka ingest, ProducerPerformance at `{f}`'s record size ({fmt(size)} B) | – | "
+                     f"{fmt_stats(pp['records_per_s'])} records/s ({fmt_stats(pp.get('mb_per_s'))} MB/s) | |")
+    q = first_queues(R)
+    if q:
+        L += ["", "rowtide queue depths during a catch-up (sampled from /metrics every 0.5 s): " + json.dumps(q)]
     if R.get("bottleneck"):
         L += ["", "**Bottleneck:** " + R["bottleneck"]]
     prof = lim.get("profile") or {}
@@ -1134,68 +1293,120 @@ def render_md(R):
             L.append(f"| {t['self_pct']} | `{t['symbol']}` |")
     elif prof.get("skipped"):
         L += ["", f"CPU profile: skipped ({prof['skipped']})."]
-    L += ["", "## Notes", "", *[f"- {n}" for n in R["notes"]], ""]
+    L += ["", "## Notes", "", *[f"- {x}" for x in R["notes"]], ""]
     return "\n".join(L)
 
 
-def targets(R):
-    rt, dz = R["engines"].get("rowtide") or {}, R["engines"].get("debezium") or {}
-    out = []
+def first_queues(R):
+    """The queue-depth summary of the first rowtide catch-up that has one."""
+    for f in R["settings"]["formats"]:
+        for r in ((R["formats"][f]["engines"].get("rowtide") or {}).get("catchup") or {}).get("runs", []):
+            if r and r.get("queues"):
+                return r["queues"]
+    return None
 
-    def add(name, v, ok):
-        out.append({"target": name, "value": v, "met": ok})
-    a, b = (rt.get("catchup") or {}).get("records_per_s_from_start"), (dz.get("catchup") or {}).get("records_per_s_from_start")
-    r = ratio(a, b)
-    add("catch-up ≥ 5× Debezium (records/s from engine start)", f"{r}×" if r else "n/a", None if r is None else r >= 5)
-    q = (rt.get("catchup_shaping") or {}).get("shaped_over_plain")
-    if q is not None:
-        add("catch-up with masking + unwrap within 15 % of plain (ratio of medians)", f"{q}", q >= 0.85)
-    a, b = (rt.get("snapshot") or {}).get("rows_per_s"), (dz.get("snapshot") or {}).get("rows_per_s")
-    r = ratio(a, b)
-    add("snapshot ≥ 5× Debezium (rows/s from engine start)", f"{r}×" if r else "n/a", None if r is None else r >= 5)
-    r = ratio(rt.get("peak_rss_mb"), dz.get("peak_rss_mb"))
-    add("peak RSS ≤ 1/10 of Debezium's", f"{rt.get('peak_rss_mb')} MB vs {dz.get('peak_rss_mb')} MB = {r}",
-        None if r is None else r <= 0.1)
-    rates = R["settings"]["rates"]
-    if rates:
-        i = rates.index(max(rates))
-        ra = ((rt.get("steady") or {}).get("rates") or [])
-        rb = ((dz.get("steady") or {}).get("rates") or [])
-        pa = ra[i].get("p99_ms") if len(ra) > i else None
-        pb = rb[i].get("p99_ms") if len(rb) > i else None
-        ok = None if pa is None or pb is None else (pa < pb and pa < 50)
-        add(f"p99 at {max(rates)} events/s below Debezium's and under 50 ms", f"{pa} ms vs {pb} ms", ok)
+
+def cross_format(R):
+    """rowtide (and Debezium) <format>/JSON catch-up, and rowtide end-to-end against Kafka's
+    ProducerPerformance at the same record size and producer settings, per format."""
+    out, fs = [], R["settings"]["formats"]
+    key = "records_per_s_from_start"
+    for f in fs:
+        if f == "json" or "json" not in fs:
+            continue
+        r = mratio(fig(R, f, "rowtide", "catchup", key), fig(R, "json", "rowtide", "catchup", key))
+        out.append({"label": f"rowtide {f} / rowtide json catch-up (records/s from start)", "ratio": r,
+                    "target": "≥ 0.9" if f == "avro" else "", "key": f"rowtide_{f}_over_json"})
+        lbl = f"Debezium {f}" + ("" if dz_label(R, f) == "Debezium" else " (ran JSON: no Avro converter)")
+        r = mratio(fig(R, f, "debezium", "catchup", key), fig(R, "json", "debezium", "catchup", key))
+        out.append({"label": f"{lbl} / Debezium json catch-up", "ratio": r, "key": f"debezium_{f}_over_json"})
+    for f in fs:
+        pp = ((R["formats"][f].get("producer_perf") or {}).get("stats")) or {}
+        r = mratio(fig(R, f, "rowtide", "catchup", key), pp.get("records_per_s"))
+        if r:
+            size = (pp.get("record_size") or {}).get("median")
+            out.append({"label": f"rowtide end-to-end catch-up (`{f}`, records/s from start) / Kafka's "
+                        f"ProducerPerformance ({fmt(size)} B records, same producer settings)",
+                        "ratio": r, "target": "≥ 1.0", "key": f"rowtide_{f}_over_producer_perf"})
+    return out
+
+
+def targets(R):
+    """Issue 18's targets, judged on medians."""
+    out, fs, rates = [], R["settings"]["formats"], R["settings"]["rates"]
+
+    def add(name, r, ok_fn, unit="×"):
+        if r is None:
+            out.append({"target": name, "value": "n/a", "met": None})
+            return
+        rng = r.get("range")
+        v = f"{r['median']}{unit}" + (f" (range {rng[0]}–{rng[1]})" if rng else "")
+        out.append({"target": name, "value": v, "met": bool(ok_fn(r["median"]))})
+    key = "records_per_s_from_start"
+    for f in ("json", "avro"):
+        if f in fs:
+            lbl = "" if dz_label(R, f) == "Debezium" else " (Debezium ran JSON: no Avro converter)"
+            add(f"catch-up records/s ≥ 8× Debezium, {f}{lbl}",
+                mratio(fig(R, f, "rowtide", "catchup", key), fig(R, f, "debezium", "catchup", key)),
+                lambda x: x >= 8)
+    by_key = {c["key"]: c["ratio"] for c in cross_format(R)}
+    if "rowtide_avro_over_json" in by_key:
+        add("rowtide Avro / rowtide JSON catch-up ≥ 0.9", by_key["rowtide_avro_over_json"], lambda x: x >= 0.9, "")
+    f0 = "json" if "json" in fs else fs[0]
+    cpu = fig(R, f0, "rowtide", "catchup", "cpu_seconds_per_million_records")
+    add(f"rowtide catch-up CPU-seconds per million records ≤ 2.0 ({f0})",
+        {"median": cpu["median"], "range": [cpu["min"], cpu["max"]]} if cpu else None, lambda x: x <= 2.0, " s")
+    if f"rowtide_{f0}_over_producer_perf" in by_key:
+        add(f"rowtide end-to-end ≥ Kafka's ProducerPerformance ({f0}, same record size and settings)",
+            by_key[f"rowtide_{f0}_over_producer_perf"], lambda x: x >= 1.0)
+    add(f"snapshot rows/s ≥ 10× Debezium ({fmt(R['settings']['snapshot_rows'])} rows, {f0})",
+        mratio(fig(R, f0, "rowtide", "snapshot", "rows_per_s"), fig(R, f0, "debezium", "snapshot", "rows_per_s")),
+        lambda x: x >= 10)
+    add(f"peak RSS ≤ 0.1 of Debezium's (largest over all runs, {f0})",
+        mratio(peak_rss(R, f0, "rowtide"), peak_rss(R, f0, "debezium")), lambda x: x <= 0.1, "")
+    for rate, limit in ((5000, 10), (50000, 50)):
+        if rate in rates:
+            p = fig(R, f0, "rowtide", "steady", f"r{rate}_p99_ms")
+            add(f"rowtide p99 latency at {rate:,} events/s < {limit} ms ({f0})",
+                {"median": p["median"], "range": [p["min"], p["max"]]} if p else None,
+                lambda x, lim=limit: x < lim, " ms")
+    for name, v in (R.get("variants") or {}).items():
+        if v and v.get("variant_over_plain") is not None:
+            add(f"catch-up with {v['label']} ≥ {v['target']} of plain",
+                {"median": v["variant_over_plain"], "range": v["range"]}, lambda x, t=v["target"]: x >= t, "")
     return out
 
 
 def bottleneck(R):
-    rt = R["engines"].get("rowtide") or {}
-    rc = rt.get("catchup") or {}
+    fs = R["settings"]["formats"]
+    f0 = "json" if "json" in fs else fs[0]
+    e2e_s = fig(R, f0, "rowtide", "catchup", "seconds_from_start")
     lim = R.get("limits") or {}
-    rr, dec = lim.get("raw_read") or {}, lim.get("rowtide_decode_stdout") or {}
-    if not rc.get("seconds_from_start") or not rr.get("seconds"):
+    rr = ((lim.get("raw_read") or {}).get("stats") or {}).get("seconds")
+    dec = ((lim.get("rowtide_decode_stdout") or {}).get("stats") or {}).get("seconds_from_start")
+    if not e2e_s or not rr:
         return None
-    e2e, raw = rc["seconds_from_start"], rr["seconds"]
-    parts = [f"rowtide end-to-end catch-up takes {e2e / raw:.1f}× the raw binlog read "
+    e2e, raw = e2e_s["median"], rr["median"]
+    parts = [f"rowtide end-to-end catch-up (median) takes {e2e / raw:.1f}× the raw binlog read "
              f"({'within' if e2e <= 2 * raw else 'not within'} the 2× goal)."]
-    if dec.get("seconds_from_start") and dec["seconds_from_start"] >= 0.9 * e2e:
-        d = dec["seconds_from_start"]
+    if dec and dec["median"] >= 0.9 * e2e:
+        d = dec["median"]
         parts.append(f"Decoding and encoding alone (stdout sink to /dev/null) take {d:.2f} s, as long as "
                      f"the end-to-end run ({e2e:.2f} s): delivering to Kafka adds nothing, the rate is set "
                      f"by the source and encoder stages.")
-    elif dec.get("seconds_from_start"):
-        d = dec["seconds_from_start"]
+    elif dec:
+        d = dec["median"]
         parts.append(f"Decoding and encoding alone (stdout sink) take {d:.2f} s = {d / raw:.1f}× the raw read,"
                      f" so the source+encoder stages account for {min(100, d / e2e * 100):.0f}% of the end-to-end time"
                      f" and the Kafka sink for the rest.")
-    q = rt.get("catchup_queues") or {}
+    q = first_queues(R) or {}
     src, snk, inf = q.get("queue_source", {}), q.get("queue_sink", {}), q.get("in_flight", {})
     if snk.get("share_at_90pct_capacity", 0) > 0.5 or inf.get("share_at_90pct_capacity", 0) > 0.5:
         parts.append("The queue before the sink / the in-flight window was full most of the time: "
                      "the Kafka producer (acks, batching, compression) is the saturated stage.")
     elif src.get("share_at_90pct_capacity", 0) > 0.5:
         parts.append("The queue between the binlog reader and the encoder was full most of the time: "
-                     "the encoder stage (row conversion + JSON) is the saturated stage.")
+                     "the encoder stage (row conversion + encoding) is the saturated stage.")
     elif q.get("samples"):
         parts.append("No queue was near capacity: no stage waits on a full queue; the stages share "
                      "the machine's CPUs (with MariaDB and Kafka), so CPU time is what limits them.")
@@ -1207,6 +1418,25 @@ def bottleneck(R):
             f"{st['stage'].split(':')[0]} {st['cpu_share_pct']} %" for st in stages)
             + f" of the samples; the largest is the {top['stage'].split(':')[0]} stage.")
     return " ".join(parts)
+
+
+def registry_version(env):
+    url = env.get("ROWTIDE_TEST_REGISTRY_URL", "").replace("/apis/ccompat/v7", "/apis/registry/v2/system/info")
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            info = json.loads(r.read())
+        return f"Apicurio Registry {info.get('version')} ({url.rsplit('/apis/', 1)[0]})"
+    except Exception as e:  # noqa: BLE001
+        return f"unknown ({e})"
+
+
+def copy_state(src, dst):
+    """A fresh copy of a primed checkpoint (rowtide: a directory; Debezium: an offsets file)."""
+    if os.path.isdir(src):
+        shutil.copytree(src, dst)
+    else:
+        shutil.copyfile(src, dst)
+    return dst
 
 
 # ------------------------------------------------------------------ main
@@ -1223,14 +1453,25 @@ def main():
     ap.add_argument("--debezium-version", required=True)
     ap.add_argument("--engines", default="rowtide,debezium")
     ap.add_argument("--steps", default="catchup,shaped,steady,snapshot,limits")
-    ap.add_argument("--shaped-repeats", type=int, default=3)
+    ap.add_argument("--formats", default="json")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--avro-plugin-dir", default="")
+    ap.add_argument("--avro-converter", default="")
+    ap.add_argument("--avro-fallback", default="")
+    ap.add_argument("--note", action="append", default=[])
     ap.add_argument("--out", required=True)
     ap.add_argument("--command", default="bench/run")
     a = ap.parse_args()
 
     env = dict(os.environ)
-    engines = a.engines.split(",")
-    steps = a.steps.split(",")
+    engines = [e for e in a.engines.split(",") if e]
+    steps = [x for x in a.steps.split(",") if x]
+    formats = [f for f in a.formats.split(",") if f]
+    bad = [f for f in formats if f not in FORMATS] + [e for e in engines if e not in ("rowtide", "debezium")]
+    if bad or not formats or a.repeats < 1:
+        print(f"bench.py: unknown format/engine {bad} or no format or --repeats < 1", file=sys.stderr)
+        return 2
+    repeats = a.repeats
     rates = [int(x) for x in a.rates.split(",") if x]
     run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dt%H%M%S")
     workdir = os.path.join(env["ROWTIDE_DEV_RUN"], "bench", run_id)
@@ -1241,18 +1482,33 @@ def main():
     snap_timeout = 120 + a.snapshot_rows / 1000
 
     rt = Rowtide(a.rowtide_bin, env, workdir, server_id=6601)
-    dz = Debezium(a.connect, a.plugin_dir, a.debezium_version, env, workdir, server_id=6602)
+    dz = Debezium(a.connect, a.plugin_dir, a.debezium_version, env, workdir, server_id=6602,
+                  avro_plugin=a.avro_plugin_dir or None, avro_fallback=a.avro_fallback or None)
+    machine = machine_info()
+    machine["loadavg_start"] = round(os.getloadavg()[0], 2)
     R = {"mode": a.mode, "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-         "command": a.command, "machine": machine_info(), "failures": [], "notes": [],
+         "command": a.command, "machine": machine, "failures": [], "notes": list(a.note),
          "settings": {"rows": a.rows, "snapshot_rows": a.snapshot_rows, "rates": rates,
-                      "steady_seconds": a.steady_seconds, "producer": PRODUCER,
-                      "rowtide_bin": a.rowtide_bin, "workdir": workdir},
-         "versions": {}, "workload": {}, "limits": {}, "engines": {e: {} for e in engines}}
+                      "steady_seconds": a.steady_seconds, "producer": PRODUCER, "formats": formats,
+                      "repeats": repeats, "rowtide_bin": a.rowtide_bin, "workdir": workdir},
+         "versions": {}, "workload": {}, "limits": {}, "variants": {},
+         "formats": {f: {"engines": {e: {} for e in engines},
+                         "debezium_format": dz.effective_format(f) if "debezium" in engines else f}
+                     for f in formats}}
     mv = db.q("SELECT VERSION()")[0][0]
     R["versions"] = {"rowtide": rt.version(), "debezium": f"debezium-connector-mariadb {a.debezium_version} "
                      f"on Kafka Connect 4.3.1 standalone (heap {env.get('ROWTIDE_CONNECT_HEAP', '1g')})",
                      "mariadb": mv, "kafka": "4.3.1 (KRaft, one node)",
                      "java": subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]}
+    if "avro" in formats:
+        R["versions"]["registry"] = registry_version(env)
+        if "debezium" in engines:
+            R["versions"]["debezium Avro converter"] = (
+                f"`{APICURIO_CONVERTER}` from {a.avro_converter}, Confluent-compatible "
+                "(as-confluent=true, use-id=contentId, headers off) against the registry's v2 API"
+                if dz.avro_plugin else
+                f"NONE resolved ({a.avro_fallback}): Debezium's `avro` runs use JSON without "
+                "schemas, labelled in every table")
     live = []  # engines that may need stopping
 
     def step(name, fn):
@@ -1269,34 +1525,45 @@ def main():
                     log(f"  stopping {eng.name}: {e2}")
             return None
 
+    def collect(node, key, run):
+        node.setdefault(key, {"runs": []})["runs"].append(run)
+
     def on_signal(sig, _frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
     flush_old = db.q("SELECT @@GLOBAL.innodb_flush_log_at_trx_commit")[0][0]
+    eng_of = {"rowtide": rt, "debezium": dz}
+    # One topic prefix per engine and format for the catch-up: every repeat appends to the same
+    # topics (Debezium's offsets are keyed by its topic prefix) and counts from their end offsets.
+    pfx = {(e, f): f"{ {'rowtide': 'rt', 'debezium': 'dz'}[e]}{FORMAT_TAG[f]}{run_id}"
+           for e in engines for f in formats}
+
+    def cdc_kw(e, f):
+        if e == "rowtide":
+            return {"include": [r"bench_cdc\..*"], "snapshot_mode": "no_data", "fmt": f,
+                    "state": os.path.join(workdir, f"rowtide-state-{f}")}
+        return {"dbs": ["bench_cdc"], "snapshot_mode": "no_data", "fmt": f,
+                "offsets": os.path.join(workdir, f"dbz-catchup-{f}.offsets")}
     try:
         if step("prepare", lambda: prepare(db, a.snapshot_rows if "snapshot" in steps else 0) or True) is None:
             raise KeyboardInterrupt  # nothing else can work
         db.q("SET GLOBAL innodb_flush_log_at_trx_commit = 2")
         R["notes"].append(f"innodb_flush_log_at_trx_commit = 2 during the run (was {flush_old}), so the "
                           "writers are not bound by fsync; restored at the end")
-        pfx = {"rowtide": f"rt{run_id}", "debezium": f"dz{run_id}"}
-        kafka.create_topics([f"{pfx[e]}.bench_cdc.{t}" for e in engines for t in ALL_CDC_TABLES])
-        rt_state = os.path.join(workdir, "rowtide-state")
-        rt_cdc = {"include": [r"bench_cdc\..*"], "snapshot_mode": "no_data", "state": rt_state}
-        dz_cdc = {"dbs": ["bench_cdc"], "snapshot_mode": "no_data",
-                  "offsets": os.path.join(workdir, "dbz-catchup.offsets")}
-        runs = {"rowtide": (rt, rt_cdc), "debezium": (dz, dz_cdc)}
-        primed = {}
-        if "catchup" in steps or "limits" in steps or "shaped" in steps:
-            for e in engines:
-                eng, kw = runs[e]
-                live[:] = [eng]
-                primed[e] = step(f"prime {e}", lambda: prime(eng, kafka, db, pfx[e], kw, 180) or True)
-            if primed.get("rowtide"):
-                shutil.copytree(rt_state, rt_state + "-decode")
-                shutil.copytree(rt_state, rt_state + "-profile")
-                shutil.copytree(rt_state, rt_state + "-pristine")
+        kafka.create_topics([f"{p}.bench_cdc.{t}" for p in pfx.values() for t in ALL_CDC_TABLES])
+        primed, expected, rt_pristine = {}, 0, None
+        variants = [v for v in CATCHUP_VARIANTS if v in steps]
+        if "catchup" in steps or "limits" in steps or variants:
+            # without the catch-up step only rowtide's first format is needed (limits, variants)
+            for f in (formats if "catchup" in steps else formats[:1]):
+                for e in (engines if "catchup" in steps else [x for x in engines if x == "rowtide"]):
+                    live[:] = [eng_of[e]]
+                    primed[(e, f)] = step(f"prime {e} ({f})", lambda: prime(
+                        eng_of[e], kafka, db, pfx[(e, f)], cdc_kw(e, f), 180, tag=f"prime-{f}") or True)
+            # the JSON-only steps (limits, variants) start from the first primed rowtide state
+            f0 = next((f for f in formats if primed.get(("rowtide", f))), None)
+            rt_pristine = cdc_kw("rowtide", f0)["state"] if f0 else None
             start = db.master_status()
             R["workload"] = step("workload", lambda: workload(db, a.rows)) or {}
             R["workload"]["binlog_start"] = f"{start[0]}:{start[1]}"
@@ -1304,73 +1571,96 @@ def main():
             expected = R["workload"].get("expected_records", 0)
             log(f"workload: {json.dumps(R['workload'])}")
             if "limits" in steps and expected:
-                R["limits"]["raw_read"] = step("raw binlog read", lambda: raw_read(env, start, workdir, 600))
-                if "rowtide" in engines and primed.get("rowtide"):
-                    live[:] = [rt]
-                    R["limits"]["rowtide_decode_stdout"] = step(
-                        "rowtide decode (stdout sink)",
-                        lambda: decode(rt, rt_state + "-decode", expected, long_timeout))
+                for i in range(repeats):
+                    collect(R["limits"], "raw_read", step(f"raw binlog read (run {i + 1}/{repeats})",
+                                                          lambda: raw_read(env, start, workdir, 600)))
+                    if "rowtide" in engines and rt_pristine:
+                        live[:] = [rt]
+                        collect(R["limits"], "rowtide_decode_stdout", step(
+                            f"rowtide decode, stdout sink (run {i + 1}/{repeats})",
+                            lambda: decode(rt, copy_state(rt_pristine, f"{rt_pristine}-decode{i}"),
+                                           expected, long_timeout, tag=f"decode{i}")))
             if "catchup" in steps and expected:
-                for e in engines:
-                    if not primed.get(e):
-                        continue
-                    eng, kw = runs[e]
-                    live[:] = [eng]
-                    sampler = MetricsSampler(rt) if e == "rowtide" else None
-                    R["engines"][e]["catchup"] = step(
-                        f"{e} catch-up", lambda: catchup(eng, kafka, pfx[e], expected, kw, long_timeout, sampler))
-                    if sampler:
-                        R["engines"][e]["catchup_queues"] = sampler.summary(
-                            {"queue_source": 2048, "queue_sink": 2048, "in_flight": 10_000})
-        if "shaped" in steps and "rowtide" in engines and primed.get("rowtide") and expected:
-            live[:] = [rt]
-            R["engines"]["rowtide"]["catchup_shaping"] = step(
-                "rowtide catch-up, plain vs masking + unwrap",
-                lambda: shaped_catchups(rt, kafka, pfx["rowtide"], expected, rt_cdc,
-                                        rt_state + "-pristine", a.shaped_repeats, long_timeout))
+                for i in range(repeats):
+                    for f in formats:
+                        for e in engines:
+                            if not primed.get((e, f)):
+                                continue
+                            kw = cdc_kw(e, f)
+                            sk = "state" if e == "rowtide" else "offsets"
+                            kw[sk] = copy_state(kw[sk], f"{kw[sk]}-run{i}")
+                            sampler = MetricsSampler(rt) if e == "rowtide" else None
+                            live[:] = [eng_of[e]]
+                            r = step(f"{e} catch-up ({f}, run {i + 1}/{repeats})", lambda: catchup(
+                                eng_of[e], kafka, pfx[(e, f)], expected, kw, long_timeout, sampler,
+                                tag=f"catchup-{f}-{i}"))
+                            if r and sampler:
+                                r["queues"] = sampler.summary(
+                                    {"queue_source": 2048, "queue_sink": 2048, "in_flight": 10_000})
+                            collect(R["formats"][f]["engines"][e], "catchup", r)
+        if "rowtide" in engines and rt_pristine and expected:
+            for v in variants:
+                live[:] = [rt]
+                R["variants"][v] = step(
+                    f"rowtide catch-up, plain vs {v} ({repeats}× each, alternated)",
+                    lambda: variant_catchups(rt, kafka, f"rtv{run_id}", expected,
+                                             dict(cdc_kw("rowtide", "json"), fmt="json"),
+                                             rt_pristine, repeats, long_timeout, v))
         if "steady" in steps and rates:
-            for e in engines:
-                eng, _ = runs[e]
-                p = pfx[e] + "s"
-                kafka.create_topics([f"{p}.bench_cdc.{t}" for t in ALL_CDC_TABLES])
-                kw = ({"include": [r"bench_cdc\.(lat|marker)"], "snapshot_mode": "no_data",
-                       "state": os.path.join(workdir, "rowtide-state-steady")} if e == "rowtide" else
-                      {"dbs": ["bench_cdc"], "snapshot_mode": "no_data",
-                       "offsets": os.path.join(workdir, "dbz-steady.offsets")})
-                live[:] = [eng]
-                R["engines"][e]["steady"] = step(
-                    f"{e} steady", lambda: steady(eng, kafka, db, p, rates, a.steady_seconds, kw, 180))
+            for i in range(repeats):
+                for f in formats:
+                    for e in engines:
+                        p = f"{pfx[(e, f)]}s{i}"
+                        kafka.create_topics([f"{p}.bench_cdc.{t}" for t in ALL_CDC_TABLES])
+                        kw = ({"include": [r"bench_cdc\.(lat|marker)"], "snapshot_mode": "no_data", "fmt": f,
+                               "state": os.path.join(workdir, f"rowtide-state-steady-{f}{i}")} if e == "rowtide" else
+                              {"dbs": ["bench_cdc"], "snapshot_mode": "no_data", "fmt": f,
+                               "offsets": os.path.join(workdir, f"dbz-steady-{f}{i}.offsets")})
+                        live[:] = [eng_of[e]]
+                        collect(R["formats"][f]["engines"][e], "steady", step(
+                            f"{e} steady ({f}, run {i + 1}/{repeats})",
+                            lambda: steady(eng_of[e], kafka, db, p, rates, a.steady_seconds, kw, 180,
+                                           tag=f"steady-{f}-{i}")))
         if "snapshot" in steps and a.snapshot_rows:
-            for e in engines:
-                eng, _ = runs[e]
-                p = pfx[e] + "n"
-                kafka.create_topics([f"{p}.bench_snap.big"])
-                kw = ({"include": [r"bench_snap\.big"], "snapshot_mode": "initial",
-                       "state": os.path.join(workdir, "rowtide-state-snapshot")} if e == "rowtide" else
-                      {"dbs": ["bench_snap"], "snapshot_mode": "initial",
-                       "offsets": os.path.join(workdir, "dbz-snapshot.offsets")})
-                live[:] = [eng]
-                R["engines"][e]["snapshot"] = step(
-                    f"{e} snapshot", lambda: snapshot(eng, kafka, p, a.snapshot_rows, kw, snap_timeout))
-        if "limits" in steps and R["engines"].get("rowtide", {}).get("catchup"):
-            size = 500
-            try:
-                m = rt.metrics()  # not running: estimate from the rowtide catch-up topics instead
-            except Exception:  # noqa: BLE001
-                m = ""
-            sample = kafka.read(f"{pfx['rowtide']}.bench_cdc.t_num", 0, limit=200, timeout=10) + \
-                kafka.read(f"{pfx['rowtide']}.bench_cdc.t_str", 0, limit=200, timeout=10)
-            sizes = [len(x.value() or b"") + len(x.key() or b"") for x in sample]
-            if sizes:
-                size = int(statistics.mean(sizes))
-            R["limits"]["producer_perf"] = step(
-                "Kafka ProducerPerformance",
-                lambda: producer_perf(env, kafka, f"rt{run_id}perf", max(a.rows, 10_000), size, 600))
-        if "limits" in steps and "rowtide" in engines and primed.get("rowtide") and expected:
+            for i in range(repeats):
+                for f in formats:
+                    for e in engines:
+                        p = f"{pfx[(e, f)]}n{i}"
+                        kafka.create_topics([f"{p}.bench_snap.big"])
+                        kw = ({"include": [r"bench_snap\.big"], "snapshot_mode": "initial", "fmt": f,
+                               "state": os.path.join(workdir, f"rowtide-state-snapshot-{f}{i}")} if e == "rowtide" else
+                              {"dbs": ["bench_snap"], "snapshot_mode": "initial", "fmt": f,
+                               "offsets": os.path.join(workdir, f"dbz-snapshot-{f}{i}.offsets")})
+                        live[:] = [eng_of[e]]
+                        collect(R["formats"][f]["engines"][e], "snapshot", step(
+                            f"{e} snapshot ({f}, run {i + 1}/{repeats})",
+                            lambda: snapshot(eng_of[e], kafka, p, a.snapshot_rows, kw, snap_timeout,
+                                             tag=f"snapshot-{f}-{i}")))
+        if "limits" in steps and expected:
+            # Kafka's own producer at each format's mean record size (key + value, sampled from
+            # the catch-up topics) and the same producer settings, alternating the formats.
+            sizes = {}
+            for f in formats:
+                e = "rowtide" if ("rowtide", f) in pfx else engines[0]
+                sample = []
+                for t in ("t_num", "t_str", "t_time", "t_mix"):
+                    sample += kafka.read(f"{pfx[(e, f)]}.bench_cdc.{t}", 0, limit=100, timeout=10)
+                sz = [len(x.value() or b"") + len(x.key() or b"") for x in sample if x.value()]
+                if sz:
+                    sizes[f] = int(statistics.mean(sz))
+            for i in range(repeats):
+                for f in formats:
+                    if f in sizes:
+                        collect(R["formats"][f], "producer_perf", step(
+                            f"Kafka ProducerPerformance ({f}, {sizes[f]} B, run {i + 1}/{repeats})",
+                            lambda: producer_perf(env, kafka, f"pp{FORMAT_TAG[f]}{i}{run_id}",
+                                                  max(a.rows, 10_000), sizes[f], 600)))
+        if "limits" in steps and "rowtide" in engines and rt_pristine and expected:
             live[:] = [rt]
             R["limits"]["profile"] = step(
                 "rowtide CPU profile (perf, separate run)",
-                lambda: profile(rt, rt_state + "-profile", expected, f"rtprof{run_id}", workdir, long_timeout))
+                lambda: profile(rt, copy_state(rt_pristine, f"{rt_pristine}-profile"), expected,
+                                f"rtprof{run_id}", workdir, long_timeout))
     except KeyboardInterrupt:
         if not R["failures"]:
             R["failures"].append("interrupted")
@@ -1385,26 +1675,43 @@ def main():
         except Exception as e:  # noqa: BLE001
             log(f"restoring innodb_flush_log_at_trx_commit: {e}")
 
-    for e in engines:
-        vals = [(R["engines"][e].get(k) or {}).get("peak_rss_mb") for k in ("catchup", "steady", "snapshot")]
-        vals = [v for v in vals if v]
-        R["engines"][e]["peak_rss_mb"] = max(vals) if vals else None
+    for node in [R["limits"]] + [R["formats"][f] for f in formats] + \
+            [R["formats"][f]["engines"][e] for f in formats for e in engines]:
+        for key, c in node.items():
+            if isinstance(c, dict) and "runs" in c:
+                c["stats"] = aggregate(c["runs"])
+    R["machine"]["loadavg_end"] = round(os.getloadavg()[0], 2)
     R["bottleneck"] = bottleneck(R)
+    R["cross_format"] = cross_format(R)
     R["targets"] = targets(R)
     R["notes"] += [
-        "catch-up: both engines were started once without a data snapshot and stopped after a marker "
-        "row reached Kafka; the workload was then written with no engine running; the clock starts "
+        f"every measured step ran {repeats}× (--repeats), alternating engines and formats run by run "
+        "(rowtide, Debezium, rowtide, …), never two engines at once; figures are min / median / max "
+        "over the runs, ratios are ratios of medians with their range (worst run against best run)",
+        "catch-up: both engines were started once per format without a data snapshot and stopped "
+        "after a marker row reached Kafka; the workload was then written with no engine running; "
+        "each run starts from a copy of that primed checkpoint (rowtide state dir, Debezium offsets "
+        "file) into the same topics, counting past their end offsets at launch; the clock starts "
         "when the engine process is launched and stops at the broker's LogAppendTime of the last "
         "record (topics are created beforehand with message.timestamp.type=LogAppendTime)",
         "records counted by topic end offsets (one partition each); deletes count twice (tombstone)",
         "steady latency = LogAppendTime of the record - the writer's commit completion time "
-        "(client side, same clock); Kafka timestamps have 1 ms resolution",
+        "(client side, same clock; the record's id is read from its key in any format); Kafka "
+        "timestamps have 1 ms resolution; each run starts the engine fresh",
         "CPU = utime+stime of the engine process (the whole JVM for Debezium) from launch to the "
         "last record, including startup; peak RSS = VmHWM of that process",
         "Debezium runs with its defaults (max.batch.size 2048, max.queue.size 8192, poll.interval.ms 500, "
         "which bounds its latency when the queue runs empty) and Kafka "
         "Connect standalone (offset.flush.interval.ms=1000); rowtide with its defaults "
         "(pipeline queues 2048, max_in_flight 10000, 2 encoder workers)",
+        "Kafka's ProducerPerformance is org.apache.kafka.tools.ProducerPerformance (what "
+        "bin/kafka-producer-perf-test.sh runs) from the Kafka 4.3.1 install scripts/env uses, in a "
+        "fresh JVM (its warm-up included), max(rows, 10,000) records",
+        "the limits steps (raw read, stdout decode, profile) and the catch-up variants run rowtide "
+        "with format json",
+        f"the machine is shared (2 CPUs: MariaDB, Kafka, the registry, the engine and the load "
+        f"generator, and whatever else runs on it): load average {R['machine']['loadavg_start']} at "
+        f"the start, {R['machine']['loadavg_end']} at the end of the run",
         "the MariaDB server is shared with other test runs on this machine; the raw binlog read "
         "covers everything written in the range, the engines filter to the bench tables",
     ]

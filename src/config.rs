@@ -71,8 +71,10 @@ pub struct SourceConfig {
     pub max_reconnect_attempts: u32,
     /// Rows fetched per chunk during snapshots.
     pub snapshot_fetch_size: usize,
-    /// Tables snapshotted in parallel (each on its own consistent connection).
+    /// Tables (or key ranges of one) snapshotted in parallel, each on its own connection.
     pub snapshot_parallelism: usize,
+    /// Tables estimated above this many rows are read in key ranges (0: never).
+    pub snapshot_range_rows: u64,
     /// Include the statement text in `source.query` when the server logs it.
     pub include_query: bool,
     /// DDL statements to pass over on purpose when rowtide cannot follow them (MINIMAL row
@@ -124,6 +126,7 @@ impl Default for SourceConfig {
             max_reconnect_attempts: 0,
             snapshot_fetch_size: 10_000,
             snapshot_parallelism: 1,
+            snapshot_range_rows: 500_000,
             include_query: false,
             ddl_skip: vec![],
             ddl_reread: false,

@@ -67,39 +67,6 @@ async fn create_topic(brokers: &str, topic: &str) {
     }
 }
 
-/// Sets (`Some(bytes_per_sec)`) or removes the produce quota of Kafka client `client_id`,
-/// with Kafka's own `ConfigCommand` (the test server's installation,
-/// `ROWTIDE_TEST_KAFKA_HOME`).
-fn produce_quota(brokers: &str, client_id: &str, rate: Option<u64>) {
-    let home = std::env::var("ROWTIDE_TEST_KAFKA_HOME")
-        .expect("ROWTIDE_TEST_KAFKA_HOME (scripts/env print sets it)");
-    let change = match rate {
-        Some(r) => vec![
-            "--add-config".to_string(),
-            format!("producer_byte_rate={r}"),
-        ],
-        None => vec!["--delete-config".into(), "producer_byte_rate".into()],
-    };
-    let out = std::process::Command::new("java")
-        .arg("-cp")
-        .arg(format!("{home}/libs/*"))
-        .args([
-            "kafka.admin.ConfigCommand",
-            "--bootstrap-server",
-            brokers,
-            "--alter",
-        ])
-        .args(&change)
-        .args(["--entity-type", "clients", "--entity-name", client_id])
-        .output()
-        .expect("java (Kafka's ConfigCommand)");
-    assert!(
-        out.status.success(),
-        "ConfigCommand {change:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// The value of an unlabelled gauge in rowtide's `/metrics` at `addr`.
 fn gauge(addr: &str, name: &str) -> u64 {
     use std::io::{Read, Write};
@@ -241,7 +208,7 @@ async fn sixteen_mib_rows_flow_with_bounded_memory() {
     // of 22 MiB, uncompressed) makes the broker throttle it, so the whole backlog is read
     // long before it is acknowledged. Only the byte budget keeps it from being held in
     // memory at once.
-    produce_quota(&env.kafka_brokers, &client_id, Some(2_000_000));
+    common::kafka::produce_quota(&env.kafka_brokers, &client_id, Some(2_000_000));
     insert_rows(&mut c, &db, half + 1..=rows).await;
     c.disconnect().await.ok();
     rt.spawn();
@@ -264,7 +231,7 @@ async fn sixteen_mib_rows_flow_with_bounded_memory() {
         rt.log_tail(30)
     );
     let peak_stalled = peak_rss(rt.pid().expect("rowtide runs"));
-    produce_quota(&env.kafka_brokers, &client_id, None);
+    common::kafka::produce_quota(&env.kafka_brokers, &client_id, None);
     let seen = read_n(&env.kafka_brokers, &topic, rows as usize).await;
     rt.assert_alive("after the catch-up");
     let peak_stream = peak_rss(rt.pid().expect("rowtide runs"));

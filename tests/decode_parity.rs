@@ -192,7 +192,15 @@ async fn snapshot_rows(cfg: &rowtide::config::SourceConfig, include: &[String]) 
     let stop = CancellationToken::new();
     let copy = tokio::spawn(async move {
         let tx = rowtide::model::budget::EventTx::from(tx);
-        rowtide::source::snapshot::copy(point, arcs, &HashSet::new(), 100, &tx, &stop).await
+        {
+            let done = HashSet::new();
+            let plan = rowtide::source::snapshot::CopyPlan {
+                done: &done,
+                fetch_size: 100,
+                range_rows: 0,
+            };
+            rowtide::source::snapshot::copy(point, arcs, plan, &tx, &stop).await
+        }
     });
     let mut rows = Rows::new();
     while let Some(ev) = rx.recv().await {

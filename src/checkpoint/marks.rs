@@ -118,6 +118,10 @@ impl CheckpointState {
             }
             Mark::SnapshotTable(t) => {
                 if let SnapshotState::Running { done, .. } = &mut self.current.snapshot {
+                    // A whole table replaces the key ranges recorded for it
+                    // (`db.table@range:LO..HI`, see `source::snapshot`'s ranges).
+                    let ranges = format!("{t}@range:");
+                    done.retain(|d| !d.starts_with(&ranges));
                     done.push(t);
                 }
             }
@@ -240,5 +244,25 @@ mod tests {
         st.apply(row(950, 1));
         st.settle();
         assert!(st.catalog.is_some());
+    }
+
+    /// A snapshot's finished key ranges are recorded one by one, and the whole table
+    /// replaces them (ranges of another table stay).
+    #[test]
+    fn a_finished_table_replaces_its_ranges() {
+        let mut st = state();
+        st.apply(Mark::SnapshotStarted {
+            offset: Box::new(st.current.offset.clone()),
+            done: vec![],
+            catalog: Box::default(),
+        });
+        for d in ["db.t@range:..10", "db.t@range:10..20", "db.t2@range:..5"] {
+            st.apply(Mark::SnapshotTable(d.into()));
+        }
+        st.apply(Mark::SnapshotTable("db.t".into()));
+        let SnapshotState::Running { done, .. } = &st.current.snapshot else {
+            panic!("{:?}", st.current.snapshot)
+        };
+        assert_eq!(done, &["db.t2@range:..5", "db.t"]);
     }
 }

@@ -253,8 +253,12 @@ impl Snapshot<'_> {
             format!("snapshot of {n} table(s) at {}", point.offset.binlog),
         );
         info!(tables = n, already_done = done.len(), point = %point.offset, "Snapshot started.");
-        let fetch = source.snapshot_fetch_size;
-        let rows = match snapshot::copy(point, arcs, &done, fetch, self.tx, self.stop).await {
+        let plan = snapshot::CopyPlan {
+            done: &done,
+            fetch_size: source.snapshot_fetch_size,
+            range_rows: source.snapshot_range_rows,
+        };
+        let rows = match snapshot::copy(point, arcs, plan, self.tx, self.stop).await {
             Ok(n) => n,
             Err(e) => {
                 metrics::snapshot_ended(false);

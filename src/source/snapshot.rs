@@ -21,19 +21,23 @@ use std::time::Instant;
 
 use crate::model::budget::EventTx;
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Value as MyValue};
+use mysql_async::Conn;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::config::SourceConfig;
 use crate::error::{classify_mysql, Error, Result};
 use crate::metrics;
-use crate::model::value::days_from_civil;
 use crate::model::{
-    BinlogPosition, Change, ColumnDesc, ColumnKind, DateTime, Flavor, GtidSet, Op, Position, Row,
-    SnapshotMarker, SourceEvent, SourceOffset, TableDesc, Value,
+    BinlogPosition, Change, Flavor, GtidSet, Op, Position, Row, SnapshotMarker, SourceEvent,
+    SourceOffset, TableDesc,
 };
 use crate::mysql::{self, ServerInfo};
+
+mod convert;
+mod ranges;
+
+pub(crate) use convert::convert_row;
 
 /// The consistent point and the open snapshot transaction.
 pub struct SnapshotPoint {
@@ -104,7 +108,7 @@ pub async fn open(
     tables: &[TableDesc],
     parallelism: usize,
 ) -> Result<SnapshotPoint> {
-    let workers = parallelism.clamp(1, tables.len().max(1));
+    let workers = parallelism.clamp(1, expected_pieces(cfg, tables, parallelism).await?);
     if workers > 1 {
         let mut control = snapshot_conn(cfg).await?;
         if control
@@ -200,6 +204,31 @@ pub async fn open(
     })
 }
 
+/// How many pieces the snapshot will read at most, as far as it matters for `parallelism`
+/// workers: one per table, plus the key ranges of tables estimated above
+/// `snapshot_range_rows` (see [`ranges`]).
+async fn expected_pieces(
+    cfg: &SourceConfig,
+    tables: &[TableDesc],
+    parallelism: usize,
+) -> Result<usize> {
+    let n = tables.len().max(1);
+    if parallelism <= n || cfg.snapshot_range_rows == 0 {
+        return Ok(n);
+    }
+    let mut conn = mysql::connect(cfg).await?;
+    let mut pieces = 0usize;
+    for t in tables {
+        let estimate = table_estimate(&mut conn, t).await?.unwrap_or(0);
+        pieces += estimate.div_ceil(cfg.snapshot_range_rows).max(1) as usize;
+        if pieces >= parallelism {
+            break;
+        }
+    }
+    let _ = conn.disconnect().await;
+    Ok(pieces.max(1))
+}
+
 /// Takes the shortest lock MySQL allows for reading a consistent binlog position.
 async fn lock_mysql(conn: &mut Conn, tables: &[TableDesc]) -> Result<(&'static str, String)> {
     if conn.query_drop("FLUSH TABLES WITH READ LOCK").await.is_ok() {
@@ -226,44 +255,72 @@ pub(crate) fn quote(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
 }
 
-/// Copies every table not in `done` from the open snapshot, sending `Change`s with `op = r`
-/// and a `SnapshotTableDone` after each table. Returns the number of rows read.
+/// What one snapshot run copies, besides the open snapshot itself.
+pub struct CopyPlan<'a> {
+    /// Finished items of an interrupted earlier attempt: tables (`db.table`) and ranges.
+    pub done: &'a HashSet<String>,
+    /// Rows per progress/metrics chunk.
+    pub fetch_size: usize,
+    /// Tables estimated above this many rows are split into key ranges (0: never).
+    pub range_rows: u64,
+}
+
+/// One piece of work for a copy worker: a table, or one key range of it.
+struct Piece {
+    ti: usize,
+    table: Arc<TableDesc>,
+    range: Option<(String, ranges::KeyRange)>,
+    first: bool,
+    last: bool,
+    shared: Arc<TableCopy>,
+}
+
+/// What the pieces of one table share: the rows read so far and the pieces still to go.
+struct TableCopy {
+    progress: Progress,
+    remaining: std::sync::atomic::AtomicUsize,
+    rows: std::sync::atomic::AtomicU64,
+    started: Instant,
+}
+
+/// Copies every table not in `plan.done` from the open snapshot, sending `Change`s with
+/// `op = r`, a `SnapshotTableDone` after each key range (when the table is split) and after
+/// each table. Returns the number of rows read.
 pub async fn copy(
     point: SnapshotPoint,
     tables: Vec<Arc<TableDesc>>,
-    done: &HashSet<String>,
-    fetch_size: usize,
+    plan: CopyPlan<'_>,
     tx: &EventTx,
     shutdown: &CancellationToken,
 ) -> Result<u64> {
-    let SnapshotPoint { offset, conns } = point;
+    let SnapshotPoint { offset, mut conns } = point;
     let todo: Vec<Arc<TableDesc>> = tables
         .into_iter()
-        .filter(|t| !done.contains(&t.full_name()))
+        .filter(|t| !plan.done.contains(&t.full_name()))
         .collect();
+    let Some(first_conn) = conns.first_mut() else {
+        return Ok(0);
+    };
+    let pieces = split_tables(first_conn, todo.clone(), &plan).await?;
     let ctx = CopyContext {
         ts_ms: crate::model::now_ms(),
         file: Arc::from(offset.binlog.file.as_str()),
         offset,
         n_tables: todo.len(),
-        fetch_size,
+        fetch_size: plan.fetch_size,
         tx,
         shutdown,
     };
-    // Tables are handed out one at a time to the worker connections.
-    let queue = std::sync::Mutex::new(
-        todo.into_iter()
-            .enumerate()
-            .collect::<std::collections::VecDeque<_>>(),
-    );
+    // Pieces are handed out one at a time to the worker connections, in table order.
+    let queue = std::sync::Mutex::new(pieces);
     let workers = conns.into_iter().map(|mut conn| {
         let (ctx, queue) = (&ctx, &queue);
         async move {
             let mut total = 0u64;
             loop {
                 let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
-                let Some((ti, table)) = next else { break };
-                total += copy_table(&mut conn, &table, ti, ctx).await?;
+                let Some(piece) = next else { break };
+                total += copy_piece(&mut conn, piece, ctx).await?;
             }
             let _ = conn.query_drop("COMMIT").await;
             let _ = conn.disconnect().await;
@@ -330,25 +387,73 @@ impl CopyContext<'_> {
     }
 }
 
-/// Streams one table in primary-key order as `op = r` changes, then `SnapshotTableDone`.
-async fn copy_table(
+/// The pieces of every table to copy, in table order (see [`ranges`]).
+async fn split_tables(
     conn: &mut Conn,
-    table: &Arc<TableDesc>,
-    ti: usize,
-    ctx: &CopyContext<'_>,
-) -> Result<u64> {
+    todo: Vec<Arc<TableDesc>>,
+    plan: &CopyPlan<'_>,
+) -> Result<std::collections::VecDeque<Piece>> {
+    let mut pieces = std::collections::VecDeque::new();
+    for (ti, table) in todo.into_iter().enumerate() {
+        let name = table.full_name();
+        let estimate = table_estimate(conn, &table).await?.unwrap_or(0);
+        metrics::snapshot_estimate(&name, estimate);
+        let split = ranges::split(conn, &table, estimate, plan.range_rows, plan.done).await?;
+        let n = split.pieces.len();
+        if n > 1 || split.pieces.iter().any(Option::is_some) {
+            info!(table = %name, ranges = n, estimated_rows = estimate, "Table split into key ranges for the snapshot.");
+        }
+        let shared = Arc::new(TableCopy {
+            progress: Progress::new(&name, estimate),
+            remaining: n.into(),
+            rows: 0.into(),
+            started: Instant::now(),
+        });
+        for (i, range) in split.pieces.into_iter().enumerate() {
+            let column = split.column.clone().unwrap_or_default();
+            pieces.push_back(Piece {
+                ti,
+                table: table.clone(),
+                range: range.map(|r| (column, r)),
+                first: i == 0,
+                last: i + 1 == n,
+                shared: shared.clone(),
+            });
+        }
+    }
+    Ok(pieces)
+}
+
+/// Streams one piece (a table, or a key range of one) in primary-key order as `op = r`
+/// changes; then `SnapshotTableDone` for the range, and for the table once its last piece
+/// is done.
+async fn copy_piece(conn: &mut Conn, piece: Piece, ctx: &CopyContext<'_>) -> Result<u64> {
+    use std::sync::atomic::Ordering;
+    let Piece {
+        ti,
+        table,
+        range,
+        first,
+        last,
+        shared,
+    } = piece;
     let name = table.full_name();
-    let estimate = table_estimate(conn, table).await?;
-    metrics::snapshot_estimate(&name, estimate.unwrap_or(0));
-    info!(table = %name, estimated_rows = estimate.unwrap_or(0), "Snapshot of table started.");
-    let started = Instant::now();
-    let progress = Progress::new(&name, estimate.unwrap_or(0));
-    let mut result = conn.exec_iter(select_sql(table), ()).await.map_err(q)?;
+    match &range {
+        None => {
+            info!(table = %name, estimated_rows = shared.progress.estimate, "Snapshot of table started.")
+        }
+        Some((_, r)) if first => {
+            info!(table = %name, range = %r, estimated_rows = shared.progress.estimate, "Snapshot of table started.")
+        }
+        Some((_, r)) => info!(table = %name, range = %r, "Snapshot of range started."),
+    }
+    let condition = range.as_ref().and_then(|(c, r)| r.condition(&quote(c)));
+    let sql = select_sql(&table, condition.as_deref());
+    let mut result = conn.exec_iter(sql, ()).await.map_err(q)?;
     let mut pending: Option<Row> = None;
     let mut rows: u64 = 0;
     let mut since_report = 0u64;
-    let first_table = ti == 0;
-    let last_table = ti + 1 == ctx.n_tables;
+    let (first_table, last_table) = (ti == 0, ti + 1 == ctx.n_tables);
     loop {
         if ctx.shutdown.is_cancelled() {
             return Err(Error::Shutdown);
@@ -356,14 +461,16 @@ async fn copy_table(
         let next = result.next().await.map_err(q)?;
         let is_end = next.is_none();
         if let Some(prev) = pending.take() {
-            let marker = snapshot_marker(rows == 0, is_end, first_table, last_table);
-            let change = ctx.read_change(table, prev, marker);
+            let marker =
+                snapshot_marker(first && rows == 0, last && is_end, first_table, last_table);
+            let change = ctx.read_change(&table, prev, marker);
             rows += 1;
             since_report += 1;
             ctx.send(SourceEvent::Change(Box::new(change))).await?;
             if since_report as usize >= ctx.fetch_size {
                 metrics::snapshot_rows(&name, since_report);
-                progress.update(rows);
+                let total = shared.rows.fetch_add(since_report, Ordering::Relaxed) + since_report;
+                shared.progress.update(total);
                 since_report = 0;
             }
         }
@@ -371,18 +478,31 @@ async fn copy_table(
             None => break,
             Some(row) => {
                 let values = row.unwrap_raw();
-                pending = Some(convert_row(table, values).map_err(|e| ctx.row_error(&name, e))?);
+                pending = Some(convert_row(&table, values).map_err(|e| ctx.row_error(&name, e))?);
             }
         }
     }
     drop(result);
     metrics::snapshot_rows(&name, since_report);
-    progress.finish(rows);
-    let secs = started.elapsed().as_secs_f64();
-    info!(table = %name, rows, seconds = format!("{secs:.1}"), rows_per_sec = (rows as f64 / secs.max(1e-9)) as u64, "Snapshot of table finished.");
-    ctx.send(SourceEvent::SnapshotTableDone { table: name })
+    let table_rows = shared.rows.fetch_add(since_report, Ordering::AcqRel) + since_report;
+    if let Some((_, r)) = &range {
+        info!(table = %name, range = %r, rows, "Snapshot of range finished.");
+        ctx.send(SourceEvent::SnapshotTableDone {
+            table: r.done_entry(&name),
+        })
         .await?;
-    metrics::snapshot_table_done();
+    }
+    // The worker that finishes a table's last piece reports the table: every other piece's
+    // rows were queued before their workers counted down.
+    if shared.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+        let table_rows = table_rows.max(shared.rows.load(Ordering::Acquire));
+        shared.progress.finish(table_rows);
+        let secs = shared.started.elapsed().as_secs_f64();
+        info!(table = %name, rows = table_rows, seconds = format!("{secs:.1}"), rows_per_sec = (table_rows as f64 / secs.max(1e-9)) as u64, "Snapshot of table finished.");
+        ctx.send(SourceEvent::SnapshotTableDone { table: name })
+            .await?;
+        metrics::snapshot_table_done();
+    }
     Ok(rows)
 }
 
@@ -398,8 +518,9 @@ async fn table_estimate(conn: &mut Conn, table: &TableDesc) -> Result<Option<u64
         .flatten())
 }
 
-/// The SELECT that reads every column of a table, in primary-key order when it has one.
-fn select_sql(table: &TableDesc) -> String {
+/// The SELECT that reads every column of a table (the rows matching `condition`, when
+/// given), in primary-key order when it has one.
+fn select_sql(table: &TableDesc, condition: Option<&str>) -> String {
     let cols: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
     let order = if table.primary_key.is_empty() {
         String::new()
@@ -411,11 +532,13 @@ fn select_sql(table: &TableDesc) -> String {
             .collect();
         format!(" ORDER BY {}", keys.join(", "))
     };
+    let filter = condition.map(|c| format!(" WHERE {c}")).unwrap_or_default();
     format!(
-        "SELECT {} FROM {}.{}{}",
+        "SELECT {} FROM {}.{}{}{}",
         cols.join(", "),
         quote(&table.db),
         quote(&table.name),
+        filter,
         order
     )
 }
@@ -495,227 +618,6 @@ impl Progress {
             b.finish_and_clear();
         }
     }
-}
-
-/// Converts one binary-protocol row to `Value`s, by the table's column kinds.
-pub(crate) fn convert_row(
-    table: &TableDesc,
-    values: Vec<Option<MyValue>>,
-) -> std::result::Result<Row, (String, String)> {
-    if values.len() != table.columns.len() {
-        return Err((
-            "*".into(),
-            format!(
-                "row has {} values for {} columns",
-                values.len(),
-                table.columns.len()
-            ),
-        ));
-    }
-    table
-        .columns
-        .iter()
-        .zip(values)
-        .map(|(c, v)| convert(c, v.unwrap_or(MyValue::NULL)).map_err(|e| (c.name.clone(), e)))
-        .collect()
-}
-
-/// One binary-protocol value as a `Value`, by the column's kind: a single dispatch into
-/// the helper for the kind's family.
-fn convert(col: &ColumnDesc, v: MyValue) -> std::result::Result<Value, String> {
-    use ColumnKind as K;
-    if v == MyValue::NULL {
-        return Ok(Value::Null);
-    }
-    match &col.kind {
-        K::TinyInt | K::SmallInt | K::MediumInt | K::Int | K::BigInt => {
-            convert_int(v, col.unsigned)
-        }
-        K::Float => match v {
-            MyValue::Float(f) => Ok(Value::Float(f)),
-            MyValue::Double(d) => Ok(Value::Float(d as f32)),
-            other => Err(format!("unexpected FLOAT value {other:?}")),
-        },
-        K::Double => match v {
-            MyValue::Double(d) => Ok(Value::Double(d)),
-            MyValue::Float(f) => Ok(Value::Double(f as f64)),
-            other => Err(format!("unexpected DOUBLE value {other:?}")),
-        },
-        K::Decimal { .. } => Ok(Value::Decimal(
-            String::from_utf8(bytes(v)?).map_err(|_| "DECIMAL text is not ASCII")?,
-        )),
-        K::Bit { .. } => convert_bit(v),
-        K::Year => convert_year(v),
-        K::Date => match v {
-            MyValue::Date(y, m, d, ..) => Ok(Value::Date {
-                year: y,
-                month: m,
-                day: d,
-            }),
-            other => Err(format!("unexpected DATE value {other:?}")),
-        },
-        K::Time { .. } => convert_time(v),
-        K::DateTime { .. } => convert_datetime(v),
-        K::Timestamp { .. } => convert_timestamp(v),
-        K::Char { .. } | K::VarChar { .. } | K::Blob { .. } => convert_text(col, v),
-        K::Enum { .. } | K::Set { .. } => convert_label(col, v),
-        K::Json => Ok(Value::Json(
-            String::from_utf8(bytes(v)?).map_err(|_| "JSON text is not UTF-8")?,
-        )),
-        K::Geometry => convert_geometry(v),
-        K::Vector { .. } => convert_vector(v),
-    }
-}
-
-/// The bytes of a value the protocol sends as bytes.
-fn bytes(v: MyValue) -> std::result::Result<Vec<u8>, String> {
-    match v {
-        MyValue::Bytes(b) => Ok(b),
-        other => Err(format!("expected bytes, got {other:?}")),
-    }
-}
-
-/// TINYINT … BIGINT, by the column's signedness (text as well as binary values).
-fn convert_int(v: MyValue, unsigned: bool) -> std::result::Result<Value, String> {
-    Ok(match v {
-        MyValue::Int(i) if unsigned => Value::UInt(i as u64),
-        MyValue::Int(i) => Value::Int(i),
-        MyValue::UInt(u) if unsigned => Value::UInt(u),
-        MyValue::UInt(u) => Value::Int(u as i64),
-        MyValue::Bytes(b) => {
-            let s = String::from_utf8_lossy(&b);
-            if unsigned {
-                Value::UInt(s.parse().map_err(|_| format!("bad integer {s}"))?)
-            } else {
-                Value::Int(s.parse().map_err(|_| format!("bad integer {s}"))?)
-            }
-        }
-        other => return Err(format!("unexpected integer value {other:?}")),
-    })
-}
-
-/// BIT(n): big-endian bytes, at most 64 bits.
-fn convert_bit(v: MyValue) -> std::result::Result<Value, String> {
-    let b = bytes(v)?;
-    if b.len() > 8 {
-        return Err("BIT wider than 64 bits".into());
-    }
-    Ok(Value::Bit(b.iter().fold(0u64, |a, x| (a << 8) | *x as u64)))
-}
-
-/// YEAR, as a number or as text.
-fn convert_year(v: MyValue) -> std::result::Result<Value, String> {
-    Ok(match v {
-        MyValue::Int(y) => Value::Year(y as u16),
-        MyValue::UInt(y) => Value::Year(y as u16),
-        MyValue::Bytes(b) => Value::Year(
-            String::from_utf8_lossy(&b)
-                .parse()
-                .map_err(|_| "bad YEAR")?,
-        ),
-        other => return Err(format!("unexpected YEAR value {other:?}")),
-    })
-}
-
-/// TIME, as signed micros.
-fn convert_time(v: MyValue) -> std::result::Result<Value, String> {
-    match v {
-        MyValue::Time(neg, days, h, m, s, us) => {
-            let micros = ((days as i64 * 24 + h as i64) * 3600 + m as i64 * 60 + s as i64)
-                * 1_000_000
-                + us as i64;
-            Ok(Value::Time(if neg { -micros } else { micros }))
-        }
-        other => Err(format!("unexpected TIME value {other:?}")),
-    }
-}
-
-/// DATETIME, field by field.
-fn convert_datetime(v: MyValue) -> std::result::Result<Value, String> {
-    match v {
-        MyValue::Date(year, month, day, hour, minute, second, micros) => {
-            Ok(Value::DateTime(DateTime {
-                year,
-                month,
-                day,
-                hour,
-                minute,
-                second,
-                micros,
-            }))
-        }
-        other => Err(format!("unexpected DATETIME value {other:?}")),
-    }
-}
-
-/// TIMESTAMP (read in UTC) as epoch seconds; the zero date is the epoch.
-fn convert_timestamp(v: MyValue) -> std::result::Result<Value, String> {
-    match v {
-        MyValue::Date(y, mo, d, h, mi, s, us) => {
-            if mo == 0 || d == 0 {
-                Ok(Value::Timestamp { secs: 0, micros: 0 })
-            } else {
-                let days = days_from_civil(y as i64, mo as u32, d as u32);
-                Ok(Value::Timestamp {
-                    secs: days * 86_400 + h as i64 * 3600 + mi as i64 * 60 + s as i64,
-                    micros: us,
-                })
-            }
-        }
-        other => Err(format!("unexpected TIMESTAMP value {other:?}")),
-    }
-}
-
-/// CHAR/VARCHAR/TEXT in the column's charset, or bytes when it is binary; MariaDB
-/// UUID/INET4/INET6 as the text the server sends for them.
-fn convert_text(col: &ColumnDesc, v: MyValue) -> std::result::Result<Value, String> {
-    let b = bytes(v)?;
-    if col.declared().is_text_form() {
-        return String::from_utf8(b)
-            .map(Value::String)
-            .map_err(|_| "UUID/INET text that is not UTF-8".to_string());
-    }
-    if col.charset.is_binary() {
-        Ok(Value::Bytes(b))
-    } else {
-        Ok(Value::String(col.charset.decode(&b)?))
-    }
-}
-
-/// ENUM/SET labels as text (UTF-8 when the column's charset is binary).
-fn convert_label(col: &ColumnDesc, v: MyValue) -> std::result::Result<Value, String> {
-    let b = bytes(v)?;
-    let cs = if col.charset.is_binary() {
-        crate::model::Charset::Utf8
-    } else {
-        col.charset
-    };
-    Ok(Value::String(cs.decode(&b)?))
-}
-
-/// GEOMETRY: a little-endian SRID, then WKB.
-fn convert_geometry(v: MyValue) -> std::result::Result<Value, String> {
-    let b = bytes(v)?;
-    if b.len() < 4 {
-        return Err("GEOMETRY value shorter than its SRID".into());
-    }
-    Ok(Value::Geometry {
-        srid: u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-        wkb: b[4..].to_vec(),
-    })
-}
-
-/// VECTOR: little-endian f32s.
-fn convert_vector(v: MyValue) -> std::result::Result<Value, String> {
-    let b = bytes(v)?;
-    if b.len() % 4 != 0 {
-        return Err("VECTOR length is not a multiple of 4".into());
-    }
-    Ok(Value::Vector(
-        b.chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
-    ))
 }
 
 #[cfg(test)]

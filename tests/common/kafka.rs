@@ -69,6 +69,25 @@ pub fn list_topics(brokers: &str) -> Vec<String> {
     md.topics().iter().map(|t| t.name().to_string()).collect()
 }
 
+/// How many records `topic` holds now (high minus low watermark, summed over its
+/// partitions); 0 while it does not exist.
+pub fn count(brokers: &str, topic: &str) -> i64 {
+    let c = consumer(brokers);
+    let Ok(md) = c.fetch_metadata(Some(topic), Duration::from_secs(10)) else {
+        return 0;
+    };
+    md.topics()
+        .iter()
+        .filter(|t| t.error().is_none())
+        .flat_map(|t| t.partitions())
+        .filter_map(|p| {
+            c.fetch_watermarks(topic, p.id(), Duration::from_secs(10))
+                .ok()
+        })
+        .map(|(lo, hi)| hi - lo)
+        .sum()
+}
+
 /// Every record currently in `topics` (missing topics read as empty), in partition order.
 pub fn read_all(brokers: &str, topics: &[String]) -> Vec<Record> {
     let c = consumer(brokers);
@@ -176,4 +195,37 @@ pub async fn wait_for_async(
         Ok(recs) => recs,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
+}
+
+/// Sets (`Some(bytes_per_sec)`) or removes the produce quota of Kafka client `client_id`,
+/// with Kafka's own `ConfigCommand` (the test server's installation,
+/// `ROWTIDE_TEST_KAFKA_HOME`).
+pub fn produce_quota(brokers: &str, client_id: &str, rate: Option<u64>) {
+    let home = std::env::var("ROWTIDE_TEST_KAFKA_HOME")
+        .expect("ROWTIDE_TEST_KAFKA_HOME (scripts/env print sets it)");
+    let change = match rate {
+        Some(r) => vec![
+            "--add-config".to_string(),
+            format!("producer_byte_rate={r}"),
+        ],
+        None => vec!["--delete-config".into(), "producer_byte_rate".into()],
+    };
+    let out = std::process::Command::new("java")
+        .arg("-cp")
+        .arg(format!("{home}/libs/*"))
+        .args([
+            "kafka.admin.ConfigCommand",
+            "--bootstrap-server",
+            brokers,
+            "--alter",
+        ])
+        .args(&change)
+        .args(["--entity-type", "clients", "--entity-name", client_id])
+        .output()
+        .expect("java (Kafka's ConfigCommand)");
+    assert!(
+        out.status.success(),
+        "ConfigCommand {change:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
