@@ -1,4 +1,4 @@
-//! The command line: `run`, `check`, `probe`, `offsets`, `schema`, `replay`, `import`,
+//! The command line: `run`, `check`, `probe`, `offsets`, `schema`, `replay`, `snapshot`, `import`,
 //! `completions`, `man` (documented for users in `README.md` and `docs/operations.md`). Each
 //! command returns an exit code; errors carry their own (2 for usage and configuration, 1
 //! for runtime failures).
@@ -106,6 +106,20 @@ pub enum Command {
         /// `source.ddl_skip`); repeatable.
         #[arg(long = "ddl-skip", value_name = "ENTRY")]
         ddl_skip: Vec<String>,
+    },
+    /// Ask a running rowtide for an ad-hoc snapshot of tables (`db.table` ...), or `stop`,
+    /// `pause` or `resume` the running one: sends Debezium's signal through `[signals]`.
+    Snapshot {
+        /// `db.table` names, or one of `stop`, `pause`, `resume`.
+        #[arg(required = true, value_name = "TABLE|stop|pause|resume")]
+        targets: Vec<String>,
+        /// Only rows matching this SQL condition (Debezium's additional condition), for
+        /// every named table.
+        #[arg(long, value_name = "SQL")]
+        filter: Option<String>,
+        /// A blocking snapshot instead of an incremental one.
+        #[arg(long)]
+        blocking: bool,
     },
     /// Write a rowtide configuration from another tool's.
     Import {
@@ -237,6 +251,18 @@ pub async fn execute(cli: Cli) -> Result<i32> {
             let ok = crate::preflight::run(&cfg, json).await;
             Ok(if ok { 0 } else { 1 })
         }
+        Command::Snapshot {
+            targets,
+            filter,
+            blocking,
+        } => {
+            let cfg = load_config(cli.config.as_deref())?;
+            let signal = crate::signal::Signal::from_command(&targets, filter, blocking)
+                .map_err(Error::Config)?;
+            let id = crate::signal::send::send(&cfg, &signal).await?;
+            say!("Sent {} signal {id}: {}", signal.type_name(), signal.data());
+            Ok(0)
+        }
         Command::Probe { url, timeout_ms } => tools::probe(&url, timeout_ms).await,
         Command::Completions { shell } => tools::completions(shell),
         Command::Man { dir } => tools::man(dir.as_deref()),
@@ -327,6 +353,16 @@ async fn offsets(cfg: &Config, store: &dyn CheckpointStore, action: OffsetsActio
                         );
                         say!("skip_rows: {}", cp.offset.skip_rows);
                         say!("snapshot:  {:?}", cp.snapshot);
+                        if let Some(p) = cp.incremental.as_ref().filter(|p| p.is_active()) {
+                            say!(
+                                "incremental: {} table(s) remaining, {} at chunk {} ({} rows){}",
+                                p.tables.len(),
+                                p.current().map_or("-", |t| t.table.as_str()),
+                                p.chunks_done,
+                                p.rows,
+                                if p.paused { ", paused" } else { "" }
+                            );
+                        }
                         say!(
                             "flavor:    {}",
                             cp.flavor.map(|f| f.connector()).unwrap_or("-")
@@ -370,6 +406,7 @@ async fn offsets(cfg: &Config, store: &dyn CheckpointStore, action: OffsetsActio
                 flavor,
                 updated_at_ms: now_ms(),
                 reason: "offsets set".into(),
+                incremental: None,
             };
             store.save(&cp)?;
             say!("checkpoint set to {}", cp.offset);

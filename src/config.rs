@@ -24,6 +24,8 @@ pub struct Config {
     pub events: EventsConfig,
     pub heartbeat: HeartbeatConfig,
     pub ha: HaConfig,
+    pub signals: SignalsConfig,
+    pub snapshot: SnapshotConfig,
     pub log: LogConfig,
     pub transforms: Vec<TransformConfig>,
     pub predicates: Vec<PredicateConfig>,
@@ -587,6 +589,8 @@ impl Config {
             );
         }
         self.events.validate()?;
+        self.signals.validate()?;
+        self.snapshot.validate(&self.signals)?;
         self.checkpoint.validate(&self.sink)?;
         delivery::validate(&self.sink, &self.checkpoint)?;
         self.ha.validate(&self.checkpoint, &self.sink)?;
@@ -744,6 +748,8 @@ mod msk_iam;
 pub(crate) mod properties;
 pub(crate) mod providers;
 pub mod shaping;
+mod signals;
+mod snapshot;
 
 pub use checkpoint::{CheckpointConfig, StoreKind};
 pub use delivery::Delivery;
@@ -753,6 +759,8 @@ use keys::valid_keys;
 pub use log::{LogConfig, LogFormat, LogLevel};
 use msk_iam::validate_kafka_mechanism;
 pub use shaping::{EventsConfig, HeartbeatConfig, PredicateConfig, TransformConfig};
+pub use signals::SignalsConfig;
+pub use snapshot::{NewTables, SnapshotConfig};
 
 #[cfg(test)]
 mod tests;

@@ -57,6 +57,7 @@ pub mod mysql;
 pub(crate) mod pipeline;
 pub(crate) mod preflight;
 pub mod redact;
+pub mod signal;
 pub(crate) mod sink;
 pub mod source;
 pub mod telemetry;

@@ -5,6 +5,7 @@
 //! the build info in [`process`].
 
 mod debezium;
+pub mod incremental;
 mod process;
 
 pub use debezium::{

@@ -23,6 +23,8 @@ pub enum Mark {
     /// that statement (never with one before it, which would replay the DDL onto a catalog
     /// that already has it).
     Catalog(Box<Catalog>),
+    /// An incremental snapshot moved on (`None`: none remains).
+    Incremental(Option<Box<crate::model::IncrementalProgress>>),
     /// A snapshot begins from this offset (some tables maybe already done).
     SnapshotStarted {
         offset: Box<SourceOffset>,
@@ -66,6 +68,7 @@ impl CheckpointState {
             flavor: Some(flavor),
             updated_at_ms: 0,
             reason: String::new(),
+            incremental: None,
         });
         Self {
             current,
@@ -128,6 +131,7 @@ impl CheckpointState {
                 self.past_ddl();
             }
             Mark::Catalog(c) => self.after_ddl = Some(*c),
+            Mark::Incremental(p) => self.current.incremental = p.map(|p| *p),
             Mark::SnapshotStarted {
                 offset,
                 done,
@@ -205,6 +209,26 @@ mod tests {
             (st.current.offset.binlog.pos, st.current.offset.skip_rows),
             (300, 1)
         );
+    }
+
+    /// Incremental progress is saved at once and replaced (or cleared) by the next one.
+    #[test]
+    fn incremental_progress_is_recorded_and_cleared() {
+        let mut st = state();
+        let p = crate::model::IncrementalProgress {
+            tables: vec![crate::model::TableTodo {
+                table: "db.t".into(),
+                filter: None,
+            }],
+            chunks_done: 2,
+            ..Default::default()
+        };
+        let m = Mark::Incremental(Some(Box::new(p.clone())));
+        assert!(m.saves_at_once());
+        st.apply(m);
+        assert_eq!(st.current.incremental, Some(p));
+        st.apply(Mark::Incremental(None));
+        assert_eq!(st.current.incremental, None);
     }
 
     /// A DDL's catalog is never stored with a checkpoint before that DDL: it waits for the

@@ -47,7 +47,7 @@ pub enum SnapshotState {
 }
 
 /// What the store keeps.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
     /// Where streaming resumes.
     pub offset: SourceOffset,
@@ -62,6 +62,10 @@ pub struct Checkpoint {
     /// Why it was written (`delivered`, `shutdown`, `offsets set`, …).
     #[serde(default)]
     pub reason: String,
+    /// An incremental snapshot under way (absent in checkpoints written before rowtide
+    /// took incremental snapshots: they load as "none running").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<crate::model::IncrementalProgress>,
 }
 
 /// A checkpoint at `bin.000001:4` of a MariaDB server, for unit tests.
@@ -77,5 +81,6 @@ pub(crate) fn test_checkpoint() -> Checkpoint {
         flavor: Some(crate::model::Flavor::Mariadb),
         updated_at_ms: 0,
         reason: String::new(),
+        incremental: None,
     }
 }

@@ -394,4 +394,39 @@ mod tests {
             Some(&serde_json::to_vec(&cp).unwrap()[..])
         );
     }
+
+    /// The Kafka store carries incremental snapshot progress like the sled store.
+    #[test]
+    fn incremental_progress_survives_the_kafka_store_records() {
+        let mut cp = test_checkpoint();
+        cp.incremental = Some(crate::model::IncrementalProgress {
+            tables: vec![crate::model::TableTodo {
+                table: "db.t".into(),
+                filter: None,
+            }],
+            last_key: Some(vec![crate::model::KeyPart::UInt(99)]),
+            max_key: Some(vec![crate::model::KeyPart::UInt(1000)]),
+            chunks_done: 3,
+            rows: 3072,
+            ..Default::default()
+        });
+        let mut view = StateView::default();
+        let recs = view.save_records(&cp, None).unwrap();
+        view.apply_written(&recs);
+        assert_eq!(view.checkpoint().unwrap(), Some(cp));
+    }
+
+    /// A checkpoint written before the field existed loads with no incremental snapshot.
+    #[test]
+    fn a_checkpoint_without_incremental_progress_loads() {
+        let mut old = serde_json::to_value(test_checkpoint()).unwrap();
+        assert!(
+            old.get("incremental").is_none(),
+            "not written when none runs"
+        );
+        old.as_object_mut().unwrap().remove("incremental");
+        let old = serde_json::to_vec(&old).unwrap();
+        let cp: Checkpoint = serde_json::from_slice(&old).unwrap();
+        assert_eq!(cp, test_checkpoint());
+    }
 }

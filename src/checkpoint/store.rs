@@ -177,6 +177,18 @@ mod tests {
             flavor: Some(crate::model::Flavor::Mariadb),
             updated_at_ms: 1,
             reason: "test".into(),
+            incremental: Some(crate::model::IncrementalProgress {
+                tables: vec![crate::model::TableTodo {
+                    table: "db.t".into(),
+                    filter: Some("a > 1".into()),
+                }],
+                last_key: Some(vec![
+                    crate::model::KeyPart::Int(7),
+                    crate::model::KeyPart::Bytes(b"k".to_vec()),
+                ]),
+                chunks_done: 4,
+                ..Default::default()
+            }),
         };
         store.save(&cp).unwrap();
         drop(store);

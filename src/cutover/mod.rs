@@ -79,6 +79,7 @@ pub async fn import(cfg: &Config, store: &dyn CheckpointStore, args: ImportArgs)
         flavor: Some(t.flavor),
         updated_at_ms: now_ms(),
         reason: format!("offsets import (Debezium connector {})", args.connector),
+        incremental: None,
     };
     if args.dry_run {
         crate::redact::println(&format!(

@@ -251,6 +251,7 @@ pub fn encode_event(
         SourceEvent::SnapshotCompleted { offset } => {
             vec![Item::mark(Mark::SnapshotDone(Box::new(offset)))]
         }
+        SourceEvent::IncrementalProgress(p) => vec![Item::mark(Mark::Incremental(p))],
         SourceEvent::Heartbeat { offset, ts_ms } => vec![heartbeat_item(encoder, offset, ts_ms)?],
     })
 }

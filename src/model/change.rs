@@ -87,6 +87,8 @@ pub enum SnapshotMarker {
     FirstInDataCollection,
     /// Last row of a table's snapshot other than the last table.
     LastInDataCollection,
+    /// A row read by an incremental snapshot (Debezium's `"incremental"`).
+    Incremental,
 }
 
 impl SnapshotMarker {
@@ -98,6 +100,7 @@ impl SnapshotMarker {
             SnapshotMarker::Last => "last",
             SnapshotMarker::FirstInDataCollection => "first_in_data_collection",
             SnapshotMarker::LastInDataCollection => "last_in_data_collection",
+            SnapshotMarker::Incremental => "incremental",
         }
     }
 }
@@ -226,6 +229,10 @@ pub enum SourceEvent {
         done: Vec<String>,
         catalog: Catalog,
     },
+    /// An incremental snapshot moved on (a chunk emitted, a table started or finished, a
+    /// signal taken): once everything before it has been delivered, the checkpoint records
+    /// this progress (`None`: no incremental snapshot remains).
+    IncrementalProgress(Option<Box<super::incremental::IncrementalProgress>>),
     /// Debezium's heartbeat (`[heartbeat]`), taken at `ts_ms`: a record on the heartbeat
     /// topic; once it (and everything before it) is delivered the checkpoint may move to
     /// `offset`, where the stream stood between transactions (`None` inside one).

@@ -10,6 +10,7 @@
 //! - [`table`]: a table's structure at one point of the log, and the set of known tables;
 //! - [`filter`]: which tables are captured;
 //! - [`change`]: a row change, a schema change and the events the source hands on;
+//! - [`incremental`]: where an incremental snapshot stands (kept in the checkpoint);
 //! - [`budget`]: the byte budget events hold from the source to Kafka's acknowledgement.
 
 pub mod budget;
@@ -17,6 +18,7 @@ pub mod change;
 pub mod charset;
 pub mod filter;
 pub mod flavor;
+pub mod incremental;
 pub mod position;
 pub mod table;
 pub mod value;
@@ -25,6 +27,7 @@ pub use change::{Change, Op, OpSet, Row, SchemaChange, SnapshotMarker, SourceEve
 pub use charset::Charset;
 pub use filter::{Filter, FilterError};
 pub use flavor::Flavor;
+pub use incremental::{IncrementalProgress, KeyPart, TableTodo};
 pub use position::{
     BinlogPosition, GtidSet, MariadbGtid, MariadbGtidList, MysqlGtidSet, Position, RowMark,
     SourceOffset,

@@ -5,6 +5,8 @@
 //! - [`plan`]: what a run does first (stream, snapshot, resume a snapshot, nothing);
 //! - [`source_task`]: the snapshot, then the binlog stream, into the source queue in log
 //!   order;
+//! - [`incremental`]: signals and incremental snapshots (the watermark algorithm), between
+//!   the stream and the source queue;
 //! - [`encoders`]: a pool of encoder workers whose items leave in source order;
 //! - [`sink_loop`]: hands records to the sink, files acknowledgements, moves the checkpoint
 //!   over the acknowledged prefix, and applies backpressure.
@@ -13,6 +15,7 @@
 //! rule of its own.
 
 mod encoders;
+mod incremental;
 mod plan;
 mod sink_loop;
 mod snapshot_ddl;

@@ -139,6 +139,7 @@ async fn without_checkpoint(
         flavor: Some(flavor),
         updated_at_ms: now_ms(),
         reason: "initial position".into(),
+        incremental: None,
     };
     // Saved at once, so a restart before the first event does not start later.
     store.save(cp.clone()).await?;

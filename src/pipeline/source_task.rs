@@ -15,18 +15,26 @@ use crate::model::budget::EventTx;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
+use super::incremental::Incremental;
 use super::plan::Plan;
 use super::snapshot_ddl::DdlSnapshot;
 use crate::checkpoint::{Checkpoint, StoreHandle};
-use crate::config::Config;
+use crate::config::{Config, NewTables};
 use crate::error::{Error, Result};
 use crate::http::{Health, HealthState};
 use crate::metrics;
-use crate::model::{now_ms, Catalog, Filter, SourceEvent, SourceOffset, TableDesc};
+use crate::model::{
+    now_ms, Catalog, Filter, IncrementalProgress, SourceEvent, SourceOffset, TableDesc, TableTodo,
+};
 use crate::mysql;
 use crate::source::binlog::{self, StreamObserver};
 use crate::source::heartbeat::Heartbeats;
 use crate::source::snapshot;
+
+/// Events between the binlog stream and the signal relay: the stream runs ahead of a
+/// chunk's SELECT by at most this many. Small, because these events are not yet charged
+/// to `pipeline.max_in_flight_bytes` (the relay charges them as it sends them on).
+const RELAY_QUEUE: usize = 32;
 
 /// What the source task starts from.
 pub struct SourceStart {
@@ -49,6 +57,18 @@ pub async fn run(
     stop: CancellationToken,
 ) -> Result<bool> {
     let filter = Filter::new(&cfg.source.include, &cfg.source.exclude)?;
+    let start_progress = start
+        .checkpoint
+        .as_ref()
+        .and_then(|c| c.incremental.clone());
+    if let Some((db, table)) = cfg.signals.table_parts() {
+        if !filter.captures(db, table) {
+            return Err(Error::Config(format!(
+                "signals.table = \"{db}.{table}\" is not captured: signals are read from the \
+                 binlog, so add it to source.include (and keep it out of source.exclude)"
+            )));
+        }
+    }
     // Started before the snapshot: one that outlasts the interval is followed by a
     // heartbeat as soon as streaming starts, as with Debezium.
     let heartbeats = Heartbeats::new(&cfg.heartbeat, &cfg.source);
@@ -61,8 +81,17 @@ pub async fn run(
     let ddl = DdlSnapshot::new(mysql::schema::snapshot_ddl(&mut conn, &tables, fresh).await?);
     let _ = conn.disconnect().await;
     ddl.complete(&mut tables);
+    let mut start_progress = start_progress;
     let mut catalog = match start.catalog {
-        Some(saved) if !snapshotting => catalog_of(saved),
+        Some(saved) if !snapshotting => {
+            let mut catalog = catalog_of(saved);
+            if cfg.snapshot.new_tables == NewTables::Incremental {
+                if let Some(cp) = start.checkpoint {
+                    start_progress = queue_new_tables(&mut catalog, &tables, cp, &store).await?;
+                }
+            }
+            catalog
+        }
         _ => {
             let catalog = catalog_of(tables.clone());
             // First start from a hand-set offset: today's structures are the best known.
@@ -103,13 +132,64 @@ pub async fn run(
         catalog,
         failure_mode: cfg.events.failure_handling_mode,
     };
+    if cfg.signals.table.is_none() && cfg.signals.kafka_topic.is_none() {
+        let to = binlog::Destination {
+            tx,
+            shutdown: stop,
+            heartbeats,
+        };
+        binlog::stream_to(&cfg.source, filter, from, seed, to, &observer).await?;
+        return Ok(false);
+    }
+    // Signals and incremental snapshots act in log order between the stream and the queue.
+    let (relay_tx, relay_rx) = tokio::sync::mpsc::channel(RELAY_QUEUE);
     let to = binlog::Destination {
-        tx,
+        tx: relay_tx.into(),
         shutdown: stop,
         heartbeats,
     };
-    binlog::stream_to(&cfg.source, filter, from, seed, to, &observer).await?;
+    let stored = start_progress;
+    let relay = Incremental::new(&cfg, filter.clone(), stored, tx);
+    let stream = binlog::stream_to(&cfg.source, filter, from, seed, to, &observer);
+    let (streamed, relayed) = tokio::join!(stream, relay.run(relay_rx));
+    // A relay that failed closed the stream's queue: its error is the cause.
+    relayed?;
+    streamed?;
     Ok(false)
+}
+
+/// `snapshot.new_tables = "incremental"`: captured tables the stored catalog does not know
+/// are added to it (today's structure is the best known) and queued for an incremental
+/// snapshot; both are saved at once, so a crash cannot forget them, and the next start does
+/// not find them new again. Returns the progress the relay starts from.
+async fn queue_new_tables(
+    catalog: &mut Catalog,
+    tables: &[TableDesc],
+    mut cp: Checkpoint,
+    store: &StoreHandle,
+) -> Result<Option<IncrementalProgress>> {
+    let new: Vec<&TableDesc> = tables
+        .iter()
+        .filter(|t| catalog.get(&t.db, &t.name).is_none())
+        .collect();
+    if new.is_empty() {
+        return Ok(cp.incremental);
+    }
+    let mut progress = cp.incremental.take().unwrap_or_default();
+    for t in new {
+        let table = t.full_name();
+        info!(%table, "New captured table: queued for an incremental snapshot (snapshot.new_tables).");
+        catalog.put(t.clone());
+        if !progress.tables.iter().any(|q| q.table == table) {
+            progress.tables.push(TableTodo {
+                table,
+                filter: None,
+            });
+        }
+    }
+    cp.incremental = Some(progress.clone());
+    store.save_with_catalog(cp, catalog).await?;
+    Ok(Some(progress))
 }
 
 fn catalog_of(tables: Vec<TableDesc>) -> Catalog {

@@ -2,6 +2,7 @@
 //! hands them on as [`crate::model::SourceEvent`]s, in log order.
 
 pub mod binlog;
+pub mod chunk;
 pub(crate) mod events;
 pub mod file;
 pub mod guard;

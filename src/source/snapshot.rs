@@ -38,7 +38,7 @@ mod ranges;
 
 pub use pieces::{copy, CopyPlan};
 
-use convert::convert_row;
+pub(crate) use convert::convert_row;
 
 /// The consistent point and the open snapshot transaction.
 pub struct SnapshotPoint {
@@ -54,7 +54,7 @@ fn q(e: mysql_async::Error) -> Error {
 /// Opens the snapshot transaction and finds its binlog coordinates.
 /// Opens a connection set up for reading the snapshot (UTC, raw charset bytes, long
 /// timeouts).
-async fn snapshot_conn(cfg: &SourceConfig) -> Result<Conn> {
+pub(crate) async fn snapshot_conn(cfg: &SourceConfig) -> Result<Conn> {
     let mut conn = mysql::connect(cfg).await?;
     for s in [
         "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
@@ -264,7 +264,7 @@ async fn lock_mysql(conn: &mut Conn, tables: &[TableDesc]) -> Result<(&'static s
     Ok(("LOCK TABLES", "UNLOCK TABLES".into()))
 }
 
-fn quote(name: &str) -> String {
+pub(crate) fn quote(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
 }
 

@@ -7,7 +7,7 @@ use crate::model::value::days_from_civil;
 use crate::model::{ColumnDesc, ColumnKind, DateTime, Row, TableDesc, Value};
 
 /// Converts one binary-protocol row to `Value`s, by the table's column kinds.
-pub(super) fn convert_row(
+pub(crate) fn convert_row(
     table: &TableDesc,
     values: Vec<Option<MyValue>>,
 ) -> std::result::Result<Row, (String, String)> {
