@@ -584,11 +584,7 @@ impl Config {
         }
         self.events.validate()?;
         self.checkpoint.validate(&self.sink)?;
-        delivery::validate(
-            &self.sink,
-            &self.checkpoint,
-            self.source.snapshot_parallelism,
-        )?;
+        delivery::validate(self)?;
         validate_kafka_mechanism(&self.sink)?;
         if self.source.server_id == 0 {
             return bad("source.server_id must not be 0 (0 is not a valid replica id)".into());

@@ -43,7 +43,11 @@ pub fn transactional_id(sink: &SinkConfig, state_topic: &str) -> String {
 
 /// Exactly-once needs the Kafka sink and the Kafka state store (the state records must
 /// join the data's transaction), one snapshot reader, and sane transaction bounds.
-pub(super) fn validate(
+pub(super) fn validate(cfg: &super::Config) -> Result<()> {
+    check(&cfg.sink, &cfg.checkpoint, cfg.source.snapshot_parallelism)
+}
+
+fn check(
     sink: &SinkConfig,
     checkpoint: &CheckpointConfig,
     snapshot_parallelism: usize,
@@ -115,14 +119,14 @@ mod tests {
             ..SinkConfig::default()
         };
         let mut cp = CheckpointConfig::default();
-        let e = validate(&sink, &cp, 1).unwrap_err().to_string();
+        let e = check(&sink, &cp, 1).unwrap_err().to_string();
         assert!(
             e.contains("sink.delivery") && e.contains("checkpoint.store = \"kafka\""),
             "{e}"
         );
         cp.store = StoreKind::Kafka;
-        validate(&sink, &cp, 1).unwrap();
-        assert!(validate(&sink, &cp, 4)
+        check(&sink, &cp, 1).unwrap();
+        assert!(check(&sink, &cp, 4)
             .unwrap_err()
             .to_string()
             .contains("snapshot_parallelism"));
@@ -130,8 +134,8 @@ mod tests {
             kind: SinkKind::Stdout,
             ..sink.clone()
         };
-        assert!(validate(&stdout, &cp, 1).is_err());
-        validate(&SinkConfig::default(), &CheckpointConfig::default(), 4).unwrap();
+        assert!(check(&stdout, &cp, 1).is_err());
+        check(&SinkConfig::default(), &CheckpointConfig::default(), 4).unwrap();
     }
 
     #[test]
