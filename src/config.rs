@@ -592,8 +592,12 @@ impl Config {
         self.signals.validate()?;
         self.snapshot.validate(&self.signals)?;
         self.checkpoint.validate(&self.sink)?;
-        delivery::validate(&self.sink, &self.checkpoint)?;
-        self.ha.validate(&self.checkpoint, &self.sink)?;
+        delivery::validate(self)?;
+        self.ha.validate(
+            &self.checkpoint,
+            &self.sink,
+            self.source.snapshot_parallelism,
+        )?;
         validate_kafka_mechanism(&self.sink)?;
         if self.source.server_id == 0 {
             return bad("source.server_id must not be 0 (0 is not a valid replica id)".into());

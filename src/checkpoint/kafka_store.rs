@@ -228,6 +228,9 @@ fn read_topic(sink: &SinkConfig, topic: &str, access: Access) -> Result<StateVie
         // librdkafka assigns partitions only with a group id; no offset is ever committed.
         .set("group.id", transactional_id(topic))
         .set("enable.partition.eof", "true")
+        // The end of the topic is known from a fetch that returns nothing: do not let the
+        // broker hold that fetch for the default 500 ms at every start.
+        .set("fetch.wait.max.ms", "10")
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("client.id", "rowtide-state");

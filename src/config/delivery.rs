@@ -42,8 +42,16 @@ pub fn transactional_id(sink: &SinkConfig, state_topic: &str) -> String {
 }
 
 /// Exactly-once needs the Kafka sink and the Kafka state store (the state records must
-/// join the data's transaction), and sane transaction bounds.
-pub(super) fn validate(sink: &SinkConfig, checkpoint: &CheckpointConfig) -> Result<()> {
+/// join the data's transaction), one snapshot reader, and sane transaction bounds.
+pub(super) fn validate(cfg: &super::Config) -> Result<()> {
+    check(&cfg.sink, &cfg.checkpoint, cfg.source.snapshot_parallelism)
+}
+
+pub(super) fn check(
+    sink: &SinkConfig,
+    checkpoint: &CheckpointConfig,
+    snapshot_parallelism: usize,
+) -> Result<()> {
     if let Some(id) = &sink.transactional_id {
         if id.trim().is_empty() {
             return Err(Error::Config(
@@ -67,6 +75,17 @@ pub(super) fn validate(sink: &SinkConfig, checkpoint: &CheckpointConfig) -> Resu
                 SinkKind::Stdout => "stdout",
             },
             checkpoint.store.name()
+        )));
+    }
+    if snapshot_parallelism > 1 {
+        // Parallel readers interleave the rows of several tables, and a snapshot row carries
+        // no position of its own: no transaction boundary would name exactly what it holds.
+        return Err(Error::Config(format!(
+            "sink.delivery = \"exactly_once\" needs source.snapshot_parallelism = 1 (is {}): \
+             parallel snapshot readers interleave the rows of several tables, so a \
+             transaction could not name exactly the rows it holds; set \
+             source.snapshot_parallelism = 1, or use sink.delivery = \"at_least_once\"",
+            snapshot_parallelism
         )));
     }
     if sink.transaction_max_ms == 0
@@ -100,19 +119,23 @@ mod tests {
             ..SinkConfig::default()
         };
         let mut cp = CheckpointConfig::default();
-        let e = validate(&sink, &cp).unwrap_err().to_string();
+        let e = check(&sink, &cp, 1).unwrap_err().to_string();
         assert!(
             e.contains("sink.delivery") && e.contains("checkpoint.store = \"kafka\""),
             "{e}"
         );
         cp.store = StoreKind::Kafka;
-        validate(&sink, &cp).unwrap();
+        check(&sink, &cp, 1).unwrap();
+        assert!(check(&sink, &cp, 4)
+            .unwrap_err()
+            .to_string()
+            .contains("snapshot_parallelism"));
         let stdout = SinkConfig {
             kind: SinkKind::Stdout,
             ..sink.clone()
         };
-        assert!(validate(&stdout, &cp).is_err());
-        validate(&SinkConfig::default(), &CheckpointConfig::default()).unwrap();
+        assert!(check(&stdout, &cp, 1).is_err());
+        check(&SinkConfig::default(), &CheckpointConfig::default(), 4).unwrap();
     }
 
     #[test]

@@ -57,6 +57,7 @@ impl HaConfig {
         &self,
         checkpoint: &super::CheckpointConfig,
         sink_cfg: &super::SinkConfig,
+        snapshot_parallelism: usize,
     ) -> Result<()> {
         let Some(group) = &self.group else {
             return Ok(());
@@ -85,7 +86,14 @@ impl HaConfig {
             delivery: super::Delivery::ExactlyOnce,
             ..sink_cfg.clone()
         };
-        super::delivery::validate(&transactional, checkpoint)?;
+        if snapshot_parallelism > 1 {
+            return bad(format!(
+                "ha.group = \"{group}\" writes every record in Kafka transactions, which need \
+                 source.snapshot_parallelism = 1 (is {snapshot_parallelism}): set it to 1 or \
+                 remove [ha] group"
+            ));
+        }
+        super::delivery::check(&transactional, checkpoint, snapshot_parallelism)?;
         if !(6_000..=1_800_000).contains(&self.session_timeout_ms) {
             return bad(format!(
                 "ha.session_timeout_ms = {} is outside the brokers' default bounds \
@@ -128,7 +136,7 @@ mod tests {
                 kind,
                 ..SinkConfig::default()
             };
-            self.validate(&checkpoint, &sink)
+            self.validate(&checkpoint, &sink, 1)
         }
     }
 

@@ -344,6 +344,7 @@ impl Running {
     /// sends the state records into the open transaction and commits it. The commit is
     /// the acknowledgement.
     async fn commit(&mut self) -> Result<()> {
+        let began = Instant::now();
         while !self.window.is_empty() {
             self.begin_drain_if_asked();
             if self
@@ -360,8 +361,15 @@ impl Running {
             }
             self.on_acks().await?;
         }
+        let drained = began.elapsed();
         self.lp.state.force_save();
         self.lp.state.save(&self.lp.store, "committed").await?;
+        tracing::debug!(
+            drain_ms = drained.as_millis() as u64,
+            commit_ms = (began.elapsed() - drained).as_millis() as u64,
+            offset = %self.lp.state.offset(),
+            "Transaction committed."
+        );
         if let Some(b) = &mut self.lp.transactions {
             b.reset();
         }

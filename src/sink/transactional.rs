@@ -11,7 +11,7 @@
 //! the same id and aborts the transaction it left open.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::producer::{Producer, ThreadedProducer};
@@ -112,6 +112,14 @@ impl TxnProducer {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         if !*open {
             return Ok(());
+        }
+        // Wait for the last records here, in short steps: rdkafka's own flush in
+        // commit_transaction polls the event queue in 100 ms steps, and with a threaded
+        // producer the delivery reports go to the polling thread, so every commit would
+        // wait those 100 ms in full.
+        let deadline = Instant::now() + TXN_CALL_TIMEOUT;
+        while self.producer.in_flight_count() > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
         }
         let outcome = self.producer.commit_transaction(TXN_CALL_TIMEOUT);
         *open = false;

@@ -9,7 +9,8 @@
 //!   row queued for a table takes the table's first marker (claimed under a lock), and every
 //!   piece holds back its last row, handing it on to the table's slot when it finishes — the
 //!   worker that finishes the table's last piece queues the row in the slot last, with the
-//!   table's last marker.
+//!   table's last marker. With a single worker the pieces finish in order and nothing is
+//!   held back: a range's done entry follows its last row directly.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -56,6 +57,8 @@ struct TableCopy {
     progress: Progress,
     rows: AtomicU64,
     started: Instant,
+    /// One worker reads every piece, in order (no row is held back).
+    ordered: bool,
     /// Set once the table's first row is queued (with the first marker).
     first_sent: AtomicBool,
     first_lock: tokio::sync::Mutex<()>,
@@ -84,7 +87,7 @@ pub async fn copy(
         .into_iter()
         .filter(|t| !plan.done.contains(&t.full_name()))
         .collect();
-    let (pieces, finished) = split_tables(todo, &plan).await?;
+    let (pieces, finished) = split_tables(todo, &plan, conns.len() == 1).await?;
     let ctx = CopyContext {
         ts_ms: crate::model::now_ms(),
         file: Arc::from(offset.binlog.file.as_str()),
@@ -138,6 +141,7 @@ pub(super) async fn side_conn(cfg: &SourceConfig) -> Result<Conn> {
 async fn split_tables(
     todo: Vec<Arc<TableDesc>>,
     plan: &CopyPlan<'_>,
+    ordered: bool,
 ) -> Result<(VecDeque<Piece>, Vec<String>)> {
     let mut conn = side_conn(plan.source).await?;
     let range_rows = plan.source.snapshot_range_rows;
@@ -168,6 +172,7 @@ async fn split_tables(
             progress: Progress::new(&table.full_name(), estimate),
             rows: 0.into(),
             started: Instant::now(),
+            ordered,
             first_sent: false.into(),
             first_lock: Default::default(),
             ends: tokio::sync::Mutex::new(Ends {
@@ -254,6 +259,22 @@ async fn finish_piece(
     let mut ends = shared.ends.lock().await;
     ends.remaining -= 1;
     let last = ends.remaining == 0;
+    if shared.ordered {
+        // One worker reads the pieces in order: the last piece is the last one finished,
+        // and nothing is held back (so a range's rows and its entry stay together, which
+        // exactly-once delivery needs for a commit after the entry).
+        if let Some(row) = held {
+            send_row(ctx, table, shared, row, last).await?;
+        }
+        if let (Some(entry), false) = (range_entry, last) {
+            ctx.send(SourceEvent::SnapshotTableDone { table: entry })
+                .await?;
+        }
+        return match last {
+            true => table_done(ctx, table, shared).await,
+            false => Ok(()),
+        };
+    }
     let before = match held {
         Some(row) => ends
             .held
@@ -278,6 +299,15 @@ async fn finish_piece(
     if let Some((row, _)) = ends.held.take() {
         send_row(ctx, table, shared, row, true).await?;
     }
+    table_done(ctx, table, shared).await
+}
+
+/// Logs a finished table and queues its done entry.
+async fn table_done(
+    ctx: &CopyContext<'_>,
+    table: &Arc<TableDesc>,
+    shared: &TableCopy,
+) -> Result<()> {
     let name = table.full_name();
     let rows = shared.rows.load(Ordering::Acquire);
     shared.progress.finish(rows);
