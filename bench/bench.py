@@ -80,6 +80,11 @@ ALL_CDC_TABLES = CDC_TABLES + ["lat", "marker"]
 # deliver exactly the plain run's record count.
 CATCHUP_VARIANTS = {
     "shaped": {"label": "masking + unwrap", "toml": SHAPING_TOML, "target": 0.85},
+    # Exactly-once delivery: state in a Kafka topic, records and position in one Kafka
+    # transaction per commit; run by eos_catchup (the primed state is copied into the state
+    # topic first, and records are counted as a read_committed consumer sees them).
+    "eos": {"label": "sink.delivery = exactly_once", "toml": "", "target": 0.8,
+            "runner": "eos_catchup"},
 }
 # Encodings: rowtide [format] kind, and the Kafka Connect converters Debezium runs with.
 FORMATS = {
@@ -454,8 +459,10 @@ class Rowtide(Engine):
         self.server_id = server_id
         self.proc = None
         self.metrics_port = None
-        # TOML appended to every config written (the shaped catch-up sets it).
+        # TOML appended to every config written (the shaped catch-up sets it), and a
+        # function rewriting the config text (the exactly-once catch-up sets it).
         self.extra = ""
+        self.patch = None
 
     def version(self):
         try:
@@ -500,6 +507,8 @@ path = "{state}"
 [metrics]
 listen = "127.0.0.1:{self.metrics_port}"
 {self.extra}"""
+        if self.patch:  # the exactly-once catch-up's config (eos_catchup)
+            text = self.patch(text)
         path = os.path.join(self.workdir, f"rowtide-{tag}.toml")
         with open(path, "w") as f:
             f.write(text)
@@ -788,6 +797,65 @@ def catchup(engine, kafka, prefix, expected, start_kwargs, timeout, sampler=None
     return res
 
 
+def committed_records(brokers, topics):
+    """(count, last record timestamp) as a read_committed consumer sees the topics: with
+    transactions, commit markers take offsets, so offset counts (Kafka.count) over-count."""
+    c = Consumer({"bootstrap.servers": brokers, "group.id": "rowtide-bench-eos",
+                  "enable.auto.commit": False, "enable.partition.eof": True,
+                  "isolation.level": "read_committed"})
+    c.assign([TopicPartition(t, 0, 0) for t in topics])
+    n, last, pending = 0, None, set(topics)
+    deadline = time.time() + 300
+    while pending and time.time() < deadline:
+        for m in c.consume(10000, 1.0):
+            if m.error():
+                if m.error().code() == -191:  # _PARTITION_EOF
+                    pending.discard(m.topic())
+                continue
+            n += 1
+            ts = m.timestamp()[1] / 1000.0
+            last = ts if last is None else max(last, ts)
+    c.close()
+    return n, last
+
+
+def eos_catchup(rt, kafka, prefix, expected, kw, timeout, tag):
+    """The rowtide catch-up from the primed position (kw["state"], a fresh copy of the sled
+    checkpoint) with sink.delivery = "exactly_once": the position is first copied into the
+    state topic (`rowtide offsets copy --to kafka`). Done when a read_committed consumer
+    sees every expected record; records/s from engine start to the last record's append
+    time, as for the plain catch-up."""
+    topics = [f"{prefix}.bench_cdc.{t}" for t in CDC_TABLES]
+    cfg = rt.config(f"{tag}-copy", prefix, kw["include"], kw["snapshot_mode"], kw["state"])
+    subprocess.run([rt.bin, "offsets", "copy", "--to", "kafka", "-c", cfg], check=True,
+                   capture_output=True, timeout=120)
+    rt.patch = lambda t: t.replace("[sink]\n", '[sink]\ndelivery = "exactly_once"\n', 1) \
+        .replace("[checkpoint]\n", '[checkpoint]\nstore = "kafka"\n', 1)
+    try:
+        t_start = rt.start(tag, prefix, **kw)
+    finally:
+        rt.patch = None
+    try:
+        wait_count(kafka, rt, topics, expected, timeout, f"rowtide {tag}")
+        while True:
+            n, last = committed_records(kafka.brokers, topics)
+            if n >= expected:
+                break
+            rt.check_alive()
+            if time.time() - t_start > timeout:
+                raise StepFailed(f"exactly_once catch-up: {n} of {expected} committed records")
+            time.sleep(0.5)
+        st = rt.sample()
+    finally:
+        rt.stop()
+    total = (last - t_start) if last else None
+    return {"records": n, "expected": expected,
+            "seconds_from_start": round(total, 3) if total else None,
+            "records_per_s_from_start": round(n / total, 1) if total and total > 0 else None,
+            "cpu_seconds": st["cpu_s"],
+            "peak_rss_mb": round(st["vm_hwm_kb"] / 1024, 1) if st["vm_hwm_kb"] else None}
+
+
 def variant_catchups(rt, kafka, prefix, expected, kw, pristine, repeats, timeout, variant):
     """The same catch-up from the same primed checkpoint, alternating the plain config and
     the variant's (CATCHUP_VARIANTS[variant]["toml"] appended) `repeats` times each;
@@ -801,8 +869,15 @@ def variant_catchups(rt, kafka, prefix, expected, kw, pristine, repeats, timeout
             state = f"{pristine}-{name}{i}"
             shutil.copytree(pristine, state)
             rt.extra = spec["toml"] if name == variant else ""
+            run = catchup
+            if name == variant and spec.get("runner"):
+                run = globals()[spec["runner"]]
             try:
-                r = catchup(rt, kafka, p, expected, dict(kw, state=state), timeout, tag=f"{name}{i}")
+                if run is catchup:
+                    r = catchup(rt, kafka, p, expected, dict(kw, state=state), timeout,
+                                tag=f"{name}{i}")
+                else:
+                    r = run(rt, kafka, p, expected, dict(kw, state=state), timeout, f"{name}{i}")
             finally:
                 rt.extra = ""
             runs[name].append(r["records_per_s_from_start"])
@@ -1452,7 +1527,7 @@ def main():
     ap.add_argument("--plugin-dir", required=True)
     ap.add_argument("--debezium-version", required=True)
     ap.add_argument("--engines", default="rowtide,debezium")
-    ap.add_argument("--steps", default="catchup,shaped,steady,snapshot,limits")
+    ap.add_argument("--steps", default="catchup,shaped,eos,steady,snapshot,limits")
     ap.add_argument("--formats", default="json")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--avro-plugin-dir", default="")
