@@ -120,6 +120,10 @@ pub enum Command {
         /// A blocking snapshot instead of an incremental one.
         #[arg(long)]
         blocking: bool,
+        /// The channel: the signal table, or the Kafka signal topic (default: the table
+        /// when `[signals] table` is set, else the topic).
+        #[arg(long, value_enum, value_name = "CHANNEL")]
+        via: Option<crate::signal::send::Via>,
     },
     /// Write a rowtide configuration from another tool's.
     Import {
@@ -255,11 +259,12 @@ pub async fn execute(cli: Cli) -> Result<i32> {
             targets,
             filter,
             blocking,
+            via,
         } => {
             let cfg = load_config(cli.config.as_deref())?;
             let signal = crate::signal::Signal::from_command(&targets, filter, blocking)
                 .map_err(Error::Config)?;
-            let id = crate::signal::send::send(&cfg, &signal).await?;
+            let id = crate::signal::send::send(&cfg, &signal, via).await?;
             say!("Sent {} signal {id}: {}", signal.type_name(), signal.data());
             Ok(0)
         }

@@ -521,17 +521,47 @@ async fn signals_from_the_kafka_topic_act_once_across_restarts() {
     .await;
     rt.wait_log("Signal log: after the restart", 1, Duration::from_secs(60))
         .await;
+    // `rowtide snapshot --via kafka` sends Debezium's execute-snapshot through the topic.
+    let table = format!("{db}.t");
+    let out = rt.command(&["snapshot", "--via", "kafka", &table, "--filter", "id <= 5"]);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "rowtide snapshot --via kafka: {out:?}"
+    );
+    assert!(
+        said.contains("Sent execute-snapshot signal kafka-"),
+        "{said}"
+    );
+    rt.wait_log("Incremental snapshot finished.", 2, Duration::from_secs(60))
+        .await;
     // The log holds both starts: each signal acted once.
     let log = rt.log_text();
     assert_eq!(
         log.matches("Incremental snapshot requested.").count(),
-        1,
+        2,
         "{log}"
     );
     assert_eq!(log.matches("Signal skipped").count(), 1, "{log}");
     assert!(rt.stop().success());
     let recs = read_all(&env.kafka_brokers, &[setup.topic("t")]);
-    assert_eq!(recs.len(), 20, "no second snapshot");
+    assert_eq!(
+        recs.len(),
+        25,
+        "no repeat of the first snapshot, 5 filtered rows of the second"
+    );
+    let mut counts = std::collections::HashMap::new();
+    for r in &recs {
+        *counts
+            .entry(r.key_json()["id"].as_i64().unwrap())
+            .or_insert(0) += 1;
+    }
+    assert!(
+        counts
+            .iter()
+            .all(|(&id, &n)| n == if id <= 5 { 2 } else { 1 }),
+        "ids 1..=5 read twice (the filtered snapshot), the rest once: {counts:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
