@@ -30,7 +30,6 @@ use mysql_async::prelude::Queryable;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
 /// One test's two instances and what they share.
@@ -485,15 +484,7 @@ fn read(brokers: &str, topic: &str, isolation: &str) -> Vec<Record> {
     loop {
         assert!(Instant::now() < deadline, "reading {topic} timed out");
         match c.poll(Duration::from_millis(200)) {
-            Some(Ok(m)) => out.push(Record {
-                topic: m.topic().to_string(),
-                partition: m.partition(),
-                offset: m.offset(),
-                timestamp: m.timestamp().to_millis(),
-                key: m.key().map(|k| k.to_vec()),
-                value: m.payload().map(|v| v.to_vec()),
-                headers: Vec::new(),
-            }),
+            Some(Ok(m)) => out.push(Record::of(&m)),
             Some(Err(KafkaError::PartitionEOF(_))) => return out,
             // The topic may not exist yet.
             Some(Err(KafkaError::MessageConsumption(_))) => return out,

@@ -26,6 +26,26 @@ pub struct Record {
 }
 
 impl Record {
+    /// A consumed message, copied.
+    pub fn of<M: Message>(m: &M) -> Record {
+        Record {
+            topic: m.topic().to_string(),
+            partition: m.partition(),
+            offset: m.offset(),
+            timestamp: m.timestamp().to_millis(),
+            key: m.key().map(|k| k.to_vec()),
+            value: m.payload().map(|v| v.to_vec()),
+            headers: m
+                .headers()
+                .map(|hs| {
+                    hs.iter()
+                        .map(|h| (h.key.to_string(), h.value.map(|v| v.to_vec())))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
     /// The text of header `key` (the first with that key), `None` when absent or null.
     pub fn header(&self, key: &str) -> Option<String> {
         self.headers
@@ -142,22 +162,7 @@ pub fn read_all(brokers: &str, topics: &[String]) -> Vec<Record> {
             let m = m.expect("consume");
             let k = (m.topic().to_string(), m.partition());
             pos.insert(k, m.offset());
-            out.push(Record {
-                topic: m.topic().to_string(),
-                partition: m.partition(),
-                offset: m.offset(),
-                timestamp: m.timestamp().to_millis(),
-                key: m.key().map(|k| k.to_vec()),
-                value: m.payload().map(|v| v.to_vec()),
-                headers: m
-                    .headers()
-                    .map(|hs| {
-                        hs.iter()
-                            .map(|h| (h.key.to_string(), h.value.map(|v| v.to_vec())))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            });
+            out.push(Record::of(&m));
         }
     }
     out
@@ -276,22 +281,7 @@ fn read_committed_topic(brokers: &str, topic: &str, out: &mut Vec<Record>) {
             "reading topic {topic} read_committed timed out"
         );
         match c.poll(Duration::from_millis(200)) {
-            Some(Ok(m)) => out.push(Record {
-                topic: m.topic().to_string(),
-                partition: m.partition(),
-                offset: m.offset(),
-                timestamp: m.timestamp().to_millis(),
-                key: m.key().map(|k| k.to_vec()),
-                value: m.payload().map(|v| v.to_vec()),
-                headers: m
-                    .headers()
-                    .map(|hs| {
-                        hs.iter()
-                            .map(|h| (h.key.to_string(), h.value.map(|v| v.to_vec())))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            }),
+            Some(Ok(m)) => out.push(Record::of(&m)),
             Some(Err(rdkafka::error::KafkaError::PartitionEOF(p))) => {
                 pending.remove(&p);
             }
