@@ -864,9 +864,10 @@ def variant_catchups(rt, kafka, prefix, expected, kw, pristine, repeats, timeout
     runs = {"plain": [], variant: []}
     for i in range(repeats):
         for name in ("plain", variant):
-            p = f"{prefix}{name[:2]}{i}"
+            # Own topics and state per variant, so several variants in one run never meet.
+            p = f"{prefix}{variant[:3]}{name[:2]}{i}"
             kafka.create_topics([f"{p}.bench_cdc.{t}" for t in ALL_CDC_TABLES])
-            state = f"{pristine}-{name}{i}"
+            state = f"{pristine}-{variant}-{name}{i}"
             shutil.copytree(pristine, state)
             rt.extra = spec["toml"] if name == variant else ""
             run = catchup
