@@ -365,6 +365,18 @@ class Kafka:
             except KafkaException as e:
                 if "TOPIC_ALREADY_EXISTS" not in str(e):
                     raise
+        # A new topic's partition has no leader for a moment: wait until its end offset can
+        # be read, so the engines and the counting start on a ready topic.
+        for n in names:
+            deadline = time.time() + 15
+            while True:
+                try:
+                    self.consumer.get_watermark_offsets(TopicPartition(n, 0), timeout=5)
+                    break
+                except KafkaException:
+                    if time.time() > deadline:
+                        break
+                    time.sleep(0.2)
 
     def delete_prefix(self, prefixes):
         md = self.admin.list_topics(timeout=10)
@@ -378,13 +390,23 @@ class Kafka:
                     pass
 
     def ends(self, topics):
-        """{topic: end offset of partition 0} (0 for a topic not there yet)."""
+        """{topic: end offset of partition 0} (0 for a topic not there yet). A topic created
+        moments ago may be cached as unknown by the long-lived probe consumer; a failed
+        query is retried once on a fresh consumer (fresh metadata) and the error logged."""
         out = {}
         for t in topics:
             try:
                 lo, hi = self.consumer.get_watermark_offsets(TopicPartition(t, 0), timeout=5)
-            except KafkaException:
-                hi = 0
+            except KafkaException as e:
+                fresh = Consumer({"bootstrap.servers": self.brokers,
+                                  "group.id": "rowtide-bench-probe-fresh"})
+                try:
+                    lo, hi = fresh.get_watermark_offsets(TopicPartition(t, 0), timeout=5)
+                except KafkaException as e2:
+                    log(f"  end offset of {t}: {e}; fresh consumer: {e2}")
+                    hi = 0
+                finally:
+                    fresh.close()
             out[t] = max(hi, 0)
         return out
 
