@@ -261,15 +261,7 @@ pub fn transaction_error(topic: &str, id: &str, e: rdkafka::error::KafkaError) -
         Some(
             RDKafkaErrorCode::TransactionalIdAuthorizationFailed
             | RDKafkaErrorCode::ClusterAuthorizationFailed,
-        ) => Error::Access {
-            component: "kafka",
-            message: format!(
-                "not authorized to use transactions ({e}): grant rowtide's principal WRITE \
-                 and DESCRIBE on the transactional id {id} (e.g. kafka-acls --add \
-                 --allow-principal User:<user> --operation Write --operation Describe \
-                 --transactional-id {id} --resource-pattern-type prefixed)"
-            ),
-        },
+        ) => crate::sink::transactional::not_authorized(id, &e),
         Some(RDKafkaErrorCode::ProducerFenced | RDKafkaErrorCode::InvalidProducerEpoch) => {
             topic_error(
                 topic,

@@ -176,15 +176,7 @@ pub fn txn_error(id: &str, what: &str, e: KafkaError) -> Error {
         Some(
             RDKafkaErrorCode::TransactionalIdAuthorizationFailed
             | RDKafkaErrorCode::ClusterAuthorizationFailed,
-        ) => Error::Access {
-            component: "kafka",
-            message: format!(
-                "not authorized to use transactions ({e}): grant rowtide's principal WRITE \
-                 and DESCRIBE on the transactional id {id} (e.g. kafka-acls --add \
-                 --allow-principal User:<user> --operation Write --operation Describe \
-                 --transactional-id {id} --resource-pattern-type prefixed)"
-            ),
-        },
+        ) => not_authorized(id, &e),
         _ => Error::Kafka {
             context: format!("transactional producer {id}: {what}"),
             source: e,
@@ -207,5 +199,18 @@ impl TxnProducer {
             transactional_id: self.id.clone(),
             detail: reason,
         })
+    }
+}
+
+/// The operator's message when Kafka refuses transactions under transactional id `id`.
+pub fn not_authorized(id: &str, e: &rdkafka::error::KafkaError) -> Error {
+    Error::Access {
+        component: "kafka",
+        message: format!(
+            "not authorized to use transactions ({e}): grant rowtide's principal WRITE \
+             and DESCRIBE on the transactional id {id} (e.g. kafka-acls --add \
+             --allow-principal User:<user> --operation Write --operation Describe \
+             --transactional-id {id} --resource-pattern-type prefixed)"
+        ),
     }
 }
