@@ -416,6 +416,33 @@ mod tests {
         assert_eq!(view.checkpoint().unwrap(), Some(cp));
     }
 
+    /// A blocking snapshot's seam survives the Kafka store's records, and progress
+    /// written before seams existed loads with none.
+    #[test]
+    fn blocking_seams_survive_and_older_progress_loads_without_them() {
+        let mut cp = test_checkpoint();
+        cp.incremental = Some(crate::model::IncrementalProgress {
+            signal_ids: vec!["op-1".into()],
+            blocking_seams: vec![crate::model::BlockingSeam {
+                until: crate::model::BinlogPosition::new("bin.000003", 4711),
+                tables: vec!["db.t".into(), "db.u".into()],
+            }],
+            ..Default::default()
+        });
+        let mut view = StateView::default();
+        let recs = view.save_records(&cp, None).unwrap();
+        view.apply_written(&recs);
+        assert_eq!(view.checkpoint().unwrap(), Some(cp.clone()));
+
+        let mut old = serde_json::to_value(&cp).unwrap();
+        let inc = old["incremental"].as_object_mut().unwrap();
+        assert!(inc.remove("blocking_seams").is_some());
+        let old: Checkpoint = serde_json::from_value(old).unwrap();
+        let inc = old.incremental.unwrap();
+        assert!(inc.blocking_seams.is_empty());
+        assert_eq!(inc.signal_ids, vec!["op-1".to_string()]);
+    }
+
     /// A checkpoint written before the field existed loads with no incremental snapshot.
     #[test]
     fn a_checkpoint_without_incremental_progress_loads() {

@@ -60,11 +60,35 @@ pub struct IncrementalProgress {
     /// The next offset of the Kafka signal topic (`[signals] kafka_topic`) to read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kafka_offset: Option<i64>,
+    /// Blocking snapshots whose rows were acknowledged while the stream has not yet
+    /// passed their point: the tables' changes before that point are in the snapshot and
+    /// not emitted again (absent in older checkpoints: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocking_seams: Vec<BlockingSeam>,
+}
+
+/// The seam of a blocking snapshot: its tables were read at `until`, a consistent point of
+/// the log (a transaction boundary), so their changes in transactions that began before
+/// it are contained in the snapshot's rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockingSeam {
+    /// The snapshot's point (`file:pos`).
+    pub until: super::BinlogPosition,
+    /// The tables read (`db.table`).
+    pub tables: Vec<String>,
 }
 
 impl IncrementalProgress {
     /// How many signal ids are remembered.
     pub const SIGNAL_IDS: usize = 64;
+
+    /// Whether the checkpoint must keep it (something to resume, remember or filter).
+    pub fn worth_keeping(&self) -> bool {
+        self.is_active()
+            || !self.signal_ids.is_empty()
+            || self.kafka_offset.is_some()
+            || !self.blocking_seams.is_empty()
+    }
 
     /// Whether anything remains to be read.
     pub fn is_active(&self) -> bool {

@@ -25,6 +25,7 @@ use mysql_async::Conn;
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
+use super::blocking;
 use super::snapshot_ddl::DdlSnapshot;
 use crate::config::Config;
 use crate::error::{classify_mysql, Error, Result};
@@ -64,6 +65,8 @@ pub struct Incremental {
     table: Option<ChunkTable>,
     window: Option<Window>,
     out: EventTx,
+    /// Fires on shutdown (a blocking snapshot stops reading).
+    stop: tokio_util::sync::CancellationToken,
 }
 
 impl Incremental {
@@ -82,7 +85,14 @@ impl Incremental {
             table: None,
             window: None,
             out,
+            stop: Default::default(),
         }
+    }
+
+    /// Stops a blocking snapshot's reading when `stop` fires.
+    pub fn stopping_on(mut self, stop: tokio_util::sync::CancellationToken) -> Self {
+        self.stop = stop;
+        self
     }
 
     /// Relays `rx` to the source queue until the stream ends; resumes a stored snapshot
@@ -138,12 +148,22 @@ impl Incremental {
     async fn send_progress(&self) -> Result<()> {
         let p = self.progress.clone();
         metrics::incremental::state(p.tables.len(), p.paused);
-        let keep = p.is_active() || !p.signal_ids.is_empty() || p.kafka_offset.is_some();
-        let p = keep.then(|| Box::new(p));
+        let p = p.worth_keeping().then(|| Box::new(p));
         self.send(SourceEvent::IncrementalProgress(p)).await
     }
 
     async fn on_event(&mut self, ev: SourceEvent) -> Result<()> {
+        if !self.progress.blocking_seams.is_empty() {
+            let sifted = blocking::sift(&mut self.progress.blocking_seams, &ev);
+            if sifted.ended {
+                self.send_progress().await?;
+            }
+            if sifted.drop {
+                // Contained in a blocking snapshot's rows; a window still learns of it.
+                self.observe_window(&ev);
+                return Ok(());
+            }
+        }
         let got = self.watch.as_ref().and_then(|w| w.received(&ev));
         if let Some(got) = got {
             return self.on_signal(got, Some(ev)).await;
@@ -225,11 +245,9 @@ impl Incremental {
             Ok(Signal::Log { message }) => info!(signal = %id, "Signal log: {message}"),
             Ok(Signal::ExecuteSnapshot {
                 kind: SnapshotKind::Blocking,
-                ..
-            }) => warn!(
-                signal = %id,
-                "Signal skipped: blocking snapshots are not supported yet; send an incremental one."
-            ),
+                tables,
+                conditions,
+            }) => return self.blocking(&id, tables, &conditions, ev).await,
             Ok(Signal::ExecuteSnapshot {
                 tables, conditions, ..
             }) => {
@@ -279,6 +297,37 @@ impl Incremental {
             // A Kafka signal: its offset is recorded.
             self.send_progress().await?;
         }
+        self.forward(ev).await
+    }
+
+    /// A blocking snapshot ([`blocking`]), taken while the stream waits. The signal counts
+    /// as taken (and the seam applies after a restart) only once the progress sent after
+    /// its rows is acknowledged.
+    async fn blocking(
+        &mut self,
+        id: &str,
+        tables: Vec<String>,
+        conditions: &[crate::signal::Condition],
+        ev: Option<SourceEvent>,
+    ) -> Result<()> {
+        if self.progress.take_signal(id) {
+            // A chunk selected before the snapshot's point would be emitted after its rows.
+            if let Some(w) = self.window.as_mut() {
+                w.stale = true;
+            }
+            let req = blocking::Request {
+                id,
+                tables,
+                conditions,
+            };
+            let outcome = blocking::take(&self.cfg, &self.filter, req, &self.out, &self.stop);
+            if let blocking::Outcome::Done(seam) = outcome.await? {
+                self.progress.blocking_seams.push(seam);
+            }
+        } else {
+            info!(signal = %id, "execute-snapshot signal already taken before a restart; not taken again.");
+        }
+        self.send_progress().await?;
         self.forward(ev).await
     }
 
