@@ -416,17 +416,18 @@ mod tests {
         assert_eq!(view.checkpoint().unwrap(), Some(cp));
     }
 
-    /// A blocking snapshot's seam survives the Kafka store's records, and progress
-    /// written before seams existed loads with none.
+    /// A pending blocking snapshot survives the Kafka store's records, and progress
+    /// written before blocking snapshots existed loads with none.
     #[test]
-    fn blocking_seams_survive_and_older_progress_loads_without_them() {
+    fn a_pending_blocking_snapshot_survives_and_older_progress_loads_without_it() {
         let mut cp = test_checkpoint();
         cp.incremental = Some(crate::model::IncrementalProgress {
             signal_ids: vec!["op-1".into()],
-            blocking_seams: vec![crate::model::BlockingSeam {
-                until: crate::model::BinlogPosition::new("bin.000003", 4711),
+            blocking: Some(crate::model::BlockingRequest {
+                signal: "op-1".into(),
                 tables: vec!["db.t".into(), "db.u".into()],
-            }],
+                filters: [("db.t".to_string(), "id > 5".to_string())].into(),
+            }),
             ..Default::default()
         });
         let mut view = StateView::default();
@@ -436,10 +437,10 @@ mod tests {
 
         let mut old = serde_json::to_value(&cp).unwrap();
         let inc = old["incremental"].as_object_mut().unwrap();
-        assert!(inc.remove("blocking_seams").is_some());
+        assert!(inc.remove("blocking").is_some());
         let old: Checkpoint = serde_json::from_value(old).unwrap();
         let inc = old.incremental.unwrap();
-        assert!(inc.blocking_seams.is_empty());
+        assert!(inc.blocking.is_none());
         assert_eq!(inc.signal_ids, vec!["op-1".to_string()]);
     }
 

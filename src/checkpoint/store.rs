@@ -187,10 +187,11 @@ mod tests {
                     crate::model::KeyPart::Bytes(b"k".to_vec()),
                 ]),
                 chunks_done: 4,
-                blocking_seams: vec![crate::model::BlockingSeam {
-                    until: BinlogPosition::new("mariadb-bin.000002", 999),
+                blocking: Some(crate::model::BlockingRequest {
+                    signal: "op-1".into(),
                     tables: vec!["db.t".into()],
-                }],
+                    filters: Default::default(),
+                }),
                 ..Default::default()
             }),
         };
@@ -203,9 +204,9 @@ mod tests {
     }
 
     /// A checkpoint written before blocking snapshots existed (incremental progress without
-    /// `blocking_seams`) loads from sled with no seam.
+    /// `blocking`) loads from sled with none pending.
     #[test]
-    fn an_older_checkpoint_without_blocking_seams_loads() {
+    fn an_older_checkpoint_without_a_blocking_snapshot_loads() {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path()).unwrap();
         let old = br#"{"offset":{"binlog":"mariadb-bin.000002:1234","gtid_set":null,"skip_rows":0},
@@ -214,7 +215,7 @@ mod tests {
         store.db.insert(KEY, &old[..]).unwrap();
         let cp = store.load().unwrap().unwrap();
         let inc = cp.incremental.unwrap();
-        assert!(inc.blocking_seams.is_empty());
+        assert!(inc.blocking.is_none());
         assert_eq!(inc.signal_ids, vec!["op-1".to_string()]);
     }
 }

@@ -60,22 +60,22 @@ pub struct IncrementalProgress {
     /// The next offset of the Kafka signal topic (`[signals] kafka_topic`) to read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kafka_offset: Option<i64>,
-    /// Blocking snapshots whose rows were acknowledged while the stream has not yet
-    /// passed their point: the tables' changes before that point are in the snapshot and
-    /// not emitted again (absent in older checkpoints: none).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub blocking_seams: Vec<BlockingSeam>,
+    /// A blocking snapshot taken but whose rows are not yet all acknowledged: a restart
+    /// takes it again (absent in older checkpoints: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocking: Option<BlockingRequest>,
 }
 
-/// The seam of a blocking snapshot: its tables were read at `until`, a consistent point of
-/// the log (a transaction boundary), so their changes in transactions that began before
-/// it are contained in the snapshot's rows.
+/// A blocking snapshot to take: its signal, tables and per-table filters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BlockingSeam {
-    /// The snapshot's point (`file:pos`).
-    pub until: super::BinlogPosition,
-    /// The tables read (`db.table`).
+pub struct BlockingRequest {
+    /// The `execute-snapshot` signal's id.
+    pub signal: String,
+    /// `db.table`, captured.
     pub tables: Vec<String>,
+    /// `db.table` → SQL condition (`additional-conditions`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub filters: std::collections::BTreeMap<String, String>,
 }
 
 impl IncrementalProgress {
@@ -87,7 +87,7 @@ impl IncrementalProgress {
         self.is_active()
             || !self.signal_ids.is_empty()
             || self.kafka_offset.is_some()
-            || !self.blocking_seams.is_empty()
+            || self.blocking.is_some()
     }
 
     /// Whether anything remains to be read.

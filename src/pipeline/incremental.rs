@@ -67,6 +67,10 @@ pub struct Incremental {
     out: EventTx,
     /// Fires on shutdown (a blocking snapshot stops reading).
     stop: tokio_util::sync::CancellationToken,
+    /// The end of the last transaction relayed (at first: where the stream starts).
+    relayed: Option<crate::model::BinlogPosition>,
+    /// A blocking snapshot open at its point, until the stream reaches it.
+    open_blocking: Option<blocking::Open>,
 }
 
 impl Incremental {
@@ -86,12 +90,20 @@ impl Incremental {
             window: None,
             out,
             stop: Default::default(),
+            relayed: None,
+            open_blocking: None,
         }
     }
 
-    /// Stops a blocking snapshot's reading when `stop` fires.
-    pub fn stopping_on(mut self, stop: tokio_util::sync::CancellationToken) -> Self {
+    /// The stream starts at `from`; `stop` fires on shutdown (a blocking snapshot stops
+    /// reading).
+    pub fn streaming(
+        mut self,
+        stop: tokio_util::sync::CancellationToken,
+        from: crate::model::BinlogPosition,
+    ) -> Self {
         self.stop = stop;
+        self.relayed = Some(from);
         self
     }
 
@@ -119,6 +131,10 @@ impl Incremental {
             // on (it may have been queued at start, see `snapshot.new_tables`).
             self.send_progress().await?;
             self.next_chunk().await?;
+        }
+        if let Some(req) = self.progress.blocking.clone() {
+            info!(signal = %req.signal, tables = %req.tables.join(","), "Blocking snapshot interrupted before its rows were acknowledged: taken again from the start.");
+            self.begin_blocking(req).await?;
         }
         loop {
             let step = tokio::select! {
@@ -152,18 +168,24 @@ impl Incremental {
         self.send(SourceEvent::IncrementalProgress(p)).await
     }
 
+    /// Relays one streamed event; a blocking snapshot open at a point the stream reaches
+    /// emits its rows first (the event lies beyond it) or right after (it ends there).
     async fn on_event(&mut self, ev: SourceEvent) -> Result<()> {
-        if !self.progress.blocking_seams.is_empty() {
-            let sifted = blocking::sift(&mut self.progress.blocking_seams, &ev);
-            if sifted.ended {
-                self.send_progress().await?;
-            }
-            if sifted.drop {
-                // Contained in a blocking snapshot's rows; a window still learns of it.
-                self.observe_window(&ev);
-                return Ok(());
-            }
+        if (self.open_blocking.as_ref()).is_some_and(|o| blocking::beyond(&ev, o.until())) {
+            self.finish_blocking().await?;
         }
+        if let SourceEvent::Commit { offset, .. } = &ev {
+            self.relayed = Some(offset.binlog.clone());
+        }
+        self.relay(ev).await?;
+        let relayed = self.relayed.as_ref();
+        if (self.open_blocking.as_ref()).is_some_and(|o| blocking::reached(relayed, o.until())) {
+            self.finish_blocking().await?;
+        }
+        Ok(())
+    }
+
+    async fn relay(&mut self, ev: SourceEvent) -> Result<()> {
         let got = self.watch.as_ref().and_then(|w| w.received(&ev));
         if let Some(got) = got {
             return self.on_signal(got, Some(ev)).await;
@@ -300,9 +322,10 @@ impl Incremental {
         self.forward(ev).await
     }
 
-    /// A blocking snapshot ([`blocking`]), taken while the stream waits. The signal counts
-    /// as taken (and the seam applies after a restart) only once the progress sent after
-    /// its rows is acknowledged.
+    /// An `execute-snapshot` signal of type `blocking` ([`blocking`]): the request is
+    /// recorded (and the signal counted as taken) before anything after the signal is
+    /// relayed; the snapshot opens at once and emits its rows when the stream reaches its
+    /// point.
     async fn blocking(
         &mut self,
         id: &str,
@@ -310,25 +333,46 @@ impl Incremental {
         conditions: &[crate::signal::Condition],
         ev: Option<SourceEvent>,
     ) -> Result<()> {
-        if self.progress.take_signal(id) {
-            // A chunk selected before the snapshot's point would be emitted after its rows.
-            if let Some(w) = self.window.as_mut() {
-                w.stale = true;
-            }
-            let req = blocking::Request {
-                id,
-                tables,
-                conditions,
-            };
-            let outcome = blocking::take(&self.cfg, &self.filter, req, &self.out, &self.stop);
-            if let blocking::Outcome::Done(seam) = outcome.await? {
-                self.progress.blocking_seams.push(seam);
-            }
-        } else {
+        if !self.progress.take_signal(id) {
             info!(signal = %id, "execute-snapshot signal already taken before a restart; not taken again.");
+        } else if self.progress.blocking.is_some() {
+            warn!(signal = %id, "Blocking snapshot skipped: another one is under way; send the signal again once it finished.");
+        } else if let Some(req) =
+            blocking::request(&self.cfg, &self.filter, id, &tables, conditions)
+        {
+            self.begin_blocking(req).await?;
         }
         self.send_progress().await?;
         self.forward(ev).await
+    }
+
+    async fn begin_blocking(&mut self, req: crate::model::BlockingRequest) -> Result<()> {
+        self.progress.blocking = Some(req.clone());
+        self.send_progress().await?;
+        match blocking::open(&self.cfg, req).await? {
+            Some(open) => {
+                let done = blocking::reached(self.relayed.as_ref(), open.until());
+                self.open_blocking = Some(open);
+                if done {
+                    self.finish_blocking().await?;
+                }
+            }
+            None => {
+                self.progress.blocking = None;
+                self.send_progress().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The stream reached the open snapshot's point: its rows, then the request cleared.
+    async fn finish_blocking(&mut self) -> Result<()> {
+        let Some(open) = self.open_blocking.take() else {
+            return Ok(());
+        };
+        blocking::copy(open, &self.cfg, &self.out, &self.stop).await?;
+        self.progress.blocking = None;
+        self.send_progress().await
     }
 
     fn add_table(&mut self, id: &str, table: String, conditions: &[crate::signal::Condition]) {

@@ -7,8 +7,8 @@
 //!   order;
 //! - [`incremental`]: signals and incremental snapshots (the watermark algorithm), between
 //!   the stream and the source queue;
-//! - [`blocking`]: blocking snapshots on signals, at one consistent point while the stream
-//!   waits, and the seam that keeps their changes from being emitted twice;
+//! - [`blocking`]: blocking snapshots on signals: the tables at one consistent point,
+//!   emitted when the relayed stream reaches that point, while the stream waits;
 //! - [`encoders`]: a pool of encoder workers whose items leave in source order;
 //! - [`sink_loop`]: hands records to the sink, files acknowledgements, moves the checkpoint
 //!   over the acknowledged prefix, and applies backpressure.

@@ -149,7 +149,8 @@ pub async fn run(
         heartbeats,
     };
     let stored = start_progress;
-    let relay = Incremental::new(&cfg, filter.clone(), stored, tx).stopping_on(stop);
+    let relay =
+        Incremental::new(&cfg, filter.clone(), stored, tx).streaming(stop, from.binlog.clone());
     let stream = binlog::stream_to(&cfg.source, filter, from, seed, to, &observer);
     let (streamed, relayed) = tokio::join!(stream, relay.run(relay_rx));
     // A relay that failed closed the stream's queue: its error is the cause.
