@@ -99,7 +99,7 @@ impl Keys {
     /// The next random change to `table`: its SQL and its step.
     fn change(&mut self, rng: &mut Lcg, table: &str, seq: i64) -> (String, Step) {
         let pick = rng.next();
-        if self.live.len() < 10 || pick % 3 == 0 {
+        if self.live.len() < 10 || pick.is_multiple_of(3) {
             let id = self.next_id;
             self.next_id += self.stride;
             self.live.push(id);
