@@ -499,3 +499,155 @@ async fn blocking_snapshots_under_writes_leave_no_gap_and_no_duplicate() {
     );
     assert!(rt.stop().success());
 }
+
+/// A filtered blocking snapshot emits only the matching rows; `kill -9` while a blocking
+/// snapshot's rows are being read: the restart takes it again from the start (the request
+/// was in the checkpoint), and the last event per key still equals the table while a writer
+/// changed it throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filtered_blocking_snapshot_and_one_killed_midway() {
+    let Some(env) = common::servers() else { return };
+    let db = common::fresh_db(&env, "blocking_kill").await;
+    let mut c = common::admin(&env).await;
+    c.query_drop(format!("USE `{db}`")).await.unwrap();
+    const BIG: i64 = 400_000;
+    for sql in [
+        format!("CREATE TABLE rt_signals {SIGNAL_TABLE}"),
+        "CREATE TABLE d (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL)".into(),
+        "INSERT INTO d SELECT seq, seq FROM seq_0_to_99".into(),
+        "CREATE TABLE big (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, pad VARCHAR(64))".into(),
+        format!(
+            "INSERT INTO big SELECT seq, 0, REPEAT('y', 40) FROM seq_0_to_{}",
+            BIG - 1
+        ),
+        format!(
+            "GRANT INSERT ON `{db}`.rt_signals TO '{}'@'127.0.0.1'",
+            env.mysql_user
+        ),
+    ] {
+        c.query_drop(sql).await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut setup = Setup::new(&db, dir.path());
+    setup.snapshot_mode = "no_data";
+    setup.partitions = 1;
+    setup.extra = format!("\n[signals]\ntable = \"{db}.rt_signals\"\n");
+    let mut rt = Rowtide::start(&env, &setup, dir.path());
+    rt.wait_streaming(1).await;
+
+    // Filtered: only the matching rows, as a complete blocking snapshot of one table.
+    let out = rt.command(&[
+        "snapshot",
+        "--blocking",
+        &format!("{db}.d"),
+        "--filter",
+        "id < 10",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let td = setup.topic("d");
+    let recs = wait_for_async(
+        &env.kafka_brokers,
+        std::slice::from_ref(&td),
+        Duration::from_secs(60),
+        "the filtered snapshot's rows",
+        |recs| recs.len() >= 10,
+    )
+    .await;
+    let ids: Vec<i64> = recs
+        .iter()
+        .map(envelope)
+        .inspect(|e| assert_eq!(e["op"], "r", "{e}"))
+        .map(|e| e["after"]["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, (0..10).collect::<Vec<_>>());
+    let markers: Vec<String> = recs
+        .iter()
+        .map(|r| {
+            envelope(r)["source"]["snapshot"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    check_markers(&markers);
+
+    // Killed while the rows are read.
+    let stop = Arc::new(AtomicBool::new(false));
+    let writes = {
+        let (env, db, stop) = (env.clone(), db.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut c = common::admin(&env).await;
+            let mut rng = Lcg(11);
+            let mut n = 0i64;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let id = (rng.next() as i64) % BIG;
+                let sql = match n % 3 {
+                    0 => format!("DELETE FROM `{db}`.big WHERE id = {id}"),
+                    1 => format!("UPDATE `{db}`.big SET seq = {n} WHERE id = {id}"),
+                    _ => format!("INSERT INTO `{db}`.big VALUES ({}, {n}, 'n')", BIG + n),
+                };
+                c.query_drop(sql).await.unwrap();
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let out = rt.command(&["snapshot", "--blocking", &format!("{db}.big")]);
+    assert!(out.status.success(), "{out:?}");
+    rt.wait_log(
+        "the stream reached its point and waits while the rows are read",
+        2,
+        Duration::from_secs(60),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        rt.log_text().matches("Blocking snapshot finished").count(),
+        1,
+        "the big snapshot was still running when killed"
+    );
+    rt.kill9();
+    rt.spawn();
+    rt.wait_log(
+        "Blocking snapshot interrupted before its rows were acknowledged: taken again from the start.",
+        1,
+        Duration::from_secs(60),
+    )
+    .await;
+    rt.wait_log("Blocking snapshot finished", 2, Duration::from_secs(120))
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
+    writes.await.unwrap();
+    c.query_drop("INSERT INTO big VALUES (-1, -1, 'end')")
+        .await
+        .unwrap();
+    let tb = setup.topic("big");
+    let recs = wait_for_async(
+        &env.kafka_brokers,
+        std::slice::from_ref(&tb),
+        Duration::from_secs(120),
+        "the end marker",
+        |recs| recs.iter().any(|r| envelope(r)["after"]["id"] == -1),
+    )
+    .await;
+    same_state(
+        "big",
+        &final_state(&recs),
+        &table_state(&mut c, &db, "big").await,
+    );
+    // The snapshot taken after the restart is complete: one block of r rows holding every
+    // row of the table at its point (the table's size then, give or take the writer).
+    let last_block = recs
+        .iter()
+        .rev()
+        .skip_while(|r| r.value.is_none() || envelope(r)["op"] != "r")
+        .take_while(|r| r.value.is_some() && envelope(r)["op"] == "r")
+        .count() as i64;
+    assert!(
+        (BIG - 20_000..BIG + 20_000).contains(&last_block),
+        "the snapshot after the restart emitted {last_block} rows"
+    );
+    rt.assert_alive("after the restarted blocking snapshot");
+    assert!(rt.stop().success());
+}
