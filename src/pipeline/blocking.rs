@@ -323,6 +323,32 @@ mod tests {
         assert!(beyond(&change("other", 5, 6), &q));
     }
 
+    /// Only captured tables other than the signal table are read, once each, with their
+    /// filters; exactly-once delivery refuses the request.
+    #[test]
+    fn requests_keep_captured_tables_and_refuse_exactly_once() {
+        let mut cfg = Config::default();
+        cfg.signals.table = Some("db.sig".into());
+        let filter = Filter::new(&["db\\..*".to_string()], &[]).unwrap();
+        let tables: Vec<String> = ["db.a", "DB.A", "other.x", "db.sig", "nodot", "db.b"]
+            .map(String::from)
+            .into();
+        let conditions = [Condition {
+            table: "DB.B".into(),
+            filter: "id > 3".into(),
+        }];
+        let req = request(&cfg, &filter, "s1", &tables, &conditions).unwrap();
+        assert_eq!(req.signal, "s1");
+        assert_eq!(req.tables, vec!["db.a".to_string(), "db.b".to_string()]);
+        assert_eq!(
+            req.filters.into_iter().collect::<Vec<_>>(),
+            vec![("db.b".to_string(), "id > 3".to_string())]
+        );
+        assert!(request(&cfg, &filter, "s2", &["other.x".to_string()], &[]).is_none());
+        cfg.sink.delivery = Delivery::ExactlyOnce;
+        assert!(request(&cfg, &filter, "s3", &tables, &conditions).is_none());
+    }
+
     #[test]
     fn the_point_is_reached_by_the_commit_that_ends_there() {
         let q = q();
