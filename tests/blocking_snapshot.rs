@@ -4,11 +4,12 @@
 //! row of the signal table, one by `rowtide snapshot --blocking`. Afterwards:
 //! - the last event per key in Kafka equals the database, for both tables;
 //! - the seams are exact, per writer (each writer owns its keys and writes serially, so its
-//!   commit order is its binlog order): the changes of `a` before a snapshot are a prefix of
-//!   the writer's log, the snapshot's rows equal the writer's state after some later point j
-//!   of its log, and the changes after the snapshot are exactly the log from j on (nothing
-//!   missing, nothing repeated); every one of them lies after the snapshot's binlog point Q
-//!   (`source.file/pos`), and at least one change was dropped because the snapshot held it;
+//!   commit order is its binlog order): the changes of `a` emitted before a snapshot are a
+//!   prefix of the writer's log and all lie before the snapshot's binlog point Q
+//!   (`source.file/pos`), the snapshot's rows equal the writer's state right after that
+//!   prefix, and the changes emitted after it continue the log exactly from there (nothing
+//!   missing, nothing repeated), all after Q; changes of `a` and `b` were written between
+//!   the signal and Q, so the seam was exercised;
 //! - every change of `b` arrives exactly once, in order — including those written while
 //!   the stream waited for the snapshot (between the signal and Q).
 
