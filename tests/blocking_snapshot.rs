@@ -10,8 +10,8 @@
 //!   prefix, and the changes emitted after it continue the log exactly from there (nothing
 //!   missing, nothing repeated), all after Q; changes of `a` and `b` were written between
 //!   the signal and Q, so the seam was exercised;
-//! - every change of `b` arrives exactly once, in order — including those written while
-//!   the stream waited for the snapshot (between the signal and Q).
+//! - every change of `b` arrives exactly once, in order — including those written between
+//!   the signal and Q and while the rows were read.
 
 mod common;
 
