@@ -145,11 +145,12 @@ pub async fn run(
     let (relay_tx, relay_rx) = tokio::sync::mpsc::channel(RELAY_QUEUE);
     let to = binlog::Destination {
         tx: relay_tx.into(),
-        shutdown: stop,
+        shutdown: stop.clone(),
         heartbeats,
     };
     let stored = start_progress;
-    let relay = Incremental::new(&cfg, filter.clone(), stored, tx);
+    let relay =
+        Incremental::new(&cfg, filter.clone(), stored, tx).streaming(stop, from.binlog.clone());
     let stream = binlog::stream_to(&cfg.source, filter, from, seed, to, &observer);
     let (streamed, relayed) = tokio::join!(stream, relay.run(relay_rx));
     // A relay that failed closed the stream's queue: its error is the cause.
@@ -256,6 +257,7 @@ impl Snapshot<'_> {
         let plan = snapshot::CopyPlan {
             source,
             done: &done,
+            filters: &Default::default(),
         };
         let rows = match snapshot::copy(point, arcs, plan, self.tx, self.stop).await {
             Ok(n) => n,
