@@ -16,6 +16,7 @@
 
 mod encoders;
 mod incremental;
+mod incremental_ops;
 mod plan;
 mod sink_loop;
 mod snapshot_ddl;

@@ -1,0 +1,124 @@
+//! What operators see of an incremental snapshot, kept out of the relay's algorithm: its
+//! notifications (`[notifications] topic`), its metrics and its progress lines in the log.
+//!
+//! Invariant: the relay reports each step here as it changes its progress; notifications
+//! wait here and go out just before the next progress event ([`Ops::take`], called by the
+//! relay's `send_progress`), so a notification always precedes the checkpoint mark of the
+//! step it reports — under exactly-once delivery both are in one transaction.
+
+use std::time::{Duration, Instant};
+
+use tracing::info;
+
+use crate::config::Config;
+use crate::metrics;
+use crate::model::{IncrementalProgress, NoticeType, SourceEvent};
+use crate::notify::{key_number, Notices, ScanStatus};
+
+/// A progress line at most this often (and at least every `LOG_EVERY_CHUNKS` chunks).
+const LOG_INTERVAL: Duration = Duration::from_secs(30);
+const LOG_EVERY_CHUNKS: u64 = 50;
+
+pub(super) struct Ops {
+    notices: Option<Notices>,
+    pending: Vec<SourceEvent>,
+    /// When this run began reading the current table, and its rows then.
+    table_since: Option<(Instant, u64)>,
+    /// The last progress line: when, and at which chunk.
+    logged: (Instant, u64),
+}
+
+impl Ops {
+    pub(super) fn new(cfg: &Config) -> Self {
+        Self {
+            notices: Notices::new(cfg),
+            pending: Vec::new(),
+            table_since: None,
+            logged: (Instant::now(), 0),
+        }
+    }
+
+    fn push(&mut self, make: impl FnOnce(&Notices) -> SourceEvent) {
+        if let Some(n) = &self.notices {
+            self.pending.push(make(n));
+        }
+    }
+
+    /// The notifications to send before the next progress event; the gauges of `p`.
+    pub(super) fn take(&mut self, p: &IncrementalProgress) -> Vec<SourceEvent> {
+        metrics::incremental::state(p.tables.len(), p.paused);
+        let current = p.current().map(|t| t.table.as_str());
+        let ratio = match (
+            key_number(p.last_key.as_deref()),
+            key_number(p.max_key.as_deref()),
+        ) {
+            (Some(l), Some(m)) if m > 0.0 => Some(l / m),
+            _ => None,
+        };
+        metrics::incremental::table(current, p.chunks_done, p.rows, ratio);
+        std::mem::take(&mut self.pending)
+    }
+
+    /// An `execute-snapshot` signal added tables.
+    pub(super) fn started(&mut self, p: &IncrementalProgress) {
+        self.push(|n| n.incremental(p, NoticeType::Started, vec![]));
+    }
+
+    pub(super) fn paused(&mut self, p: &IncrementalProgress) {
+        self.push(|n| n.incremental(p, NoticeType::Paused, vec![]));
+    }
+
+    pub(super) fn resumed(&mut self, p: &IncrementalProgress) {
+        self.push(|n| n.incremental(p, NoticeType::Resumed, vec![]));
+    }
+
+    /// A `stop-snapshot` signal removed `tables` (all when empty).
+    pub(super) fn aborted(&mut self, p: &IncrementalProgress, tables: &[String]) {
+        metrics::incremental::window(false);
+        let data = match tables.is_empty() {
+            true => vec![],
+            false => vec![("data_collections", tables.join(","))],
+        };
+        self.push(|n| n.incremental(p, NoticeType::Aborted, data));
+    }
+
+    /// A chunk of the current table was emitted (`p` counts it).
+    pub(super) fn chunk(&mut self, p: &IncrementalProgress, table: &str, emitted: u64) {
+        metrics::incremental::chunk(table, emitted);
+        if self.notices.as_ref().is_some_and(Notices::in_progress) {
+            self.push(|n| n.chunk(p));
+        }
+        let (since, rows_then) = *self
+            .table_since
+            .get_or_insert((Instant::now(), p.rows.saturating_sub(emitted)));
+        tracing::debug!(%table, chunks_done = p.chunks_done, rows = p.rows, "Incremental snapshot chunk emitted.");
+        let (at, chunk_then) = self.logged;
+        if p.chunks_done < chunk_then + LOG_EVERY_CHUNKS && at.elapsed() < LOG_INTERVAL {
+            return;
+        }
+        self.logged = (Instant::now(), p.chunks_done);
+        let secs = since.elapsed().as_secs_f64().max(1e-3);
+        let rate = ((p.rows - rows_then.min(p.rows)) as f64 / secs) as u64;
+        let percent = match (
+            key_number(p.last_key.as_deref()),
+            key_number(p.max_key.as_deref()),
+        ) {
+            (Some(l), Some(m)) if m > 0.0 => format!("{:.1}", (l / m * 100.0).clamp(0.0, 100.0)),
+            _ => "-".into(),
+        };
+        info!(%table, chunks_done = p.chunks_done, rows = p.rows, rows_per_sec = rate,
+              key_percent = %percent, tables_remaining = p.tables.len(),
+              "Incremental snapshot in progress.");
+    }
+
+    /// The current table is done (read to its end, or given up with `status`): before
+    /// the progress moves to the next table. `COMPLETED` follows when it was the last.
+    pub(super) fn table_done(&mut self, p: &IncrementalProgress, status: ScanStatus) {
+        self.table_since = None;
+        self.logged = (Instant::now(), 0);
+        self.push(|n| n.table_scanned(p, status));
+        if p.tables.len() <= 1 {
+            self.push(|n| n.incremental(p, NoticeType::Completed, vec![]));
+        }
+    }
+}
