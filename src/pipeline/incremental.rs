@@ -348,6 +348,9 @@ impl Incremental {
         if before > self.progress.tables.len() {
             self.ops.aborted(&self.progress, tables);
         }
+        if !self.progress.is_active() {
+            self.progress.correlation_id = None;
+        }
     }
 
     /// The high watermark: the chunk's remaining rows are emitted, progress recorded, and
