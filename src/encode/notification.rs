@@ -297,7 +297,11 @@ mod tests {
         let r = e.encode_notification_now(&note()).unwrap().unwrap();
         let v = r.value.unwrap();
         assert_eq!(&v[..5], &[0, 0, 0, 0, 4]);
-        let back = apache_avro::from_avro_datum(&a.value, &mut &v[5..], None).unwrap();
+        let back = apache_avro::reader::datum::GenericDatumReader::builder(&a.value)
+            .build()
+            .unwrap()
+            .read_value(&mut &v[5..])
+            .unwrap();
         let Avro::Record(fields) = back else {
             panic!("{back:?}")
         };
