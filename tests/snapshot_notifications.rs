@@ -310,3 +310,104 @@ async fn snapshot_notifications_and_metrics() {
     rt.assert_alive("at the end");
     assert!(rt.stop().success());
 }
+
+fn get_json(url: &str) -> serde_json::Value {
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async { ::reqwest::get(&url).await.unwrap().json().await.unwrap() })
+    })
+    .join()
+    .unwrap()
+}
+
+/// An Avro value in the Confluent wire format, decoded with the registry's schema for its
+/// id, as JSON.
+fn avro_decode(registry: &str, b: &[u8]) -> serde_json::Value {
+    use apache_avro::types::Value as A;
+    fn json(v: A) -> serde_json::Value {
+        match v {
+            A::Null => serde_json::Value::Null,
+            A::Long(i) => i.into(),
+            A::String(s) => s.into(),
+            A::Union(_, b) => json(*b),
+            A::Record(f) => f.into_iter().map(|(k, v)| (k, json(v))).collect(),
+            A::Map(m) => m.into_iter().map(|(k, v)| (k, json(v))).collect(),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(b[0], 0, "magic byte");
+    let id = u32::from_be_bytes([b[1], b[2], b[3], b[4]]);
+    let body = get_json(&format!("{registry}/schemas/ids/{id}"));
+    let schema = apache_avro::Schema::parse_str(body["schema"].as_str().unwrap()).unwrap();
+    let v = apache_avro::reader::datum::GenericDatumReader::builder(&schema)
+        .build()
+        .unwrap()
+        .read_value(&mut &b[5..])
+        .unwrap();
+    json(v)
+}
+
+/// With Avro the notification schemas are registered under the topic's subjects and the
+/// records decode with them (an initial-only snapshot of one table).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn avro_notifications_decode_with_the_registered_schemas() {
+    let Some(env) = common::servers() else { return };
+    let db = common::fresh_db(&env, "notify_avro").await;
+    let mut c = common::admin(&env).await;
+    c.query_drop(format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY)"))
+        .await
+        .unwrap();
+    c.query_drop(format!("INSERT INTO `{db}`.t VALUES (1), (2), (3)"))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut setup = Setup::new(&db, dir.path());
+    setup.format = "avro";
+    setup.partitions = 1;
+    setup.snapshot_mode = "initial_only";
+    let topic = format!("{}.notifications", setup.topic_prefix);
+    setup.extra = format!("\n[notifications]\ntopic = \"{topic}\"\n");
+    let mut rt = Rowtide::start(&env, &setup, dir.path());
+    assert!(rt.wait_exit(Duration::from_secs(60)).success());
+    let (b, t) = (env.kafka_brokers.clone(), vec![topic.clone()]);
+    let mut recs = tokio::task::spawn_blocking(move || common::kafka::read_all(&b, &t))
+        .await
+        .unwrap();
+    recs.sort_by_key(|r| r.offset);
+    let values: Vec<serde_json::Value> = recs
+        .iter()
+        .map(|r| avro_decode(&env.registry_url, r.value.as_deref().unwrap()))
+        .collect();
+    let types: Vec<&str> = values.iter().map(|v| v["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "STARTED",
+            "IN_PROGRESS",
+            "TABLE_SCAN_COMPLETED",
+            "COMPLETED"
+        ]
+    );
+    let done = &values[2];
+    assert_eq!(done["aggregate_type"], "Initial Snapshot");
+    assert_eq!(done["additional_data"]["total_rows_scanned"], "3", "{done}");
+    assert_eq!(
+        done["additional_data"]["scanned_collection"],
+        format!("{db}.t")
+    );
+    for (r, v) in recs.iter().zip(&values) {
+        let key = avro_decode(&env.registry_url, r.key.as_deref().unwrap());
+        assert_eq!(key, serde_json::json!({"id": v["id"]}));
+    }
+    let subjects = get_json(&format!("{}/subjects", env.registry_url));
+    for s in [format!("{topic}-key"), format!("{topic}-value")] {
+        assert!(
+            subjects.as_array().unwrap().iter().any(|x| x == s.as_str()),
+            "{s} not in {subjects}"
+        );
+    }
+}
