@@ -130,7 +130,9 @@ impl Notices {
 
     /// `TABLE_SCAN_COMPLETED` of the current table of an incremental snapshot.
     pub fn table_scanned(&self, p: &IncrementalProgress, status: ScanStatus) -> SourceEvent {
+        let current = p.current().map(|t| t.table.clone()).unwrap_or_default();
         let data = vec![
+            ("scanned_collection", current),
             ("total_rows_scanned", p.rows.to_string()),
             ("status", status.as_str().to_string()),
         ];
@@ -260,6 +262,7 @@ mod tests {
         let done = note(n.table_scanned(&p, ScanStatus::Succeeded));
         assert_eq!(done.kind.as_str(), "TABLE_SCAN_COMPLETED");
         assert_eq!(done.data("total_rows_scanned"), Some("7"));
+        assert_eq!(done.data("scanned_collection"), Some("inv.a"));
         assert_eq!(done.data("status"), Some("SUCCEEDED"));
         let completed = note(n.incremental(&p, NoticeType::Completed, vec![]));
         assert_eq!(completed.data("data_collections"), None);
