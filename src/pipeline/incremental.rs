@@ -276,14 +276,18 @@ impl Incremental {
             }
             Ok(Signal::PauseSnapshot) => {
                 info!(signal = %id, "Incremental snapshot paused.");
+                if !self.progress.paused {
+                    self.ops.paused(&self.progress);
+                }
                 self.progress.paused = true;
-                self.ops.paused(&self.progress);
                 self.send_progress().await?;
             }
             Ok(Signal::ResumeSnapshot) => {
                 info!(signal = %id, "Incremental snapshot resumed.");
+                if self.progress.paused {
+                    self.ops.resumed(&self.progress);
+                }
                 self.progress.paused = false;
-                self.ops.resumed(&self.progress);
                 self.send_progress().await?;
                 self.forward(ev).await?;
                 if self.window.is_none() {
@@ -346,7 +350,8 @@ impl Incremental {
         }
         info!(signal = %id, stopped = before - self.progress.tables.len(), remaining = self.progress.tables.len(), "Incremental snapshot stopped.");
         if before > self.progress.tables.len() {
-            self.ops.aborted(&self.progress, tables);
+            let emptied = current.is_some() && !tables.is_empty() && !self.progress.is_active();
+            self.ops.aborted(&self.progress, tables, emptied);
         }
         if !self.progress.is_active() {
             self.progress.correlation_id = None;
@@ -469,8 +474,10 @@ impl Incremental {
         if let Some(c) = self.conn.take() {
             let _ = c.disconnect().await;
         }
+        if !self.progress.paused {
+            self.ops.paused(&self.progress);
+        }
         self.progress.paused = true;
-        self.ops.paused(&self.progress);
         self.send_progress().await
     }
 

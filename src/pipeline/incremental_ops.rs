@@ -64,21 +64,39 @@ impl Ops {
         self.push(|n| n.incremental(p, NoticeType::Started, vec![]));
     }
 
+    /// A running snapshot that was not paused is paused (as Debezium, nothing is sent for
+    /// a pause while no snapshot runs).
     pub(super) fn paused(&mut self, p: &IncrementalProgress) {
-        self.push(|n| n.incremental(p, NoticeType::Paused, vec![]));
+        if p.is_active() {
+            self.push(|n| n.incremental(p, NoticeType::Paused, vec![]));
+        }
     }
 
+    /// A paused snapshot resumes (nothing is sent while none runs).
     pub(super) fn resumed(&mut self, p: &IncrementalProgress) {
-        self.push(|n| n.incremental(p, NoticeType::Resumed, vec![]));
+        if p.is_active() {
+            self.push(|n| n.incremental(p, NoticeType::Resumed, vec![]));
+        }
     }
 
-    /// A `stop-snapshot` signal removed `tables` (all when empty).
-    pub(super) fn aborted(&mut self, p: &IncrementalProgress, tables: &[String]) {
+    /// A `stop-snapshot` signal removed `tables` (all when empty). When it named the table
+    /// being read and nothing remains (`emptied`), the snapshot first reports `COMPLETED`,
+    /// and `ABORTED` comes with a fresh id — as Debezium's do.
+    pub(super) fn aborted(&mut self, p: &IncrementalProgress, tables: &[String], emptied: bool) {
         metrics::incremental::window(false);
         let data = match tables.is_empty() {
             true => vec![],
             false => vec![("data_collections", tables.join(","))],
         };
+        if emptied {
+            self.push(|n| n.incremental(p, NoticeType::Completed, vec![]));
+            let fresh = IncrementalProgress {
+                correlation_id: None,
+                ..p.clone()
+            };
+            self.push(|n| n.incremental(&fresh, NoticeType::Aborted, data));
+            return;
+        }
         self.push(|n| n.incremental(p, NoticeType::Aborted, data));
     }
 
