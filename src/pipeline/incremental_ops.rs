@@ -140,3 +140,86 @@ impl Ops {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Notification, TableTodo};
+
+    fn ops() -> Ops {
+        let mut cfg = Config::default();
+        cfg.notifications.topic = Some("notes".into());
+        Ops::new(&cfg)
+    }
+
+    fn notes(ops: &mut Ops, p: &IncrementalProgress) -> Vec<Notification> {
+        ops.take(p)
+            .into_iter()
+            .map(|e| match e {
+                SourceEvent::Notification(n) => *n,
+                _ => panic!("not a notification"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pause_and_resume_of_nothing_send_nothing() {
+        let mut o = ops();
+        let idle = IncrementalProgress::default();
+        o.paused(&idle);
+        o.resumed(&idle);
+        assert!(notes(&mut o, &idle).is_empty());
+        let running = IncrementalProgress {
+            tables: vec![TableTodo {
+                table: "a.b".into(),
+                filter: None,
+            }],
+            ..Default::default()
+        };
+        o.paused(&running);
+        let n = notes(&mut o, &running);
+        assert_eq!(n.len(), 1);
+        assert_eq!(n[0].kind, NoticeType::Paused);
+    }
+
+    /// As Debezium: a stop that names the table being read and leaves nothing reports
+    /// COMPLETED (the snapshot's id), then ABORTED with a fresh id.
+    #[test]
+    fn a_stop_that_empties_the_snapshot_completes_then_aborts() {
+        let mut o = ops();
+        let after = IncrementalProgress {
+            correlation_id: Some("sig-9".into()),
+            ..Default::default()
+        };
+        o.aborted(&after, &["a.b".into()], true);
+        let n = notes(&mut o, &after);
+        let kinds: Vec<NoticeType> = n.iter().map(|n| n.kind).collect();
+        assert_eq!(kinds, [NoticeType::Completed, NoticeType::Aborted]);
+        assert_eq!(n[0].id, "sig-9");
+        assert_ne!(n[1].id, "sig-9");
+        assert_eq!(n[1].data("data_collections"), Some("a.b"));
+        o.aborted(&after, &[], false);
+        let n = notes(&mut o, &after);
+        assert_eq!(n.len(), 1);
+        assert_eq!(
+            (n[0].kind, n[0].id.as_str()),
+            (NoticeType::Aborted, "sig-9")
+        );
+        assert_eq!(n[0].data("data_collections"), None);
+    }
+
+    #[test]
+    fn without_a_topic_nothing_is_queued() {
+        let mut o = Ops::new(&Config::default());
+        let p = IncrementalProgress {
+            tables: vec![TableTodo {
+                table: "a.b".into(),
+                filter: None,
+            }],
+            ..Default::default()
+        };
+        o.started(&p);
+        o.table_done(&p, ScanStatus::Succeeded);
+        assert!(o.take(&p).is_empty());
+    }
+}
