@@ -26,6 +26,7 @@ pub struct Config {
     pub ha: HaConfig,
     pub signals: SignalsConfig,
     pub snapshot: SnapshotConfig,
+    pub notifications: NotificationsConfig,
     pub log: LogConfig,
     pub transforms: Vec<TransformConfig>,
     pub predicates: Vec<PredicateConfig>,
@@ -591,6 +592,7 @@ impl Config {
         self.events.validate()?;
         self.signals.validate()?;
         self.snapshot.validate(&self.signals)?;
+        self.notifications.validate()?;
         self.checkpoint.validate(&self.sink)?;
         delivery::validate(self)?;
         self.ha.validate(
@@ -749,6 +751,7 @@ mod ha;
 mod keys;
 mod log;
 mod msk_iam;
+mod notifications;
 pub(crate) mod properties;
 pub(crate) mod providers;
 pub mod shaping;
@@ -762,6 +765,7 @@ pub use keys::suggest;
 use keys::valid_keys;
 pub use log::{LogConfig, LogFormat, LogLevel};
 use msk_iam::validate_kafka_mechanism;
+pub use notifications::NotificationsConfig;
 pub use shaping::{EventsConfig, HeartbeatConfig, PredicateConfig, TransformConfig};
 pub use signals::SignalsConfig;
 pub use snapshot::{NewTables, SnapshotConfig};

@@ -54,6 +54,7 @@ pub mod import;
 pub(crate) mod metrics;
 pub mod model;
 pub mod mysql;
+pub(crate) mod notify;
 pub(crate) mod pipeline;
 pub(crate) mod preflight;
 pub mod redact;

@@ -203,6 +203,7 @@ async fn snapshot_rows(cfg: &rowtide::config::SourceConfig, include: &[String]) 
                 source: &source,
                 done: &done,
                 filters: &Default::default(),
+                notices: None,
             };
             rowtide::source::snapshot::copy(point, arcs, plan, &tx, &stop).await
         }

@@ -9,6 +9,7 @@
 pub mod avro;
 pub(crate) mod heartbeat;
 pub(crate) mod json;
+pub(crate) mod notification;
 pub(crate) mod records;
 pub mod registry;
 mod shaped;
@@ -101,6 +102,8 @@ pub struct Encoder {
     shaped: shaped::ShapedCaches,
     /// The heartbeat topic and its schemas ([`heartbeat`]).
     heartbeat: heartbeat::HeartbeatState,
+    /// The notification topic and its schemas ([`notification`]).
+    notification: notification::NotificationState,
     /// Debezium's context headers for every change and schema-change record (empty when
     /// `events.extended_headers_enabled` is off, and for encoders made without a config).
     context: Arc<[crate::sink::Header]>,
@@ -137,6 +140,7 @@ impl Encoder {
             chain: Chain::default(),
             shaped: Default::default(),
             heartbeat: Default::default(),
+            notification: Default::default(),
             context: Arc::from([]),
         })
     }
@@ -159,6 +163,7 @@ impl Encoder {
             },
         )?;
         e.set_heartbeat_topics_prefix(&cfg.heartbeat.topics_prefix);
+        e.set_notification_topic(cfg.notifications.topic.as_deref());
         if cfg.events.extended_headers_enabled {
             e.context = shaped::context_headers(&cfg.sink.topic_prefix, flavor);
         }

@@ -193,6 +193,7 @@ fn event_ready(encoder: &mut Encoder, ev: &SourceEvent, meta: &TxnMeta) -> bool 
         SourceEvent::Change(c) => encoder.change_ready(c),
         SourceEvent::SchemaChange(_) => encoder.schema_change_ready(),
         SourceEvent::Heartbeat { .. } => encoder.heartbeat_ready(),
+        SourceEvent::Notification(_) => encoder.notification_ready(),
         _ => true,
     };
     own && (boundaries || encoder.transaction_ready())
@@ -214,6 +215,7 @@ async fn prepare_event(
             encoder.prepare_schema_change().await?
         }
         SourceEvent::Heartbeat { .. } => encoder.prepare_heartbeat().await?,
+        SourceEvent::Notification(_) => encoder.prepare_notification().await?,
         _ => {}
     }
     if !meta.before.is_empty() || meta.end.is_some() {
@@ -253,6 +255,15 @@ pub fn encode_event(
         }
         SourceEvent::IncrementalProgress(p) => vec![Item::mark(Mark::Incremental(p))],
         SourceEvent::Heartbeat { offset, ts_ms } => vec![heartbeat_item(encoder, offset, ts_ms)?],
+        // No mark: delivered at least once, with whatever mark comes next.
+        SourceEvent::Notification(n) => match encoder.encode_notification_now(&n)? {
+            Some(r) => vec![Item {
+                record: Some(r.at("notification".into())),
+                mark: None,
+                charge: Charge::default(),
+            }],
+            None => vec![],
+        },
     })
 }
 

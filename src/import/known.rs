@@ -41,7 +41,7 @@ const TABLE: &[(&str, Class, &str)] = &[
     ("errors.", U, "Kafka Connect's error reporting (dead letter queue, error logging, retries of converters/transforms); rowtide stops on such an error"),
     ("signal.", U, "rowtide has no signals (ad-hoc or incremental snapshots, pause/resume)"),
     ("incremental.snapshot.", U, "rowtide has no incremental snapshots"),
-    ("notification.", U, "rowtide sends no notifications; its state is in its logs and /metrics"),
+    ("notification.", U, "rowtide sends notifications only as records of [notifications] topic (Debezium's sink channel)"),
     ("read.only", U, "rowtide has no incremental snapshots, for which this is meant"),
     ("snapshot.include.collection.list", U, "rowtide snapshots every captured table (source.include/exclude)"),
     ("snapshot.select.statement.overrides", U, "rowtide snapshots every row (SELECT * per table)"),

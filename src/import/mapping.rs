@@ -8,7 +8,8 @@
 use toml::Value;
 
 use super::ctx::{
-    bad_regex, boolean, integer, one_of, regex_list, str_array, string, Conv, Ctx, Origin,
+    bad_regex, boolean, integer, one_of, plain_list, regex_list, str_array, string, Conv, Ctx,
+    Origin,
 };
 use super::plan::Class;
 use crate::config::providers::{whole_reference, Kind};
@@ -24,6 +25,7 @@ pub fn map_connector(ctx: &mut Ctx, mariadb: bool) {
     tls(ctx, mariadb);
     type_handling(ctx);
     sink(ctx);
+    notifications(ctx);
     ctx.map_scalar(
         C,
         "max.queue.size.in.bytes",
@@ -539,6 +541,62 @@ fn sink(ctx: &mut Ctx) {
             }
         },
     );
+}
+
+/// Debezium's notification channels: the `sink` channel with its topic is
+/// `[notifications] topic`; `log` needs nothing (rowtide logs every snapshot step); `jmx`
+/// and custom channels have no equivalent.
+fn notifications(ctx: &mut Ctx) {
+    let prop = "notification.enabled.channels";
+    let channels = ctx
+        .peek_resolved(C, prop)
+        .map(|v| plain_list(&v))
+        .unwrap_or_default();
+    let topic = "notification.sink.topic.name";
+    if !channels.iter().any(|c| c == "sink") {
+        if ctx.has(C, topic) {
+            ctx.drop_prop(
+                C,
+                topic,
+                Class::NotNeeded,
+                format!("read only when {prop} lists `sink`"),
+            );
+        }
+        ctx.judge(C, prop, |v| {
+            let others: Vec<String> = plain_list(v).into_iter().filter(|c| c != "log").collect();
+            match others.is_empty() {
+                true => Conv::NotNeeded("rowtide logs every snapshot step (see operations.md)".into()),
+                false => Conv::Unsupported(format!(
+                    "rowtide sends notifications only as records of a topic (the `sink` channel);                      not to {}",
+                    others.join(", ")
+                )),
+            }
+        });
+        return;
+    }
+    if !ctx.map_scalar(C, topic, "notifications", "topic", string) && !ctx.has(C, topic) {
+        ctx.judge(C, prop, |_| {
+            Conv::Invalid(format!(
+                "the `sink` channel needs {topic} (Debezium refuses it too)"
+            ))
+        });
+        return;
+    }
+    ctx.judge(C, prop, |v| {
+        let others: Vec<String> = plain_list(v)
+            .into_iter()
+            .filter(|c| c != "sink" && c != "log")
+            .collect();
+        match others.is_empty() {
+            true => Conv::NotNeeded(format!(
+                "`sink` is [notifications] topic (from {topic}); rowtide logs every snapshot step"
+            )),
+            false => Conv::Unsupported(format!(
+                "`sink` is [notifications] topic (from {topic}); rowtide has no {} channel",
+                others.join(", ")
+            )),
+        }
+    });
 }
 
 #[cfg(test)]

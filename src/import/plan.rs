@@ -81,6 +81,7 @@ const SECTIONS: &[&str] = &[
     "events.column_mask_hash",
     "events.column_truncate",
     "heartbeat",
+    "notifications",
     "transforms",
     "predicates",
 ];

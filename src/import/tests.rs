@@ -726,3 +726,40 @@ fn exactly_once_required_maps_to_transactions() {
     // Reported, not mapped: Connect may fall back to at-least-once itself.
     dropped(&o, "exactly.once.support");
 }
+
+#[test]
+fn the_sink_notification_channel_is_the_notifications_topic() {
+    let (o, c) = run(&[
+        ("notification.enabled.channels", "sink,log"),
+        ("notification.sink.topic.name", "dbz.notes"),
+    ]);
+    assert_eq!(o.exit_code(), 0, "{}", o.toml);
+    assert_eq!(c.notifications.topic.as_deref(), Some("dbz.notes"));
+    let channels = dropped(&o, "notification.enabled.channels");
+    assert_eq!(channels.class, Class::NotNeeded, "{channels:?}");
+    let (o, c) = run(&[
+        ("notification.enabled.channels", "jmx"),
+        ("notification.sink.topic.name", "x"),
+    ]);
+    assert!(c.notifications.topic.is_none());
+    assert_eq!(
+        dropped(&o, "notification.enabled.channels").class,
+        Class::Unsupported
+    );
+    assert_eq!(
+        dropped(&o, "notification.sink.topic.name").class,
+        Class::NotNeeded
+    );
+    let e = import(
+        props(&[("notification.enabled.channels", "sink")]),
+        BTreeMap::new(),
+        Box::new(|_| None),
+        "t",
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("notification.sink.topic.name"),
+        "{e}"
+    );
+    assert_eq!(e.exit_code(), 2);
+}

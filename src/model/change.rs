@@ -240,6 +240,9 @@ pub enum SourceEvent {
         offset: Option<SourceOffset>,
         ts_ms: i64,
     },
+    /// A snapshot notification (`[notifications] topic`): a record of that topic, in order
+    /// with the data around it; it moves no checkpoint.
+    Notification(Box<super::notification::Notification>),
 }
 
 #[cfg(test)]

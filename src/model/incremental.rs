@@ -60,6 +60,10 @@ pub struct IncrementalProgress {
     /// The next offset of the Kafka signal topic (`[signals] kafka_topic`) to read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kafka_offset: Option<i64>,
+    /// The id of the `execute-snapshot` signal that started the running snapshot (the id
+    /// of its notifications, as Debezium's correlation id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
     /// A blocking snapshot taken but whose rows are not yet all acknowledged: a restart
     /// takes it again (absent in older checkpoints: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -11,6 +11,7 @@
 //! - [`filter`]: which tables are captured;
 //! - [`change`]: a row change, a schema change and the events the source hands on;
 //! - [`incremental`]: where an incremental snapshot stands (kept in the checkpoint);
+//! - [`notification`]: a snapshot notification (Debezium's notification record);
 //! - [`budget`]: the byte budget events hold from the source to Kafka's acknowledgement.
 
 pub mod budget;
@@ -19,6 +20,7 @@ pub mod charset;
 pub mod filter;
 pub mod flavor;
 pub mod incremental;
+pub mod notification;
 pub mod position;
 pub mod table;
 pub mod value;
@@ -28,6 +30,7 @@ pub use charset::Charset;
 pub use filter::{Filter, FilterError};
 pub use flavor::Flavor;
 pub use incremental::{BlockingRequest, IncrementalProgress, KeyPart, TableTodo};
+pub use notification::{NoticeType, Notification};
 pub use position::{
     BinlogPosition, GtidSet, MariadbGtid, MariadbGtidList, MysqlGtidSet, Position, RowMark,
     SourceOffset,

@@ -224,6 +224,7 @@ pub(super) async fn copy(
         source: &cfg.source,
         done: &HashSet::new(),
         filters: &filters,
+        notices: None,
     };
     match snapshot::copy(point, tables, plan, out, stop).await {
         Ok(rows) => {

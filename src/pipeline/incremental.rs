@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
 use super::blocking;
+use super::incremental_ops::Ops;
 use super::snapshot_ddl::DdlSnapshot;
 use crate::config::Config;
 use crate::error::{classify_mysql, Error, Result};
@@ -35,6 +36,7 @@ use crate::model::{
     now_ms, Change, Filter, IncrementalProgress, KeyPart, Op, SnapshotMarker, SourceEvent,
     TableDesc, TableTodo, Value,
 };
+use crate::notify::ScanStatus;
 use crate::signal::watch::{Received, SignalWatch};
 use crate::signal::{Signal, SnapshotKind};
 use crate::source::chunk::{ChunkError, ChunkTable};
@@ -71,6 +73,10 @@ pub struct Incremental {
     relayed: Option<crate::model::BinlogPosition>,
     /// A blocking snapshot open at its point, until the stream reaches it.
     open_blocking: Option<blocking::Open>,
+    /// Notifications, metrics and progress lines.
+    ops: Ops,
+    /// Why the last table [`Self::start_table`] could not start was given up.
+    refusal: ScanStatus,
 }
 
 impl Incremental {
@@ -92,6 +98,8 @@ impl Incremental {
             stop: Default::default(),
             relayed: None,
             open_blocking: None,
+            ops: Ops::new(cfg),
+            refusal: ScanStatus::Skipped,
         }
     }
 
@@ -161,7 +169,10 @@ impl Incremental {
         self.out.send(ev).await.map_err(|_| Error::Shutdown)
     }
 
-    async fn send_progress(&self) -> Result<()> {
+    async fn send_progress(&mut self) -> Result<()> {
+        for notice in self.ops.take(&self.progress) {
+            self.send(notice).await?;
+        }
         let p = self.progress.clone();
         metrics::incremental::state(p.tables.len(), p.paused);
         let p = p.worth_keeping().then(|| Box::new(p));
@@ -280,8 +291,13 @@ impl Incremental {
                     }
                     return self.forward(ev).await;
                 }
+                let before = self.progress.tables.len();
                 for t in tables {
                     self.add_table(&id, t, &conditions);
+                }
+                if self.progress.tables.len() > before {
+                    self.progress.correlation_id = Some(id.clone());
+                    self.ops.started(&self.progress);
                 }
                 self.send_progress().await?;
                 self.forward(ev).await?;
@@ -301,11 +317,17 @@ impl Incremental {
             }
             Ok(Signal::PauseSnapshot) => {
                 info!(signal = %id, "Incremental snapshot paused.");
+                if !self.progress.paused {
+                    self.ops.paused(&self.progress);
+                }
                 self.progress.paused = true;
                 self.send_progress().await?;
             }
             Ok(Signal::ResumeSnapshot) => {
                 info!(signal = %id, "Incremental snapshot resumed.");
+                if self.progress.paused {
+                    self.ops.resumed(&self.progress);
+                }
                 self.progress.paused = false;
                 self.send_progress().await?;
                 self.forward(ev).await?;
@@ -421,6 +443,13 @@ impl Incremental {
             self.progress.rows = 0;
         }
         info!(signal = %id, stopped = before - self.progress.tables.len(), remaining = self.progress.tables.len(), "Incremental snapshot stopped.");
+        if before > self.progress.tables.len() {
+            let emptied = current.is_some() && !tables.is_empty() && !self.progress.is_active();
+            self.ops.aborted(&self.progress, tables, emptied);
+        }
+        if !self.progress.is_active() {
+            self.progress.correlation_id = None;
+        }
     }
 
     /// The high watermark: the chunk's remaining rows are emitted, progress recorded, and
@@ -453,29 +482,26 @@ impl Incremental {
             self.send(SourceEvent::Change(Box::new(c))).await?;
             emitted += 1;
         }
-        metrics::incremental::chunk(&t.desc.full_name(), emitted);
         self.progress.chunks_done += 1;
         self.progress.rows += emitted;
         if let Some(k) = w.last_key {
             self.progress.last_key = Some(k);
         }
+        self.ops.chunk(&self.progress, &t.desc.full_name(), emitted);
         if w.last_chunk {
             info!(table = %t.desc.full_name(), rows = self.progress.rows, chunks = self.progress.chunks_done, "Incremental snapshot of table finished.");
-            self.finish_table();
-        } else {
-            tracing::debug!(table = %t.desc.full_name(), chunks_done = self.progress.chunks_done, rows = self.progress.rows, "Incremental snapshot chunk emitted.");
-            if self.progress.chunks_done.is_multiple_of(50) {
-                info!(table = %t.desc.full_name(), chunks_done = self.progress.chunks_done, rows = self.progress.rows, tables_remaining = self.progress.tables.len(), "Incremental snapshot in progress.");
-            }
+            self.finish_table(ScanStatus::Succeeded);
         }
         self.send_progress().await?;
         self.next_chunk().await
     }
 
-    fn finish_table(&mut self) {
+    fn finish_table(&mut self, status: ScanStatus) {
+        self.ops.table_done(&self.progress, status);
         self.progress.next_table();
         self.table = None;
         if !self.progress.is_active() {
+            self.progress.correlation_id = None;
             info!("Incremental snapshot finished.");
         }
     }
@@ -484,12 +510,12 @@ impl Incremental {
     async fn next_chunk(&mut self) -> Result<()> {
         while self.progress.is_active() && !self.progress.paused && self.window.is_none() {
             if self.table.is_none() && !self.start_table().await? {
-                self.finish_table();
+                self.finish_table(self.refusal);
                 self.send_progress().await?;
                 continue;
             }
             let (Some(t), Some(max)) = (self.table.clone(), self.progress.max_key.clone()) else {
-                self.finish_table();
+                self.finish_table(ScanStatus::Empty);
                 self.send_progress().await?;
                 continue;
             };
@@ -505,7 +531,7 @@ impl Incremental {
                 Err(ChunkError::Other(e)) => return Err(e),
                 Err(ChunkError::Refused(reason)) => {
                     error!(table = %t.desc.full_name(), %reason, "Incremental snapshot of table abandoned.");
-                    self.finish_table();
+                    self.finish_table(ScanStatus::SqlException);
                     self.send_progress().await?;
                     continue;
                 }
@@ -542,6 +568,9 @@ impl Incremental {
         if let Some(c) = self.conn.take() {
             let _ = c.disconnect().await;
         }
+        if !self.progress.paused {
+            self.ops.paused(&self.progress);
+        }
         self.progress.paused = true;
         self.send_progress().await
     }
@@ -550,10 +579,10 @@ impl Incremental {
     /// cannot be snapshotted (logged).
     async fn start_table(&mut self) -> Result<bool> {
         let Some(todo) = self.progress.current().cloned() else {
-            return Ok(false);
+            return Ok(self.refuse(ScanStatus::UnknownSchema));
         };
         let Some((db, name)) = todo.table.split_once('.') else {
-            return Ok(false);
+            return Ok(self.refuse(ScanStatus::UnknownSchema));
         };
         let pattern = format!("{}\\.{}", regex::escape(db), regex::escape(name));
         let filter = Filter::new(&[pattern], &[]).map_err(|e| Error::Config(e.to_string()))?;
@@ -563,19 +592,19 @@ impl Incremental {
         ddl.complete(&mut tables);
         let Some(desc) = tables.pop() else {
             error!(table = %todo.table, "Incremental snapshot of table refused: no such table.");
-            return Ok(false);
+            return Ok(self.refuse(ScanStatus::UnknownSchema));
         };
         let key = match self.cfg.snapshot.surrogate_keys.get(&todo.table) {
             Some(col) => match desc.column_index(col) {
                 Some(i) => vec![i],
                 None => {
                     error!(table = %todo.table, column = %col, "Incremental snapshot of table refused: snapshot.surrogate_keys names a column the table does not have.");
-                    return Ok(false);
+                    return Ok(self.refuse(ScanStatus::UnknownSchema));
                 }
             },
             None if desc.primary_key.is_empty() => {
                 error!(table = %todo.table, "Incremental snapshot of table refused: it has no primary key. Name a unique column for it in [snapshot] surrogate_keys (\"{}\" = \"<column>\").", todo.table);
-                return Ok(false);
+                return Ok(self.refuse(ScanStatus::NoPrimaryKey));
             }
             None => desc.primary_key.clone(),
         };
@@ -590,18 +619,24 @@ impl Incremental {
                 Ok(Some(max)) => self.progress.max_key = Some(max),
                 Ok(None) => {
                     info!(table = %todo.table, "Incremental snapshot of table: no rows to read.");
-                    return Ok(false);
+                    return Ok(self.refuse(ScanStatus::Empty));
                 }
                 Err(ChunkError::Other(e)) => return Err(e),
                 Err(ChunkError::Refused(reason)) => {
                     error!(table = %todo.table, %reason, "Incremental snapshot of table refused.");
-                    return Ok(false);
+                    return Ok(self.refuse(ScanStatus::SqlException));
                 }
             }
             info!(table = %todo.table, filter = todo.filter.as_deref().unwrap_or(""), tables_remaining = self.progress.tables.len(), "Incremental snapshot of table started.");
         }
         self.table = Some(t);
         Ok(true)
+    }
+
+    /// A table cannot be snapshotted, for `why`: false.
+    fn refuse(&mut self, why: ScanStatus) -> bool {
+        self.refusal = why;
+        false
     }
 
     async fn conn(&mut self) -> Result<&mut Conn> {

@@ -19,6 +19,7 @@
 mod blocking;
 mod encoders;
 mod incremental;
+mod incremental_ops;
 mod plan;
 mod sink_loop;
 mod snapshot_ddl;

@@ -24,7 +24,8 @@ use crate::error::{Error, Result};
 use crate::http::{Health, HealthState};
 use crate::metrics;
 use crate::model::{
-    now_ms, Catalog, Filter, IncrementalProgress, SourceEvent, SourceOffset, TableDesc, TableTodo,
+    now_ms, Catalog, Filter, IncrementalProgress, NoticeType, SourceEvent, SourceOffset, TableDesc,
+    TableTodo,
 };
 use crate::mysql;
 use crate::source::binlog::{self, StreamObserver};
@@ -237,6 +238,13 @@ impl Snapshot<'_> {
         if self.tx.send(started).await.is_err() {
             return Ok(None);
         }
+        let notices = crate::notify::Notices::new(self.cfg);
+        let notice = |kind| notices.as_ref().map(|n| n.initial(kind, vec![]));
+        if let Some(n) = notice(NoticeType::Started) {
+            if self.tx.send(n).await.is_err() {
+                return Ok(None);
+            }
+        }
         let arcs: Vec<Arc<TableDesc>> = self.tables.into_iter().map(Arc::new).collect();
         for event in self.ddl.events(&point.offset, &arcs) {
             if self.tx.send(event).await.is_err() {
@@ -258,11 +266,18 @@ impl Snapshot<'_> {
             source,
             done: &done,
             filters: &Default::default(),
+            notices: notices.as_ref(),
         };
         let rows = match snapshot::copy(point, arcs, plan, self.tx, self.stop).await {
             Ok(n) => n,
             Err(e) => {
                 metrics::snapshot_ended(false);
+                if let (Some(n), false) =
+                    (notice(NoticeType::Aborted), matches!(e, Error::Shutdown))
+                {
+                    // Best effort: the pipeline is failing.
+                    let _ = self.tx.send(n).await;
+                }
                 return match e {
                     Error::Shutdown => Ok(None),
                     e => Err(e),
@@ -271,6 +286,11 @@ impl Snapshot<'_> {
         };
         metrics::snapshot_ended(true);
         info!(rows, "Snapshot finished.");
+        if let Some(n) = notice(NoticeType::Completed) {
+            if self.tx.send(n).await.is_err() {
+                return Ok(None);
+            }
+        }
         let completed = SourceEvent::SnapshotCompleted {
             offset: stream_from.clone(),
         };

@@ -27,8 +27,8 @@ use tracing::{info, warn};
 use crate::config::SourceConfig;
 use crate::error::{classify_mysql, Error, Result};
 use crate::model::{
-    BinlogPosition, Change, Flavor, GtidSet, Op, Position, Row, SnapshotMarker, SourceEvent,
-    SourceOffset, TableDesc,
+    BinlogPosition, Change, Flavor, GtidSet, NoticeType, Op, Position, Row, SnapshotMarker,
+    SourceEvent, SourceOffset, TableDesc,
 };
 use crate::mysql::{self, ServerInfo};
 
@@ -276,6 +276,10 @@ struct CopyContext<'a> {
     fetch_size: usize,
     tx: &'a EventTx,
     shutdown: &'a CancellationToken,
+    /// `[notifications]`: the initial snapshot's notifications, and the tables it reads
+    /// (their `data_collections`).
+    notices: Option<&'a crate::notify::Notices>,
+    collections: String,
 }
 
 impl CopyContext<'_> {
@@ -320,6 +324,19 @@ impl CopyContext<'_> {
             return Err(Error::Shutdown);
         }
         Ok(())
+    }
+
+    /// An `Initial Snapshot` notification about `table` (`IN_PROGRESS` only when
+    /// `notifications.in_progress`), with the snapshot's tables.
+    async fn notify(&self, kind: NoticeType, mut data: Vec<(&str, String)>) -> Result<()> {
+        let Some(n) = self.notices else {
+            return Ok(());
+        };
+        if kind == NoticeType::InProgress && !n.in_progress() {
+            return Ok(());
+        }
+        data.push(("data_collections", self.collections.clone()));
+        self.send(n.initial(kind, data)).await
     }
 }
 

@@ -31,7 +31,7 @@ use crate::config::SourceConfig;
 use crate::error::{Error, Result};
 use crate::metrics;
 use crate::model::budget::EventTx;
-use crate::model::{Row, SourceEvent, TableDesc};
+use crate::model::{NoticeType, Row, SourceEvent, TableDesc};
 
 /// What one snapshot run copies, besides the open snapshot itself.
 pub struct CopyPlan<'a> {
@@ -43,6 +43,8 @@ pub struct CopyPlan<'a> {
     /// A SQL condition per table (`db.table`) that limits the rows read (a blocking
     /// snapshot's `additional-conditions`); empty for the initial snapshot.
     pub filters: &'a HashMap<String, String>,
+    /// `[notifications]`: `IN_PROGRESS` and `TABLE_SCAN_COMPLETED` per table.
+    pub notices: Option<&'a crate::notify::Notices>,
 }
 
 /// One piece of work for a copy worker: a table, or one key range of it.
@@ -66,6 +68,8 @@ struct TableCopy {
     filter: Option<String>,
     /// Set once the table's first row is queued (with the first marker).
     first_sent: AtomicBool,
+    /// Set once the table's `IN_PROGRESS` notification is sent (by its first piece).
+    announced: AtomicBool,
     first_lock: tokio::sync::Mutex<()>,
     ends: tokio::sync::Mutex<Ends>,
 }
@@ -92,6 +96,11 @@ pub async fn copy(
         .into_iter()
         .filter(|t| !plan.done.contains(&t.full_name()))
         .collect();
+    let collections = todo
+        .iter()
+        .map(|t| t.full_name())
+        .collect::<Vec<_>>()
+        .join(",");
     let (pieces, finished) = split_tables(todo, &plan, conns.len() == 1).await?;
     let ctx = CopyContext {
         ts_ms: crate::model::now_ms(),
@@ -100,6 +109,8 @@ pub async fn copy(
         fetch_size: plan.source.snapshot_fetch_size,
         tx,
         shutdown,
+        notices: plan.notices,
+        collections,
     };
     // Every range of these was read by an earlier attempt: only the table's entry is
     // missing.
@@ -180,6 +191,7 @@ async fn split_tables(
             ordered,
             filter: plan.filters.get(&table.full_name()).cloned(),
             first_sent: false.into(),
+            announced: false.into(),
             first_lock: Default::default(),
             ends: tokio::sync::Mutex::new(Ends {
                 remaining: split.pieces.len(),
@@ -213,6 +225,10 @@ async fn copy_piece(conn: &mut Conn, piece: Piece, ctx: &CopyContext<'_>) -> Res
         Some((_, r)) => {
             info!(table = %name, range = %r, estimated_rows = estimate, "Snapshot of range started.")
         }
+    }
+    if !shared.announced.swap(true, Ordering::AcqRel) {
+        let current = vec![("current_collection_in_progress", name.clone())];
+        ctx.notify(NoticeType::InProgress, current).await?;
     }
     let condition = range.as_ref().and_then(|(c, r)| r.condition(&quote(c)));
     let condition = match (condition, &shared.filter) {
@@ -323,6 +339,12 @@ async fn table_done(
     shared.progress.finish(rows);
     let secs = shared.started.elapsed().as_secs_f64();
     info!(table = %name, rows, seconds = format!("{secs:.1}"), rows_per_sec = (rows as f64 / secs.max(1e-9)) as u64, "Snapshot of table finished.");
+    let scanned = vec![
+        ("scanned_collection", name.clone()),
+        ("total_rows_scanned", rows.to_string()),
+        ("status", "SUCCEEDED".to_string()),
+    ];
+    ctx.notify(NoticeType::TableScanCompleted, scanned).await?;
     ctx.send(SourceEvent::SnapshotTableDone { table: name })
         .await?;
     metrics::snapshot_table_done();
