@@ -38,6 +38,9 @@ use crate::signal::watch::{Received, SignalWatch};
 use crate::signal::{Signal, SnapshotKind};
 use crate::source::chunk::{ChunkError, ChunkTable};
 
+mod readonly;
+pub use readonly::StreamHead;
+
 const OPEN: &str = "snapshot-window-open";
 const CLOSE: &str = "snapshot-window-close";
 
@@ -52,6 +55,8 @@ struct Window {
     /// The key of the chunk's last row, and whether it was the table's last chunk.
     last_key: Option<Vec<KeyPart>>,
     last_chunk: bool,
+    /// Read-only mode: the binlog position the chunk was read at (its high watermark).
+    at: Option<crate::model::BinlogPosition>,
 }
 
 /// The relay: signals, watermarks and chunks.
@@ -64,6 +69,8 @@ pub struct Incremental {
     table: Option<ChunkTable>,
     window: Option<Window>,
     out: EventTx,
+    /// Read-only mode's watermarks (`snapshot.read_only`).
+    ro: Option<readonly::ServerWatermarks>,
 }
 
 impl Incremental {
@@ -82,6 +89,7 @@ impl Incremental {
             table: None,
             window: None,
             out,
+            ro: None,
         }
     }
 
@@ -96,6 +104,9 @@ impl Incremental {
             )?),
             None => None,
         };
+        if self.ro.is_some() {
+            readonly::announce();
+        }
         if self.progress.is_active() {
             let t = self
                 .progress
@@ -119,6 +130,9 @@ impl Incremental {
                 Some(k) = async { kafka.as_mut()?.recv().await } => {
                     self.progress.kafka_offset = Some(k.next_offset);
                     self.on_signal(k.received, None).await
+                }
+                _ = tokio::time::sleep(readonly::IDLE_CHECK), if self.awaits_stream() => {
+                    self.after_event(Some(rx.is_empty())).await
                 }
             };
             if step.is_err() {
@@ -144,12 +158,23 @@ impl Incremental {
     }
 
     async fn on_event(&mut self, ev: SourceEvent) -> Result<()> {
+        if let Some(ro) = self.ro.as_mut() {
+            ro.observe(&ev);
+        }
         let got = self.watch.as_ref().and_then(|w| w.received(&ev));
         if let Some(got) = got {
             return self.on_signal(got, Some(ev)).await;
         }
         self.observe_window(&ev);
-        self.send(ev).await
+        let moved = matches!(
+            ev,
+            SourceEvent::Commit { .. } | SourceEvent::Heartbeat { .. }
+        );
+        self.send(ev).await?;
+        if moved {
+            self.after_event(None).await?;
+        }
+        Ok(())
     }
 
     /// A streamed change of the table being read, inside the window, supersedes its rows
@@ -333,13 +358,19 @@ impl Incremental {
     /// The high watermark: the chunk's remaining rows are emitted, progress recorded, and
     /// the next chunk read.
     async fn close_window(&mut self, close: &Change) -> Result<()> {
+        self.emit(close).await?;
+        self.next_chunk().await
+    }
+
+    /// Emits the held chunk's remaining rows and records the progress.
+    async fn emit(&mut self, close: &Change) -> Result<()> {
         let (Some(w), Some(t)) = (self.window.take(), self.table.clone()) else {
             return Ok(());
         };
         if w.stale {
             info!(table = %t.desc.full_name(), "Table changed structure during a chunk; reading the chunk again.");
             self.table = None;
-            return self.next_chunk().await;
+            return Ok(());
         }
         metrics::incremental::window(false);
         let ts_ms = now_ms();
@@ -375,8 +406,7 @@ impl Incremental {
                 info!(table = %t.desc.full_name(), chunks_done = self.progress.chunks_done, rows = self.progress.rows, tables_remaining = self.progress.tables.len(), "Incremental snapshot in progress.");
             }
         }
-        self.send_progress().await?;
-        self.next_chunk().await
+        self.send_progress().await
     }
 
     fn finish_table(&mut self) {
@@ -401,13 +431,25 @@ impl Incremental {
                 continue;
             };
             let id = chunk_id();
-            if let Err(e) = self.watermark(&id, OPEN).await {
-                return self.pause_on(e).await;
-            }
             let limit = self.cfg.snapshot.chunk_size;
             let after = self.progress.last_key.clone();
-            let conn = self.conn().await?;
-            let rows = match t.read(conn, after.as_deref(), &max, limit).await {
+            let mut at = None;
+            let read = if self.ro.is_some() {
+                match self.read_at_snapshot(&t, after.as_deref(), &max, limit).await? {
+                    Some(read) => read.map(|(rows, s)| {
+                        at = Some(s);
+                        rows
+                    }),
+                    None => return Ok(()),
+                }
+            } else {
+                if let Err(e) = self.watermark(&id, OPEN).await {
+                    return self.pause_on(e).await;
+                }
+                let conn = self.conn().await?;
+                t.read(conn, after.as_deref(), &max, limit).await
+            };
+            let rows = match read {
                 Ok(r) => r,
                 Err(ChunkError::Other(e)) => return Err(e),
                 Err(ChunkError::Refused(reason)) => {
@@ -417,8 +459,10 @@ impl Incremental {
                     continue;
                 }
             };
-            if let Err(e) = self.watermark(&id, CLOSE).await {
-                return self.pause_on(e).await;
+            if at.is_none() {
+                if let Err(e) = self.watermark(&id, CLOSE).await {
+                    return self.pause_on(e).await;
+                }
             }
             let last_chunk = rows.len() < limit;
             let last_key = rows.last().map(|r| r.key.clone());
@@ -428,13 +472,19 @@ impl Incremental {
                 .collect();
             self.window = Some(Window {
                 id,
-                open: false,
+                open: at.is_some(),
                 stale: false,
                 rows,
                 dropped: HashSet::new(),
                 last_key,
                 last_chunk,
+                at,
             });
+            if self.held_reached(None) {
+                if let Some(c) = self.held_template() {
+                    self.emit(&c).await?;
+                }
+            }
         }
         Ok(())
     }
