@@ -52,8 +52,7 @@ impl Default for SnapshotConfig {
 
 impl SnapshotConfig {
     pub(super) fn validate(&self, signals: &super::SignalsConfig) -> Result<()> {
-        if self.new_tables == NewTables::Incremental && signals.table.is_none() && !self.read_only
-        {
+        if self.new_tables == NewTables::Incremental && signals.table.is_none() && !self.read_only {
             return Err(Error::Config(
                 "snapshot.new_tables = \"incremental\" needs [signals] table: incremental \
                  snapshots write their watermarks into it (or set snapshot.read_only = true: \
@@ -107,7 +106,10 @@ mod tests {
             ..Default::default()
         };
         let e = ro.validate(&signals(false, false)).unwrap_err().to_string();
-        assert!(e.contains("snapshot.read_only") && e.contains("kafka_topic"), "{e}");
+        assert!(
+            e.contains("snapshot.read_only") && e.contains("kafka_topic"),
+            "{e}"
+        );
         ro.validate(&signals(false, true)).unwrap();
         ro.validate(&signals(true, false)).unwrap();
         let new_tables = SnapshotConfig {

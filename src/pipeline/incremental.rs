@@ -435,7 +435,10 @@ impl Incremental {
             let after = self.progress.last_key.clone();
             let mut at = None;
             let read = if self.ro.is_some() {
-                match self.read_at_snapshot(&t, after.as_deref(), &max, limit).await? {
+                match self
+                    .read_at_snapshot(&t, after.as_deref(), &max, limit)
+                    .await?
+                {
                     Some(read) => read.map(|(rows, s)| {
                         at = Some(s);
                         rows

@@ -128,7 +128,10 @@ pub async fn run(
         }
     };
     // Read-only incremental snapshots compare the server's positions with the reader's.
-    let head = cfg.snapshot.read_only.then(|| Arc::new(StreamHead::default()));
+    let head = cfg
+        .snapshot
+        .read_only
+        .then(|| Arc::new(StreamHead::default()));
     let observer = Observer {
         health,
         head: head.clone(),

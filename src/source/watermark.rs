@@ -72,10 +72,8 @@ pub fn parse_position(rows: &[(String, String)]) -> Result<BinlogPosition, Strin
             .find(|(n, _)| n.eq_ignore_ascii_case(k))
             .map(|(_, v)| v.trim().to_string())
     };
-    let (Some(file), Some(pos)) = (
-        get("binlog_snapshot_file"),
-        get("binlog_snapshot_position"),
-    ) else {
+    let (Some(file), Some(pos)) = (get("binlog_snapshot_file"), get("binlog_snapshot_position"))
+    else {
         return Err(
             "snapshot.read_only needs the server's Binlog_snapshot_file and \
              Binlog_snapshot_position status variables (MariaDB, Percona Server), which this \
@@ -112,7 +110,10 @@ mod tests {
         .unwrap();
         assert_eq!(p, BinlogPosition::new("mariadb-bin.000002", 389));
         let mysql = parse_position(&[]).unwrap_err();
-        assert!(mysql.contains("MySQL") && mysql.contains("read_only"), "{mysql}");
+        assert!(
+            mysql.contains("MySQL") && mysql.contains("read_only"),
+            "{mysql}"
+        );
         let off = parse_position(&rows(&[
             ("Binlog_snapshot_file", ""),
             ("Binlog_snapshot_position", "0"),
