@@ -404,3 +404,61 @@ async fn read_only_snapshot_under_writes_is_exact_writes_nothing_and_resumes_aft
         started.elapsed()
     );
 }
+
+/// On a quiet server the log may end in events that are no transaction (here a rotation's
+/// header): the snapshot position then names the end of those, where no commit is ever
+/// streamed, and the chunk goes out because the binlog reader stands there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_snapshot_finishes_on_a_quiet_server_after_a_rotation() {
+    let Some(env) = common::servers() else { return };
+    let db = common::fresh_db(&env, "ro_quiet").await;
+    let mut c = common::admin(&env).await;
+    c.query_drop(format!("USE `{db}`")).await.unwrap();
+    c.query_drop(format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY, v INT)"))
+        .await
+        .unwrap();
+    c.query_drop(format!(
+        "INSERT INTO `{db}`.t SELECT seq, seq FROM seq_1_to_2500"
+    ))
+    .await
+    .unwrap();
+    let user = format!("rq{}", db.replace('_', "").trim_start_matches("roquiet"));
+    read_only_user(&mut c, &user).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut setup = Setup::new(&db, dir.path());
+    setup.snapshot_mode = "no_data";
+    // The snapshot starts by itself (new_tables) when the table is new to the checkpoint:
+    // no signal channel at all.
+    setup.extra =
+        "\n[snapshot]\nchunk_size = 1000\nread_only = true\nnew_tables = \"incremental\"\n".into();
+    let mut ro_env = env.clone();
+    ro_env.mysql_user = user.clone();
+    ro_env.mysql_password = "ro-secret".into();
+    // A first run records a checkpoint whose catalog does not know `t2`.
+    let mut rt = Rowtide::start(&ro_env, &setup, dir.path());
+    rt.wait_streaming(1).await;
+    assert!(rt.stop().success());
+    c.query_drop(format!("CREATE TABLE `{db}`.t2 LIKE `{db}`.t"))
+        .await
+        .unwrap();
+    c.query_drop(format!("INSERT INTO `{db}`.t2 SELECT * FROM `{db}`.t"))
+        .await
+        .unwrap();
+    c.query_drop("FLUSH BINARY LOGS").await.unwrap();
+    rt.spawn();
+    rt.wait_log("Incremental snapshot finished.", 1, Duration::from_secs(60))
+        .await;
+    assert!(rt.stop().success());
+    c.query_drop(format!("DROP USER '{user}'@'127.0.0.1'"))
+        .await
+        .ok();
+    let recs = read_all(&env.kafka_brokers, &[setup.topic("t2")]);
+    let reads: HashSet<String> = recs
+        .iter()
+        .filter(|r| r.value.is_some())
+        .map(envelope)
+        .filter(|e| e["op"] == "r")
+        .map(|e| e["after"]["id"].to_string())
+        .collect();
+    assert_eq!(reads.len(), 2500, "every row of t2 read once at least");
+}
