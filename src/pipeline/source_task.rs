@@ -127,15 +127,7 @@ pub async fn run(
             }
         }
     };
-    // Read-only incremental snapshots compare the server's positions with the reader's.
-    let head = cfg
-        .snapshot
-        .read_only
-        .then(|| Arc::new(StreamHead::default()));
-    let observer = Observer {
-        health,
-        head: head.clone(),
-    };
+    let observer = Observer::new(health, cfg.snapshot.read_only);
     let seed = binlog::Seed {
         catalog,
         failure_mode: cfg.events.failure_handling_mode,
@@ -159,7 +151,7 @@ pub async fn run(
     };
     let stored = start_progress;
     let mut relay = Incremental::new(&cfg, filter.clone(), stored, tx);
-    if let Some(head) = head {
+    if let Some(head) = observer.head.clone() {
         relay = relay.read_only(head);
     }
     let stream = binlog::stream_to(&cfg.source, filter, from, seed, to, &observer);
@@ -296,6 +288,15 @@ struct Observer {
     health: Arc<Health>,
     /// The reader's head, for read-only incremental snapshots.
     head: Option<Arc<StreamHead>>,
+}
+
+impl Observer {
+    /// Read-only incremental snapshots compare the server's positions with the reader's
+    /// head, which the observer keeps.
+    fn new(health: Arc<Health>, read_only: bool) -> Self {
+        let head = read_only.then(|| Arc::new(StreamHead::default()));
+        Self { health, head }
+    }
 }
 
 impl StreamObserver for Observer {

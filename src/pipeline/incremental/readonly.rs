@@ -120,12 +120,13 @@ impl ServerWatermarks {
                 self.passed = Some(offset.binlog.clone());
             }
             SourceEvent::Commit { .. } => self.in_txn = false,
+            // Heartbeats name the reader's position between transactions; only forward.
             SourceEvent::Heartbeat {
                 offset: Some(o), ..
-            } if !o.binlog.file.is_empty() => {
-                if !self.passed.as_ref().is_some_and(|p| passes(p, &o.binlog)) {
-                    self.passed = Some(o.binlog.clone());
-                }
+            } if !o.binlog.file.is_empty()
+                && !self.passed.as_ref().is_some_and(|p| passes(p, &o.binlog)) =>
+            {
+                self.passed = Some(o.binlog.clone());
             }
             _ => {}
         }
