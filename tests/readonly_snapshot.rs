@@ -462,3 +462,33 @@ async fn read_only_snapshot_finishes_on_a_quiet_server_after_a_rotation() {
         .collect();
     assert_eq!(reads.len(), 2500, "every row of t2 read once at least");
 }
+
+/// Contradictory read-only configurations exit 2 with the reason, before touching a server.
+#[test]
+fn read_only_configurations_that_cannot_work_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("rowtide.toml");
+    let base = "[source]\nhost = \"127.0.0.1\"\nuser = \"cdc_ro\"\ninclude = [\"db\\\\..*\"]\n\n\
+                [sink]\nkind = \"stdout\"\n";
+    let cases = [
+        // No signal channel and no new-table snapshots: nothing could ever start one.
+        (
+            "\n[snapshot]\nread_only = true\n",
+            &["snapshot", "db.t"][..],
+            "no incremental snapshot can ever start",
+        ),
+        // rowtide would have to write the signal table.
+        (
+            "\n[signals]\ntable = \"db.sig\"\n\n[snapshot]\nread_only = true\n",
+            &["snapshot", "--via", "table", "db.t"][..],
+            "does not insert signals into [signals] table",
+        ),
+    ];
+    for (extra, args, message) in cases {
+        std::fs::write(&config, format!("{base}{extra}")).unwrap();
+        let out = common::proc::rowtide_command(args, &config);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra}: {stderr}");
+        assert!(stderr.contains(message), "{extra}: {stderr}");
+    }
+}

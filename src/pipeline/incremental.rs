@@ -9,7 +9,9 @@
 //! window is dropped from the chunk (the stream's event is newer than, or equal to, what
 //! the select read). When the stream reaches the high watermark the rest of the chunk is
 //! emitted as `op = r` events (`source.snapshot = "incremental"`) and the next chunk is
-//! read. The stream waits only while one chunk is selected.
+//! read. The stream waits only while one chunk is selected. With `snapshot.read_only` the
+//! watermarks are the server's binlog positions instead, and nothing is written
+//! ([`readonly`]).
 //!
 //! Invariant: progress reaches the checkpoint as an event after the chunk's rows, so it
 //! is recorded only once Kafka acknowledged them (a restart resumes after the last

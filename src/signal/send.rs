@@ -29,7 +29,8 @@ pub enum Via {
 }
 
 /// Sends `signal` through `via`, or by default through the signal table when one is
-/// configured, else the Kafka signal topic; returns its id (`kafka-OFFSET` for the topic,
+/// configured (and `snapshot.read_only` is off: then rowtide never writes it), else the
+/// Kafka signal topic; returns its id (`kafka-OFFSET` for the topic,
 /// the id the running rowtide logs).
 pub async fn send(cfg: &Config, signal: &Signal, via: Option<Via>) -> Result<String> {
     let read_only = cfg.snapshot.read_only;
