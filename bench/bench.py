@@ -485,6 +485,8 @@ class Rowtide(Engine):
         # function rewriting the config text (the exactly-once catch-up sets it).
         self.extra = ""
         self.patch = None
+        # source.snapshot_parallelism for the snapshot step (None: rowtide's default).
+        self.snapshot_parallelism = None
 
     def version(self):
         try:
@@ -512,6 +514,7 @@ flavor = "mariadb"
 include = [{", ".join(json.dumps(i) for i in include)}]
 snapshot_mode = "{snapshot_mode}"
 tls = "disabled"
+{f"snapshot_parallelism = {self.snapshot_parallelism}" if self.snapshot_parallelism else ""}
 
 [sink]
 kind = "{sink}"
@@ -618,6 +621,8 @@ class Debezium(Engine):
         self.workdir = workdir
         self.server_id = server_id
         self.worker = None
+        # snapshot.max.threads (1 is Debezium's default; the snapshot step sets it).
+        self.snapshot_threads = 1
         self.run_dir = os.path.join(env["ROWTIDE_DEV_RUN"])
 
     def effective_format(self, fmt):
@@ -674,6 +679,7 @@ database.ssl.mode=disable
 topic.prefix={prefix}
 database.include.list={",".join(dbs)}
 snapshot.mode={snapshot_mode}
+snapshot.max.threads={self.snapshot_threads}
 tombstones.on.delete=true
 include.schema.changes=true
 schema.history.internal.kafka.bootstrap.servers={self.env['ROWTIDE_TEST_KAFKA_BROKERS']}
@@ -1543,6 +1549,7 @@ def main():
     ap.add_argument("--mode", required=True)
     ap.add_argument("--rows", type=int, required=True)
     ap.add_argument("--snapshot-rows", type=int, required=True)
+    ap.add_argument("--snapshot-parallelism", type=int, default=2)
     ap.add_argument("--rates", required=True)
     ap.add_argument("--steady-seconds", type=int, required=True)
     ap.add_argument("--rowtide-bin", required=True)
@@ -1730,6 +1737,10 @@ def main():
                               {"dbs": ["bench_snap"], "snapshot_mode": "initial", "fmt": f,
                                "offsets": os.path.join(workdir, f"dbz-snapshot-{f}{i}.offsets")})
                         live[:] = [eng_of[e]]
+                        # The same number of connections for both (rowtide: key ranges of the
+                        # one table; Debezium: snapshot.max.threads, which splits by table).
+                        eng_of[e].snapshot_parallelism = a.snapshot_parallelism
+                        eng_of[e].snapshot_threads = a.snapshot_parallelism
                         collect(R["formats"][f]["engines"][e], "snapshot", step(
                             f"{e} snapshot ({f}, run {i + 1}/{repeats})",
                             lambda: snapshot(eng_of[e], kafka, p, a.snapshot_rows, kw, snap_timeout,
@@ -1793,6 +1804,11 @@ def main():
         "when the engine process is launched and stops at the broker's LogAppendTime of the last "
         "record (topics are created beforehand with message.timestamp.type=LogAppendTime)",
         "records counted by topic end offsets (one partition each); deletes count twice (tombstone)",
+        f"snapshot: one table read over {a.snapshot_parallelism} connection(s) by each engine: "
+        f"rowtide with source.snapshot_parallelism = {a.snapshot_parallelism} (the table split in "
+        "primary-key ranges of source.snapshot_range_rows, default 500,000 rows), Debezium with "
+        f"snapshot.max.threads = {a.snapshot_parallelism} (which splits work by table only, so one "
+        "table is read by one thread)",
         "steady latency = LogAppendTime of the record - the writer's commit completion time "
         "(client side, same clock; the record's id is read from its key in any format); Kafka "
         "timestamps have 1 ms resolution; each run starts the engine fresh",

@@ -368,6 +368,13 @@ async fn offsets(cfg: &Config, store: &dyn CheckpointStore, action: OffsetsActio
                                 if p.paused { ", paused" } else { "" }
                             );
                         }
+                        if let Some(b) = cp.incremental.as_ref().and_then(|p| p.blocking.as_ref()) {
+                            say!(
+                                "blocking:  {} (signal {}): rows not all acknowledged, taken again at start",
+                                b.tables.join(", "),
+                                b.signal
+                            );
+                        }
                         say!(
                             "flavor:    {}",
                             cp.flavor.map(|f| f.connector()).unwrap_or("-")

@@ -14,6 +14,9 @@ use crate::config::{Config, FormatKind, SinkKind, StoreKind, TlsMode};
 use crate::model::Flavor;
 use crate::mysql;
 
+mod kafka_state;
+use kafka_state::check_state_topic;
+
 /// The outcome of one check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -311,7 +314,11 @@ async fn check_server_id(cfg: &Config, info: &mysql::ServerInfo, conn: &mut Conn
     match hosts {
         Ok(rows) => {
             let ids: Vec<u32> = rows.iter().filter_map(|row| row.get::<u32, _>(0)).collect();
-            if ids.contains(&cfg.source.server_id) {
+            if ids.contains(&cfg.source.server_id) && cfg.ha.group.is_some() {
+                // The instances of a failover group share the source's server_id; only the
+                // active one reads the binlog.
+                r.add("server_id", Outcome::Warn(format!("{} is used by a connected replica: expected while the [ha] group's active instance runs (see `failover group`); otherwise set source.server_id to an unused id", cfg.source.server_id)));
+            } else if ids.contains(&cfg.source.server_id) {
                 r.add(
                     "server_id",
                     Outcome::Fail(format!(
@@ -405,77 +412,6 @@ async fn check_checkpoint(cfg: &Config, r: &mut Report) {
             )),
         );
     }
-}
-
-/// `checkpoint.store = "kafka"`: the state topic exists compacted with one partition (or
-/// can be created so), and the brokers let rowtide run transactions. False when the state
-/// cannot be read.
-async fn check_state_topic(cfg: &Config, r: &mut Report) -> bool {
-    use crate::checkpoint::state_topic::{admin, check_transactions, create, inspect, TopicState};
-    let topic = cfg.checkpoint.kafka_topic_for(&cfg.sink.topic_prefix);
-    let sink = cfg.sink.clone();
-    let t = topic.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        let a = admin(&sink)?;
-        let state = inspect(&a, &t)?;
-        if state == TopicState::Missing && sink.create_topics {
-            create(&a, &sink, &t, true)?;
-        }
-        Ok::<_, crate::Error>(state)
-    })
-    .await;
-    let readable = match found {
-        Ok(Ok(TopicState::Ready)) => {
-            r.add(
-                "state topic",
-                Outcome::Ok(format!("{topic} is compacted with 1 partition")),
-            );
-            true
-        }
-        Ok(Ok(TopicState::Missing)) if cfg.sink.create_topics => {
-            r.add(
-                "state topic",
-                Outcome::Ok(format!(
-                    "{topic} does not exist yet; the brokers accept to create it (compacted, 1 partition)"
-                )),
-            );
-            true
-        }
-        Ok(Ok(TopicState::Missing)) => {
-            r.add(
-                "state topic",
-                Outcome::Fail(format!(
-                    "{topic} does not exist and sink.create_topics = false: kafka-topics --create --topic {topic} --partitions 1 --replication-factor {} --config cleanup.policy=compact",
-                    cfg.sink.topic_replication_factor
-                )),
-            );
-            false
-        }
-        Ok(Err(e)) => {
-            r.add("state topic", Outcome::Fail(e.to_string()));
-            false
-        }
-        Err(e) => {
-            r.add("state topic", Outcome::Fail(e.to_string()));
-            false
-        }
-    };
-    let sink = cfg.sink.clone();
-    let t = topic.clone();
-    match tokio::task::spawn_blocking(move || check_transactions(&sink, &t)).await {
-        Ok(Ok(id)) => r.add(
-            "kafka transactions",
-            Outcome::Ok(format!(
-                "a transactional producer initialized (checked as {id}); sink.delivery = {} \
-                 writes as transactional.id {}",
-                cfg.sink.delivery.name(),
-                crate::config::delivery::transactional_id(&cfg.sink, &topic)
-            )),
-        ),
-        Ok(Err(e)) => r.add("kafka transactions", Outcome::Fail(e.to_string())),
-        Err(e) => r.add("kafka transactions", Outcome::Fail(e.to_string())),
-    }
-    readable
 }
 
 async fn check_kafka(cfg: &Config, r: &mut Report) {
@@ -682,6 +618,10 @@ fn fix_for(name: &str) -> String {
             "the state topic (checkpoint.kafka_topic) must be compacted (cleanup.policy \
             exactly compact) with 1 partition, or creatable by rowtide (docs/operations.md, \
             \"State stores\")"
+        }
+        "failover group" => {
+            "grant rowtide's principal READ and DESCRIBE on the consumer groups prefixed \
+            rowtide-ha- and READ on the state topic (docs/operations.md, \"Failover\")"
         }
         "kafka transactions" => {
             "the brokers must allow transactions (transaction.state.log.* settings, Kafka \

@@ -202,6 +202,7 @@ async fn snapshot_rows(cfg: &rowtide::config::SourceConfig, include: &[String]) 
             let plan = rowtide::source::snapshot::CopyPlan {
                 source: &source,
                 done: &done,
+                filters: &Default::default(),
             };
             rowtide::source::snapshot::copy(point, arcs, plan, &tx, &stop).await
         }

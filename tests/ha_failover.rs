@@ -11,7 +11,10 @@
 //!   instance until the standby took over, then SIGCONT: not one more record reaches the
 //!   topic (counted with `read_uncommitted`, so even aborted records would count), the
 //!   resumed instance logs that it was fenced and reports standby;
-//! - `a_group_without_the_kafka_store_is_refused`: exit 2 at load, naming the keys.
+//! - `a_group_without_the_kafka_store_is_refused`: exit 2 at load, naming the keys;
+//! - `check_verifies_the_failover_groups_acls`: `rowtide check` reports the group's members,
+//!   and fails, naming the ACL to grant, for a principal without READ/DESCRIBE on the group
+//!   (the SASL_SSL listener with its authorizer; ACLs added with kafka-acls).
 //!
 //! Fixed seeds; every wait is bounded; each test ≲ 1 min.
 
@@ -596,4 +599,153 @@ fn a_group_without_the_kafka_store_is_refused() {
             || stderr.contains("store = \"kafka\""),
         "{stderr}"
     );
+}
+
+/// `kafka-acls --add` (Kafka's AclCommand from the install `scripts/env` uses) through the
+/// PLAINTEXT listener, whose principal is a super user.
+fn add_acl(env: &common::TestEnv, args: &[&str]) {
+    let home = std::env::var("ROWTIDE_TEST_KAFKA_HOME").expect("ROWTIDE_TEST_KAFKA_HOME");
+    let out = std::process::Command::new("java")
+        .args([
+            "-cp",
+            &format!("{home}/libs/*"),
+            "org.apache.kafka.tools.AclCommand",
+        ])
+        .args(["--bootstrap-server", &env.kafka_brokers, "--add", "--force"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kafka-acls {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `rowtide check` with `config`: its exit code and the "failover group" line.
+fn check_failover_line(config: &Path) -> (Option<i32>, String, String) {
+    let out = common::proc::rowtide_command(&["check"], config);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = all
+        .lines()
+        .find(|l| l.contains("] failover group: "))
+        .unwrap_or("")
+        .to_string();
+    (out.status.code(), line, all)
+}
+
+/// `rowtide check` with `[ha]`: as a principal with the topic and transactional-id ACLs
+/// but none on any group, the state is read (its reader's group only assigns), and the
+/// "failover group" line fails and names the ACL to grant (exit 1); once READ and DESCRIBE on the group prefix are granted, every check passes
+/// (`server_id` warns: the active instance uses it) and the line reports the running
+/// instance as the group's member.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_verifies_the_failover_groups_acls() {
+    let Some(case) = Case::new("hacheck").await else {
+        return;
+    };
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let Some(sasl) = var("ROWTIDE_TEST_KAFKA_SASL_BROKERS") else {
+        assert!(
+            !common::in_ci(),
+            "ROWTIDE_TEST_KAFKA_SASL_BROKERS is not set"
+        );
+        eprintln!("SKIPPED: ROWTIDE_TEST_KAFKA_SASL_BROKERS is not set");
+        return;
+    };
+    let need = |n: &str| var(n).unwrap_or_else(|| panic!("{n} is not set"));
+    let (user, password, ca) = (
+        need("ROWTIDE_TEST_KAFKA_OUTSIDER_USER"),
+        need("ROWTIDE_TEST_KAFKA_OUTSIDER_PASSWORD"),
+        need("ROWTIDE_TEST_KAFKA_CA"),
+    );
+    let mut a = case.start("a");
+    a.wait_role(1.0, Duration::from_secs(60), &[]).await;
+    let group = format!("rowtide-ha-{}", case.group);
+
+    // The super user (PLAINTEXT): the running instance is the group's one member.
+    let (code, line, all) = check_failover_line(&case.dir.path().join("a/rowtide.toml"));
+    assert_eq!(code, Some(0), "{all}");
+    assert!(
+        line.starts_with("[ OK ] failover group: ")
+            && line.contains(&format!("consumer group {group}"))
+            && line.contains("1 member(s)"),
+        "{all}"
+    );
+
+    // The outsider through SASL_SSL, allowed its topics and transactional ids only.
+    let dir = case.dir.path().join("outsider");
+    std::fs::create_dir_all(&dir).unwrap();
+    let toml = case.toml(&dir, common::free_port()).replace(
+        &format!("brokers = \"{}\"", case.env.kafka_brokers),
+        &format!("brokers = \"{sasl}\""),
+    );
+    let toml = toml.replace(
+        "[sink.kafka]\n",
+        &format!(
+            "[sink.kafka]\n\"security.protocol\" = \"SASL_SSL\"\n\"sasl.mechanism\" = \
+             \"SCRAM-SHA-512\"\n\"sasl.username\" = \"{user}\"\n\"sasl.password\" = \
+             \"{password}\"\n\"ssl.ca.location\" = \"{ca}\"\n"
+        ),
+    );
+    let config = dir.join("rowtide.toml");
+    std::fs::write(&config, toml).unwrap();
+    let principal = format!("User:{user}");
+    add_acl(
+        &case.env,
+        &[
+            "--allow-principal",
+            &principal,
+            "--operation",
+            "All",
+            "--topic",
+            &case.prefix,
+            "--transactional-id",
+            &format!("rowtide-state-{}", case.prefix),
+            "--resource-pattern-type",
+            "prefixed",
+        ],
+    );
+    let (code, line, all) = check_failover_line(&config);
+    assert_eq!(code, Some(1), "{all}");
+    assert!(line.starts_with("[FAIL] failover group: "), "{all}");
+    assert!(
+        line.contains(&format!(
+            "not authorized to join consumer group {group}.check"
+        )) && line.contains("--operation Read --operation Describe --group rowtide-ha-"),
+        "{all}"
+    );
+    // Everything else passed: the failover group is the only failure.
+    let failed: Vec<&str> = all.lines().filter(|l| l.contains("FAIL")).collect();
+    assert_eq!(failed.len(), 1, "{all}");
+
+    add_acl(
+        &case.env,
+        &[
+            "--allow-principal",
+            &principal,
+            "--operation",
+            "Read",
+            "--operation",
+            "Describe",
+            "--group",
+            &group,
+            "--resource-pattern-type",
+            "prefixed",
+        ],
+    );
+    let (code, line, all) = check_failover_line(&config);
+    assert_eq!(code, Some(0), "{all}");
+    assert!(
+        line.starts_with("[ OK ] failover group: ")
+            && line.contains(&format!("consumer group {group}"))
+            && line.contains("1 member(s)")
+            && line.contains(&format!("checked as {group}.check")),
+        "{all}"
+    );
+    a.rt.assert_alive("after the checks");
 }

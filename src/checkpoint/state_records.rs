@@ -416,6 +416,34 @@ mod tests {
         assert_eq!(view.checkpoint().unwrap(), Some(cp));
     }
 
+    /// A pending blocking snapshot survives the Kafka store's records, and progress
+    /// written before blocking snapshots existed loads with none.
+    #[test]
+    fn a_pending_blocking_snapshot_survives_and_older_progress_loads_without_it() {
+        let mut cp = test_checkpoint();
+        cp.incremental = Some(crate::model::IncrementalProgress {
+            signal_ids: vec!["op-1".into()],
+            blocking: Some(crate::model::BlockingRequest {
+                signal: "op-1".into(),
+                tables: vec!["db.t".into(), "db.u".into()],
+                filters: [("db.t".to_string(), "id > 5".to_string())].into(),
+            }),
+            ..Default::default()
+        });
+        let mut view = StateView::default();
+        let recs = view.save_records(&cp, None).unwrap();
+        view.apply_written(&recs);
+        assert_eq!(view.checkpoint().unwrap(), Some(cp.clone()));
+
+        let mut old = serde_json::to_value(&cp).unwrap();
+        let inc = old["incremental"].as_object_mut().unwrap();
+        assert!(inc.remove("blocking").is_some());
+        let old: Checkpoint = serde_json::from_value(old).unwrap();
+        let inc = old.incremental.unwrap();
+        assert!(inc.blocking.is_none());
+        assert_eq!(inc.signal_ids, vec!["op-1".to_string()]);
+    }
+
     /// A checkpoint written before the field existed loads with no incremental snapshot.
     #[test]
     fn a_checkpoint_without_incremental_progress_loads() {

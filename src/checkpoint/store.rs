@@ -187,6 +187,11 @@ mod tests {
                     crate::model::KeyPart::Bytes(b"k".to_vec()),
                 ]),
                 chunks_done: 4,
+                blocking: Some(crate::model::BlockingRequest {
+                    signal: "op-1".into(),
+                    tables: vec!["db.t".into()],
+                    filters: Default::default(),
+                }),
                 ..Default::default()
             }),
         };
@@ -196,5 +201,21 @@ mod tests {
         assert_eq!(store.load().unwrap(), Some(cp));
         store.clear().unwrap();
         assert_eq!(store.load().unwrap(), None);
+    }
+
+    /// A checkpoint written before blocking snapshots existed (incremental progress without
+    /// `blocking`) loads from sled with none pending.
+    #[test]
+    fn an_older_checkpoint_without_a_blocking_snapshot_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let old = br#"{"offset":{"binlog":"mariadb-bin.000002:1234","gtid_set":null,"skip_rows":0},
+            "snapshot":{"state":"completed"},"flavor":"mariadb","updated_at_ms":1,"reason":"old",
+            "incremental":{"tables":[],"signal_ids":["op-1"]}}"#;
+        store.db.insert(KEY, &old[..]).unwrap();
+        let cp = store.load().unwrap().unwrap();
+        let inc = cp.incremental.unwrap();
+        assert!(inc.blocking.is_none());
+        assert_eq!(inc.signal_ids, vec!["op-1".to_string()]);
     }
 }

@@ -60,11 +60,35 @@ pub struct IncrementalProgress {
     /// The next offset of the Kafka signal topic (`[signals] kafka_topic`) to read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kafka_offset: Option<i64>,
+    /// A blocking snapshot taken but whose rows are not yet all acknowledged: a restart
+    /// takes it again (absent in older checkpoints: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocking: Option<BlockingRequest>,
+}
+
+/// A blocking snapshot to take: its signal, tables and per-table filters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockingRequest {
+    /// The `execute-snapshot` signal's id.
+    pub signal: String,
+    /// `db.table`, captured.
+    pub tables: Vec<String>,
+    /// `db.table` → SQL condition (`additional-conditions`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub filters: std::collections::BTreeMap<String, String>,
 }
 
 impl IncrementalProgress {
     /// How many signal ids are remembered.
     pub const SIGNAL_IDS: usize = 64;
+
+    /// Whether the checkpoint must keep it (something to resume, remember or filter).
+    pub fn worth_keeping(&self) -> bool {
+        self.is_active()
+            || !self.signal_ids.is_empty()
+            || self.kafka_offset.is_some()
+            || self.blocking.is_some()
+    }
 
     /// Whether anything remains to be read.
     pub fn is_active(&self) -> bool {

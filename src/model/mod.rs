@@ -27,7 +27,7 @@ pub use change::{Change, Op, OpSet, Row, SchemaChange, SnapshotMarker, SourceEve
 pub use charset::Charset;
 pub use filter::{Filter, FilterError};
 pub use flavor::Flavor;
-pub use incremental::{IncrementalProgress, KeyPart, TableTodo};
+pub use incremental::{BlockingRequest, IncrementalProgress, KeyPart, TableTodo};
 pub use position::{
     BinlogPosition, GtidSet, MariadbGtid, MariadbGtidList, MysqlGtidSet, Position, RowMark,
     SourceOffset,

@@ -27,6 +27,7 @@ use mysql_async::Conn;
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
+use super::blocking;
 use super::snapshot_ddl::DdlSnapshot;
 use crate::config::Config;
 use crate::error::{classify_mysql, Error, Result};
@@ -73,6 +74,12 @@ pub struct Incremental {
     out: EventTx,
     /// Read-only mode's watermarks (`snapshot.read_only`).
     ro: Option<readonly::ServerWatermarks>,
+    /// Fires on shutdown (a blocking snapshot stops reading).
+    stop: tokio_util::sync::CancellationToken,
+    /// The end of the last transaction relayed (at first: where the stream starts).
+    relayed: Option<crate::model::BinlogPosition>,
+    /// A blocking snapshot open at its point, until the stream reaches it.
+    open_blocking: Option<blocking::Open>,
 }
 
 impl Incremental {
@@ -92,7 +99,22 @@ impl Incremental {
             window: None,
             out,
             ro: None,
+            stop: Default::default(),
+            relayed: None,
+            open_blocking: None,
         }
+    }
+
+    /// The stream starts at `from`; `stop` fires on shutdown (a blocking snapshot stops
+    /// reading).
+    pub fn streaming(
+        mut self,
+        stop: tokio_util::sync::CancellationToken,
+        from: crate::model::BinlogPosition,
+    ) -> Self {
+        self.stop = stop;
+        self.relayed = Some(from);
+        self
     }
 
     /// Relays `rx` to the source queue until the stream ends; resumes a stored snapshot
@@ -122,6 +144,10 @@ impl Incremental {
             // on (it may have been queued at start, see `snapshot.new_tables`).
             self.send_progress().await?;
             self.next_chunk().await?;
+        }
+        if let Some(req) = self.progress.blocking.clone() {
+            info!(signal = %req.signal, tables = %req.tables.join(","), "Blocking snapshot interrupted before its rows were acknowledged: taken again from the start.");
+            self.begin_blocking(req).await?;
         }
         loop {
             let step = tokio::select! {
@@ -154,12 +180,28 @@ impl Incremental {
     async fn send_progress(&self) -> Result<()> {
         let p = self.progress.clone();
         metrics::incremental::state(p.tables.len(), p.paused);
-        let keep = p.is_active() || !p.signal_ids.is_empty() || p.kafka_offset.is_some();
-        let p = keep.then(|| Box::new(p));
+        let p = p.worth_keeping().then(|| Box::new(p));
         self.send(SourceEvent::IncrementalProgress(p)).await
     }
 
+    /// Relays one streamed event; a blocking snapshot open at a point the stream reaches
+    /// emits its rows first (the event lies beyond it) or right after (it ends there).
     async fn on_event(&mut self, ev: SourceEvent) -> Result<()> {
+        if (self.open_blocking.as_ref()).is_some_and(|o| blocking::beyond(&ev, o.until())) {
+            self.finish_blocking().await?;
+        }
+        if let SourceEvent::Commit { offset, .. } = &ev {
+            self.relayed = Some(offset.binlog.clone());
+        }
+        self.relay(ev).await?;
+        let relayed = self.relayed.as_ref();
+        if (self.open_blocking.as_ref()).is_some_and(|o| blocking::reached(relayed, o.until())) {
+            self.finish_blocking().await?;
+        }
+        Ok(())
+    }
+
+    async fn relay(&mut self, ev: SourceEvent) -> Result<()> {
         if let Some(ro) = self.ro.as_mut() {
             ro.observe(&ev);
         }
@@ -252,11 +294,9 @@ impl Incremental {
             Ok(Signal::Log { message }) => info!(signal = %id, "Signal log: {message}"),
             Ok(Signal::ExecuteSnapshot {
                 kind: SnapshotKind::Blocking,
-                ..
-            }) => warn!(
-                signal = %id,
-                "Signal skipped: blocking snapshots are not supported yet; send an incremental one."
-            ),
+                tables,
+                conditions,
+            }) => return self.blocking(&id, tables, &conditions, ev).await,
             Ok(Signal::ExecuteSnapshot {
                 tables, conditions, ..
             }) => {
@@ -307,6 +347,59 @@ impl Incremental {
             self.send_progress().await?;
         }
         self.forward(ev).await
+    }
+
+    /// An `execute-snapshot` signal of type `blocking` ([`blocking`]): the request is
+    /// recorded (and the signal counted as taken) before anything after the signal is
+    /// relayed; the snapshot opens at once and emits its rows when the stream reaches its
+    /// point.
+    async fn blocking(
+        &mut self,
+        id: &str,
+        tables: Vec<String>,
+        conditions: &[crate::signal::Condition],
+        ev: Option<SourceEvent>,
+    ) -> Result<()> {
+        if !self.progress.take_signal(id) {
+            info!(signal = %id, "execute-snapshot signal already taken before a restart; not taken again.");
+        } else if self.progress.blocking.is_some() {
+            warn!(signal = %id, "Blocking snapshot skipped: another one is under way; send the signal again once it finished.");
+        } else if let Some(req) =
+            blocking::request(&self.cfg, &self.filter, id, &tables, conditions)
+        {
+            self.begin_blocking(req).await?;
+        }
+        self.send_progress().await?;
+        self.forward(ev).await
+    }
+
+    async fn begin_blocking(&mut self, req: crate::model::BlockingRequest) -> Result<()> {
+        self.progress.blocking = Some(req.clone());
+        self.send_progress().await?;
+        match blocking::open(&self.cfg, req).await? {
+            Some(open) => {
+                let done = blocking::reached(self.relayed.as_ref(), open.until());
+                self.open_blocking = Some(open);
+                if done {
+                    self.finish_blocking().await?;
+                }
+            }
+            None => {
+                self.progress.blocking = None;
+                self.send_progress().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The stream reached the open snapshot's point: its rows, then the request cleared.
+    async fn finish_blocking(&mut self) -> Result<()> {
+        let Some(open) = self.open_blocking.take() else {
+            return Ok(());
+        };
+        blocking::copy(open, &self.cfg, &self.out, &self.stop).await?;
+        self.progress.blocking = None;
+        self.send_progress().await
     }
 
     fn add_table(&mut self, id: &str, table: String, conditions: &[crate::signal::Condition]) {

@@ -7,6 +7,8 @@
 //!   order;
 //! - [`incremental`]: signals and incremental snapshots (the watermark algorithm), between
 //!   the stream and the source queue;
+//! - [`blocking`]: blocking snapshots on signals: the tables at one consistent point,
+//!   emitted when the relayed stream reaches that point, while the stream waits;
 //! - [`encoders`]: a pool of encoder workers whose items leave in source order;
 //! - [`sink_loop`]: hands records to the sink, files acknowledgements, moves the checkpoint
 //!   over the acknowledged prefix, and applies backpressure.
@@ -14,6 +16,7 @@
 //! This file only connects them ([`run_once`]) and restarts them ([`run`]): it holds no
 //! rule of its own.
 
+mod blocking;
 mod encoders;
 mod incremental;
 mod plan;

@@ -343,6 +343,11 @@ impl Running {
     /// the state names the position after the last one), then saves the state, which
     /// sends the state records into the open transaction and commits it. The commit is
     /// the acknowledgement.
+    ///
+    /// Nothing is handed to the sink meanwhile, but the encoders' batches keep being taken
+    /// into `pending` (up to `pipeline.max_in_flight` records held by the loop in all,
+    /// each still charged to the byte budget), so the stages before the sink work on
+    /// through the commit instead of stalling behind a full queue.
     async fn commit(&mut self) -> Result<()> {
         let began = Instant::now();
         while !self.window.is_empty() {
@@ -353,20 +358,43 @@ impl Running {
             {
                 return Err(Error::Shutdown);
             }
+            let take = self.can_stash();
             tokio::select! {
                 biased;
                 _ = self.lp.sink.acks().arrived() => {}
                 e = self.lp.sink.fault() => return Err(e),
+                batch = self.rec_rx.recv(), if take => {
+                    stash(&mut self.pending, &mut self.rec_closed, batch);
+                    continue;
+                }
                 _ = tokio::time::sleep(Duration::from_millis(50)) => {}
             }
             self.on_acks().await?;
         }
         let drained = began.elapsed();
         self.lp.state.force_save();
-        self.lp.state.save(&self.lp.store, "committed").await?;
+        let held = self.lp.max_in_flight;
+        {
+            let save = self.lp.state.save(&self.lp.store, "committed");
+            tokio::pin!(save);
+            loop {
+                let take = !self.rec_closed && self.pending.len() < held;
+                tokio::select! {
+                    biased;
+                    r = &mut save => {
+                        r?;
+                        break;
+                    }
+                    batch = self.rec_rx.recv(), if take => {
+                        stash(&mut self.pending, &mut self.rec_closed, batch);
+                    }
+                }
+            }
+        }
         tracing::debug!(
             drain_ms = drained.as_millis() as u64,
             commit_ms = (began.elapsed() - drained).as_millis() as u64,
+            taken_meanwhile = self.pending.len(),
             offset = %self.lp.state.offset(),
             "Transaction committed."
         );
@@ -374,6 +402,12 @@ impl Running {
             b.reset();
         }
         Ok(())
+    }
+
+    /// Whether the loop may take another batch while a commit waits: it holds fewer than
+    /// `pipeline.max_in_flight` records (in flight plus pending) and the encoders still send.
+    fn can_stash(&self) -> bool {
+        !self.rec_closed && self.window.len() + self.pending.len() < self.lp.max_in_flight
     }
 
     /// Exactly-once, at the end of a run: commits what was handed over when the run ends
@@ -471,4 +505,12 @@ async fn ended_tasks(tasks: &mut Tasks, out: &mut Outcome) -> Option<Error> {
 /// The outcome of a task of the run; a task that panicked or was cancelled is an error.
 fn joined<T>(r: std::result::Result<Result<T>, JoinError>, task: &'static str) -> Result<T> {
     r.map_err(|source| Error::Task { task, source })?
+}
+
+/// Appends a batch taken while a commit waits (or notes that the encoders finished).
+fn stash(pending: &mut VecDeque<Item>, closed: &mut bool, batch: Option<Vec<Item>>) {
+    match batch {
+        Some(batch) => pending.extend(batch),
+        None => *closed = true,
+    }
 }

@@ -146,11 +146,12 @@ pub async fn run(
     let (relay_tx, relay_rx) = tokio::sync::mpsc::channel(RELAY_QUEUE);
     let to = binlog::Destination {
         tx: relay_tx.into(),
-        shutdown: stop,
+        shutdown: stop.clone(),
         heartbeats,
     };
     let stored = start_progress;
-    let mut relay = Incremental::new(&cfg, filter.clone(), stored, tx);
+    let mut relay =
+        Incremental::new(&cfg, filter.clone(), stored, tx).streaming(stop, from.binlog.clone());
     if let Some(head) = observer.head.clone() {
         relay = relay.read_only(head);
     }
@@ -260,6 +261,7 @@ impl Snapshot<'_> {
         let plan = snapshot::CopyPlan {
             source,
             done: &done,
+            filters: &Default::default(),
         };
         let rows = match snapshot::copy(point, arcs, plan, self.tx, self.stop).await {
             Ok(n) => n,

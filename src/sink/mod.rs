@@ -1,6 +1,7 @@
 //! Sinks deliver encoded records and report each delivery: Kafka for production, stdout
 //! (JSON lines) for debugging and demos.
 
+pub mod group_probe;
 pub mod kafka;
 #[cfg(feature = "aws-msk-iam")]
 pub mod msk_iam;

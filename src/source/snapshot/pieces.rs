@@ -12,7 +12,7 @@
 //!   table's last marker. With a single worker the pieces finish in order and nothing is
 //!   held back: a range's done entry follows its last row directly.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -40,6 +40,9 @@ pub struct CopyPlan<'a> {
     pub source: &'a SourceConfig,
     /// Finished items of an interrupted earlier attempt: tables (`db.table`) and ranges.
     pub done: &'a HashSet<String>,
+    /// A SQL condition per table (`db.table`) that limits the rows read (a blocking
+    /// snapshot's `additional-conditions`); empty for the initial snapshot.
+    pub filters: &'a HashMap<String, String>,
 }
 
 /// One piece of work for a copy worker: a table, or one key range of it.
@@ -59,6 +62,8 @@ struct TableCopy {
     started: Instant,
     /// One worker reads every piece, in order (no row is held back).
     ordered: bool,
+    /// The rows' filter (a SQL condition), if any.
+    filter: Option<String>,
     /// Set once the table's first row is queued (with the first marker).
     first_sent: AtomicBool,
     first_lock: tokio::sync::Mutex<()>,
@@ -173,6 +178,7 @@ async fn split_tables(
             rows: 0.into(),
             started: Instant::now(),
             ordered,
+            filter: plan.filters.get(&table.full_name()).cloned(),
             first_sent: false.into(),
             first_lock: Default::default(),
             ends: tokio::sync::Mutex::new(Ends {
@@ -209,6 +215,10 @@ async fn copy_piece(conn: &mut Conn, piece: Piece, ctx: &CopyContext<'_>) -> Res
         }
     }
     let condition = range.as_ref().and_then(|(c, r)| r.condition(&quote(c)));
+    let condition = match (condition, &shared.filter) {
+        (Some(r), Some(f)) => Some(format!("({r}) AND ({f})")),
+        (r, f) => r.or_else(|| f.as_ref().map(|f| format!("({f})"))),
+    };
     let sql = select_sql(&table, condition.as_deref());
     let mut result = conn.exec_iter(sql, ()).await.map_err(q)?;
     let mut pending: Option<Row> = None;
