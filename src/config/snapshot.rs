@@ -21,8 +21,13 @@ pub struct SnapshotConfig {
     /// What happens at start to a captured table the checkpoint's catalog does not know
     /// (it started to match `source.include` while rowtide was stopped): `off` (only its
     /// changes from now on are streamed) or `incremental` (an incremental snapshot of it is
-    /// queued; needs `[signals] table`).
+    /// queued; needs `[signals] table` unless `read_only`).
     pub new_tables: NewTables,
+    /// Read-only incremental snapshots: rowtide writes nothing to the source. The
+    /// watermarks are binlog positions the server reports (`Binlog_snapshot_file` /
+    /// `Binlog_snapshot_position` of a consistent-snapshot transaction) instead of rows in
+    /// the signal table.
+    pub read_only: bool,
 }
 
 /// `snapshot.new_tables`.
@@ -40,16 +45,28 @@ impl Default for SnapshotConfig {
             chunk_size: 1024,
             surrogate_keys: BTreeMap::new(),
             new_tables: NewTables::Off,
+            read_only: false,
         }
     }
 }
 
 impl SnapshotConfig {
     pub(super) fn validate(&self, signals: &super::SignalsConfig) -> Result<()> {
-        if self.new_tables == NewTables::Incremental && signals.table.is_none() {
+        if self.new_tables == NewTables::Incremental && signals.table.is_none() && !self.read_only {
             return Err(Error::Config(
                 "snapshot.new_tables = \"incremental\" needs [signals] table: incremental \
-                 snapshots write their watermarks into it"
+                 snapshots write their watermarks into it (or set snapshot.read_only = true: \
+                 then the watermarks are binlog positions and nothing is written)"
+                    .into(),
+            ));
+        }
+        let no_signals = signals.table.is_none() && signals.kafka_topic.is_none();
+        if self.read_only && no_signals && self.new_tables == NewTables::Off {
+            return Err(Error::Config(
+                "snapshot.read_only = true, but no incremental snapshot can ever start: set \
+                 [signals] kafka_topic (signals as Kafka records; `rowtide snapshot` sends \
+                 them there) or [signals] table (rows an operator inserts), or \
+                 snapshot.new_tables = \"incremental\"; or remove read_only"
                     .into(),
             ));
         }
@@ -67,5 +84,48 @@ impl SnapshotConfig {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SignalsConfig;
+
+    fn signals(table: bool, topic: bool) -> SignalsConfig {
+        SignalsConfig {
+            table: table.then(|| "db.sig".to_string()),
+            kafka_topic: topic.then(|| "sig".to_string()),
+        }
+    }
+
+    #[test]
+    fn read_only_needs_a_way_to_start_a_snapshot() {
+        let ro = SnapshotConfig {
+            read_only: true,
+            ..Default::default()
+        };
+        let e = ro.validate(&signals(false, false)).unwrap_err().to_string();
+        assert!(
+            e.contains("snapshot.read_only") && e.contains("kafka_topic"),
+            "{e}"
+        );
+        ro.validate(&signals(false, true)).unwrap();
+        ro.validate(&signals(true, false)).unwrap();
+        let new_tables = SnapshotConfig {
+            new_tables: NewTables::Incremental,
+            ..ro
+        };
+        // Read-only: new tables need no signal table (nothing is written into it).
+        new_tables.validate(&signals(false, false)).unwrap();
+        let writing = SnapshotConfig {
+            read_only: false,
+            ..new_tables
+        };
+        let e = writing
+            .validate(&signals(false, true))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("needs [signals] table"), "{e}");
     }
 }

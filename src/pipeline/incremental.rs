@@ -9,7 +9,9 @@
 //! window is dropped from the chunk (the stream's event is newer than, or equal to, what
 //! the select read). When the stream reaches the high watermark the rest of the chunk is
 //! emitted as `op = r` events (`source.snapshot = "incremental"`) and the next chunk is
-//! read. The stream waits only while one chunk is selected.
+//! read. The stream waits only while one chunk is selected. With `snapshot.read_only` the
+//! watermarks are the server's binlog positions instead, and nothing is written
+//! ([`readonly`]).
 //!
 //! Invariant: progress reaches the checkpoint as an event after the chunk's rows, so it
 //! is recorded only once Kafka acknowledged them (a restart resumes after the last
@@ -41,6 +43,9 @@ use crate::signal::watch::{Received, SignalWatch};
 use crate::signal::{Signal, SnapshotKind};
 use crate::source::chunk::{ChunkError, ChunkTable};
 
+mod readonly;
+pub use readonly::StreamHead;
+
 const OPEN: &str = "snapshot-window-open";
 const CLOSE: &str = "snapshot-window-close";
 
@@ -55,6 +60,8 @@ struct Window {
     /// The key of the chunk's last row, and whether it was the table's last chunk.
     last_key: Option<Vec<KeyPart>>,
     last_chunk: bool,
+    /// Read-only mode: the binlog position the chunk was read at (its high watermark).
+    at: Option<crate::model::BinlogPosition>,
 }
 
 /// The relay: signals, watermarks and chunks.
@@ -67,6 +74,8 @@ pub struct Incremental {
     table: Option<ChunkTable>,
     window: Option<Window>,
     out: EventTx,
+    /// Read-only mode's watermarks (`snapshot.read_only`).
+    ro: Option<readonly::ServerWatermarks>,
     /// Fires on shutdown (a blocking snapshot stops reading).
     stop: tokio_util::sync::CancellationToken,
     /// The end of the last transaction relayed (at first: where the stream starts).
@@ -95,6 +104,7 @@ impl Incremental {
             table: None,
             window: None,
             out,
+            ro: None,
             stop: Default::default(),
             relayed: None,
             open_blocking: None,
@@ -126,6 +136,9 @@ impl Incremental {
             )?),
             None => None,
         };
+        if self.ro.is_some() {
+            readonly::announce();
+        }
         if self.progress.is_active() {
             let t = self
                 .progress
@@ -153,6 +166,9 @@ impl Incremental {
                 Some(k) = async { kafka.as_mut()?.recv().await } => {
                     self.progress.kafka_offset = Some(k.next_offset);
                     self.on_signal(k.received, None).await
+                }
+                _ = tokio::time::sleep(readonly::IDLE_CHECK), if self.awaits_stream() => {
+                    self.after_event(Some(rx.is_empty())).await
                 }
             };
             if step.is_err() {
@@ -197,12 +213,23 @@ impl Incremental {
     }
 
     async fn relay(&mut self, ev: SourceEvent) -> Result<()> {
+        if let Some(ro) = self.ro.as_mut() {
+            ro.observe(&ev);
+        }
         let got = self.watch.as_ref().and_then(|w| w.received(&ev));
         if let Some(got) = got {
             return self.on_signal(got, Some(ev)).await;
         }
         self.observe_window(&ev);
-        self.send(ev).await
+        let moved = matches!(
+            ev,
+            SourceEvent::Commit { .. } | SourceEvent::Heartbeat { .. }
+        );
+        self.send(ev).await?;
+        if moved {
+            self.after_event(None).await?;
+        }
+        Ok(())
     }
 
     /// A streamed change of the table being read, inside the window, supersedes its rows
@@ -455,13 +482,19 @@ impl Incremental {
     /// The high watermark: the chunk's remaining rows are emitted, progress recorded, and
     /// the next chunk read.
     async fn close_window(&mut self, close: &Change) -> Result<()> {
+        self.emit(close).await?;
+        self.next_chunk().await
+    }
+
+    /// Emits the held chunk's remaining rows and records the progress.
+    async fn emit(&mut self, close: &Change) -> Result<()> {
         let (Some(w), Some(t)) = (self.window.take(), self.table.clone()) else {
             return Ok(());
         };
         if w.stale {
             info!(table = %t.desc.full_name(), "Table changed structure during a chunk; reading the chunk again.");
             self.table = None;
-            return self.next_chunk().await;
+            return Ok(());
         }
         metrics::incremental::window(false);
         let ts_ms = now_ms();
@@ -492,8 +525,7 @@ impl Incremental {
             info!(table = %t.desc.full_name(), rows = self.progress.rows, chunks = self.progress.chunks_done, "Incremental snapshot of table finished.");
             self.finish_table(ScanStatus::Succeeded);
         }
-        self.send_progress().await?;
-        self.next_chunk().await
+        self.send_progress().await
     }
 
     fn finish_table(&mut self, status: ScanStatus) {
@@ -520,13 +552,28 @@ impl Incremental {
                 continue;
             };
             let id = chunk_id();
-            if let Err(e) = self.watermark(&id, OPEN).await {
-                return self.pause_on(e).await;
-            }
             let limit = self.cfg.snapshot.chunk_size;
             let after = self.progress.last_key.clone();
-            let conn = self.conn().await?;
-            let rows = match t.read(conn, after.as_deref(), &max, limit).await {
+            let mut at = None;
+            let read = if self.ro.is_some() {
+                match self
+                    .read_at_snapshot(&t, after.as_deref(), &max, limit)
+                    .await?
+                {
+                    Some(read) => read.map(|(rows, s)| {
+                        at = Some(s);
+                        rows
+                    }),
+                    None => return Ok(()),
+                }
+            } else {
+                if let Err(e) = self.watermark(&id, OPEN).await {
+                    return self.pause_on(e).await;
+                }
+                let conn = self.conn().await?;
+                t.read(conn, after.as_deref(), &max, limit).await
+            };
+            let rows = match read {
                 Ok(r) => r,
                 Err(ChunkError::Other(e)) => return Err(e),
                 Err(ChunkError::Refused(reason)) => {
@@ -536,8 +583,10 @@ impl Incremental {
                     continue;
                 }
             };
-            if let Err(e) = self.watermark(&id, CLOSE).await {
-                return self.pause_on(e).await;
+            if at.is_none() {
+                if let Err(e) = self.watermark(&id, CLOSE).await {
+                    return self.pause_on(e).await;
+                }
             }
             let last_chunk = rows.len() < limit;
             let last_key = rows.last().map(|r| r.key.clone());
@@ -547,13 +596,19 @@ impl Incremental {
                 .collect();
             self.window = Some(Window {
                 id,
-                open: false,
+                open: at.is_some(),
                 stale: false,
                 rows,
                 dropped: HashSet::new(),
                 last_key,
                 last_chunk,
+                at,
             });
+            if self.held_reached(None) {
+                if let Some(c) = self.held_template() {
+                    self.emit(&c).await?;
+                }
+            }
         }
         Ok(())
     }

@@ -15,7 +15,7 @@ use crate::model::budget::EventTx;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-use super::incremental::Incremental;
+use super::incremental::{Incremental, StreamHead};
 use super::plan::Plan;
 use super::snapshot_ddl::DdlSnapshot;
 use crate::checkpoint::{Checkpoint, StoreHandle};
@@ -128,12 +128,13 @@ pub async fn run(
             }
         }
     };
-    let observer = Observer { health };
+    let observer = Observer::new(health, cfg.snapshot.read_only);
     let seed = binlog::Seed {
         catalog,
         failure_mode: cfg.events.failure_handling_mode,
     };
-    if cfg.signals.table.is_none() && cfg.signals.kafka_topic.is_none() {
+    let no_signals = cfg.signals.table.is_none() && cfg.signals.kafka_topic.is_none();
+    if no_signals && cfg.snapshot.new_tables == NewTables::Off {
         let to = binlog::Destination {
             tx,
             shutdown: stop,
@@ -150,8 +151,11 @@ pub async fn run(
         heartbeats,
     };
     let stored = start_progress;
-    let relay =
+    let mut relay =
         Incremental::new(&cfg, filter.clone(), stored, tx).streaming(stop, from.binlog.clone());
+    if let Some(head) = observer.head.clone() {
+        relay = relay.read_only(head);
+    }
     let stream = binlog::stream_to(&cfg.source, filter, from, seed, to, &observer);
     let (streamed, relayed) = tokio::join!(stream, relay.run(relay_rx));
     // A relay that failed closed the stream's queue: its error is the cause.
@@ -304,6 +308,17 @@ impl Snapshot<'_> {
 /// Reports the stream's progress to metrics and `/healthz`.
 struct Observer {
     health: Arc<Health>,
+    /// The reader's head, for read-only incremental snapshots.
+    head: Option<Arc<StreamHead>>,
+}
+
+impl Observer {
+    /// Read-only incremental snapshots compare the server's positions with the reader's
+    /// head, which the observer keeps.
+    fn new(health: Arc<Health>, read_only: bool) -> Self {
+        let head = read_only.then(|| Arc::new(StreamHead::default()));
+        Self { health, head }
+    }
 }
 
 impl StreamObserver for Observer {
@@ -324,6 +339,9 @@ impl StreamObserver for Observer {
     }
     fn event(&self, file: &str, end_pos: u64, ts_secs: u32) {
         metrics::binlog_position(file, end_pos);
+        if let Some(head) = &self.head {
+            head.set(file, end_pos);
+        }
         if ts_secs > 0 {
             let now = now_ms().max(0) as u64;
             metrics::behind_source_ms(now.saturating_sub(ts_secs as u64 * 1000));

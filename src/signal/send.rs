@@ -29,13 +29,25 @@ pub enum Via {
 }
 
 /// Sends `signal` through `via`, or by default through the signal table when one is
-/// configured, else the Kafka signal topic; returns its id (`kafka-OFFSET` for the topic,
+/// configured (and `snapshot.read_only` is off: then rowtide never writes it), else the
+/// Kafka signal topic; returns its id (`kafka-OFFSET` for the topic,
 /// the id the running rowtide logs).
 pub async fn send(cfg: &Config, signal: &Signal, via: Option<Via>) -> Result<String> {
+    let read_only = cfg.snapshot.read_only;
     let via = via.unwrap_or(match (&cfg.signals.table, &cfg.signals.kafka_topic) {
         (None, Some(_)) => Via::Kafka,
+        (Some(_), Some(_)) if read_only => Via::Kafka,
         _ => Via::Table,
     });
+    if via == Via::Table && read_only {
+        return Err(Error::Config(
+            "snapshot.read_only = true: rowtide writes nothing to the source, so it does not \
+             insert signals into [signals] table; send them through the Kafka signal topic \
+             ([signals] kafka_topic, `--via kafka`), or insert the row yourself as a user \
+             who may"
+                .into(),
+        ));
+    }
     match via {
         Via::Table => send_table(cfg, signal).await,
         Via::Kafka => send_kafka(cfg, signal).await,

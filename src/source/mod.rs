@@ -9,3 +9,4 @@ pub mod guard;
 pub mod heartbeat;
 pub(crate) mod reread;
 pub mod snapshot;
+pub mod watermark;
