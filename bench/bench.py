@@ -1140,6 +1140,7 @@ def incremental(engine, kafka, db, prefix, rows, baseline_s, start_kwargs, timeo
     time.sleep(1)
     base0 = kafka.count([lat])
     w = BackgroundWriter(db, INCREMENTAL_RATE, int(time.time() * 1000) * 100_000)
+    sampler = None
     w.start()
     try:
         time.sleep(baseline_s)
@@ -1147,11 +1148,17 @@ def incremental(engine, kafka, db, prefix, rows, baseline_s, start_kwargs, timeo
         db.q(f"INSERT INTO bench_snap.{table} (id, type, data) VALUES (%s, 'execute-snapshot', %s)",
              (f"bench-{tag}", data))
         t_signal = time.time()
+        # rowtide's queue depths while the snapshot runs: where the streamed changes wait
+        sampler = MetricsSampler(engine) if engine.name == "rowtide" else None
+        if sampler:
+            sampler.start()
         wait_count(kafka, engine, [big], rows, timeout, f"{engine.name} {tag}")
         st = engine.sample()
     finally:
         w.stop_ev.set()
         w.join(30)
+        if sampler:
+            sampler.stop_ev.set()
     if w.error:
         raise StepFailed(f"the writer failed: {w.error}")
     first, last = kafka.first_last([big])
@@ -1178,6 +1185,8 @@ def incremental(engine, kafka, db, prefix, rows, baseline_s, start_kwargs, timeo
            "writer_txns_late_over_50ms": w.behind,
            "cpu_seconds": st["cpu_s"],
            "peak_rss_mb": round(st["vm_hwm_kb"] / 1024, 1) if st["vm_hwm_kb"] else None}
+    if sampler:
+        res["queues"] = sampler.summary({"queue_source": 2048, "queue_sink": 2048, "in_flight": 10_000})
     res.update(latency_figures(before, "baseline"))
     res.update(latency_figures(during, "during"))
     return res
@@ -1572,6 +1581,11 @@ def incremental_rows(R, f, row, L):
     row(f"incremental: writer's achieved rate (target {rate})", "writer_achieved_rate",
         "incremental", ratio=False)
     row("incremental: peak RSS MB", "peak_rss_mb", "incremental")
+    for r in ((R["formats"][f]["engines"].get("rowtide") or {}).get("incremental") or {}).get("runs", []):
+        if r and r.get("queues"):
+            L.append(f"| incremental: rowtide queue depths during the snapshot (first run, /metrics "
+                     f"every 0.5 s) | {json.dumps(r['queues'])} | | | |")
+            break
     if not fig(R, f, "debezium", "incremental", "rows"):
         L.append("| incremental: Debezium | **absent**: not run (`--engines`) or its runs failed "
                  "(see the status line) | | | |")

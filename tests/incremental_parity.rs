@@ -393,6 +393,9 @@ fn headers(r: &Record, prefix: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// One record, normalised: key, value and headers.
+type View = (Value, Value, Vec<(String, String)>);
+
 fn payload(v: &Value) -> Value {
     match v.get("payload") {
         Some(p) if v.get("schema").is_some() => p.clone(),
@@ -407,7 +410,7 @@ async fn compare_table(env: &TestEnv, db: &str, case: &Case, table: &str) -> Vec
         let closes = high_watermarks(env, e, db).await;
         let recs = records(env, e, db, table).await;
         let mut problems = Vec::new();
-        let rows: Vec<(Value, Value, Vec<(String, String)>)> = recs
+        let rows: Vec<View> = recs
             .iter()
             .map(|r| {
                 let (k, v) = normalize(r, e, &closes, &mut problems);
@@ -427,9 +430,8 @@ async fn compare_table(env: &TestEnv, db: &str, case: &Case, table: &str) -> Vec
             ours.len()
         ));
     }
-    let key_order = |rows: &[(Value, Value, _)]| -> Vec<Value> {
-        rows.iter().map(|(k, _, _)| payload(k)).collect()
-    };
+    let key_order =
+        |rows: &[View]| -> Vec<Value> { rows.iter().map(|(k, _, _)| payload(k)).collect() };
     if key_order(&dbz) != key_order(&ours) {
         out.push(format!(
             "key order: debezium {} vs rowtide {}",
@@ -437,7 +439,7 @@ async fn compare_table(env: &TestEnv, db: &str, case: &Case, table: &str) -> Vec
             Value::Array(key_order(&ours))
         ));
     }
-    let by_key: BTreeMap<String, &(Value, Value, _)> = ours
+    let by_key: BTreeMap<String, &View> = ours
         .iter()
         .map(|r| (payload(&r.0).to_string(), r))
         .collect();
