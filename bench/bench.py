@@ -14,7 +14,8 @@ Steps, in order (each engine runs alone, never both at once):
   snapshot    each engine snapshots bench_snap.big (fresh state)
   incremental each engine streams live while a writer commits 1,000 changes/s into
               bench_cdc.lat; after a baseline an execute-snapshot signal (each engine's own
-              signal table in bench_snap) starts an incremental snapshot of bench_snap.big;
+              signal table in bench_inc) starts an incremental snapshot of bench_inc.inc
+              (--incremental-rows rows, laid out as bench_snap.big);
               snapshot rows/s from the signal to the last r record, and the streamed
               changes' latency before (baseline) and during the snapshot (first format only)
   producer    Kafka's ProducerPerformance at the same record size and producer settings
@@ -186,8 +187,10 @@ class DB:
 DDL = [
     "DROP DATABASE IF EXISTS bench_cdc",
     "DROP DATABASE IF EXISTS bench_snap",
+    "DROP DATABASE IF EXISTS bench_inc",
     "CREATE DATABASE bench_cdc",
     "CREATE DATABASE bench_snap",
+    "CREATE DATABASE bench_inc",
     """CREATE TABLE bench_cdc.t_num (id BIGINT PRIMARY KEY, i INT NOT NULL, bi BIGINT,
        u INT UNSIGNED, dc DECIMAL(12,2), dbl DOUBLE, flag TINYINT(1))""",
     """CREATE TABLE bench_cdc.t_str (id BIGINT PRIMARY KEY, vc VARCHAR(64), ch CHAR(8),
@@ -200,13 +203,16 @@ DDL = [
     "CREATE TABLE bench_cdc.marker (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(64))",
     """CREATE TABLE bench_snap.big (id BIGINT PRIMARY KEY, i INT, bi BIGINT, dc DECIMAL(12,2),
        dbl DOUBLE, vc VARCHAR(96), dt DATETIME(6))""",
-    # Signal tables of the incremental step (Debezium's layout), one per engine; both engines
+    # The incremental step's database (out of the other steps' include lists): its table
+    # (laid out as the snapshot's, its own size: --incremental-rows) and its signal tables
+    # (Debezium's layout), one per engine; both engines
     # connect as the CDC user, which writes the watermark rows into its engine's table.
+    "CREATE TABLE bench_inc.inc LIKE bench_snap.big",
     *[s for t in ("rt_signals", "dbz_signals") for s in (
-        f"CREATE TABLE bench_snap.{t} (id VARCHAR(42) PRIMARY KEY, type VARCHAR(32) NOT NULL, "
+        f"CREATE TABLE bench_inc.{t} (id VARCHAR(42) PRIMARY KEY, type VARCHAR(32) NOT NULL, "
         "data VARCHAR(2048) NULL)",
-        f"GRANT INSERT ON bench_snap.{t} TO 'cdc'@'127.0.0.1'",
-        f"GRANT INSERT ON bench_snap.{t} TO 'cdc'@'localhost'")],
+        f"GRANT INSERT ON bench_inc.{t} TO 'cdc'@'127.0.0.1'",
+        f"GRANT INSERT ON bench_inc.{t} TO 'cdc'@'localhost'")],
 ]
 
 INSERT_SELECT = {
@@ -240,21 +246,22 @@ SINGLE_UPDATE = {
 }
 
 
-def prepare(db, snap_rows):
+def prepare(db, snap_rows, inc_rows=0):
     c = db.connect()
     try:
         with c.cursor() as cur:
             for s in DDL:
                 cur.execute(s)
             cur.execute("USE bench_snap")
-            lo, chunk = 1, 50_000
-            while lo <= snap_rows:
-                hi = min(snap_rows, lo + chunk - 1)
-                cur.execute(
-                    f"INSERT INTO big SELECT seq, seq % 100000, seq*1000003, seq/100, seq*1.5, "
-                    f"CONCAT('row-', seq, '-', REPEAT('x', 40)), "
-                    f"TIMESTAMP'2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_{lo}_to_{hi}")
-                lo = hi + 1
+            for table, rows in (("bench_snap.big", snap_rows), ("bench_inc.inc", inc_rows)):
+                lo, chunk = 1, 50_000
+                while lo <= rows:
+                    hi = min(rows, lo + chunk - 1)
+                    cur.execute(
+                        f"INSERT INTO {table} SELECT seq, seq % 100000, seq*1000003, seq/100, seq*1.5, "
+                        f"CONCAT('row-', seq, '-', REPEAT('x', 40)), "
+                        f"TIMESTAMP'2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_{lo}_to_{hi}")
+                    lo = hi + 1
     finally:
         c.close()
 
@@ -1121,17 +1128,17 @@ def latency_figures(vals, prefix):
 
 def incremental(engine, kafka, db, prefix, rows, baseline_s, start_kwargs, timeout, tag):
     """One run of the incremental step: the engine streams bench_cdc.lat (and marker) and
-    bench_snap; a writer commits INCREMENTAL_RATE changes/s into bench_cdc.lat (another
+    bench_inc; a writer commits INCREMENTAL_RATE changes/s into bench_cdc.lat (another
     captured table than the one snapshotted); after `baseline_s` seconds an execute-snapshot
-    signal for bench_snap.big goes into the engine's signal table; the writer stops once the
+    signal for bench_inc.inc goes into the engine's signal table; the writer stops once the
     last of the `rows` r records is in Kafka. Snapshot rate = rows / (LogAppendTime of the
     last r record - the signal's commit). Latency = LogAppendTime - commit completion of
     each streamed change, split into those committed before the signal (baseline) and those
     committed between the signal and the last r record (during)."""
-    big, lat = f"{prefix}.bench_snap.big", f"{prefix}.bench_cdc.lat"
+    big, lat = f"{prefix}.bench_inc.inc", f"{prefix}.bench_cdc.lat"
     table = SIGNAL_TABLE[engine.name]
-    engine.extra = ('\n[signals]\ntable = "bench_snap.rt_signals"\n' if engine.name == "rowtide"
-                    else "signal.data.collection=bench_snap.dbz_signals\n")
+    engine.extra = ('\n[signals]\ntable = "bench_inc.rt_signals"\n' if engine.name == "rowtide"
+                    else "signal.data.collection=bench_inc.dbz_signals\n")
     try:
         engine.start(tag, prefix, **start_kwargs)
     finally:
@@ -1144,8 +1151,8 @@ def incremental(engine, kafka, db, prefix, rows, baseline_s, start_kwargs, timeo
     w.start()
     try:
         time.sleep(baseline_s)
-        data = json.dumps({"data-collections": ["bench_snap.big"], "type": "incremental"})
-        db.q(f"INSERT INTO bench_snap.{table} (id, type, data) VALUES (%s, 'execute-snapshot', %s)",
+        data = json.dumps({"data-collections": ["bench_inc.inc"], "type": "incremental"})
+        db.q(f"INSERT INTO bench_inc.{table} (id, type, data) VALUES (%s, 'execute-snapshot', %s)",
              (f"bench-{tag}", data))
         t_signal = time.time()
         # rowtide's queue depths while the snapshot runs: where the streamed changes wait
@@ -1462,7 +1469,8 @@ def render_md(R):
          f"written in {fmt(R['workload'].get('write_seconds'))} s",
          f"- steady: {rates} events/s for {R['settings']['steady_seconds']} s each",
          f"- snapshot: one table of {fmt(R['settings']['snapshot_rows'])} rows",
-         f"- incremental: the same table snapshotted incrementally (Debezium's signal-table "
+         f"- incremental: a table of {fmt(R['settings'].get('incremental_rows'))} rows laid out as the "
+         f"snapshot's, snapshotted incrementally (Debezium's signal-table "
          f"protocol, chunks of 1,024 rows in both engines: their defaults) while a writer streams "
          f"{INCREMENTAL_RATE:,} changes/s into another captured table (bench_cdc.lat); format "
          f"`{R['settings']['formats'][0]}` only"]
@@ -1740,6 +1748,7 @@ def main():
     ap.add_argument("--rows", type=int, required=True)
     ap.add_argument("--snapshot-rows", type=int, required=True)
     ap.add_argument("--snapshot-parallelism", type=int, default=2)
+    ap.add_argument("--incremental-rows", type=int, default=0)
     ap.add_argument("--rates", required=True)
     ap.add_argument("--steady-seconds", type=int, required=True)
     ap.add_argument("--rowtide-bin", required=True)
@@ -1784,6 +1793,7 @@ def main():
     R = {"mode": a.mode, "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
          "command": a.command, "machine": machine, "failures": [], "notes": list(a.note),
          "settings": {"rows": a.rows, "snapshot_rows": a.snapshot_rows, "rates": rates,
+                      "incremental_rows": a.incremental_rows,
                       "steady_seconds": a.steady_seconds, "producer": PRODUCER, "formats": formats,
                       "repeats": repeats, "rowtide_bin": a.rowtide_bin, "workdir": workdir},
          "versions": {}, "workload": {}, "limits": {}, "variants": {},
@@ -1843,7 +1853,8 @@ def main():
         return {"dbs": ["bench_cdc"], "snapshot_mode": "no_data", "fmt": f,
                 "offsets": os.path.join(workdir, f"dbz-catchup-{f}.offsets")}
     try:
-        if step("prepare", lambda: prepare(db, a.snapshot_rows if {"snapshot", "incremental"} & set(steps) else 0) or True) is None:
+        if step("prepare", lambda: prepare(db, a.snapshot_rows if "snapshot" in steps else 0,
+                                         a.incremental_rows if "incremental" in steps else 0) or True) is None:
             raise KeyboardInterrupt  # nothing else can work
         db.q("SET GLOBAL innodb_flush_log_at_trx_commit = 2")
         R["notes"].append(f"innodb_flush_log_at_trx_commit = 2 during the run (was {flush_old}), so the "
@@ -1937,7 +1948,7 @@ def main():
                             f"{e} snapshot ({f}, run {i + 1}/{repeats})",
                             lambda: snapshot(eng_of[e], kafka, p, a.snapshot_rows, kw, snap_timeout,
                                              tag=f"snapshot-{f}-{i}")))
-        if "incremental" in steps and a.snapshot_rows:
+        if "incremental" in steps and a.incremental_rows:
             # The first format only (it measures the snapshot's effect on streaming, not the
             # encoding); a baseline of 3 s (smoke) or 10 s of streaming before the signal.
             f = formats[0]
@@ -1947,19 +1958,20 @@ def main():
                     # the signal tables' topics too: a topic created on the fly (its first
                     # record: the signal row) holds up the stream behind it
                     kafka.create_topics([f"{p}.bench_cdc.lat", f"{p}.bench_cdc.marker",
-                                         f"{p}.bench_snap.big"] +
-                                        [f"{p}.bench_snap.{t}" for t in SIGNAL_TABLE.values()])
-                    kw = ({"include": [r"bench_cdc\.(lat|marker)", r"bench_snap\.(big|rt_signals)"],
+                                         f"{p}.bench_inc.inc"] +
+                                        [f"{p}.bench_inc.{t}" for t in SIGNAL_TABLE.values()])
+                    kw = ({"include": [r"bench_cdc\.(lat|marker)", r"bench_inc\.(inc|rt_signals)"],
                            "snapshot_mode": "no_data", "fmt": f,
                            "state": os.path.join(workdir, f"rowtide-state-incremental-{f}{i}")}
                           if e == "rowtide" else
-                          {"dbs": ["bench_cdc", "bench_snap"], "snapshot_mode": "no_data", "fmt": f,
+                          {"dbs": ["bench_cdc", "bench_inc"], "snapshot_mode": "no_data", "fmt": f,
                            "offsets": os.path.join(workdir, f"dbz-incremental-{f}{i}.offsets")})
                     live[:] = [eng_of[e]]
                     collect(R["formats"][f]["engines"][e], "incremental", step(
                         f"{e} incremental snapshot while streaming ({f}, run {i + 1}/{repeats})",
-                        lambda: incremental(eng_of[e], kafka, db, p, a.snapshot_rows,
-                                            3 if a.mode == "smoke" else 10, kw, snap_timeout,
+                        lambda: incremental(eng_of[e], kafka, db, p, a.incremental_rows,
+                                            3 if a.mode == "smoke" else 10, kw,
+                                            120 + a.incremental_rows / 1000,
                                             tag=f"incremental-{f}-{i}")))
         if "limits" in steps and expected:
             # Kafka's own producer at each format's mean record size (key + value, sampled from
@@ -2040,7 +2052,7 @@ def main():
         "incremental: each run starts the engine fresh without a data snapshot, proves it streams "
         "(a marker row), starts the writer (transactions of 2 rows, 500/s), waits a baseline "
         "(10 s; 3 s with --smoke), inserts Debezium's execute-snapshot signal "
-        "({\"data-collections\": [\"bench_snap.big\"], \"type\": \"incremental\"}) into the "
+        "({\"data-collections\": [\"bench_inc.inc\"], \"type\": \"incremental\"}) into the "
         "engine's own signal table (rowtide [signals] table, Debezium signal.data.collection), and "
         "stops the writer when the table's last r record is in Kafka; rows/s run from the signal's "
         "commit to that record's LogAppendTime; latency is the streamed change's LogAppendTime minus "
