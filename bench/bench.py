@@ -12,6 +12,12 @@ Steps, in order (each engine runs alone, never both at once):
   steady      each engine live; a paced writer commits at fixed rates; latency =
               Kafka LogAppendTime - client-side commit completion
   snapshot    each engine snapshots bench_snap.big (fresh state)
+  incremental each engine streams live while a writer commits 1,000 changes/s into
+              bench_cdc.lat; after a baseline an execute-snapshot signal (each engine's own
+              signal table in bench_inc) starts an incremental snapshot of bench_inc.inc
+              (--incremental-rows rows, laid out as bench_snap.big);
+              snapshot rows/s from the signal to the last r record, and the streamed
+              changes' latency before (baseline) and during the snapshot (first format only)
   producer    Kafka's ProducerPerformance at the same record size and producer settings
 Formats (--formats json,json_schema,avro): catchup, steady and snapshot run once per format
 and engine; avro uses the registry bench/run started (rowtide: its ccompat API; Debezium:
@@ -38,6 +44,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 import urllib.request
 
 import pymysql
@@ -180,8 +187,10 @@ class DB:
 DDL = [
     "DROP DATABASE IF EXISTS bench_cdc",
     "DROP DATABASE IF EXISTS bench_snap",
+    "DROP DATABASE IF EXISTS bench_inc",
     "CREATE DATABASE bench_cdc",
     "CREATE DATABASE bench_snap",
+    "CREATE DATABASE bench_inc",
     """CREATE TABLE bench_cdc.t_num (id BIGINT PRIMARY KEY, i INT NOT NULL, bi BIGINT,
        u INT UNSIGNED, dc DECIMAL(12,2), dbl DOUBLE, flag TINYINT(1))""",
     """CREATE TABLE bench_cdc.t_str (id BIGINT PRIMARY KEY, vc VARCHAR(64), ch CHAR(8),
@@ -194,6 +203,16 @@ DDL = [
     "CREATE TABLE bench_cdc.marker (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(64))",
     """CREATE TABLE bench_snap.big (id BIGINT PRIMARY KEY, i INT, bi BIGINT, dc DECIMAL(12,2),
        dbl DOUBLE, vc VARCHAR(96), dt DATETIME(6))""",
+    # The incremental step's database (out of the other steps' include lists): its table
+    # (laid out as the snapshot's, its own size: --incremental-rows) and its signal tables
+    # (Debezium's layout), one per engine; both engines
+    # connect as the CDC user, which writes the watermark rows into its engine's table.
+    "CREATE TABLE bench_inc.inc LIKE bench_snap.big",
+    *[s for t in ("rt_signals", "dbz_signals") for s in (
+        f"CREATE TABLE bench_inc.{t} (id VARCHAR(42) PRIMARY KEY, type VARCHAR(32) NOT NULL, "
+        "data VARCHAR(2048) NULL)",
+        f"GRANT INSERT ON bench_inc.{t} TO 'cdc'@'127.0.0.1'",
+        f"GRANT INSERT ON bench_inc.{t} TO 'cdc'@'localhost'")],
 ]
 
 INSERT_SELECT = {
@@ -227,21 +246,22 @@ SINGLE_UPDATE = {
 }
 
 
-def prepare(db, snap_rows):
+def prepare(db, snap_rows, inc_rows=0):
     c = db.connect()
     try:
         with c.cursor() as cur:
             for s in DDL:
                 cur.execute(s)
             cur.execute("USE bench_snap")
-            lo, chunk = 1, 50_000
-            while lo <= snap_rows:
-                hi = min(snap_rows, lo + chunk - 1)
-                cur.execute(
-                    f"INSERT INTO big SELECT seq, seq % 100000, seq*1000003, seq/100, seq*1.5, "
-                    f"CONCAT('row-', seq, '-', REPEAT('x', 40)), "
-                    f"TIMESTAMP'2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_{lo}_to_{hi}")
-                lo = hi + 1
+            for table, rows in (("bench_snap.big", snap_rows), ("bench_inc.inc", inc_rows)):
+                lo, chunk = 1, 50_000
+                while lo <= rows:
+                    hi = min(rows, lo + chunk - 1)
+                    cur.execute(
+                        f"INSERT INTO {table} SELECT seq, seq % 100000, seq*1000003, seq/100, seq*1.5, "
+                        f"CONCAT('row-', seq, '-', REPEAT('x', 40)), "
+                        f"TIMESTAMP'2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_{lo}_to_{hi}")
+                    lo = hi + 1
     finally:
         c.close()
 
@@ -396,19 +416,27 @@ class Kafka:
         out = {}
         for t in topics:
             try:
-                lo, hi = self.consumer.get_watermark_offsets(TopicPartition(t, 0), timeout=5)
+                lo, hi = self.watermarks(t)
             except KafkaException as e:
-                fresh = Consumer({"bootstrap.servers": self.brokers,
-                                  "group.id": "rowtide-bench-probe-fresh"})
-                try:
-                    lo, hi = fresh.get_watermark_offsets(TopicPartition(t, 0), timeout=5)
-                except KafkaException as e2:
-                    log(f"  end offset of {t}: {e}; fresh consumer: {e2}")
-                    hi = 0
-                finally:
-                    fresh.close()
+                log(f"  end offset of {t}: {e}")
+                hi = 0
             out[t] = max(hi, 0)
         return out
+
+    def watermarks(self, t):
+        """(low, high) of partition 0; a failed query (the long-lived probe consumer may hold
+        a just-created topic as unknown) is retried once on a fresh consumer."""
+        try:
+            return self.consumer.get_watermark_offsets(TopicPartition(t, 0), timeout=5)
+        except KafkaException as e:
+            fresh = Consumer({"bootstrap.servers": self.brokers,
+                              "group.id": "rowtide-bench-probe-fresh"})
+            try:
+                return fresh.get_watermark_offsets(TopicPartition(t, 0), timeout=5)
+            except KafkaException as e2:
+                raise KafkaException(f"{e}; fresh consumer: {e2}") from e2
+            finally:
+                fresh.close()
 
     def count(self, topics, base=None):
         """Records in the topics, past the offsets in `base` (a repeat appends to the
@@ -418,7 +446,7 @@ class Kafka:
 
     def read(self, topic, offset, limit=None, timeout=30):
         """Messages of partition 0 from offset up to the high watermark (or limit)."""
-        lo, hi = self.consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=5)
+        lo, hi = self.watermarks(topic)
         end = hi if limit is None else min(hi, offset + limit)
         out = []
         if end <= offset:
@@ -444,7 +472,7 @@ class Kafka:
         base = base or {}
         first, last = None, None
         for t in topics:
-            lo, hi = self.consumer.get_watermark_offsets(TopicPartition(t, 0), timeout=5)
+            lo, hi = self.watermarks(t)
             lo = max(lo, base.get(t, 0), 0)
             if hi <= lo:
                 continue
@@ -624,6 +652,9 @@ class Debezium(Engine):
         # snapshot.max.threads (1 is Debezium's default; the snapshot step sets it).
         self.snapshot_threads = 1
         self.run_dir = os.path.join(env["ROWTIDE_DEV_RUN"])
+        # Connector properties appended to every connector file written (the incremental
+        # step sets its signal table).
+        self.extra = ""
 
     def effective_format(self, fmt):
         """The encoding Debezium really runs with for `fmt` (JSON when no Avro converter)."""
@@ -684,7 +715,7 @@ tombstones.on.delete=true
 include.schema.changes=true
 schema.history.internal.kafka.bootstrap.servers={self.env['ROWTIDE_TEST_KAFKA_BROKERS']}
 schema.history.internal.kafka.topic={prefix}-schemahistory
-""")
+{self.extra}""")
         self.started = time.time()
         r = subprocess.run([self.script, "start", self.worker, wp, cp], capture_output=True,
                            text=True, timeout=300)
@@ -1038,6 +1069,136 @@ def snapshot(engine, kafka, prefix, rows, start_kwargs, timeout, tag="snapshot")
     return res
 
 
+# ------------------------------------------------------------------ incremental snapshot
+INCREMENTAL_RATE = 1000  # streamed changes/s during the incremental step
+SIGNAL_TABLE = {"rowtide": "rt_signals", "debezium": "dbz_signals"}
+
+
+class BackgroundWriter(threading.Thread):
+    """Commits `rate` rows/s into bench_cdc.lat (transactions of max(1, rate // 500) rows,
+    as the steady step) until stopped; `commits` maps each id to its commit completion time."""
+
+    def __init__(self, db, rate, id_base):
+        super().__init__(daemon=True)
+        self.db, self.rate, self.nid = db, rate, id_base
+        self.commits = {}
+        self.behind = 0
+        self.error = None
+        self.stop_ev = threading.Event()
+        self.t0 = self.t1 = None
+
+    def run(self):
+        rows_per_txn = max(1, self.rate // 500)
+        txn_rate = self.rate / rows_per_txn
+        c = self.db.tcp(db="bench_cdc")
+        cur = c.cursor()
+        self.t0 = time.time()
+        k = 0
+        try:
+            while not self.stop_ev.is_set():
+                d = self.t0 + k / txn_rate - time.time()
+                if d > 0:
+                    time.sleep(d)
+                elif d < -0.05:
+                    self.behind += 1
+                k += 1
+                ids = list(range(self.nid, self.nid + rows_per_txn))
+                self.nid += rows_per_txn
+                now_us = int(time.time() * 1e6)
+                cur.execute("INSERT INTO lat (id, commit_us, pad) VALUES " +
+                            ",".join(f"({i},{now_us},'incremental-snapshot-latency-probe')" for i in ids))
+                c.commit()
+                done = time.time()
+                for i in ids:
+                    self.commits[i] = done
+        except Exception as e:  # noqa: BLE001 (reported by the step)
+            self.error = e
+        finally:
+            self.t1 = time.time()
+            cur.close()
+            c.close()
+
+
+def latency_figures(vals, prefix):
+    return {f"{prefix}_n": len(vals),
+            f"{prefix}_p50_ms": round(percentile(vals, 50), 1) if vals else None,
+            f"{prefix}_p99_ms": round(percentile(vals, 99), 1) if vals else None,
+            f"{prefix}_max_ms": round(max(vals), 1) if vals else None}
+
+
+def incremental(engine, kafka, db, prefix, rows, baseline_s, start_kwargs, timeout, tag):
+    """One run of the incremental step: the engine streams bench_cdc.lat (and marker) and
+    bench_inc; a writer commits INCREMENTAL_RATE changes/s into bench_cdc.lat (another
+    captured table than the one snapshotted); after `baseline_s` seconds an execute-snapshot
+    signal for bench_inc.inc goes into the engine's signal table; the writer stops once the
+    last of the `rows` r records is in Kafka. Snapshot rate = rows / (LogAppendTime of the
+    last r record - the signal's commit). Latency = LogAppendTime - commit completion of
+    each streamed change, split into those committed before the signal (baseline) and those
+    committed between the signal and the last r record (during)."""
+    big, lat = f"{prefix}.bench_inc.inc", f"{prefix}.bench_cdc.lat"
+    table = SIGNAL_TABLE[engine.name]
+    engine.extra = ('\n[signals]\ntable = "bench_inc.rt_signals"\n' if engine.name == "rowtide"
+                    else "signal.data.collection=bench_inc.dbz_signals\n")
+    try:
+        engine.start(tag, prefix, **start_kwargs)
+    finally:
+        engine.extra = ""
+    wait_live(engine, kafka, db, prefix, 180, tag)
+    time.sleep(1)
+    base0 = kafka.count([lat])
+    w = BackgroundWriter(db, INCREMENTAL_RATE, int(time.time() * 1000) * 100_000)
+    sampler = None
+    w.start()
+    try:
+        time.sleep(baseline_s)
+        data = json.dumps({"data-collections": ["bench_inc.inc"], "type": "incremental"})
+        db.q(f"INSERT INTO bench_inc.{table} (id, type, data) VALUES (%s, 'execute-snapshot', %s)",
+             (f"bench-{tag}", data))
+        t_signal = time.time()
+        # rowtide's queue depths while the snapshot runs: where the streamed changes wait
+        sampler = MetricsSampler(engine) if engine.name == "rowtide" else None
+        if sampler:
+            sampler.start()
+        wait_count(kafka, engine, [big], rows, timeout, f"{engine.name} {tag}")
+        st = engine.sample()
+    finally:
+        w.stop_ev.set()
+        w.join(30)
+        if sampler:
+            sampler.stop_ev.set()
+    if w.error:
+        raise StepFailed(f"the writer failed: {w.error}")
+    first, last = kafka.first_last([big])
+    n = kafka.count([big])
+    wait_count(kafka, engine, [lat], base0 + len(w.commits), 180, f"{engine.name} {tag} streamed changes")
+    before, during = [], []
+    for m in kafka.read(lat, base0, timeout=60):
+        i = key_id(m.key())
+        if m.value() is None or i not in w.commits:
+            continue
+        committed = w.commits[i]
+        ms = (m.timestamp()[1] / 1000.0 - committed) * 1000.0
+        # The first second is the writer's own start; the rest before the signal is the baseline.
+        if w.t0 + 1 <= committed < t_signal:
+            before.append(ms)
+        elif t_signal <= committed <= last:
+            during.append(ms)
+    engine.stop()
+    span = last - t_signal
+    res = {"rows": n, "snapshot_seconds": round(span, 3),
+           "rows_per_s": round(n / span, 1) if span > 0 else None,
+           "first_row_after_signal_s": round(first - t_signal, 3) if first else None,
+           "writer_achieved_rate": round(len(w.commits) / (w.t1 - w.t0), 1),
+           "writer_txns_late_over_50ms": w.behind,
+           "cpu_seconds": st["cpu_s"],
+           "peak_rss_mb": round(st["vm_hwm_kb"] / 1024, 1) if st["vm_hwm_kb"] else None}
+    if sampler:
+        res["queues"] = sampler.summary({"queue_source": 2048, "queue_sink": 2048, "in_flight": 10_000})
+    res.update(latency_figures(before, "baseline"))
+    res.update(latency_figures(during, "during"))
+    return res
+
+
 def raw_read(env, start, workdir, timeout):
     """The server's own binlog hand-out rate over the workload range."""
     out = os.path.join(workdir, "raw")
@@ -1307,7 +1468,12 @@ def render_md(R):
          f"{fmt(R['workload'].get('expected_records'))} Kafka records expected (deletes + tombstones); "
          f"written in {fmt(R['workload'].get('write_seconds'))} s",
          f"- steady: {rates} events/s for {R['settings']['steady_seconds']} s each",
-         f"- snapshot: one table of {fmt(R['settings']['snapshot_rows'])} rows"]
+         f"- snapshot: one table of {fmt(R['settings']['snapshot_rows'])} rows",
+         f"- incremental: a table of {fmt(R['settings'].get('incremental_rows'))} rows laid out as the "
+         f"snapshot's, snapshotted incrementally (Debezium's signal-table "
+         f"protocol, chunks of 1,024 rows in both engines: their defaults) while a writer streams "
+         f"{INCREMENTAL_RATE:,} changes/s into another captured table (bench_cdc.lat); format "
+         f"`{R['settings']['formats'][0]}` only"]
     for f in R["settings"]["formats"]:
         L += ["", f"## Results: format `{f}`", "",
               f"| measure | rowtide | {dz_label(R, f)} | rowtide/Debezium | target |",
@@ -1333,6 +1499,7 @@ def render_md(R):
                 {5000: "rowtide < 10 ms", 50000: "rowtide < 50 ms"}.get(rate, ""))
             row(f"steady {rate}/s: achieved rate (writer)", f"r{rate}_achieved_rate", "steady", ratio=False)
         row("steady: peak RSS MB", "peak_rss_mb", "steady")
+        incremental_rows(R, f, row, L)
         a, b = peak_rss(R, f, "rowtide"), peak_rss(R, f, "debezium")
         L.append(f"| peak RSS MB over all runs (largest) | {fmt_stats(a)} | {fmt_stats(b)} | "
                  f"{fmt_ratio(mratio(a, b))} | ≤ 0.1 |")
@@ -1399,6 +1566,37 @@ def render_md(R):
         L += ["", f"CPU profile: skipped ({prof['skipped']})."]
     L += ["", "## Notes", "", *[f"- {x}" for x in R["notes"]], ""]
     return "\n".join(L)
+
+
+def incremental_rows(R, f, row, L):
+    """The incremental step's rows of format f's table (when it ran in that format)."""
+    if not any(fig(R, f, e, "incremental", "rows") for e in ("rowtide", "debezium")):
+        return
+    rate = f"{INCREMENTAL_RATE:,}/s"
+    row(f"incremental snapshot while {rate} stream: rows/s (signal → last r record)",
+        "rows_per_s", "incremental")
+    row("incremental: s from the signal to the last r record", "snapshot_seconds", "incremental",
+        ratio=False)
+    row("incremental: s from the signal to the first r record", "first_row_after_signal_s",
+        "incremental", ratio=False)
+    for q in ("p50", "p99", "max"):
+        row(f"incremental: streamed changes' {q} latency ms, no snapshot (before the signal)",
+            f"baseline_{q}_ms", "incremental")
+        row(f"incremental: streamed changes' {q} latency ms, during the snapshot",
+            f"during_{q}_ms", "incremental")
+    row("incremental: streamed changes measured during the snapshot", "during_n", "incremental",
+        ratio=False)
+    row(f"incremental: writer's achieved rate (target {rate})", "writer_achieved_rate",
+        "incremental", ratio=False)
+    row("incremental: peak RSS MB", "peak_rss_mb", "incremental")
+    for r in ((R["formats"][f]["engines"].get("rowtide") or {}).get("incremental") or {}).get("runs", []):
+        if r and r.get("queues"):
+            L.append(f"| incremental: rowtide queue depths during the snapshot (first run, /metrics "
+                     f"every 0.5 s) | {json.dumps(r['queues'])} | | | |")
+            break
+    if not fig(R, f, "debezium", "incremental", "rows"):
+        L.append("| incremental: Debezium | **absent**: not run (`--engines`) or its runs failed "
+                 "(see the status line) | | | |")
 
 
 def first_queues(R):
@@ -1550,6 +1748,7 @@ def main():
     ap.add_argument("--rows", type=int, required=True)
     ap.add_argument("--snapshot-rows", type=int, required=True)
     ap.add_argument("--snapshot-parallelism", type=int, default=2)
+    ap.add_argument("--incremental-rows", type=int, default=0)
     ap.add_argument("--rates", required=True)
     ap.add_argument("--steady-seconds", type=int, required=True)
     ap.add_argument("--rowtide-bin", required=True)
@@ -1557,7 +1756,7 @@ def main():
     ap.add_argument("--plugin-dir", required=True)
     ap.add_argument("--debezium-version", required=True)
     ap.add_argument("--engines", default="rowtide,debezium")
-    ap.add_argument("--steps", default="catchup,shaped,eos,steady,snapshot,limits")
+    ap.add_argument("--steps", default="catchup,shaped,eos,steady,snapshot,incremental,limits")
     ap.add_argument("--formats", default="json")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--avro-plugin-dir", default="")
@@ -1594,6 +1793,7 @@ def main():
     R = {"mode": a.mode, "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
          "command": a.command, "machine": machine, "failures": [], "notes": list(a.note),
          "settings": {"rows": a.rows, "snapshot_rows": a.snapshot_rows, "rates": rates,
+                      "incremental_rows": a.incremental_rows,
                       "steady_seconds": a.steady_seconds, "producer": PRODUCER, "formats": formats,
                       "repeats": repeats, "rowtide_bin": a.rowtide_bin, "workdir": workdir},
          "versions": {}, "workload": {}, "limits": {}, "variants": {},
@@ -1622,6 +1822,8 @@ def main():
             return fn()
         except (StepFailed, subprocess.TimeoutExpired, KafkaException, pymysql.MySQLError, OSError) as e:
             log(f"step {name} FAILED: {e}")
+            log("  at " + " <- ".join(f"{fr.name}:{fr.lineno}" for fr in
+                                      reversed(traceback.extract_tb(e.__traceback__))))
             R["failures"].append(f"{name}: {e}")
             for eng in live:
                 try:
@@ -1651,7 +1853,8 @@ def main():
         return {"dbs": ["bench_cdc"], "snapshot_mode": "no_data", "fmt": f,
                 "offsets": os.path.join(workdir, f"dbz-catchup-{f}.offsets")}
     try:
-        if step("prepare", lambda: prepare(db, a.snapshot_rows if "snapshot" in steps else 0) or True) is None:
+        if step("prepare", lambda: prepare(db, a.snapshot_rows if "snapshot" in steps else 0,
+                                         a.incremental_rows if "incremental" in steps else 0) or True) is None:
             raise KeyboardInterrupt  # nothing else can work
         db.q("SET GLOBAL innodb_flush_log_at_trx_commit = 2")
         R["notes"].append(f"innodb_flush_log_at_trx_commit = 2 during the run (was {flush_old}), so the "
@@ -1745,6 +1948,31 @@ def main():
                             f"{e} snapshot ({f}, run {i + 1}/{repeats})",
                             lambda: snapshot(eng_of[e], kafka, p, a.snapshot_rows, kw, snap_timeout,
                                              tag=f"snapshot-{f}-{i}")))
+        if "incremental" in steps and a.incremental_rows:
+            # The first format only (it measures the snapshot's effect on streaming, not the
+            # encoding); a baseline of 3 s (smoke) or 10 s of streaming before the signal.
+            f = formats[0]
+            for i in range(repeats):
+                for e in engines:
+                    p = f"{pfx[(e, f)]}i{i}"
+                    # the signal tables' topics too: a topic created on the fly (its first
+                    # record: the signal row) holds up the stream behind it
+                    kafka.create_topics([f"{p}.bench_cdc.lat", f"{p}.bench_cdc.marker",
+                                         f"{p}.bench_inc.inc"] +
+                                        [f"{p}.bench_inc.{t}" for t in SIGNAL_TABLE.values()])
+                    kw = ({"include": [r"bench_cdc\.(lat|marker)", r"bench_inc\.(inc|rt_signals)"],
+                           "snapshot_mode": "no_data", "fmt": f,
+                           "state": os.path.join(workdir, f"rowtide-state-incremental-{f}{i}")}
+                          if e == "rowtide" else
+                          {"dbs": ["bench_cdc", "bench_inc"], "snapshot_mode": "no_data", "fmt": f,
+                           "offsets": os.path.join(workdir, f"dbz-incremental-{f}{i}.offsets")})
+                    live[:] = [eng_of[e]]
+                    collect(R["formats"][f]["engines"][e], "incremental", step(
+                        f"{e} incremental snapshot while streaming ({f}, run {i + 1}/{repeats})",
+                        lambda: incremental(eng_of[e], kafka, db, p, a.incremental_rows,
+                                            3 if a.mode == "smoke" else 10, kw,
+                                            120 + a.incremental_rows / 1000,
+                                            tag=f"incremental-{f}-{i}")))
         if "limits" in steps and expected:
             # Kafka's own producer at each format's mean record size (key + value, sampled from
             # the catch-up topics) and the same producer settings, alternating the formats.
@@ -1821,6 +2049,15 @@ def main():
         "Kafka's ProducerPerformance is org.apache.kafka.tools.ProducerPerformance (what "
         "bin/kafka-producer-perf-test.sh runs) from the Kafka 4.3.1 install scripts/env uses, in a "
         "fresh JVM (its warm-up included), max(rows, 10,000) records",
+        "incremental: each run starts the engine fresh without a data snapshot, proves it streams "
+        "(a marker row), starts the writer (transactions of 2 rows, 500/s), waits a baseline "
+        "(10 s; 3 s with --smoke), inserts Debezium's execute-snapshot signal "
+        "({\"data-collections\": [\"bench_inc.inc\"], \"type\": \"incremental\"}) into the "
+        "engine's own signal table (rowtide [signals] table, Debezium signal.data.collection), and "
+        "stops the writer when the table's last r record is in Kafka; rows/s run from the signal's "
+        "commit to that record's LogAppendTime; latency is the streamed change's LogAppendTime minus "
+        "its commit completion, before the signal (the writer's first second left out) and "
+        "between the signal and the last r record",
         "the limits steps (raw read, stdout decode, profile) and the catch-up variants run rowtide "
         "with format json",
         f"the machine is shared (2 CPUs: MariaDB, Kafka, the registry, the engine and the load "

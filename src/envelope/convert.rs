@@ -43,6 +43,12 @@ pub struct Modes {
     pub time: TimePrecisionMode,
     pub bigint_unsigned: BigintUnsignedMode,
     pub binary: BinaryMode,
+    /// The row was read by a snapshot (`SELECT`: an `op = r` event, initial or
+    /// incremental), not decoded from the binlog. Debezium's snapshot path prints a
+    /// TIMESTAMP's fraction shortest (`…:01.5Z`, none when zero), its binlog path with the
+    /// column's fsp digits (`…:01.500Z`) — both seen live on its MariaDB connector 3.5
+    /// (`tests/incremental_parity.rs`). Set per event by the envelope, never by config.
+    pub snapshot_read: bool,
 }
 
 impl Default for Modes {
@@ -58,6 +64,7 @@ impl From<&FormatConfig> for Modes {
             time: c.time_precision_mode,
             bigint_unsigned: c.bigint_unsigned_handling_mode,
             binary: c.binary_handling_mode,
+            snapshot_read: false,
         }
     }
 }

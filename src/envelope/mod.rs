@@ -22,7 +22,7 @@ use crate::envelope::convert::{column_datum, Modes};
 use crate::envelope::schema::{int64, string, Datum, Field, Schema};
 use crate::envelope::source_info::{source_datum, source_schema, SourceFields};
 use crate::error::{Error, Result};
-use crate::model::{ByTable, Change, Flavor, Row, TableDesc};
+use crate::model::{ByTable, Change, Flavor, Row, SnapshotMarker, TableDesc};
 
 /// Debezium's `event.block` transaction schema (optional; null while transaction metadata
 /// is not provided).
@@ -239,8 +239,18 @@ impl EnvelopeBuilder {
         })
     }
 
+    /// The conversion modes of one change's values: a snapshot row's differ from a
+    /// streamed one's (`Modes::snapshot_read`).
+    fn modes_of(&self, c: &Change) -> Modes {
+        Modes {
+            snapshot_read: c.snapshot != SnapshotMarker::False,
+            ..self.modes
+        }
+    }
+
     fn row_datum(&self, c: &Change, row: &Row, plan: Option<&ColumnPlan>) -> Result<Datum> {
         let t = &c.table;
+        let modes = self.modes_of(c);
         if row.len() != t.columns.len() {
             return Err(Self::err(
                 c,
@@ -253,13 +263,13 @@ impl EnvelopeBuilder {
         }
         if let Some(p) = plan {
             return p
-                .row(&t.columns, row, &self.modes)
+                .row(&t.columns, row, &modes)
                 .map_err(|(col, r)| Self::err(c, format!("column {col}: {r}")));
         }
         let mut out = Vec::with_capacity(row.len());
         for (col, v) in t.columns.iter().zip(row) {
             out.push(
-                column_datum(col, v, &self.modes)
+                column_datum(col, v, &modes)
                     .map_err(|r| Self::err(c, format!("column {}: {r}", col.name)))?,
             );
         }
@@ -282,13 +292,14 @@ impl EnvelopeBuilder {
                 "change has neither a before nor an after image".into(),
             ));
         };
+        let modes = self.modes_of(c);
         let mut out = Vec::with_capacity(key.len());
         for &i in key {
             let (Some(col), Some(v)) = (t.columns.get(i), row.get(i)) else {
                 return Err(Self::err(c, format!("key column #{i} is missing")));
             };
             out.push(
-                column_datum(col, v, &self.modes)
+                column_datum(col, v, &modes)
                     .map_err(|r| Self::err(c, format!("key column {}: {r}", col.name)))?,
             );
         }

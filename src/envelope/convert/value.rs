@@ -87,7 +87,9 @@ pub fn column_datum(col: &ColumnDesc, v: &Value, m: &Modes) -> Result<Datum, Con
             if *secs == 0 && *micros == 0 {
                 fallback()
             } else {
-                Datum::Str(zoned_timestamp(*secs, *micros, *fsp))
+                // fsp 0: the shortest fraction, as Debezium's snapshot prints it.
+                let fsp = if m.snapshot_read { 0 } else { *fsp };
+                Datum::Str(zoned_timestamp(*secs, *micros, fsp))
             }
         }
         // MariaDB UUID/INET4/INET6: the decoder and the snapshot both give the server's text.
@@ -287,6 +289,29 @@ mod tests {
             },
         );
         assert!(column_datum(&labelled, &Value::UInt(1), &m).is_err());
+    }
+
+    /// Debezium 3.5 (MariaDB connector, seen live): a streamed TIMESTAMP(fsp) has exactly
+    /// fsp fraction digits, a snapshot-read one the shortest fraction (none when zero).
+    #[test]
+    fn a_snapshot_read_timestamp_has_the_shortest_fraction() {
+        let ts3 = ColumnDesc::new("ts", ColumnKind::Timestamp { fsp: 3 });
+        let at = |micros, snapshot_read| {
+            let m = Modes {
+                snapshot_read,
+                ..Modes::default()
+            };
+            let v = Value::Timestamp {
+                secs: 1_704_067_201,
+                micros,
+            };
+            column_datum(&ts3, &v, &m).unwrap()
+        };
+        assert_eq!(at(500_000, false), Datum::str("2024-01-01T00:00:01.500Z"));
+        assert_eq!(at(500_000, true), Datum::str("2024-01-01T00:00:01.5Z"));
+        assert_eq!(at(0, false), Datum::str("2024-01-01T00:00:01.000Z"));
+        assert_eq!(at(0, true), Datum::str("2024-01-01T00:00:01Z"));
+        assert_eq!(at(999_000, true), Datum::str("2024-01-01T00:00:01.999Z"));
     }
 
     /// A null in a NOT NULL column becomes a zero of the column's own schema type (the
