@@ -501,7 +501,9 @@ async fn blocking_snapshots_under_writes_leave_no_gap_and_no_duplicate() {
     assert!(rt.stop().success());
 }
 
-/// A filtered blocking snapshot emits only the matching rows; `kill -9` while a blocking
+/// A filtered blocking snapshot emits only the matching rows, with Debezium's `Initial
+/// Snapshot` notifications (STARTED, IN_PROGRESS, TABLE_SCAN_COMPLETED with the row count,
+/// COMPLETED); `kill -9` while a blocking
 /// snapshot's rows are being read: the restart takes it again from the start (the request
 /// was in the checkpoint), and the last event per key still equals the table while a writer
 /// changed it throughout.
@@ -532,7 +534,9 @@ async fn a_filtered_blocking_snapshot_and_one_killed_midway() {
     let mut setup = Setup::new(&db, dir.path());
     setup.snapshot_mode = "no_data";
     setup.partitions = 1;
-    setup.extra = format!("\n[signals]\ntable = \"{db}.rt_signals\"\n");
+    let nt = format!("{}.notifications", setup.topic_prefix);
+    setup.extra =
+        format!("\n[signals]\ntable = \"{db}.rt_signals\"\n\n[notifications]\ntopic = \"{nt}\"\n");
     let mut rt = Rowtide::start(&env, &setup, dir.path());
     rt.wait_streaming(1).await;
 
@@ -571,6 +575,44 @@ async fn a_filtered_blocking_snapshot_and_one_killed_midway() {
         })
         .collect();
     check_markers(&markers);
+    // Debezium's blocking snapshot notifications: its initial-snapshot ones.
+    let notes = wait_for_async(
+        &env.kafka_brokers,
+        std::slice::from_ref(&nt),
+        Duration::from_secs(60),
+        "the filtered snapshot's notifications",
+        |recs| recs.len() >= 4,
+    )
+    .await;
+    let notes: Vec<serde_json::Value> = notes.iter().map(|r| r.value_json()).collect();
+    let kinds: Vec<(&str, &str)> = notes
+        .iter()
+        .map(|n| {
+            (
+                n["aggregate_type"].as_str().unwrap(),
+                n["type"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("Initial Snapshot", "STARTED"),
+            ("Initial Snapshot", "IN_PROGRESS"),
+            ("Initial Snapshot", "TABLE_SCAN_COMPLETED"),
+            ("Initial Snapshot", "COMPLETED"),
+        ],
+        "{notes:#?}"
+    );
+    let scanned = &notes[2]["additional_data"];
+    assert_eq!(
+        scanned["scanned_collection"],
+        format!("{db}.d"),
+        "{scanned}"
+    );
+    assert_eq!(scanned["total_rows_scanned"], "10", "{scanned}");
+    assert_eq!(scanned["status"], "SUCCEEDED", "{scanned}");
+    assert_eq!(scanned["data_collections"], format!("{db}.d"), "{scanned}");
 
     // Killed while the rows are read.
     let stop = Arc::new(AtomicBool::new(false));

@@ -11,7 +11,8 @@
 //!   binlog connectors do.
 //!
 //! Expected shapes: debezium-connector-common `HeartbeatImpl` / `SchemaFactory` (3.5), and
-//! what Debezium 3.5.0.Final wrote on the same server (/work/notes/debezium16.md §5).
+//! what Debezium 3.5.0.Final wrote on the same server (compared by hand when this test was
+//! written).
 
 mod common;
 

@@ -1,7 +1,8 @@
 //! Snapshot notifications side by side with Debezium's MariaDB connector (3.5.0.Final from
 //! Maven Central, in a Kafka Connect standalone worker started by `scripts/connect`, with
 //! `notification.enabled.channels=sink`): both capture one database — an initial snapshot,
-//! then an incremental snapshot of one table asked for through each one's signal table —
+//! then incremental snapshots of one table asked for through each one's signal table, then
+//! a blocking snapshot of it (Debezium's `Initial Snapshot` notifications again) —
 //! and their notification topics (`json_schema`, i.e. JsonConverter with schemas) must
 //! agree record by record: the same sequence of `aggregate_type` / `type`, the same key and
 //! value schemas, the same `additional_data` keys and values, ignoring only the ids, the
@@ -225,6 +226,33 @@ async fn notifications_match_debeziums() {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // A blocking snapshot: Debezium runs its initial-snapshot code, notifications included.
+    let blocking = format!(r#"{{"data-collections": ["{db}.t"], "type": "blocking"}}"#);
+    for (table, id) in [("dbz_signals", "dbz-5"), ("rt_signals", "rt-5")] {
+        c.exec_drop(
+            format!("INSERT INTO `{db}`.{table} VALUES (?, 'execute-snapshot', ?)"),
+            (id, blocking.as_str()),
+        )
+        .await
+        .unwrap();
+    }
+    let twice_init = |recs: &[Record]| {
+        recs.iter()
+            .filter(|r| {
+                let p = &r.value_json()["payload"];
+                p["aggregate_type"] == init && p["type"] == "COMPLETED"
+            })
+            .count()
+            >= 2
+    };
+    for _ in 0..240 {
+        dbz = until(&env, &dbz_topic, init, "COMPLETED").await;
+        ours = until(&env, &rt_topic, init, "COMPLETED").await;
+        if twice_init(&dbz) && twice_init(&ours) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     // Debezium does not snapshot its own signal table (rowtide reads every captured table,
     // its own signal table included): rowtide's notifications about it have no match.
     let skip = format!("{db}.dbz_signals");
@@ -265,11 +293,13 @@ async fn notifications_match_debeziums() {
             .unwrap()
             .to_string()
     };
-    let last = ours.len() - 1;
-    let first_done = kinds(&ours)
+    let incr_done: Vec<usize> = kinds(&ours)
         .iter()
-        .position(|k| k.contains(incr) && k.ends_with("\"COMPLETED\""))
-        .unwrap();
+        .enumerate()
+        .filter(|(_, k)| k.contains(incr) && k.ends_with("\"COMPLETED\""))
+        .map(|(i, _)| i)
+        .collect();
+    let (first_done, last) = (incr_done[0], incr_done[incr_done.len() - 1]);
     assert_eq!(
         (id(&dbz[first_done]), id(&ours[first_done])),
         ("dbz-1".into(), "rt-1".into())

@@ -8,7 +8,8 @@
 //!   PAUSED, STARTED (id = the execute-snapshot signal's id), RESUMED, one IN_PROGRESS per
 //!   chunk with the keys, TABLE_SCAN_COMPLETED with the row count, COMPLETED — in order,
 //!   with Debezium's field names;
-//! - `pause`, a snapshot, `stop`, `resume`: PAUSED, STARTED, ABORTED, RESUMED;
+//! - `pause` (nothing runs: nothing sent), a snapshot, `stop`, `resume`: only STARTED and
+//!   ABORTED, as Debezium sends them;
 //! - `/metrics` while paused with a table queued, and after the snapshot.
 
 mod common;

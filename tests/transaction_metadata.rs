@@ -9,7 +9,7 @@
 //! - IT  = debezium-connector-binlog/src/test/.../BinlogTransactionMetadataIT.java
 //!   (`data_collection` is `db.table`; counters continue after a restart mid-transaction).
 //!
-//! Golden tests of the shapes (no servers), then one test through the real binary:
+//! Golden tests of the shapes (no servers), then two tests through the real binary:
 //! MariaDB → `rowtide run` → Kafka.
 
 mod common;
@@ -197,9 +197,10 @@ fn values(recs: &[Record], topic: &str) -> Vec<Json> {
         .collect()
 }
 
-/// A multi-statement transaction over two tables (with a primary-key change), then an
-/// autocommit insert, then a transaction on a table that is not captured: two BEGIN/END
-/// pairs, data events numbered per transaction and per table, in JSON.
+/// A multi-statement transaction over two tables (with a primary-key change), an autocommit
+/// insert, a transaction on a table that is not captured, and a last autocommit insert:
+/// three BEGIN/END pairs (none for the uncaptured one), data events numbered per
+/// transaction and per table, in JSON.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn begin_data_events_and_end_reach_kafka() {
     let Some(env) = common::servers() else { return };

@@ -6,8 +6,8 @@
 //!   delete's tombstone keyed the same way;
 //! - `outbox_event_router`: an outbox table routed by aggregate type to
 //!   `outbox.event.<type>` (plain payload as value, `id` header, key = aggregate id), and a
-//!   second router expanding the JSON payload into a struct (the schema Debezium 3.5 infers,
-//!   captured in notes/debezium16.md §9), with `type` as header `eventType`; updates and
+//!   second router expanding the JSON payload into a struct (the schema Debezium 3.5 infers, as
+//!   Debezium 3.5.0.Final wrote it on the same server), with `type` as header `eventType`; updates and
 //!   deletes of the outbox produce nothing. Under avro, payloads of one shape share one
 //!   registered schema version.
 

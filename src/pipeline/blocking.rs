@@ -45,7 +45,8 @@ use crate::config::{Config, Delivery};
 use crate::error::{Error, Result};
 use crate::metrics;
 use crate::model::budget::EventTx;
-use crate::model::{BinlogPosition, BlockingRequest, Filter, SourceEvent, TableDesc};
+use crate::model::{BinlogPosition, BlockingRequest, Filter, NoticeType, SourceEvent, TableDesc};
+use crate::notify::Notices;
 use crate::signal::Condition;
 use crate::source::snapshot::{self, SnapshotPoint};
 
@@ -220,15 +221,26 @@ pub(super) async fn copy(
     let q = point.offset.binlog.clone();
     info!(signal = %request.signal, point = %q, "Blocking snapshot: the stream reached its point and waits while the rows are read.");
     let filters: HashMap<String, String> = request.filters.clone().into_iter().collect();
+    // Debezium's blocking snapshot runs its initial-snapshot code, notifications included:
+    // `Initial Snapshot` STARTED, IN_PROGRESS/TABLE_SCAN_COMPLETED per table, then
+    // COMPLETED or ABORTED.
+    let notices = Notices::new(cfg);
+    let notice = |kind| notices.as_ref().map(|n| n.initial(kind, vec![]));
+    if let Some(n) = notice(NoticeType::Started) {
+        out.send(n).await.map_err(|_| Error::Shutdown)?;
+    }
     let plan = snapshot::CopyPlan {
         source: &cfg.source,
         done: &HashSet::new(),
         filters: &filters,
-        notices: None,
+        notices: notices.as_ref(),
     };
     match snapshot::copy(point, tables, plan, out, stop).await {
         Ok(rows) => {
             metrics::snapshot_ended(true);
+            if let Some(n) = notice(NoticeType::Completed) {
+                out.send(n).await.map_err(|_| Error::Shutdown)?;
+            }
             info!(signal = %request.signal, tables = %request.tables.join(","), rows,
                   seconds = format!("{:.1}", started.elapsed().as_secs_f64()),
                   point = %q, "Blocking snapshot finished; streaming resumes.");
@@ -236,6 +248,10 @@ pub(super) async fn copy(
         }
         Err(e) => {
             metrics::snapshot_ended(false);
+            if let (Some(n), false) = (notice(NoticeType::Aborted), matches!(e, Error::Shutdown)) {
+                // Best effort: the snapshot failed.
+                let _ = out.send(n).await;
+            }
             settle(&request.signal, e).map(|_: Option<()>| ())
         }
     }
