@@ -157,6 +157,7 @@ impl Incremental {
             info!(signal = %req.signal, tables = %req.tables.join(","), "Blocking snapshot interrupted before its rows were acknowledged: taken again from the start.");
             self.begin_blocking(req).await?;
         }
+        let mut failed = Ok(());
         loop {
             let step = tokio::select! {
                 ev = rx.recv() => match ev {
@@ -171,14 +172,19 @@ impl Incremental {
                     self.after_event(Some(rx.is_empty())).await
                 }
             };
-            if step.is_err() {
+            if let Err(e) = step {
+                // The stream's queue closes with this relay; its error is the cause the
+                // source task reports (a closed output is the pipeline stopping).
+                if !matches!(e, Error::Shutdown) {
+                    failed = Err(e);
+                }
                 break;
             }
         }
         if let Some(c) = self.conn.take() {
             let _ = c.disconnect().await;
         }
-        Ok(())
+        failed
     }
 
     async fn send(&self, ev: SourceEvent) -> Result<()> {

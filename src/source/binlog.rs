@@ -263,6 +263,11 @@ impl Reader<'_> {
                     return Ok(());
                 }
             }
+            // Only once its output is queued: a head at a position then means that
+            // everything up to it is in the pipeline (read-only incremental snapshots rely on
+            // that on a quiet log).
+            self.observer
+                .event(at.handler.file(), *at.next_pos, event.header().timestamp());
             // As Debezium does: after each event, a heartbeat when the interval has passed.
             if at.heartbeats.as_ref().is_some_and(Heartbeats::due) && !self.beat(at).await? {
                 return Ok(());
@@ -299,8 +304,6 @@ impl Reader<'_> {
         } else if header.log_pos() != 0 {
             *next_pos = header.log_pos() as u64;
         }
-        self.observer
-            .event(handler.file(), *next_pos, header.timestamp());
         Ok(())
     }
 

@@ -29,6 +29,15 @@ pub struct ChunkRow {
     pub key: Vec<KeyPart>,
 }
 
+/// `ER_TABLE_DEF_CHANGED`: the table changed after the transaction's read view.
+const TABLE_DEF_CHANGED: u16 = 1412;
+/// `ER_LOCK_DEADLOCK`.
+const LOCK_DEADLOCK: u16 = 1213;
+/// `ER_LOCK_WAIT_TIMEOUT`.
+const LOCK_WAIT_TIMEOUT: u16 = 1205;
+/// `ER_QUERY_INTERRUPTED` (a `KILL QUERY` of the chunk's select).
+const QUERY_INTERRUPTED: u16 = 1317;
+
 /// Why a chunk could not be read.
 pub enum ChunkError {
     /// The server refused the statement (a bad filter, a dropped table or column): this
@@ -40,6 +49,20 @@ pub enum ChunkError {
 impl From<mysql_async::Error> for ChunkError {
     fn from(e: mysql_async::Error) -> Self {
         match e {
+            // Worth reading again (after the restart that resumes from the last chunk), not a
+            // reason to give the table up: the table was rebuilt after the chunk's read view
+            // was taken (an online ALTER, OPTIMIZE, a gh-ost swap), a deadlock, a lock wait.
+            mysql_async::Error::Server(se)
+                if matches!(
+                    se.code,
+                    TABLE_DEF_CHANGED | LOCK_DEADLOCK | LOCK_WAIT_TIMEOUT | QUERY_INTERRUPTED
+                ) =>
+            {
+                ChunkError::Other(Error::SourceTransient(format!(
+                    "the server could not read the chunk now: {} (error {}); it is read again",
+                    se.message, se.code
+                )))
+            }
             mysql_async::Error::Server(se) => ChunkError::Refused(format!(
                 "the server refused the chunk query: {} (error {})",
                 se.message, se.code
@@ -196,6 +219,31 @@ fn lexicographic(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn server_error(code: u16) -> mysql_async::Error {
+        mysql_async::Error::Server(mysql_async::ServerError {
+            code,
+            message: "boom".into(),
+            state: "HY000".into(),
+        })
+    }
+
+    #[test]
+    fn a_rebuilt_table_or_a_deadlock_is_read_again_and_a_bad_filter_gives_the_table_up() {
+        for code in [1412, 1213, 1205, 1317] {
+            match ChunkError::from(server_error(code)) {
+                ChunkError::Other(e) => assert!(e.is_transient(), "{code}: {e}"),
+                ChunkError::Refused(r) => panic!("{code} gave the table up: {r}"),
+            }
+        }
+        // Unknown column (a filter naming a column the table lacks), no such table.
+        for code in [1054, 1146] {
+            assert!(
+                matches!(ChunkError::from(server_error(code)), ChunkError::Refused(_)),
+                "{code}"
+            );
+        }
+    }
 
     #[test]
     fn composite_keys_compare_lexicographically() {
