@@ -743,10 +743,9 @@ fn the_sink_notification_channel_is_the_notifications_topic() {
         ("notification.sink.topic.name", "x"),
     ]);
     assert!(c.notifications.topic.is_none());
-    assert_eq!(
-        dropped(&o, "notification.enabled.channels").class,
-        Class::Unsupported
-    );
+    let d = dropped(&o, "notification.enabled.channels");
+    assert_eq!(d.class, Class::Unsupported);
+    assert!(d.reason.ends_with("channel); not to jmx"), "{}", d.reason);
     assert_eq!(
         dropped(&o, "notification.sink.topic.name").class,
         Class::NotNeeded
