@@ -121,17 +121,30 @@ fn capture_signal_table(ctx: &mut Ctx, source_channel: bool) {
     };
     let (include, inc_from) = planned_list(ctx, "include");
     let (exclude, exc_from) = planned_list(ctx, "exclude");
+    let system = crate::model::filter::SYSTEM_SCHEMAS
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(db));
     let excluded = crate::model::Filter::new(&[], &exclude).is_ok_and(|f| !f.captures(db, table));
-    if excluded {
-        ctx.plan
-            .settings
-            .retain(|s| !(s.section == "signals" && s.key == "table"));
-        let why = format!(
+    let refused = if system {
+        Some(format!(
+            "rowtide never captures the server's system schemas ({}), so it cannot read \
+             signals from `{name}`: move the signal table to another database",
+            crate::model::filter::SYSTEM_SCHEMAS.join(", ")
+        ))
+    } else if excluded {
+        Some(format!(
             "Debezium captures its signal table even where the filters exclude it; rowtide \
              reads signals only from a captured table, and source.exclude (from {}) matches \
              `{name}`: narrow that exclude list, then set [signals] table = \"{name}\"",
             exc_from.unwrap_or_default()
-        );
+        ))
+    } else {
+        None
+    };
+    if let Some(why) = refused {
+        ctx.plan
+            .settings
+            .retain(|s| !(s.section == "signals" && s.key == "table"));
         ctx.drop_prop(C, COLLECTION, Class::Unsupported, why);
         return;
     }

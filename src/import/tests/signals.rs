@@ -71,6 +71,11 @@ fn an_excluded_or_malformed_signal_table_is_reported() {
     let d = dropped(&o, "signal.data.collection");
     assert_eq!(d.class, Class::Unsupported);
     assert!(d.reason.contains("three parts"), "{}", d.reason);
+    // A system schema is never captured; the include list must not shrink to the table.
+    let (o, c) = run(&[("signal.data.collection", "mysql.debezium_signal")]);
+    assert!(c.signals.table.is_none() && c.source.include.is_empty());
+    let d = dropped(&o, "signal.data.collection");
+    assert!(d.reason.contains("system schemas"), "{}", d.reason);
     let (o, _) = run(&[("signal.data.collection", "debezium_signal")]);
     assert_eq!(
         dropped(&o, "signal.data.collection").class,
