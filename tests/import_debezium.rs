@@ -223,8 +223,8 @@ fn unsupported_properties_exit_3_each_with_its_reason() {
     assert_eq!(
         listed,
         vec![
-            "incremental.snapshot.chunk.size",
-            "signal.data.collection",
+            "incremental.snapshot.watermarking.strategy",
+            "signal.enabled.channels",
             "snapshot.locking.mode",
             "transforms.filter.tenant",
             "transforms.filter.type",
@@ -235,7 +235,8 @@ fn unsupported_properties_exit_3_each_with_its_reason() {
     );
     for reason in [
         "snapshot.locking.mode = extended: rowtide chooses its snapshot lock itself",
-        "incremental.snapshot.chunk.size = 2048: rowtide has no incremental snapshots",
+        "incremental.snapshot.watermarking.strategy = insert_delete: rowtide inserts an open and a close row per chunk (insert_insert)",
+        "signal.enabled.channels = source,jmx: `source` is [signals] table (from signal.data.collection); rowtide has no JMX signal channel",
         "transforms.filter.type = com.example.kafka.FilterByTenant: rowtide has no transform com.example.kafka.FilterByTenant",
         "transforms.unwrap.drop.tombstones = false: removed in Debezium 3.2: delete.handling.mode=none with drop.tombstones=false",
     ] {
@@ -244,6 +245,12 @@ fn unsupported_properties_exit_3_each_with_its_reason() {
     assert!(stderr.contains(" 7 unsupported."), "{stderr}");
     // The file is still written, loads, and lists the same properties at its end.
     let c = load(&stdout);
+    // Signals and incremental snapshots are carried over; the signal table is captured.
+    assert_eq!(c.signals.table.as_deref(), Some("app.debezium_signal"));
+    assert_eq!(c.snapshot.chunk_size, 2048);
+    let f = rowtide::model::Filter::new(&c.source.include, &c.source.exclude).unwrap();
+    assert!(f.captures("app", "debezium_signal"), "{stdout}");
+    assert!(f.captures("app", "users") && !f.captures("app", "orders"));
     assert_eq!(c.transforms.len(), 2);
     assert_eq!(c.transforms[0].name, "route");
     // The predicate is carried over with the transform that uses it.

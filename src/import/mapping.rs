@@ -565,9 +565,12 @@ fn notifications(ctx: &mut Ctx) {
         ctx.judge(C, prop, |v| {
             let others: Vec<String> = plain_list(v).into_iter().filter(|c| c != "log").collect();
             match others.is_empty() {
-                true => Conv::NotNeeded("rowtide logs every snapshot step (see operations.md)".into()),
+                true => {
+                    Conv::NotNeeded("rowtide logs every snapshot step (see operations.md)".into())
+                }
                 false => Conv::Unsupported(format!(
-                    "rowtide sends notifications only as records of a topic (the `sink` channel);                      not to {}",
+                    "rowtide sends notifications only as records of a topic (the `sink` channel); \
+                     not to {}",
                     others.join(", ")
                 )),
             }

@@ -16,6 +16,7 @@ mod librdkafka;
 mod mapping;
 mod plan;
 mod shaping;
+mod signals;
 mod transforms;
 
 use std::collections::BTreeMap;
@@ -118,6 +119,7 @@ pub fn import(
     mapping::map_connector(&mut ctx, mariadb);
     shaping::map_shaping(&mut ctx);
     kafka::map_kafka(&mut ctx);
+    signals::map_signals(&mut ctx, mariadb);
     known::classify_rest(&mut ctx);
     if !ctx.errors.is_empty() {
         return Err(Error::Config(format!(

@@ -81,6 +81,8 @@ const SECTIONS: &[&str] = &[
     "events.column_mask_hash",
     "events.column_truncate",
     "heartbeat",
+    "signals",
+    "snapshot",
     "notifications",
     "transforms",
     "predicates",

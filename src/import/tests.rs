@@ -645,7 +645,7 @@ fn unknown_and_defaulted_properties() {
         ("tasks.max", "1"),
         ("schema.history.internal.kafka.topic", "h"),
         ("table.ignore.builtin", "true"),
-        ("incremental.snapshot.chunk.size", "1024"),
+        ("incremental.snapshot.option.recompile", "true"),
         ("made.up.property", "x"),
     ]);
     assert_eq!(dropped(&o, "tasks.max").class, Class::NotNeeded);
@@ -655,7 +655,7 @@ fn unknown_and_defaulted_properties() {
     );
     assert_eq!(dropped(&o, "table.ignore.builtin").class, Class::NotNeeded);
     assert_eq!(
-        dropped(&o, "incremental.snapshot.chunk.size").class,
+        dropped(&o, "incremental.snapshot.option.recompile").class,
         Class::Unsupported
     );
     assert_eq!(dropped(&o, "made.up.property").class, Class::Unsupported);
@@ -706,6 +706,7 @@ fn chain_loads(c: &Config) {
     .unwrap_or_else(|e| panic!("the imported transforms do not load: {e}"));
 }
 
+mod signals;
 mod transforms;
 
 #[test]
@@ -742,10 +743,9 @@ fn the_sink_notification_channel_is_the_notifications_topic() {
         ("notification.sink.topic.name", "x"),
     ]);
     assert!(c.notifications.topic.is_none());
-    assert_eq!(
-        dropped(&o, "notification.enabled.channels").class,
-        Class::Unsupported
-    );
+    let d = dropped(&o, "notification.enabled.channels");
+    assert_eq!(d.class, Class::Unsupported);
+    assert!(d.reason.ends_with("channel); not to jmx"), "{}", d.reason);
     assert_eq!(
         dropped(&o, "notification.sink.topic.name").class,
         Class::NotNeeded
