@@ -164,6 +164,12 @@ impl Running {
             let can_take = self.pending.is_empty()
                 && !self.rec_closed
                 && self.window.len() < self.lp.max_in_flight;
+            // Items are waiting and nothing in flight will wake the loop (no acknowledgement
+            // to come): hand them over at once instead of at the next tick. After an
+            // exactly-once commit the loop holds what it took meanwhile with an empty
+            // window; waiting for the tick idled the sink for most of a flush interval per
+            // transaction.
+            let stalled = !self.pending.is_empty() && self.window.is_empty();
             let turn: Result<bool> = tokio::select! {
                 biased;
                 _ = self.lp.sink.acks().arrived(), if !self.window.is_empty() => self.on_acks().await,
@@ -191,6 +197,7 @@ impl Running {
                 e = self.lp.sink.fault() => Err(e),
                 _ = tick.tick() => self.on_tick().await,
                 _ = self.lp.shutdown.cancelled(), if self.drain_deadline.is_none() => Ok(true),
+                _ = std::future::ready(()), if stalled => Ok(true),
             };
             let go_on = match turn {
                 Ok(go_on) => go_on,
