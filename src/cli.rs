@@ -120,6 +120,10 @@ pub enum Command {
         /// A blocking snapshot instead of an incremental one.
         #[arg(long)]
         blocking: bool,
+        /// The column that orders the chunks of the named tables instead of their primary
+        /// key (Debezium's `surrogate-key`; for tables without one). Incremental only.
+        #[arg(long, value_name = "COLUMN")]
+        surrogate_key: Option<String>,
         /// The channel: the signal table, or the Kafka signal topic (default: the table
         /// when `[signals] table` is set, else the topic).
         #[arg(long, value_enum, value_name = "CHANNEL")]
@@ -259,10 +263,12 @@ pub async fn execute(cli: Cli) -> Result<i32> {
             targets,
             filter,
             blocking,
+            surrogate_key,
             via,
         } => {
             let cfg = load_config(cli.config.as_deref())?;
             let signal = crate::signal::Signal::from_command(&targets, filter, blocking)
+                .and_then(|s| s.with_surrogate_key(surrogate_key))
                 .map_err(Error::Config)?;
             let id = crate::signal::send::send(&cfg, &signal, via).await?;
             say!("Sent {} signal {id}: {}", signal.type_name(), signal.data());

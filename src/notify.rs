@@ -218,10 +218,12 @@ mod tests {
                 TableTodo {
                     table: "inv.a".into(),
                     filter: None,
+                    surrogate_key: None,
                 },
                 TableTodo {
                     table: "inv.b".into(),
                     filter: None,
+                    surrogate_key: None,
                 },
             ],
             last_key: Some(vec![KeyPart::Int(7), KeyPart::Bytes(b"x".to_vec())]),

@@ -8,7 +8,8 @@
 //! - `rowtide snapshot --filter` emits only the matching rows, as `op = r` events shaped as
 //!   Debezium's incremental snapshot events (`source.snapshot = "incremental"`, no
 //!   transaction block); a table without a primary key is refused with a clear message,
-//!   and read by its `[snapshot] surrogate_keys` column when one is named; without INSERT
+//!   and read by its `[snapshot] surrogate_keys` column when one is named, or by the
+//!   signal's `surrogate-key` (`rowtide snapshot --surrogate-key`); without INSERT
 //!   on the signal table the snapshot pauses (streaming goes on) until `resume`.
 
 mod common;
@@ -306,6 +307,11 @@ async fn filtered_snapshot_emits_matching_rows_shaped_as_debezium() {
     c.query_drop(format!("CREATE TABLE `{db}`.nopk (a INT, b INT)"))
         .await
         .unwrap();
+    c.query_drop(format!(
+        "INSERT INTO `{db}`.nopk SELECT seq, seq * 3 FROM seq_1_to_20"
+    ))
+    .await
+    .unwrap();
     c.query_drop(format!("CREATE TABLE `{db}`.surr (a INT, b INT)"))
         .await
         .unwrap();
@@ -418,6 +424,42 @@ async fn filtered_snapshot_emits_matching_rows_shaped_as_debezium() {
     )
     .await;
     assert_eq!(surr.len(), 30);
+
+    // The signal's surrogate-key (Debezium's), here from `rowtide snapshot --surrogate-key`
+    // through the signal table: the table without a primary key is read in chunks of `a`.
+    let out = rt.command(&["snapshot", &format!("{db}.nopk"), "--surrogate-key", "a"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(r#""surrogate-key":"a""#),
+        "{out:?}"
+    );
+    rt.wait_log(
+        "Incremental snapshot of table finished.",
+        3,
+        Duration::from_secs(60),
+    )
+    .await;
+    let nopk = wait_for_async(
+        &env.kafka_brokers,
+        &[setup.topic("nopk")],
+        Duration::from_secs(30),
+        "the table read by the signal's surrogate key",
+        |recs| recs.len() >= 20,
+    )
+    .await;
+    let mut seen: Vec<(i64, i64)> = nopk
+        .iter()
+        .map(envelope)
+        .inspect(|e| assert_eq!(e["op"], "r", "{e}"))
+        .map(|e| {
+            (
+                e["after"]["a"].as_i64().unwrap(),
+                e["after"]["b"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(seen, (1..=20).map(|i| (i, i * 3)).collect::<Vec<_>>());
     rt.assert_alive("at the end");
     assert!(rt.stop().success());
 }

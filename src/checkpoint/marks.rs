@@ -219,6 +219,7 @@ mod tests {
             tables: vec![crate::model::TableTodo {
                 table: "db.t".into(),
                 filter: None,
+                surrogate_key: None,
             }],
             chunks_done: 2,
             ..Default::default()

@@ -403,6 +403,7 @@ mod tests {
             tables: vec![crate::model::TableTodo {
                 table: "db.t".into(),
                 filter: None,
+                surrogate_key: None,
             }],
             last_key: Some(vec![crate::model::KeyPart::UInt(99)]),
             max_key: Some(vec![crate::model::KeyPart::UInt(1000)]),

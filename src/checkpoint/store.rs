@@ -181,6 +181,7 @@ mod tests {
                 tables: vec![crate::model::TableTodo {
                     table: "db.t".into(),
                     filter: Some("a > 1".into()),
+                    surrogate_key: Some("k".into()),
                 }],
                 last_key: Some(vec![
                     crate::model::KeyPart::Int(7),

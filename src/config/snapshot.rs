@@ -15,7 +15,8 @@ pub struct SnapshotConfig {
     /// `incremental.snapshot.chunk.size`): streaming waits at most one chunk's SELECT.
     pub chunk_size: usize,
     /// `"db.table" = "column"`: the column that orders the chunks of a table without a
-    /// primary key (Debezium's `snapshot.surrogate.key`, per table). It should be unique;
+    /// primary key (Debezium's per-signal `surrogate-key`, here per table; a signal's own
+    /// `surrogate-key` takes precedence). It should be unique;
     /// rows sharing a value may be emitted twice or, at a chunk boundary, skipped.
     pub surrogate_keys: BTreeMap<String, String>,
     /// What happens at start to a captured table the checkpoint's catalog does not know

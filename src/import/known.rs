@@ -44,7 +44,7 @@ const TABLE: &[(&str, Class, &str)] = &[
     ("signal.", U, "not a signal property of Debezium 3.5's MariaDB/MySQL connector that rowtide knows"),
     ("incremental.snapshot.", U, "not an incremental snapshot property of Debezium 3.5's MariaDB/MySQL connector that rowtide knows"),
     ("notification.", U, "rowtide sends notifications only as records of [notifications] topic (Debezium's sink channel)"),
-    ("snapshot.surrogate.key", U, "not a property of Debezium's connector: Debezium takes a surrogate key per execute-snapshot signal (`surrogate-key`); rowtide's is per table, [snapshot] surrogate_keys = { \"db.table\" = \"column\" }"),
+    ("snapshot.surrogate.key", U, "not a property of Debezium's connector: Debezium takes a surrogate key per execute-snapshot signal (`surrogate-key`); rowtide honours a signal's `surrogate-key` too (`rowtide snapshot --surrogate-key`), and per table [snapshot] surrogate_keys = { \"db.table\" = \"column\" }"),
     ("snapshot.include.collection.list", U, "rowtide snapshots every captured table (source.include/exclude)"),
     ("snapshot.select.statement.overrides", U, "rowtide snapshots every row (SELECT * per table)"),
     ("snapshot.delay.ms", U, "rowtide starts the snapshot at once"),

@@ -29,6 +29,10 @@ pub struct TableTodo {
     /// The `additional-conditions` filter (a SQL condition), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<String>,
+    /// The signal's `surrogate-key`: the column that orders the chunks instead of the
+    /// primary key (before `[snapshot] surrogate_keys`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surrogate_key: Option<String>,
 }
 
 /// Where the incremental snapshot stands.
@@ -153,10 +157,12 @@ mod tests {
                 TableTodo {
                     table: "a.b".into(),
                     filter: None,
+                    surrogate_key: None,
                 },
                 TableTodo {
                     table: "a.c".into(),
                     filter: Some("x > 1".into()),
+                    surrogate_key: None,
                 },
             ],
             last_key: Some(vec![KeyPart::Int(5)]),

@@ -20,7 +20,6 @@
 //! twice.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
@@ -29,14 +28,13 @@ use tracing::{error, info, warn};
 
 use super::blocking;
 use super::incremental_ops::Ops;
-use super::snapshot_ddl::DdlSnapshot;
 use crate::config::Config;
 use crate::error::{classify_mysql, Error, Result};
 use crate::metrics;
 use crate::model::budget::EventTx;
 use crate::model::{
     now_ms, Change, Filter, IncrementalProgress, KeyPart, Op, SnapshotMarker, SourceEvent,
-    TableDesc, TableTodo, Value,
+    TableDesc, Value,
 };
 use crate::notify::ScanStatus;
 use crate::signal::watch::{Received, SignalWatch};
@@ -44,6 +42,7 @@ use crate::signal::{Signal, SnapshotKind};
 use crate::source::chunk::{ChunkError, ChunkTable};
 
 mod readonly;
+mod tables;
 pub use readonly::StreamHead;
 
 const OPEN: &str = "snapshot-window-open";
@@ -313,9 +312,13 @@ impl Incremental {
                 kind: SnapshotKind::Blocking,
                 tables,
                 conditions,
+                ..
             }) => return self.blocking(&id, tables, &conditions, ev).await,
             Ok(Signal::ExecuteSnapshot {
-                tables, conditions, ..
+                tables,
+                conditions,
+                surrogate_key,
+                ..
             }) => {
                 if !self.progress.take_signal(&id) {
                     info!(signal = %id, "execute-snapshot signal already taken before a restart; not taken again.");
@@ -326,7 +329,7 @@ impl Incremental {
                 }
                 let before = self.progress.tables.len();
                 for t in tables {
-                    self.add_table(&id, t, &conditions);
+                    self.add_table(&id, t, &conditions, surrogate_key.as_deref());
                 }
                 if self.progress.tables.len() > before {
                     self.progress.correlation_id = Some(id.clone());
@@ -428,61 +431,6 @@ impl Incremental {
         blocking::copy(open, &self.cfg, &self.out, &self.stop).await?;
         self.progress.blocking = None;
         self.send_progress().await
-    }
-
-    fn add_table(&mut self, id: &str, table: String, conditions: &[crate::signal::Condition]) {
-        let Some((db, name)) = table.split_once('.') else {
-            return;
-        };
-        if !self.filter.captures(db, name) {
-            warn!(signal = %id, %table, "Incremental snapshot of a table rowtide does not capture refused: add it to source.include first.");
-            return;
-        }
-        if self
-            .progress
-            .tables
-            .iter()
-            .skip(1)
-            .any(|t| t.table == table)
-        {
-            info!(signal = %id, %table, "Table already waiting for its incremental snapshot.");
-            return;
-        }
-        let filter = conditions
-            .iter()
-            .find(|c| c.table.eq_ignore_ascii_case(&table))
-            .map(|c| c.filter.clone());
-        info!(signal = %id, %table, filter = filter.as_deref().unwrap_or(""), "Incremental snapshot requested.");
-        self.progress.tables.push(TableTodo { table, filter });
-    }
-
-    fn stop(&mut self, id: &str, tables: &[String]) {
-        let before = self.progress.tables.len();
-        let current = self.progress.current().map(|t| t.table.clone());
-        if tables.is_empty() {
-            self.progress.tables.clear();
-        } else {
-            self.progress
-                .tables
-                .retain(|t| !tables.iter().any(|s| s.eq_ignore_ascii_case(&t.table)));
-        }
-        if self.progress.current().map(|t| t.table.clone()) != current {
-            // The table being read was stopped: its chunk is dropped.
-            self.window = None;
-            self.table = None;
-            self.progress.last_key = None;
-            self.progress.max_key = None;
-            self.progress.chunks_done = 0;
-            self.progress.rows = 0;
-        }
-        info!(signal = %id, stopped = before - self.progress.tables.len(), remaining = self.progress.tables.len(), "Incremental snapshot stopped.");
-        if before > self.progress.tables.len() {
-            let emptied = current.is_some() && !tables.is_empty() && !self.progress.is_active();
-            self.ops.aborted(&self.progress, tables, emptied);
-        }
-        if !self.progress.is_active() {
-            self.progress.correlation_id = None;
-        }
     }
 
     /// The high watermark: the chunk's remaining rows are emitted, progress recorded, and
@@ -634,70 +582,6 @@ impl Incremental {
         }
         self.progress.paused = true;
         self.send_progress().await
-    }
-
-    /// Prepares the current table: its structure, key and largest key. False when it
-    /// cannot be snapshotted (logged).
-    async fn start_table(&mut self) -> Result<bool> {
-        let Some(todo) = self.progress.current().cloned() else {
-            return Ok(self.refuse(ScanStatus::UnknownSchema));
-        };
-        let Some((db, name)) = todo.table.split_once('.') else {
-            return Ok(self.refuse(ScanStatus::UnknownSchema));
-        };
-        let pattern = format!("{}\\.{}", regex::escape(db), regex::escape(name));
-        let filter = Filter::new(&[pattern], &[]).map_err(|e| Error::Config(e.to_string()))?;
-        let conn = self.conn().await?;
-        let mut tables = crate::mysql::schema::load_tables(conn, &filter).await?;
-        let ddl = DdlSnapshot::new(crate::mysql::schema::snapshot_ddl(conn, &tables, true).await?);
-        ddl.complete(&mut tables);
-        let Some(desc) = tables.pop() else {
-            error!(table = %todo.table, "Incremental snapshot of table refused: no such table.");
-            return Ok(self.refuse(ScanStatus::UnknownSchema));
-        };
-        let key = match self.cfg.snapshot.surrogate_keys.get(&todo.table) {
-            Some(col) => match desc.column_index(col) {
-                Some(i) => vec![i],
-                None => {
-                    error!(table = %todo.table, column = %col, "Incremental snapshot of table refused: snapshot.surrogate_keys names a column the table does not have.");
-                    return Ok(self.refuse(ScanStatus::UnknownSchema));
-                }
-            },
-            None if desc.primary_key.is_empty() => {
-                error!(table = %todo.table, "Incremental snapshot of table refused: it has no primary key. Name a unique column for it in [snapshot] surrogate_keys (\"{}\" = \"<column>\").", todo.table);
-                return Ok(self.refuse(ScanStatus::NoPrimaryKey));
-            }
-            None => desc.primary_key.clone(),
-        };
-        let t = ChunkTable {
-            desc: Arc::new(desc),
-            key,
-            filter: todo.filter.clone(),
-        };
-        if self.progress.max_key.is_none() {
-            let conn = self.conn().await?;
-            match t.max_key(conn).await {
-                Ok(Some(max)) => self.progress.max_key = Some(max),
-                Ok(None) => {
-                    info!(table = %todo.table, "Incremental snapshot of table: no rows to read.");
-                    return Ok(self.refuse(ScanStatus::Empty));
-                }
-                Err(ChunkError::Other(e)) => return Err(e),
-                Err(ChunkError::Refused(reason)) => {
-                    error!(table = %todo.table, %reason, "Incremental snapshot of table refused.");
-                    return Ok(self.refuse(ScanStatus::SqlException));
-                }
-            }
-            info!(table = %todo.table, filter = todo.filter.as_deref().unwrap_or(""), tables_remaining = self.progress.tables.len(), "Incremental snapshot of table started.");
-        }
-        self.table = Some(t);
-        Ok(true)
-    }
-
-    /// A table cannot be snapshotted, for `why`: false.
-    fn refuse(&mut self, why: ScanStatus) -> bool {
-        self.refusal = why;
-        false
     }
 
     async fn conn(&mut self) -> Result<&mut Conn> {

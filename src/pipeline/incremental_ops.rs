@@ -173,6 +173,7 @@ mod tests {
             tables: vec![TableTodo {
                 table: "a.b".into(),
                 filter: None,
+                surrogate_key: None,
             }],
             ..Default::default()
         };
@@ -215,6 +216,7 @@ mod tests {
             tables: vec![TableTodo {
                 table: "a.b".into(),
                 filter: None,
+                surrogate_key: None,
             }],
             ..Default::default()
         };

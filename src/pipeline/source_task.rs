@@ -190,6 +190,7 @@ async fn queue_new_tables(
             progress.tables.push(TableTodo {
                 table,
                 filter: None,
+                surrogate_key: None,
             });
         }
     }

@@ -65,6 +65,9 @@ pub enum Signal {
         tables: Vec<String>,
         kind: SnapshotKind,
         conditions: Vec<Condition>,
+        /// Debezium's `surrogate-key`: the column that orders the chunks of every listed
+        /// table instead of its primary key (incremental snapshots).
+        surrogate_key: Option<String>,
     },
     StopSnapshot {
         /// Empty: every table of the running snapshot.
@@ -97,10 +100,14 @@ impl Signal {
                 tables,
                 kind,
                 conditions,
+                surrogate_key,
             } => {
                 let mut m = Map::new();
                 m.insert("data-collections".into(), json!(tables));
                 m.insert("type".into(), json!(kind.as_str()));
+                if let Some(k) = surrogate_key {
+                    m.insert("surrogate-key".into(), json!(k));
+                }
                 if !conditions.is_empty() {
                     let conds: Vec<Json> = conditions
                         .iter()
@@ -175,7 +182,40 @@ impl Signal {
             tables: targets.to_vec(),
             kind,
             conditions,
+            surrogate_key: None,
         })
+    }
+
+    /// `rowtide snapshot … --surrogate-key COLUMN`: the column that orders the chunks of the
+    /// named tables (incremental snapshots only).
+    pub fn with_surrogate_key(self, column: Option<String>) -> Result<Signal, String> {
+        let Some(column) = column else {
+            return Ok(self);
+        };
+        let column = column.trim().to_string();
+        match self {
+            _ if column.is_empty() => Err("--surrogate-key is empty".into()),
+            Signal::ExecuteSnapshot {
+                tables,
+                kind: SnapshotKind::Incremental,
+                conditions,
+                ..
+            } => Ok(Signal::ExecuteSnapshot {
+                tables,
+                kind: SnapshotKind::Incremental,
+                conditions,
+                surrogate_key: Some(column),
+            }),
+            Signal::ExecuteSnapshot { .. } => Err(
+                "--surrogate-key goes with incremental snapshots (a blocking snapshot reads \
+                 whole tables)"
+                    .into(),
+            ),
+            other => Err(format!(
+                "--surrogate-key goes with table names, not with `{}`",
+                other.type_name()
+            )),
+        }
     }
 
     /// Parses a signal from its `type` and `data` (the table's columns, or the Kafka
@@ -261,10 +301,21 @@ fn parse_execute(obj: &Map<String, Json>) -> Result<Signal, String> {
             ));
         }
     }
+    let surrogate_key = match obj.get("surrogate-key") {
+        None | Some(Json::Null) => None,
+        Some(Json::String(k)) if k.trim().is_empty() => None,
+        Some(Json::String(k)) => Some(k.trim().to_string()),
+        Some(other) => {
+            return Err(format!(
+                "\"surrogate-key\" must be a column name (a string), not {other}"
+            ))
+        }
+    };
     Ok(Signal::ExecuteSnapshot {
         tables,
         kind,
         conditions,
+        surrogate_key,
     })
 }
 

@@ -22,6 +22,7 @@ fn execute_snapshot_reads_debeziums_documented_shape() {
                 table: "inv.orders".into(),
                 filter: "id > 10".into()
             }],
+            surrogate_key: None,
         }
     );
     // What rowtide sends reads back as the same signal.
@@ -148,4 +149,48 @@ fn the_snapshot_command_builds_debeziums_signals() {
     assert!(Signal::from_command(&t(&["nodot"]), None, false).is_err());
     assert!(Signal::from_command(&t(&["stop"]), Some("x".into()), false).is_err());
     assert!(Signal::from_command(&t(&["a.b"]), Some(" ".into()), false).is_err());
+}
+
+#[test]
+fn a_surrogate_key_is_read_sent_and_kept_to_incremental_snapshots() {
+    let data =
+        json!({"data-collections": ["a.b"], "type": "incremental", "surrogate-key": " code "});
+    let s = Signal::parse("execute-snapshot", Some(&data)).unwrap();
+    let Signal::ExecuteSnapshot { surrogate_key, .. } = &s else {
+        panic!("not an execute-snapshot: {s:?}");
+    };
+    assert_eq!(surrogate_key.as_deref(), Some("code"));
+    assert_eq!(Signal::parse(s.type_name(), Some(&s.data())).unwrap(), s);
+    // Empty means none, as in Debezium; anything but a string is refused with a reason.
+    let empty = json!({"data-collections": ["a.b"], "surrogate-key": ""});
+    assert!(matches!(
+        Signal::parse("execute-snapshot", Some(&empty)),
+        Ok(Signal::ExecuteSnapshot {
+            surrogate_key: None,
+            ..
+        })
+    ));
+    let bad = json!({"data-collections": ["a.b"], "surrogate-key": ["a"]});
+    let e = Signal::parse("execute-snapshot", Some(&bad)).unwrap_err();
+    assert!(e.contains("surrogate-key"), "{e}");
+
+    let t = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let cmd = Signal::from_command(&t(&["a.b"]), None, false)
+        .and_then(|s| s.with_surrogate_key(Some("code".into())))
+        .unwrap();
+    assert_eq!(
+        cmd.data(),
+        json!({"data-collections": ["a.b"], "type": "incremental", "surrogate-key": "code"})
+    );
+    let none = Signal::from_command(&t(&["a.b"]), None, false).unwrap();
+    assert_eq!(none.clone().with_surrogate_key(None).unwrap(), none);
+    for (targets, blocking, key) in [
+        (&["a.b"][..], true, "code"),
+        (&["stop"][..], false, "code"),
+        (&["a.b"][..], false, " "),
+    ] {
+        let r = Signal::from_command(&t(targets), None, blocking)
+            .and_then(|s| s.with_surrogate_key(Some(key.into())));
+        assert!(r.is_err(), "{targets:?} {blocking} {key:?}: {r:?}");
+    }
 }
