@@ -244,8 +244,8 @@ impl Default for SinkConfig {
             delivery: Delivery::AtLeastOnce,
             transactional_id: None,
             transaction_max_ms: 1_000,
-            transaction_max_records: 50_000,
-            transaction_max_bytes: 32 << 20,
+            transaction_max_records: 250_000,
+            transaction_max_bytes: 128 << 20,
             transaction_timeout_ms: 900_000,
         }
     }
