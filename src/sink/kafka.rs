@@ -316,7 +316,10 @@ impl ClientContext for KafkaContext {
     fn error(&self, error: KafkaError, reason: &str) {
         // A reader that asked for end-of-partition events (the Kafka state store) gets them
         // here too: not a failure.
-        if matches!(error, KafkaError::PartitionEOF(_)) {
+        // (librdkafka reports it as a global error event too.)
+        if matches!(error, KafkaError::PartitionEOF(_))
+            || error.rdkafka_error_code() == Some(RDKafkaErrorCode::PartitionEOF)
+        {
             return;
         }
         match error

@@ -67,6 +67,13 @@ impl TxnProducer {
         let producer: ThreadedProducer<KafkaContext> = conf
             .create_with_context(KafkaContext::new(Identity::of(sink), fault.clone()))
             .map_err(|e| Error::Config(format!("sink.kafka: invalid producer setting: {e}")))?;
+        // A connection and the cluster's metadata first: init_transactions looks up the
+        // transaction coordinator at once, and with no broker connected yet librdkafka
+        // retries that lookup only after its retry backoff (100 ms, growing). Errors are
+        // left to init_transactions to report.
+        let _ = producer
+            .client()
+            .fetch_metadata(None, Duration::from_secs(10));
         producer
             .init_transactions(TXN_CALL_TIMEOUT)
             .map_err(|e| txn_error(id, "initializing transactions", e))?;
