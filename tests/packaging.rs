@@ -39,11 +39,23 @@ fn version(v: &str) -> Vec<u64> {
 /// The highest `rust-version` among the locked packages other than rowtide, with its crate.
 fn highest_locked_rust_version() -> (Vec<u64>, String) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
-        .current_dir(root())
-        .output()
-        .expect("run cargo metadata");
+    // Offline first; a fresh machine's registry cache lacks the sources of crates only
+    // other platforms build (cargo metadata reads every locked package), so then online.
+    let run = |offline: bool| {
+        let mut args = vec!["metadata", "--format-version", "1", "--locked"];
+        if offline {
+            args.push("--offline");
+        }
+        Command::new(&cargo)
+            .args(args)
+            .current_dir(root())
+            .output()
+            .expect("run cargo metadata")
+    };
+    let mut out = run(true);
+    if !out.status.success() {
+        out = run(false);
+    }
     assert!(
         out.status.success(),
         "cargo metadata failed: {}",
